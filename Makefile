@@ -1,0 +1,59 @@
+# HLHT portal — the two commands are `make run` and `make test`; `make help` lists the rest.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv run serve worker migrate demo test test-fast lint format check bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+venv: $(VENV)/.installed ## Create .venv and install the pinned requirements
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (python3.11 not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+migrate: venv ## Apply database migrations and refresh the role groups
+	$(MANAGE) migrate --noinput
+	$(MANAGE) hlht_roles
+
+demo: migrate ## Load the demo data and print the demo logins
+	$(MANAGE) hlht_demo
+
+run: demo ## Set up everything and serve the portal with its background worker at http://127.0.0.1:8000/admin/
+	@echo "Portal: http://127.0.0.1:8000/admin/  (Ctrl-C stops the portal and its worker)"
+	@DEBUG=1 $(BIN)/celery -A hlht_portal worker --beat --loglevel=INFO --concurrency=2 & WORKER=$$!; \
+	trap 'kill $$WORKER 2>/dev/null; wait $$WORKER 2>/dev/null' EXIT INT TERM; \
+	DEBUG=1 $(MANAGE) runserver 127.0.0.1:8000
+
+serve: venv ## Serve the web portal only (no worker, no demo data)
+	DEBUG=1 $(MANAGE) runserver 127.0.0.1:8000
+
+worker: venv ## Run the Celery worker with the beat scheduler in the foreground
+	$(BIN)/celery -A hlht_portal worker --beat --loglevel=INFO
+
+test: venv ## Run the whole test suite (SQLite by default; DATABASE_URL selects PostgreSQL)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv ## ruff check, ruff format --check, Django checks, missing migrations
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(MANAGE) check
+	$(MANAGE) makemigrations --check --dry-run
+
+format: venv ## Format and autofix with ruff
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: venv ## Protocol pipeline micro-benchmark (prints medians)
+	$(BIN)/python -m apps.interconnect.protocol.bench
+
+clean: ## Remove the virtualenv and local state (database, broker queue)
+	rm -rf $(VENV) var

@@ -1,0 +1,39 @@
+"""Application errors; the protocol layer maps them to Ret codes, the admin and API to messages."""
+
+from __future__ import annotations
+
+
+class HLHTError(Exception):
+    """Base of every error the portal raises on purpose."""
+
+    default_message = "处理失败"
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class ValidationFailed(HLHTError):
+    """Business data broke a rule of the spec; `field` names the wire field (maps to Ret 4004)."""
+
+    default_message = "业务参数不合法"
+
+    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}" if field and message else message)
+
+
+class NotFound(HLHTError):
+    default_message = "对象不存在"
+
+
+class Conflict(HLHTError):
+    """A state transition or write that contradicts what is already stored."""
+
+    default_message = "状态冲突"
+
+
+class Busy(HLHTError):
+    """The portal cannot take the request now; callers retry (maps to Ret -1)."""
+
+    default_message = "系统繁忙，此时请求方稍后重试"

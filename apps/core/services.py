@@ -1,0 +1,41 @@
+"""Writes owned by core: the role groups and their permissions."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.db.models import Q
+
+from .roles import OPERATOR_MANAGER, PLATFORM_ADMIN, REGULATOR
+
+DOMAIN_APPS = ("operators", "stations", "pricing", "orders", "interconnect")
+
+
+def _domain(q: Q) -> Q:
+    return Q(content_type__app_label__in=DOMAIN_APPS) & q
+
+
+ROLE_PERMISSIONS: dict[str, Q] = {
+    # Regulators browse and export the whole city and manage operators' lifecycle; they never edit operator data.
+    REGULATOR: _domain(Q(codename__startswith="view_") | Q(codename__startswith="export_"))
+    | Q(content_type__app_label="operators", codename="change_operator"),
+    # An operator's account manager sees and exports their own operator's rows (the scope rule narrows them).
+    OPERATOR_MANAGER: _domain(Q(codename__startswith="view_") | Q(codename__startswith="export_"))
+    & ~Q(codename__in=["view_operatoraccount"]),
+    # Platform admins run the portal: everything in the domain apps, imports included, plus user management.
+    PLATFORM_ADMIN: _domain(Q()) | Q(content_type__app_label="auth", codename__in=[
+        "add_user", "change_user", "view_user", "view_group",
+    ]),
+}  # fmt: skip
+
+
+@transaction.atomic
+def roles_sync() -> dict[str, int]:
+    """Create the role groups and set exactly their permissions; safe to run any number of times."""
+    counts = {}
+    for name, query in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        permissions = list(Permission.objects.filter(query))
+        group.permissions.set(permissions)
+        counts[name] = len(permissions)
+    return counts

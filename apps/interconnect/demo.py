@@ -1,0 +1,278 @@
+"""Demo data for a first look at the portal: a few Beijing operators, stations, statuses, tariffs and orders."""
+
+from __future__ import annotations
+
+import random
+import secrets
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from apps.core.roles import OPERATOR_MANAGER, REGULATOR
+from apps.core.services import roles_sync
+from apps.operators.choices import OperatorKind, OperatorStatus
+from apps.operators.models import Operator, OperatorAccount
+from apps.orders.choices import ChargeModel, StartChargeSeqStat, StopReason
+from apps.orders.models import ChargeDetail, ChargeOrder
+from apps.pricing.models import BusinessPolicy, PolicyPeriod, PolicySource
+from apps.stations import choices as sc
+from apps.stations.models import Connector, ConnectorStatus, ConnectorStatusHistory, Equipment, Station
+
+OPERATORS = [
+    ("MA01BJ001", "北京京电绿行充电科技有限公司", "400-010-0001", "北京市朝阳区望京街10号"),
+    ("MA01BJ002", "北京城市快充能源服务有限公司", "400-010-0002", "北京市海淀区中关村大街27号"),
+    ("MA01BJ003", "北京通达公交充电运营有限公司", "400-010-0003", "北京市丰台区南四环西路188号"),
+]
+CONSUMER = ("MA01NAV01", "京行导航出行服务有限公司", "400-010-0009", "北京市西城区金融大街5号")
+
+# (district AreaCode, place, GCJ-02 lng, lat, construction)
+SITES = [
+    ("110105", "朝阳区建国路CBD地下停车场", "116.461286", "39.909604", sc.Construction.BUILDING_CAR_PARK),
+    ("110105", "朝阳区望京SOHO", "116.481120", "39.996560", sc.Construction.OFFICE),
+    ("110108", "海淀区中关村软件园", "116.305310", "40.047320", sc.Construction.INDUSTRIAL_PARK),
+    ("110108", "海淀区五道口购物中心", "116.338310", "39.992990", sc.Construction.BUILDING_CAR_PARK),
+    ("110101", "东城区东直门交通枢纽", "116.435870", "39.942150", sc.Construction.TRANSPORT_HUB),
+    ("110102", "西城区金融街", "116.365760", "39.915600", sc.Construction.OFFICE),
+    ("110106", "丰台区科技园", "116.296520", "39.829310", sc.Construction.INDUSTRIAL_PARK),
+    ("110112", "通州区运河商务区", "116.684980", "39.906550", sc.Construction.OFFICE),
+    ("110115", "大兴区亦庄经济开发区", "116.512990", "39.795650", sc.Construction.INDUSTRIAL_PARK),
+    ("110114", "昌平区回龙观居住区", "116.336780", "40.075620", sc.Construction.RESIDENTIAL),
+    ("110113", "顺义区首都机场T3停车楼", "116.616940", "40.055530", sc.Construction.TRANSPORT_HUB),
+    ("110107", "石景山区首钢园", "116.167680", "39.914540", sc.Construction.VENUE),
+    ("110106", "丰台区六里桥公交场站", "116.310850", "39.878370", sc.Construction.TRANSPORT_HUB),
+    ("110111", "房山区良乡大学城", "116.170590", "39.733630", sc.Construction.PUBLIC_INSTITUTION),
+]
+
+# Beijing's commercial time-of-use periods: valley 23–07, flat, peak 10–15 and 18–21.
+TARIFF = [
+    ("000000", "0.3200"),
+    ("070000", "0.7000"),
+    ("100000", "1.1500"),
+    ("150000", "0.7000"),
+    ("180000", "1.1500"),
+    ("210000", "0.7000"),
+    ("230000", "0.3200"),
+]
+SERVICE_PRICE = Decimal("0.8000")
+
+
+@dataclass
+class DemoLogin:
+    username: str
+    password: str
+    role: str
+
+
+def _set_login(username: str, group: str, *, operator: Operator | None = None) -> DemoLogin:
+    user_model = get_user_model()
+    user, _ = user_model.objects.get_or_create(username=username, defaults={"is_staff": True})
+    # A fresh random password on each run: the demo never ships a guessable login.
+    password = secrets.token_urlsafe(12)
+    user.set_password(password)
+    user.is_staff = True
+    user.save()
+    user.groups.set([Group.objects.get(name=group)])
+    if operator is not None:
+        OperatorAccount.objects.update_or_create(user=user, defaults={"operator": operator})
+    return DemoLogin(username=username, password=password, role=group)
+
+
+@transaction.atomic
+def demo_load(*, seed: int = 20161110) -> list[DemoLogin]:
+    """Create (or refresh) the demo directory and the demo logins; safe to run repeatedly."""
+    rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
+    roles_sync()
+    now = timezone.now()
+    operators = []
+    for operator_id, name, tel, address in OPERATORS:
+        operator, _ = Operator.objects.update_or_create(
+            operator_id=operator_id,
+            defaults={
+                "operator_name": name,
+                "operator_tel1": tel,
+                "operator_reg_address": address,
+                "kind": OperatorKind.OPERATOR,
+                "status": OperatorStatus.ACTIVE,
+            },
+        )
+        operators.append(operator)
+    Operator.objects.update_or_create(
+        operator_id=CONSUMER[0],
+        defaults={
+            "operator_name": CONSUMER[1],
+            "operator_tel1": CONSUMER[2],
+            "operator_reg_address": CONSUMER[3],
+            "kind": OperatorKind.CONSUMER,
+            "status": OperatorStatus.TESTING,
+        },
+    )
+
+    for index, (area_code, place, lng, lat, construction) in enumerate(SITES):
+        operator = operators[index % len(operators)]
+        is_bus = operator.operator_id == "MA01BJ003"
+        station, _ = Station.objects.update_or_create(
+            operator=operator,
+            station_id=f"BJ{area_code}{index + 1:04d}",
+            defaults={
+                "equipment_owner_id": operator.operator_id,
+                "station_name": f"{place}充电站",
+                "area_code": area_code,
+                "address": f"北京市{place}",
+                "service_tel": operator.operator_tel1,
+                "station_tel": f"010-{rng.randint(60000000, 89999999)}",
+                "station_type": sc.StationType.BUS if is_bus else sc.StationType.PUBLIC,
+                "station_status": sc.StationStatus.NORMAL if index % 7 else sc.StationStatus.MAINTENANCE,
+                "park_nums": rng.randint(4, 40),
+                "station_lng": Decimal(lng),
+                "station_lat": Decimal(lat),
+                "construction": construction,
+                "busine_hours": "00:00-24:00",
+                "payment": "线上",
+                "electricity_fee": "峰 1.15 元/度；平 0.70 元/度；谷 0.32 元/度",
+                "service_fee": "0.80 元/度",
+                "park_fee": "充电期间免费停车2小时",
+                "match_cars": "公交车" if is_bus else "私家车、出租车、网约车",
+            },
+        )
+        for e in range(rng.randint(2, 4)):
+            dc = e % 3 != 2
+            equipment, _ = Equipment.objects.update_or_create(
+                operator=operator,
+                equipment_id=f"{station.station_id}E{e + 1:02d}",
+                defaults={
+                    "station": station,
+                    "equipment_type": sc.EquipmentType.DC if dc else sc.EquipmentType.AC,
+                    "power": Decimal("120.0") if dc else Decimal("7.0"),
+                    "equipment_name": f"{e + 1}号{'直流' if dc else '交流'}桩",
+                    "manufacturer_name": "北京华商三优新能源",
+                    "equipment_model": "DC120-2" if dc else "AC7-1",
+                    "production_date": (now - timedelta(days=400 + 37 * e)).date(),
+                },
+            )
+            for c in range(2 if dc else 1):
+                connector, _ = Connector.objects.update_or_create(
+                    operator=operator,
+                    connector_id=f"{equipment.equipment_id}C{c + 1}",
+                    defaults={
+                        "station": station,
+                        "equipment": equipment,
+                        "connector_name": f"{e + 1}-{c + 1}号枪",
+                        "connector_type": sc.ConnectorType.DC_GUN if dc else sc.ConnectorType.AC_PLUG,
+                        "voltage_upper_limits": 750 if dc else 220,
+                        "voltage_lower_limits": 200 if dc else 220,
+                        "current": 250 if dc else 32,
+                        "power": Decimal("60.0") if dc else Decimal("7.0"),
+                        "national_standard": sc.NationalStandard.GB2015,
+                        "park_no": f"B{rng.randint(1, 300):03d}",
+                    },
+                )
+                _demo_status(connector, rng, now)
+                _demo_policy(connector, now)
+                if dc:
+                    _demo_orders(connector, rng, now)
+
+    return [
+        _set_login("regulator", REGULATOR),
+        _set_login("operator1", OPERATOR_MANAGER, operator=operators[0]),
+    ]
+
+
+def _demo_status(connector: Connector, rng: random.Random, now: datetime) -> None:
+    statuses = (
+        [sc.ConnectorStatus.IDLE] * 5
+        + [sc.ConnectorStatus.CHARGING] * 3
+        + [
+            sc.ConnectorStatus.OCCUPIED,
+            sc.ConnectorStatus.OFFLINE,
+            sc.ConnectorStatus.FAULT,
+        ]
+    )
+    ConnectorStatusHistory.objects.filter(connector=connector).delete()
+    history = []
+    when = now - timedelta(hours=12)
+    for _ in range(rng.randint(2, 6)):
+        when += timedelta(minutes=rng.randint(20, 120))
+        history.append(
+            ConnectorStatusHistory(
+                connector=connector,
+                status=rng.choice(statuses),
+                park_status=sc.ParkStatus.UNKNOWN,
+                lock_status=sc.LockStatus.UNKNOWN,
+                status_time=min(when, now),
+                source=sc.StatusSource.PUSH,
+            )
+        )
+    ConnectorStatusHistory.objects.bulk_create(history)
+    last = history[-1]
+    ConnectorStatus.objects.update_or_create(
+        connector=connector,
+        defaults={
+            "status": last.status,
+            "park_status": last.park_status,
+            "lock_status": last.lock_status,
+            "status_time": last.status_time,
+            "source": last.source,
+        },
+    )
+
+
+def _demo_policy(connector: Connector, now: datetime) -> None:
+    effective = timezone.make_aware(datetime.combine(now.date().replace(day=1), time.min))
+    policy, _ = BusinessPolicy.objects.update_or_create(
+        connector=connector,
+        effective_from=effective,
+        defaults={"operator_id": connector.operator_id, "source": PolicySource.MANUAL},
+    )
+    for start, price in TARIFF:
+        PolicyPeriod.objects.update_or_create(
+            policy=policy, start_time=start, defaults={"elec_price": Decimal(price), "sevice_price": SERVICE_PRICE}
+        )
+
+
+def _demo_orders(connector: Connector, rng: random.Random, now: datetime) -> None:
+    for n in range(3):
+        start = (now - timedelta(days=n + 1)).replace(hour=rng.randint(7, 20), minute=rng.randint(0, 59), second=0)
+        minutes = rng.randint(25, 80)
+        end = start + timedelta(minutes=minutes)
+        power = (Decimal(minutes) * Decimal("0.75")).quantize(Decimal("0.01"))
+        elec = (power * Decimal("0.7000")).quantize(Decimal("0.01"))
+        service = (power * SERVICE_PRICE).quantize(Decimal("0.01"))
+        seq = f"{connector.operator_id}{start:%Y%m%d%H%M%S}{zlib.crc32(connector.connector_id.encode()) % 10000:04d}"
+        order, _ = ChargeOrder.objects.update_or_create(
+            operator_id=connector.operator_id,
+            start_charge_seq=seq,
+            defaults={
+                "connector": connector,
+                "start_charge_seq_stat": StartChargeSeqStat.FINISHED,
+                "charge_model": ChargeModel.CITY_PLATFORM if n == 0 else ChargeModel.OTHER_CARDLESS,
+                "start_time": start,
+                "end_time": end,
+                "total_power": power,
+                "total_elec_money": elec,
+                "total_sevice_money": service,
+                "total_money": elec + service,
+                "stop_reason": StopReason.BMS if n % 2 else StopReason.USER,
+                "sum_period": 1,
+                "connector_power": connector.power,
+                "charge_last": minutes * 60,
+                "confirm_result": 0,
+                "order_received_at": end + timedelta(seconds=40),
+            },
+        )
+        order.details.all().delete()
+        ChargeDetail.objects.create(
+            order=order,
+            detail_start_time=start,
+            detail_end_time=end,
+            elec_price=Decimal("0.7000"),
+            sevice_price=SERVICE_PRICE,
+            detail_power=power,
+            detail_elec_money=elec,
+            detail_sevice_money=service,
+        )

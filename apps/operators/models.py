@@ -1,0 +1,71 @@
+"""Operators (OperatorInfo, exchanged offline) and the people who manage them."""
+
+from django.conf import settings
+from django.db import models
+
+from apps.core.models import TimeStampedModel
+from apps.core.roles import ScopedManager
+from apps.core.validators import operator_id_validator
+
+from .choices import OperatorKind, OperatorStatus
+
+
+class Operator(TimeStampedModel):
+    """A connected platform: a charging operator (CPO) or a third-party platform that consumes data.
+
+    The 9-character OperatorID is the primary key, so every foreign key's `operator_id` attribute
+    holds exactly the wire value.
+    """
+
+    operator_id = models.CharField("运营商ID", max_length=9, primary_key=True, validators=[operator_id_validator])
+    operator_name = models.CharField("运营商名称", max_length=64)
+    operator_tel1 = models.CharField("运营商电话1", max_length=32)
+    operator_tel2 = models.CharField("运营商电话2", max_length=32, blank=True)
+    operator_reg_address = models.CharField("运营商注册地址", max_length=64, blank=True)
+    operator_note = models.CharField("备注", max_length=255, blank=True)
+
+    kind = models.CharField("类型", max_length=16, choices=OperatorKind.choices, default=OperatorKind.OPERATOR)
+    status = models.CharField(
+        "接入状态", max_length=16, choices=OperatorStatus.choices, default=OperatorStatus.APPLIED, db_index=True
+    )
+    endpoint_url = models.URLField(
+        "对方接口地址", max_length=200, blank=True, help_text="对方平台的基础地址，如 https://example.com/evcs/v1/"
+    )
+
+    scope_operator_field = None
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "运营商"
+        verbose_name_plural = "运营商"
+        ordering = ["operator_id"]
+        permissions = [("import_operator", "Can import 运营商"), ("export_operator", "Can export 运营商")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(operator_id__regex=r"^[0-9A-Z]{9}$"), name="operator_id_9_chars"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operator_name}（{self.operator_id}）"
+
+    @property
+    def is_connected(self) -> bool:
+        return self.status in {OperatorStatus.ACTIVE, OperatorStatus.TESTING}
+
+
+class OperatorAccount(TimeStampedModel):
+    """Ties a person's login to one operator: they see only that operator's data."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="operator_account", verbose_name="用户"
+    )
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="accounts", verbose_name="运营商")
+
+    scope_operator_field = "operator"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "运营商账号"
+        verbose_name_plural = "运营商账号"
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.operator_id}"

@@ -1,0 +1,8 @@
+"""App config for orders."""
+
+from django.apps import AppConfig
+
+
+class OrdersConfig(AppConfig):
+    name = "apps.orders"
+    verbose_name = "充电订单"

@@ -1,0 +1,165 @@
+"""Charging sessions and their orders (T/CEC 102.3 §3.9, Beijing's bonus order) with ChargeDetails (§4.2)."""
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from apps.core.models import TimeStampedModel, choices_constraint, fixed_length_constraint
+from apps.core.roles import ScopedManager
+from apps.core.validators import serial_number_validator
+from apps.operators.models import Operator
+from apps.stations.models import Connector
+
+from .choices import ChargeModel, ConfirmResult, StartChargeSeqStat, StopReason, custom_label
+
+MONEY = {"max_digits": 12, "decimal_places": 2}  # 元, 2 decimals
+ENERGY = {"max_digits": 12, "decimal_places": 2}  # kWh, 2 decimals in part 3
+PRICE = {"max_digits": 10, "decimal_places": 4}
+CUSTOM_CODE = [MinValueValidator(0), MaxValueValidator(99)]
+
+
+class ChargeOrder(TimeStampedModel):
+    """One charging session, keyed by StartChargeSeq, and the order the operator reports when it ends.
+
+    Sessions started through the city platform move through StartChargeSeqStat; sessions started at the
+    pile arrive only as finished orders (ChargeModel says which).
+    """
+
+    # StartChargeSeqStat never moves backwards; 5 未知 may resolve to any state once the operator answers.
+    ALLOWED_TRANSITIONS: dict[int, set[int]] = {
+        StartChargeSeqStat.STARTING: {
+            StartChargeSeqStat.CHARGING,
+            StartChargeSeqStat.FINISHED,
+            StartChargeSeqStat.UNKNOWN,
+        },
+        StartChargeSeqStat.CHARGING: {
+            StartChargeSeqStat.STOPPING,
+            StartChargeSeqStat.FINISHED,
+            StartChargeSeqStat.UNKNOWN,
+        },
+        StartChargeSeqStat.STOPPING: {StartChargeSeqStat.FINISHED, StartChargeSeqStat.UNKNOWN},
+        StartChargeSeqStat.FINISHED: set(),
+        StartChargeSeqStat.UNKNOWN: {
+            StartChargeSeqStat.STARTING,
+            StartChargeSeqStat.CHARGING,
+            StartChargeSeqStat.STOPPING,
+            StartChargeSeqStat.FINISHED,
+        },
+    }
+
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="orders", verbose_name="运营商")
+    connector = models.ForeignKey(Connector, on_delete=models.PROTECT, related_name="orders", verbose_name="充电接口")
+    start_charge_seq = models.CharField("充电订单号", max_length=27, validators=[serial_number_validator])
+    start_charge_seq_stat = models.PositiveSmallIntegerField(
+        "充电订单状态", choices=StartChargeSeqStat.choices, default=StartChargeSeqStat.FINISHED, db_index=True
+    )
+    charge_model = models.PositiveSmallIntegerField(
+        "启动方式", choices=ChargeModel.choices, default=ChargeModel.UNKNOWN
+    )
+    start_time = models.DateTimeField("开始充电时间", db_index=True)
+    end_time = models.DateTimeField("结束充电时间", null=True, blank=True)
+    total_power = models.DecimalField("累计充电量（kWh）", null=True, blank=True, **ENERGY)
+    total_elec_money = models.DecimalField("总电费（元）", null=True, blank=True, **MONEY)
+    total_sevice_money = models.DecimalField("总服务费（元）", null=True, blank=True, **MONEY)
+    total_money = models.DecimalField("累计总金额（元）", null=True, blank=True, **MONEY)
+    stop_reason = models.PositiveSmallIntegerField("充电结束原因", null=True, blank=True, validators=CUSTOM_CODE)
+    sum_period = models.PositiveSmallIntegerField(
+        "时段数", null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(32)]
+    )
+    ident_code = models.CharField("验证码", max_length=64, blank=True)
+    # Beijing's notification_charge_order_info_for_bonus fields.
+    user_name = models.CharField("客户名称", max_length=20, blank=True)
+    connector_power = models.DecimalField("接口额定功率（kW）", max_digits=7, decimal_places=1, null=True, blank=True)
+    charge_last = models.PositiveIntegerField("充电时长（秒）", null=True, blank=True)
+    meter_value_start = models.DecimalField("电表总起值（kWh）", max_digits=14, decimal_places=2, null=True, blank=True)
+    meter_value_end = models.DecimalField("电表总止值（kWh）", max_digits=14, decimal_places=2, null=True, blank=True)
+    # The portal's answer to the order push.
+    confirm_result = models.PositiveSmallIntegerField("确认结果", null=True, blank=True, validators=CUSTOM_CODE)
+    order_received_at = models.DateTimeField("订单接收时间", null=True, blank=True)
+
+    scope_operator_field = "operator"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "充电订单"
+        verbose_name_plural = "充电订单"
+        ordering = ["-start_time"]
+        get_latest_by = "start_time"
+        permissions = [("import_chargeorder", "Can import 充电订单"), ("export_chargeorder", "Can export 充电订单")]
+        indexes = [models.Index(fields=["operator", "-start_time"], name="order_operator_start")]
+        constraints = [
+            models.UniqueConstraint(fields=["operator", "start_charge_seq"], name="order_unique_seq_per_operator"),
+            fixed_length_constraint("start_charge_seq", 27, "chargeorder"),
+            choices_constraint("start_charge_seq_stat", StartChargeSeqStat, "chargeorder"),
+            choices_constraint("charge_model", ChargeModel, "chargeorder"),
+            models.CheckConstraint(
+                condition=models.Q(end_time__isnull=True) | models.Q(end_time__gte=models.F("start_time")),
+                name="chargeorder_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(stop_reason__isnull=True) | models.Q(stop_reason__lte=99),
+                name="chargeorder_stop_reason",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(confirm_result__isnull=True) | models.Q(confirm_result__lte=99),
+                name="chargeorder_confirm_result",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(sum_period__isnull=True) | models.Q(sum_period__lte=32),
+                name="chargeorder_sum_period",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    (models.Q(total_power__isnull=True) | models.Q(total_power__gte=0))
+                    & (models.Q(total_money__isnull=True) | models.Q(total_money__gte=0))
+                    & (models.Q(total_elec_money__isnull=True) | models.Q(total_elec_money__gte=0))
+                    & (models.Q(total_sevice_money__isnull=True) | models.Q(total_sevice_money__gte=0))
+                ),
+                name="chargeorder_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.start_charge_seq
+
+    def can_transition_to(self, new_state: int) -> bool:
+        return (
+            new_state == self.start_charge_seq_stat or new_state in self.ALLOWED_TRANSITIONS[self.start_charge_seq_stat]
+        )
+
+    @property
+    def stop_reason_label(self) -> str:
+        return custom_label(StopReason, self.stop_reason)
+
+    @property
+    def confirm_result_label(self) -> str:
+        return custom_label(ConfirmResult, self.confirm_result)
+
+
+class ChargeDetail(TimeStampedModel):
+    """ChargeDetail 充电明细信息体: one element per tariff period the session crossed."""
+
+    order = models.ForeignKey(ChargeOrder, on_delete=models.CASCADE, related_name="details", verbose_name="充电订单")
+    detail_start_time = models.DateTimeField("开始时间")
+    detail_end_time = models.DateTimeField("结束时间")
+    elec_price = models.DecimalField("时段电价（元/kWh）", null=True, blank=True, **PRICE)
+    sevice_price = models.DecimalField("时段服务费价格（元/kWh）", null=True, blank=True, **PRICE)
+    detail_power = models.DecimalField("时段充电量（kWh）", **ENERGY)
+    detail_elec_money = models.DecimalField("时段电费（元）", null=True, blank=True, **MONEY)
+    detail_sevice_money = models.DecimalField("时段服务费（元）", null=True, blank=True, **MONEY)
+
+    scope_operator_field = "order__operator"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "充电明细"
+        verbose_name_plural = "充电明细"
+        ordering = ["order_id", "detail_start_time"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(detail_end_time__gte=models.F("detail_start_time")), name="chargedetail_period"
+            ),
+            models.CheckConstraint(condition=models.Q(detail_power__gte=0), name="chargedetail_power_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order.start_charge_seq} {self.detail_start_time:%H:%M}–{self.detail_end_time:%H:%M}"

@@ -1,0 +1,228 @@
+"""Admin for the directory: stations with their equipment and connectors, statuses and statistics."""
+
+from django.contrib import admin
+from django.db.models import Count
+from django.utils.html import format_html
+from import_export.admin import ImportExportMixin
+
+from apps.core.admin import OperatorDataAdminMixin, ReadOnlyInline
+
+from .choices import ConnectorStatus as Status
+from .models import (
+    Connector,
+    ConnectorStats,
+    ConnectorStatus,
+    ConnectorStatusHistory,
+    Equipment,
+    EquipmentStats,
+    Station,
+    StationStats,
+)
+from .resources import ConnectorResource, EquipmentResource, StationResource
+
+STATUS_COLOURS = {
+    Status.OFFLINE: "#777",
+    Status.IDLE: "#2e7d32",
+    Status.OCCUPIED: "#f9a825",
+    Status.CHARGING: "#1565c0",
+    Status.RESERVED: "#6a1b9a",
+    Status.FAULT: "#c62828",
+}
+
+
+def status_badge(status: ConnectorStatus | None) -> str:
+    if status is None:
+        return "—"
+    return format_html(
+        '<span style="color:{};font-weight:600">{}</span>',
+        STATUS_COLOURS.get(status.status, "#000"),
+        status.get_status_display(),
+    )
+
+
+class EquipmentInline(ReadOnlyInline):
+    model = Equipment
+    fields = ["equipment_id", "equipment_name", "equipment_type", "power", "manufacturer_name", "equipment_model"]
+    readonly_fields = fields
+
+
+class ConnectorInline(ReadOnlyInline):
+    model = Connector
+    fields = ["connector_id", "connector_name", "equipment", "connector_type", "power", "national_standard", "status"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("equipment", "current_status")
+
+    @admin.display(description="当前状态")
+    def status(self, obj):
+        return status_badge(getattr(obj, "current_status", None))
+
+
+@admin.register(Station)
+class StationAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin):
+    resource_classes = [StationResource]
+    list_display = [
+        "station_id",
+        "station_name",
+        "operator",
+        "area_code",
+        "station_type",
+        "station_status",
+        "construction",
+        "connector_count",
+        "updated",
+    ]
+    list_filter = [
+        "station_status",
+        "station_type",
+        "construction",
+        "area_code",
+        ("operator", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["station_id", "station_name", "address", "operator__operator_name", "=operator__operator_id"]
+    list_select_related = ["operator"]
+    ordering = ["operator_id", "station_id"]
+    date_hierarchy = "updated"
+    inlines = [EquipmentInline, ConnectorInline]
+    fieldsets = [
+        ("标识", {"fields": ["operator", "station_id", "equipment_owner_id", "station_name"]}),
+        (
+            "位置",
+            {
+                "fields": [
+                    "country_code",
+                    "area_code",
+                    "address",
+                    "station_lng",
+                    "station_lat",
+                    "site_guide",
+                    "construction",
+                ]
+            },
+        ),
+        ("联系", {"fields": ["station_tel", "service_tel"]}),
+        (
+            "运营",
+            {"fields": ["station_type", "station_status", "park_nums", "busine_hours", "support_order", "payment"]},
+        ),
+        (
+            "说明",
+            {
+                "fields": [
+                    "match_cars",
+                    "park_info",
+                    "electricity_fee",
+                    "service_fee",
+                    "park_fee",
+                    "pictures",
+                    "remark",
+                ],
+                "classes": ["collapse"],
+            },
+        ),
+        ("记录", {"fields": ["created", "updated"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_connector_count=Count("connectors"))
+
+    @admin.display(description="接口数", ordering="_connector_count")
+    def connector_count(self, obj):
+        return obj._connector_count
+
+
+@admin.register(Equipment)
+class EquipmentAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin):
+    resource_classes = [EquipmentResource]
+    list_display = ["equipment_id", "equipment_name", "station", "operator", "equipment_type", "power", "updated"]
+    list_filter = ["equipment_type", ("operator", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["equipment_id", "equipment_name", "station__station_id", "station__station_name"]
+    list_select_related = ["station", "operator"]
+    ordering = ["operator_id", "equipment_id"]
+    date_hierarchy = "updated"
+    show_full_result_count = False
+
+
+@admin.register(Connector)
+class ConnectorAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin):
+    resource_classes = [ConnectorResource]
+    list_display = ["connector_id", "connector_name", "station", "equipment", "connector_type", "power", "status"]
+    list_filter = [
+        "current_status__status",
+        "connector_type",
+        "national_standard",
+        ("operator", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["connector_id", "connector_name", "equipment__equipment_id", "station__station_id"]
+    list_select_related = ["station", "equipment", "current_status"]
+    ordering = ["operator_id", "connector_id"]
+    date_hierarchy = "updated"
+    show_full_result_count = False
+
+    @admin.display(description="当前状态", ordering="current_status__status")
+    def status(self, obj):
+        return status_badge(getattr(obj, "current_status", None))
+
+
+@admin.register(ConnectorStatus)
+class ConnectorStatusAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+    list_display = ["connector", "status", "park_status", "lock_status", "status_time", "source"]
+    list_filter = [
+        "status",
+        "park_status",
+        "lock_status",
+        "source",
+        ("connector__operator", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["connector__connector_id", "connector__station__station_id"]
+    list_select_related = ["connector"]
+    ordering = ["-status_time"]
+    date_hierarchy = "status_time"
+    show_full_result_count = False
+
+
+@admin.register(ConnectorStatusHistory)
+class ConnectorStatusHistoryAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+    list_display = ["connector", "status", "park_status", "lock_status", "status_time", "source", "created"]
+    list_filter = ["status", "source", ("connector__operator", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["=connector__connector_id"]
+    list_select_related = ["connector"]
+    ordering = ["-status_time"]
+    date_hierarchy = "status_time"
+    show_full_result_count = False
+
+
+class EquipmentStatsInline(ReadOnlyInline):
+    model = EquipmentStats
+    fields = ["equipment", "equipment_electricity"]
+    readonly_fields = fields
+
+
+@admin.register(StationStats)
+class StationStatsAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+    list_display = ["station", "start_time", "end_time", "station_electricity"]
+    list_filter = [("station__operator", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["station__station_id", "station__station_name"]
+    list_select_related = ["station"]
+    ordering = ["-start_time"]
+    date_hierarchy = "start_time"
+    inlines = [EquipmentStatsInline]
+
+
+@admin.register(ConnectorStats)
+class ConnectorStatsAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+    list_display = ["connector", "equipment_stats", "connector_electricity"]
+    search_fields = ["connector__connector_id"]
+    list_select_related = ["connector", "equipment_stats__equipment"]
+    ordering = ["-equipment_stats__station_stats__start_time"]
+    show_full_result_count = False
+
+
+@admin.register(EquipmentStats)
+class EquipmentStatsAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+    list_display = ["equipment", "station_stats", "equipment_electricity"]
+    search_fields = ["equipment__equipment_id"]
+    list_select_related = ["equipment", "station_stats__station"]
+    ordering = ["-station_stats__start_time"]
+    show_full_result_count = False

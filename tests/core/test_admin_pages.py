@@ -1,0 +1,123 @@
+"""Every admin page renders for a superuser on the demo data; regulators read but never edit operator data."""
+
+import pytest
+from django.contrib import admin
+from django.db import transaction
+from django.urls import reverse
+
+from apps.interconnect.demo import demo_load
+from apps.stations.models import Station
+
+ADMINS = [
+    m
+    for m in admin.site._registry
+    if m._meta.app_label in {"operators", "stations", "pricing", "orders", "interconnect"}
+]
+
+
+@pytest.fixture(scope="module")
+def demo_data(django_db_setup, django_db_blocker):
+    """The demo directory, loaded once for the module inside a transaction that is rolled back at the end."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            demo_load(seed=1)
+            _add_stats()
+            yield
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def demo(demo_data, db):
+    return None
+
+
+def _add_stats():
+    import datetime as dt
+    from decimal import Decimal
+
+    from apps.stations.models import ConnectorStats, EquipmentStats, StationStats
+
+    st = Station.objects.first()
+    stats = StationStats.objects.create(
+        station=st, start_time=dt.date(2024, 1, 1), end_time=dt.date(2024, 1, 1), station_electricity=Decimal("10.0")
+    )
+    eq = st.equipment.first()
+    es = EquipmentStats.objects.create(station_stats=stats, equipment=eq, equipment_electricity=Decimal("10.0"))
+    ConnectorStats.objects.create(
+        equipment_stats=es, connector=eq.connectors.first(), connector_electricity=Decimal("10.0")
+    )
+
+
+@pytest.fixture
+def superuser_client(client, django_user_model):
+    user = django_user_model.objects.create_superuser("root", password="x" * 12)
+    client.force_login(user)
+    return client
+
+
+def _url(model, view, *args):
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+@pytest.mark.parametrize("model", ADMINS, ids=lambda m: m._meta.label)
+def test_changelist_search_add_change_render(demo, superuser_client, model):
+    response = superuser_client.get(_url(model, "changelist"))
+    assert response.status_code == 200
+    model_admin = admin.site._registry[model]
+    if model_admin.search_fields:
+        assert superuser_client.get(_url(model, "changelist"), {"q": "1"}).status_code == 200
+    add = superuser_client.get(_url(model, "add"))
+    assert add.status_code == (200 if model_admin.has_add_permission(response.wsgi_request) else 403)
+    obj = model._default_manager.first()
+    assert obj is not None, f"demo data has no {model._meta.label}"
+    change = superuser_client.get(_url(model, "change", obj.pk))
+    assert change.status_code == 200
+    for f in model_admin.list_filter[:1]:
+        name = f if isinstance(f, str) else f[0]
+        assert superuser_client.get(_url(model, "changelist"), {f"{name}__isnull": "False"}).status_code in (200, 302)
+
+
+def test_station_page_shows_equipment_and_connector_status(demo, superuser_client):
+    station = Station.objects.filter(connectors__current_status__isnull=False).first()
+    html = superuser_client.get(_url(Station, "change", station.pk)).content.decode()
+    connector = station.connectors.select_related("current_status").first()
+    assert connector.connector_id in html
+    assert station.equipment.first().equipment_id in html
+    assert connector.current_status.get_status_display() in html
+
+
+def test_operator_data_is_read_only_for_regulators(demo, client, regulator):
+    client.force_login(regulator)
+    station = Station.objects.first()
+    page = client.get(_url(Station, "change", station.pk))
+    assert page.status_code == 200
+    assert b'name="station_name"' not in page.content  # rendered as text, not an input
+    assert client.post(_url(Station, "change", station.pk), {"station_name": "x"}).status_code == 403
+    assert client.get(_url(Station, "add")).status_code == 403
+    assert client.post(_url(Station, "delete", station.pk), {"post": "yes"}).status_code == 403
+    assert Station.objects.get(pk=station.pk).station_name == station.station_name
+
+
+def test_operator_manager_sees_only_their_stations(demo, client):
+    from apps.operators.models import OperatorAccount
+
+    account = OperatorAccount.objects.select_related("user", "operator").get(user__username="operator1")
+    client.force_login(account.user)
+    page = client.get(_url(Station, "changelist"))
+    assert page.status_code == 200
+    own = Station.objects.filter(operator=account.operator)
+    other = Station.objects.exclude(operator=account.operator).first()
+    assert all(s.station_id.encode() in page.content for s in own)
+    assert other.station_name.encode() not in page.content
+    # Another operator's station is as good as absent.
+    assert client.get(_url(Station, "change", other.pk)).status_code == 302
+
+
+def test_admin_speaks_chinese_by_default_and_english_on_request(demo, superuser_client):
+    assert "充电站".encode() in superuser_client.get(_url(Station, "changelist")).content
+    english = superuser_client.get(_url(Station, "changelist"), HTTP_ACCEPT_LANGUAGE="en")
+    assert b"Select" in english.content or b"Add" in english.content or b"Search" in english.content
