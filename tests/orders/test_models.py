@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from apps.orders.choices import StartChargeSeqStat, StopReason, custom_label
@@ -15,7 +15,7 @@ from tests import factories
 
 
 def _rejected_by_db(fn):
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises((IntegrityError, DataError)), transaction.atomic():
         fn()
 
 

@@ -4,14 +4,14 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 
 from apps.stations.models import Connector, Station
 from tests import factories
 
 
 def _rejected_by_db(fn):
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises((IntegrityError, DataError)), transaction.atomic():
         fn()
 
 
