@@ -1,0 +1,189 @@
+"""A tiny threaded T/CEC 102 peer (query_token + echo) built on the codec itself, scriptable to misbehave."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from apps.interconnect.protocol import (
+    BusinessError,
+    BusyError,
+    InternalError,
+    KeySet,
+    ProtocolError,
+    TokenError,
+    build_response,
+    error_response,
+    open_request,
+    parse_authorization,
+    parse_request,
+)
+
+# Modes a test can queue for the next business calls (query_token is steered by `token_mode`):
+#   ok        echo the payload back as {"Echo": payload}
+#   4002      Ret 4002 whatever the token          busy     Ret -1 with encrypted {}
+#   500       Ret 500, Data ""                      4004     Ret 4004
+#   badsig    a correct answer with a wrong Sig     garbage  HTTP 200 with a non-JSON body
+#   http502   HTTP 502 with an HTML page            http404  HTTP 404 with an HTML page
+#   sleep     sleep `sleep_seconds`, then answer (the client should have timed out)
+
+
+@dataclass
+class Seen:
+    """One request as the peer received it."""
+
+    interface: str
+    path: str
+    headers: dict[str, str]
+    payload: dict[str, Any] | None
+
+
+@dataclass
+class PeerState:
+    keys: KeySet
+    operator_id: str
+    token_ttl: int = 7200
+    token_mode: str = "ok"  # ok | fail
+    token_delay: float = 0.0
+    sleep_seconds: float = 1.0
+    modes: deque[str] = field(default_factory=deque)
+    seen: list[Seen] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def calls(self, interface: str) -> list[Seen]:
+        with self.lock:
+            return [s for s in self.seen if s.interface == interface]
+
+    def next_mode(self) -> str:
+        with self.lock:
+            return self.modes.popleft() if self.modes else "ok"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _PeerHTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # keep pytest output clean
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json;charset=utf-8") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        state = self.server.state
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        interface = self.path.rstrip("/").rsplit("/", 1)[-1]
+        payload: dict[str, Any] | None = None
+        try:
+            env = parse_request(body)
+            payload = open_request(env, state.keys)
+        except ProtocolError as exc:
+            self._record(interface, payload)
+            self._send(200, error_response(exc, state.keys).to_json())
+            return
+        self._record(interface, payload)
+        if interface == "query_token":
+            self._query_token(state, payload)
+        else:
+            self._business(state, payload)
+
+    def _record(self, interface: str, payload: dict[str, Any] | None) -> None:
+        state = self.server.state
+        with state.lock:
+            state.seen.append(Seen(interface, self.path, dict(self.headers.items()), payload))
+
+    def _query_token(self, state: PeerState, payload: dict[str, Any]) -> None:
+        time.sleep(state.token_delay)  # widens the window in which concurrent clients could race
+        if state.token_mode == "fail" or payload.get("OperatorSecret") != state.keys.operator_secret:
+            answer = {"OperatorID": state.operator_id, "SuccStat": 1, "AccessToken": "", "TokenAvailableTime": 0}
+            answer["FailReason"] = 2
+        else:
+            token = uuid.uuid4().hex
+            with state.lock:
+                state.tokens.append(token)
+            answer = {
+                "OperatorID": payload.get("OperatorID"),
+                "SuccStat": 0,
+                "AccessToken": token,
+                "TokenAvailableTime": state.token_ttl,
+                "FailReason": 0,
+            }
+        self._send(200, build_response(0, "", answer, state.keys).to_json())
+
+    def _business(self, state: PeerState, payload: dict[str, Any]) -> None:
+        mode = state.next_mode()
+        keys = state.keys
+        if mode == "http502":
+            self._send(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html")
+            return
+        if mode == "http404":
+            self._send(404, b"<html><body>Not Found</body></html>", "text/html")
+            return
+        if mode == "garbage":
+            self._send(200, b"OK")
+            return
+        if mode == "sleep":
+            time.sleep(state.sleep_seconds)
+        try:
+            token = parse_authorization(self.headers.get("Authorization"))
+            with state.lock:
+                known = token in state.tokens
+            if mode == "4002" or not known:
+                raise TokenError()
+            if mode == "busy":
+                self._send(200, build_response(-1, BusyError().msg, {}, keys).to_json())
+                return
+            if mode == "500":
+                raise InternalError()
+            if mode == "4004":
+                raise BusinessError("缺少ConnectorID")
+        except ProtocolError as exc:
+            self._send(200, error_response(exc, keys).to_json())
+            return
+        answer = build_response(0, "", {"Echo": payload}, keys)
+        if mode == "badsig":
+            answer = type(answer)(answer.ret, answer.msg, answer.data, "0" * 32)
+        self._send(200, answer.to_json())
+
+
+class _PeerHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, state: PeerState) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.state = state
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that timed out leaves a broken pipe behind; that is the scenario, not a failure
+
+
+class PeerServer:
+    """Context manager running the peer on 127.0.0.1 in a background thread."""
+
+    def __init__(self, keys: KeySet, operator_id: str = "PEER00001") -> None:
+        self.state = PeerState(keys=keys, operator_id=operator_id)
+        self._server = _PeerHTTPServer(self.state)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/evcs/v1/"
+
+    def __enter__(self) -> PeerServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
