@@ -9,8 +9,11 @@ from typing import Any
 
 from apps.interconnect.protocol import KeySet
 
-# /work/main/tests/protocol/support.py → parents[2] is the repo, its parent holds shared/spec.
-VECTORS_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "test-vectors.json"
+# The spec's own file (../shared/spec beside the checkout, as in CI) wins; a copy kept in tests/protocol/data lets a
+# bare clone run the suite too, and test_vectors checks the copy has not drifted from the spec.
+SHARED_VECTORS_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "test-vectors.json"
+VENDORED_VECTORS_PATH = Path(__file__).resolve().parent / "data" / "test-vectors.json"
+VECTORS_PATH = SHARED_VECTORS_PATH if SHARED_VECTORS_PATH.exists() else VENDORED_VECTORS_PATH
 
 EXAMPLE_KEY = "1234567890abcdef"  # the standard's published example value for every secret
 EXAMPLE_KEYS = KeySet(EXAMPLE_KEY, EXAMPLE_KEY, EXAMPLE_KEY, EXAMPLE_KEY)

@@ -157,3 +157,12 @@ def test_c5_busy_message_is_the_standard_text() -> None:
 def test_c1_and_p2_share_first_block_because_iv_is_fixed() -> None:
     by_id = {v["id"]: v for v in vectors()}
     assert by_id["C1"]["Data"][:21] == by_id["P2"]["Data"][:21]  # 21 chars = 126 bits of block 1
+
+
+def test_vendored_vectors_match_the_spec() -> None:
+    from .support import SHARED_VECTORS_PATH, VENDORED_VECTORS_PATH
+
+    vendored = json.loads(VENDORED_VECTORS_PATH.read_text(encoding="utf-8"))
+    assert len(vendored["vectors"]) >= 8
+    if SHARED_VECTORS_PATH.exists():  # always true in CI, where shared/ sits beside the checkout
+        assert json.loads(SHARED_VECTORS_PATH.read_text(encoding="utf-8")) == vendored
