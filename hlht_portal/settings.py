@@ -45,6 +45,25 @@ HLHT_OPERATOR_ID = os.environ.get("HLHT_OPERATOR_ID", "MA01HLHT0")
 if len(HLHT_OPERATOR_ID) != 9:
     raise ImproperlyConfigured("HLHT_OPERATOR_ID must be exactly 9 characters (T/CEC 102.4 §8).")
 
+# Keys that encrypt secrets at rest (newest first; see apps/core/secretbox.py). Defaults to one derived from SECRET_KEY.
+HLHT_SECRET_KEYS = env_list("HLHT_SECRET_KEYS")
+
+# --- The T/CEC 102 protocol server and client.
+HLHT_PROTOCOL_PREFIX = os.environ.get("HLHT_PROTOCOL_PREFIX", "evcs/v1/")
+# Served only to operators flagged as using a base URL without "v" (Beijing e充网's old /evcs/20160701/).
+HLHT_PROTOCOL_LEGACY_PREFIX = os.environ.get("HLHT_PROTOCOL_LEGACY_PREFIX", "evcs/20160701/")
+HLHT_TOKEN_LIFETIME = int(os.environ.get("HLHT_TOKEN_LIFETIME", "7200"))  # seconds; the spec allows at most 7 days
+if not 60 <= HLHT_TOKEN_LIFETIME <= 604800:
+    raise ImproperlyConfigured("HLHT_TOKEN_LIFETIME must be between 60 s and 7 days (604800 s).")
+HLHT_CLOCK_SKEW = int(os.environ.get("HLHT_CLOCK_SKEW", "300"))  # seconds a TimeStamp may differ from our clock
+HLHT_MAX_BODY_BYTES = int(os.environ.get("HLHT_MAX_BODY_BYTES", str(2 * 1024 * 1024)))
+HLHT_KEY_OVERLAP = int(os.environ.get("HLHT_KEY_OVERLAP", str(7 * 86400)))  # old inbound keys live on after rotation
+HLHT_JOURNAL_RETENTION_DAYS = int(os.environ.get("HLHT_JOURNAL_RETENTION_DAYS", "180"))
+HLHT_CLIENT_CONNECT_TIMEOUT = float(os.environ.get("HLHT_CLIENT_CONNECT_TIMEOUT", "5"))
+HLHT_CLIENT_READ_TIMEOUT = float(os.environ.get("HLHT_CLIENT_READ_TIMEOUT", "20"))
+HLHT_TOKEN_REFRESH_MARGIN = int(os.environ.get("HLHT_TOKEN_REFRESH_MARGIN", "120"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(HLHT_MAX_BODY_BYTES, 2_621_440)
+
 INSTALLED_APPS = [
     "hlht_portal.admin_site.HLHTAdminConfig",
     "django.contrib.auth",
@@ -62,6 +81,7 @@ INSTALLED_APPS = [
     "apps.pricing",
     "apps.orders",
     "apps.interconnect",
+    "apps.simulator",
 ]
 
 MIDDLEWARE = [
@@ -107,6 +127,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # Tests use a file too: an in-memory shared-cache database locks whole tables across threads, which the
+    # embedded deployment (a file in WAL mode) never does, so concurrency tests would test the wrong thing.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_hlht.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -149,7 +172,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "protocol-housekeeping": {"task": "apps.interconnect.tasks.protocol_housekeeping_task", "schedule": 600.0},
+    "journal-purge": {"task": "apps.interconnect.tasks.journal_purge_task", "schedule": 86400.0},
+}
 
 # --- REST API (read-only, for people and scripts)
 REST_FRAMEWORK = {

@@ -36,6 +36,19 @@ class OperatorAdmin(ScopedAdminMixin, ImportExportMixin, admin.ModelAdmin):
             },
         ),
         ("接入", {"fields": ["kind", "status", "endpoint_url"]}),
+        (
+            "协议差异（仅对该运营商放宽）",
+            {
+                "fields": [
+                    "dialect_lowercase_sig",
+                    "dialect_bare_token",
+                    "dialect_millisecond_timestamp",
+                    "dialect_service_spelling",
+                    "dialect_no_v_base_url",
+                ],
+                "classes": ["collapse"],
+            },
+        ),
         ("记录", {"fields": ["created", "updated"]}),
     ]
 

@@ -32,6 +32,26 @@ class Operator(TimeStampedModel):
         "对方接口地址", max_length=200, blank=True, help_text="对方平台的基础地址，如 https://example.com/evcs/v1/"
     )
 
+    # Deviations from T/CEC 102 seen in the field. The portal accepts one only from an operator whose record
+    # says it speaks it, and always emits the standard form itself.
+    dialect_lowercase_sig = models.BooleanField(
+        "小写签名", default=False, help_text="对方发送小写十六进制 Sig（规范要求接收方不区分大小写，本项仅作记录）"
+    )
+    dialect_bare_token = models.BooleanField(
+        "无 Bearer 前缀", default=False, help_text="Authorization 请求头只有 token，没有“Bearer ”"
+    )
+    dialect_millisecond_timestamp = models.BooleanField(
+        "毫秒时间戳", default=False, help_text="TimeStamp 为13位毫秒数而不是 yyyyMMddHHmmss"
+    )
+    dialect_service_spelling = models.BooleanField(
+        "Service* 拼写",
+        default=False,
+        help_text="使用 ServicePrice/ServiceMoney/ElectMoney 而不是规范的 Sevice*/ElecMoney",
+    )
+    dialect_no_v_base_url = models.BooleanField(
+        "无 v 的地址", default=False, help_text="对方使用 /evcs/20160701/ 形式的地址（如北京 e充网的旧路径）"
+    )
+
     scope_operator_field = None
     objects = ScopedManager()
 

@@ -50,6 +50,26 @@ def _add_stats():
     ConnectorStats.objects.create(
         equipment_stats=es, connector=eq.connectors.first(), connector_electricity=Decimal("10.0")
     )
+    _add_protocol_rows(st.operator)
+
+
+def _add_protocol_rows(operator):
+    from apps.interconnect.choices import Direction
+    from apps.interconnect.journal import journal_record
+    from apps.interconnect.services import operator_provision
+    from apps.interconnect.tokens import token_issue
+
+    operator_provision(operator_id=operator.pk, name=operator.operator_name)
+    token_issue(operator=operator)
+    journal_record(
+        operator=operator,
+        claimed_operator_id=operator.pk,
+        interface="query_token",
+        direction=Direction.IN,
+        ret=0,
+        request={"OperatorID": operator.pk, "OperatorSecret": "x"},
+        response={"SuccStat": 0},
+    )
 
 
 @pytest.fixture

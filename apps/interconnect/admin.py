@@ -1,0 +1,154 @@
+"""Admin for the protocol layer: key sets (never their secrets), tokens, and the read-only message journal."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
+
+from apps.core.admin import ScopedAdminMixin
+
+from .choices import KeyDirection
+from .keys import keyset_rotate
+from .models import AccessToken, Exchange, OperatorKeySet
+
+
+@admin.register(OperatorKeySet)
+class OperatorKeySetAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["operator", "direction", "label", "state", "created", "retires_at"]
+    list_filter = ["direction", ("operator", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["=operator__operator_id", "operator__operator_name", "=label"]
+    list_select_related = ["operator"]
+    ordering = ["operator_id", "direction", "-created"]
+    date_hierarchy = "created"
+    # The sealed columns are never shown, not even encrypted: the page lists which set is which, no more.
+    fields = ["operator", "direction", "label", "created", "retires_at"]
+    readonly_fields = fields
+    actions = ["rotate_inbound"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="状态")
+    def state(self, obj):
+        return "使用中" if obj.retires_at is None else f"过渡期（至 {obj.retires_at:%Y-%m-%d %H:%M}）"
+
+    @admin.action(description="为所选运营商签发新的平台密钥（旧密钥在过渡期内继续有效）", permissions=["rotate"])
+    def rotate_inbound(self, request, queryset):
+        operators = {row.operator for row in queryset.filter(direction=KeyDirection.INBOUND).select_related("operator")}
+        if not operators:
+            self.message_user(request, "请选择平台签发（inbound）的密钥。", messages.WARNING)
+            return None
+        issued = [(operator, keyset_rotate(operator=operator)) for operator in sorted(operators, key=lambda o: o.pk)]
+        # Shown once, on this response only: never stored in messages, the session or a log.
+        return TemplateResponse(
+            request,
+            "admin/interconnect/keys_issued.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "新的平台密钥（仅显示这一次）",
+                "issued": [
+                    (op, json.dumps({"OperatorID": op.pk, "inbound": keys}, ensure_ascii=False, indent=2))
+                    for op, keys in issued
+                ],
+                "opts": self.model._meta,
+            },
+        )
+
+    def has_rotate_permission(self, request):
+        return request.user.has_perm("interconnect.add_operatorkeyset")
+
+
+@admin.register(AccessToken)
+class AccessTokenAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["operator", "short_hash", "created", "expires_at"]
+    list_filter = [("operator", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["=operator__operator_id"]
+    list_select_related = ["operator"]
+    ordering = ["-created"]
+    date_hierarchy = "created"
+    fields = ["operator", "short_hash", "created", "expires_at"]
+    readonly_fields = fields
+    actions = ["revoke"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="令牌摘要")
+    def short_hash(self, obj):
+        return f"{obj.token_hash[:12]}…"
+
+    @admin.action(description="吊销所选令牌", permissions=["delete"])
+    def revoke(self, request, queryset):
+        count, _ = queryset.delete()
+        self.message_user(request, f"已吊销 {count} 个令牌。", messages.SUCCESS)
+
+
+@admin.register(Exchange)
+class ExchangeAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["created", "direction", "interface", "operator", "ret", "msg_short", "latency", "timestamp", "seq"]
+    list_filter = ["direction", "interface", "ret", ("operator", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["=claimed_operator_id", "=interface", "=seq", "=timestamp"]
+    list_select_related = ["operator"]
+    ordering = ["-created"]
+    date_hierarchy = "created"
+    show_full_result_count = False
+    fields = [
+        "created",
+        "direction",
+        "interface",
+        "operator",
+        "claimed_operator_id",
+        "timestamp",
+        "seq",
+        "ret",
+        "msg",
+        "http_status",
+        "latency_ms",
+        "remote_addr",
+        "error",
+        "request_pretty",
+        "response_pretty",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the journal is evidence; retention is the purge task's job
+
+    @admin.display(description="Msg")
+    def msg_short(self, obj):
+        return obj.msg[:40]
+
+    @admin.display(description="耗时", ordering="latency_ms")
+    def latency(self, obj):
+        return f"{obj.latency_ms:.1f} ms"
+
+    def _pretty(self, value):
+        if value is None:
+            return "—"
+        return format_html(
+            "<pre style='white-space:pre-wrap'>{}</pre>", json.dumps(value, ensure_ascii=False, indent=2)
+        )
+
+    @admin.display(description="请求数据（已脱敏）")
+    def request_pretty(self, obj):
+        return self._pretty(obj.request)
+
+    @admin.display(description="响应数据（已脱敏）")
+    def response_pretty(self, obj):
+        return self._pretty(obj.response)

@@ -1,0 +1,93 @@
+"""The portal as a protocol client: a PeerClient per operator, with tokens shared by every worker and a journal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+
+from apps.core.exceptions import HLHTError
+from apps.core.secretbox import seal, unseal
+from apps.operators.models import Operator
+
+from .choices import Direction, KeyDirection
+from .dialects import operator_dialect
+from .journal import journal_record
+from .keys import current_keyset, keyset_open
+from .models import PeerToken
+from .protocol import ExchangeRecord, PeerClient
+
+
+class NotConfigured(HLHTError):
+    """The operator lacks what the portal needs to call it (an endpoint or its outbound key set)."""
+
+
+class DatabaseTokenStore:
+    """Tokens obtained from operators, in the database so every worker shares them; sealed at rest.
+
+    `lock` holds a row lock for the duration of a refresh, so concurrent workers make one query_token, not many.
+    """
+
+    def get(self, key: str) -> tuple[str, datetime] | None:
+        row = PeerToken.objects.filter(key=key).only("token", "expires_at").first()
+        if row is None or not row.token or row.expires_at is None:
+            return None
+        return unseal(row.token), row.expires_at
+
+    def set(self, key: str, token: str, expires_at: datetime) -> None:
+        PeerToken.objects.update_or_create(key=key, defaults={"token": seal(token), "expires_at": expires_at})
+
+    def delete(self, key: str) -> None:
+        PeerToken.objects.filter(key=key).update(token="", expires_at=None)
+
+    @contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        PeerToken.objects.get_or_create(key=key)
+        with transaction.atomic():
+            PeerToken.objects.select_for_update().filter(key=key).first()
+            yield
+
+
+def _journal_outbound(operator: Operator):
+    def record(exchange: ExchangeRecord) -> None:
+        journal_record(
+            operator=operator,
+            claimed_operator_id=settings.HLHT_OPERATOR_ID,
+            interface=exchange.interface[:64],
+            direction=Direction.OUT,
+            timestamp=exchange.timestamp,
+            seq=exchange.seq,
+            ret=exchange.ret,
+            msg=exchange.msg or "",
+            http_status=exchange.http_status,
+            latency_ms=exchange.latency_ms,
+            request=exchange.request,
+            response=exchange.response,
+            error=exchange.error or "",
+        )
+
+    return record
+
+
+def operator_client(operator: Operator) -> PeerClient:
+    """A client for calling `operator`'s platform with the keys it issued; close it (or use `with`) when done."""
+    if not operator.endpoint_url:
+        raise NotConfigured(f"运营商 {operator.operator_id} 没有配置接口地址")
+    row = current_keyset(operator.operator_id, KeyDirection.OUTBOUND)
+    if row is None:
+        raise NotConfigured(f"运营商 {operator.operator_id} 没有对方签发的密钥")
+    return PeerClient(
+        operator.endpoint_url,
+        settings.HLHT_OPERATOR_ID,
+        keyset_open(row),
+        DatabaseTokenStore(),
+        connect_timeout=settings.HLHT_CLIENT_CONNECT_TIMEOUT,
+        read_timeout=settings.HLHT_CLIENT_READ_TIMEOUT,
+        on_exchange=_journal_outbound(operator),
+        dialect=operator_dialect(operator),
+        refresh_margin=settings.HLHT_TOKEN_REFRESH_MARGIN,
+        token_key=f"{operator.operator_id}:{operator.endpoint_url}",
+    )

@@ -1,0 +1,59 @@
+"""The message journal: one row per exchange, personal data masked, with retention."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from .models import Exchange
+
+SECRET_FIELDS = frozenset({"OperatorSecret", "AccessToken", "DataSecret", "DataSecretIV", "SigSecret"})
+NAME_FIELDS = frozenset({"UserName", "CustomerName"})
+# Mainland mobile numbers, and plates: province character, letter, 5–6 characters (new-energy plates have 6).
+_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+_PLATE = re.compile(
+    r"([京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼])([A-Z])[·]?([A-Z0-9]{3,5})([A-Z0-9挂学警])"
+)
+
+
+def mask_text(value: str) -> str:
+    value = _PHONE.sub(r"\1****\3", value)
+    return _PLATE.sub(lambda m: f"{m.group(1)}{m.group(2)}{'*' * len(m.group(3))}{m.group(4)}", value)
+
+
+def mask(value: Any, key: str | None = None) -> Any:
+    """A copy of a decrypted payload fit for the journal: secrets hidden, phones, plates and names masked."""
+    if key in SECRET_FIELDS:
+        return "******"
+    if isinstance(value, dict):
+        return {k: mask(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask(v) for v in value]
+    if isinstance(value, str):
+        if key in NAME_FIELDS and value:
+            return value[0] + "*" * (len(value) - 1)
+        return mask_text(value)
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    return str(value)  # Decimal and the like: JSON has no exact type for them, text keeps every digit
+
+
+def journal_record(**fields: Any) -> Exchange:
+    """Write one journal row; payloads are masked here so no caller can forget to."""
+    for name in ("request", "response"):
+        if fields.get(name) is not None:
+            fields[name] = mask(fields[name])
+    if fields.get("msg"):
+        fields["msg"] = fields["msg"][:500]
+    return Exchange.objects.create(**fields)
+
+
+def journal_purge(*, days: int | None = None) -> int:
+    """Delete journal rows older than the retention setting."""
+    cutoff = timezone.now() - timedelta(days=days if days is not None else settings.HLHT_JOURNAL_RETENTION_DAYS)
+    deleted, _ = Exchange.objects.filter(created__lt=cutoff).delete()
+    return deleted

@@ -1,0 +1,144 @@
+"""Key sets, tokens, the replay guard and the message journal of the T/CEC 102 protocol layer."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from apps.core.models import TimeStampedModel
+from apps.core.roles import ScopedManager
+from apps.operators.models import Operator
+
+from .choices import Direction, KeyDirection
+
+
+class OperatorKeySet(TimeStampedModel):
+    """One of an operator's two key sets (T/CEC 102.4 §8), every secret sealed at rest (apps.core.secretbox).
+
+    `retires_at` is empty for the set in use; a rotated-out inbound set keeps working until then, and the
+    housekeeping task destroys it afterwards.
+    """
+
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="key_sets", verbose_name="运营商")
+    direction = models.CharField("方向", max_length=8, choices=KeyDirection.choices)
+    label = models.CharField("标识", max_length=12, help_text="不含密钥信息的随机编号，用于核对是哪一套密钥")
+    operator_secret = models.TextField("OperatorSecret（加密存储）")
+    data_secret = models.TextField("DataSecret（加密存储）")
+    data_secret_iv = models.TextField("DataSecretIV（加密存储）")
+    sig_secret = models.TextField("SigSecret（加密存储）")
+    retires_at = models.DateTimeField("停用时间", null=True, blank=True, db_index=True)
+
+    scope_operator_field = "operator"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "密钥"
+        verbose_name_plural = "密钥"
+        ordering = ["operator_id", "direction", "-created"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["operator", "direction"],
+                condition=models.Q(retires_at__isnull=True),
+                name="one_current_key_set_per_direction",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operator_id} {self.direction} {self.label}"
+
+
+class AccessToken(models.Model):
+    """A token the portal issued through query_token. Only its SHA-256 is stored: a leaked table grants nothing."""
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.CASCADE, related_name="access_tokens", verbose_name="运营商"
+    )
+    token_hash = models.CharField("令牌摘要", max_length=64, unique=True)
+    expires_at = models.DateTimeField("到期时间", db_index=True)
+    created = models.DateTimeField("签发时间", auto_now_add=True)
+
+    scope_operator_field = "operator"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "访问令牌"
+        verbose_name_plural = "访问令牌"
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.operator_id} {self.token_hash[:8]}…"
+
+
+class PeerToken(TimeStampedModel):
+    """A token the portal obtained from an operator's query_token; shared by every worker, sealed at rest."""
+
+    key = models.CharField("键", max_length=200, unique=True)
+    token = models.TextField("令牌（加密存储）", blank=True)
+    expires_at = models.DateTimeField("到期时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "对方令牌"
+        verbose_name_plural = "对方令牌"
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class SeenEnvelope(models.Model):
+    """Envelopes already accepted, for the replay check; kept for the clock-skew window and then purged."""
+
+    operator_id = models.CharField(max_length=9)
+    timestamp = models.CharField(max_length=14)
+    seq = models.CharField(max_length=4)
+    sig = models.CharField(max_length=32)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "已接收报文"
+        verbose_name_plural = "已接收报文"
+        constraints = [
+            models.UniqueConstraint(fields=["operator_id", "timestamp", "seq", "sig"], name="seen_envelope_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operator_id} {self.timestamp} {self.seq}"
+
+
+class Exchange(models.Model):
+    """The journal: one row per protocol exchange, inbound or outbound, accepted or rejected.
+
+    Payloads are the decrypted JSON with personal data masked; secrets never reach this table.
+    """
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.SET_NULL, null=True, blank=True, related_name="exchanges", verbose_name="运营商"
+    )
+    claimed_operator_id = models.CharField("报文运营商ID", max_length=64, blank=True)
+    interface = models.CharField("接口", max_length=64, db_index=True)
+    direction = models.CharField("方向", max_length=3, choices=Direction.choices)
+    timestamp = models.CharField("TimeStamp", max_length=20, blank=True)
+    seq = models.CharField("Seq", max_length=8, blank=True)
+    ret = models.IntegerField("Ret", null=True, blank=True, db_index=True)
+    msg = models.CharField("Msg", max_length=500, blank=True)
+    http_status = models.PositiveSmallIntegerField("HTTP状态", null=True, blank=True)
+    latency_ms = models.FloatField("耗时（毫秒）", default=0)
+    request = models.JSONField("请求数据", null=True, blank=True)
+    response = models.JSONField("响应数据", null=True, blank=True)
+    error = models.TextField("错误", blank=True)
+    remote_addr = models.GenericIPAddressField("来源地址", null=True, blank=True)
+    created = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+    scope_operator_field = "operator"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "报文日志"
+        verbose_name_plural = "报文日志"
+        ordering = ["-created"]
+        indexes = [
+            models.Index(fields=["operator", "-created"], name="exchange_operator_created"),
+            models.Index(fields=["interface", "-created"], name="exchange_interface_created"),
+        ]
+
+    def __str__(self) -> str:
+        arrow = "→" if self.direction == Direction.OUT else "←"
+        return f"{arrow} {self.interface} {self.claimed_operator_id} Ret={self.ret}"
