@@ -58,6 +58,8 @@ if not 60 <= HLHT_TOKEN_LIFETIME <= 604800:
 HLHT_CLOCK_SKEW = int(os.environ.get("HLHT_CLOCK_SKEW", "300"))  # seconds a TimeStamp may differ from our clock
 HLHT_MAX_BODY_BYTES = int(os.environ.get("HLHT_MAX_BODY_BYTES", str(2 * 1024 * 1024)))
 HLHT_KEY_OVERLAP = int(os.environ.get("HLHT_KEY_OVERLAP", str(7 * 86400)))  # old inbound keys live on after rotation
+# How long a process may reuse an operator's key sets and dialect flags before reading them again.
+HLHT_CALLER_CACHE_SECONDS = int(os.environ.get("HLHT_CALLER_CACHE_SECONDS", "30"))
 HLHT_JOURNAL_RETENTION_DAYS = int(os.environ.get("HLHT_JOURNAL_RETENTION_DAYS", "180"))
 HLHT_CLIENT_CONNECT_TIMEOUT = float(os.environ.get("HLHT_CLIENT_CONNECT_TIMEOUT", "5"))
 HLHT_CLIENT_READ_TIMEOUT = float(os.environ.get("HLHT_CLIENT_READ_TIMEOUT", "20"))

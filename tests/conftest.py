@@ -11,6 +11,17 @@ from apps.operators.models import OperatorAccount
 from tests import factories
 
 
+@pytest.fixture(autouse=True)
+def _no_caller_cache(settings):
+    """Tests change operators mid-test and expect the next message to see it (test_caller_cache tests the cache)."""
+    from apps.interconnect.keys import caller_cache_clear
+
+    settings.HLHT_CALLER_CACHE_SECONDS = 0
+    caller_cache_clear()
+    yield
+    caller_cache_clear()
+
+
 @pytest.fixture
 def roles(db):
     roles_sync()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
+from apps.operators.selectors import operator_is_connected
+
 from .registry import CallContext, interface
 from .tokens import token_issue
 
@@ -34,7 +36,7 @@ def query_token(ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]:
         payload["OperatorSecret"].encode("utf-8", "surrogatepass"), ctx.keys.operator_secret.encode()
     ):
         return refuse(FAIL_WRONG_SECRET)
-    if not ctx.operator.is_connected:
+    if not operator_is_connected(ctx.operator.pk):
         return refuse(FAIL_NOT_CONNECTED)
     token, lifetime = token_issue(operator=ctx.operator)
     return {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import string
+import time
 from datetime import timedelta
 from functools import lru_cache
 
@@ -126,14 +127,36 @@ def keyset_as_wire(row: OperatorKeySet) -> dict[str, str]:
     )
 
 
-def usable_keysets(operator_id: str, direction: str) -> list[OperatorKeySet]:
+# Caller key sets per process, for HLHT_CALLER_CACHE_SECONDS: they change rarely and are read on every message.
+# Staleness is bounded where it matters: a Sig that fails against cached sets is retried against fresh ones (so
+# a new set works at once), expiry is checked at use time, and token checks read the operator's live status.
+_caller_cache: dict[tuple[str, str], tuple[float, list[OperatorKeySet]]] = {}
+
+
+def usable_keysets(operator_id: str, direction: str, *, fresh: bool = False) -> list[OperatorKeySet]:
     """The current set first, then any retired set still inside its overlap window, with the operator loaded."""
-    rows = (
-        OperatorKeySet.objects.filter(operator_id=operator_id, direction=direction)
-        .filter(Q(retires_at__isnull=True) | Q(retires_at__gt=timezone.now()))
-        .select_related("operator")
-    )
-    return sorted(rows, key=lambda r: (r.retires_at is not None, -(r.retires_at.timestamp() if r.retires_at else 0)))
+    ttl = settings.HLHT_CALLER_CACHE_SECONDS
+    key = (operator_id, direction)
+    hit = None if fresh or ttl <= 0 else _caller_cache.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        rows = hit[1]
+    else:
+        rows = list(
+            OperatorKeySet.objects.filter(operator_id=operator_id, direction=direction)
+            .filter(Q(retires_at__isnull=True) | Q(retires_at__gt=timezone.now()))
+            .select_related("operator")
+        )
+        if ttl > 0 and rows:  # unknown callers are not remembered: a new operator works as soon as it exists
+            _caller_cache[key] = (time.monotonic() + ttl, rows)
+        else:
+            _caller_cache.pop(key, None)
+    now = timezone.now()
+    usable = [r for r in rows if r.retires_at is None or r.retires_at > now]
+    return sorted(usable, key=lambda r: (r.retires_at is not None, -(r.retires_at.timestamp() if r.retires_at else 0)))
+
+
+def caller_cache_clear() -> None:
+    _caller_cache.clear()
 
 
 def current_keyset(operator_id: str, direction: str) -> OperatorKeySet | None:

@@ -86,6 +86,17 @@ def _resolve_caller(call: _Call, operator_id: str) -> Dialect:
     return call.dialect
 
 
+def _verifying_keys(envelope, rows) -> KeySet | None:
+    for row in rows:
+        keys = keyset_open(row)
+        try:
+            verify_request(envelope, keys)
+        except SignatureError:
+            continue
+        return keys
+    return None
+
+
 def _read_body(request: HttpRequest) -> bytes:
     limit = settings.HLHT_MAX_BODY_BYTES
     try:
@@ -109,20 +120,17 @@ def _process(request: HttpRequest, call: _Call, legacy: bool) -> Any:
     call.body = _read_body(request)
     envelope = parse_request(call.body, dialect=lambda operator_id: _resolve_caller(call, operator_id))
     call.timestamp, call.seq = envelope.wire_timestamp, envelope.seq
-    operator = call.operator
 
-    # Sig: the current inbound set first, then one rotated out but still inside its overlap window.
-    for row in call.keysets:
-        keys = keyset_open(row)
-        try:
-            verify_request(envelope, keys)
-        except SignatureError:
-            continue
-        call.keys = keys
-        break
-    else:
+    # Sig: the current inbound set first, then one rotated out but still inside its overlap window; if the
+    # (possibly cached) sets all fail, look again in the database in case a set was installed a moment ago.
+    call.keys = _verifying_keys(envelope, call.keysets)
+    if call.keys is None:
+        call.keysets = usable_keysets(envelope.operator_id, KeyDirection.INBOUND, fresh=True) or call.keysets
+        call.keys = _verifying_keys(envelope, call.keysets)
+    if call.keys is None:
         call.keys = keyset_open(call.keysets[0])  # sign the refusal with the keys the caller should be using
         raise SignatureError("签名错误")
+    operator = call.operator = call.keysets[0].operator
 
     if legacy and not operator.dialect_no_v_base_url:
         raise ParameterError(f"POST参数不合法，请使用 /{settings.HLHT_PROTOCOL_PREFIX} 路径")

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.operators.choices import CONNECTED_STATUSES
 from apps.operators.models import Operator
 
 from .models import AccessToken
@@ -31,11 +32,16 @@ def token_issue(*, operator: Operator) -> tuple[str, int]:
 
 
 def token_is_valid(*, operator: Operator, token: str) -> bool:
-    """True for an unexpired token of this operator while the operator may connect (suspension ends it at once)."""
-    if not operator.is_connected:
-        return False
+    """True for an unexpired token of this operator while the operator may connect.
+
+    The operator's status is read in the same query, not from the (possibly cached) object: suspension ends
+    every token at once.
+    """
     return AccessToken.objects.filter(
-        token_hash=_digest(token), operator_id=operator.pk, expires_at__gt=timezone.now()
+        token_hash=_digest(token),
+        operator_id=operator.pk,
+        expires_at__gt=timezone.now(),
+        operator__status__in=CONNECTED_STATUSES,
     ).exists()
 
 

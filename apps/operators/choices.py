@@ -13,3 +13,7 @@ class OperatorStatus(models.TextChoices):
     TESTING = "testing", "联调测试"
     ACTIVE = "active", "正式接入"
     SUSPENDED = "suspended", "已暂停"
+
+
+# Operators that may hold tokens and exchange messages.
+CONNECTED_STATUSES = (OperatorStatus.ACTIVE, OperatorStatus.TESTING)

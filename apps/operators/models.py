@@ -7,7 +7,7 @@ from apps.core.models import TimeStampedModel
 from apps.core.roles import ScopedManager
 from apps.core.validators import operator_id_validator
 
-from .choices import OperatorKind, OperatorStatus
+from .choices import CONNECTED_STATUSES, OperatorKind, OperatorStatus
 
 
 class Operator(TimeStampedModel):
@@ -69,7 +69,7 @@ class Operator(TimeStampedModel):
 
     @property
     def is_connected(self) -> bool:
-        return self.status in {OperatorStatus.ACTIVE, OperatorStatus.TESTING}
+        return self.status in CONNECTED_STATUSES
 
 
 class OperatorAccount(TimeStampedModel):
