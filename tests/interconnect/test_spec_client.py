@@ -56,8 +56,10 @@ class SpecClient:
         assert response.status_code == 200
         answer = response.json()
         assert answer["Sig"] == cec_sig(self.keys["SigSecret"], answer["Ret"], answer["Msg"], answer["Data"])
-        plain = cec_decrypt(answer["Data"], self.keys["DataSecret"], self.keys["DataSecretIV"]) if answer["Data"] else None
-        return answer["Ret"], answer["Msg"], json.loads(plain) if plain else None
+        if not answer["Data"]:
+            return answer["Ret"], answer["Msg"], None
+        plain = cec_decrypt(answer["Data"], self.keys["DataSecret"], self.keys["DataSecretIV"])
+        return answer["Ret"], answer["Msg"], json.loads(plain)
 
 
 def test_token_and_every_refusal_over_real_http(live_server):
