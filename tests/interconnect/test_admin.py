@@ -1,0 +1,48 @@
+"""Admin for the protocol layer: rotation shows new keys once and never stores them; the journal is read-only."""
+
+import pytest
+from django.urls import reverse
+
+from apps.interconnect.models import Exchange, OperatorKeySet
+from apps.interconnect.services import operator_provision
+
+pytestmark = pytest.mark.django_db
+
+
+def test_rotation_action_shows_the_new_keys_once(client, django_user_model):
+    old = operator_provision(operator_id="123456789", name="运营商")["inbound"]
+    client.force_login(django_user_model.objects.create_superuser("root", password="x" * 12))
+    row = OperatorKeySet.objects.get(direction="inbound")
+    response = client.post(
+        reverse("admin:interconnect_operatorkeyset_changelist"),
+        {"action": "rotate_inbound", "_selected_action": [row.pk]},
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "仅显示这一次" in html
+    current = OperatorKeySet.objects.get(direction="inbound", retires_at__isnull=True)
+    assert current.pk != row.pk
+    from apps.interconnect.keys import keyset_as_wire
+
+    new = keyset_as_wire(current)
+    assert new["SigSecret"] in html
+    assert new != old
+    assert OperatorKeySet.objects.get(pk=row.pk).retires_at is not None  # the old set is in its overlap
+    # Nothing of the secret is shown anywhere afterwards.
+    page = client.get(reverse("admin:interconnect_operatorkeyset_change", args=[current.pk])).content.decode()
+    assert new["SigSecret"] not in page
+    assert "gcm1:" not in page
+
+
+def test_regulators_cannot_rotate_or_edit_the_journal(client, regulator):
+    operator_provision(operator_id="123456789", name="运营商")
+    client.force_login(regulator)
+    row = OperatorKeySet.objects.get(direction="inbound")
+    response = client.post(
+        reverse("admin:interconnect_operatorkeyset_changelist"),
+        {"action": "rotate_inbound", "_selected_action": [row.pk]},
+    )
+    assert OperatorKeySet.objects.filter(direction="inbound").count() == 1
+    assert response.status_code in (200, 302, 403)
+    assert client.get(reverse("admin:interconnect_exchange_add")).status_code == 403
+    assert not Exchange.objects.exists()
