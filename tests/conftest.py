@@ -7,8 +7,10 @@ from django.contrib.auth.models import Group
 
 from apps.core.roles import OPERATOR_MANAGER, REGULATOR
 from apps.core.services import roles_sync
+from apps.interconnect.services import operator_provision
 from apps.operators.models import OperatorAccount
 from tests import factories
+from tests.caller import OPERATOR_ID, Caller, keyset
 
 
 @pytest.fixture(autouse=True)
@@ -57,3 +59,14 @@ def manager_a(db, roles, directory, django_user_model):
     user = _staff(django_user_model, "mgr_a", OPERATOR_MANAGER)
     OperatorAccount.objects.create(user=user, operator=directory["a"])
     return user
+
+
+@pytest.fixture
+def provisioned(db) -> dict:
+    """Operator 123456789, active, with both key sets (as operator_provision prints them)."""
+    return operator_provision(operator_id=OPERATOR_ID, name="测试运营商", tel="400-000-0000")
+
+
+@pytest.fixture
+def caller(client, provisioned) -> Caller:
+    return Caller(client=client, operator_id=OPERATOR_ID, keys=keyset(provisioned["inbound"]))

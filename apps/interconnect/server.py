@@ -48,7 +48,6 @@ from .protocol import (
     open_request,
     parse_authorization,
     parse_request,
-    schema,
     verify_request,
 )
 from .registry import REGISTRY, CallContext
@@ -163,9 +162,8 @@ def _process(request: HttpRequest, call: _Call, legacy: bool) -> Any:
             raise EnvelopeError("POST参数不合法，重复的请求：相同的 TimeStamp、Seq 和 Sig 已经处理过") from None
         payload = open_request(envelope, call.keys, dialect=call.dialect)
         call.request = payload
-        request_struct = schema.INTERFACES.get(call.interface, (None, None))[0]
-        if request_struct is not None:
-            schema.check(payload, request_struct)
+        if iface.validate is not None:
+            iface.validate(payload)
         context = CallContext(operator=operator, keys=call.keys, envelope=envelope, remote_addr=call.remote_addr)
         try:
             result = iface.handler(context, payload)

@@ -15,6 +15,7 @@ from .models import (
     ConnectorStatusHistory,
     Equipment,
     EquipmentStats,
+    PendingConnectorStatus,
     Station,
     StationStats,
 )
@@ -226,3 +227,13 @@ class EquipmentStatsAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
     list_select_related = ["equipment", "station_stats__station"]
     ordering = ["-station_stats__start_time"]
     show_full_result_count = False
+
+
+@admin.register(PendingConnectorStatus)
+class PendingConnectorStatusAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+    list_display = ["operator", "connector_id", "status", "status_time", "source", "created"]
+    list_filter = ["status", ("operator", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["=connector_id"]
+    list_select_related = ["operator"]
+    ordering = ["-status_time"]
+    date_hierarchy = "status_time"

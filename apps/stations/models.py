@@ -322,3 +322,29 @@ class ConnectorStats(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.connector.connector_id}: {self.connector_electricity} kWh"
+
+
+class PendingConnectorStatus(_StatusFields, TimeStampedModel):
+    """A status pushed for a connector the directory does not list yet; applied once the connector appears."""
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.CASCADE, related_name="pending_statuses", verbose_name="运营商"
+    )
+    connector_id = models.CharField("充电设备接口编码", max_length=26)
+
+    scope_operator_field = "operator"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "待关联接口状态"
+        verbose_name_plural = "待关联接口状态"
+        ordering = ["operator_id", "connector_id", "status_time"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["operator", "connector_id", "status_time", "status"], name="pending_status_unique"
+            ),
+            choices_constraint("status", ConnectorStatusChoices, "pendingconnectorstatus"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operator_id}/{self.connector_id} @ {self.status_time:%Y-%m-%d %H:%M:%S}"

@@ -704,7 +704,11 @@ def _summary(problems: Sequence[Problem]) -> str:
 
 def check(payload: Any, struct: Struct) -> None:
     """Raise BusinessError (Ret 4004) listing the first problems (Msg ≤ ~500 chars) when `payload` is invalid."""
-    problems = validate(payload, struct)
+    raise_problems(validate(payload, struct))
+
+
+def raise_problems(problems: Sequence[Problem]) -> None:
+    """BusinessError (Ret 4004) summarising `problems`, if there are any (for validators other than validate())."""
     if problems:
         raise BusinessError(_summary(problems))
 

@@ -1,0 +1,110 @@
+"""Writes of the directory: connector statuses (pushed or pulled), applied in the order they held."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from .models import Connector, ConnectorStatus, ConnectorStatusHistory, PendingConnectorStatus
+
+
+@dataclass
+class StatusOutcome:
+    """How a batch of statuses was taken: newest ones applied, older ones kept in history only, repeats ignored."""
+
+    applied: int = 0
+    history_only: int = 0
+    duplicates: int = 0
+    pending: int = 0
+
+    @property
+    def learnt_anything(self) -> bool:
+        return bool(self.applied or self.history_only or self.pending)
+
+
+def _fields(info: dict[str, Any]) -> dict[str, Any]:
+    return {"status": info["Status"], "park_status": info.get("ParkStatus"), "lock_status": info.get("LockStatus")}
+
+
+@transaction.atomic
+def connector_statuses_apply(
+    *, operator_id: str, infos: list[dict[str, Any]], status_time: datetime, source: str
+) -> StatusOutcome:
+    """Record ConnectorStatusInfo items observed at `status_time` (a push's envelope TimeStamp, a pull's time).
+
+    Idempotent: a repeat changes nothing. A status older than the current one goes to history but never
+    replaces it (same time: the later arrival wins). Unknown connectors are kept pending until the directory
+    lists them.
+    """
+    outcome = StatusOutcome()
+    ids = {info["ConnectorID"] for info in infos}
+    connectors = {c.connector_id: c for c in Connector.objects.filter(operator_id=operator_id, connector_id__in=ids)}
+    currents = {
+        s.connector_id: s for s in ConnectorStatus.objects.select_for_update().filter(connector__in=connectors.values())
+    }
+    for info in infos:
+        fields = _fields(info)
+        connector = connectors.get(info["ConnectorID"])
+        if connector is None:
+            _, created = PendingConnectorStatus.objects.get_or_create(
+                operator_id=operator_id,
+                connector_id=info["ConnectorID"],
+                status_time=status_time,
+                status=fields["status"],
+                defaults={**fields, "source": source},
+            )
+            outcome.pending += created
+            outcome.duplicates += not created
+            continue
+        _, created = ConnectorStatusHistory.objects.get_or_create(
+            connector=connector, status_time=status_time, **fields, defaults={"source": source}
+        )
+        if not created:
+            outcome.duplicates += 1
+            continue
+        current = currents.get(connector.pk)
+        if current is None:
+            try:
+                with transaction.atomic():
+                    currents[connector.pk] = ConnectorStatus.objects.create(
+                        connector=connector, status_time=status_time, source=source, **fields
+                    )
+            except IntegrityError:  # a concurrent message created it first: compare with that one
+                current = ConnectorStatus.objects.select_for_update().get(connector=connector)
+            else:
+                outcome.applied += 1
+                continue
+        if status_time >= current.status_time:
+            for name, value in {**fields, "status_time": status_time, "source": source}.items():
+                setattr(current, name, value)
+            current.save()
+            outcome.applied += 1
+        else:
+            outcome.history_only += 1
+    return outcome
+
+
+@transaction.atomic
+def pending_statuses_link(*, operator_id: str) -> int:
+    """Apply statuses that arrived before their connector was in the directory, oldest first; return how many."""
+    pending = list(
+        PendingConnectorStatus.objects.select_for_update()
+        .filter(
+            operator_id=operator_id,
+            connector_id__in=Connector.objects.filter(operator_id=operator_id).values("connector_id"),
+        )
+        .order_by("status_time", "id")
+    )
+    for row in pending:
+        info = {
+            "ConnectorID": row.connector_id,
+            "Status": row.status,
+            "ParkStatus": row.park_status,
+            "LockStatus": row.lock_status,
+        }
+        connector_statuses_apply(operator_id=operator_id, infos=[info], status_time=row.status_time, source=row.source)
+    PendingConnectorStatus.objects.filter(pk__in=[row.pk for row in pending]).delete()
+    return len(pending)

@@ -1,0 +1,94 @@
+"""notification_stationStatus through the real pipeline: order by TimeStamp, idempotent, pending until known."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.interconnect.protocol import build_request, format_timestamp
+from apps.interconnect.services import operator_provision
+from apps.stations.models import ConnectorStatus, ConnectorStatusHistory, PendingConnectorStatus
+from apps.stations.services import pending_statuses_link
+from tests import factories
+from tests.caller import OPERATOR_ID, Caller, keyset
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pusher(client, provisioned):
+    caller = Caller(client=client, operator_id=OPERATOR_ID, keys=keyset(provisioned["inbound"]))
+    caller.login()
+    from apps.operators.models import Operator
+
+    station = factories.station(Operator.objects.get(pk=OPERATOR_ID), "S1")
+    factories.connector(factories.equipment(station, "E1"), "C1")
+    return caller
+
+
+def push(caller, status, *, seconds_ago=0, connector="C1", body=None, seq=None):
+    when = timezone.now() - timedelta(seconds=seconds_ago)
+    payload = body or {"ConnectorStatusInfo": {"ConnectorID": connector, "Status": status, "ParkStatus": 0}}
+    env = build_request(
+        OPERATOR_ID,
+        payload,
+        caller.keys,
+        timestamp=format_timestamp(when),
+        seq=seq or f"{(seconds_ago % 9000) + 1:04d}",
+    ).to_dict()
+    return caller.call("notification_stationStatus", envelope=env)
+
+
+def test_in_order_pushes_update_current_and_history(pusher):
+    assert push(pusher, 1, seconds_ago=20).data == {"Status": 0}
+    assert push(pusher, 3, seconds_ago=10).data == {"Status": 0}
+    assert ConnectorStatus.objects.get().status == 3
+    assert list(ConnectorStatusHistory.objects.order_by("status_time").values_list("status", flat=True)) == [1, 3]
+
+
+def test_out_of_order_push_never_overwrites_a_newer_status(pusher):
+    push(pusher, 3, seconds_ago=10)
+    late = push(pusher, 1, seconds_ago=20)  # happened earlier, arrived later
+    assert late.data == {"Status": 0}  # accepted: it is true history
+    assert ConnectorStatus.objects.get().status == 3
+    assert ConnectorStatusHistory.objects.count() == 2
+
+
+def test_duplicate_push_is_ignored(pusher):
+    push(pusher, 2, seconds_ago=10, seq="0001")
+    again = push(pusher, 2, seconds_ago=10, seq="0002")  # same status at the same time, new envelope
+    assert again.data == {"Status": 1}
+    assert ConnectorStatusHistory.objects.count() == 1
+
+
+def test_unknown_connector_is_kept_and_linked_later(pusher):
+    assert push(pusher, 255, seconds_ago=5, connector="C-NEW").data == {"Status": 0}
+    assert PendingConnectorStatus.objects.get().connector_id == "C-NEW"
+    from apps.stations.models import Equipment
+
+    factories.connector(Equipment.objects.get(equipment_id="E1"), "C-NEW")
+    assert pending_statuses_link(operator_id=OPERATOR_ID) == 1
+    assert ConnectorStatus.objects.get(connector__connector_id="C-NEW").status == 255
+    assert not PendingConnectorStatus.objects.exists()
+
+
+def test_array_form_is_accepted(pusher):
+    body = {"ConnectorStatusInfos": [{"ConnectorID": "C1", "Status": 4}, {"ConnectorID": "C2", "Status": 1}]}
+    assert push(pusher, None, body=body).data == {"Status": 0}
+    assert ConnectorStatus.objects.get().status == 4
+    assert PendingConnectorStatus.objects.get().connector_id == "C2"
+
+
+def test_bad_status_is_4004_naming_the_field(pusher):
+    answer = push(pusher, 5)
+    assert answer.ret == 4004
+    assert "Status" in answer.envelope.msg
+    assert not ConnectorStatusHistory.objects.exists()
+
+
+def test_consumer_platforms_cannot_push_statuses(client, db):
+    keys = operator_provision(operator_id="MA01NAV01", name="导航平台", kind="consumer")["inbound"]
+    consumer = Caller(client=client, operator_id="MA01NAV01", keys=keyset(keys))
+    consumer.login()
+    answer = consumer.call("notification_stationStatus", {"ConnectorStatusInfo": {"ConnectorID": "C1", "Status": 1}})
+    assert answer.ret == 4003
