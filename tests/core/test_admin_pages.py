@@ -61,6 +61,13 @@ def _add_protocol_rows(operator):
 
     operator_provision(operator_id=operator.pk, name=operator.operator_name)
     token_issue(operator=operator)
+    from django.utils import timezone
+
+    from apps.stations.models import PendingConnectorStatus
+
+    PendingConnectorStatus.objects.create(
+        operator=operator, connector_id="NOT-YET-LISTED", status=1, status_time=timezone.now(), source="push"
+    )
     journal_record(
         operator=operator,
         claimed_operator_id=operator.pk,
