@@ -8,7 +8,7 @@ from apps.core.models import TimeStampedModel
 from apps.core.roles import ScopedManager
 from apps.operators.models import Operator
 
-from .choices import Direction, KeyDirection
+from .choices import ChangeAction, Direction, KeyDirection, RunStatus
 
 
 class OperatorKeySet(TimeStampedModel):
@@ -142,3 +142,90 @@ class Exchange(models.Model):
     def __str__(self) -> str:
         arrow = "→" if self.direction == Direction.OUT else "←"
         return f"{arrow} {self.interface} {self.claimed_operator_id} Ret={self.ret}"
+
+
+class SyncRun(models.Model):
+    """One pull from one operator (a crawl of query_stations_info, a status sweep, a stats pull) and its outcome."""
+
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="sync_runs", verbose_name="运营商")
+    interface = models.CharField("接口", max_length=64, db_index=True)
+    full = models.BooleanField("全量", default=False)
+    status = models.CharField("结果", max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    started = models.DateTimeField("开始时间", auto_now_add=True, db_index=True)
+    finished = models.DateTimeField("结束时间", null=True, blank=True)
+    last_query_time = models.CharField("LastQueryTime", max_length=19, blank=True)
+    pages = models.PositiveIntegerField("页数", default=0)
+    created_count = models.PositiveIntegerField("新增", default=0)
+    updated_count = models.PositiveIntegerField("更新", default=0)
+    unchanged_count = models.PositiveIntegerField("未变", default=0)
+    rejected_count = models.PositiveIntegerField("拒收", default=0)
+    error = models.TextField("错误", blank=True)
+
+    scope_operator_field = "operator"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "同步记录"
+        verbose_name_plural = "同步记录"
+        ordering = ["-started"]
+        indexes = [models.Index(fields=["operator", "interface", "-started"], name="syncrun_operator_interface")]
+
+    def __str__(self) -> str:
+        return f"{self.operator_id} {self.interface} {self.started:%Y-%m-%d %H:%M}"
+
+
+class RejectedRecord(models.Model):
+    """A record an operator sent that broke a rule; the rest of its page was kept."""
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.CASCADE, related_name="rejected_records", verbose_name="运营商"
+    )
+    run = models.ForeignKey(
+        SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="rejected", verbose_name="同步记录"
+    )
+    interface = models.CharField("接口", max_length=64)
+    record_key = models.CharField("记录标识", max_length=64, blank=True, db_index=True)
+    rules = models.JSONField("违反的规则", default=list)
+    reasons = models.JSONField("原因", default=list)
+    payload = models.JSONField("记录内容", null=True, blank=True)
+    created = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+    scope_operator_field = "operator"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "拒收记录"
+        verbose_name_plural = "拒收记录"
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.operator_id} {self.record_key}"
+
+
+class DirectoryChange(models.Model):
+    """What changed in a station, its equipment or connectors, when, and from which pull."""
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.CASCADE, related_name="directory_changes", verbose_name="运营商"
+    )
+    station_id = models.CharField("充电站ID", max_length=20, db_index=True)
+    kind = models.CharField("对象", max_length=10)  # station / equipment / connector
+    object_id = models.CharField("对象编码", max_length=26)
+    action = models.CharField("变化", max_length=8, choices=ChangeAction.choices)
+    changes = models.JSONField("字段变化", default=dict)  # {field: [old, new]}
+    run = models.ForeignKey(
+        SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes", verbose_name="同步记录"
+    )
+    created = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+    scope_operator_field = "operator"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "站点变更"
+        verbose_name_plural = "站点变更"
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["operator", "station_id", "-created"], name="dirchange_station")]
+
+    def __str__(self) -> str:
+        return f"{self.operator_id}/{self.station_id} {self.kind} {self.object_id} {self.action}"

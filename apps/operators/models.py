@@ -1,5 +1,7 @@
 """Operators (OperatorInfo, exchanged offline) and the people who manage them."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 
@@ -31,6 +33,12 @@ class Operator(TimeStampedModel):
     endpoint_url = models.URLField(
         "对方接口地址", max_length=200, blank=True, help_text="对方平台的基础地址，如 https://example.com/evcs/v1/"
     )
+
+    # How often the portal pulls from this operator (regulators may change them).
+    pull_info_minutes = models.PositiveIntegerField("增量站点信息查询间隔（分钟）", default=60)
+    pull_full_minutes = models.PositiveIntegerField("全量站点信息查询间隔（分钟）", default=1440)
+    pull_status_minutes = models.PositiveIntegerField("接口状态查询间隔（分钟）", default=5)
+    pull_stats_at = models.TimeField("每日统计查询时间", default=datetime.time(1, 0))
 
     # Deviations from T/CEC 102 seen in the field. The portal accepts one only from an operator whose record
     # says it speaks it, and always emits the standard form itself.

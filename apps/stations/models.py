@@ -70,6 +70,8 @@ class Station(TimeStampedModel):
         "是否支持预约", choices=SupportOrder.choices, default=SupportOrder.NO
     )
     remark = models.CharField("备注", max_length=100, blank=True)
+    # Set when a full crawl no longer finds the station at its operator: kept for the record, not published.
+    removed_at = models.DateTimeField("下线时间", null=True, blank=True, db_index=True)
 
     scope_operator_field = "operator"
     objects = ScopedManager()

@@ -16,13 +16,14 @@ class StatusOutcome:
     """How a batch of statuses was taken: newest ones applied, older ones kept in history only, repeats ignored."""
 
     applied: int = 0
+    confirmed: int = 0
     history_only: int = 0
     duplicates: int = 0
     pending: int = 0
 
     @property
     def learnt_anything(self) -> bool:
-        return bool(self.applied or self.history_only or self.pending)
+        return bool(self.applied or self.confirmed or self.history_only or self.pending)
 
 
 def _fields(info: dict[str, Any]) -> dict[str, Any]:
@@ -59,13 +60,24 @@ def connector_statuses_apply(
             outcome.pending += created
             outcome.duplicates += not created
             continue
+        current = currents.get(connector.pk)
+        if current is not None and all(getattr(current, k) == v for k, v in fields.items()):
+            # Same status seen again: history records changes, not every observation (a status sweep every
+            # five minutes would otherwise write a row per connector each time); the current row learns the time.
+            if status_time > current.status_time:
+                current.status_time, current.source = status_time, source
+                current.save(update_fields=["status_time", "source", "updated"])
+                outcome.confirmed += 1
+                continue
+            if status_time == current.status_time:
+                outcome.duplicates += 1
+                continue
         _, created = ConnectorStatusHistory.objects.get_or_create(
             connector=connector, status_time=status_time, **fields, defaults={"source": source}
         )
         if not created:
             outcome.duplicates += 1
             continue
-        current = currents.get(connector.pk)
         if current is None:
             try:
                 with transaction.atomic():

@@ -1,0 +1,38 @@
+"""Run one pull from one operator now, in the foreground, and print its summary as one JSON object."""
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.interconnect.choices import RunStatus
+from apps.interconnect.pulls import PULLS
+from apps.operators.models import Operator
+
+
+class Command(BaseCommand):
+    help = "Pull query_stations_info, query_station_status or query_station_stats from an operator now."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--operator-id", required=True)
+        parser.add_argument("--interface", required=True, choices=sorted(PULLS))
+        parser.add_argument("--full", action="store_true", help="query_stations_info without LastQueryTime")
+
+    def handle(self, *args, operator_id, interface, full, **options):
+        operator = Operator.objects.filter(pk=operator_id).first()
+        if operator is None:
+            raise CommandError(f"unknown operator {operator_id}")
+        kwargs = {"full": full} if interface == "query_stations_info" else {}
+        run = PULLS[interface](operator=operator, **kwargs)
+        summary = {
+            "interface": run.interface,
+            "status": run.status,
+            "pages": run.pages,
+            "created": run.created_count,
+            "updated": run.updated_count,
+            "unchanged": run.unchanged_count,
+            "rejected": run.rejected_count,
+            "error": run.error or None,
+        }
+        self.stdout.write(json.dumps(summary, ensure_ascii=False))
+        if run.status != RunStatus.SUCCEEDED:
+            raise SystemExit(1)

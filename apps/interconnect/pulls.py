@@ -1,0 +1,235 @@
+"""Pulls from operator platforms (part 2): the crawl of query_stations_info, status sweeps; each leaves a SyncRun."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.operators.models import Operator
+from apps.stations.choices import StatusSource
+from apps.stations.directory import station_infos_upsert, stations_mark_removed
+from apps.stations.models import Station
+from apps.stations.services import connector_statuses_apply, pending_statuses_link
+
+from .choices import ChangeAction, RunStatus
+from .client import operator_client
+from .models import DirectoryChange, RejectedRecord, SyncRun
+from .protocol import ClientError, format_datetime, schema
+from .quality import station_problems
+
+logger = logging.getLogger(__name__)
+PAGE_SIZE = 100
+MAX_PAGES = 10_000  # a platform that keeps answering PageCount ever higher must not keep a worker forever
+# The next increment asks from a little before the last complete crawl began, for clocks that disagree.
+WATERMARK_MARGIN = timedelta(minutes=5)
+
+
+def stations_info_watermark(operator_id: str) -> str:
+    """LastQueryTime for the next incremental crawl: it moves only when a crawl completed."""
+    last = (
+        SyncRun.objects.filter(operator_id=operator_id, interface="query_stations_info", status=RunStatus.SUCCEEDED)
+        .order_by("-started")
+        .values_list("started", flat=True)
+        .first()
+    )
+    return format_datetime(last - WATERMARK_MARGIN) if last else ""
+
+
+def _reject(run: SyncRun, interface: str, key: str, record, problems) -> RejectedRecord:
+    return RejectedRecord(
+        operator_id=run.operator_id,
+        run=run,
+        interface=interface,
+        record_key=str(key)[:64],
+        rules=sorted({p.rule for p in problems}),
+        reasons=[p.message for p in problems][:50],
+        payload=schema_safe(record),
+    )
+
+
+def schema_safe(value):
+    """JSON-storable copy of a record as received (Decimals as text, so no digit is lost)."""
+    if isinstance(value, dict):
+        return {str(k): schema_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [schema_safe(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _finish(run: SyncRun, *, error: str = "") -> SyncRun:
+    run.status = RunStatus.FAILED if error else RunStatus.SUCCEEDED
+    run.error = error
+    run.finished = timezone.now()
+    run.save()
+    return run
+
+
+def stations_info_pull(*, operator: Operator, full: bool = False) -> SyncRun:
+    """Crawl the operator's stations page by page; each page is written in its own transaction, so a crawl that
+    dies halfway keeps what it wrote and the next crawl (whose LastQueryTime has not moved) completes it."""
+    last_query_time = "" if full else stations_info_watermark(operator.pk)
+    run = SyncRun.objects.create(
+        operator=operator, interface="query_stations_info", full=full, last_query_time=last_query_time
+    )
+    listed: set[str] = set()
+    try:
+        with operator_client(operator) as client:
+            page = 1
+            while page <= MAX_PAGES:
+                request = {"PageNo": page, "PageSize": PAGE_SIZE}
+                if last_query_time:
+                    request["LastQueryTime"] = last_query_time
+                data = client.call("query_stations_info", request)
+                infos = data.get("StationInfos")
+                if not isinstance(infos, list):
+                    raise ClientError(
+                        "query_stations_info: StationInfos missing or not a list", interface="query_stations_info"
+                    )
+                _store_page(run, infos, listed)
+                run.pages = page
+                run.save(update_fields=["pages", "created_count", "updated_count", "unchanged_count", "rejected_count"])
+                page_count = data.get("PageCount")
+                if not infos or not isinstance(page_count, int) or page >= page_count:
+                    break
+                page += 1
+        if full:
+            _mark_removed(run, listed)
+        pending_statuses_link(operator_id=operator.pk)
+    except ClientError as exc:
+        return _finish(run, error=f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        logger.exception("crawl of %s failed", operator.pk)
+        return _finish(run, error=f"{type(exc).__name__}: {exc}")
+    return _finish(run)
+
+
+def _store_page(run: SyncRun, infos: list, listed: set[str]) -> None:
+    good, rejected = [], []
+    for info in infos:
+        problems = station_problems(info, operator_id=run.operator_id)
+        key = info.get("StationID", "") if isinstance(info, dict) else ""
+        if isinstance(key, str) and key:
+            listed.add(key)  # listed, even if rejected: a bad record is not a removal
+        if problems:
+            rejected.append(_reject(run, "query_stations_info", key, info, problems))
+        else:
+            good.append(info)
+    with transaction.atomic():
+        outcome = station_infos_upsert(operator_id=run.operator_id, infos=good)
+        RejectedRecord.objects.bulk_create(rejected)
+        DirectoryChange.objects.bulk_create(
+            DirectoryChange(
+                operator_id=run.operator_id,
+                station_id=sid,
+                kind=kind,
+                object_id=oid,
+                action=action,
+                changes=diff,
+                run=run,
+            )
+            for kind, oid, sid, action, diff in outcome.changes
+        )
+    run.created_count += outcome.created
+    run.updated_count += outcome.updated
+    run.unchanged_count += outcome.unchanged
+    run.rejected_count += len(rejected)
+
+
+def _mark_removed(run: SyncRun, listed: set[str]) -> None:
+    with transaction.atomic():
+        gone = stations_mark_removed(operator_id=run.operator_id, listed=listed)
+        DirectoryChange.objects.bulk_create(
+            DirectoryChange(operator_id=run.operator_id, station_id=sid, kind="station", object_id=sid,
+                            action=ChangeAction.REMOVED, run=run)
+            for sid in gone
+        )  # fmt: skip
+    run.updated_count += len(gone)
+
+
+def station_status_pull(*, operator: Operator) -> SyncRun:
+    """query_station_status for every listed station, 50 at a time; statuses are applied as observed now."""
+    run = SyncRun.objects.create(operator=operator, interface="query_station_status")
+    ids = list(
+        Station.objects.filter(operator=operator, removed_at__isnull=True)
+        .order_by("station_id")
+        .values_list("station_id", flat=True)
+    )
+    try:
+        with operator_client(operator) as client:
+            for start in range(0, len(ids), 50):
+                data = client.call("query_station_status", {"StationIDs": ids[start : start + 50]})
+                observed = timezone.now()
+                infos, rejected = [], []
+                for station in data.get("StationStatusInfos") or []:
+                    problems = schema.validate(station, schema.STATION_STATUS_INFO)
+                    if problems:
+                        key = station.get("StationID", "") if isinstance(station, dict) else ""
+                        rejected.append(_reject(run, "query_station_status", key, station, problems))
+                    else:
+                        infos.extend(station["ConnectorStatusInfos"])
+                outcome = connector_statuses_apply(
+                    operator_id=operator.pk, infos=infos, status_time=observed, source=StatusSource.PULL
+                )
+                RejectedRecord.objects.bulk_create(rejected)
+                run.pages += 1
+                run.updated_count += outcome.applied
+                run.unchanged_count += outcome.duplicates
+                run.created_count += outcome.pending
+                run.rejected_count += len(rejected)
+                run.save()
+    except ClientError as exc:
+        return _finish(run, error=f"{type(exc).__name__}: {exc}")
+    return _finish(run)
+
+
+def station_stats_pull(*, operator: Operator, day=None) -> SyncRun:
+    """query_station_stats per listed station for one day (default: yesterday in Beijing)."""
+    from apps.core.exceptions import ValidationFailed
+    from apps.stations.directory import station_stats_store
+
+    day = day or (timezone.localdate() - timedelta(days=1))
+    run = SyncRun.objects.create(operator=operator, interface="query_station_stats")
+    ids = list(
+        Station.objects.filter(operator=operator, removed_at__isnull=True)
+        .order_by("station_id")
+        .values_list("station_id", flat=True)
+    )
+    try:
+        with operator_client(operator) as client:
+            for station_id in ids:
+                data = client.call(
+                    "query_station_stats",
+                    {"StationID": station_id, "StartTime": day.isoformat(), "EndTime": day.isoformat()},
+                )
+                info = data.get("StationStats")
+                problems = schema.validate(info, schema.STATION_STATS_INFO)
+                run.pages += 1
+                if not problems:
+                    try:
+                        created = station_stats_store(operator_id=operator.pk, info=info)
+                    except ValidationFailed as exc:
+                        problems = [schema.Problem(exc.field or "", "directory", exc.message)]
+                    else:
+                        run.created_count += created
+                        run.updated_count += not created
+                if problems:
+                    RejectedRecord.objects.bulk_create(
+                        [_reject(run, "query_station_stats", station_id, info, problems)]
+                    )
+                    run.rejected_count += 1
+                run.save()
+    except ClientError as exc:
+        return _finish(run, error=f"{type(exc).__name__}: {exc}")
+    return _finish(run)
+
+
+PULLS = {
+    "query_stations_info": stations_info_pull,
+    "query_station_status": station_status_pull,
+    "query_station_stats": station_stats_pull,
+}

@@ -1,0 +1,173 @@
+"""Pulls against a simulated operator platform over real HTTP: the portal's data equals the operator's."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from apps.interconnect.models import DirectoryChange, RejectedRecord, SyncRun
+from apps.interconnect.protocol import CST
+from apps.interconnect.pulls import station_stats_pull, station_status_pull, stations_info_pull, stations_info_watermark
+from apps.interconnect.services import operator_provision
+from apps.operators.models import Operator
+from apps.stations.directory import CONNECTOR_FIELDS, EQUIPMENT_FIELDS, STATION_FIELDS, wire_name
+from apps.stations.models import Connector, ConnectorStatus, Equipment, Station, StationStats
+from tests.simulator.support import SIM_ID, keys_file, make_sim
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def platform(db):
+    """A 25-station operator platform on its own HTTP server, connected to the portal."""
+    sims = []
+
+    def build(**overrides):
+        operator_provision(operator_id=SIM_ID, name="模拟运营商", keys=keys_file())
+        sim = make_sim(start=datetime.now(CST), stations=overrides.pop("stations", 25), push=False, **overrides)
+        sims.append(sim)
+        Operator.objects.filter(pk=SIM_ID).update(endpoint_url=sim.base_url)
+        return sim
+
+    yield build
+    for sim in sims:
+        sim.stop()
+
+
+def _same(model_obj, info, names):
+    for name in names:
+        wire = info.get(wire_name(name))
+        stored = getattr(model_obj, name)
+        if wire is None or wire == "":
+            assert stored in (None, "", 0, []), (name, stored)
+        elif isinstance(stored, Decimal):
+            assert stored == Decimal(str(wire)), (name, stored, wire)
+        elif hasattr(stored, "isoformat"):
+            assert stored.isoformat() == wire, (name, stored, wire)
+        else:
+            assert stored == wire, (name, stored, wire)
+
+
+def assert_portal_equals_platform(sim):
+    infos = [sim.directory.station_info(st) for st in sim.directory.stations if not st.removed]
+    assert Station.objects.filter(operator_id=SIM_ID, removed_at__isnull=True).count() == len(infos)
+    for info in infos:
+        station = Station.objects.get(operator_id=SIM_ID, station_id=info["StationID"])
+        _same(station, info, STATION_FIELDS)
+        for e in info["EquipmentInfos"]:
+            equipment = Equipment.objects.get(operator_id=SIM_ID, equipment_id=e["EquipmentID"])
+            assert equipment.station_id == station.pk
+            _same(equipment, e, EQUIPMENT_FIELDS)
+            for c in e["ConnectorInfos"]:
+                connector = Connector.objects.get(operator_id=SIM_ID, connector_id=c["ConnectorID"])
+                assert (connector.station_id, connector.equipment_id) == (station.pk, equipment.pk)
+                _same(connector, c, CONNECTOR_FIELDS)
+
+
+def test_full_crawl_copies_the_directory_exactly(platform):
+    sim = platform()
+    run = stations_info_pull(operator=Operator.objects.get(pk=SIM_ID), full=True)
+    assert (run.status, run.error, run.created_count, run.rejected_count) == ("succeeded", "", 25, 0)
+    assert_portal_equals_platform(sim)
+    again = stations_info_pull(operator=Operator.objects.get(pk=SIM_ID), full=True)
+    assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 25)
+
+
+def test_incremental_crawl_fetches_only_changes_and_records_them(platform):
+    sim = platform()
+    operator = Operator.objects.get(pk=SIM_ID)
+    stations_info_pull(operator=operator, full=True)
+    moment = int(sim.clock.time()) + 60
+    renamed = sim.directory.stations[3]
+    sim.directory.rename_station(renamed, moment)
+    new = sim.directory.add_station(moment)
+    run = stations_info_pull(operator=operator)
+    first = SyncRun.objects.filter(full=True).get()
+    assert run.last_query_time  # an increment, not a full crawl
+    assert run.last_query_time < first.started.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S")
+    assert (run.created_count, run.updated_count, run.unchanged_count) == (1, 1, 0)
+    assert_portal_equals_platform(sim)
+    change = DirectoryChange.objects.get(run=run, kind="station", action="updated")
+    assert change.station_id == renamed.sid
+    assert change.changes["station_name"][1] == renamed.name
+    assert DirectoryChange.objects.filter(run=run, station_id=new.sid, action="created").exists()
+
+
+def test_full_crawl_marks_a_disappeared_station_removed(platform):
+    sim = platform()
+    operator = Operator.objects.get(pk=SIM_ID)
+    stations_info_pull(operator=operator, full=True)
+    gone = sim.directory.stations[0]
+    sim.directory.remove_station(gone, int(sim.clock.time()) + 60)
+    stations_info_pull(operator=operator)  # an increment cannot tell removal from silence
+    assert Station.objects.get(station_id=gone.sid).removed_at is None
+    run = stations_info_pull(operator=operator, full=True)
+    assert Station.objects.get(station_id=gone.sid).removed_at is not None  # kept, not deleted
+    assert DirectoryChange.objects.filter(run=run, station_id=gone.sid, action="removed").exists()
+    assert_portal_equals_platform(sim)
+
+
+def test_invalid_records_are_rejected_with_reasons_and_the_rest_kept(platform):
+    platform(stations=40, faults="invalid_records:0.3")
+    run = stations_info_pull(operator=Operator.objects.get(pk=SIM_ID), full=True)
+    assert run.status == "succeeded"
+    assert run.rejected_count > 0
+    assert run.created_count + run.rejected_count == 40
+    rejected = list(RejectedRecord.objects.filter(run=run))
+    assert len(rejected) == run.rejected_count
+    assert all(r.rules and r.reasons and r.payload for r in rejected)
+    rules = {rule for r in rejected for rule in r.rules}
+    assert rules & {"enum", "max_len", "china", "beijing", "range"}, rules
+    kept = set(Station.objects.values_list("station_id", flat=True))
+    assert not kept & {r.record_key for r in rejected}
+
+
+def test_a_failed_crawl_keeps_its_pages_and_does_not_move_the_watermark(platform):
+    platform(stations=25, faults="busy:1")
+    operator = Operator.objects.get(pk=SIM_ID)
+    run = stations_info_pull(operator=operator, full=True)
+    assert run.status == "failed"
+    assert "TransientError" in run.error
+    assert stations_info_watermark(SIM_ID) == ""
+
+
+def test_status_and_stats_pulls(platform):
+    sim = platform()
+    operator = Operator.objects.get(pk=SIM_ID)
+    stations_info_pull(operator=operator, full=True)
+    run = station_status_pull(operator=operator)
+    assert (run.status, run.rejected_count) == ("succeeded", 0)
+    expected = {c.id: c.status for c in sim.directory.connectors if not c.station.removed}
+    stored = dict(ConnectorStatus.objects.values_list("connector__connector_id", "status"))
+    assert stored == expected
+    again = station_status_pull(operator=operator)
+    assert again.updated_count == 0  # nothing changed: no new history either
+    stats = station_stats_pull(operator=operator, day=(datetime.now(CST) - timedelta(days=1)).date())
+    assert (stats.status, stats.rejected_count, stats.created_count) == ("succeeded", 0, 25)
+    assert StationStats.objects.count() == 25
+
+
+def test_hlht_pull_command_prints_the_summary(platform):
+    platform()
+    out = StringIO()
+    call_command("hlht_pull", "--operator-id", SIM_ID, "--interface", "query_stations_info", "--full", stdout=out)
+    summary = json.loads(out.getvalue())
+    assert summary == {
+        "interface": "query_stations_info", "status": "succeeded", "pages": 1, "created": 25, "updated": 0,
+        "unchanged": 0, "rejected": 0, "error": None,
+    }  # fmt: skip
+    assert SyncRun.objects.count() == 1
+
+
+def test_hlht_pull_exit_code_on_failure(platform):
+    platform(faults="busy:1")
+    out = StringIO()
+    with pytest.raises(SystemExit) as exc:
+        call_command("hlht_pull", "--operator-id", SIM_ID, "--interface", "query_stations_info", stdout=out)
+    assert exc.value.code == 1
+    assert json.loads(out.getvalue())["status"] == "failed"
