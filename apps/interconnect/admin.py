@@ -12,7 +12,7 @@ from apps.core.admin import ScopedAdminMixin
 
 from .choices import KeyDirection
 from .keys import keyset_rotate
-from .models import AccessToken, Exchange, OperatorKeySet
+from .models import AccessToken, DirectoryChange, Exchange, OperatorKeySet, RejectedRecord, SyncRun
 
 
 @admin.register(OperatorKeySet)
@@ -152,3 +152,66 @@ class ExchangeAdmin(ScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description="响应数据（已脱敏）")
     def response_pretty(self, obj):
         return self._pretty(obj.response)
+
+
+class _ReadOnly(ScopedAdminMixin, admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(_ReadOnly):
+    list_display = [
+        "started", "operator", "interface", "full", "status", "pages", "created_count", "updated_count",
+        "unchanged_count", "rejected_count", "duration", "error_short",
+    ]  # fmt: skip
+    list_filter = ["interface", "status", "full", ("operator", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["=operator__operator_id", "operator__operator_name"]
+    list_select_related = ["operator"]
+    ordering = ["-started"]
+    date_hierarchy = "started"
+    show_full_result_count = False
+
+    @admin.display(description="耗时")
+    def duration(self, obj):
+        return f"{(obj.finished - obj.started).total_seconds():.1f} s" if obj.finished else "—"
+
+    @admin.display(description="错误")
+    def error_short(self, obj):
+        return obj.error[:60]
+
+
+@admin.register(RejectedRecord)
+class RejectedRecordAdmin(_ReadOnly):
+    list_display = ["created", "operator", "interface", "record_key", "rules", "first_reason"]
+    list_filter = ["interface", ("operator", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["=record_key", "=operator__operator_id"]
+    list_select_related = ["operator"]
+    ordering = ["-created"]
+    date_hierarchy = "created"
+    show_full_result_count = False
+
+    @admin.display(description="原因")
+    def first_reason(self, obj):
+        return obj.reasons[0] if obj.reasons else ""
+
+
+@admin.register(DirectoryChange)
+class DirectoryChangeAdmin(_ReadOnly):
+    list_display = ["created", "operator", "station_id", "kind", "object_id", "action", "changed_fields"]
+    list_filter = ["kind", "action", ("operator", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["=station_id", "=object_id"]
+    list_select_related = ["operator"]
+    ordering = ["-created"]
+    date_hierarchy = "created"
+    show_full_result_count = False
+
+    @admin.display(description="字段")
+    def changed_fields(self, obj):
+        return "、".join(obj.changes)

@@ -37,6 +37,10 @@ class OperatorAdmin(ScopedAdminMixin, ImportExportMixin, admin.ModelAdmin):
         ),
         ("接入", {"fields": ["kind", "status", "endpoint_url"]}),
         (
+            "数据查询频率",
+            {"fields": ["pull_info_minutes", "pull_full_minutes", "pull_status_minutes", "pull_stats_at"]},
+        ),
+        (
             "协议差异（仅对该运营商放宽）",
             {
                 "fields": [

@@ -63,8 +63,28 @@ def _add_protocol_rows(operator):
     token_issue(operator=operator)
     from django.utils import timezone
 
+    from apps.interconnect.models import DirectoryChange, RejectedRecord, SyncRun
     from apps.stations.models import PendingConnectorStatus
 
+    run = SyncRun.objects.create(operator=operator, interface="query_stations_info", status="succeeded")
+    RejectedRecord.objects.create(
+        operator=operator,
+        run=run,
+        interface="query_stations_info",
+        record_key="S9",
+        rules=["enum"],
+        reasons=["StationType（站点类型）取值不合法"],
+        payload={"StationID": "S9"},
+    )
+    DirectoryChange.objects.create(
+        operator=operator,
+        station_id="S1",
+        kind="station",
+        object_id="S1",
+        action="updated",
+        changes={"station_name": ["旧", "新"]},
+        run=run,
+    )
     PendingConnectorStatus.objects.create(
         operator=operator, connector_id="NOT-YET-LISTED", status=1, status_time=timezone.now(), source="push"
     )
