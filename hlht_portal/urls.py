@@ -19,4 +19,5 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/", include("hlht_portal.api_urls")),
 ]

@@ -1,0 +1,210 @@
+"""Shared pieces of the read-only REST API: wire-name serializers, strict filters, the scoped viewset, the docs page."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import django_filters
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from rest_framework import serializers, viewsets
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.pagination import PageNumberPagination
+
+
+def wire_name(name: str) -> str:
+    """The T/CEC 102 name of a snake_case model field: `station_lng` → `StationLng`, `equipment_owner_id` → `...ID`."""
+    return "".join("ID" if part == "id" else part.capitalize() for part in name.split("_"))
+
+
+class EnumField(serializers.ChoiceField):
+    """A ChoiceField that knows its enum, so the schema names it after the enum (`ConnectorStatusEnum`).
+
+    drf-spectacular names an anonymous choice set after the property, and `Status` means a connector's status, an
+    operator's lifecycle and a sync run's outcome; naming by enum keeps the three apart in the schema.
+    """
+
+    def __init__(self, enum: type[models.Choices], **kwargs: Any) -> None:
+        self.enum = enum
+        super().__init__(choices=enum.choices, **kwargs)
+
+
+class EnumFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = EnumField
+
+    def get_name(self) -> str:
+        return f"{self.target.enum.__name__}Enum"
+
+    def map_serializer_field(self, auto_schema, direction) -> dict:
+        enum = self.target.enum
+        return {
+            "type": "integer" if issubclass(enum, models.IntegerChoices) else "string",
+            "enum": list(enum.values),
+            "description": "\n".join(f"* `{value}` - {label}" for value, label in enum.choices),
+        }
+
+
+class WireModelSerializer(serializers.ModelSerializer):
+    """A read-only ModelSerializer whose keys are the wire names of its snake_case fields.
+
+    Declare and list fields by their model (snake_case) names; each key of the output is `wire_name(name)`, every
+    enum code gets its label beside it (`Status` → `StatusLabel`), and decimals are JSON numbers. `id`, the
+    portal's own key that detail URLs use, keeps its name.
+    """
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, field_kwargs = super().build_standard_field(field_name, model_field)
+        if issubclass(field_class, serializers.DecimalField):
+            # Power, energy and coordinates are Numbers in the spec; the settings keep DRF's string default for any
+            # other API, so the API's serializers coerce per field.
+            field_kwargs["coerce_to_string"] = False
+        return field_class, field_kwargs
+
+    def get_extra_kwargs(self) -> dict[str, dict[str, Any]]:
+        extra = super().get_extra_kwargs()
+        for name in self.Meta.fields:
+            extra.setdefault(name, {})["read_only"] = True
+        return extra
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields: dict[str, serializers.Field] = {}
+        for name, field in super().get_fields().items():
+            if name == "id":
+                fields[name] = field
+                continue
+            if field.source is None:
+                # Binding under the wire name would otherwise make the wire name the attribute to read.
+                field.source = name
+            key = wire_name(name)
+            fields[key] = field
+            if isinstance(field, serializers.ChoiceField):
+                *path, last = field.source.split(".")
+                fields[f"{key}Label"] = serializers.CharField(
+                    source=".".join([*path, f"get_{last}_display"]), read_only=True, allow_null=field.allow_null
+                )
+        return fields
+
+
+class StrictBooleanField(forms.Field):
+    """true/false (or 1/0); anything else is an error, where django-filter's BooleanWidget would silently ignore it."""
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in self.empty_values:
+            return None
+        text = str(value).strip().lower()
+        if text in {"true", "1"}:
+            return True
+        if text in {"false", "0"}:
+            return False
+        raise ValidationError("请使用 true 或 false", code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+def updated_since_filter() -> django_filters.IsoDateTimeFilter:
+    return django_filters.IsoDateTimeFilter(
+        field_name="updated", lookup_expr="gte", label="更新时间不早于（ISO 8601，如 2024-01-01T00:00:00+08:00）"
+    )
+
+
+class ApiPagination(PageNumberPagination):
+    """50 rows a page as the settings say; scripts may ask for up to 500 with `page_size`."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
+    """List and retrieve rows of `model` that the scope rule lets the user see, with their relations joined.
+
+    Token authentication comes first so that an anonymous script gets 401 with `WWW-Authenticate: Token`; the
+    session serves people already logged into the admin.
+    """
+
+    model: ClassVar[type[models.Model]]
+    select_related: ClassVar[tuple[str, ...]] = ()
+    ordering: ClassVar[tuple[str, ...]] = ()
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    pagination_class = ApiPagination
+
+    def get_queryset(self) -> models.QuerySet:
+        queryset = self.model.objects.for_user(self.request.user)
+        if self.select_related:
+            queryset = queryset.select_related(*self.select_related)
+        if self.ordering:
+            queryset = queryset.order_by(*self.ordering)
+        return queryset
+
+
+def _schema_type(schema: dict) -> str:
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[-1]
+    if "allOf" in schema:  # how drf-spectacular adds readOnly or nullable to a reference
+        return _schema_type(schema["allOf"][0]) + (" | null" if schema.get("nullable") else "")
+    if schema.get("type") == "array":
+        return f"{_schema_type(schema.get('items', {}))}[]"
+    kind = schema.get("type", "any")
+    kind = f"{kind} ({schema['format']})" if "format" in schema else kind
+    return f"{kind} | null" if schema.get("nullable") else kind
+
+
+def api_endpoints(schema: dict) -> list[dict]:
+    """The GET operations of an OpenAPI document, flattened for the docs page: path, parameters, response fields."""
+    components = schema.get("components", {}).get("schemas", {})
+
+    def fields_of(ref: str) -> list[dict]:
+        properties = components.get(ref.rsplit("/", 1)[-1], {}).get("properties", {})
+        return [
+            {"name": name, "type": _schema_type(prop), "description": prop.get("description") or prop.get("title", "")}
+            for name, prop in properties.items()
+        ]
+
+    endpoints = []
+    for path, operations in schema.get("paths", {}).items():
+        operation = operations.get("get")
+        if operation is None:
+            continue
+        body = operation.get("responses", {}).get("200", {}).get("content", {}).get("application/json", {})
+        ref = body.get("schema", {}).get("$ref", "")
+        fields = fields_of(ref) if ref else []
+        if any(f["name"] == "results" for f in fields):  # a page: describe the rows, not the envelope
+            item = components.get(ref.rsplit("/", 1)[-1], {})["properties"]["results"].get("items", {})
+            fields = fields_of(item.get("$ref", ""))
+        endpoints.append(
+            {
+                "path": path,
+                "description": operation.get("description", ""),
+                "parameters": [
+                    {
+                        "name": p["name"],
+                        "where": p["in"],
+                        "type": _schema_type(p.get("schema", {})),
+                        "enum": sorted(p.get("schema", {}).get("enum", []), key=lambda v: (isinstance(v, str), v)),
+                        "description": p.get("description", ""),
+                    }
+                    for p in operation.get("parameters", [])
+                ],
+                "fields": fields,
+            }
+        )
+    return endpoints
+
+
+@login_required
+def api_docs(request: HttpRequest) -> HttpResponse:
+    """The API's reference drawn from the generated OpenAPI schema, with no assets from outside the portal."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return render(
+        request,
+        "api/docs.html",
+        {"info": schema.get("info", {}), "endpoints": api_endpoints(schema)},
+    )

@@ -1,0 +1,57 @@
+"""Query filters of the sync-run endpoints."""
+
+import django_filters
+
+from apps.core.api import StrictBooleanFilter
+from apps.interconnect.choices import ChangeAction, RunStatus
+from apps.interconnect.models import DirectoryChange, RejectedRecord, SyncRun
+from apps.operators.api.filtersets import operator_filter
+
+# DirectoryChange.kind is free text in the model; these are the values the pulls write.
+CHANGE_KINDS = [("station", "充电站"), ("equipment", "充电设备"), ("connector", "充电接口")]
+
+
+def run_filter() -> django_filters.NumberFilter:
+    return django_filters.NumberFilter(field_name="run_id", min_value=1, label="同步记录 id")
+
+
+def created_since_filter() -> django_filters.IsoDateTimeFilter:
+    return django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="gte", label="时间不早于（ISO 8601）")
+
+
+class SyncRunFilterSet(django_filters.FilterSet):
+    operator = operator_filter()
+    interface = django_filters.CharFilter(max_length=64, label="接口名（如 query_stations_info）")
+    status = django_filters.ChoiceFilter(choices=RunStatus.choices, label="结果")
+    full = StrictBooleanFilter(label="全量")
+    started_since = django_filters.IsoDateTimeFilter(
+        field_name="started", lookup_expr="gte", label="开始时间不早于（ISO 8601）"
+    )
+
+    class Meta:
+        model = SyncRun
+        fields = []
+
+
+class DirectoryChangeFilterSet(django_filters.FilterSet):
+    operator = operator_filter()
+    station = django_filters.CharFilter(field_name="station_id", max_length=20, label="充电站ID（StationID）")
+    kind = django_filters.ChoiceFilter(choices=CHANGE_KINDS, label="对象")
+    action = django_filters.ChoiceFilter(choices=ChangeAction.choices, label="变化")
+    run = run_filter()
+    since = created_since_filter()
+
+    class Meta:
+        model = DirectoryChange
+        fields = []
+
+
+class RejectedRecordFilterSet(django_filters.FilterSet):
+    operator = operator_filter()
+    interface = django_filters.CharFilter(max_length=64, label="接口名")
+    run = run_filter()
+    since = created_since_filter()
+
+    class Meta:
+        model = RejectedRecord
+        fields = []

@@ -1,0 +1,59 @@
+"""Sync runs, directory changes and rejected records as the API shows them."""
+
+from rest_framework import serializers
+
+from apps.core.api import EnumField, WireModelSerializer
+from apps.interconnect.choices import RunStatus
+from apps.interconnect.models import DirectoryChange, RejectedRecord, SyncRun
+
+
+class SyncRunSerializer(WireModelSerializer):
+    """One pull from one operator: interface, whether full, outcome, counts and error."""
+
+    operator_id = serializers.CharField(read_only=True)
+    status = EnumField(RunStatus, read_only=True)
+
+    class Meta:
+        model = SyncRun
+        fields = [
+            "id",
+            "operator_id",
+            "interface",
+            "full",
+            "status",
+            "started",
+            "finished",
+            "last_query_time",
+            "pages",
+            "created_count",
+            "updated_count",
+            "unchanged_count",
+            "rejected_count",
+            "error",
+        ]
+
+
+class DirectoryChangeSerializer(WireModelSerializer):
+    """A change a pull made to a station, an equipment or a connector."""
+
+    operator_id = serializers.CharField(read_only=True)
+    run_id = serializers.IntegerField(read_only=True, allow_null=True)
+    changes = serializers.DictField(child=serializers.ListField(), read_only=True, help_text="{字段: [原值, 新值]}")
+
+    class Meta:
+        model = DirectoryChange
+        fields = ["id", "operator_id", "station_id", "kind", "object_id", "action", "changes", "run_id", "created"]
+
+
+class RejectedRecordSerializer(WireModelSerializer):
+    """A record an operator sent that broke a rule, with the rules, the reasons and the record as received."""
+
+    operator_id = serializers.CharField(read_only=True)
+    run_id = serializers.IntegerField(read_only=True, allow_null=True)
+    rules = serializers.ListField(child=serializers.CharField(), read_only=True)
+    reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
+    payload = serializers.JSONField(read_only=True, help_text="运营商发送的原始记录")
+
+    class Meta:
+        model = RejectedRecord
+        fields = ["id", "operator_id", "run_id", "interface", "record_key", "rules", "reasons", "payload", "created"]

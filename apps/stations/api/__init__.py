@@ -1,0 +1,1 @@
+"""Read-only REST API of the directory: stations, equipment, connectors, their status and statistics."""

@@ -1,0 +1,44 @@
+"""URLs of the read-only REST API under /api/: the resources, the OpenAPI schema and its docs page."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.routers import DefaultRouter
+
+from apps.core.api import api_docs
+from apps.interconnect.api.viewsets import DirectoryChangeViewSet, RejectedRecordViewSet, SyncRunViewSet
+from apps.operators.api.viewsets import OperatorViewSet
+from apps.stations.api.viewsets import (
+    ConnectorStatusHistoryViewSet,
+    ConnectorViewSet,
+    EquipmentViewSet,
+    StationStatsViewSet,
+    StationViewSet,
+)
+
+app_name = "api"
+
+router = DefaultRouter()
+router.register("operators", OperatorViewSet, basename="operator")
+router.register("stations", StationViewSet, basename="station")
+router.register("equipment", EquipmentViewSet, basename="equipment")
+router.register("connectors", ConnectorViewSet, basename="connector")
+router.register("status-history", ConnectorStatusHistoryViewSet, basename="status-history")
+router.register("station-stats", StationStatsViewSet, basename="station-stats")
+router.register("sync-runs", SyncRunViewSet, basename="sync-run")
+router.register("directory-changes", DirectoryChangeViewSet, basename="directory-change")
+router.register("rejected-records", RejectedRecordViewSet, basename="rejected-record")
+
+urlpatterns = [
+    # The schema is behind the same login as the data: the portal publishes nothing to anonymous callers.
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(
+            authentication_classes=[TokenAuthentication, SessionAuthentication], permission_classes=[IsAuthenticated]
+        ),
+        name="schema",
+    ),
+    path("docs/", api_docs, name="docs"),
+    *router.urls,
+]

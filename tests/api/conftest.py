@@ -1,0 +1,140 @@
+"""A small city for the REST API tests: two operators, varied stations, statuses, statistics and pull records."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+from rest_framework.test import APIClient
+
+from apps.interconnect.models import DirectoryChange, RejectedRecord, SyncRun
+from apps.stations import choices as sc
+from apps.stations.models import (
+    ConnectorStats,
+    ConnectorStatus,
+    ConnectorStatusHistory,
+    EquipmentStats,
+    Station,
+    StationStats,
+)
+from tests import factories
+from tests.factories import SHANGHAI
+
+A, B = "123456789", "MA59CU773"
+
+# Every list endpoint with the key that identifies a row in its output.
+ENDPOINTS = {
+    "operators": "OperatorID",
+    "stations": "StationID",
+    "equipment": "EquipmentID",
+    "connectors": "ConnectorID",
+    "status-history": "ConnectorID",
+    "station-stats": "StationID",
+    "sync-runs": "Interface",
+    "directory-changes": "ObjectID",
+    "rejected-records": "RecordKey",
+}
+
+
+def at(day: int, hour: int = 12, month: int = 1) -> datetime:
+    return datetime(2024, month, day, hour, tzinfo=SHANGHAI)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The shared fixtures give users real passwords; PBKDF2's deliberate slowness would dominate these tests.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def as_regulator(api, regulator) -> APIClient:
+    api.force_login(regulator)
+    return api
+
+
+@pytest.fixture
+def as_manager_a(api, manager_a) -> APIClient:
+    api.force_login(manager_a)
+    return api
+
+
+def stats(station: Station, day: date, kwh: str) -> StationStats:
+    row = StationStats.objects.create(station=station, start_time=day, end_time=day, station_electricity=Decimal(kwh))
+    for equipment in station.equipment.all():
+        eq = EquipmentStats.objects.create(station_stats=row, equipment=equipment, equipment_electricity=Decimal(kwh))
+        for connector in equipment.connectors.all():
+            ConnectorStats.objects.create(equipment_stats=eq, connector=connector, connector_electricity=Decimal(kwh))
+    return row
+
+
+@pytest.fixture
+def city(directory) -> dict:
+    """Operator A: a Chaoyang station (DC 120 kW, idle) and a removed Haidian bus depot (AC 7 kW, charging).
+
+    Operator B: a Chaoyang station whose connector has reported no status yet. Both have history, stats and runs.
+    """
+    a, b = directory["a"], directory["b"]
+    conn_a, conn_b = directory["connectors"][A], directory["connectors"][B]
+    depot = factories.station(
+        a,
+        "HD-DEPOT",
+        area_code="110108",
+        station_status=sc.StationStatus.MAINTENANCE,
+        station_type=sc.StationType.BUS,
+        construction=sc.Construction.ON_STREET,
+        busine_hours="00:00-24:00",
+        removed_at=at(20),
+    )
+    ac = factories.equipment(depot, "EQ-AC", equipment_type=sc.EquipmentType.AC, power=Decimal("7.0"))
+    conn_ac = factories.connector(
+        ac,
+        "CN-AC",
+        connector_type=sc.ConnectorType.AC_SOCKET,
+        power=Decimal("7.0"),
+        voltage_upper_limits=250,
+        voltage_lower_limits=200,
+        current=32,
+        national_standard=sc.NationalStandard.GB2011,
+    )
+    ConnectorStatus.objects.create(connector=conn_a, status=sc.ConnectorStatus.IDLE, status_time=at(2), source="push")
+    ConnectorStatus.objects.create(
+        connector=conn_ac,
+        status=sc.ConnectorStatus.CHARGING,
+        park_status=sc.ParkStatus.OCCUPIED,
+        lock_status=sc.LockStatus.UNLOCKED,
+        status_time=at(2),
+        source="pull",
+    )
+    for conn, status, when in [
+        (conn_a, sc.ConnectorStatus.IDLE, at(1)),
+        (conn_a, sc.ConnectorStatus.CHARGING, at(2)),
+        (conn_b, sc.ConnectorStatus.FAULT, at(3)),
+    ]:
+        ConnectorStatusHistory.objects.create(connector=conn, status=status, status_time=when, source="push")
+    station_a, station_b = Station.objects.get(station_id=f"ST{A}"), Station.objects.get(station_id=f"ST{B}")
+    stats(station_a, date(2024, 1, 1), "10.0")
+    stats(station_a, date(2024, 2, 1), "20.5")
+    stats(station_b, date(2024, 1, 15), "30.0")
+    run_a = SyncRun.objects.create(operator=a, interface="query_stations_info", status="succeeded", full=True)
+    SyncRun.objects.filter(pk=run_a.pk).update(started=at(1), finished=at(1, 13))
+    SyncRun.objects.create(operator=a, interface="query_station_status", status="failed", error="timeout")
+    run_b = SyncRun.objects.create(operator=b, interface="query_stations_info")
+    DirectoryChange.objects.create(
+        operator=a, station_id="HD-DEPOT", kind="station", object_id="HD-DEPOT", action="removed", run=run_a
+    )
+    DirectoryChange.objects.create(
+        operator=b, station_id=f"ST{B}", kind="connector", object_id=f"CN{B}", action="created", run=run_b
+    )
+    RejectedRecord.objects.create(
+        operator=a, run=run_a, interface="query_stations_info", record_key="BAD-A", rules=["R1"], reasons=["x"]
+    )
+    RejectedRecord.objects.create(
+        operator=b, run=run_b, interface="query_stations_info", record_key="BAD-B", rules=["R2"], reasons=["y"]
+    )
+    return {**directory, "depot": depot, "conn_ac": conn_ac}

@@ -1,0 +1,127 @@
+"""Who may read the API: session and token logins, anonymous refused, and the scope rule on every endpoint."""
+
+import pytest
+from rest_framework.authtoken.models import Token
+
+from tests.api.conftest import ENDPOINTS, A, B
+
+pytestmark = pytest.mark.django_db
+
+
+def detail_key(row: dict):
+    # Operators are keyed by their OperatorID; every other resource by the portal's own id.
+    return row.get("id", row["OperatorID"])
+
+
+@pytest.mark.parametrize("endpoint", [*ENDPOINTS, "schema"])
+def test_anonymous_is_refused_with_a_token_challenge(api, city, endpoint):
+    response = api.get(f"/api/{endpoint}/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+
+
+def test_a_script_reads_with_its_token(api, city, regulator):
+    token = Token.objects.create(user=regulator)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = api.get("/api/stations/")
+    assert response.status_code == 200
+    assert response.json()["count"] == 3
+
+
+def test_a_wrong_token_is_refused(api, city, regulator):
+    Token.objects.create(user=regulator)
+    api.credentials(HTTP_AUTHORIZATION="Token 0000000000000000000000000000000000000000")
+    assert api.get("/api/stations/").status_code == 401
+
+
+def test_a_person_logged_into_the_admin_reads_with_the_session(client, city, regulator):
+    assert client.login(username="reg", password="pw-for-tests-only")
+    response = client.get("/api/connectors/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    assert response.json()["count"] == 3
+
+
+def test_the_browsable_api_renders_for_a_person(as_regulator, city):
+    response = as_regulator.get("/api/stations/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert "HD-DEPOT" in response.content.decode()
+
+
+def test_a_logged_in_user_without_a_role_sees_nothing(api, city, django_user_model):
+    api.force_login(django_user_model.objects.create_user("nobody", password="pw-for-tests-only"))
+    assert api.get("/api/stations/").json()["count"] == 0
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_regulator_sees_both_operators(as_regulator, city, endpoint):
+    rows = as_regulator.get(f"/api/{endpoint}/").json()["results"]
+    assert {row["OperatorID"] for row in rows} == {A, B}
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_operator_manager_sees_only_their_operator(api, city, regulator, manager_a, endpoint):
+    api.force_login(regulator)
+    everything = api.get(f"/api/{endpoint}/").json()["results"]
+    theirs = next(row for row in everything if row["OperatorID"] == B)
+    ours = next(row for row in everything if row["OperatorID"] == A)
+
+    api.force_login(manager_a)
+    response = api.get(f"/api/{endpoint}/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == sum(row["OperatorID"] == A for row in everything)
+    assert {row["OperatorID"] for row in body["results"]} == {A}
+    assert api.get(f"/api/{endpoint}/{detail_key(ours)}/").status_code == 200
+    assert api.get(f"/api/{endpoint}/{detail_key(theirs)}/").status_code == 404
+
+
+def test_operator_manager_cannot_name_another_operator_in_a_filter(as_manager_a, city):
+    # Another operator is as unknown to them as one that does not exist: an invalid value, not an empty page.
+    response = as_manager_a.get("/api/stations/", {"operator": B})
+    assert response.status_code == 400
+    assert "operator" in response.json()
+
+
+def test_station_detail_nests_only_what_the_station_holds(as_manager_a, city):
+    depot = city["depot"]
+    body = as_manager_a.get(f"/api/stations/{depot.pk}/").json()
+    assert [e["EquipmentID"] for e in body["EquipmentInfos"]] == ["EQ-AC"]
+    assert [c["ConnectorID"] for c in body["EquipmentInfos"][0]["ConnectorInfos"]] == ["CN-AC"]
+
+
+def test_schema_names_every_endpoint(as_regulator):
+    response = as_regulator.get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    for endpoint in ENDPOINTS:
+        assert f"/api/{endpoint}/" in schema["paths"]
+        assert f"/api/{endpoint}/{{id}}/" in schema["paths"]
+    assert {"tokenAuth", "cookieAuth"} <= set(schema["components"]["securitySchemes"])
+    # Read-only: no path offers anything but GET.
+    assert {method for ops in schema["paths"].values() for method in ops if method != "parameters"} == {"get"}
+
+
+def test_schema_generates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+    assert "/api/connectors/" in (tmp_path / "schema.yml").read_text()
+
+
+def test_docs_page_lists_endpoints_and_filters_without_outside_assets(as_regulator):
+    response = as_regulator.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for endpoint in ENDPOINTS:
+        assert f"GET /api/{endpoint}/" in html
+    for name in ("district", "updated_since", "power_min", "started_since", "StationID", "StatusLabel"):
+        assert f"<code>{name}</code>" in html
+    assert "<script" not in html
+    assert 'src="http' not in html and 'href="http' not in html
+
+
+def test_docs_page_sends_anonymous_people_to_the_login(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
