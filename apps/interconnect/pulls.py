@@ -8,9 +8,10 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.exceptions import ValidationFailed
 from apps.operators.models import Operator
 from apps.stations.choices import StatusSource
-from apps.stations.directory import station_infos_upsert, stations_mark_removed
+from apps.stations.directory import station_infos_upsert, station_stats_store, stations_mark_removed
 from apps.stations.models import Station
 from apps.stations.services import connector_statuses_apply, pending_statuses_link
 
@@ -189,9 +190,6 @@ def station_status_pull(*, operator: Operator) -> SyncRun:
 
 def station_stats_pull(*, operator: Operator, day=None) -> SyncRun:
     """query_station_stats per listed station for one day (default: yesterday in Beijing)."""
-    from apps.core.exceptions import ValidationFailed
-    from apps.stations.directory import station_stats_store
-
     day = day or (timezone.localdate() - timedelta(days=1))
     run = SyncRun.objects.create(operator=operator, interface="query_station_stats")
     ids = list(

@@ -11,7 +11,9 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from .models import Connector, Equipment, Station
+from apps.core.exceptions import ValidationFailed
+
+from .models import Connector, ConnectorStats, Equipment, EquipmentStats, Station, StationStats
 
 STATION_FIELDS = [
     "equipment_owner_id", "station_name", "country_code", "area_code", "address", "station_tel", "service_tel",
@@ -196,10 +198,6 @@ def station_stats_store(*, operator_id: str, info: dict[str, Any]) -> bool:
 
     Raises ValidationFailed when the record names a station, equipment or connector the directory lacks.
     """
-    from apps.core.exceptions import ValidationFailed
-
-    from .models import ConnectorStats, EquipmentStats, StationStats
-
     station = Station.objects.filter(operator_id=operator_id, station_id=info["StationID"]).first()
     if station is None:
         raise ValidationFailed(f"充电站 {info['StationID']} 不在目录中", field="StationID")
