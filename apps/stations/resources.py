@@ -4,36 +4,11 @@ from import_export import fields, widgets
 
 from apps.core.resources import OperatorScopedKeyWidget, SpecResource, operator_field
 
+from .directory import STATION_FIELDS as DIRECTORY_STATION_FIELDS
 from .models import Connector, Equipment, Station
 
-STATION_FIELDS = [
-    "operator",
-    "station_id",
-    "equipment_owner_id",
-    "station_name",
-    "country_code",
-    "area_code",
-    "address",
-    "station_tel",
-    "service_tel",
-    "station_type",
-    "station_status",
-    "park_nums",
-    "station_lng",
-    "station_lat",
-    "site_guide",
-    "construction",
-    "pictures",
-    "match_cars",
-    "park_info",
-    "busine_hours",
-    "electricity_fee",
-    "service_fee",
-    "park_fee",
-    "payment",
-    "support_order",
-    "remark",
-]
+# The wire order of StationInfo, after the natural key.
+STATION_FIELDS = ["operator", "station_id", *DIRECTORY_STATION_FIELDS]
 
 
 class StationResource(SpecResource):

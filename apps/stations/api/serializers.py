@@ -5,6 +5,7 @@ from rest_framework import serializers
 from apps.core.api import EnumField, WireModelSerializer
 from apps.stations.choices import ConnectorStatus as ConnectorStatusChoices
 from apps.stations.choices import LockStatus, ParkStatus
+from apps.stations.directory import STATION_FIELDS
 from apps.stations.models import (
     Connector,
     ConnectorStats,
@@ -103,37 +104,7 @@ class StationSerializer(WireModelSerializer):
 
     class Meta:
         model = Station
-        fields = [
-            "id",
-            "operator_id",
-            "station_id",
-            "equipment_owner_id",
-            "station_name",
-            "country_code",
-            "area_code",
-            "address",
-            "station_tel",
-            "service_tel",
-            "station_type",
-            "station_status",
-            "park_nums",
-            "station_lng",
-            "station_lat",
-            "site_guide",
-            "construction",
-            "pictures",
-            "match_cars",
-            "park_info",
-            "busine_hours",
-            "electricity_fee",
-            "service_fee",
-            "park_fee",
-            "payment",
-            "support_order",
-            "remark",
-            "removed_at",
-            "updated",
-        ]
+        fields = ["id", "operator_id", "station_id", *STATION_FIELDS, "removed_at", "updated"]
 
 
 class StationDetailSerializer(StationSerializer):
