@@ -132,7 +132,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # Tests use a file too: an in-memory shared-cache database locks whole tables across threads, which the
     # embedded deployment (a file in WAL mode) never does, so concurrency tests would test the wrong thing.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_hlht.sqlite3")}
+    # One file per test process, so two test runs at once never share (and corrupt) a database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test_hlht_{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
