@@ -13,9 +13,8 @@ class ScopedAdminMixin:
         return qs.for_user(request.user)
 
 
-class OperatorDataAdminMixin(ScopedAdminMixin):
-    """Data an operator owns: regulators supervise it, they do not edit it. Changes arrive over the protocol
-    (or a file import, for those who hold the import permission)."""
+class ReadOnlyAdminMixin(ScopedAdminMixin):
+    """Scoped, and nobody adds, edits or deletes through the admin."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -25,6 +24,11 @@ class OperatorDataAdminMixin(ScopedAdminMixin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class OperatorDataAdminMixin(ReadOnlyAdminMixin):
+    """Data an operator owns: regulators supervise it, they do not edit it. Changes arrive over the protocol
+    (or a file import, for those who hold the import permission)."""
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
-from apps.core.admin import ScopedAdminMixin
+from apps.core.admin import ReadOnlyAdminMixin
 
 from .choices import KeyDirection
 from .keys import keyset_rotate
@@ -16,7 +16,7 @@ from .models import AccessToken, DirectoryChange, Exchange, OperatorKeySet, Reje
 
 
 @admin.register(OperatorKeySet)
-class OperatorKeySetAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class OperatorKeySetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["operator", "direction", "label", "state", "created", "retires_at"]
     list_filter = ["direction", ("operator", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["=operator__operator_id", "operator__operator_name", "=label"]
@@ -27,12 +27,6 @@ class OperatorKeySetAdmin(ScopedAdminMixin, admin.ModelAdmin):
     fields = ["operator", "direction", "label", "created", "retires_at"]
     readonly_fields = fields
     actions = ["rotate_inbound"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="状态")
     def state(self, obj):
@@ -65,7 +59,10 @@ class OperatorKeySetAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(AccessToken)
-class AccessTokenAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class AccessTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    def has_delete_permission(self, request, obj=None):
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)  # revoking is deleting
+
     list_display = ["operator", "short_hash", "created", "expires_at"]
     list_filter = [("operator", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["=operator__operator_id"]
@@ -76,12 +73,6 @@ class AccessTokenAdmin(ScopedAdminMixin, admin.ModelAdmin):
     readonly_fields = fields
     actions = ["revoke"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="令牌摘要")
     def short_hash(self, obj):
@@ -94,7 +85,9 @@ class AccessTokenAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Exchange)
-class ExchangeAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ExchangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The journal is evidence: read-only, and retention is the purge task's job."""
+
     list_display = ["created", "direction", "interface", "operator", "ret", "msg_short", "latency", "timestamp", "seq"]
     list_filter = ["direction", "interface", "ret", ("operator", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["=claimed_operator_id", "=interface", "=seq", "=timestamp"]
@@ -121,15 +114,6 @@ class ExchangeAdmin(ScopedAdminMixin, admin.ModelAdmin):
     ]
     readonly_fields = fields
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # the journal is evidence; retention is the purge task's job
-
     @admin.display(description="Msg")
     def msg_short(self, obj):
         return obj.msg[:40]
@@ -154,19 +138,8 @@ class ExchangeAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return self._pretty(obj.response)
 
 
-class _ReadOnly(ScopedAdminMixin, admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(SyncRun)
-class SyncRunAdmin(_ReadOnly):
+class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "started", "operator", "interface", "full", "status", "pages", "created_count", "updated_count",
         "unchanged_count", "rejected_count", "duration", "error_short",
@@ -188,7 +161,7 @@ class SyncRunAdmin(_ReadOnly):
 
 
 @admin.register(RejectedRecord)
-class RejectedRecordAdmin(_ReadOnly):
+class RejectedRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created", "operator", "interface", "record_key", "rules", "first_reason"]
     list_filter = ["interface", ("operator", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["=record_key", "=operator__operator_id"]
@@ -203,7 +176,7 @@ class RejectedRecordAdmin(_ReadOnly):
 
 
 @admin.register(DirectoryChange)
-class DirectoryChangeAdmin(_ReadOnly):
+class DirectoryChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created", "operator", "station_id", "kind", "object_id", "action", "changed_fields"]
     list_filter = ["kind", "action", ("operator", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["=station_id", "=object_id"]

@@ -4,6 +4,7 @@ from import_export import fields, widgets
 
 from apps.core.resources import OperatorScopedKeyWidget, SpecResource, operator_field
 
+from .directory import CONNECTOR_FIELDS, EQUIPMENT_FIELDS
 from .directory import STATION_FIELDS as DIRECTORY_STATION_FIELDS
 from .models import Connector, Equipment, Station
 
@@ -30,20 +31,7 @@ class EquipmentResource(SpecResource):
     class Meta(SpecResource.Meta):
         model = Equipment
         import_id_fields = ["operator", "equipment_id"]
-        fields = [
-            "operator",
-            "station",
-            "equipment_id",
-            "manufacturer_id",
-            "manufacturer_name",
-            "equipment_model",
-            "production_date",
-            "equipment_type",
-            "equipment_lng",
-            "equipment_lat",
-            "power",
-            "equipment_name",
-        ]
+        fields = ["operator", "station", "equipment_id", *EQUIPMENT_FIELDS]
 
 
 class ConnectorResource(SpecResource):
@@ -57,20 +45,7 @@ class ConnectorResource(SpecResource):
     class Meta(SpecResource.Meta):
         model = Connector
         import_id_fields = ["operator", "connector_id"]
-        fields = [
-            "operator",
-            "station",
-            "equipment",
-            "connector_id",
-            "connector_name",
-            "connector_type",
-            "voltage_upper_limits",
-            "voltage_lower_limits",
-            "current",
-            "power",
-            "park_no",
-            "national_standard",
-        ]
+        fields = ["operator", "station", "equipment", "connector_id", *CONNECTOR_FIELDS]
 
     def import_instance(self, instance, row, **kwargs):
         super().import_instance(instance, row, **kwargs)

@@ -46,3 +46,23 @@ def test_regulators_cannot_rotate_or_edit_the_journal(client, regulator):
     assert response.status_code in (200, 302, 403)
     assert client.get(reverse("admin:interconnect_exchange_add")).status_code == 403
     assert not Exchange.objects.exists()
+
+
+def test_tokens_can_be_revoked_but_the_journal_cannot_be_deleted(client, django_user_model):
+    from apps.interconnect.journal import journal_record
+    from apps.interconnect.models import AccessToken
+    from apps.interconnect.tokens import token_issue
+    from apps.operators.models import Operator
+
+    operator_provision(operator_id="123456789", name="运营商")
+    operator = Operator.objects.get(pk="123456789")
+    token_issue(operator=operator)
+    row = journal_record(operator=operator, interface="query_token", direction="in", ret=0)
+    client.force_login(django_user_model.objects.create_superuser("root", password="x" * 12))
+    token = AccessToken.objects.get()
+    client.post(
+        reverse("admin:interconnect_accesstoken_changelist"), {"action": "revoke", "_selected_action": [token.pk]}
+    )
+    assert not AccessToken.objects.exists()
+    assert client.post(reverse("admin:interconnect_exchange_delete", args=[row.pk]), {"post": "yes"}).status_code == 403
+    assert Exchange.objects.filter(pk=row.pk).exists()

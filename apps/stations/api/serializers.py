@@ -5,7 +5,7 @@ from rest_framework import serializers
 from apps.core.api import EnumField, WireModelSerializer
 from apps.stations.choices import ConnectorStatus as ConnectorStatusChoices
 from apps.stations.choices import LockStatus, ParkStatus
-from apps.stations.directory import STATION_FIELDS
+from apps.stations.directory import CONNECTOR_FIELDS, EQUIPMENT_FIELDS, STATION_FIELDS
 from apps.stations.models import (
     Connector,
     ConnectorStats,
@@ -16,30 +16,9 @@ from apps.stations.models import (
     StationStats,
 )
 
-CONNECTOR_INFO_FIELDS = [
-    "connector_id",
-    "connector_name",
-    "connector_type",
-    "voltage_upper_limits",
-    "voltage_lower_limits",
-    "current",
-    "power",
-    "park_no",
-    "national_standard",
-]
+CONNECTOR_INFO_FIELDS = ["connector_id", *CONNECTOR_FIELDS]
 CURRENT_STATUS_FIELDS = ["status", "park_status", "lock_status", "status_time"]
-EQUIPMENT_INFO_FIELDS = [
-    "equipment_id",
-    "manufacturer_id",
-    "manufacturer_name",
-    "equipment_model",
-    "production_date",
-    "equipment_type",
-    "equipment_lng",
-    "equipment_lat",
-    "power",
-    "equipment_name",
-]
+EQUIPMENT_INFO_FIELDS = ["equipment_id", *EQUIPMENT_FIELDS]
 STATUS_FIELDS = ["status", "park_status", "lock_status", "status_time", "source"]
 
 
