@@ -141,7 +141,7 @@ def station_infos_upsert(*, operator_id: str, infos: list[dict[str, Any]]) -> Pa
     for info in infos:
         station = stations[info["StationID"]]
         for e in info["EquipmentInfos"]:
-            values = {**_fields(Equipment, EQUIPMENT_FIELDS, e), "station_id": station.pk}
+            values = {**_fields(Equipment, EQUIPMENT_FIELDS, e), "station_id": station.pk, "removed_at": None}
             eid = e["EquipmentID"]
             obj, changed = _sync(
                 equipment, eid, values, lambda v=values, i=eid: Equipment(operator_id=operator_id, equipment_id=i, **v),
@@ -158,7 +158,12 @@ def station_infos_upsert(*, operator_id: str, infos: list[dict[str, Any]]) -> Pa
         for e in info["EquipmentInfos"]:
             eq = equipment[e["EquipmentID"]]
             for c in e["ConnectorInfos"]:
-                values = {**_fields(Connector, CONNECTOR_FIELDS, c), "station_id": station.pk, "equipment_id": eq.pk}
+                values = {
+                    **_fields(Connector, CONNECTOR_FIELDS, c),
+                    "station_id": station.pk,
+                    "equipment_id": eq.pk,
+                    "removed_at": None,
+                }
                 cid = c["ConnectorID"]
                 _, changed = _sync(
                     connectors, cid, values,
@@ -168,6 +173,25 @@ def station_infos_upsert(*, operator_id: str, infos: list[dict[str, Any]]) -> Pa
                 touched[station.station_id] |= changed
     Connector.objects.bulk_create(new_conn, batch_size=500)
     _bulk_update(Connector, upd_conn)
+
+    # A StationInfo lists all of the station's equipment, so what it leaves out has gone (orders, history and
+    # stats still refer to it, hence removed_at rather than a delete).
+    listed_pks = [stations[info["StationID"]].pk for info in infos]
+    for model, kind, key, listed in (
+        (Equipment, "equipment", "equipment_id", eq_ids),
+        (Connector, "connector", "connector_id", conn_ids),
+    ):
+        gone = list(
+            model.objects.filter(station_id__in=listed_pks, removed_at__isnull=True)
+            .exclude(**{f"{key}__in": listed})
+            .values_list("pk", key, "station__station_id")
+        )
+        if gone:
+            now = timezone.now()
+            model.objects.filter(pk__in=[pk for pk, _, _ in gone]).update(removed_at=now, updated=now)
+            for _, oid, sid in gone:
+                outcome.changes.append((kind, oid, sid, "removed", {}))
+                touched[sid] = True
 
     created_ids = {s.station_id for s in new_st}
     for sid, changed in touched.items():

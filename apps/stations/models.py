@@ -119,6 +119,8 @@ class Equipment(TimeStampedModel):
     equipment_lat = models.DecimalField("设备纬度（GCJ-02）", null=True, blank=True, **LAT)
     power = models.DecimalField("总功率（kW）", **POWER)
     equipment_name = models.CharField("充电设备名称", max_length=30, blank=True)
+    # Set when the operator lists the station without this equipment; kept because orders and stats refer to it.
+    removed_at = models.DateTimeField("下线时间", null=True, blank=True, db_index=True)
 
     scope_operator_field = "operator"
     objects = ScopedManager()
@@ -157,6 +159,8 @@ class Connector(TimeStampedModel):
     power = models.DecimalField("额定功率（kW）", **POWER)
     park_no = models.CharField("车位号", max_length=10, blank=True)
     national_standard = models.PositiveSmallIntegerField("国家标准", choices=NationalStandard.choices)
+    # Set when the operator lists the station without this connector; kept for its orders, history and stats.
+    removed_at = models.DateTimeField("下线时间", null=True, blank=True, db_index=True)
 
     scope_operator_field = "operator"
     objects = ScopedManager()

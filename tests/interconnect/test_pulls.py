@@ -56,6 +56,11 @@ def _same(model_obj, info, names):
 def assert_portal_equals_platform(sim):
     infos = [sim.directory.station_info(st) for st in sim.directory.stations if not st.removed]
     assert Station.objects.filter(operator_id=SIM_ID, removed_at__isnull=True).count() == len(infos)
+    equipment_ids = {e["EquipmentID"] for info in infos for e in info["EquipmentInfos"]}
+    connector_ids = {c["ConnectorID"] for info in infos for e in info["EquipmentInfos"] for c in e["ConnectorInfos"]}
+    live = {"operator_id": SIM_ID, "removed_at__isnull": True, "station__removed_at__isnull": True}
+    assert set(Equipment.objects.filter(**live).values_list("equipment_id", flat=True)) == equipment_ids
+    assert set(Connector.objects.filter(**live).values_list("connector_id", flat=True)) == connector_ids
     for info in infos:
         station = Station.objects.get(operator_id=SIM_ID, station_id=info["StationID"])
         _same(station, info, STATION_FIELDS)

@@ -1,0 +1,77 @@
+"""Directory upserts: equipment and connectors a station no longer lists are marked removed, and come back."""
+
+from __future__ import annotations
+
+import copy
+import time
+
+import pytest
+
+from apps.simulator.directory import Directory
+from apps.stations.directory import station_infos_upsert
+from apps.stations.models import Connector, Equipment, Station
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+OPERATOR = "MA0SIMDIR"
+
+
+@pytest.fixture
+def info():
+    """A generated StationInfo with at least two pieces of equipment, the first with two connectors."""
+    factories.operator(OPERATOR)
+    directory = Directory(OPERATOR, seed=7, count=40, start=time.time())
+    for station in directory.stations:
+        record = directory.station_info(station)
+        equipment = record["EquipmentInfos"]
+        if len(equipment) >= 2 and len(equipment[0]["ConnectorInfos"]) >= 2:
+            return record
+    pytest.fail("the seed produced no station with two pieces of equipment and a twin-gun charger")
+
+
+def live(model, **filters):
+    return set(model.objects.filter(operator_id=OPERATOR, removed_at__isnull=True, **filters).values_list(
+        "equipment_id" if model is Equipment else "connector_id", flat=True))  # fmt: skip
+
+
+def test_dropped_equipment_and_connector_are_marked_removed_not_deleted(info):
+    station_infos_upsert(operator_id=OPERATOR, infos=[info])
+    shrunk = copy.deepcopy(info)
+    gone_equipment = shrunk["EquipmentInfos"].pop()
+    gone_connector = shrunk["EquipmentInfos"][0]["ConnectorInfos"].pop()
+
+    outcome = station_infos_upsert(operator_id=OPERATOR, infos=[shrunk])
+
+    assert (outcome.created, outcome.updated, outcome.unchanged) == (0, 1, 0)
+    removed = {(kind, oid) for kind, oid, _, action, _ in outcome.changes if action == "removed"}
+    gone_connectors = {c["ConnectorID"] for c in gone_equipment["ConnectorInfos"]} | {gone_connector["ConnectorID"]}
+    assert removed == {("equipment", gone_equipment["EquipmentID"])} | {("connector", c) for c in gone_connectors}
+    assert gone_equipment["EquipmentID"] not in live(Equipment)
+    assert not gone_connectors & live(Connector)
+    # Kept for the orders, history and statistics that refer to them.
+    assert Equipment.objects.get(equipment_id=gone_equipment["EquipmentID"]).removed_at is not None
+    assert Connector.objects.filter(connector_id__in=gone_connectors, removed_at__isnull=False).count() == len(
+        gone_connectors
+    )
+    assert live(Connector) == {c["ConnectorID"] for e in shrunk["EquipmentInfos"] for c in e["ConnectorInfos"]}
+
+
+def test_listing_them_again_brings_them_back(info):
+    station_infos_upsert(operator_id=OPERATOR, infos=[info])
+    shrunk = copy.deepcopy(info)
+    shrunk["EquipmentInfos"].pop()
+    station_infos_upsert(operator_id=OPERATOR, infos=[shrunk])
+
+    outcome = station_infos_upsert(operator_id=OPERATOR, infos=[info])
+
+    assert outcome.updated == 1
+    assert live(Equipment) == {e["EquipmentID"] for e in info["EquipmentInfos"]}
+    restored = [diff for kind, _, _, action, diff in outcome.changes if kind == "equipment" and action == "updated"]
+    assert restored and all(set(diff) == {"removed_at"} and diff["removed_at"][1] is None for diff in restored)
+
+
+def test_a_repeat_of_the_same_listing_changes_nothing(info):
+    station_infos_upsert(operator_id=OPERATOR, infos=[info])
+    outcome = station_infos_upsert(operator_id=OPERATOR, infos=[info])
+    assert (outcome.created, outcome.updated, outcome.unchanged, outcome.changes) == (0, 0, 1, [])
+    assert Station.objects.get(station_id=info["StationID"]).removed_at is None
