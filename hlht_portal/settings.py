@@ -64,6 +64,15 @@ HLHT_JOURNAL_RETENTION_DAYS = int(os.environ.get("HLHT_JOURNAL_RETENTION_DAYS", 
 HLHT_CLIENT_CONNECT_TIMEOUT = float(os.environ.get("HLHT_CLIENT_CONNECT_TIMEOUT", "5"))
 HLHT_CLIENT_READ_TIMEOUT = float(os.environ.get("HLHT_CLIENT_READ_TIMEOUT", "20"))
 HLHT_TOKEN_REFRESH_MARGIN = int(os.environ.get("HLHT_TOKEN_REFRESH_MARGIN", "120"))
+# Scheduled pulls: a transient failure is retried after base·2ⁿ seconds (capped, with jitter) up to N times; a
+# running pull holds a lease it renews every page, so a crashed worker frees its pull after the lease runs out.
+HLHT_PULL_RETRIES = int(os.environ.get("HLHT_PULL_RETRIES", "3"))
+HLHT_PULL_RETRY_BASE = float(os.environ.get("HLHT_PULL_RETRY_BASE", "30"))
+HLHT_PULL_RETRY_CAP = float(os.environ.get("HLHT_PULL_RETRY_CAP", "600"))
+HLHT_PULL_LEASE_SECONDS = int(os.environ.get("HLHT_PULL_LEASE_SECONDS", "900"))
+HLHT_PULL_TIME_LIMIT = int(os.environ.get("HLHT_PULL_TIME_LIMIT", "3600"))  # seconds one pull may take at most
+# Operator health: a connected operator whose connector statuses (pushed or pulled) are older than this is stale.
+HLHT_STALE_MINUTES = int(os.environ.get("HLHT_STALE_MINUTES", "30"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(HLHT_MAX_BODY_BYTES, 2_621_440)
 
 INSTALLED_APPS = [
@@ -161,12 +170,14 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery" / "queue"
     _processed_dir = VAR_DIR / "celery" / "processed"
-    for _d in (_queue_dir, _processed_dir):
+    _control_dir = VAR_DIR / "celery" / "control"  # exchange tables; kombu's default is ./control in the cwd
+    for _d in (_queue_dir, _processed_dir, _control_dir):
         _d.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_processed_dir),
+        "control_folder": str(_control_dir),
         "store_processed": False,
     }
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
@@ -179,6 +190,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     "protocol-housekeeping": {"task": "apps.interconnect.tasks.protocol_housekeeping_task", "schedule": 600.0},
     "journal-purge": {"task": "apps.interconnect.tasks.journal_purge_task", "schedule": 86400.0},
+    # Each minute, one task per active operator and pull that is due by that operator's own intervals.
+    "pulls-dispatch": {"task": "apps.interconnect.tasks.pulls_dispatch_task", "schedule": 60.0},
 }
 
 # --- REST API (read-only, for people and scripts)

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+
 import pytest
+from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
 from django.contrib.auth.models import Group
 
 from apps.core.roles import OPERATOR_MANAGER, REGULATOR
 from apps.core.services import roles_sync
+from apps.interconnect.protocol import CST
 from apps.interconnect.services import operator_provision
-from apps.operators.models import OperatorAccount
+from apps.operators.models import Operator, OperatorAccount
 from tests import factories
 from tests.caller import OPERATOR_ID, Caller, keyset
+from tests.simulator.support import SIM_ID, keys_file, make_sim
 
 
 @pytest.fixture(autouse=True)
@@ -70,3 +77,52 @@ def provisioned(db) -> dict:
 @pytest.fixture
 def caller(client, provisioned) -> Caller:
     return Caller(client=client, operator_id=OPERATOR_ID, keys=keyset(provisioned["inbound"]))
+
+
+@pytest.fixture
+def worker(settings):
+    """A real Celery worker (two threads) consuming a queue of its own on the configured broker (Redis in CI).
+
+    Yields the tasks it finished as (name, kwargs, return value). Pull retries are quick and reads time out
+    after 1.5 s, so fault tests finish in seconds. Needs `django_db(transaction=True)`: the worker's threads
+    have their own database connections.
+    """
+    from hlht_portal.celery import app
+
+    settings.HLHT_PULL_RETRY_BASE = 0.3
+    settings.HLHT_PULL_RETRIES = 2
+    settings.HLHT_CLIENT_READ_TIMEOUT = 1.5
+    queue = f"hlht-test-{uuid.uuid4().hex[:12]}"  # never shared with a developer's running worker
+    previous = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    finished: list[tuple[str, dict, object]] = []
+
+    def collect(task=None, kwargs=None, retval=None, **_):
+        finished.append((task.name, kwargs or {}, retval))
+
+    task_postrun.connect(collect, weak=False)
+    try:
+        with start_worker(
+            app, pool="threads", concurrency=2, perform_ping_check=False, queues=[queue], loglevel="WARNING"
+        ):
+            yield finished
+    finally:
+        task_postrun.disconnect(collect)
+        app.conf.task_default_queue = previous
+
+
+@pytest.fixture
+def platform(db):
+    """A 25-station operator platform on its own HTTP server, connected to the portal."""
+    sims = []
+
+    def build(**overrides):
+        operator_provision(operator_id=SIM_ID, name="模拟运营商", keys=keys_file())
+        sim = make_sim(start=datetime.now(CST), stations=overrides.pop("stations", 25), push=False, **overrides)
+        sims.append(sim)
+        Operator.objects.filter(pk=SIM_ID).update(endpoint_url=sim.base_url)
+        return sim
+
+    yield build
+    for sim in sims:
+        sim.stop()

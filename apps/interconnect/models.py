@@ -137,6 +137,8 @@ class Exchange(models.Model):
         indexes = [
             models.Index(fields=["operator", "-created"], name="exchange_operator_created"),
             models.Index(fields=["interface", "-created"], name="exchange_interface_created"),
+            # Operator health asks "when did this operator last push a status?" for every operator on a page.
+            models.Index(fields=["operator", "interface", "-created"], name="exchange_op_interface_created"),
         ]
 
     def __str__(self) -> str:
@@ -159,7 +161,9 @@ class SyncRun(models.Model):
     updated_count = models.PositiveIntegerField("更新", default=0)
     unchanged_count = models.PositiveIntegerField("未变", default=0)
     rejected_count = models.PositiveIntegerField("拒收", default=0)
+    removed_count = models.PositiveIntegerField("下线", default=0)
     error = models.TextField("错误", blank=True)
+    retryable = models.BooleanField("可重试", default=False, help_text="失败原因是暂时的（超时、连接失败、对方繁忙）")
 
     scope_operator_field = "operator"
     objects = ScopedManager()
@@ -172,6 +176,29 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operator_id} {self.interface} {self.started:%Y-%m-%d %H:%M}"
+
+
+class PullState(models.Model):
+    """The scheduler's memory of one pull of one operator: when it was last sent to a worker, and the lease a
+    running pull holds so that two runs of the same pull for one operator never overlap."""
+
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="pull_states", verbose_name="运营商")
+    interface = models.CharField("接口", max_length=64)
+    dispatched_at = models.DateTimeField("上次派发", null=True, blank=True)
+    full_dispatched_at = models.DateTimeField("上次派发全量", null=True, blank=True)
+    holder = models.CharField("执行者", max_length=32, blank=True)
+    held_until = models.DateTimeField("占用至", null=True, blank=True)
+
+    scope_operator_field = "operator"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "拉取调度"
+        verbose_name_plural = "拉取调度"
+        constraints = [models.UniqueConstraint(fields=["operator", "interface"], name="pullstate_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.operator_id} {self.interface}"
 
 
 class RejectedRecord(models.Model):

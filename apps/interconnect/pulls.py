@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.db import transaction
@@ -18,7 +20,7 @@ from apps.stations.services import connector_statuses_apply, pending_statuses_li
 from .choices import ChangeAction, RunStatus
 from .client import operator_client
 from .models import DirectoryChange, RejectedRecord, SyncRun
-from .protocol import ClientError, format_datetime, schema
+from .protocol import ClientError, TransientError, format_datetime, schema
 from .quality import station_problems
 
 logger = logging.getLogger(__name__)
@@ -62,15 +64,38 @@ def schema_safe(value):
     return str(value)
 
 
-def _finish(run: SyncRun, *, error: str = "") -> SyncRun:
+Heartbeat = Callable[[], None]  # called after every page, so a long pull can renew its lease
+
+
+def _finish(run: SyncRun, *, error: str = "", retryable: bool = False) -> SyncRun:
     run.status = RunStatus.FAILED if error else RunStatus.SUCCEEDED
     run.error = error
+    run.retryable = retryable
     run.finished = timezone.now()
     run.save()
     return run
 
 
-def stations_info_pull(*, operator: Operator, full: bool = False) -> SyncRun:
+@contextmanager
+def _recording(run: SyncRun) -> Iterator[None]:
+    """Finish the run whatever happens: a pull never leaves a run RUNNING, and never raises to its caller."""
+    try:
+        yield
+    except ClientError as exc:
+        _finish(run, error=f"{type(exc).__name__}: {exc}", retryable=isinstance(exc, TransientError))
+    except Exception as exc:
+        logger.exception("%s from %s failed", run.interface, run.operator_id)
+        _finish(run, error=f"{type(exc).__name__}: {exc}")
+    else:
+        _finish(run)
+
+
+def _beat(heartbeat: Heartbeat | None) -> None:
+    if heartbeat is not None:
+        heartbeat()
+
+
+def stations_info_pull(*, operator: Operator, full: bool = False, heartbeat: Heartbeat | None = None) -> SyncRun:
     """Crawl the operator's stations page by page; each page is written in its own transaction, so a crawl that
     dies halfway keeps what it wrote and the next crawl (whose LastQueryTime has not moved) completes it."""
     last_query_time = "" if full else stations_info_watermark(operator.pk)
@@ -78,35 +103,30 @@ def stations_info_pull(*, operator: Operator, full: bool = False) -> SyncRun:
         operator=operator, interface="query_stations_info", full=full, last_query_time=last_query_time
     )
     listed: set[str] = set()
-    try:
-        with operator_client(operator) as client:
-            page = 1
-            while page <= MAX_PAGES:
-                request = {"PageNo": page, "PageSize": PAGE_SIZE}
-                if last_query_time:
-                    request["LastQueryTime"] = last_query_time
-                data = client.call("query_stations_info", request)
-                infos = data.get("StationInfos")
-                if not isinstance(infos, list):
-                    raise ClientError(
-                        "query_stations_info: StationInfos missing or not a list", interface="query_stations_info"
-                    )
-                _store_page(run, infos, listed)
-                run.pages = page
-                run.save(update_fields=["pages", "created_count", "updated_count", "unchanged_count", "rejected_count"])
-                page_count = data.get("PageCount")
-                if not infos or not isinstance(page_count, int) or page >= page_count:
-                    break
-                page += 1
+    with _recording(run), operator_client(operator) as client:
+        page = 1
+        while page <= MAX_PAGES:
+            request = {"PageNo": page, "PageSize": PAGE_SIZE}
+            if last_query_time:
+                request["LastQueryTime"] = last_query_time
+            data = client.call("query_stations_info", request)
+            infos = data.get("StationInfos")
+            if not isinstance(infos, list):
+                raise ClientError(
+                    "query_stations_info: StationInfos missing or not a list", interface="query_stations_info"
+                )
+            _store_page(run, infos, listed)
+            run.pages = page
+            run.save(update_fields=["pages", "created_count", "updated_count", "unchanged_count", "rejected_count"])
+            _beat(heartbeat)
+            page_count = data.get("PageCount")
+            if not infos or not isinstance(page_count, int) or page >= page_count:
+                break
+            page += 1
         if full:
             _mark_removed(run, listed)
         pending_statuses_link(operator_id=operator.pk)
-    except ClientError as exc:
-        return _finish(run, error=f"{type(exc).__name__}: {exc}")
-    except Exception as exc:
-        logger.exception("crawl of %s failed", operator.pk)
-        return _finish(run, error=f"{type(exc).__name__}: {exc}")
-    return _finish(run)
+    return run
 
 
 def _store_page(run: SyncRun, infos: list, listed: set[str]) -> None:
@@ -149,10 +169,10 @@ def _mark_removed(run: SyncRun, listed: set[str]) -> None:
                             action=ChangeAction.REMOVED, run=run)
             for sid in gone
         )  # fmt: skip
-    run.updated_count += len(gone)
+    run.removed_count += len(gone)
 
 
-def station_status_pull(*, operator: Operator) -> SyncRun:
+def station_status_pull(*, operator: Operator, heartbeat: Heartbeat | None = None) -> SyncRun:
     """query_station_status for every listed station, 50 at a time; statuses are applied as observed now."""
     run = SyncRun.objects.create(operator=operator, interface="query_station_status")
     ids = list(
@@ -160,35 +180,33 @@ def station_status_pull(*, operator: Operator) -> SyncRun:
         .order_by("station_id")
         .values_list("station_id", flat=True)
     )
-    try:
-        with operator_client(operator) as client:
-            for start in range(0, len(ids), 50):
-                data = client.call("query_station_status", {"StationIDs": ids[start : start + 50]})
-                observed = timezone.now()
-                infos, rejected = [], []
-                for station in data.get("StationStatusInfos") or []:
-                    problems = schema.validate(station, schema.STATION_STATUS_INFO)
-                    if problems:
-                        key = station.get("StationID", "") if isinstance(station, dict) else ""
-                        rejected.append(_reject(run, "query_station_status", key, station, problems))
-                    else:
-                        infos.extend(station["ConnectorStatusInfos"])
-                outcome = connector_statuses_apply(
-                    operator_id=operator.pk, infos=infos, status_time=observed, source=StatusSource.PULL
-                )
-                RejectedRecord.objects.bulk_create(rejected)
-                run.pages += 1
-                run.updated_count += outcome.applied
-                run.unchanged_count += outcome.duplicates
-                run.created_count += outcome.pending
-                run.rejected_count += len(rejected)
-                run.save()
-    except ClientError as exc:
-        return _finish(run, error=f"{type(exc).__name__}: {exc}")
-    return _finish(run)
+    with _recording(run), operator_client(operator) as client:
+        for start in range(0, len(ids), 50):
+            data = client.call("query_station_status", {"StationIDs": ids[start : start + 50]})
+            observed = timezone.now()
+            infos, rejected = [], []
+            for station in data.get("StationStatusInfos") or []:
+                problems = schema.validate(station, schema.STATION_STATUS_INFO)
+                if problems:
+                    key = station.get("StationID", "") if isinstance(station, dict) else ""
+                    rejected.append(_reject(run, "query_station_status", key, station, problems))
+                else:
+                    infos.extend(station["ConnectorStatusInfos"])
+            outcome = connector_statuses_apply(
+                operator_id=operator.pk, infos=infos, status_time=observed, source=StatusSource.PULL
+            )
+            RejectedRecord.objects.bulk_create(rejected)
+            run.pages += 1
+            run.updated_count += outcome.applied
+            run.unchanged_count += outcome.duplicates
+            run.created_count += outcome.pending
+            run.rejected_count += len(rejected)
+            run.save()
+            _beat(heartbeat)
+    return run
 
 
-def station_stats_pull(*, operator: Operator, day=None) -> SyncRun:
+def station_stats_pull(*, operator: Operator, day=None, heartbeat: Heartbeat | None = None) -> SyncRun:
     """query_station_stats per listed station for one day (default: yesterday in Beijing)."""
     day = day or (timezone.localdate() - timedelta(days=1))
     run = SyncRun.objects.create(operator=operator, interface="query_station_stats")
@@ -197,33 +215,29 @@ def station_stats_pull(*, operator: Operator, day=None) -> SyncRun:
         .order_by("station_id")
         .values_list("station_id", flat=True)
     )
-    try:
-        with operator_client(operator) as client:
-            for station_id in ids:
-                data = client.call(
-                    "query_station_stats",
-                    {"StationID": station_id, "StartTime": day.isoformat(), "EndTime": day.isoformat()},
-                )
-                info = data.get("StationStats")
-                problems = schema.validate(info, schema.STATION_STATS_INFO)
-                run.pages += 1
-                if not problems:
-                    try:
-                        created = station_stats_store(operator_id=operator.pk, info=info)
-                    except ValidationFailed as exc:
-                        problems = [schema.Problem(exc.field or "", "directory", exc.message)]
-                    else:
-                        run.created_count += created
-                        run.updated_count += not created
-                if problems:
-                    RejectedRecord.objects.bulk_create(
-                        [_reject(run, "query_station_stats", station_id, info, problems)]
-                    )
-                    run.rejected_count += 1
-                run.save()
-    except ClientError as exc:
-        return _finish(run, error=f"{type(exc).__name__}: {exc}")
-    return _finish(run)
+    with _recording(run), operator_client(operator) as client:
+        for station_id in ids:
+            data = client.call(
+                "query_station_stats",
+                {"StationID": station_id, "StartTime": day.isoformat(), "EndTime": day.isoformat()},
+            )
+            info = data.get("StationStats")
+            problems = schema.validate(info, schema.STATION_STATS_INFO)
+            run.pages += 1
+            if not problems:
+                try:
+                    created = station_stats_store(operator_id=operator.pk, info=info)
+                except ValidationFailed as exc:
+                    problems = [schema.Problem(exc.field or "", "directory", exc.message)]
+                else:
+                    run.created_count += created
+                    run.updated_count += not created
+            if problems:
+                RejectedRecord.objects.bulk_create([_reject(run, "query_station_stats", station_id, info, problems)])
+                run.rejected_count += 1
+            run.save()
+            _beat(heartbeat)
+    return run
 
 
 PULLS = {

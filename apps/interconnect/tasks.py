@@ -1,4 +1,6 @@
-"""Periodic housekeeping of the protocol layer: journal retention, retired keys, spent tokens and replay marks."""
+"""Celery tasks of the protocol layer: scheduled pulls from operators, journal retention and housekeeping."""
+
+from __future__ import annotations
 
 from datetime import timedelta
 
@@ -6,9 +8,14 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from apps.operators.choices import OperatorKind, OperatorStatus
+from apps.operators.models import Operator
+
+from .choices import RunStatus
 from .journal import journal_purge
 from .keys import keysets_destroy_retired
 from .models import SeenEnvelope
+from .scheduling import PullJob, pull_run, pulls_dispatch, retry_delay
 from .tokens import tokens_purge_expired
 
 
@@ -23,3 +30,33 @@ def protocol_housekeeping_task() -> dict[str, int]:
     cutoff = timezone.now() - timedelta(seconds=2 * settings.HLHT_CLOCK_SKEW)
     seen, _ = SeenEnvelope.objects.filter(received_at__lt=cutoff).delete()
     return {"key_sets": keysets_destroy_retired(), "tokens": tokens_purge_expired(), "replay_marks": seen}
+
+
+def _enqueue(job: PullJob) -> None:
+    pull_task.apply_async(kwargs=job.kwargs, expires=job.expires)
+
+
+@shared_task
+def pulls_dispatch_task() -> int:
+    """Beat calls this every minute: one pull task per operator and interface that is due."""
+    return len(pulls_dispatch(enqueue=_enqueue))
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,  # a worker that dies mid-pull leaves the message to be run again (the lease has expired by then)
+    max_retries=None,  # bounded by HLHT_PULL_RETRIES below, read at run time so it can be changed by settings
+    soft_time_limit=settings.HLHT_PULL_TIME_LIMIT,
+    time_limit=settings.HLHT_PULL_TIME_LIMIT + 60,
+)
+def pull_task(self, operator_id: str, interface: str, full: bool = False) -> dict:
+    """Run one pull of one operator; a transient failure comes back later with backoff and jitter."""
+    operator = Operator.objects.filter(pk=operator_id, kind=OperatorKind.OPERATOR, status=OperatorStatus.ACTIVE).first()
+    if operator is None:
+        return {"operator": operator_id, "interface": interface, "skipped": "not an active operator"}
+    run = pull_run(operator=operator, interface=interface, full=full)
+    if run is None:
+        return {"operator": operator_id, "interface": interface, "skipped": "already running"}
+    if run.status == RunStatus.FAILED and run.retryable and self.request.retries < settings.HLHT_PULL_RETRIES:
+        raise self.retry(countdown=retry_delay(self.request.retries))
+    return {"operator": operator_id, "interface": interface, "run": run.pk, "status": run.status}

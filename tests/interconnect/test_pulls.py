@@ -13,30 +13,12 @@ from django.core.management import call_command
 from apps.interconnect.models import DirectoryChange, RejectedRecord, SyncRun
 from apps.interconnect.protocol import CST
 from apps.interconnect.pulls import station_stats_pull, station_status_pull, stations_info_pull, stations_info_watermark
-from apps.interconnect.services import operator_provision
 from apps.operators.models import Operator
 from apps.stations.directory import CONNECTOR_FIELDS, EQUIPMENT_FIELDS, STATION_FIELDS, wire_name
 from apps.stations.models import Connector, ConnectorStatus, Equipment, Station, StationStats
-from tests.simulator.support import SIM_ID, keys_file, make_sim
+from tests.simulator.support import SIM_ID
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def platform(db):
-    """A 25-station operator platform on its own HTTP server, connected to the portal."""
-    sims = []
-
-    def build(**overrides):
-        operator_provision(operator_id=SIM_ID, name="模拟运营商", keys=keys_file())
-        sim = make_sim(start=datetime.now(CST), stations=overrides.pop("stations", 25), push=False, **overrides)
-        sims.append(sim)
-        Operator.objects.filter(pk=SIM_ID).update(endpoint_url=sim.base_url)
-        return sim
-
-    yield build
-    for sim in sims:
-        sim.stop()
 
 
 def _same(model_obj, info, names):
@@ -114,6 +96,7 @@ def test_full_crawl_marks_a_disappeared_station_removed(platform):
     run = stations_info_pull(operator=operator, full=True)
     assert Station.objects.get(station_id=gone.sid).removed_at is not None  # kept, not deleted
     assert DirectoryChange.objects.filter(run=run, station_id=gone.sid, action="removed").exists()
+    assert (run.removed_count, run.updated_count) == (1, 0)  # a removal is not an accepted update
     assert_portal_equals_platform(sim)
 
 

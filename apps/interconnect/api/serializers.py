@@ -29,7 +29,9 @@ class SyncRunSerializer(WireModelSerializer):
             "updated_count",
             "unchanged_count",
             "rejected_count",
+            "removed_count",
             "error",
+            "retryable",
         ]
 
 

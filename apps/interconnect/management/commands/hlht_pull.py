@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.interconnect.choices import RunStatus
 from apps.interconnect.pulls import PULLS
+from apps.interconnect.scheduling import pull_run
 from apps.operators.models import Operator
 
 
@@ -21,8 +22,18 @@ class Command(BaseCommand):
         operator = Operator.objects.filter(pk=operator_id).first()
         if operator is None:
             raise CommandError(f"unknown operator {operator_id}")
-        kwargs = {"full": full} if interface == "query_stations_info" else {}
-        run = PULLS[interface](operator=operator, **kwargs)
+        # Under the same lease as the scheduled pulls, so a manual run never overlaps a scheduled one.
+        run = pull_run(operator=operator, interface=interface, full=full)
+        if run is None:
+            busy = dict.fromkeys(["pages", "created", "updated", "unchanged", "rejected"], 0)
+            summary = {
+                "interface": interface,
+                "status": "busy",
+                **busy,
+                "error": "该运营商的同一拉取正在进行，请稍后再试",
+            }
+            self.stdout.write(json.dumps(summary, ensure_ascii=False))
+            raise SystemExit(1)
         summary = {
             "interface": run.interface,
             "status": run.status,
