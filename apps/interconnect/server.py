@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from apps.core.exceptions import Busy, HLHTError, ValidationFailed
 from apps.operators.models import Operator
 
-from . import handlers  # noqa: F401 - registers the interfaces
+from . import handlers, publication  # noqa: F401 - registers the interfaces
 from .choices import Direction, KeyDirection
 from .dialects import operator_dialect
 from .journal import journal_record
