@@ -3,23 +3,49 @@
 from django.contrib import admin
 from django.db import models
 from django.db.models import Count
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
 
 from apps.core.admin import ScopedAdminMixin
+from apps.interconnect.health import PULLED, operator_health, with_health
 
 from .models import Operator, OperatorAccount
 from .resources import OperatorResource
 
 
+class StaleFilter(admin.SimpleListFilter):
+    """Operators whose status data stopped arriving (see apps/interconnect/health.py for the rule)."""
+
+    title = "数据状态"
+    parameter_name = "stale"
+
+    def lookups(self, request, model_admin):
+        return [("1", "数据停滞"), ("0", "正常")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("0", "1"):
+            return queryset.filter(is_stale=self.value() == "1")
+        return queryset
+
+
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "从未"
+
+
 @admin.register(Operator)
 class OperatorAdmin(ScopedAdminMixin, ImportExportMixin, admin.ModelAdmin):
     resource_classes = [OperatorResource]
-    list_display = ["operator_id", "operator_name", "kind", "status", "operator_tel1", "station_count", "updated"]
-    list_filter = ["kind", "status"]
+    list_display = [
+        "operator_id", "operator_name", "kind", "status", "station_count", "health", "last_status_data",
+        "last_info_pull", "stale_connectors", "updated",
+    ]  # fmt: skip
+    list_filter = [StaleFilter, "kind", "status"]
     search_fields = ["operator_id", "operator_name", "operator_tel1"]
     ordering = ["operator_id"]
     date_hierarchy = "created"
-    readonly_fields = ["created", "updated"]
+    readonly_fields = ["created", "updated", "health_panel"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (
@@ -53,15 +79,69 @@ class OperatorAdmin(ScopedAdminMixin, ImportExportMixin, admin.ModelAdmin):
                 "classes": ["collapse"],
             },
         ),
+        ("运行状况", {"fields": ["health_panel"]}),
         ("记录", {"fields": ["created", "updated"]}),
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_station_count=Count("stations"))
+        stations = Count("stations", filter=models.Q(stations__removed_at__isnull=True), distinct=True)
+        return with_health(super().get_queryset(request)).annotate(_station_count=stations)
 
     @admin.display(description="充电站数", ordering="_station_count")
     def station_count(self, obj):
         return obj._station_count
+
+    @admin.display(description="数据状态", ordering="is_stale")
+    def health(self, obj):
+        if obj.kind != "operator" or obj.status != "active":
+            return "—"
+        if obj.is_stale:
+            return format_html('<strong style="color:#ba2121">{}</strong>', "数据停滞")
+        return format_html('<span style="color:#417505">{}</span>', "正常")
+
+    @admin.display(description="最近状态数据", ordering="last_status_data")
+    def last_status_data(self, obj):
+        return _when(obj.last_status_data)
+
+    @admin.display(description="最近站点信息拉取", ordering="last_query_stations_info")
+    def last_info_pull(self, obj):
+        return _when(obj.last_query_stations_info)
+
+    @admin.display(description="状态过期的接口", ordering="stale_connector_count")
+    def stale_connectors(self, obj):
+        if not obj.stale_connector_count:
+            return 0
+        url = reverse("admin:stations_connector_changelist")
+        return format_html(
+            '<a href="{}?operator__operator_id__exact={}&status_age=stale">{}</a>',
+            url,
+            obj.pk,
+            obj.stale_connector_count,
+        )
+
+    @admin.display(description="运行状况")
+    def health_panel(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        health = operator_health(obj.pk)
+        names = {
+            "query_stations_info": "站点信息",
+            "query_station_status": "接口状态",
+            "query_station_stats": "统计信息",
+        }
+        rows = [(f"最近一次成功拉取{names[name]}（{name}）", _when(health.last_pulls[name])) for name in PULLED]
+        rows += [
+            ("最近一次收到状态推送（notification_stationStatus）", _when(health.last_push)),
+            (
+                f"状态超过 {health.threshold_minutes} 分钟未更新的接口",
+                f"{health.stale_connectors} / {health.connectors}",
+            ),
+            ("判定", "数据停滞" if health.is_stale else "正常"),
+        ]
+        return format_html(
+            "<table>{}</table>",
+            format_html("".join("<tr><th>{}</th><td>{}</td></tr>" for _ in rows), *[v for row in rows for v in row]),
+        )
 
     def get_readonly_fields(self, request, obj=None):
         # The OperatorID is the identity used in every envelope: fixed once the operator exists.

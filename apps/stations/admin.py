@@ -1,7 +1,11 @@
 """Admin for the directory: stations with their equipment and connectors, statuses and statistics."""
 
+import datetime as dt
+
+from django.conf import settings
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, Q
+from django.utils import timezone
 from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
 
@@ -41,6 +45,40 @@ def status_badge(status: ConnectorStatus | None) -> str:
     )
 
 
+class ListedFilter(admin.SimpleListFilter):
+    """Listed by the operator now, or dropped from its listing (kept for orders and history)."""
+
+    title = "是否在列"
+    parameter_name = "listed"
+
+    def lookups(self, request, model_admin):
+        return [("1", "在列"), ("0", "已下线")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("0", "1"):
+            return queryset.filter(removed_at__isnull=self.value() == "1")
+        return queryset
+
+
+class StatusAgeFilter(admin.SimpleListFilter):
+    """Connectors whose last known status is older than HLHT_STALE_MINUTES (or never known)."""
+
+    title = "状态时效"
+    parameter_name = "status_age"
+
+    def lookups(self, request, model_admin):
+        return [("stale", f"超过 {settings.HLHT_STALE_MINUTES} 分钟未更新"), ("fresh", "最近已更新")]
+
+    def queryset(self, request, queryset):
+        cutoff = timezone.now() - dt.timedelta(minutes=settings.HLHT_STALE_MINUTES)
+        stale = Q(current_status__isnull=True) | Q(current_status__status_time__lt=cutoff)
+        if self.value() == "stale":
+            return queryset.filter(stale, removed_at__isnull=True)
+        if self.value() == "fresh":
+            return queryset.filter(current_status__status_time__gte=cutoff)
+        return queryset
+
+
 class EquipmentInline(ReadOnlyInline):
     model = Equipment
     fields = ["equipment_id", "equipment_name", "equipment_type", "power", "manufacturer_name", "equipment_model"]
@@ -75,6 +113,7 @@ class StationAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin):
         "updated",
     ]
     list_filter = [
+        ListedFilter,
         "station_status",
         "station_type",
         "construction",
@@ -137,7 +176,7 @@ class StationAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin):
 class EquipmentAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin):
     resource_classes = [EquipmentResource]
     list_display = ["equipment_id", "equipment_name", "station", "operator", "equipment_type", "power", "updated"]
-    list_filter = ["equipment_type", ("operator", admin.RelatedOnlyFieldListFilter)]
+    list_filter = [ListedFilter, "equipment_type", ("operator", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["equipment_id", "equipment_name", "station__station_id", "station__station_name"]
     list_select_related = ["station", "operator"]
     ordering = ["operator_id", "equipment_id"]
@@ -150,6 +189,8 @@ class ConnectorAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin
     resource_classes = [ConnectorResource]
     list_display = ["connector_id", "connector_name", "station", "equipment", "connector_type", "power", "status"]
     list_filter = [
+        StatusAgeFilter,
+        ListedFilter,
         "current_status__status",
         "connector_type",
         "national_standard",
