@@ -21,7 +21,7 @@ from .choices import ChangeAction, RunStatus
 from .client import operator_client
 from .models import DirectoryChange, RejectedRecord, SyncRun
 from .protocol import ClientError, TransientError, format_datetime, schema
-from .quality import station_problems
+from .quality import page_conflicts, station_problems
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 100
@@ -131,8 +131,9 @@ def stations_info_pull(*, operator: Operator, full: bool = False, heartbeat: Hea
 
 def _store_page(run: SyncRun, infos: list, listed: set[str]) -> None:
     good, rejected = [], []
+    claimed: dict[tuple[str, str], str] = {}
     for info in infos:
-        problems = station_problems(info, operator_id=run.operator_id)
+        problems = station_problems(info, operator_id=run.operator_id) or page_conflicts(info, claimed)
         key = info.get("StationID", "") if isinstance(info, dict) else ""
         if isinstance(key, str) and key:
             listed.add(key)  # listed, even if rejected: a bad record is not a removal

@@ -119,3 +119,29 @@ def station_problems(info: Any, *, operator_id: str) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def page_conflicts(info: dict[str, Any], claimed: dict[tuple[str, str], str]) -> list[Problem]:
+    """IDs a valid StationInfo shares with an earlier station of the same page; `claimed` maps (kind, id) to the
+    StationID that listed it first and learns this record's IDs when it has no conflict.
+
+    StationID, EquipmentID and ConnectorID are each unique within an operator. When two stations of one answer
+    claim the same pile or connector the portal cannot tell which is right, so it keeps the first and rejects the
+    later one with the reason (rather than silently moving the connector between them).
+    """
+    station_id = info["StationID"]
+    ids = [("StationID", station_id)]
+    ids += [("EquipmentID", e["EquipmentID"]) for e in info["EquipmentInfos"]]
+    ids += [("ConnectorID", c["ConnectorID"]) for e in info["EquipmentInfos"] for c in e["ConnectorInfos"]]
+    problems = [
+        Problem(
+            kind,
+            schema.UNIQUE,
+            f"{kind} {value} 已由本页的充电站 {claimed[(kind, value)]} 列出，同一运营商内编码应唯一",
+        )
+        for kind, value in ids
+        if (kind, value) in claimed
+    ]
+    if not problems:
+        claimed.update(dict.fromkeys(ids, station_id))
+    return problems

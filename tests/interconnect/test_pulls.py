@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 from io import StringIO
@@ -12,11 +14,19 @@ from django.core.management import call_command
 
 from apps.interconnect.models import DirectoryChange, RejectedRecord, SyncRun
 from apps.interconnect.protocol import CST
-from apps.interconnect.pulls import station_stats_pull, station_status_pull, stations_info_pull, stations_info_watermark
+from apps.interconnect.pulls import (
+    _store_page,
+    station_stats_pull,
+    station_status_pull,
+    stations_info_pull,
+    stations_info_watermark,
+)
+from apps.interconnect.services import operator_provision
 from apps.operators.models import Operator
+from apps.simulator.directory import Directory
 from apps.stations.directory import CONNECTOR_FIELDS, EQUIPMENT_FIELDS, STATION_FIELDS, wire_name
 from apps.stations.models import Connector, ConnectorStatus, Equipment, Station, StationStats
-from tests.simulator.support import SIM_ID
+from tests.simulator.support import SIM_ID, keys_file
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -159,3 +169,27 @@ def test_hlht_pull_exit_code_on_failure(platform):
         call_command("hlht_pull", "--operator-id", SIM_ID, "--interface", "query_stations_info", stdout=out)
     assert exc.value.code == 1
     assert json.loads(out.getvalue())["status"] == "failed"
+
+
+def test_a_connector_claimed_by_two_stations_of_one_page_keeps_the_first(db):
+    operator_provision(operator_id=SIM_ID, name="模拟运营商", keys=keys_file())
+    directory = Directory(SIM_ID, seed=3, count=3, start=time.time())
+    first, second, third = (directory.station_info(st) for st in directory.stations)
+    thief = copy.deepcopy(second)
+    stolen = first["EquipmentInfos"][0]["ConnectorInfos"][0]["ConnectorID"]
+    thief["EquipmentInfos"][0]["ConnectorInfos"][0]["ConnectorID"] = stolen
+    run = SyncRun.objects.create(operator_id=SIM_ID, interface="query_stations_info")
+    listed: set[str] = set()
+
+    _store_page(run, [first, thief, third, copy.deepcopy(third)], listed)
+
+    assert (run.created_count, run.rejected_count) == (2, 2)
+    rejected = {r.record_key: r for r in RejectedRecord.objects.filter(run=run)}
+    assert set(rejected) == {second["StationID"], third["StationID"]}
+    assert rejected[second["StationID"]].rules == ["unique"]
+    assert (
+        stolen in rejected[second["StationID"]].reasons[0]
+        and first["StationID"] in rejected[second["StationID"]].reasons[0]
+    )
+    assert Connector.objects.get(connector_id=stolen).station.station_id == first["StationID"]
+    assert listed == {first["StationID"], second["StationID"], third["StationID"]}  # rejected is not removed
