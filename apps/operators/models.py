@@ -3,6 +3,7 @@
 import datetime
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 
 from apps.core.models import TimeStampedModel
@@ -35,9 +36,15 @@ class Operator(TimeStampedModel):
     )
 
     # How often the portal pulls from this operator (regulators may change them).
-    pull_info_minutes = models.PositiveIntegerField("增量站点信息查询间隔（分钟）", default=60)
-    pull_full_minutes = models.PositiveIntegerField("全量站点信息查询间隔（分钟）", default=1440)
-    pull_status_minutes = models.PositiveIntegerField("接口状态查询间隔（分钟）", default=5)
+    pull_info_minutes = models.PositiveIntegerField(
+        "增量站点信息查询间隔（分钟）", default=60, validators=[MinValueValidator(1)]
+    )
+    pull_full_minutes = models.PositiveIntegerField(
+        "全量站点信息查询间隔（分钟）", default=1440, validators=[MinValueValidator(1)]
+    )
+    pull_status_minutes = models.PositiveIntegerField(
+        "接口状态查询间隔（分钟）", default=5, validators=[MinValueValidator(1)]
+    )
     pull_stats_at = models.TimeField("每日统计查询时间", default=datetime.time(1, 0))
 
     # Deviations from T/CEC 102 seen in the field. The portal accepts one only from an operator whose record

@@ -129,3 +129,29 @@ def test_admin_connector_filter_by_status_age(client, regulator, operator, setti
     assert "HS2OLD" in stale and "HS2FRESH" not in stale
     recent = client.get(url, {"status_age": "fresh"}).content.decode()
     assert "HS2FRESH" in recent and "HS2OLD" not in recent
+
+
+def test_regulators_edit_an_operators_pull_intervals(client, regulator, operator):
+    client.force_login(regulator)
+    url = reverse("admin:operators_operator_change", args=[operator.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields}
+    data = {k: ("" if v is None else v) for k, v in data.items() if v is not False}
+    data.update(pull_status_minutes=2, pull_info_minutes=15, pull_stats_at="02:30")
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    operator.refresh_from_db()
+    assert (operator.pull_status_minutes, operator.pull_info_minutes) == (2, 15)
+    assert operator.pull_stats_at == dt.time(2, 30)
+
+
+def test_an_interval_of_zero_is_refused_naming_the_field(client, regulator, operator):
+    client.force_login(regulator)
+    url = reverse("admin:operators_operator_change", args=[operator.pk])
+    form = client.get(url).context["adminform"].form
+    data = {k: ("" if v is None else v) for k, v in ((n, form[n].value()) for n in form.fields) if v is not False}
+    response = client.post(url, {**data, "pull_status_minutes": 0})
+    assert response.status_code == 200
+    assert "pull_status_minutes" in response.context["adminform"].form.errors
+    operator.refresh_from_db()
+    assert operator.pull_status_minutes == 5
