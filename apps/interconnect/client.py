@@ -17,7 +17,7 @@ from .choices import Direction, KeyDirection
 from .dialects import operator_dialect
 from .journal import journal_record
 from .keys import current_keyset, keyset_open
-from .models import PeerToken
+from .models import Exchange, PeerToken
 from .protocol import ExchangeRecord, PeerClient
 
 
@@ -51,10 +51,16 @@ class DatabaseTokenStore:
             yield
 
 
-def _journal_outbound(operator: Operator):
-    def record(exchange: ExchangeRecord) -> None:
-        journal_record(
-            operator=operator,
+class OutboundJournal:
+    """Journals every exchange of a client and keeps the last row, so a pull can tell which message it stored."""
+
+    def __init__(self, operator: Operator) -> None:
+        self.operator = operator
+        self.last: Exchange | None = None
+
+    def __call__(self, exchange: ExchangeRecord) -> None:
+        self.last = journal_record(
+            operator=self.operator,
             claimed_operator_id=settings.HLHT_OPERATOR_ID,
             interface=exchange.interface[:64],
             direction=Direction.OUT,
@@ -69,7 +75,11 @@ def _journal_outbound(operator: Operator):
             error=exchange.error or "",
         )
 
-    return record
+
+def last_exchange(client: PeerClient) -> Exchange | None:
+    """The journal row of the client's latest exchange (None for a client that does not journal)."""
+    journal = client.on_exchange
+    return journal.last if isinstance(journal, OutboundJournal) else None
 
 
 def operator_client(operator: Operator) -> PeerClient:
@@ -86,7 +96,7 @@ def operator_client(operator: Operator) -> PeerClient:
         DatabaseTokenStore(),
         connect_timeout=settings.HLHT_CLIENT_CONNECT_TIMEOUT,
         read_timeout=settings.HLHT_CLIENT_READ_TIMEOUT,
-        on_exchange=_journal_outbound(operator),
+        on_exchange=OutboundJournal(operator),
         dialect=operator_dialect(operator),
         refresh_margin=settings.HLHT_TOKEN_REFRESH_MARGIN,
         token_key=f"{operator.operator_id}:{operator.endpoint_url}",

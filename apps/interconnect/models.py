@@ -215,6 +215,10 @@ class RejectedRecord(models.Model):
     rules = models.JSONField("违反的规则", default=list)
     reasons = models.JSONField("原因", default=list)
     payload = models.JSONField("记录内容", null=True, blank=True)
+    # The message the record came in; the journal's retention may outlive it, hence SET_NULL.
+    exchange = models.ForeignKey(
+        Exchange, on_delete=models.SET_NULL, null=True, blank=True, related_name="rejected", verbose_name="报文"
+    )
     created = models.DateTimeField("时间", auto_now_add=True, db_index=True)
 
     scope_operator_field = "operator"
@@ -242,6 +246,10 @@ class DirectoryChange(models.Model):
     changes = models.JSONField("字段变化", default=dict)  # {field: [old, new]}
     run = models.ForeignKey(
         SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes", verbose_name="同步记录"
+    )
+    # The message the record came in; the journal's retention may outlive it, hence SET_NULL.
+    exchange = models.ForeignKey(
+        Exchange, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes", verbose_name="报文"
     )
     created = models.DateTimeField("时间", auto_now_add=True, db_index=True)
 

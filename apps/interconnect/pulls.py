@@ -18,8 +18,8 @@ from apps.stations.models import Station
 from apps.stations.services import connector_statuses_apply, pending_statuses_link
 
 from .choices import ChangeAction, RunStatus
-from .client import operator_client
-from .models import DirectoryChange, RejectedRecord, SyncRun
+from .client import last_exchange, operator_client
+from .models import DirectoryChange, Exchange, RejectedRecord, SyncRun
 from .protocol import ClientError, TransientError, format_datetime, schema
 from .quality import page_conflicts, station_problems
 
@@ -41,10 +41,11 @@ def stations_info_watermark(operator_id: str) -> str:
     return format_datetime(last - WATERMARK_MARGIN) if last else ""
 
 
-def _reject(run: SyncRun, interface: str, key: str, record, problems) -> RejectedRecord:
+def _reject(run: SyncRun, interface: str, key: str, record, problems, exchange=None) -> RejectedRecord:
     return RejectedRecord(
         operator_id=run.operator_id,
         run=run,
+        exchange=exchange,
         interface=interface,
         record_key=str(key)[:64],
         rules=sorted({p.rule for p in problems}),
@@ -115,7 +116,7 @@ def stations_info_pull(*, operator: Operator, full: bool = False, heartbeat: Hea
                 raise ClientError(
                     "query_stations_info: StationInfos missing or not a list", interface="query_stations_info"
                 )
-            _store_page(run, infos, listed)
+            _store_page(run, infos, listed, exchange=last_exchange(client))
             run.pages = page
             run.save(update_fields=["pages", "created_count", "updated_count", "unchanged_count", "rejected_count"])
             _beat(heartbeat)
@@ -129,7 +130,7 @@ def stations_info_pull(*, operator: Operator, full: bool = False, heartbeat: Hea
     return run
 
 
-def _store_page(run: SyncRun, infos: list, listed: set[str]) -> None:
+def _store_page(run: SyncRun, infos: list, listed: set[str], exchange: Exchange | None = None) -> None:
     good, rejected = [], []
     claimed: dict[tuple[str, str], str] = {}
     for info in infos:
@@ -138,7 +139,7 @@ def _store_page(run: SyncRun, infos: list, listed: set[str]) -> None:
         if isinstance(key, str) and key:
             listed.add(key)  # listed, even if rejected: a bad record is not a removal
         if problems:
-            rejected.append(_reject(run, "query_stations_info", key, info, problems))
+            rejected.append(_reject(run, "query_stations_info", key, info, problems, exchange))
         else:
             good.append(info)
     with transaction.atomic():
@@ -153,6 +154,7 @@ def _store_page(run: SyncRun, infos: list, listed: set[str]) -> None:
                 action=action,
                 changes=diff,
                 run=run,
+                exchange=exchange,
             )
             for kind, oid, sid, action, diff in outcome.changes
         )
@@ -190,7 +192,7 @@ def station_status_pull(*, operator: Operator, heartbeat: Heartbeat | None = Non
                 problems = schema.validate(station, schema.STATION_STATUS_INFO)
                 if problems:
                     key = station.get("StationID", "") if isinstance(station, dict) else ""
-                    rejected.append(_reject(run, "query_station_status", key, station, problems))
+                    rejected.append(_reject(run, "query_station_status", key, station, problems, last_exchange(client)))
                 else:
                     infos.extend(station["ConnectorStatusInfos"])
             outcome = connector_statuses_apply(
@@ -234,7 +236,9 @@ def station_stats_pull(*, operator: Operator, day=None, heartbeat: Heartbeat | N
                     run.created_count += created
                     run.updated_count += not created
             if problems:
-                RejectedRecord.objects.bulk_create([_reject(run, "query_station_stats", station_id, info, problems)])
+                RejectedRecord.objects.bulk_create(
+                    [_reject(run, "query_station_stats", station_id, info, problems, last_exchange(client))]
+                )
                 run.rejected_count += 1
             run.save()
             _beat(heartbeat)

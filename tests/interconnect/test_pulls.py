@@ -93,6 +93,13 @@ def test_incremental_crawl_fetches_only_changes_and_records_them(platform):
     assert change.station_id == renamed.sid
     assert change.changes["station_name"][1] == renamed.name
     assert DirectoryChange.objects.filter(run=run, station_id=new.sid, action="created").exists()
+    # From which message: the journalled answer that carried the new name.
+    assert (change.exchange.interface, change.exchange.direction, change.exchange.ret) == (
+        "query_stations_info",
+        "out",
+        0,
+    )
+    assert renamed.name in json.dumps(change.exchange.response, ensure_ascii=False)
 
 
 def test_full_crawl_marks_a_disappeared_station_removed(platform):
@@ -119,6 +126,7 @@ def test_invalid_records_are_rejected_with_reasons_and_the_rest_kept(platform):
     rejected = list(RejectedRecord.objects.filter(run=run))
     assert len(rejected) == run.rejected_count
     assert all(r.rules and r.reasons and r.payload for r in rejected)
+    assert all(r.exchange.interface == "query_stations_info" for r in rejected)  # the message it came in
     rules = {rule for r in rejected for rule in r.rules}
     assert rules & {"enum", "max_len", "china", "beijing", "range"}, rules
     kept = set(Station.objects.values_list("station_id", flat=True))
