@@ -186,7 +186,9 @@ def station_status_pull(*, operator: Operator, heartbeat: Heartbeat | None = Non
     with _recording(run), operator_client(operator) as client:
         for start in range(0, len(ids), 50):
             data = client.call("query_station_status", {"StationIDs": ids[start : start + 50]})
-            observed = timezone.now()
+            # Whole seconds, like a push's TimeStamp: a change pushed later in the same second must win over
+            # this observation (equal times go to the later arrival), not count as older than it.
+            observed = timezone.now().replace(microsecond=0)
             infos, rejected = [], []
             for station in data.get("StationStatusInfos") or []:
                 problems = schema.validate(station, schema.STATION_STATUS_INFO)
