@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from apps.interconnect.models import Exchange
 from apps.operators.models import Operator
 from apps.stations.models import Connector, Equipment, Station
 from tests.api.conftest import ENDPOINTS, A, B
@@ -69,6 +70,8 @@ CASES = [
     ("rejected-records", {"since": "2099-01-01T00:00:00+08:00"}, []),
     ("operators", {"kind": "operator"}, [A, B]),
     ("operators", {"status": "testing"}, []),
+    ("operators", {"stale": "true"}, [A, B]),  # in service, and no connector status has arrived from either
+    ("operators", {"stale": "false"}, []),
 ]
 
 
@@ -152,3 +155,13 @@ def test_bad_value_is_400_naming_the_filter(as_regulator, city, endpoint, name, 
     response = as_regulator.get(f"/api/{endpoint}/", {name: value})
     assert response.status_code == 400
     assert list(response.json()) == [name]
+
+
+def test_operator_health_is_in_the_api(as_regulator, city):
+    Exchange.objects.create(operator_id=A, interface="notification_stationStatus", direction="in", ret=0)
+    rows = {row["OperatorID"]: row for row in as_regulator.get("/api/operators/").json()["results"]}
+    assert rows[A]["Health"]["IsStale"] is False and rows[A]["Health"]["LastPush"]
+    assert rows[B]["Health"]["IsStale"] is True and rows[B]["Health"]["LastPush"] is None
+    assert rows[B]["Health"]["StaleConnectorCount"] == Connector.objects.filter(operator_id=B).count()
+    fresh = as_regulator.get("/api/operators/", {"stale": "false"}).json()["results"]
+    assert [row["OperatorID"] for row in fresh] == [A]

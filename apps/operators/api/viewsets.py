@@ -1,6 +1,7 @@
 """Read-only viewsets of the operators app."""
 
 from apps.core.api import ScopedReadOnlyViewSet
+from apps.interconnect.health import with_health
 from apps.operators.models import Operator
 
 from .filtersets import OperatorFilterSet
@@ -14,3 +15,6 @@ class OperatorViewSet(ScopedReadOnlyViewSet):
     serializer_class = OperatorSerializer
     filterset_class = OperatorFilterSet
     lookup_value_regex = "[0-9A-Z]{9}"
+
+    def get_queryset(self):
+        return with_health(super().get_queryset())
