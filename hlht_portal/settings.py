@@ -70,6 +70,7 @@ HLHT_PULL_RETRIES = int(os.environ.get("HLHT_PULL_RETRIES", "3"))
 HLHT_PULL_RETRY_BASE = float(os.environ.get("HLHT_PULL_RETRY_BASE", "30"))
 HLHT_PULL_RETRY_CAP = float(os.environ.get("HLHT_PULL_RETRY_CAP", "600"))
 HLHT_PULL_LEASE_SECONDS = int(os.environ.get("HLHT_PULL_LEASE_SECONDS", "900"))
+HLHT_PULL_QUEUE = os.environ.get("HLHT_PULL_QUEUE", "pulls")  # workers for pulls consume this queue (see Makefile)
 HLHT_PULL_TIME_LIMIT = int(os.environ.get("HLHT_PULL_TIME_LIMIT", "3600"))  # seconds one pull may take at most
 # Operator health: a connected operator whose connector statuses (pushed or pulled) are older than this is stale.
 HLHT_STALE_MINUTES = int(os.environ.get("HLHT_STALE_MINUTES", "30"))

@@ -93,6 +93,7 @@ def worker(settings):
     settings.HLHT_PULL_RETRIES = 2
     settings.HLHT_CLIENT_READ_TIMEOUT = 1.5
     queue = f"hlht-test-{uuid.uuid4().hex[:12]}"  # never shared with a developer's running worker
+    settings.HLHT_PULL_QUEUE = f"{queue}-pulls"
     previous = app.conf.task_default_queue
     app.conf.task_default_queue = queue
     finished: list[tuple[str, dict, object]] = []
@@ -103,7 +104,12 @@ def worker(settings):
     task_postrun.connect(collect, weak=False)
     try:
         with start_worker(
-            app, pool="threads", concurrency=2, perform_ping_check=False, queues=[queue], loglevel="WARNING"
+            app,
+            pool="threads",
+            concurrency=2,
+            perform_ping_check=False,
+            queues=[queue, settings.HLHT_PULL_QUEUE],
+            loglevel="WARNING",
         ):
             yield finished
     finally:

@@ -87,6 +87,9 @@ def _recording(run: SyncRun) -> Iterator[None]:
     except Exception as exc:
         logger.exception("%s from %s failed", run.interface, run.operator_id)
         _finish(run, error=f"{type(exc).__name__}: {exc}")
+    except BaseException as exc:  # Ctrl-C, a worker shutting down: the run ends here too, then the signal goes on
+        _finish(run, error=f"{type(exc).__name__}: 拉取被中断")
+        raise
     else:
         _finish(run)
 
@@ -105,29 +108,38 @@ def stations_info_pull(*, operator: Operator, full: bool = False, heartbeat: Hea
     )
     listed: set[str] = set()
     with _recording(run), operator_client(operator) as client:
-        page = 1
-        while page <= MAX_PAGES:
+        page, page_count, item_size = 1, 1, None
+        while page <= page_count:
+            if page > MAX_PAGES:
+                raise _incomplete(f"PageCount {page_count} 超过上限 {MAX_PAGES} 页")
             request = {"PageNo": page, "PageSize": PAGE_SIZE}
             if last_query_time:
                 request["LastQueryTime"] = last_query_time
             data = client.call("query_stations_info", request)
-            infos = data.get("StationInfos")
-            if not isinstance(infos, list):
-                raise ClientError(
-                    "query_stations_info: StationInfos missing or not a list", interface="query_stations_info"
-                )
+            infos, page_count, item_size = data.get("StationInfos"), data.get("PageCount"), data.get("ItemSize")
+            if not isinstance(infos, list) or not isinstance(page_count, int) or isinstance(page_count, bool):
+                raise _incomplete("应答缺少 StationInfos 列表或整数 PageCount")
             _store_page(run, infos, listed, exchange=last_exchange(client))
             run.pages = page
             run.save(update_fields=["pages", "created_count", "updated_count", "unchanged_count", "rejected_count"])
             _beat(heartbeat)
-            page_count = data.get("PageCount")
-            if not infos or not isinstance(page_count, int) or page >= page_count:
-                break
+            if not infos and page < page_count:
+                raise _incomplete(f"第 {page} 页为空，但 PageCount 为 {page_count}")
             page += 1
         if full:
+            # Only a crawl known to be complete may say what is gone: a short crawl would mark live stations removed.
+            if isinstance(item_size, int) and len(listed) < item_size:
+                raise _incomplete(f"ItemSize 为 {item_size}，只收到 {len(listed)} 个充电站")
+            if not listed and Station.objects.filter(operator=operator, removed_at__isnull=True).exists():
+                raise _incomplete("全量查询没有列出任何充电站；不据此将全部充电站标记为下线")
             _mark_removed(run, listed)
         pending_statuses_link(operator_id=operator.pk)
     return run
+
+
+def _incomplete(reason: str) -> ClientError:
+    """A crawl that cannot be trusted to be complete: it fails, so the watermark stays and nothing is removed."""
+    return ClientError(f"query_stations_info 未完整获取：{reason}", interface="query_stations_info")
 
 
 def _store_page(run: SyncRun, infos: list, listed: set[str], exchange: Exchange | None = None) -> None:
@@ -185,10 +197,10 @@ def station_status_pull(*, operator: Operator, heartbeat: Heartbeat | None = Non
     )
     with _recording(run), operator_client(operator) as client:
         for start in range(0, len(ids), 50):
-            data = client.call("query_station_status", {"StationIDs": ids[start : start + 50]})
-            # Whole seconds, like a push's TimeStamp: a change pushed later in the same second must win over
-            # this observation (equal times go to the later arrival), not count as older than it.
+            # Observed when asked (the answer can only be older), in whole seconds like a push's TimeStamp: a
+            # change pushed after the question, even in the same second, wins (equal times go to the later arrival).
             observed = timezone.now().replace(microsecond=0)
+            data = client.call("query_station_status", {"StationIDs": ids[start : start + 50]})
             infos, rejected = [], []
             for station in data.get("StationStatusInfos") or []:
                 problems = schema.validate(station, schema.STATION_STATUS_INFO)

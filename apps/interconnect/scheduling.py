@@ -29,13 +29,15 @@ class PullJob:
     operator_id: str
     interface: str
     full: bool = False
+    day: str | None = None  # the statistics' day, fixed at dispatch so that a retry after midnight asks the same
     # How long the job stays worth running: a message older than this is dropped by the worker, because the
     # next dispatch will have sent a fresh one (a backed-up queue must not replay a day of stale sweeps).
     expires: float = 3600.0
 
     @property
     def kwargs(self) -> dict:
-        return {"operator_id": self.operator_id, "interface": self.interface, "full": self.full}
+        kwargs = {"operator_id": self.operator_id, "interface": self.interface, "full": self.full}
+        return {**kwargs, "day": self.day} if self.day else kwargs
 
 
 def scheduled_operators():
@@ -82,7 +84,8 @@ def jobs_due(operator: Operator, states: dict[str, PullState], now: dt.datetime,
     stats = states.get(STATS)
     moment = _stats_moment(operator, now)
     if now >= moment and _older(stats and stats.dispatched_at, moment - dt.timedelta(microseconds=1)):
-        jobs.append(PullJob(operator.pk, STATS, expires=86400.0))
+        yesterday = timezone.localtime(now).date() - dt.timedelta(days=1)
+        jobs.append(PullJob(operator.pk, STATS, day=yesterday.isoformat(), expires=86400.0))
     return jobs
 
 
@@ -117,6 +120,17 @@ def pulls_dispatch(*, now: dt.datetime | None = None, enqueue: Callable[[PullJob
     return dispatched
 
 
+def dispatch_forget(*, operator_id: str, interface: str, full: bool = False) -> None:
+    """A dispatched pull that did not run (its lease was taken): the next tick dispatches it again, so a day's
+    full crawl is never lost to an increment that happened to be running."""
+    marks = {"dispatched_at": None, **({"full_dispatched_at": None} if full else {})}
+    PullState.objects.filter(operator_id=operator_id, interface=interface).update(**marks)
+
+
+class LeaseLost(Exception):
+    """The pull's lease ran out and another run took it: this one must stop rather than run beside it."""
+
+
 def lease_acquire(*, operator_id: str, interface: str, now: dt.datetime | None = None) -> str | None:
     """Take the pull's lease; returns the holder's token, or None while another run holds it."""
     now = now or timezone.now()
@@ -142,18 +156,23 @@ def lease_release(*, operator_id: str, interface: str, holder: str) -> None:
     )
 
 
-def pull_run(*, operator: Operator, interface: str, full: bool = False) -> SyncRun | None:
+def pull_run(*, operator: Operator, interface: str, full: bool = False, day: dt.date | None = None) -> SyncRun | None:
     """Run one pull now under its lease; None when the same pull of this operator is already running."""
     holder = lease_acquire(operator_id=operator.pk, interface=interface)
     if holder is None:
         return None
-    kwargs = {"full": full} if interface == INFO else {}
+    # Holding the lease, no other run of this pull can be alive: one still RUNNING died with its worker.
+    SyncRun.objects.filter(operator=operator, interface=interface, status=RunStatus.RUNNING).update(
+        status=RunStatus.FAILED, finished=timezone.now(), error="运行中断（执行者已失联，租约过期）"
+    )
+
+    def heartbeat() -> None:
+        if not lease_renew(operator_id=operator.pk, interface=interface, holder=holder):
+            raise LeaseLost(f"{interface} 的租约已过期并被其他执行者取得")
+
+    kwargs: dict = {"full": full} if interface == INFO else {"day": day} if interface == STATS else {}
     try:
-        return PULLS[interface](
-            operator=operator,
-            heartbeat=lambda: lease_renew(operator_id=operator.pk, interface=interface, holder=holder),
-            **kwargs,
-        )
+        return PULLS[interface](operator=operator, heartbeat=heartbeat, **kwargs)
     finally:
         lease_release(operator_id=operator.pk, interface=interface, holder=holder)
 

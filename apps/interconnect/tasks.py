@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from datetime import timedelta
 
 from celery import shared_task
@@ -15,7 +16,7 @@ from .choices import RunStatus
 from .journal import journal_purge
 from .keys import keysets_destroy_retired
 from .models import SeenEnvelope
-from .scheduling import PullJob, pull_run, pulls_dispatch, retry_delay
+from .scheduling import PullJob, dispatch_forget, pull_run, pulls_dispatch, retry_delay
 from .tokens import tokens_purge_expired
 
 
@@ -33,7 +34,8 @@ def protocol_housekeeping_task() -> dict[str, int]:
 
 
 def _enqueue(job: PullJob) -> None:
-    pull_task.apply_async(kwargs=job.kwargs, expires=job.expires)
+    # Pulls have a queue of their own, so that slow platforms never hold up the dispatcher or housekeeping.
+    pull_task.apply_async(kwargs=job.kwargs, expires=job.expires, queue=settings.HLHT_PULL_QUEUE)
 
 
 @shared_task
@@ -44,18 +46,23 @@ def pulls_dispatch_task() -> int:
 
 @shared_task(
     bind=True,
-    acks_late=True,  # a worker that dies mid-pull leaves the message to be run again (the lease has expired by then)
+    # Acknowledged after the pull: a worker lost with its message (a crash, a cold shutdown) leaves it to be run
+    # again; the next run, finding the lease expired, closes the run that died as failed.
+    acks_late=True,
     max_retries=None,  # bounded by HLHT_PULL_RETRIES below, read at run time so it can be changed by settings
     soft_time_limit=settings.HLHT_PULL_TIME_LIMIT,
     time_limit=settings.HLHT_PULL_TIME_LIMIT + 60,
 )
-def pull_task(self, operator_id: str, interface: str, full: bool = False) -> dict:
+def pull_task(self, operator_id: str, interface: str, full: bool = False, day: str | None = None) -> dict:
     """Run one pull of one operator; a transient failure comes back later with backoff and jitter."""
     operator = Operator.objects.filter(pk=operator_id, kind=OperatorKind.OPERATOR, status=OperatorStatus.ACTIVE).first()
     if operator is None:
         return {"operator": operator_id, "interface": interface, "skipped": "not an active operator"}
-    run = pull_run(operator=operator, interface=interface, full=full)
+    run = pull_run(
+        operator=operator, interface=interface, full=full, day=datetime.date.fromisoformat(day) if day else None
+    )
     if run is None:
+        dispatch_forget(operator_id=operator_id, interface=interface, full=full)
         return {"operator": operator_id, "interface": interface, "skipped": "already running"}
     if run.status == RunStatus.FAILED and run.retryable and self.request.retries < settings.HLHT_PULL_RETRIES:
         raise self.retry(countdown=retry_delay(self.request.retries))

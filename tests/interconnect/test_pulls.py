@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 
 from apps.interconnect.models import DirectoryChange, RejectedRecord, SyncRun
-from apps.interconnect.protocol import CST
+from apps.interconnect.protocol import CST, format_datetime
 from apps.interconnect.pulls import (
     _store_page,
     station_stats_pull,
@@ -23,6 +23,7 @@ from apps.interconnect.pulls import (
 )
 from apps.interconnect.services import operator_provision
 from apps.operators.models import Operator
+from apps.simulator import handlers as sim_handlers
 from apps.simulator.directory import Directory
 from apps.stations.directory import CONNECTOR_FIELDS, EQUIPMENT_FIELDS, STATION_FIELDS, wire_name
 from apps.stations.models import Connector, ConnectorStatus, Equipment, Station, StationStats
@@ -201,3 +202,51 @@ def test_a_connector_claimed_by_two_stations_of_one_page_keeps_the_first(db):
     )
     assert Connector.objects.get(connector_id=stolen).station.station_id == first["StationID"]
     assert listed == {first["StationID"], second["StationID"], third["StationID"]}  # rejected is not removed
+
+
+def _misbehaving(monkeypatch, distort):
+    """The simulator's query_stations_info, with its answer bent by `distort(payload, answer)`: a buggy platform."""
+    real = sim_handlers.INTERFACES["query_stations_info"]
+
+    def handler(sim, envelope, payload):
+        answer = real(sim, envelope, payload)  # the page as JSON text (see the simulator's handler)
+        return json.dumps(distort(payload, json.loads(answer)), ensure_ascii=False)
+
+    monkeypatch.setitem(sim_handlers.INTERFACES, "query_stations_info", handler)
+
+
+@pytest.mark.parametrize(
+    ("distort", "reason"),
+    [
+        (lambda payload, answer: {**answer, "StationInfos": []} if payload["PageNo"] == 2 else answer, "第 2 页为空"),
+        (lambda payload, answer: {**answer, "StationInfos": []} if payload["PageNo"] == 3 else answer, "只收到 200"),
+        (lambda payload, answer: {**answer, "ItemSize": answer["ItemSize"] + 5}, "ItemSize 为 255"),
+        (lambda payload, answer: {**answer, "PageCount": 1}, "只收到 100"),
+        (lambda payload, answer: {k: v for k, v in answer.items() if k != "PageCount"}, "PageCount"),
+    ],
+    ids=["empty-middle-page", "empty-last-page", "item-size-larger", "page-count-short", "no-page-count"],
+)
+def test_a_full_crawl_that_is_not_complete_fails_and_removes_nothing(platform, monkeypatch, distort, reason):
+    sim = platform(stations=250)  # three pages of 100
+    operator = Operator.objects.get(pk=SIM_ID)
+    assert stations_info_pull(operator=operator, full=True).status == "succeeded"
+    _misbehaving(monkeypatch, distort)
+
+    run = stations_info_pull(operator=operator, full=True)
+
+    assert run.status == "failed" and reason in run.error and not run.retryable
+    assert run.removed_count == 0
+    assert Station.objects.filter(operator_id=SIM_ID, removed_at__isnull=True).count() == len(sim.directory.stations)
+    assert stations_info_watermark(SIM_ID) < format_datetime(run.started)  # the watermark did not move
+
+
+def test_a_full_crawl_listing_nothing_does_not_empty_the_directory(platform, monkeypatch):
+    platform(stations=20)
+    operator = Operator.objects.get(pk=SIM_ID)
+    stations_info_pull(operator=operator, full=True)
+    _misbehaving(monkeypatch, lambda payload, answer: {**answer, "StationInfos": [], "ItemSize": 0, "PageCount": 0})
+
+    run = stations_info_pull(operator=operator, full=True)
+
+    assert run.status == "failed" and "没有列出任何充电站" in run.error
+    assert Station.objects.filter(operator_id=SIM_ID, removed_at__isnull=True).count() == 20

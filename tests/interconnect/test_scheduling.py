@@ -26,6 +26,7 @@ from apps.interconnect.scheduling import (
     retry_delay,
 )
 from apps.interconnect.services import operator_provision
+from apps.interconnect.tasks import pull_task
 from apps.operators.choices import OperatorKind, OperatorStatus
 from apps.operators.models import Operator
 from tests import factories
@@ -190,3 +191,32 @@ def test_retry_delays_grow_are_capped_and_jittered(settings):
         delays = {retry_delay(retries) for _ in range(50)}
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len(delays) > 1  # jittered, not all the same
+
+
+def test_statistics_ask_for_the_day_before_the_dispatch_even_if_run_later():
+    connected("MA0000001")
+    stats = next(j for j in dispatch(MORNING) if j.interface == STATS)
+    assert stats.day == "2026-11-22" and stats.kwargs["day"] == "2026-11-22"
+
+
+def test_a_pull_that_found_its_lease_taken_is_dispatched_again_at_the_next_tick():
+    connected("MA0000001", crawled=False)
+    dispatch(MORNING)
+    lease_acquire(operator_id="MA0000001", interface=INFO)  # say a manual crawl is running
+    result = pull_task.apply(kwargs={"operator_id": "MA0000001", "interface": INFO, "full": True}).get()
+    assert result["skipped"] == "already running"
+    # The day's full crawl is not lost: a minute later it is due again.
+    assert kinds(dispatch(MORNING + dt.timedelta(minutes=1))) == {("MA0000001", INFO, True)}
+
+
+def test_a_run_whose_worker_died_is_closed_by_the_next_run():
+    operator = connected("MA0000001", crawled=False)
+    lease_acquire(operator_id="MA0000001", interface=STATUS)
+    dead = SyncRun.objects.create(operator=operator, interface=STATUS)  # RUNNING, and nobody will finish it
+    PullState.objects.filter(interface=STATUS).update(held_until=timezone.now() - dt.timedelta(seconds=1))
+
+    run = pull_run(operator=operator, interface=STATUS)
+
+    dead.refresh_from_db()
+    assert run is not None and run.pk != dead.pk and run.finished is not None
+    assert dead.status == "failed" and dead.finished is not None and "中断" in dead.error
