@@ -2,7 +2,8 @@
 
 from django.contrib import admin
 from django.db import models
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -10,6 +11,7 @@ from import_export.admin import ImportExportMixin
 
 from apps.core.admin import ScopedAdminMixin
 from apps.interconnect.health import PULLED, operator_health, with_health
+from apps.stations.models import Station
 
 from .models import Operator, OperatorAccount
 from .resources import OperatorResource
@@ -84,8 +86,18 @@ class OperatorAdmin(ScopedAdminMixin, ImportExportMixin, admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        stations = Count("stations", filter=models.Q(stations__removed_at__isnull=True), distinct=True)
-        return with_health(super().get_queryset(request)).annotate(_station_count=stations)
+        # A correlated count, not a join: joined with the health subqueries, a JOIN + GROUP BY would evaluate them
+        # once per station row rather than once per operator.
+        stations = (
+            Station.objects.filter(operator=OuterRef("pk"), removed_at__isnull=True)
+            .order_by()
+            .values("operator")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return with_health(super().get_queryset(request)).annotate(
+            _station_count=Coalesce(Subquery(stations, output_field=models.IntegerField()), Value(0))
+        )
 
     @admin.display(description="充电站数", ordering="_station_count")
     def station_count(self, obj):

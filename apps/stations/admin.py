@@ -72,8 +72,8 @@ class StatusAgeFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         cutoff = timezone.now() - dt.timedelta(minutes=settings.HLHT_STALE_MINUTES)
         stale = Q(current_status__isnull=True) | Q(current_status__status_time__lt=cutoff)
-        if self.value() == "stale":
-            return queryset.filter(stale, removed_at__isnull=True)
+        if self.value() == "stale":  # as counted on the operator list: listed connectors of listed stations
+            return queryset.filter(stale, removed_at__isnull=True, station__removed_at__isnull=True)
         if self.value() == "fresh":
             return queryset.filter(current_status__status_time__gte=cutoff)
         return queryset

@@ -77,6 +77,8 @@ def stations_changed_since(queryset: models.QuerySet[Station], since: dt.datetim
     """Stations whose own record, or any of their equipment or connectors, was modified after `since` (§1.1)."""
     return queryset.filter(
         Q(updated__gt=since)
+        # An operator that changed (e.g. became active again) republishes its stations to incremental consumers.
+        | Q(operator__updated__gt=since)
         | Exists(Equipment.objects.filter(station=OuterRef("pk"), updated__gt=since))
         | Exists(Connector.objects.filter(station=OuterRef("pk"), updated__gt=since))
     )

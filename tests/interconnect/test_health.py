@@ -17,11 +17,10 @@ from apps.stations.models import ConnectorStatus
 from tests import factories
 
 pytestmark = pytest.mark.django_db
-NOW = timezone.now()
 
 
 def ago(minutes: float) -> dt.datetime:
-    return NOW - dt.timedelta(minutes=minutes)
+    return timezone.now() - dt.timedelta(minutes=minutes)
 
 
 def run(operator_id: str, interface: str, minutes_ago: float, status: str = RunStatus.SUCCEEDED) -> SyncRun:
@@ -39,7 +38,7 @@ def push(operator_id: str, minutes_ago: float, ret: int = 0) -> None:
 
 
 def health(operator_id: str):
-    return with_health(Operator.objects.filter(pk=operator_id), NOW).get()
+    return with_health(Operator.objects.filter(pk=operator_id)).get()
 
 
 @pytest.fixture
@@ -78,7 +77,7 @@ def test_last_good_pull_per_interface(operator):
     run(operator.pk, "query_stations_info", minutes_ago=50)
     run(operator.pk, "query_stations_info", minutes_ago=5, status=RunStatus.FAILED)
     run(operator.pk, "query_station_stats", minutes_ago=600)
-    report = operator_health(operator.pk, NOW)
+    report = operator_health(operator.pk)
     assert abs((report.last_pulls["query_stations_info"] - ago(50)).total_seconds()) < 1
     assert report.last_pulls["query_station_status"] is None
     assert abs((report.last_pulls["query_station_stats"] - ago(600)).total_seconds()) < 1
@@ -91,9 +90,9 @@ def test_stale_connectors_are_counted_among_the_listed_ones(operator, settings):
     fresh, old, never, gone = (factories.connector(equipment, f"HS1C{n}") for n in range(4))
     for connector, minutes in ((fresh, 5), (old, 90), (gone, 90)):
         ConnectorStatus.objects.create(connector=connector, status=1, status_time=ago(minutes), source="pull")
-    gone.removed_at = NOW
+    gone.removed_at = timezone.now()
     gone.save()
-    report = operator_health(operator.pk, NOW)
+    report = operator_health(operator.pk)
     assert (report.stale_connectors, report.connectors) == (2, 3)  # old and never; the removed one not counted
 
 

@@ -209,7 +209,7 @@ def test_last_query_time_returns_stations_whose_station_equipment_or_connector_c
     for sid in ("SA", "SB", "SC", "SD"):
         _site(cpos["a"], sid)
     long_ago = timezone.now() - dt.timedelta(days=2)
-    for model in (Station, Equipment, Connector):
+    for model in (Operator, Station, Equipment, Connector):
         model.objects.update(updated=long_ago)
     since = timezone.now() - dt.timedelta(hours=1)
     Station.objects.filter(station_id="SA").update(updated=timezone.now())
@@ -232,12 +232,30 @@ def test_last_query_time_returns_stations_whose_station_equipment_or_connector_c
 def test_last_query_time_is_beijing_time(consumer, cpos):
     _site(cpos["a"], "S1")
     changed = timezone.now() - dt.timedelta(minutes=30)
-    for model in (Station, Equipment, Connector):
+    for model in (Operator, Station, Equipment, Connector):
         model.objects.update(updated=changed)
     before = format_datetime(changed - dt.timedelta(minutes=1))
     after = format_datetime(changed + dt.timedelta(minutes=1))
     assert consumer.call("query_stations_info", {"LastQueryTime": before}).data["ItemSize"] == 1
     assert consumer.call("query_stations_info", {"LastQueryTime": after}).data["ItemSize"] == 0
+
+
+def test_an_operator_back_in_service_republishes_its_stations_to_increments(consumer, cpos):
+    _site(cpos["a"], "BACK")
+    _site(cpos["b"], "STILL")
+    long_ago = timezone.now() - dt.timedelta(days=2)
+    Operator.objects.filter(pk=CPO_A).update(status=OperatorStatus.SUSPENDED)
+    for model in (Operator, Station, Equipment, Connector):
+        model.objects.update(updated=long_ago)
+    since = format_datetime(timezone.now() - dt.timedelta(hours=1))
+    assert consumer.call("query_stations_info", {"LastQueryTime": since}).data["ItemSize"] == 0
+
+    operator = Operator.objects.get(pk=CPO_A)
+    operator.status = OperatorStatus.ACTIVE
+    operator.save()  # as the admin saves it: `updated` moves
+
+    data = _ok(consumer.call("query_stations_info", {"LastQueryTime": since}), schema.QUERY_STATIONS_INFO_RESPONSE)
+    assert _ids(data) == [(CPO_A, "BACK")]
 
 
 def test_removed_stations_and_unpublished_operators_are_left_out(consumer, cpos):
