@@ -29,9 +29,9 @@ demo: migrate ## Load the demo data and print the demo logins
 
 run: demo ## Set up everything and serve the portal with its background worker at http://127.0.0.1:8000/admin/
 	@echo "Portal: http://127.0.0.1:8000/admin/  (Ctrl-C stops the portal and its worker)"
-	@DEBUG=1 $(BIN)/celery -A hlht_portal worker --beat -Q celery --loglevel=INFO --concurrency=1 -n main@%h & MAIN=$$!; \
-	DEBUG=1 $(BIN)/celery -A hlht_portal worker -Q pulls --loglevel=INFO --concurrency=2 -n pulls@%h & PULLS=$$!; \
-	trap 'kill $$MAIN $$PULLS 2>/dev/null; wait $$MAIN $$PULLS 2>/dev/null' EXIT INT TERM; \
+	@DEBUG=1 $(BIN)/celery -A hlht_portal worker --beat -Q celery,pulls --loglevel=INFO --concurrency=2 & WORKER=$$!; \
+	trap 'kill $$WORKER 2>/dev/null; for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 $$WORKER 2>/dev/null || break; sleep 1; done; \
+	      pkill -KILL -P $$WORKER 2>/dev/null; kill -KILL $$WORKER 2>/dev/null; true' EXIT INT TERM; \
 	DEBUG=1 $(MANAGE) runserver 127.0.0.1:8000
 
 serve: venv ## Serve the web portal only (no worker, no demo data)
