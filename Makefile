@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run serve worker migrate demo test test-fast lint format check bench clean
+.PHONY: help venv run serve worker migrate demo test test-fast lint format check bench bench-exchange clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ format: venv ## Format and autofix with ruff
 
 bench: venv ## Protocol pipeline micro-benchmark (prints medians)
 	$(BIN)/python -m apps.interconnect.protocol.bench
+
+bench-exchange: migrate ## Part-2 benchmark: 20k-station crawl, 1 % increment, 50 push senders (15–25 min)
+	$(MANAGE) hlht_bench_exchange
 
 clean: ## Remove the virtualenv and local state (database, broker queue)
 	rm -rf $(VENV) var

@@ -1,0 +1,672 @@
+"""Part 2 exchange benchmark: full and incremental crawls of a simulator, concurrent status pushes over HTTP."""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import random
+import resource
+import statistics
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+from django.db import connection, connections, transaction
+from django.db.models import Model
+
+from apps.interconnect.choices import Direction, RunStatus
+from apps.interconnect.keys import caller_cache_clear
+from apps.interconnect.models import DirectoryChange, Exchange, PeerToken, RejectedRecord, SeenEnvelope, SyncRun
+from apps.interconnect.protocol import KeySet, MemoryTokenStore, PeerClient
+from apps.interconnect.pulls import PAGE_SIZE, stations_info_pull
+from apps.interconnect.services import operator_provision
+from apps.operators.models import Operator
+from apps.simulator.clock import SimClock
+from apps.simulator.config import SimulatorConfig, load_keys
+from apps.simulator.simulator import Simulator
+from apps.stations.models import (
+    Connector,
+    ConnectorStatus,
+    ConnectorStatusHistory,
+    Equipment,
+    PendingConnectorStatus,
+    Station,
+)
+
+# The benchmark's operator namespace. Every round provisions BENCHEX01 afresh and deletes it at the end: a first crawl
+# is only a first crawl into an empty directory, and one round's watermark (LastQueryTime) and tokens must not leak
+# into the next. The same ID every round gives the same simulated directory (it is seeded by seed and OperatorID).
+BENCH_PREFIX = "BENCHEX"
+BENCH_OPERATOR_ID = f"{BENCH_PREFIX}01"
+# (Status, ParkStatus, LockStatus): 6 × 3 × 3 distinct combinations. A connector never gets the same combination twice
+# in one round, so two messages for it in the same second (same status time) never look like a repeat to the portal.
+COMBOS = [(s, p, lk) for lk in (0, 10, 50) for p in (50, 10, 0) for s in (2, 3, 1, 4, 255, 0)]
+VISITS = 4  # statuses per connector in a round: the first creates its current row, the rest update it
+CHURN_KINDS = ("rename", "add_connector", "derate")
+CHILD_TIMEOUT = 3600.0
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Small helpers: memory, percentiles, talking to the child processes.
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def _proc_status(pid: int | str = "self") -> dict[str, int]:
+    """VmRSS / VmHWM (peak RSS) of a process in KiB, from /proc (Linux); empty elsewhere."""
+    values: dict[str, int] = {}
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return values
+    for line in text.splitlines():
+        name, _, rest = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            values[name] = int(rest.split()[0])
+    return values
+
+
+def _reset_peak() -> bool:
+    """Reset this process's VmHWM so the next reading is the peak of one phase, not of the whole run (Linux ≥ 4.0)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def _portal_peak_mib(reset: bool) -> float:
+    """Peak RSS of this (the portal's) process since the last reset; ru_maxrss (peak since start) without /proc."""
+    hwm = _proc_status().get("VmHWM")
+    if reset and hwm is not None:
+        return hwm / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _percentile(samples: Sequence[float], fraction: float) -> float:
+    if not samples:
+        return 0.0
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def _fork(target: Callable[..., None], *args: Any) -> tuple[BaseProcess, Connection]:
+    """Start `target(conn, *args)` in a forked child (it inherits the imported modules, so it starts at once).
+
+    The database connections are closed first: the child never uses them and must not share their sockets.
+    """
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    parent_end, child_end = context.Pipe()
+    child = context.Process(target=target, args=(child_end, *args), daemon=True)
+    child.start()
+    child_end.close()
+    return child, parent_end
+
+
+def _receive(conn: Connection, child: BaseProcess, timeout: float = CHILD_TIMEOUT) -> Any:
+    """The child's next message; CommandError if it died, failed or went silent."""
+    deadline = time.monotonic() + timeout
+    while not conn.poll(0.5):
+        if not child.is_alive():
+            raise CommandError(f"benchmark child process exited with code {child.exitcode}")
+        if time.monotonic() > deadline:
+            raise CommandError("benchmark child process did not answer in time")
+    message = conn.recv()
+    if isinstance(message, dict) and "error" in message:
+        raise CommandError(f"benchmark child process failed:\n{message['error']}")
+    return message
+
+
+def _guarded(conn: Connection, body: Callable[[], None]) -> None:
+    try:
+        body()
+    except BaseException:
+        conn.send({"error": traceback.format_exc()})
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Child 1: the operator platform (a simulator), as its own process so that it does not share the portal's GIL.
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def _simulator_child(conn: Connection, operator_id: str, keys: dict[str, Any], stations: int, seed: int) -> None:
+    def body() -> None:
+        started = time.perf_counter()
+        _, inbound, outbound = load_keys(keys)
+        config = SimulatorConfig(
+            operator_id=operator_id, inbound=inbound, outbound=outbound, stations=stations, seed=seed,
+            push=False, walkin_rate=0.0, incident_rate=0.0, churn_per_day=0.0,
+        )  # fmt: skip
+        # A frozen simulated clock and no ticking: the directory changes only when the benchmark says so.
+        sim = Simulator(config, clock=SimClock(speed=0)).start()
+        directory = sim.directory
+        conn.send(
+            {
+                "port": sim.port,
+                "build_s": time.perf_counter() - started,
+                "stations": len(directory.stations),
+                "connectors": len(directory.connectors),
+            }
+        )
+        while True:
+            command, arg = conn.recv()
+            if command != "churn":
+                break
+            conn.send(_churn(sim, **arg))
+        sim.stop()
+        conn.send({"stopped": True})
+
+    _guarded(conn, body)
+
+
+def _churn(sim: Simulator, fraction: float, seed: int) -> dict[str, Any]:
+    """Change `fraction` of the live stations, one change each: renames, added AC piles and derated connectors."""
+    directory = sim.directory
+    rng = random.Random(seed)  # noqa: S311 - picks stations to change, nothing secret
+    live = [st for st in directory.stations if not st.removed]
+    chosen = rng.sample(live, max(1, round(len(live) * fraction)))
+    moment = int(time.time())  # the operator's clock follows the wall clock, as the portal's watermark assumes
+    kinds = dict.fromkeys(CHURN_KINDS, 0)
+    with sim.lock:
+        for index, station in enumerate(chosen):
+            kind = CHURN_KINDS[index % len(CHURN_KINDS)]
+            if kind == "add_connector" and directory.add_connector(station, moment) is None:
+                kind = "rename"  # the station already has the maximum of 20 connectors
+            if kind == "derate":
+                connector = rng.choice(list(station.connectors))
+                directory.derate_connector(connector, connector.power * 0.8, moment)
+            elif kind == "rename":
+                directory.rename_station(station, moment)
+            kinds[kind] += 1
+    return {"changed": len(chosen), "kinds": kinds, "connectors": len(directory.connectors)}
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Child 2: the operator platform's push senders, S threads in one process sharing its (TimeStamp, Seq) generator.
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def _sender_child(
+    conn: Connection, url: str, operator_id: str, keys: dict[str, str], plan: list[list[tuple[str, int]]]
+) -> None:
+    def body() -> None:
+        keyset = KeySet(keys["OperatorSecret"], keys["DataSecret"], keys["DataSecretIV"], keys["SigSecret"])
+        latencies: list[list[float]] = [[] for _ in plan]
+        errors: list[str] = []
+        ignored = [0] * len(plan)
+        finished = [0.0] * len(plan)
+        ready = threading.Barrier(len(plan) + 1)
+
+        def send(index: int) -> None:
+            # The codec's PeerClient with no seq_generator uses the process-wide one: one operator platform issues
+            # one (TimeStamp, Seq) sequence across all its senders, so no two messages collide in the replay check.
+            client = PeerClient(url, operator_id, keyset, MemoryTokenStore(), read_timeout=120.0)
+            try:
+                token, expires_at = client.authenticate()  # each sender its own token, fetched before the clock runs
+                client.token_store.set(client.token_key, token, expires_at)
+            except Exception as exc:  # counted, not fatal: call() fetches a token itself if this one failed
+                errors.append(f"query_token: {type(exc).__name__}: {exc}")
+            ready.wait()
+            own = latencies[index]
+            for connector_id, combo in plan[index]:
+                status, park, lock = COMBOS[combo]
+                info = {"ConnectorID": connector_id, "Status": status, "ParkStatus": park, "LockStatus": lock}
+                began = time.perf_counter()
+                try:
+                    data = client.call("notification_stationStatus", {"ConnectorStatusInfo": info})
+                except Exception as exc:  # a ClientError (Ret ≠ 0, HTTP, timeout) or a bug: an error either way
+                    errors.append(f"{type(exc).__name__}: {exc}")
+                else:
+                    ignored[index] += data.get("Status") != 0
+                own.append((time.perf_counter() - began) * 1000)
+            finished[index] = time.perf_counter()
+            client.close()
+
+        threads = [threading.Thread(target=send, args=(i,), daemon=True) for i in range(len(plan))]
+        conn.recv()  # the portal is serving
+        for thread in threads:
+            thread.start()
+        ready.wait()
+        began, cpu_before = time.perf_counter(), _cpu_seconds()
+        for thread in threads:
+            thread.join()
+        conn.send(
+            {
+                "elapsed_s": max(finished) - began,
+                "latencies": [ms for own in latencies for ms in own],
+                "errors": len(errors),
+                "error_samples": errors[:5],
+                "ignored": sum(ignored),
+                "peak_mib": _proc_status().get("VmHWM", 0) / 1024,
+                "cpu_s": _cpu_seconds() - cpu_before,
+            }
+        )
+
+    _guarded(conn, body)
+
+
+class _PortalServer(ThreadedWSGIServer):
+    # Django's development server listens with a backlog of 10: 50 senders connecting at once would lose SYNs and
+    # wait out TCP's 1 s / 3 s retransmits (or hit the connect timeout). Production servers use 2048 (gunicorn).
+    request_queue_size = 2048
+
+
+class _QuietHandler(WSGIRequestHandler):
+    # Keep-alive answers go out as headers then body; with Nagle on, each waits ~40 ms for the client's delayed ACK,
+    # which would measure the loopback's TCP settings rather than the portal (production servers set TCP_NODELAY).
+    disable_nagle_algorithm = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # one access-log line per message would be measured too
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# One round: provision, crawl, churn, crawl again, push; figures and verified counts.
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Round:
+    """One round's figures per phase (numbers, plus a `verified` block of checks) and its raw latency samples."""
+
+    operator_id: str
+    figures: dict[str, dict[str, Any]] = field(default_factory=dict)
+    samples: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+    def check(self, what: str, actual: Any, expected: Any) -> dict[str, Any]:
+        if actual != expected:
+            self.failures.append(f"{what}: {actual!r}, expected {expected!r}")
+        return {"actual": actual, "expected": expected, "ok": actual == expected}
+
+
+def _percentiles(samples: Sequence[float], prefix: str = "") -> dict[str, float]:
+    return {f"{prefix}p50_ms": _percentile(samples, 0.5), f"{prefix}p99_ms": _percentile(samples, 0.99)}
+
+
+def _crawl(operator: Operator, *, full: bool) -> tuple[SyncRun, dict[str, Any], dict[str, list[float]]]:
+    """One stations_info_pull: the run, its figures (time, pages, peak RSS, latencies) and the latency samples.
+
+    fetch = one page's HTTP exchange as the client journalled it (Exchange.latency_ms). page = from the start of one
+    page's fetch to the start of the next one's (to the run's end for the last page): fetch, validate, diff, write and
+    journal, i.e. what a page costs the crawl end to end. Both come from the journal, so pulls.py needs no hooks.
+    """
+    reset = _reset_peak()
+    began = time.perf_counter()
+    run = stations_info_pull(operator=operator, full=full)
+    elapsed = time.perf_counter() - began
+    peak = _portal_peak_mib(reset)
+    rows = list(
+        Exchange.objects.filter(
+            operator=operator, direction=Direction.OUT, interface="query_stations_info", created__gte=run.started
+        )
+        .order_by("created", "id")
+        .values_list("created", "latency_ms")
+    )
+    fetch = [latency for _, latency in rows]
+    starts = [created.timestamp() * 1000 - latency for created, latency in rows]
+    ends = [*starts[1:], run.finished.timestamp() * 1000] if run.finished else starts[1:]
+    page = [end - start for start, end in zip(starts, ends, strict=False)]
+    figures = {"time_s": elapsed, "pages": run.pages, **_percentiles(page, "page_"), **_percentiles(fetch, "fetch_")}
+    return run, figures | {"portal_peak_rss_mib": peak}, {"page": page, "fetch": fetch}
+
+
+def _push_plan(
+    connector_ids: list[str], senders: int, messages: int
+) -> tuple[list[list[tuple[str, int]]], dict[str, int]]:
+    """Per sender, its messages as (ConnectorID, combination); and each connector's last combination.
+
+    Each sender owns its own connectors (spread over the directory) and visits them in turn, so a connector's
+    statuses arrive in the order they were sent and its last one is known.
+    """
+    per_sender = min(math.ceil(messages / VISITS), len(connector_ids) // senders)
+    per_sender = max(per_sender, math.ceil(messages / len(COMBOS)), 1)
+    needed = per_sender * senders
+    if needed > len(connector_ids):
+        raise CommandError(
+            f"{senders} senders × {messages} messages need at least {needed} connectors, the directory has "
+            f"{len(connector_ids)}: use more stations or fewer messages"
+        )
+    chosen = connector_ids[:: len(connector_ids) // needed][:needed]
+    plan: list[list[tuple[str, int]]] = []
+    last: dict[str, int] = {}
+    for index in range(senders):
+        own = chosen[index * per_sender : (index + 1) * per_sender]
+        sends = [(own[n % per_sender], n // per_sender) for n in range(messages)]
+        last.update(sends)
+        plan.append(sends)
+    return plan, last
+
+
+def _push(operator: Operator, keys: dict[str, str], senders: int, messages: int, round_: Round) -> None:
+    """S senders × M messages to notification_stationStatus over real HTTP; the portal serves in this process."""
+    connector_ids = list(
+        Connector.objects.filter(operator=operator).order_by("connector_id").values_list("connector_id", flat=True)
+    )
+    plan, last = _push_plan(connector_ids, senders, messages)
+    server = _PortalServer(("127.0.0.1", 0), _QuietHandler)
+    server.set_app(WSGIHandler())
+    url = f"http://127.0.0.1:{server.server_address[1]}/{settings.HLHT_PROTOCOL_PREFIX}"
+    child, conn = _fork(_sender_child, url, operator.pk, keys, plan)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+    try:
+        reset, cpu_before = _reset_peak(), _cpu_seconds()
+        conn.send("go")
+        result = _receive(conn, child)
+        peak, cpu = _portal_peak_mib(reset), _cpu_seconds() - cpu_before
+    finally:
+        server.shutdown()
+        server.server_close()
+        child.join(timeout=30)
+        conn.close()
+
+    server_ms = list(
+        Exchange.objects.filter(
+            operator=operator, direction=Direction.IN, interface="notification_stationStatus"
+        ).values_list("latency_ms", flat=True)
+    )
+    current = {
+        cid: (status, park, lock)
+        for cid, status, park, lock in ConnectorStatus.objects.filter(
+            connector__operator=operator, connector__connector_id__in=list(last)
+        ).values_list("connector__connector_id", "status", "park_status", "lock_status")
+    }
+    wrong = sum(1 for cid, combo in last.items() if current.get(cid) != COMBOS[combo])
+    history = ConnectorStatusHistory.objects.filter(connector__operator=operator).count()
+    sent, latencies = senders * messages, result["latencies"]
+    round_.samples["status_push"] = {"latency": latencies, "server": server_ms}
+    round_.figures["status_push"] = {
+        "time_s": result["elapsed_s"],
+        "messages": sent,
+        "messages_per_s": sent / result["elapsed_s"],
+        **_percentiles(latencies),
+        "max_ms": max(latencies, default=0.0),
+        **_percentiles(server_ms, "server_"),
+        "errors": result["errors"],
+        "error_samples": result["error_samples"],
+        "portal_peak_rss_mib": peak,
+        "senders_peak_rss_mib": result["peak_mib"],
+        # CPU seconds used during the phase: a process near time_s × 1 was the bottleneck (one GIL each).
+        "portal_cpu_s": cpu,
+        "senders_cpu_s": result["cpu_s"],
+        "verified": {
+            "errors": round_.check("push errors", result["errors"], 0),
+            "ignored": round_.check("pushes answered Status 1", result["ignored"], 0),
+            "last_status_mismatches": round_.check("connectors whose current status is not the last sent", wrong, 0),
+            "history_rows": round_.check("status history rows", history, sent),
+        },
+    }
+
+
+def _run_round(operator_id: str, options: dict[str, Any], log: Callable[[str], None]) -> Round:
+    stations, seed = options["stations"], options["seed"]
+    round_ = Round(operator_id)
+    keys = operator_provision(operator_id=operator_id, name="基准测试运营商")
+    child, conn = _fork(_simulator_child, operator_id, keys, stations, seed)
+    try:
+        sim = _receive(conn, child)
+        operator = Operator.objects.get(pk=operator_id)
+        operator.endpoint_url = f"http://127.0.0.1:{sim['port']}/evcs/v1/"
+        operator.save(update_fields=["endpoint_url"])
+        log(f"  simulator: {sim['stations']} stations, {sim['connectors']} connectors, built in {sim['build_s']:.1f} s")
+
+        # (1) full crawl into an empty directory
+        run, figures, round_.samples["full_crawl"] = _crawl(operator, full=True)
+        simulator_peak = _proc_status(child.pid or 0).get("VmHWM", 0) / 1024
+        stored = Connector.objects.filter(operator=operator, removed_at__isnull=True).count()
+        round_.figures["full_crawl"] = figures | {
+            "stations_per_s": run.created_count / figures["time_s"],
+            "connectors_per_s": stored / figures["time_s"],
+            "simulator_peak_rss_mib": simulator_peak,
+            "simulator_build_s": sim["build_s"],
+            "verified": {
+                "status": round_.check("full crawl status", run.status, RunStatus.SUCCEEDED),
+                "stations_created": round_.check("stations created", run.created_count, sim["stations"]),
+                "station_rows": round_.check(
+                    "station rows", Station.objects.filter(operator=operator).count(), sim["stations"]
+                ),
+                "connector_rows": round_.check("connector rows", stored, sim["connectors"]),
+                "rejected": round_.check("rejected records", run.rejected_count, 0),
+                "pages": round_.check("pages", run.pages, math.ceil(sim["stations"] / PAGE_SIZE)),
+            },
+        }
+        log(_line("full crawl", round_.figures["full_crawl"]))
+
+        # (2) incremental crawl after changing a share of the stations
+        conn.send(("churn", {"fraction": options["changed"], "seed": seed}))
+        churn = _receive(conn, child)
+        run, figures, round_.samples["incremental"] = _crawl(operator, full=False)
+        stored = Connector.objects.filter(operator=operator, removed_at__isnull=True).count()
+        round_.figures["incremental"] = figures | {
+            "changed": churn["changed"],
+            "changes": churn["kinds"],
+            "stations_per_s": (run.updated_count + run.unchanged_count) / figures["time_s"],
+            "verified": {
+                "status": round_.check("incremental status", run.status, RunStatus.SUCCEEDED),
+                "updated": round_.check("stations updated", run.updated_count, churn["changed"]),
+                "created": round_.check("stations created by the increment", run.created_count, 0),
+                "unchanged": round_.check("unchanged stations listed", run.unchanged_count, 0),
+                "connector_rows": round_.check("connector rows after the increment", stored, churn["connectors"]),
+                "pages": round_.check("incremental pages", run.pages, math.ceil(churn["changed"] / PAGE_SIZE)),
+            },
+        }
+        log(_line("incremental", round_.figures["incremental"]))
+    finally:
+        if child.is_alive():
+            conn.send(("stop", None))
+            _receive(conn, child, timeout=30)
+        child.join(timeout=10)
+        conn.close()
+
+    # (3) concurrent status pushes, to the connectors just crawled
+    _push(operator, keys["inbound"], options["senders"], options["messages_per_sender"], round_)
+    log(_line("status push", round_.figures["status_push"]))
+    for sample in round_.figures["status_push"]["error_samples"]:
+        log(f"    error: {sample}")
+    return round_
+
+
+def _line(phase: str, f: dict[str, Any]) -> str:
+    if phase == "status push":
+        return (
+            f"  {phase}: {f['messages']} messages in {f['time_s']:.2f} s, {f['messages_per_s']:.0f} msg/s, "
+            f"p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms, max {f['max_ms']:.1f} ms, errors {f['errors']}"
+        )
+    return (
+        f"  {phase}: {f['time_s']:.2f} s, {f['pages']} pages, {f['stations_per_s']:.0f} stations/s, page p50 "
+        f"{f['page_p50_ms']:.1f} ms, p99 {f['page_p99_ms']:.1f} ms, peak RSS {f['portal_peak_rss_mib']:.0f} MiB"
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Clean-up: the benchmark's operators and every row hanging off them, and nothing else.
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def _bench_operator_ids() -> list[str]:
+    return list(Operator.objects.filter(operator_id__startswith=BENCH_PREFIX).values_list("operator_id", flat=True))
+
+
+def _sql_delete(model: type[Model], column: str, values: list[str]) -> None:
+    table, column = connection.ops.quote_name(model._meta.db_table), connection.ops.quote_name(column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE {column} IN ({', '.join(['%s'] * len(values))})", values)  # noqa: S608
+
+
+@transaction.atomic
+def _clean_up(operator_ids: list[str]) -> None:
+    """Delete the benchmark operators and all their rows, children before parents, one DELETE per table.
+
+    The journal, connectors, equipment and stations are deleted in plain SQL: the ORM's cascade would first load every
+    row that other rows point at (200 journalled pages of ~600 KB, 210,000 connectors for a 20,000-station round) and
+    leave ~200 MiB on this process's heap, to be counted as the next round's portal memory. Their dependents are
+    deleted before them; a row the benchmark did not expect would fail the foreign-key check at commit, not vanish.
+    """
+    if not operator_ids:
+        return
+    for model in (DirectoryChange, RejectedRecord, PendingConnectorStatus, SeenEnvelope):
+        model.objects.filter(operator_id__in=operator_ids).delete()
+    _sql_delete(Exchange, "operator_id", operator_ids)
+    _sql_delete(Exchange, "claimed_operator_id", operator_ids)  # refused messages naming a benchmark operator
+    for operator_id in operator_ids:
+        PeerToken.objects.filter(key__startswith=f"{operator_id}:").delete()
+    ConnectorStatusHistory.objects.filter(connector__operator_id__in=operator_ids).delete()
+    ConnectorStatus.objects.filter(connector__operator_id__in=operator_ids).delete()
+    SyncRun.objects.filter(operator_id__in=operator_ids).delete()
+    for model in (Connector, Equipment, Station):
+        _sql_delete(model, "operator_id", operator_ids)
+    Operator.objects.filter(operator_id__in=operator_ids).delete()  # the rest cascades: key sets, tokens, pull states
+    caller_cache_clear()
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Medians and the report.
+# ----------------------------------------------------------------------------------------------------------------------
+
+PHASES = ("full_crawl", "incremental", "status_push")
+
+
+def _summary(rounds: list[Round], options: dict[str, Any]) -> dict[str, Any]:
+    """Medians over the rounds of every number; latency percentiles over all rounds' samples together."""
+    median: dict[str, dict[str, Any]] = {}
+    for phase in PHASES:
+        numbers = [k for k, v in rounds[0].figures[phase].items() if isinstance(v, int | float)]
+        median[phase] = {k: statistics.median(r.figures[phase][k] for r in rounds) for k in numbers}
+
+        def pooled(name: str, phase: str = phase) -> list[float]:
+            return [ms for r in rounds for ms in r.samples[phase][name]]
+
+        if phase == "status_push":
+            latency = pooled("latency")
+            median[phase] |= _percentiles(latency) | {"max_ms": max(latency, default=0.0)}
+            median[phase] |= _percentiles(pooled("server"), "server_")
+            median[phase]["errors"] = sum(r.figures[phase]["errors"] for r in rounds)
+        else:
+            median[phase] |= _percentiles(pooled("page"), "page_") | _percentiles(pooled("fetch"), "fetch_")
+    database = settings.DATABASES["default"]
+    first = rounds[0].figures["full_crawl"]["verified"]
+    return {
+        "database": database["ENGINE"].rsplit(".", 1)[-1],
+        "database_name": str(database["NAME"]),
+        "stations": first["stations_created"]["expected"],
+        "connectors": first["connector_rows"]["expected"],
+        "changed_fraction": options["changed"],
+        "senders": options["senders"],
+        "messages_per_sender": options["messages_per_sender"],
+        "rounds": len(rounds),
+        "median": median,
+        "per_round": [{"operator_id": r.operator_id, **r.figures} for r in rounds],
+        "failures": [f"round {n}: {failure}" for n, r in enumerate(rounds, 1) for failure in r.failures],
+        "ok": not any(r.failures for r in rounds),
+    }
+
+
+def _table(summary: dict[str, Any]) -> str:
+    full, inc, push = (summary["median"][phase] for phase in PHASES)
+    rows = [
+        ("full crawl", full, f"{full['stations_per_s']:.0f} stations/s, {full['connectors_per_s']:.0f} conn/s"),
+        ("incremental", inc, f"{inc['changed']:.0f} changed, {inc['stations_per_s']:.0f} stations/s"),
+        ("status push", push, f"{push['messages']:.0f} msgs, {push['messages_per_s']:.0f} msg/s"),
+    ]
+    lines = [
+        f"HLHT exchange benchmark: {summary['database']} ({summary['database_name']}), {summary['stations']} "
+        f"stations / {summary['connectors']} connectors, {summary['rounds']} round(s)",
+        "(times and rates: median of the rounds; p50/p99: over every round's samples; peak: portal process RSS)",
+        "",
+        f"{'phase':<13}{'time s':>9}  {'throughput':<36}{'pages':>6}{'p50 ms':>9}{'p99 ms':>9}{'peak MiB':>10}",
+    ]
+    for name, f, rate in rows:
+        pages = f"{f['pages']:.0f}" if "pages" in f else "-"
+        p50, p99 = (f["page_p50_ms"], f["page_p99_ms"]) if "pages" in f else (f["p50_ms"], f["p99_ms"])
+        peak = f["portal_peak_rss_mib"]
+        lines.append(f"{name:<13}{f['time_s']:>9.2f}  {rate:<36}{pages:>6}{p50:>9.1f}{p99:>9.1f}{peak:>10.0f}")
+    lines += [
+        "",
+        "crawl p50/p99: one page end to end in the portal (fetch, validate, diff, write, journal); the HTTP fetch "
+        f"alone: full {full['fetch_p50_ms']:.1f} / {full['fetch_p99_ms']:.1f} ms, incremental "
+        f"{inc['fetch_p50_ms']:.1f} / {inc['fetch_p99_ms']:.1f} ms",
+        f"status push: {summary['senders']} senders × {summary['messages_per_sender']} messages, latency as the "
+        f"senders saw it (max {push['max_ms']:.1f} ms); the portal's pipeline alone (journal) "
+        f"{push['server_p50_ms']:.1f} / {push['server_p99_ms']:.1f} ms; errors {push['errors']}; CPU seconds used: "
+        f"portal {push['portal_cpu_s']:.1f}, senders {push['senders_cpu_s']:.1f}",
+        f"other processes' peak RSS: simulator {full['simulator_peak_rss_mib']:.0f} MiB (built in "
+        f"{full['simulator_build_s']:.1f} s), senders {push['senders_peak_rss_mib']:.0f} MiB",
+        "verified: " + ("all counts as expected" if summary["ok"] else "; ".join(summary["failures"])),
+    ]
+    return "\n".join(lines)
+
+
+class Command(BaseCommand):
+    help = (
+        "Benchmark part 2's exchanges and print figures. (1) A full crawl (stations_info_pull, full) of a simulated "
+        "operator with --stations stations of 1–20 connectors each (≈10.5 on average, so 20,000 stations ≈ 210,000 "
+        "connectors; the simulator's generator decides, there is no per-station setting). (2) An incremental crawl "
+        "after --changed of the stations changed (renames, added AC piles, derated connectors). (3) --senders "
+        "concurrent senders of notification_stationStatus, --messages-per-sender each, over real HTTP. The simulator "
+        "and the senders each run in their own forked process; the portal crawls and serves (Django's threaded WSGI "
+        "server) in this one, so its peak RSS is this process's. Each round provisions operator "
+        f"{BENCH_OPERATOR_ID} afresh and deletes it at the end; times and rates are medians of the rounds, latency "
+        "percentiles are over every round's samples. Works on the configured database (DATABASE_URL) and deletes "
+        f"every operator whose ID starts with {BENCH_PREFIX} with all its rows, before (left by an interrupted run) "
+        "and after. Refuses to run on a database that holds any other operator unless --yes is given. Exits non-zero "
+        "when a verified count is off."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--stations", type=int, default=20_000)
+        parser.add_argument("--changed", type=float, default=0.01, help="share of the stations changed (0.01 = 1 %%)")
+        parser.add_argument("--senders", type=int, default=50)
+        parser.add_argument("--messages-per-sender", type=int, default=200)
+        parser.add_argument("--rounds", type=int, default=3)
+        parser.add_argument("--seed", type=int, default=1, help="the simulator's seed (same seed, same directory)")
+        parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+        parser.add_argument("--yes", action="store_true", help="run even though the database holds other operators")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        for name in ("stations", "senders", "messages_per_sender", "rounds"):
+            if options[name] < 1:
+                raise CommandError(f"--{name.replace('_', '-')} must be at least 1")
+        if not 0 < options["changed"] <= 1:
+            raise CommandError("--changed must be in (0, 1]")
+        others = Operator.objects.exclude(operator_id__startswith=BENCH_PREFIX).count()
+        if others and not options["yes"]:
+            raise CommandError(
+                f"the database holds {others} other operator(s); the benchmark only writes and deletes "
+                f"{BENCH_PREFIX}* rows, but run it on a scratch database, or pass --yes"
+            )
+
+        def log(text: str) -> None:
+            self.stderr.write(text)
+            self.stderr.flush()
+
+        _clean_up(_bench_operator_ids())  # left behind by an interrupted run
+        rounds: list[Round] = []
+        try:
+            for index in range(1, options["rounds"] + 1):
+                log(f"round {index}/{options['rounds']} ({BENCH_OPERATOR_ID})")
+                rounds.append(_run_round(BENCH_OPERATOR_ID, options, log))
+                began = time.perf_counter()
+                _clean_up([BENCH_OPERATOR_ID])  # each round starts from the same (empty) state
+                log(f"  clean-up: {time.perf_counter() - began:.1f} s")
+        finally:
+            _clean_up(_bench_operator_ids())
+        summary = _summary(rounds, options)
+        self.stdout.write(json.dumps(summary, ensure_ascii=False) if options["json"] else _table(summary))
+        if not summary["ok"]:
+            raise CommandError("verification failed: " + "; ".join(summary["failures"]))
