@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -31,21 +33,34 @@ CONNECTOR_FIELDS = [
 ]  # fmt: skip
 
 
+@functools.cache
 def wire_name(field_name: str) -> str:
     """`station_lng` → `StationLng`, `equipment_owner_id` → `EquipmentOwnerID`: field names mirror the wire."""
     return "".join("ID" if part == "id" else part.capitalize() for part in field_name.split("_"))
 
 
+@functools.cache
+def _field(model: type[models.Model], name: str) -> tuple[bool, Any, int | None, bool]:
+    """(null, default for absent, decimal places or None, is a date): looked up once, used for every record."""
+    f = model._meta.get_field(name)
+    default = None if f.null else (f.get_default() if f.has_default() else "")
+    places = f.decimal_places if isinstance(f, models.DecimalField) else None
+    return f.null, default, places, isinstance(f, models.DateField)
+
+
+@functools.cache
+def _quantum(places: int) -> Decimal:
+    return Decimal(1).scaleb(-places)
+
+
 def _value(model: type[models.Model], name: str, raw: Any) -> Any:
     """The wire value as the model stores it: absent optional text is "", decimals at the field's scale."""
-    model_field = model._meta.get_field(name)
+    _, default, places, is_date = _field(model, name)
     if raw is None or raw == "":
-        if model_field.null:
-            return None
-        return model_field.get_default() if model_field.has_default() else ""
-    if isinstance(model_field, models.DecimalField):
-        return Decimal(raw).quantize(Decimal(1).scaleb(-model_field.decimal_places))
-    if isinstance(model_field, models.DateField):
+        return copy.copy(default) if isinstance(default, list | dict) else default  # never share a mutable
+    if places is not None:
+        return Decimal(raw).quantize(_quantum(places))
+    if is_date:
         return dt.date.fromisoformat(raw)
     return raw
 
@@ -77,13 +92,15 @@ def _sync(
     outcome: PageOutcome,
     to_create: list,
     to_update: dict,
+    record_created: bool = True,
 ) -> tuple[models.Model, bool]:
     """Create or diff one object; returns it and whether anything about it changed."""
     obj = existing.get(key)
     if obj is None:
         obj = build()
         to_create.append(obj)
-        outcome.changes.append((kind, key, station_id, "created", {}))
+        if record_created:
+            outcome.changes.append((kind, key, station_id, "created", {}))
         return obj, True
     diff = {n: [_jsonable(getattr(obj, n)), _jsonable(v)] for n, v in values.items() if getattr(obj, n) != v}
     if not diff:
@@ -136,6 +153,9 @@ def station_infos_upsert(*, operator_id: str, infos: list[dict[str, Any]]) -> Pa
         touched[sid] = changed
     Station.objects.bulk_create(new_st, batch_size=500)
     _bulk_update(Station, upd_st)
+    # A new station's "created" change stands for its equipment and connectors too: a first crawl of a city
+    # would otherwise write a change row per connector (200,000 of them) that says nothing the station's does not.
+    new_ids = {s.station_id for s in new_st}
 
     new_eq, upd_eq = [], {}
     for info in infos:
@@ -145,7 +165,7 @@ def station_infos_upsert(*, operator_id: str, infos: list[dict[str, Any]]) -> Pa
             eid = e["EquipmentID"]
             obj, changed = _sync(
                 equipment, eid, values, lambda v=values, i=eid: Equipment(operator_id=operator_id, equipment_id=i, **v),
-                "equipment", station.station_id, outcome, new_eq, upd_eq,
+                "equipment", station.station_id, outcome, new_eq, upd_eq, station.station_id not in new_ids,
             )  # fmt: skip
             equipment[eid] = obj
             touched[station.station_id] |= changed
@@ -168,7 +188,7 @@ def station_infos_upsert(*, operator_id: str, infos: list[dict[str, Any]]) -> Pa
                 _, changed = _sync(
                     connectors, cid, values,
                     lambda v=values, i=cid: Connector(operator_id=operator_id, connector_id=i, **v),
-                    "connector", station.station_id, outcome, new_conn, upd_conn,
+                    "connector", station.station_id, outcome, new_conn, upd_conn, station.station_id not in new_ids,
                 )  # fmt: skip
                 touched[station.station_id] |= changed
     Connector.objects.bulk_create(new_conn, batch_size=500)
@@ -193,9 +213,8 @@ def station_infos_upsert(*, operator_id: str, infos: list[dict[str, Any]]) -> Pa
                 outcome.changes.append((kind, oid, sid, "removed", {}))
                 touched[sid] = True
 
-    created_ids = {s.station_id for s in new_st}
     for sid, changed in touched.items():
-        if sid in created_ids:
+        if sid in new_ids:
             outcome.created += 1
         elif changed:
             outcome.updated += 1

@@ -75,3 +75,19 @@ def test_a_repeat_of_the_same_listing_changes_nothing(info):
     outcome = station_infos_upsert(operator_id=OPERATOR, infos=[info])
     assert (outcome.created, outcome.updated, outcome.unchanged, outcome.changes) == (0, 0, 1, [])
     assert Station.objects.get(station_id=info["StationID"]).removed_at is None
+
+
+def test_a_new_station_is_one_change_and_a_pile_added_later_is_its_own(info):
+    outcome = station_infos_upsert(operator_id=OPERATOR, infos=[info])
+    assert [(kind, action) for kind, _, _, action, _ in outcome.changes] == [("station", "created")]
+    grown = copy.deepcopy(info)
+    pile = copy.deepcopy(grown["EquipmentInfos"][0])
+    pile["EquipmentID"] = "NEWPILE0001"
+    for n, connector in enumerate(pile["ConnectorInfos"]):
+        connector["ConnectorID"] = f"NEWPILE0001C{n}"
+    grown["EquipmentInfos"].append(pile)
+
+    outcome = station_infos_upsert(operator_id=OPERATOR, infos=[grown])
+
+    created = {(kind, oid) for kind, oid, _, action, _ in outcome.changes if action == "created"}
+    assert created == {("equipment", "NEWPILE0001")} | {("connector", c["ConnectorID"]) for c in pile["ConnectorInfos"]}
