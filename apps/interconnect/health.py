@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import (
     BooleanField,
     Case,
@@ -20,11 +18,10 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Greatest
-from django.utils import timezone
 
 from apps.operators.choices import OperatorKind, OperatorStatus
 from apps.operators.models import Operator
-from apps.stations.models import Connector
+from apps.stations.selectors import stale_connectors, stale_cutoff
 
 from .choices import Direction, RunStatus
 from .models import Exchange, SyncRun
@@ -35,10 +32,6 @@ PUSH = "notification_stationStatus"
 _NEVER = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
-def stale_cutoff(now: dt.datetime | None = None) -> dt.datetime:
-    return (now or timezone.now()) - dt.timedelta(minutes=settings.HLHT_STALE_MINUTES)
-
-
 def _last_pull(interface: str) -> Subquery:
     runs = SyncRun.objects.filter(operator=OuterRef("pk"), interface=interface, status=RunStatus.SUCCEEDED)
     return Subquery(runs.order_by("-started").values("finished")[:1], output_field=DateTimeField())
@@ -47,13 +40,6 @@ def _last_pull(interface: str) -> Subquery:
 def _last_push() -> Subquery:
     pushes = Exchange.objects.filter(operator=OuterRef("pk"), interface=PUSH, direction=Direction.IN, ret=0)
     return Subquery(pushes.order_by("-created").values("created")[:1], output_field=DateTimeField())
-
-
-def stale_connectors(cutoff: dt.datetime) -> QuerySet[Connector]:
-    """Listed connectors whose last known status is older than `cutoff`, or that never had one."""
-    return Connector.objects.filter(removed_at__isnull=True, station__removed_at__isnull=True).filter(
-        Q(current_status__isnull=True) | Q(current_status__status_time__lt=cutoff)
-    )
 
 
 def with_health(queryset: QuerySet[Operator], now: dt.datetime | None = None) -> QuerySet[Operator]:
@@ -91,32 +77,4 @@ def with_health(queryset: QuerySet[Operator], now: dt.datetime | None = None) ->
             default=Value(False),
             output_field=BooleanField(),
         ),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Health:
-    """One operator's health, for its admin page."""
-
-    last_pulls: dict[str, dt.datetime | None]
-    last_push: dt.datetime | None
-    last_status_data: dt.datetime | None
-    stale_connectors: int
-    connectors: int
-    is_stale: bool
-    threshold_minutes: int
-
-
-def operator_health(operator_id: str, now: dt.datetime | None = None) -> Health:
-    row = with_health(Operator.objects.filter(pk=operator_id), now).get()
-    return Health(
-        last_pulls={name: getattr(row, f"last_{name}") for name in PULLED},
-        last_push=row.last_push,
-        last_status_data=row.last_status_data,
-        stale_connectors=row.stale_connector_count,
-        connectors=Connector.objects.filter(
-            operator_id=operator_id, removed_at__isnull=True, station__removed_at__isnull=True
-        ).count(),
-        is_stale=row.is_stale,
-        threshold_minutes=settings.HLHT_STALE_MINUTES,
     )

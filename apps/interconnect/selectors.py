@@ -111,13 +111,13 @@ def _codes(rules: Any) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class QualityReport:
-    """Rejected records of one operator (or all) by rule and period.
+    """Rejected records of one operator by rule and period.
 
     A record that broke several rules counts once under each of them in `by_rule` and `totals`, and once in
     `records`; so the columns of a period may add up to more than its records.
     """
 
-    operator_id: str | None
+    operator_id: str
     bucket: str
     periods: tuple[date, ...]  # period starts, ascending
     rules: tuple[str, ...]  # rule codes seen, most often broken first
@@ -191,7 +191,7 @@ def quality_report_by_operator(
 
 
 def _report(
-    operator_id: str | None,
+    operator_id: str,
     bucket: str,
     span: list[date],
     by_rule: dict[date, Counter[str]],
@@ -215,27 +215,18 @@ def _report(
 
 
 def quality_report(
-    operator_id: str | None = None,
+    operator_id: str,
     since: Moment = None,
     until: Moment = None,
     bucket: Bucket = "day",
     interface: str | None = None,
 ) -> QualityReport:
-    """Rejected records by rule per day (or week, month) for one operator, or for all with `operator_id` None.
+    """Rejected records by rule per day (or week, month) of one operator.
 
     `since`/`until` as dates are Beijing calendar days, both included; as datetimes, `until` is excluded. With
     both given every period in between is listed, zeros included.
     """
-    if operator_id is not None:
-        return quality_report_by_operator([operator_id], since, until, bucket, interface)[operator_id]
-    reports = quality_report_by_operator(None, since, until, bucket, interface)
-    by_rule: dict[date, Counter[str]] = defaultdict(Counter)
-    records: Counter[date] = Counter()
-    for report in reports.values():
-        records.update(report.records)
-        for period, counts in report.by_rule.items():
-            by_rule[period].update(counts)
-    return _report(None, bucket, _periods(since, until, bucket), by_rule, records)
+    return quality_report_by_operator([operator_id], since, until, bucket, interface)[operator_id]
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -247,8 +238,8 @@ def quality_report(
 class Correctness:
     """Station records (query_stations_info) an operator sent in a span: accepted, rejected, and the share accepted.
 
-    Accepted counts the crawls' created, updated and unchanged records (a full crawl also counts the stations it
-    marked removed as updated); rejected is what the crawls refused.
+    Accepted counts the crawls' created, updated and unchanged records; rejected is what the crawls refused.
+    Stations a full crawl marked removed were not sent, so they count as neither.
     """
 
     operator_id: str

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import datetime
-from datetime import timedelta
+from datetime import date, timedelta
 
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from apps.operators.choices import OperatorKind, OperatorStatus
-from apps.operators.models import Operator
-
 from .choices import RunStatus
 from .journal import journal_purge
 from .keys import keysets_destroy_retired
 from .models import SeenEnvelope
-from .scheduling import PullJob, dispatch_forget, pull_run, pulls_dispatch, retry_delay
+from .scheduling import PullJob, dispatch_forget, pull_run, pulls_dispatch, retry_delay, scheduled_operators
 from .tokens import tokens_purge_expired
 
 
@@ -55,12 +51,10 @@ def pulls_dispatch_task() -> int:
 )
 def pull_task(self, operator_id: str, interface: str, full: bool = False, day: str | None = None) -> dict:
     """Run one pull of one operator; a transient failure comes back later with backoff and jitter."""
-    operator = Operator.objects.filter(pk=operator_id, kind=OperatorKind.OPERATOR, status=OperatorStatus.ACTIVE).first()
+    operator = scheduled_operators().filter(pk=operator_id).first()
     if operator is None:
-        return {"operator": operator_id, "interface": interface, "skipped": "not an active operator"}
-    run = pull_run(
-        operator=operator, interface=interface, full=full, day=datetime.date.fromisoformat(day) if day else None
-    )
+        return {"operator": operator_id, "interface": interface, "skipped": "not pulled on schedule"}
+    run = pull_run(operator=operator, interface=interface, full=full, day=date.fromisoformat(day) if day else None)
     if run is None:
         dispatch_forget(operator_id=operator_id, interface=interface, full=full)
         return {"operator": operator_id, "interface": interface, "skipped": "already running"}

@@ -1,5 +1,6 @@
 """Admin for operators and the accounts tied to them."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.db import models
 from django.db.models import Count, OuterRef, Subquery, Value
@@ -10,10 +11,11 @@ from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
 
 from apps.core.admin import ScopedAdminMixin
-from apps.interconnect.health import PULLED, operator_health, with_health
+from apps.interconnect.health import PULLED, with_health
 from apps.stations.models import Station
+from apps.stations.selectors import listed_connectors
 
-from .models import Operator, OperatorAccount
+from .models import Operator
 from .resources import OperatorResource
 
 
@@ -135,35 +137,23 @@ class OperatorAdmin(ScopedAdminMixin, ImportExportMixin, admin.ModelAdmin):
     def health_panel(self, obj):
         if obj is None or obj.pk is None:
             return "—"
-        health = operator_health(obj.pk)
+        # `obj` comes from get_queryset, so it already carries the health annotations.
         names = {
             "query_stations_info": "站点信息",
             "query_station_status": "接口状态",
             "query_station_stats": "统计信息",
         }
-        rows = [(f"最近一次成功拉取{names[name]}（{name}）", _when(health.last_pulls[name])) for name in PULLED]
+        rows = [(f"最近一次成功拉取{names[name]}（{name}）", _when(getattr(obj, f"last_{name}"))) for name in PULLED]
+        connectors = listed_connectors().filter(operator=obj).count()
         rows += [
-            ("最近一次收到状态推送（notification_stationStatus）", _when(health.last_push)),
+            ("最近一次收到状态推送（notification_stationStatus）", _when(obj.last_push)),
             (
-                f"状态超过 {health.threshold_minutes} 分钟未更新的接口",
-                f"{health.stale_connectors} / {health.connectors}",
+                f"状态超过 {settings.HLHT_STALE_MINUTES} 分钟未更新的接口",
+                f"{obj.stale_connector_count} / {connectors}",
             ),
-            ("判定", "数据停滞" if health.is_stale else "正常"),
+            ("判定", "数据停滞" if obj.is_stale else "正常"),
         ]
         return format_html(
             "<table>{}</table>",
             format_html("".join("<tr><th>{}</th><td>{}</td></tr>" for _ in rows), *[v for row in rows for v in row]),
         )
-
-    def get_readonly_fields(self, request, obj=None):
-        # The OperatorID is the identity used in every envelope: fixed once the operator exists.
-        return [*self.readonly_fields, "operator_id"] if obj else self.readonly_fields
-
-
-@admin.register(OperatorAccount)
-class OperatorAccountAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["user", "operator", "created"]
-    list_select_related = ["user", "operator"]
-    search_fields = ["user__username", "operator__operator_id", "operator__operator_name"]
-    autocomplete_fields = ["user", "operator"]
-    ordering = ["user__username"]

@@ -1,11 +1,8 @@
 """Admin for the directory: stations with their equipment and connectors, statuses and statistics."""
 
-import datetime as dt
-
 from django.conf import settings
 from django.contrib import admin
-from django.db.models import Count, Q
-from django.utils import timezone
+from django.db.models import Count
 from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
 
@@ -24,6 +21,7 @@ from .models import (
     StationStats,
 )
 from .resources import ConnectorResource, EquipmentResource, StationResource
+from .selectors import stale_connectors, stale_cutoff
 
 STATUS_COLOURS = {
     Status.OFFLINE: "#777",
@@ -70,10 +68,9 @@ class StatusAgeFilter(admin.SimpleListFilter):
         return [("stale", f"超过 {settings.HLHT_STALE_MINUTES} 分钟未更新"), ("fresh", "最近已更新")]
 
     def queryset(self, request, queryset):
-        cutoff = timezone.now() - dt.timedelta(minutes=settings.HLHT_STALE_MINUTES)
-        stale = Q(current_status__isnull=True) | Q(current_status__status_time__lt=cutoff)
-        if self.value() == "stale":  # as counted on the operator list: listed connectors of listed stations
-            return queryset.filter(stale, removed_at__isnull=True, station__removed_at__isnull=True)
+        cutoff = stale_cutoff()
+        if self.value() == "stale":  # the rule the operator list counts by
+            return queryset.filter(pk__in=stale_connectors(cutoff).values("pk"))
         if self.value() == "fresh":
             return queryset.filter(current_status__status_time__gte=cutoff)
         return queryset

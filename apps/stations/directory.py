@@ -40,12 +40,12 @@ def wire_name(field_name: str) -> str:
 
 
 @functools.cache
-def _field(model: type[models.Model], name: str) -> tuple[bool, Any, int | None, bool]:
-    """(null, default for absent, decimal places or None, is a date): looked up once, used for every record."""
+def _field(model: type[models.Model], name: str) -> tuple[Any, int | None, bool]:
+    """(value for absent, decimal places or None, is a date): looked up once, used for every record."""
     f = model._meta.get_field(name)
     default = None if f.null else (f.get_default() if f.has_default() else "")
     places = f.decimal_places if isinstance(f, models.DecimalField) else None
-    return f.null, default, places, isinstance(f, models.DateField)
+    return default, places, isinstance(f, models.DateField)
 
 
 @functools.cache
@@ -55,7 +55,7 @@ def _quantum(places: int) -> Decimal:
 
 def _value(model: type[models.Model], name: str, raw: Any) -> Any:
     """The wire value as the model stores it: absent optional text is "", decimals at the field's scale."""
-    _, default, places, is_date = _field(model, name)
+    default, places, is_date = _field(model, name)
     if raw is None or raw == "":
         return copy.copy(default) if isinstance(default, list | dict) else default  # never share a mutable
     if places is not None:

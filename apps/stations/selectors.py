@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.utils import timezone
 
 from apps.operators.choices import OperatorStatus
 
@@ -25,6 +27,21 @@ PUBLISHED_OPERATOR_STATUSES = (OperatorStatus.ACTIVE,)
 # A connector the portal has no status for yet is published as 0 离网: the portal cannot vouch that it is reachable,
 # and E7 has no "unknown" value (0 is the state a consumer treats as "not usable now", which is the safe reading).
 UNKNOWN_CONNECTOR_STATUS = int(ConnectorStatusChoices.OFFLINE)
+
+
+def listed_connectors() -> models.QuerySet[Connector]:
+    """Connectors the operator lists now: neither they nor their station removed."""
+    return Connector.objects.filter(removed_at__isnull=True, station__removed_at__isnull=True)
+
+
+def stale_cutoff(now: dt.datetime | None = None) -> dt.datetime:
+    """Statuses older than this are stale (HLHT_STALE_MINUTES)."""
+    return (now or timezone.now()) - dt.timedelta(minutes=settings.HLHT_STALE_MINUTES)
+
+
+def stale_connectors(cutoff: dt.datetime) -> models.QuerySet[Connector]:
+    """Listed connectors whose last known status is older than `cutoff`, or that never had one."""
+    return listed_connectors().filter(Q(current_status__isnull=True) | Q(current_status__status_time__lt=cutoff))
 
 
 def _wire(obj: models.Model, names: Iterable[str]) -> dict[str, Any]:

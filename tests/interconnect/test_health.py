@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.interconnect.choices import Direction, RunStatus
-from apps.interconnect.health import operator_health, with_health
+from apps.interconnect.health import with_health
 from apps.interconnect.models import Exchange, SyncRun
 from apps.operators.choices import OperatorStatus
 from apps.operators.models import Operator
@@ -77,10 +77,10 @@ def test_last_good_pull_per_interface(operator):
     run(operator.pk, "query_stations_info", minutes_ago=50)
     run(operator.pk, "query_stations_info", minutes_ago=5, status=RunStatus.FAILED)
     run(operator.pk, "query_station_stats", minutes_ago=600)
-    report = operator_health(operator.pk)
-    assert abs((report.last_pulls["query_stations_info"] - ago(50)).total_seconds()) < 1
-    assert report.last_pulls["query_station_status"] is None
-    assert abs((report.last_pulls["query_station_stats"] - ago(600)).total_seconds()) < 1
+    row = health(operator.pk)
+    assert abs((row.last_query_stations_info - ago(50)).total_seconds()) < 1
+    assert row.last_query_station_status is None
+    assert abs((row.last_query_station_stats - ago(600)).total_seconds()) < 1
 
 
 def test_stale_connectors_are_counted_among_the_listed_ones(operator, settings):
@@ -92,8 +92,7 @@ def test_stale_connectors_are_counted_among_the_listed_ones(operator, settings):
         ConnectorStatus.objects.create(connector=connector, status=1, status_time=ago(minutes), source="pull")
     gone.removed_at = timezone.now()
     gone.save()
-    report = operator_health(operator.pk)
-    assert (report.stale_connectors, report.connectors) == (2, 3)  # old and never; the removed one not counted
+    assert health(operator.pk).stale_connector_count == 2  # old and never; the removed one is not counted
 
 
 def test_admin_lists_health_and_filters_stale_operators(client, regulator, operator):
@@ -114,6 +113,16 @@ def test_admin_operator_page_shows_the_health_panel(client, regulator, operator)
     client.force_login(regulator)
     page = client.get(reverse("admin:operators_operator_change", args=[operator.pk])).content.decode()
     assert "最近一次成功拉取站点信息" in page and "从未" in page and "数据停滞" in page
+    assert "<td>0 / 0</td>" in page  # stale connectors / listed connectors
+
+
+def test_admin_operator_panel_counts_stale_connectors(client, regulator, operator):
+    equipment = factories.equipment(factories.station(operator, "HS3"), "HS3E")
+    fresh, _never = factories.connector(equipment, "HS3A"), factories.connector(equipment, "HS3B")
+    ConnectorStatus.objects.create(connector=fresh, status=1, status_time=timezone.now(), source="push")
+    client.force_login(regulator)
+    page = client.get(reverse("admin:operators_operator_change", args=[operator.pk])).content.decode()
+    assert "<td>1 / 2</td>" in page
 
 
 def test_admin_connector_filter_by_status_age(client, regulator, operator, settings):
