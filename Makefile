@@ -43,9 +43,10 @@ worker: venv ## Run one Celery worker (beat, housekeeping and the pulls queue) i
 test: venv ## Run the whole test suite (SQLite by default; DATABASE_URL selects PostgreSQL)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: venv ## ruff check, ruff format --check, Django checks, missing migrations
+lint: venv ## ruff check, ruff format --check, import layers (lint-imports), Django checks, missing migrations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
 
@@ -54,7 +55,7 @@ format: venv ## Format and autofix with ruff
 	$(BIN)/ruff check --fix .
 
 bench: venv ## Protocol pipeline micro-benchmark (prints medians)
-	$(BIN)/python -m apps.interconnect.protocol.bench
+	$(BIN)/python -m apps.protocol.bench
 
 bench-exchange: migrate ## Part-2 benchmark: 20k-station crawl, 1 % increment, 50 push senders (15–25 min)
 	$(MANAGE) hlht_bench_exchange

@@ -7,20 +7,21 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
 from apps.core.api import api_docs
-from apps.interconnect.api.viewsets import DirectoryChangeViewSet, RejectedRecordViewSet, SyncRunViewSet
-from apps.operators.api.viewsets import OperatorViewSet
+from apps.interconnect.api.viewsets import RejectedRecordViewSet, SyncRunViewSet
 from apps.stations.api.viewsets import (
     ConnectorStatusHistoryViewSet,
     ConnectorViewSet,
+    DirectoryChangeViewSet,
     EquipmentViewSet,
     StationStatsViewSet,
     StationViewSet,
 )
+from apps.supervision.api import OperatorHealthViewSet
 
 app_name = "api"
 
 router = DefaultRouter()
-router.register("operators", OperatorViewSet, basename="operator")
+router.register("operators", OperatorHealthViewSet, basename="operator")
 router.register("stations", StationViewSet, basename="station")
 router.register("equipment", EquipmentViewSet, basename="equipment")
 router.register("connectors", ConnectorViewSet, basename="connector")

@@ -1,32 +1,22 @@
-"""Settings read from the environment, with embedded defaults (SQLite, a filesystem broker) for one machine."""
+"""Settings read from the environment (django-environ), with embedded defaults (SQLite, a filesystem broker)."""
 
 import os
 import secrets
 from pathlib import Path
 
-import dj_database_url
+import environ
 from django.core.exceptions import ImproperlyConfigured
 
+env = environ.Env()
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("HLHT_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = Path(env.str("HLHT_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
 def _secret_key() -> str:
     # Production sets SECRET_KEY; a single-machine install keeps a generated key in var/ so that
     # sessions and encrypted secrets survive restarts without anyone choosing a weak key by hand.
-    if key := os.environ.get("SECRET_KEY"):
+    if key := env.str("SECRET_KEY", default=""):
         return key
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
@@ -36,44 +26,48 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-DEBUG = env_bool("DEBUG", False)
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # The portal's own 9-character OperatorID (组织机构代码), used as envelope OperatorID when it calls operators.
-HLHT_OPERATOR_ID = os.environ.get("HLHT_OPERATOR_ID", "MA01HLHT0")
+HLHT_OPERATOR_ID = env.str("HLHT_OPERATOR_ID", default="MA01HLHT0")
 if len(HLHT_OPERATOR_ID) != 9:
     raise ImproperlyConfigured("HLHT_OPERATOR_ID must be exactly 9 characters (T/CEC 102.4 §8).")
 
 # Keys that encrypt secrets at rest (newest first; see apps/core/secretbox.py). Defaults to one derived from SECRET_KEY.
-HLHT_SECRET_KEYS = env_list("HLHT_SECRET_KEYS")
+HLHT_SECRET_KEYS = env.list("HLHT_SECRET_KEYS", default=[])
 
 # --- The T/CEC 102 protocol server and client.
-HLHT_PROTOCOL_PREFIX = os.environ.get("HLHT_PROTOCOL_PREFIX", "evcs/v1/")
+HLHT_PROTOCOL_PREFIX = env.str("HLHT_PROTOCOL_PREFIX", default="evcs/v1/")
 # Served only to operators flagged as using a base URL without "v" (Beijing e充网's old /evcs/20160701/).
-HLHT_PROTOCOL_LEGACY_PREFIX = os.environ.get("HLHT_PROTOCOL_LEGACY_PREFIX", "evcs/20160701/")
-HLHT_TOKEN_LIFETIME = int(os.environ.get("HLHT_TOKEN_LIFETIME", "7200"))  # seconds; the spec allows at most 7 days
+HLHT_PROTOCOL_LEGACY_PREFIX = env.str("HLHT_PROTOCOL_LEGACY_PREFIX", default="evcs/20160701/")
+HLHT_TOKEN_LIFETIME = env.int("HLHT_TOKEN_LIFETIME", default=7200)  # seconds; the spec allows at most 7 days
 if not 60 <= HLHT_TOKEN_LIFETIME <= 604800:
     raise ImproperlyConfigured("HLHT_TOKEN_LIFETIME must be between 60 s and 7 days (604800 s).")
-HLHT_CLOCK_SKEW = int(os.environ.get("HLHT_CLOCK_SKEW", "300"))  # seconds a TimeStamp may differ from our clock
-HLHT_MAX_BODY_BYTES = int(os.environ.get("HLHT_MAX_BODY_BYTES", str(2 * 1024 * 1024)))
-HLHT_KEY_OVERLAP = int(os.environ.get("HLHT_KEY_OVERLAP", str(7 * 86400)))  # old inbound keys live on after rotation
+HLHT_CLOCK_SKEW = env.int("HLHT_CLOCK_SKEW", default=300)  # seconds a TimeStamp may differ from our clock
+HLHT_MAX_BODY_BYTES = env.int("HLHT_MAX_BODY_BYTES", default=2 * 1024 * 1024)
+HLHT_KEY_OVERLAP = env.int("HLHT_KEY_OVERLAP", default=7 * 86400)  # old inbound keys live on after rotation
+# Bounds on what one message may make the portal do: status items in one push (the standard sends one; some
+# platforms send arrays), and statuses kept per operator for connectors its directory does not list yet.
+HLHT_MAX_PUSH_ITEMS = env.int("HLHT_MAX_PUSH_ITEMS", default=500)
+HLHT_MAX_PENDING_STATUSES = env.int("HLHT_MAX_PENDING_STATUSES", default=20_000)
 # How long a process may reuse an operator's key sets and dialect flags before reading them again.
-HLHT_CALLER_CACHE_SECONDS = int(os.environ.get("HLHT_CALLER_CACHE_SECONDS", "30"))
-HLHT_JOURNAL_RETENTION_DAYS = int(os.environ.get("HLHT_JOURNAL_RETENTION_DAYS", "180"))
-HLHT_CLIENT_CONNECT_TIMEOUT = float(os.environ.get("HLHT_CLIENT_CONNECT_TIMEOUT", "5"))
-HLHT_CLIENT_READ_TIMEOUT = float(os.environ.get("HLHT_CLIENT_READ_TIMEOUT", "20"))
-HLHT_TOKEN_REFRESH_MARGIN = int(os.environ.get("HLHT_TOKEN_REFRESH_MARGIN", "120"))
+HLHT_CALLER_CACHE_SECONDS = env.int("HLHT_CALLER_CACHE_SECONDS", default=30)
+HLHT_JOURNAL_RETENTION_DAYS = env.int("HLHT_JOURNAL_RETENTION_DAYS", default=180)
+HLHT_CLIENT_CONNECT_TIMEOUT = env.float("HLHT_CLIENT_CONNECT_TIMEOUT", default=5)
+HLHT_CLIENT_READ_TIMEOUT = env.float("HLHT_CLIENT_READ_TIMEOUT", default=20)
+HLHT_TOKEN_REFRESH_MARGIN = env.int("HLHT_TOKEN_REFRESH_MARGIN", default=120)
 # Scheduled pulls: a transient failure is retried after base·2ⁿ seconds (capped, with jitter) up to N times; a
 # running pull holds a lease it renews every page, so a crashed worker frees its pull after the lease runs out.
-HLHT_PULL_RETRIES = int(os.environ.get("HLHT_PULL_RETRIES", "3"))
-HLHT_PULL_RETRY_BASE = float(os.environ.get("HLHT_PULL_RETRY_BASE", "30"))
-HLHT_PULL_RETRY_CAP = float(os.environ.get("HLHT_PULL_RETRY_CAP", "600"))
-HLHT_PULL_LEASE_SECONDS = int(os.environ.get("HLHT_PULL_LEASE_SECONDS", "900"))
-HLHT_PULL_QUEUE = os.environ.get("HLHT_PULL_QUEUE", "pulls")  # workers for pulls consume this queue (see Makefile)
-HLHT_PULL_TIME_LIMIT = int(os.environ.get("HLHT_PULL_TIME_LIMIT", "3600"))  # seconds one pull may take at most
+HLHT_PULL_RETRIES = env.int("HLHT_PULL_RETRIES", default=3)
+HLHT_PULL_RETRY_BASE = env.float("HLHT_PULL_RETRY_BASE", default=30)
+HLHT_PULL_RETRY_CAP = env.float("HLHT_PULL_RETRY_CAP", default=600)
+HLHT_PULL_LEASE_SECONDS = env.int("HLHT_PULL_LEASE_SECONDS", default=900)
+HLHT_PULL_QUEUE = env.str("HLHT_PULL_QUEUE", default="pulls")  # workers for pulls consume this queue (see Makefile)
+HLHT_PULL_TIME_LIMIT = env.int("HLHT_PULL_TIME_LIMIT", default=3600)  # seconds one pull may take at most
 # Operator health: a connected operator whose connector statuses (pushed or pulled) are older than this is stale.
-HLHT_STALE_MINUTES = int(os.environ.get("HLHT_STALE_MINUTES", "30"))
+HLHT_STALE_MINUTES = env.int("HLHT_STALE_MINUTES", default=30)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(HLHT_MAX_BODY_BYTES, 2_621_440)
 
 INSTALLED_APPS = [
@@ -94,6 +88,8 @@ INSTALLED_APPS = [
     "apps.pricing",
     "apps.orders",
     "apps.interconnect",
+    "apps.supervision",
+    "apps.demo",
     "apps.simulator",
 ]
 
@@ -126,13 +122,9 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'hlht.sqlite3'}"),
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
-    )
-}
+DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'hlht.sqlite3'}")}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the web process and the worker share one SQLite file.
     DATABASES["default"]["OPTIONS"] = {
@@ -162,12 +154,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 
 LOGIN_URL = "admin:login"
 
 # --- Celery: an embedded filesystem broker by default, Redis/RabbitMQ when CELERY_BROKER_URL is set.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery" / "queue"
     _processed_dir = VAR_DIR / "celery" / "processed"
@@ -181,7 +173,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_control_dir),
         "store_processed": False,
     }
-CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -225,7 +217,7 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG and env_bool("HLHT_HTTPS", False):
+if not DEBUG and env.bool("HLHT_HTTPS", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -235,6 +227,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from apps.interconnect.protocol import (
+from apps.protocol import (
     KeySet,
     ResponseEnvelope,
     SeqGenerator,

@@ -12,9 +12,9 @@ from django.contrib.auth.models import Group
 
 from apps.core.roles import OPERATOR_MANAGER, REGULATOR
 from apps.core.services import roles_sync
-from apps.interconnect.protocol import CST
 from apps.interconnect.services import operator_provision
 from apps.operators.models import Operator, OperatorAccount
+from apps.protocol import CST
 from tests import factories
 from tests.caller import OPERATOR_ID, Caller, keyset
 from tests.simulator.support import SIM_ID, keys_file, make_sim

@@ -17,9 +17,3 @@ class RunStatus(models.TextChoices):
     RUNNING = "running", "进行中"
     SUCCEEDED = "succeeded", "成功"
     FAILED = "failed", "失败"
-
-
-class ChangeAction(models.TextChoices):
-    CREATED = "created", "新增"
-    UPDATED = "updated", "修改"
-    REMOVED = "removed", "下线"

@@ -12,13 +12,13 @@ from django.db import transaction
 from apps.core.exceptions import HLHTError
 from apps.core.secretbox import seal, unseal
 from apps.operators.models import Operator
+from apps.protocol import ExchangeRecord, PeerClient
 
 from .choices import Direction, KeyDirection
 from .dialects import operator_dialect
 from .journal import journal_record
 from .keys import current_keyset, keyset_open
 from .models import Exchange, PeerToken
-from .protocol import ExchangeRecord, PeerClient
 
 
 class NotConfigured(HLHTError):

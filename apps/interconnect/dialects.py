@@ -1,8 +1,7 @@
 """Turn an operator's recorded deviations into the codec's Dialect."""
 
 from apps.operators.models import Operator
-
-from .protocol import Dialect
+from apps.protocol import Dialect
 
 
 def operator_dialect(operator: Operator) -> Dialect:

@@ -9,6 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from apps.protocol.receive import safe_text
+
 from .models import Exchange
 
 SECRET_FIELDS = frozenset({"OperatorSecret", "AccessToken", "DataSecret", "DataSecretIV", "SigSecret"})
@@ -26,14 +28,16 @@ def mask_text(value: str) -> str:
 
 
 def mask(value: Any, key: str | None = None) -> Any:
-    """A copy of a decrypted payload fit for the journal: secrets hidden, phones, plates and names masked."""
+    """A copy of a decrypted payload fit for the journal: secrets hidden, phones, plates and names masked, and NUL,
+    control characters and lone surrogates written as escapes (in keys too), so any payload can be stored."""
     if key in SECRET_FIELDS:
         return "******"
     if isinstance(value, dict):
-        return {k: mask(v, k) for k, v in value.items()}
+        return {safe_text(str(k)): mask(v, k) for k, v in value.items()}
     if isinstance(value, list):
         return [mask(v) for v in value]
     if isinstance(value, str):
+        value = safe_text(value)
         if key in NAME_FIELDS and value:
             return value[0] + "*" * (len(value) - 1)
         return mask_text(value)
@@ -42,13 +46,18 @@ def mask(value: Any, key: str | None = None) -> Any:
     return str(value)  # Decimal and the like: JSON has no exact type for them, text keeps every digit
 
 
+# Text columns and their lengths: whatever bytes a peer sent, the row fits and PostgreSQL takes it.
+_TEXT_LIMITS = {"claimed_operator_id": 64, "interface": 64, "timestamp": 20, "seq": 8, "msg": 500, "error": None}
+
+
 def journal_record(**fields: Any) -> Exchange:
-    """Write one journal row; payloads are masked here so no caller can forget to."""
+    """Write one journal row; payloads are masked and text made storable here, so no caller can forget to."""
     for name in ("request", "response"):
         if fields.get(name) is not None:
             fields[name] = mask(fields[name])
-    if fields.get("msg"):
-        fields["msg"] = fields["msg"][:500]
+    for name, limit in _TEXT_LIMITS.items():
+        if fields.get(name):
+            fields[name] = safe_text(str(fields[name]), limit)
     return Exchange.objects.create(**fields)
 
 

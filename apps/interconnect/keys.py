@@ -16,10 +16,10 @@ from django.utils import timezone
 from apps.core.exceptions import ValidationFailed
 from apps.core.secretbox import seal, unseal
 from apps.operators.models import Operator
+from apps.protocol import InvalidKeyError, KeySet
 
 from .choices import KeyDirection
 from .models import OperatorKeySet
-from .protocol import InvalidKeyError, KeySet
 
 WIRE_NAMES = ("OperatorSecret", "DataSecret", "DataSecretIV", "SigSecret")
 _ALPHABET = string.ascii_letters + string.digits

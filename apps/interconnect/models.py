@@ -1,4 +1,4 @@
-"""Key sets, tokens, the replay guard and the message journal of the T/CEC 102 protocol layer."""
+"""Key sets, tokens, the replay guard, the message journal, and the record of pulls (runs, leases, rejections)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from apps.core.models import TimeStampedModel
 from apps.core.roles import ScopedManager
 from apps.operators.models import Operator
 
-from .choices import ChangeAction, Direction, KeyDirection, RunStatus
+from .choices import Direction, KeyDirection, RunStatus
 
 
 class OperatorKeySet(TimeStampedModel):
@@ -231,36 +231,3 @@ class RejectedRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operator_id} {self.record_key}"
-
-
-class DirectoryChange(models.Model):
-    """What changed in a station, its equipment or connectors, when, and from which pull."""
-
-    operator = models.ForeignKey(
-        Operator, on_delete=models.CASCADE, related_name="directory_changes", verbose_name="运营商"
-    )
-    station_id = models.CharField("充电站ID", max_length=20, db_index=True)
-    kind = models.CharField("对象", max_length=10)  # station / equipment / connector
-    object_id = models.CharField("对象编码", max_length=26)
-    action = models.CharField("变化", max_length=8, choices=ChangeAction.choices)
-    changes = models.JSONField("字段变化", default=dict)  # {field: [old, new]}
-    run = models.ForeignKey(
-        SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes", verbose_name="同步记录"
-    )
-    # The message the record came in; the journal's retention may outlive it, hence SET_NULL.
-    exchange = models.ForeignKey(
-        Exchange, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes", verbose_name="报文"
-    )
-    created = models.DateTimeField("时间", auto_now_add=True, db_index=True)
-
-    scope_operator_field = "operator"
-    objects = ScopedManager()
-
-    class Meta:
-        verbose_name = "站点变更"
-        verbose_name_plural = "站点变更"
-        ordering = ["-created", "-id"]
-        indexes = [models.Index(fields=["operator", "station_id", "-created"], name="dirchange_station")]
-
-    def __str__(self) -> str:
-        return f"{self.operator_id}/{self.station_id} {self.kind} {self.object_id} {self.action}"

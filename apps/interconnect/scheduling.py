@@ -1,4 +1,5 @@
-"""When each operator's pulls are due, their dispatch to workers, and the lease that keeps runs from overlapping."""
+"""When each operator's registered pulls are due, their dispatch to workers, the lease that keeps runs from
+overlapping, and the delay before a retry."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import datetime as dt
 import random
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Q
@@ -17,27 +17,8 @@ from apps.operators.models import Operator
 
 from .choices import RunStatus
 from .models import PullState, SyncRun
-from .pulls import PULLS
-
-INFO, STATUS, STATS = "query_stations_info", "query_station_status", "query_station_stats"
-
-
-@dataclass(frozen=True, slots=True)
-class PullJob:
-    """One pull to run: which operator, which interface, and (for the station crawl) whether it is a full one."""
-
-    operator_id: str
-    interface: str
-    full: bool = False
-    day: str | None = None  # the statistics' day, fixed at dispatch so that a retry after midnight asks the same
-    # How long the job stays worth running: a message older than this is dropped by the worker, because the
-    # next dispatch will have sent a fresh one (a backed-up queue must not replay a day of stale sweeps).
-    expires: float = 3600.0
-
-    @property
-    def kwargs(self) -> dict:
-        kwargs = {"operator_id": self.operator_id, "interface": self.interface, "full": self.full}
-        return {**kwargs, "day": self.day} if self.day else kwargs
+from .pulls import Dispatch
+from .registry import PULL_JOBS
 
 
 def scheduled_operators():
@@ -49,47 +30,25 @@ def scheduled_operators():
     return Operator.objects.filter(kind=OperatorKind.OPERATOR, status=OperatorStatus.ACTIVE).exclude(endpoint_url="")
 
 
-def _older(moment: dt.datetime | None, than: dt.datetime) -> bool:
-    return moment is None or moment <= than
+def jobs_due(
+    operator: Operator, states: dict[str, PullState], now: dt.datetime, *, completed: set[str]
+) -> list[Dispatch]:
+    """The operator's registered pulls that are due at `now`, by its own intervals and their last dispatch.
 
-
-def _stats_moment(operator: Operator, now: dt.datetime) -> dt.datetime:
-    """Today's time (Beijing) at which yesterday's statistics are asked for."""
-    local = timezone.localtime(now)
-    return local.replace(
-        hour=operator.pull_stats_at.hour, minute=operator.pull_stats_at.minute, second=0, microsecond=0
-    )
-
-
-def jobs_due(operator: Operator, states: dict[str, PullState], now: dt.datetime, *, crawled: bool) -> list[PullJob]:
-    """The operator's pulls that are due at `now`, by its own intervals and when each was last dispatched.
-
-    Status sweeps and statistics ask about the operator's stations, so they wait for its first complete crawl.
+    A pull that names another in `after` waits until that one has succeeded once (`completed`: the interfaces
+    with a successful run for this operator): status sweeps and statistics ask about a crawled directory.
     """
     jobs = []
-    info = states.get(INFO)
-    full_every = dt.timedelta(minutes=operator.pull_full_minutes)
-    info_every = dt.timedelta(minutes=operator.pull_info_minutes)
-    if _older(info and info.full_dispatched_at, now - full_every):
-        # A full crawl also brings every change, so it stands in for the increment that may be due with it.
-        jobs.append(PullJob(operator.pk, INFO, full=True, expires=full_every.total_seconds()))
-    elif _older(info and info.dispatched_at, now - info_every):
-        jobs.append(PullJob(operator.pk, INFO, expires=info_every.total_seconds()))
-    if not crawled:
-        return jobs
-    status = states.get(STATUS)
-    status_every = dt.timedelta(minutes=operator.pull_status_minutes)
-    if _older(status and status.dispatched_at, now - status_every):
-        jobs.append(PullJob(operator.pk, STATUS, expires=status_every.total_seconds()))
-    stats = states.get(STATS)
-    moment = _stats_moment(operator, now)
-    if now >= moment and _older(stats and stats.dispatched_at, moment - dt.timedelta(microseconds=1)):
-        yesterday = timezone.localtime(now).date() - dt.timedelta(days=1)
-        jobs.append(PullJob(operator.pk, STATS, day=yesterday.isoformat(), expires=86400.0))
+    for interface, job in PULL_JOBS.items():
+        if job.after is not None and job.after not in completed:
+            continue
+        dispatch = job.due(operator, states.get(interface), now)
+        if dispatch is not None:
+            jobs.append(dispatch)
     return jobs
 
 
-def pulls_dispatch(*, now: dt.datetime | None = None, enqueue: Callable[[PullJob], None]) -> list[PullJob]:
+def pulls_dispatch(*, now: dt.datetime | None = None, enqueue: Callable[[Dispatch], None]) -> list[Dispatch]:
     """Mark every due pull dispatched and hand it to `enqueue`; returns what was dispatched.
 
     The mark is a compare-and-set on the time read, so two schedulers running at once (a restart overlap,
@@ -98,21 +57,24 @@ def pulls_dispatch(*, now: dt.datetime | None = None, enqueue: Callable[[PullJob
     now = now or timezone.now()
     operators = list(scheduled_operators())
     PullState.objects.bulk_create(
-        [PullState(operator=op, interface=name) for op in operators for name in PULLS], ignore_conflicts=True
+        [PullState(operator=op, interface=name) for op in operators for name in PULL_JOBS], ignore_conflicts=True
     )
     states: dict[str, dict[str, PullState]] = {}
     for state in PullState.objects.filter(operator__in=operators):
         states.setdefault(state.operator_id, {})[state.interface] = state
-    crawled = set(
-        SyncRun.objects.filter(operator__in=operators, interface=INFO, status=RunStatus.SUCCEEDED)
-        .values_list("operator_id", flat=True)
+    completed: dict[str, set[str]] = {}
+    prerequisites = {job.after for job in PULL_JOBS.values() if job.after is not None}
+    for operator_id, interface in (
+        SyncRun.objects.filter(operator__in=operators, interface__in=prerequisites, status=RunStatus.SUCCEEDED)
+        .values_list("operator_id", "interface")
         .distinct()
-    )
+    ):
+        completed.setdefault(operator_id, set()).add(interface)
     dispatched = []
     for operator in operators:
-        for job in jobs_due(operator, states.get(operator.pk, {}), now, crawled=operator.pk in crawled):
+        for job in jobs_due(operator, states.get(operator.pk, {}), now, completed=completed.get(operator.pk, set())):
             state = states[operator.pk][job.interface]
-            marks = {"dispatched_at": now, **({"full_dispatched_at": now} if job.full else {})}
+            marks = dict.fromkeys(PULL_JOBS[job.interface].marks(job.options), now)
             same = Q(dispatched_at=state.dispatched_at) if state.dispatched_at else Q(dispatched_at__isnull=True)
             if PullState.objects.filter(same, pk=state.pk).update(**marks):
                 enqueue(job)
@@ -120,10 +82,13 @@ def pulls_dispatch(*, now: dt.datetime | None = None, enqueue: Callable[[PullJob
     return dispatched
 
 
-def dispatch_forget(*, operator_id: str, interface: str, full: bool = False) -> None:
+def dispatch_forget(*, operator_id: str, interface: str, options: dict | None = None) -> None:
     """A dispatched pull that did not run (its lease was taken): the next tick dispatches it again, so a day's
     full crawl is never lost to an increment that happened to be running."""
-    marks = {"dispatched_at": None, **({"full_dispatched_at": None} if full else {})}
+    job = PULL_JOBS.get(interface)
+    if job is None:
+        return
+    marks = dict.fromkeys(job.marks(options or {}), None)
     PullState.objects.filter(operator_id=operator_id, interface=interface).update(**marks)
 
 
@@ -156,8 +121,8 @@ def lease_release(*, operator_id: str, interface: str, holder: str) -> None:
     )
 
 
-def pull_run(*, operator: Operator, interface: str, full: bool = False, day: dt.date | None = None) -> SyncRun | None:
-    """Run one pull now under its lease; None when the same pull of this operator is already running."""
+def pull_run(*, operator: Operator, interface: str, **options) -> SyncRun | None:
+    """Run one registered pull now under its lease; None when the same pull of this operator is already running."""
     holder = lease_acquire(operator_id=operator.pk, interface=interface)
     if holder is None:
         return None
@@ -170,9 +135,8 @@ def pull_run(*, operator: Operator, interface: str, full: bool = False, day: dt.
         if not lease_renew(operator_id=operator.pk, interface=interface, holder=holder):
             raise LeaseLost(f"{interface} 的租约已过期并被其他执行者取得")
 
-    kwargs: dict = {"full": full} if interface == INFO else {"day": day} if interface == STATS else {}
     try:
-        return PULLS[interface](operator=operator, heartbeat=heartbeat, **kwargs)
+        return PULL_JOBS[interface].handle(operator=operator, heartbeat=heartbeat, **options)
     finally:
         lease_release(operator_id=operator.pk, interface=interface, holder=holder)
 

@@ -1,8 +1,8 @@
-"""Celery tasks of the protocol layer: scheduled pulls from operators, journal retention and housekeeping."""
+"""Celery tasks of the transport: dispatch and run of the registered pulls, journal retention and housekeeping."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
@@ -12,7 +12,9 @@ from .choices import RunStatus
 from .journal import journal_purge
 from .keys import keysets_destroy_retired
 from .models import SeenEnvelope
-from .scheduling import PullJob, dispatch_forget, pull_run, pulls_dispatch, retry_delay, scheduled_operators
+from .pulls import Dispatch
+from .registry import PULL_JOBS
+from .scheduling import dispatch_forget, pull_run, pulls_dispatch, retry_delay, scheduled_operators
 from .tokens import tokens_purge_expired
 
 
@@ -29,7 +31,7 @@ def protocol_housekeeping_task() -> dict[str, int]:
     return {"key_sets": keysets_destroy_retired(), "tokens": tokens_purge_expired(), "replay_marks": seen}
 
 
-def _enqueue(job: PullJob) -> None:
+def _enqueue(job: Dispatch) -> None:
     # Pulls have a queue of their own, so that slow platforms never hold up the dispatcher or housekeeping.
     pull_task.apply_async(kwargs=job.kwargs, expires=job.expires, queue=settings.HLHT_PULL_QUEUE)
 
@@ -49,14 +51,16 @@ def pulls_dispatch_task() -> int:
     soft_time_limit=settings.HLHT_PULL_TIME_LIMIT,
     time_limit=settings.HLHT_PULL_TIME_LIMIT + 60,
 )
-def pull_task(self, operator_id: str, interface: str, full: bool = False, day: str | None = None) -> dict:
+def pull_task(self, operator_id: str, interface: str, **options) -> dict:
     """Run one pull of one operator; a transient failure comes back later with backoff and jitter."""
+    if interface not in PULL_JOBS:
+        return {"operator": operator_id, "interface": interface, "skipped": "no such pull"}
     operator = scheduled_operators().filter(pk=operator_id).first()
     if operator is None:
         return {"operator": operator_id, "interface": interface, "skipped": "not pulled on schedule"}
-    run = pull_run(operator=operator, interface=interface, full=full, day=date.fromisoformat(day) if day else None)
+    run = pull_run(operator=operator, interface=interface, **options)
     if run is None:
-        dispatch_forget(operator_id=operator_id, interface=interface, full=full)
+        dispatch_forget(operator_id=operator_id, interface=interface, options=options)
         return {"operator": operator_id, "interface": interface, "skipped": "already running"}
     if run.status == RunStatus.FAILED and run.retryable and self.request.retries < settings.HLHT_PULL_RETRIES:
         raise self.retry(countdown=retry_delay(self.request.retries))

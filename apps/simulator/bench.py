@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from apps.interconnect.protocol import KeySet, MemoryTokenStore, PeerClient
+from apps.protocol import KeySet, MemoryTokenStore, PeerClient
+from apps.protocol.names import Interface
 
 from .clock import SimClock
 from .config import PORTAL_OPERATOR_ID, SimulatorConfig
@@ -51,7 +52,7 @@ def _crawl(client: PeerClient, page_size: int) -> tuple[int, list[float]]:
     page_no, page_count = 1, 1
     while page_no <= page_count:
         began = time.perf_counter()
-        page = client.call("query_stations_info", {"PageNo": page_no, "PageSize": page_size})
+        page = client.call(Interface.QUERY_STATIONS_INFO, {"PageNo": page_no, "PageSize": page_size})
         latencies.append((time.perf_counter() - began) * 1000)
         page_count = page["PageCount"]
         received += len(page["StationInfos"])

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from apps.interconnect.protocol import CST, now
+from apps.protocol import CST, now
 
 
 class SimClock:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from apps.interconnect.protocol import STANDARD, Dialect, KeySet, is_operator_id
+from apps.protocol import STANDARD, Dialect, KeySet, is_operator_id
 
 from .faults import Faults
 

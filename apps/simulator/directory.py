@@ -8,7 +8,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from apps.interconnect.protocol import CST, format_date
+from apps.protocol import CST, format_date
 
 from .geography import (
     BRANDS,

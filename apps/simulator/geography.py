@@ -1,17 +1,21 @@
-"""Beijing's 16 districts (GB/T 2260 AreaCodes, approximate GCJ-02 centres) and the words station records use."""
+"""Where the simulator puts stations in Beijing's 16 districts, and the words its station records use."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Beijing's bounding box (public-information.md appendix); every generated coordinate is clamped inside it.
-LAT_MIN, LAT_MAX = 39.45, 41.05
-LNG_MIN, LNG_MAX = 115.45, 117.45
+from apps.protocol.beijing import CITY
+from apps.protocol.beijing import DISTRICTS as BEIJING_DISTRICTS
+
+# Every generated coordinate is clamped inside the city (apps/protocol/beijing.py).
+LAT_MIN, LAT_MAX = float(CITY.lat_min), float(CITY.lat_max)
+LNG_MIN, LNG_MAX = float(CITY.lng_min), float(CITY.lng_max)
 
 
 @dataclass(frozen=True, slots=True)
 class District:
-    """One district: its AreaCode, a centre and a spread (degrees, one standard deviation) and a share of stations."""
+    """One district as the simulator uses it: AreaCode, name and centre from the city's table, plus a spread
+    (degrees, one standard deviation), a share of stations and street names."""
 
     code: str
     name: str
@@ -22,29 +26,37 @@ class District:
     roads: tuple[str, ...]
 
 
-# Centres are the built-up core of each district (GCJ-02, a few hundred metres off WGS-84); weights follow the rough
-# share of public chargers: the big urban districts hold most of them, the mountain districts few.
+# Weights follow the rough share of public chargers: the big urban districts hold most of them, the mountain
+# districts few. Spreads keep the widest draw (2.2 σ) inside the district's box (a quality test checks it).
 _TABLE = (
-    ("110101", "东城区", 39.9288, 116.4163, 0.012, 3, "东直门南大街 崇文门外大街 东四十条 安定门外大街"),
-    ("110102", "西城区", 39.9123, 116.3660, 0.012, 4, "西直门外大街 复兴门内大街 广安门外大街 德胜门外大街"),
-    ("110105", "朝阳区", 39.9215, 116.4864, 0.045, 18, "建国路 朝阳北路 望京街 酒仙桥路 北苑路 双桥路"),
-    ("110106", "丰台区", 39.8585, 116.2870, 0.035, 9, "丰台北路 南四环西路 马家堡东路 汽车博物馆东路"),
-    ("110107", "石景山区", 39.9056, 116.2230, 0.015, 3, "石景山路 鲁谷路 古城大街 八大处路"),
-    ("110108", "海淀区", 39.9593, 116.2981, 0.045, 14, "中关村大街 学院路 上地信息路 清河中街 万泉河路"),
-    ("110109", "门头沟区", 39.9400, 116.1020, 0.030, 2, "新桥大街 滨河路 石龙南路"),
-    ("110111", "房山区", 39.7350, 116.1430, 0.050, 5, "拱辰大街 长阳路 迎风街"),
-    ("110112", "通州区", 39.9090, 116.6570, 0.045, 8, "新华大街 九棵树东路 梨园南街 运河东大街"),
-    ("110113", "顺义区", 40.1300, 116.6540, 0.045, 7, "府前街 裕华路 顺平路 天竺路"),
-    ("110114", "昌平区", 40.2208, 116.2312, 0.050, 8, "府学路 回龙观西大街 天通苑北街 北清路"),
-    ("110115", "大兴区", 39.7269, 116.3380, 0.050, 8, "兴华大街 荣华中路 黄村西大街 西红门路"),
-    ("110116", "怀柔区", 40.3160, 116.6310, 0.040, 2, "青春路 府前街 雁栖大街"),
-    ("110117", "平谷区", 40.1406, 117.1210, 0.035, 2, "府前街 新平北路 平谷大街"),
-    ("110118", "密云区", 40.3770, 116.8430, 0.040, 2, "鼓楼大街 新中街 滨河路"),
-    ("110119", "延庆区", 40.4565, 115.9750, 0.035, 2, "妫水北街 东外大街 高塔街"),
+    ("110101", 0.012, 3, "东直门南大街 崇文门外大街 东四十条 安定门外大街"),
+    ("110102", 0.012, 4, "西直门外大街 复兴门内大街 广安门外大街 德胜门外大街"),
+    ("110105", 0.045, 18, "建国路 朝阳北路 望京街 酒仙桥路 北苑路 双桥路"),
+    ("110106", 0.035, 9, "丰台北路 南四环西路 马家堡东路 汽车博物馆东路"),
+    ("110107", 0.015, 3, "石景山路 鲁谷路 古城大街 八大处路"),
+    ("110108", 0.045, 14, "中关村大街 学院路 上地信息路 清河中街 万泉河路"),
+    ("110109", 0.030, 2, "新桥大街 滨河路 石龙南路"),
+    ("110111", 0.050, 5, "拱辰大街 长阳路 迎风街"),
+    ("110112", 0.045, 8, "新华大街 九棵树东路 梨园南街 运河东大街"),
+    ("110113", 0.045, 7, "府前街 裕华路 顺平路 天竺路"),
+    ("110114", 0.050, 8, "府学路 回龙观西大街 天通苑北街 北清路"),
+    ("110115", 0.050, 8, "兴华大街 荣华中路 黄村西大街 西红门路"),
+    ("110116", 0.040, 2, "青春路 府前街 雁栖大街"),
+    ("110117", 0.035, 2, "府前街 新平北路 平谷大街"),
+    ("110118", 0.040, 2, "鼓楼大街 新中街 滨河路"),
+    ("110119", 0.035, 2, "妫水北街 东外大街 高塔街"),
 )
 DISTRICTS: tuple[District, ...] = tuple(
-    District(code, name, lat, lng, spread, weight, tuple(roads.split()))
-    for code, name, lat, lng, spread, weight, roads in _TABLE
+    District(
+        code,
+        BEIJING_DISTRICTS[code].name,
+        float(BEIJING_DISTRICTS[code].centre_lat),
+        float(BEIJING_DISTRICTS[code].centre_lng),
+        spread,
+        weight,
+        tuple(roads.split()),
+    )
+    for code, spread, weight, roads in _TABLE
 )
 DISTRICT_WEIGHTS: tuple[int, ...] = tuple(d.weight for d in DISTRICTS)
 

@@ -9,13 +9,14 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from apps.interconnect.protocol import (
+from apps.protocol import (
     BusinessError,
     RequestEnvelope,
     is_serial_number,
     parse_date,
     parse_datetime,
 )
+from apps.protocol.names import Interface
 
 from .directory import FAULT, IDLE, OFFLINE, PLUGGED, station_status
 from .tariff import TARIFFS
@@ -222,13 +223,13 @@ def query_stop_charge(sim: Simulator, envelope: RequestEnvelope, payload: dict[s
 
 
 INTERFACES: dict[str, Handler] = {
-    "query_token": query_token,
-    "query_stations_info": query_stations_info,
-    "query_station_status": query_station_status,
-    "query_station_stats": query_station_stats,
-    "query_equip_auth": query_equip_auth,
-    "query_equip_business_policy": query_equip_business_policy,
-    "query_start_charge": query_start_charge,
-    "query_equip_charge_status": query_equip_charge_status,
-    "query_stop_charge": query_stop_charge,
+    Interface.QUERY_TOKEN: query_token,
+    Interface.QUERY_STATIONS_INFO: query_stations_info,
+    Interface.QUERY_STATION_STATUS: query_station_status,
+    Interface.QUERY_STATION_STATS: query_station_stats,
+    Interface.QUERY_EQUIP_AUTH: query_equip_auth,
+    Interface.QUERY_EQUIP_BUSINESS_POLICY: query_equip_business_policy,
+    Interface.QUERY_START_CHARGE: query_start_charge,
+    Interface.QUERY_EQUIP_CHARGE_STATUS: query_equip_charge_status,
+    Interface.QUERY_STOP_CHARGE: query_stop_charge,
 }

@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 
-from apps.interconnect.protocol import (
+from apps.protocol import (
     STANDARD,
     ClientError,
     Dialect,
@@ -29,7 +29,7 @@ from apps.interconnect.protocol import (
     parse_timestamp,
     sign_request,
 )
-from apps.interconnect.protocol.dialect import SERVICE_ALIASES
+from apps.protocol.dialect import SERVICE_ALIASES
 
 from .clock import SimClock
 from .faults import Faults

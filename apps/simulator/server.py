@@ -1,39 +1,30 @@
-"""The simulator's HTTP side: the portal's strict receive pipeline, answer faults and dialects, on stdlib http.server.
+"""The simulator's HTTP side: the one receive pipeline (apps/protocol/receive.py) on stdlib http.server, with answer
+faults and dialects.
 
-Order (as the portal's own server): envelope fields (4003) → caller known (4003, unsigned) → Sig (4001) →
-interface known (4003) → token (4002) → TimeStamp window (4003) → replay (4003) → answer faults → decrypt (4003)
-→ business fields (4004) → handler. Always HTTP 200 with a JSON envelope; 500 for anything unexpected.
+The pipeline's order holds here as in the portal; the simulator's own parts are in memory: the portal is its only
+caller, tokens and replay marks live in the Simulator, and answer faults strike once a business call is
+authenticated, before its Data is decrypted. Always HTTP 200 with a JSON envelope; 500 for anything unexpected.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import socketserver
 import time
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
-from apps.interconnect.protocol import (
+from apps.protocol import (
     BusyError,
-    Dialect,
     EnvelopeError,
     InternalError,
-    KeySet,
-    ParameterError,
     ProtocolError,
     ResponseEnvelope,
-    Ret,
-    TokenError,
-    build_response,
     error_response,
-    open_request,
-    parse_authorization,
-    parse_request,
     schema,
-    verify_request,
 )
+from apps.protocol.names import Interface
+from apps.protocol.receive import Caller, NoAnswer, Pipeline, Request, Route
 
 from .handlers import INTERFACES
 from .pushes import to_variant_spelling
@@ -47,17 +38,20 @@ MAX_BODY = 2 * 1024 * 1024
 JSON_TYPE = "application/json;charset=utf-8"
 
 
-class Unanswered(Exception):
-    """The timeout fault: hold the connection, then close it without an answer."""
+def _route(sim: Simulator, name: str) -> Route:
+    request_struct = schema.INTERFACES[name][0]
 
+    def validate(payload: dict[str, Any]) -> None:
+        # The shared part-2/3 schema first (4004 naming every bad field), then the handler's own semantic checks.
+        schema.check(payload, request_struct)
 
-@dataclass(slots=True)
-class _Call:
-    """What the pipeline learnt: the keys to sign with, and whether the call got past authentication."""
-
-    interface: str
-    keys: KeySet | None = None
-    authenticated: bool = False
+    return Route(
+        name=name,
+        # Looked up per call, so a test may swap a handler in the table for a misbehaving one.
+        handler=lambda ctx, payload: INTERFACES[name](sim, ctx.envelope, payload),
+        token_required=name != Interface.QUERY_TOKEN,
+        validate=validate,
+    )
 
 
 class Gateway:
@@ -65,43 +59,44 @@ class Gateway:
 
     def __init__(self, sim: Simulator) -> None:
         self.sim = sim
+        cfg = sim.config
+        portal = Caller(operator_id=cfg.portal_operator_id, keysets=(cfg.outbound,), dialect=cfg.dialect)
+        self.pipeline = Pipeline(
+            callers=lambda operator_id, fresh: portal if operator_id == cfg.portal_operator_id else None,
+            routes={name: _route(sim, name) for name in INTERFACES},
+            tokens=lambda caller, token: sim.token_valid(token),
+            replay=lambda caller, envelope: sim.first_sight(envelope.wire_timestamp, envelope.seq, envelope.sig),
+            clock=sim.wall,
+            window=lambda: cfg.clock_window,
+            authenticated=self._answer_faults,
+            outgoing=self._outgoing,
+            busy_data={},  # Ret -1 with an encrypted {} (vector V-C5), the form most platforms send
+        )
 
     def answer(self, method: str, path: str, authorization: str | None, body: bytes) -> bytes | None:
-        sim = self.sim
-        call = _Call(_interface(path, sim.config.base_path))
+        request = Request(
+            method=method, interface=_interface(path, self.sim.config.base_path), body=body, authorization=authorization
+        )
         try:
-            if method != "POST":
-                raise EnvelopeError("POST参数不合法，接口只接受POST请求")
-            call.keys = self._keys_for(body)
-            payload = self._process(call, authorization, body)
-            if sim.config.dialect.service_spelling and isinstance(payload, dict):
-                payload = to_variant_spelling(payload)
-            envelope = build_response(Ret.OK, "", payload, sim.config.outbound)
-        except Unanswered:
+            reception = self.pipeline.receive(request)
+        except NoAnswer:
             return None
-        except BusyError as exc:
-            # Ret -1 with an encrypted {} (vector V-C5), the form most platforms send.
-            envelope = build_response(exc.ret, exc.msg, {}, sim.config.outbound)
-        except ProtocolError as exc:
-            envelope = error_response(exc, call.keys)
-        except Exception:  # the last line: a traceback goes to our log, never to the peer
-            logger.exception("unexpected error answering %s", call.interface)
-            envelope = error_response(InternalError(), call.keys)
+        envelope = reception.envelope
+        if envelope is None:
+            return None
         if envelope.sig:
-            envelope = self._deviate(envelope, call.authenticated and call.interface != "query_token")
+            business = reception.authenticated and request.interface != Interface.QUERY_TOKEN
+            envelope = self._deviate(envelope, business)
         return envelope.to_json()
 
     def refuse(self, error: ProtocolError) -> bytes:
         """An unsigned refusal for a request we would not even read (a body too large or of unknown length)."""
         return error_response(error, None).to_json()
 
-    def _keys_for(self, body: bytes) -> KeySet | None:
-        """Our outbound keys when the body claims to come from the portal (so even a refusal is signed)."""
-        try:
-            claimed = json.loads(body).get("OperatorID") if body else None
-        except (ValueError, AttributeError, RecursionError):
-            return None
-        return self.sim.config.outbound if claimed == self.sim.config.portal_operator_id else None
+    def _outgoing(self, caller: Caller, payload: Any) -> Any:
+        if self.sim.config.dialect.service_spelling and isinstance(payload, dict):
+            return to_variant_spelling(payload)
+        return payload
 
     def _deviate(self, envelope: ResponseEnvelope, business: bool) -> ResponseEnvelope:
         sig = envelope.sig
@@ -111,46 +106,16 @@ class Gateway:
             sig = sig.lower()
         return ResponseEnvelope(envelope.ret, envelope.msg, envelope.data, sig) if sig != envelope.sig else envelope
 
-    def _process(self, call: _Call, authorization: str | None, body: bytes) -> Any:
-        sim = self.sim
-        cfg = sim.config
-        interface = call.interface
-
-        def resolve(operator_id: str) -> Dialect:
-            if operator_id != cfg.portal_operator_id:
-                raise EnvelopeError(f"POST参数不合法，未知的运营商：{operator_id}")
-            return cfg.dialect
-
-        envelope = parse_request(body, dialect=resolve)
-        verify_request(envelope, cfg.outbound)
-        handler = INTERFACES.get(interface)
-        if handler is None:
-            raise ParameterError(f"POST参数不合法，不支持的接口：{interface or '(空)'}")
-        if interface != "query_token":
-            token = parse_authorization(authorization, cfg.dialect)
-            if not sim.token_valid(token):
-                raise TokenError("Token错误：无效或已过期")
-        skew = abs((sim.wall() - envelope.time).total_seconds())
-        if skew > cfg.clock_window:
-            raise EnvelopeError(f"POST参数不合法，TimeStamp与平台时间相差{int(skew)}秒，超过{cfg.clock_window}秒")
-        if not sim.first_sight(envelope.wire_timestamp, envelope.seq, envelope.sig):
-            raise EnvelopeError("POST参数不合法，重复的请求：相同的 TimeStamp、Seq 和 Sig 已经处理过")
-        call.authenticated = True
-        if interface != "query_token":
-            self._answer_faults()
-        payload = open_request(envelope, cfg.outbound, dialect=cfg.dialect)
-        # The shared part-2/3 schema first (4004 naming every bad field), then the handler's own semantic checks.
-        schema.check(payload, schema.INTERFACES[interface][0])
-        return handler(sim, envelope, payload)
-
-    def _answer_faults(self) -> None:
+    def _answer_faults(self, request: Request, caller: Caller, route: Route) -> None:
         """Faults hit business calls only, so a client can always authenticate and meet them on the data call."""
+        if route.name == Interface.QUERY_TOKEN:
+            return
         faults, cfg = self.sim.faults, self.sim.config
         if "slow" in faults:
             time.sleep(faults.param("slow"))
         if faults.roll("timeout"):
             time.sleep(cfg.timeout_hold)
-            raise Unanswered
+            raise NoAnswer
         if faults.roll("busy"):
             raise BusyError()
         if faults.roll("error500"):

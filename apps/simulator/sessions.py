@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from apps.interconnect.protocol import CST, format_date, format_datetime
+from apps.protocol import CST, format_date, format_datetime
 
 from .directory import FAULT, OFFLINE, Connector, Station, local_day
 from .seeding import stable_unit

@@ -14,7 +14,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from apps.interconnect.protocol import CST, format_datetime, format_timestamp, now
+from apps.protocol import CST, format_datetime, format_timestamp, now
+from apps.protocol.names import Interface
 
 from .clock import SimClock
 from .config import SimulatorConfig
@@ -312,7 +313,9 @@ class Simulator:
             connector.lock = LOCK_OPEN if connector.park == PARK_TAKEN else LOCK_CLOSED
         connector.status_time = at
         if push and not connector.station.removed:
-            self._push("notification_stationStatus", {"ConnectorStatusInfo": status_info(connector)}, STATUS, at)
+            self._push(
+                Interface.NOTIFICATION_STATION_STATUS, {"ConnectorStatusInfo": status_info(connector)}, STATUS, at
+            )
 
     def _new_session(
         self, connector: Connector, model: int, accepted: float, at: float, seq: str = ""
@@ -354,7 +357,7 @@ class Simulator:
                 "SuccStat": 0,
                 "FailReason": 0,
             }
-            self._push("notification_stop_charge_result", result, RESULT, at, session.seq)
+            self._push(Interface.NOTIFICATION_STOP_CHARGE_RESULT, result, RESULT, at, session.seq)
         if reason == STOP_FAULT:
             self._set_status(connector, FAULT, at)
             self._schedule(at + self.rng.uniform(600, 6 * 3600), E_RECOVER, connector)
@@ -366,10 +369,14 @@ class Simulator:
         if session.portal:
             self.portal_orders.append(session)
             due = at + self.rng.uniform(3, 25)  # Beijing: within 30 s of the order
-            self._push("notification_charge_order_info", session.order(), ORDER, due, session.seq)
+            self._push(Interface.NOTIFICATION_CHARGE_ORDER_INFO, session.order(), ORDER, due, session.seq)
         # Beijing's reward scheme: every finished order, whoever started it, within 150 s.
         self._push(
-            "notification_charge_order_info_for_bonus", bonus, BONUS, at + self.rng.uniform(20, 140), session.seq
+            Interface.NOTIFICATION_CHARGE_ORDER_INFO_FOR_BONUS,
+            bonus,
+            BONUS,
+            at + self.rng.uniform(20, 140),
+            session.seq,
         )
 
     def _remember(self, session: ChargeSession) -> None:
@@ -475,14 +482,14 @@ class Simulator:
             connector.session = None
             self._remember(session)
             result.update({"StartChargeSeqStat": SEQ_FINISHED, "StartTime": _dt(at)})
-            self._push("notification_start_charge_result", result, RESULT, at, session.seq)
+            self._push(Interface.NOTIFICATION_START_CHARGE_RESULT, result, RESULT, at, session.seq)
             self._schedule(at + self.rng.uniform(30, 300), E_UNPLUG, connector)
             return
         session.state = SEQ_CHARGING
         session.start = at
         session.ident = f"{self.rng.randint(0, 999_999):06d}"
         result.update({"StartChargeSeqStat": SEQ_CHARGING, "StartTime": _dt(at), "IdentCode": session.ident})
-        self._push("notification_start_charge_result", result, RESULT, at, session.seq)
+        self._push(Interface.NOTIFICATION_START_CHARGE_RESULT, result, RESULT, at, session.seq)
         self._set_status(connector, CHARGING, at)
         self._schedule(at + CHARGE_STATUS_INTERVAL, E_SNAPSHOT, session)
         self._schedule(session.natural_end, E_SESSION_END, (session, STOP_BMS))
@@ -492,7 +499,7 @@ class Simulator:
             return
         payload = session.snapshot(at)
         payload["ChargeModel"] = session.model  # Beijing adds the start method to charging-status pushes
-        self._push("notification_equip_charge_status", payload, SNAPSHOT, at, session.seq)
+        self._push(Interface.NOTIFICATION_EQUIP_CHARGE_STATUS, payload, SNAPSHOT, at, session.seq)
         self._schedule(at + CHARGE_STATUS_INTERVAL, E_SNAPSHOT, session)
 
     def _on_stop_done(self, at: float, session: ChargeSession) -> None:
@@ -588,7 +595,7 @@ class Simulator:
                     if s.bill
                 ],
             }
-            self._push("check_charge_orders", payload, CHECK, at, payload["CheckOrderSeq"])
+            self._push(Interface.CHECK_CHARGE_ORDERS, payload, CHECK, at, payload["CheckOrderSeq"])
             return payload
 
     def set_connector_status(self, connector_id: str, status: int) -> Connector:

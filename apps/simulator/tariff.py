@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from apps.interconnect.protocol import CST, format_datetime
+from apps.protocol import CST, format_datetime
 
 CENT = Decimal("0.01")
 VALLEY, FLAT, PEAK = "谷", "平", "峰"

@@ -1,4 +1,4 @@
-"""Admin for the directory: stations with their equipment and connectors, statuses and statistics."""
+"""Admin for the directory: stations with their equipment and connectors, statuses, statistics and changes."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -6,7 +6,7 @@ from django.db.models import Count
 from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
 
-from apps.core.admin import OperatorDataAdminMixin, ReadOnlyInline
+from apps.core.admin import OperatorDataAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline
 
 from .choices import ConnectorStatus as Status
 from .models import (
@@ -14,6 +14,7 @@ from .models import (
     ConnectorStats,
     ConnectorStatus,
     ConnectorStatusHistory,
+    DirectoryChange,
     Equipment,
     EquipmentStats,
     PendingConnectorStatus,
@@ -275,3 +276,18 @@ class PendingConnectorStatusAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
     list_select_related = ["operator"]
     ordering = ["-status_time"]
     date_hierarchy = "status_time"
+
+
+@admin.register(DirectoryChange)
+class DirectoryChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created", "operator", "station_id", "kind", "object_id", "action", "changed_fields"]
+    list_filter = ["kind", "action", ("operator", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["=station_id", "=object_id"]
+    list_select_related = ["operator"]
+    ordering = ["-created"]
+    date_hierarchy = "created"
+    show_full_result_count = False
+
+    @admin.display(description="字段")
+    def changed_fields(self, obj):
+        return "、".join(obj.changes)

@@ -90,3 +90,9 @@ class StatusSource(models.TextChoices):
     PUSH = "push", "运营商推送"
     PULL = "pull", "平台查询"
     IMPORT = "import", "导入"
+
+
+class ChangeAction(models.TextChoices):
+    CREATED = "created", "新增"
+    UPDATED = "updated", "修改"
+    REMOVED = "removed", "下线"

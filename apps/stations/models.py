@@ -18,9 +18,7 @@ from apps.core.validators import (
 from apps.operators.models import Operator
 
 from .choices import (
-    ConnectorStatus as ConnectorStatusChoices,
-)
-from .choices import (
+    ChangeAction,
     ConnectorType,
     Construction,
     EquipmentType,
@@ -31,6 +29,9 @@ from .choices import (
     StationType,
     StatusSource,
     SupportOrder,
+)
+from .choices import (
+    ConnectorStatus as ConnectorStatusChoices,
 )
 
 POWER = {"max_digits": 7, "decimal_places": 1}  # kW, 1 decimal (ConnectorInfo/EquipmentInfo Power)
@@ -354,3 +355,47 @@ class PendingConnectorStatus(_StatusFields, TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.operator_id}/{self.connector_id} @ {self.status_time:%Y-%m-%d %H:%M:%S}"
+
+
+class DirectoryChange(models.Model):
+    """What changed in a station, its equipment or connectors, when, and from which pull."""
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.CASCADE, related_name="directory_changes", verbose_name="运营商"
+    )
+    station_id = models.CharField("充电站ID", max_length=20, db_index=True)
+    kind = models.CharField("对象", max_length=10)  # station / equipment / connector
+    object_id = models.CharField("对象编码", max_length=26)
+    action = models.CharField("变化", max_length=8, choices=ChangeAction.choices)
+    changes = models.JSONField("字段变化", default=dict)  # {field: [old, new]}
+    run = models.ForeignKey(
+        "interconnect.SyncRun",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="changes",
+        verbose_name="同步记录",
+    )
+    # The message the record came in; the journal's retention may outlive it, hence SET_NULL.
+    exchange = models.ForeignKey(
+        "interconnect.Exchange",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="changes",
+        verbose_name="报文",
+    )
+    created = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+    scope_operator_field = "operator"
+    objects = ScopedManager()
+
+    class Meta:
+        db_table = "interconnect_directorychange"  # moved from interconnect with its rows; the table kept its name
+        verbose_name = "站点变更"
+        verbose_name_plural = "站点变更"
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["operator", "station_id", "-created"], name="dirchange_station")]
+
+    def __str__(self) -> str:
+        return f"{self.operator_id}/{self.station_id} {self.kind} {self.object_id} {self.action}"

@@ -6,7 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+
+from apps.core.exceptions import ValidationFailed
+from apps.protocol.names import Interface
 
 from .models import Connector, ConnectorStatus, ConnectorStatusHistory, PendingConnectorStatus
 
@@ -38,11 +42,15 @@ def connector_statuses_apply(
 
     Idempotent: a repeat changes nothing. A status older than the current one goes to history but never
     replaces it (same time: the later arrival wins). Unknown connectors are kept pending until the directory
-    lists them.
+    lists them, up to HLHT_MAX_PENDING_STATUSES per operator: beyond that the batch is refused (ValidationFailed,
+    nothing written), so IDs nobody lists cannot fill the database.
     """
     outcome = StatusOutcome()
     ids = {info["ConnectorID"] for info in infos}
     connectors = {c.connector_id: c for c in Connector.objects.filter(operator_id=operator_id, connector_id__in=ids)}
+    unknown = len(ids) - len(connectors)
+    if unknown:
+        _check_pending_room(operator_id, unknown)
     currents = {
         s.connector_id: s for s in ConnectorStatus.objects.select_for_update().filter(connector__in=connectors.values())
     }
@@ -97,6 +105,17 @@ def connector_statuses_apply(
         else:
             outcome.history_only += 1
     return outcome
+
+
+def _check_pending_room(operator_id: str, unknown: int) -> None:
+    limit = settings.HLHT_MAX_PENDING_STATUSES
+    held = PendingConnectorStatus.objects.filter(operator_id=operator_id).count()
+    if held + unknown > limit:
+        raise ValidationFailed(
+            f"有{unknown}个充电设备接口不在平台已获取的充电站信息中，该运营商待关联的接口状态已有{held}条，"
+            f"再保存将超过上限{limit}条；请先确认这些接口已通过 {Interface.QUERY_STATIONS_INFO} 上报",
+            field="ConnectorID",
+        )
 
 
 @transaction.atomic

@@ -8,12 +8,13 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from apps.interconnect.models import DirectoryChange, RejectedRecord, SyncRun
+from apps.interconnect.models import RejectedRecord, SyncRun
 from apps.stations import choices as sc
 from apps.stations.models import (
     ConnectorStats,
     ConnectorStatus,
     ConnectorStatusHistory,
+    DirectoryChange,
     EquipmentStats,
     Station,
     StationStats,

@@ -6,9 +6,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.interconnect.models import DirectoryChange, RejectedRecord, SyncRun
+from apps.interconnect.models import RejectedRecord, SyncRun
 from apps.stations import choices as sc
-from apps.stations.models import ConnectorStatus, ConnectorStatusHistory, Station
+from apps.stations.models import ConnectorStatus, ConnectorStatusHistory, DirectoryChange, Station
 from tests import factories
 from tests.api.conftest import ENDPOINTS, A, B, at, stats
 

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.db import transaction
 from django.urls import reverse
 
-from apps.interconnect.demo import demo_load
+from apps.demo.data import demo_load
 from apps.stations.models import Station
 
 ADMINS = [
@@ -63,8 +63,8 @@ def _add_protocol_rows(operator):
     token_issue(operator=operator)
     from django.utils import timezone
 
-    from apps.interconnect.models import DirectoryChange, RejectedRecord, SyncRun
-    from apps.stations.models import PendingConnectorStatus
+    from apps.interconnect.models import RejectedRecord, SyncRun
+    from apps.stations.models import DirectoryChange, PendingConnectorStatus
 
     run = SyncRun.objects.create(operator=operator, interface="query_stations_info", status="succeeded")
     RejectedRecord.objects.create(

@@ -17,9 +17,9 @@ import pytest
 
 from apps.interconnect.client import operator_client
 from apps.interconnect.models import Exchange
-from apps.interconnect.protocol import schema
 from apps.interconnect.services import operator_provision
 from apps.operators.models import Operator
+from apps.protocol import schema
 from apps.stations.models import PendingConnectorStatus
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -14,21 +14,23 @@ from celery.beat import Scheduler
 from django.db.models import Count
 from django.utils import timezone
 
-from apps.interconnect.models import DirectoryChange, Exchange, PullState, RejectedRecord, SyncRun
-from apps.interconnect.protocol import CST, MemoryTokenStore, PeerClient, format_datetime, format_timestamp
-from apps.interconnect.protocol.timestamps import parse_timestamp
-from apps.interconnect.pulls import WATERMARK_MARGIN, station_status_pull, stations_info_pull
-from apps.interconnect.scheduling import INFO, STATS, STATUS
+from apps.interconnect.models import Exchange, PullState, RejectedRecord, SyncRun
 from apps.interconnect.services import operator_provision
 from apps.interconnect.tasks import pull_task, pulls_dispatch_task
 from apps.operators.models import Operator
+from apps.protocol import CST, MemoryTokenStore, PeerClient, format_datetime, format_timestamp
+from apps.protocol.names import Interface
+from apps.protocol.timestamps import parse_timestamp
 from apps.simulator.directory import CHARGING, FAULT, IDLE, OFFLINE, PLUGGED, RESERVED, status_info
 from apps.stations.directory import CONNECTOR_FIELDS, EQUIPMENT_FIELDS, STATION_FIELDS
-from apps.stations.models import Connector, ConnectorStatus, ConnectorStatusHistory, Equipment, Station
+from apps.stations.models import Connector, ConnectorStatus, ConnectorStatusHistory, DirectoryChange, Equipment, Station
+from apps.stations.pulls import WATERMARK_MARGIN, station_status_pull, stations_info_pull
 from hlht_portal.celery import app
-from tests.interconnect.test_pulls import _same
 from tests.interconnect.test_worker import wait_for
 from tests.simulator.support import INBOUND, INBOUND2, OUTBOUND, OUTBOUND2, SIM2_ID, SIM_ID, keys_file, make_sim
+from tests.stations.test_pulls import _same
+
+INFO, STATUS, STATS = Interface.QUERY_STATIONS_INFO, Interface.QUERY_STATION_STATUS, Interface.QUERY_STATION_STATS
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

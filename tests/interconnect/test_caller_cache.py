@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.interconnect.keys import keyset_rotate
-from apps.interconnect.protocol import Ret
 from apps.operators.models import Operator
+from apps.protocol import Ret
 
 from .conftest import OPERATOR_ID, Caller, keyset
 

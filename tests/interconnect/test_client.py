@@ -9,9 +9,9 @@ from django.db import connection
 
 from apps.interconnect.client import DatabaseTokenStore, NotConfigured, operator_client
 from apps.interconnect.models import Exchange, PeerToken
-from apps.interconnect.protocol import PermanentError, TransientError
 from apps.interconnect.services import operator_provision
 from apps.operators.models import Operator
+from apps.protocol import PermanentError, TransientError
 from tests.protocol.peer_server import PeerServer
 
 from .conftest import keyset

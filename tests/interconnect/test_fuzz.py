@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from apps.interconnect.models import AccessToken, Exchange, SeenEnvelope
-from apps.interconnect.protocol import build_request, sign_request
+from apps.protocol import build_request, sign_request
 
 from .conftest import OPERATOR_ID
 
@@ -86,7 +86,7 @@ def test_non_utf8_or_non_json_plaintext(caller, plaintext):
 @QUICK
 @given(secret=st.text(min_size=1, max_size=16).filter(lambda s: len(s.encode()) != 16 or s.isascii()))
 def test_wrong_keys(caller, secret):
-    from apps.interconnect.protocol import KeySet
+    from apps.protocol import KeySet
 
     key = (secret * 16)[:16] if len(secret.encode()) == len(secret) else "k" * 16
     if key == caller.keys.sig_secret:

@@ -12,12 +12,8 @@ from django.utils import timezone
 
 from apps.interconnect.choices import RunStatus
 from apps.interconnect.models import PullState, SyncRun
-from apps.interconnect.protocol import CST
+from apps.interconnect.pulls import Dispatch
 from apps.interconnect.scheduling import (
-    INFO,
-    STATS,
-    STATUS,
-    PullJob,
     lease_acquire,
     lease_release,
     lease_renew,
@@ -29,8 +25,11 @@ from apps.interconnect.services import operator_provision
 from apps.interconnect.tasks import pull_task
 from apps.operators.choices import OperatorKind, OperatorStatus
 from apps.operators.models import Operator
+from apps.protocol import CST
+from apps.protocol.names import Interface
 from tests import factories
 
+INFO, STATUS, STATS = Interface.QUERY_STATIONS_INFO, Interface.QUERY_STATION_STATUS, Interface.QUERY_STATION_STATS
 pytestmark = pytest.mark.django_db
 # 10:00 in Beijing: after the default 01:00 statistics time.
 MORNING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=CST)
@@ -45,13 +44,13 @@ def connected(operator_id: str, *, crawled: bool = True, **fields) -> Operator:
     return operator
 
 
-def dispatch(now: dt.datetime) -> list[PullJob]:
-    sent: list[PullJob] = []
+def dispatch(now: dt.datetime) -> list[Dispatch]:
+    sent: list[Dispatch] = []
     pulls_dispatch(now=now, enqueue=sent.append)
     return sent
 
 
-def kinds(jobs: list[PullJob]) -> set[tuple[str, str, bool]]:
+def kinds(jobs: list[Dispatch]) -> set[tuple[str, str, bool]]:
     return {(j.operator_id, j.interface, j.full) for j in jobs}
 
 
@@ -127,9 +126,9 @@ def test_jobs_expire_after_their_interval_so_a_backlog_never_replays_stale_sweep
 def test_a_dispatch_that_lost_the_race_sends_nothing():
     connected("MA0000001")
     PullState.objects.create(operator_id="MA0000001", interface=STATUS)
-    sent: list[PullJob] = []
+    sent: list[Dispatch] = []
 
-    def enqueue(job: PullJob) -> None:
+    def enqueue(job: Dispatch) -> None:
         # Another scheduler marks the same state between our read and our compare-and-set.
         if not sent:
             PullState.objects.filter(interface=STATUS).update(dispatched_at=MORNING - dt.timedelta(seconds=1))
@@ -196,7 +195,7 @@ def test_retry_delays_grow_are_capped_and_jittered(settings):
 def test_statistics_ask_for_the_day_before_the_dispatch_even_if_run_later():
     connected("MA0000001")
     stats = next(j for j in dispatch(MORNING) if j.interface == STATS)
-    assert stats.day == "2026-11-22" and stats.kwargs["day"] == "2026-11-22"
+    assert stats.options == {"day": "2026-11-22"} and stats.kwargs["day"] == "2026-11-22"
 
 
 def test_a_pull_that_found_its_lease_taken_is_dispatched_again_at_the_next_tick():

@@ -14,9 +14,9 @@ from django.utils import timezone
 from apps.interconnect.choices import Direction
 from apps.interconnect.keys import keyset_rotate
 from apps.interconnect.models import AccessToken, Exchange, OperatorKeySet, SeenEnvelope
-from apps.interconnect.protocol import KeySet, Ret, format_timestamp, sign_response
 from apps.interconnect.registry import REGISTRY, interface
 from apps.operators.models import Operator
+from apps.protocol import KeySet, Ret, format_timestamp, sign_response
 
 from .conftest import OPERATOR_ID, Caller, keyset
 
@@ -139,7 +139,7 @@ def test_wrong_data_key_is_4001(caller):
 
 
 def test_undecryptable_data_is_4003(caller):
-    from apps.interconnect.protocol import sign_request
+    from apps.protocol import sign_request
 
     env = caller.envelope({})
     env["Data"] = "bm90IGEgY2lwaGVydGV4dA=="  # valid Base64, not a multiple of the AES block
@@ -232,7 +232,7 @@ def test_another_operators_token_is_refused(caller, client, echo):
 def test_stale_or_future_timestamp_is_refused(caller, settings):
     for offset in (-settings.HLHT_CLOCK_SKEW - 60, settings.HLHT_CLOCK_SKEW + 60):
         ts = format_timestamp(timezone.now() + timedelta(seconds=offset))
-        from apps.interconnect.protocol import build_request
+        from apps.protocol import build_request
 
         env = build_request(
             OPERATOR_ID, {"OperatorID": OPERATOR_ID, "OperatorSecret": caller.keys.operator_secret}, caller.keys,
@@ -331,7 +331,7 @@ def test_bare_token_only_with_the_flag(caller, echo):
 
 
 def test_millisecond_timestamp_only_with_the_flag(caller):
-    from apps.interconnect.protocol import build_request, sign_request
+    from apps.protocol import build_request, sign_request
 
     def ms_envelope():
         env = build_request(

@@ -12,14 +12,16 @@ import pytest
 from celery.beat import Scheduler
 
 from apps.interconnect.models import SyncRun
-from apps.interconnect.scheduling import INFO, STATS, STATUS
 from apps.interconnect.services import operator_provision
 from apps.interconnect.tasks import pull_task
 from apps.operators.models import Operator
+from apps.protocol.names import Interface
 from apps.stations.models import ConnectorStatus, StationStats
 from hlht_portal.celery import app
-from tests.interconnect.test_pulls import assert_portal_equals_platform
 from tests.simulator.support import SIM_ID
+from tests.stations.test_pulls import assert_portal_equals_platform
+
+INFO, STATUS, STATS = Interface.QUERY_STATIONS_INFO, Interface.QUERY_STATION_STATUS, Interface.QUERY_STATION_STATS
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 HANGING_ID = "000HANG00"  # sorts before the simulator's ID, so its crawl is dispatched first

@@ -6,23 +6,20 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from apps.interconnect.protocol import (
+from apps.protocol import (
     BusinessError,
     BusyError,
     InternalError,
     KeySet,
-    ProtocolError,
-    TokenError,
-    build_response,
-    error_response,
-    open_request,
-    parse_authorization,
-    parse_request,
+    now,
 )
+from apps.protocol.names import Interface
+from apps.protocol.receive import Caller, Pipeline, Request, Route
 
 # Modes a test can queue for the next business calls (query_token is steered by `token_mode`):
 #   ok        echo the payload back as {"Echo": payload}
@@ -54,6 +51,7 @@ class PeerState:
     modes: deque[str] = field(default_factory=deque)
     seen: list[Seen] = field(default_factory=list)
     tokens: list[str] = field(default_factory=list)
+    replay_marks: set[tuple[str, str, str, str]] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def calls(self, interface: str) -> list[Seen]:
@@ -82,77 +80,99 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         interface = self.path.rstrip("/").rsplit("/", 1)[-1]
-        payload: dict[str, Any] | None = None
-        try:
-            env = parse_request(body)
-            payload = open_request(env, state.keys)
-        except ProtocolError as exc:
-            self._record(interface, payload)
-            self._send(200, error_response(exc, state.keys).to_json())
+        mode = state.next_mode() if interface != Interface.QUERY_TOKEN else "ok"
+        if mode in ("http502", "http404", "garbage"):
+            self._record(interface, None)
+            if mode == "garbage":
+                self._send(200, b"OK")
+            else:
+                status = 502 if mode == "http502" else 404
+                self._send(status, f"<html><body><h1>{status}</h1></body></html>".encode(), "text/html")
             return
-        self._record(interface, payload)
-        if interface == "query_token":
-            self._query_token(state, payload)
-        else:
-            self._business(state, payload)
+        if mode == "sleep":
+            time.sleep(state.sleep_seconds)
+        request = Request("POST", interface, body, self.headers.get("Authorization"))
+        reception = _pipeline(state, mode).receive(request)
+        self._record(interface, reception.request)
+        answer = reception.envelope
+        if mode == "badsig" and reception.ok:
+            answer = type(answer)(answer.ret, answer.msg, answer.data, "0" * 32)
+        self._send(200, answer.to_json())
 
     def _record(self, interface: str, payload: dict[str, Any] | None) -> None:
         state = self.server.state
         with state.lock:
             state.seen.append(Seen(interface, self.path, dict(self.headers.items()), payload))
 
-    def _query_token(self, state: PeerState, payload: dict[str, Any]) -> None:
+
+class _EveryName(Mapping[str, Route]):
+    """The peer answers any interface name: query_token as the standard says, anything else per its mode."""
+
+    def __init__(self, token: Route, business: Route) -> None:
+        self.token, self.business = token, business
+
+    def __getitem__(self, name: str) -> Route:
+        return self.token if name == Interface.QUERY_TOKEN else self.business
+
+    def __iter__(self) -> Iterator[str]:
+        return iter((Interface.QUERY_TOKEN,))
+
+    def __len__(self) -> int:
+        return 1
+
+
+def _pipeline(state: PeerState, mode: str) -> Pipeline:
+    """The one receive pipeline with the peer's parts: any caller with the peer's keys, its tokens, the mode."""
+    seen: set[tuple[str, str, str, str]] = state.replay_marks
+
+    def first_sight(caller: Caller, envelope) -> bool:
+        key = (envelope.operator_id, envelope.wire_timestamp, envelope.seq, envelope.sig.upper())
+        with state.lock:
+            if key in seen:
+                return False
+            seen.add(key)
+            return True
+
+    def token_valid(caller: Caller, token: str) -> bool:
+        with state.lock:
+            return mode != "4002" and token in state.tokens
+
+    def query_token(ctx, payload: dict[str, Any]) -> dict[str, Any]:
         time.sleep(state.token_delay)  # widens the window in which concurrent clients could race
         if state.token_mode == "fail" or payload.get("OperatorSecret") != state.keys.operator_secret:
-            answer = {"OperatorID": state.operator_id, "SuccStat": 1, "AccessToken": "", "TokenAvailableTime": 0}
-            answer["FailReason"] = 2
-        else:
-            token = uuid.uuid4().hex
-            with state.lock:
-                state.tokens.append(token)
-            answer = {
-                "OperatorID": payload.get("OperatorID"),
-                "SuccStat": 0,
-                "AccessToken": token,
-                "TokenAvailableTime": state.token_ttl,
-                "FailReason": 0,
-            }
-        self._send(200, build_response(0, "", answer, state.keys).to_json())
+            return {"OperatorID": state.operator_id, "SuccStat": 1, "AccessToken": "", "TokenAvailableTime": 0,
+                    "FailReason": 2}  # fmt: skip
+        token = uuid.uuid4().hex
+        with state.lock:
+            state.tokens.append(token)
+        return {
+            "OperatorID": payload.get("OperatorID"),
+            "SuccStat": 0,
+            "AccessToken": token,
+            "TokenAvailableTime": state.token_ttl,
+            "FailReason": 0,
+        }
 
-    def _business(self, state: PeerState, payload: dict[str, Any]) -> None:
-        mode = state.next_mode()
-        keys = state.keys
-        if mode == "http502":
-            self._send(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html")
-            return
-        if mode == "http404":
-            self._send(404, b"<html><body>Not Found</body></html>", "text/html")
-            return
-        if mode == "garbage":
-            self._send(200, b"OK")
-            return
-        if mode == "sleep":
-            time.sleep(state.sleep_seconds)
-        try:
-            token = parse_authorization(self.headers.get("Authorization"))
-            with state.lock:
-                known = token in state.tokens
-            if mode == "4002" or not known:
-                raise TokenError()
-            if mode == "busy":
-                self._send(200, build_response(-1, BusyError().msg, {}, keys).to_json())
-                return
-            if mode == "500":
-                raise InternalError()
-            if mode == "4004":
-                raise BusinessError("缺少ConnectorID")
-        except ProtocolError as exc:
-            self._send(200, error_response(exc, keys).to_json())
-            return
-        answer = build_response(0, "", {"Echo": payload}, keys)
-        if mode == "badsig":
-            answer = type(answer)(answer.ret, answer.msg, answer.data, "0" * 32)
-        self._send(200, answer.to_json())
+    def business(ctx, payload: dict[str, Any]) -> dict[str, Any]:
+        if mode == "busy":
+            raise BusyError()
+        if mode == "500":
+            raise InternalError()
+        if mode == "4004":
+            raise BusinessError("缺少ConnectorID")
+        return {"Echo": payload}
+
+    return Pipeline(
+        callers=lambda operator_id, fresh: Caller(operator_id=operator_id, keysets=(state.keys,)),
+        routes=_EveryName(
+            Route(Interface.QUERY_TOKEN, query_token, token_required=False), Route("*", business, token_required=True)
+        ),
+        tokens=token_valid,
+        replay=first_sight,
+        clock=now,
+        window=lambda: 300,
+        busy_data={},
+    )
 
 
 class _PeerHTTPServer(ThreadingHTTPServer):

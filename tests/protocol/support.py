@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from apps.interconnect.protocol import KeySet
+from apps.protocol import KeySet
 
 # The spec's own file (../shared/spec beside the checkout, as in CI) wins; a copy kept in tests/protocol/data lets a
 # bare clone run the suite too, and test_vectors checks the copy has not drifted from the spec.

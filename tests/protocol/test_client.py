@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from apps.interconnect.protocol import (
+from apps.protocol import (
     ClientError,
     ExchangeRecord,
     KeySet,

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from apps.interconnect.protocol import DecryptError, InvalidKeyError, Ret, decrypt, encrypt, sign, verify
+from apps.protocol import DecryptError, InvalidKeyError, Ret, decrypt, encrypt, sign, verify
 
 from .support import EXAMPLE_KEY, vectors
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.interconnect.protocol import (
+from apps.protocol import (
     STANDARD,
     Dialect,
     EnvelopeError,
@@ -92,7 +92,7 @@ def test_aliases_only_rename_keys_not_values() -> None:
 
 
 def test_open_request_and_response_apply_the_dialect() -> None:
-    from apps.interconnect.protocol import build_request, dumps
+    from apps.protocol import build_request, dumps
 
     env = build_request(OPERATOR_ID, dumps(XIAOJU_STYLE), EXAMPLE_KEYS)
     assert open_request(parse_request(env.to_json()), EXAMPLE_KEYS) == XIAOJU_STYLE

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from apps.interconnect.protocol import (
+from apps.protocol import (
     BusinessError,
     DecryptError,
     EnvelopeError,
@@ -260,7 +260,7 @@ def test_keyset_validates_and_hides_secrets() -> None:
 
 
 def test_ret_defaults_and_exception_hierarchy() -> None:
-    from apps.interconnect.protocol import ProtocolError, default_msg
+    from apps.protocol import ProtocolError, default_msg
 
     assert [int(r) for r in Ret] == [-1, 0, 4001, 4002, 4003, 4004, 500]
     assert Ret.SIGNATURE.default_msg == "签名错误"

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apps.interconnect.protocol import dumps, loads
-from apps.interconnect.protocol.jsoncodec import _encode
+from apps.protocol import dumps, loads
+from apps.protocol.jsoncodec import _encode
 
 
 def test_decimal_keeps_scale() -> None:

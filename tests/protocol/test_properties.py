@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apps.interconnect.protocol import (
+from apps.protocol import (
     DecryptError,
     EnvelopeError,
     KeySet,

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from apps.interconnect.protocol.errors import BusinessError, Ret
-from apps.interconnect.protocol.schema import (
+from apps.protocol.errors import BusinessError, Ret
+from apps.protocol.schema import (
     CHARGE_DETAIL,
     CHARGE_ORDER,
     CHECK_CHARGE_ORDERS_REQUEST,

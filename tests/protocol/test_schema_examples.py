@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from apps.interconnect.protocol.jsoncodec import dumps, loads
-from apps.interconnect.protocol.schema import INTERFACES, Struct, validate
+from apps.protocol.jsoncodec import dumps, loads
+from apps.protocol.schema import INTERFACES, Struct, validate
 
 OP = "MA01H3BQ2"
 SEQ = OP + "202405140830591234"  # 9 + 14 + 4 = 27 characters

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apps.interconnect.protocol.schema import (
+from apps.protocol.schema import (
     CONNECTOR_INFO,
     INTERFACES,
     OPERATOR_INFO,
@@ -22,7 +22,7 @@ from apps.interconnect.protocol.schema import (
     validate,
     validate_status_notification,
 )
-from apps.interconnect.protocol.timestamps import parse_date, parse_datetime
+from apps.protocol.timestamps import parse_date, parse_datetime
 
 from .test_schema_examples import EXAMPLES
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from apps.interconnect.protocol import (
+from apps.protocol import (
     CST,
     SeqGenerator,
     SerialNumberGenerator,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from apps.interconnect.protocol import (
+from apps.protocol import (
     BusinessError,
     Ret,
     build_request,

@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 
-from apps.interconnect.protocol import (
+from apps.protocol import (
     CST,
     STANDARD,
     Dialect,

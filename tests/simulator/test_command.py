@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from apps.interconnect.protocol import MemoryTokenStore, PeerClient
+from apps.protocol import MemoryTokenStore, PeerClient
 from apps.simulator.config import load_keys
 
 from .support import INBOUND, OUTBOUND, SIM_ID, Receiver, keys_file

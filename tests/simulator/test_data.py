@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from apps.interconnect.protocol import CST, parse_date
+from apps.protocol import CST, parse_date
 from apps.simulator.clock import SimClock
 from apps.simulator.simulator import Simulator
 from apps.simulator.tariff import FLAT, PEAK, TARIFFS, VALLEY, band_at, bill, segments, split_energy

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from apps.interconnect.protocol import Dialect, open_response
+from apps.protocol import Dialect, open_response
 from apps.simulator.config import parse_dialect
 from apps.simulator.simulator import Simulator
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from apps.interconnect.protocol import (
+from apps.protocol import (
     CST,
     ExchangeRecord,
     PermanentError,

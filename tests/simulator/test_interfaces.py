@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.interconnect.protocol import (
+from apps.protocol import (
     CST,
     KeySet,
     PermanentError,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from apps.interconnect.protocol import schema
+from apps.protocol import schema
 from apps.simulator.simulator import Simulator
 
 from .support import START, Receiver, portal_client, serial, settle, usable

@@ -8,7 +8,7 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
-from apps.interconnect.protocol import CST, parse_datetime
+from apps.protocol import CST, parse_datetime
 from apps.simulator.pushes import BONUS_RETRIES, GENERIC_RETRIES, ORDER_RETRIES
 from apps.simulator.simulator import Simulator
 

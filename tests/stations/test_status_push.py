@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.interconnect.protocol import build_request, format_timestamp
 from apps.interconnect.services import operator_provision
+from apps.protocol import build_request, format_timestamp
 from apps.stations.models import ConnectorStatus, ConnectorStatusHistory, PendingConnectorStatus
 from apps.stations.services import pending_statuses_link
 from tests import factories

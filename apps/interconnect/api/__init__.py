@@ -1,1 +1,1 @@
-"""Read-only REST API of the interconnect app: sync runs and what they changed or rejected (never keys or tokens)."""
+"""Read-only REST API of the interconnect app: sync runs and the records they rejected (never keys or tokens)."""

@@ -3,12 +3,9 @@
 import django_filters
 
 from apps.core.api import StrictBooleanFilter
-from apps.interconnect.choices import ChangeAction, RunStatus
-from apps.interconnect.models import DirectoryChange, RejectedRecord, SyncRun
+from apps.interconnect.choices import RunStatus
+from apps.interconnect.models import RejectedRecord, SyncRun
 from apps.operators.api.filtersets import operator_filter
-
-# DirectoryChange.kind is free text in the model; these are the values the pulls write.
-CHANGE_KINDS = [("station", "充电站"), ("equipment", "充电设备"), ("connector", "充电接口")]
 
 
 def run_filter() -> django_filters.NumberFilter:
@@ -30,19 +27,6 @@ class SyncRunFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = SyncRun
-        fields = []
-
-
-class DirectoryChangeFilterSet(django_filters.FilterSet):
-    operator = operator_filter()
-    station = django_filters.CharFilter(field_name="station_id", max_length=20, label="充电站ID（StationID）")
-    kind = django_filters.ChoiceFilter(choices=CHANGE_KINDS, label="对象")
-    action = django_filters.ChoiceFilter(choices=ChangeAction.choices, label="变化")
-    run = run_filter()
-    since = created_since_filter()
-
-    class Meta:
-        model = DirectoryChange
         fields = []
 
 

@@ -1,10 +1,10 @@
-"""Sync runs, directory changes and rejected records as the API shows them."""
+"""Sync runs and rejected records as the API shows them."""
 
 from rest_framework import serializers
 
 from apps.core.api import EnumField, WireModelSerializer
 from apps.interconnect.choices import RunStatus
-from apps.interconnect.models import DirectoryChange, RejectedRecord, SyncRun
+from apps.interconnect.models import RejectedRecord, SyncRun
 
 
 class SyncRunSerializer(WireModelSerializer):
@@ -33,18 +33,6 @@ class SyncRunSerializer(WireModelSerializer):
             "error",
             "retryable",
         ]
-
-
-class DirectoryChangeSerializer(WireModelSerializer):
-    """A change a pull made to a station, an equipment or a connector."""
-
-    operator_id = serializers.CharField(read_only=True)
-    run_id = serializers.IntegerField(read_only=True, allow_null=True)
-    changes = serializers.DictField(child=serializers.ListField(), read_only=True, help_text="{字段: [原值, 新值]}")
-
-    class Meta:
-        model = DirectoryChange
-        fields = ["id", "operator_id", "station_id", "kind", "object_id", "action", "changes", "run_id", "created"]
 
 
 class RejectedRecordSerializer(WireModelSerializer):

@@ -1,7 +1,7 @@
 """Read-only viewsets of the interconnect app's pull records."""
 
 from apps.core.api import ScopedReadOnlyViewSet
-from apps.interconnect.models import DirectoryChange, RejectedRecord, SyncRun
+from apps.interconnect.models import RejectedRecord, SyncRun
 
 from . import filtersets, serializers
 
@@ -13,14 +13,6 @@ class SyncRunViewSet(ScopedReadOnlyViewSet):
     serializer_class = serializers.SyncRunSerializer
     filterset_class = filtersets.SyncRunFilterSet
     ordering = ("-started", "-id")
-
-
-class DirectoryChangeViewSet(ScopedReadOnlyViewSet):
-    """What a pull changed in a station, its equipment or connectors: `Changes` maps a field to [old, new]."""
-
-    model = DirectoryChange
-    serializer_class = serializers.DirectoryChangeSerializer
-    filterset_class = filtersets.DirectoryChangeFilterSet
 
 
 class RejectedRecordViewSet(ScopedReadOnlyViewSet):

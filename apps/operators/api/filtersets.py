@@ -26,7 +26,6 @@ class OperatorFilterSet(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=OperatorKind.choices, label="类型")
     status = django_filters.ChoiceFilter(choices=OperatorStatus.choices, label="接入状态")
     updated_since = updated_since_filter()
-    stale = django_filters.BooleanFilter(field_name="is_stale", label="数据停滞")
 
     class Meta:
         model = Operator

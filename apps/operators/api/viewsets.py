@@ -1,7 +1,6 @@
 """Read-only viewsets of the operators app."""
 
 from apps.core.api import ScopedReadOnlyViewSet
-from apps.interconnect.health import with_health
 from apps.operators.models import Operator
 
 from .filtersets import OperatorFilterSet
@@ -15,6 +14,3 @@ class OperatorViewSet(ScopedReadOnlyViewSet):
     serializer_class = OperatorSerializer
     filterset_class = OperatorFilterSet
     lookup_value_regex = "[0-9A-Z]{9}"
-
-    def get_queryset(self):
-        return with_health(super().get_queryset())

@@ -4,9 +4,10 @@ import django_filters
 
 from apps.core.api import StrictBooleanFilter, updated_since_filter
 from apps.core.validators import area_code_validator
+from apps.interconnect.api.filtersets import created_since_filter, run_filter
 from apps.operators.api.filtersets import operator_filter
 from apps.stations import choices as sc
-from apps.stations.models import Connector, ConnectorStatusHistory, Equipment, Station, StationStats
+from apps.stations.models import Connector, ConnectorStatusHistory, DirectoryChange, Equipment, Station, StationStats
 
 STATION_ID_LABEL = "充电站ID（StationID，运营商内唯一，配合 operator 使用可唯一确定）"
 
@@ -105,4 +106,21 @@ class StationStatsFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = StationStats
+        fields = []
+
+
+# DirectoryChange.kind is free text in the model; these are the values the pulls write.
+CHANGE_KINDS = [("station", "充电站"), ("equipment", "充电设备"), ("connector", "充电接口")]
+
+
+class DirectoryChangeFilterSet(django_filters.FilterSet):
+    operator = operator_filter()
+    station = django_filters.CharFilter(field_name="station_id", max_length=20, label="充电站ID（StationID）")
+    kind = django_filters.ChoiceFilter(choices=CHANGE_KINDS, label="对象")
+    action = django_filters.ChoiceFilter(choices=sc.ChangeAction.choices, label="变化")
+    run = run_filter()
+    since = created_since_filter()
+
+    class Meta:
+        model = DirectoryChange
         fields = []

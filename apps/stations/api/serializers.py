@@ -10,6 +10,7 @@ from apps.stations.models import (
     Connector,
     ConnectorStats,
     ConnectorStatusHistory,
+    DirectoryChange,
     Equipment,
     EquipmentStats,
     Station,
@@ -149,3 +150,15 @@ class StationStatsSerializer(WireModelSerializer):
             "station_electricity",
             "equipment_stats_infos",
         ]
+
+
+class DirectoryChangeSerializer(WireModelSerializer):
+    """A change a pull made to a station, an equipment or a connector."""
+
+    operator_id = serializers.CharField(read_only=True)
+    run_id = serializers.IntegerField(read_only=True, allow_null=True)
+    changes = serializers.DictField(child=serializers.ListField(), read_only=True, help_text="{字段: [原值, 新值]}")
+
+    class Meta:
+        model = DirectoryChange
+        fields = ["id", "operator_id", "station_id", "kind", "object_id", "action", "changes", "run_id", "created"]

@@ -7,6 +7,7 @@ from apps.stations.models import (
     Connector,
     ConnectorStats,
     ConnectorStatusHistory,
+    DirectoryChange,
     Equipment,
     EquipmentStats,
     Station,
@@ -91,3 +92,11 @@ class StationStatsViewSet(ScopedReadOnlyViewSet):
                 Prefetch("equipment_stats__connector_stats", queryset=connector_stats),
             )
         )
+
+
+class DirectoryChangeViewSet(ScopedReadOnlyViewSet):
+    """What a pull changed in a station, its equipment or connectors: `Changes` maps a field to [old, new]."""
+
+    model = DirectoryChange
+    serializer_class = serializers.DirectoryChangeSerializer
+    filterset_class = filtersets.DirectoryChangeFilterSet

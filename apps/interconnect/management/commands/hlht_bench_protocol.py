@@ -9,10 +9,11 @@ from django.core.management.base import BaseCommand
 from django.test import Client
 
 from apps.interconnect.models import Exchange, SeenEnvelope
-from apps.interconnect.protocol import KeySet, SeqGenerator, build_request, open_response, parse_response
 from apps.interconnect.registry import REGISTRY, interface
 from apps.interconnect.services import operator_provision
 from apps.operators.models import Operator
+from apps.protocol import KeySet, SeqGenerator, build_request, open_response, parse_response
+from apps.protocol.names import Interface
 
 BENCH_ID = "BENCH0001"
 PAYLOAD = {
@@ -55,7 +56,12 @@ class Command(BaseCommand):
                 costs = []
                 for body in bodies:
                     started = time.perf_counter()
-                    response = client.post("/evcs/v1/bench_noop", data=body, content_type="application/json", **headers)
+                    response = client.post(
+                        f"/{settings.HLHT_PROTOCOL_PREFIX}bench_noop",
+                        data=body,
+                        content_type="application/json",
+                        **headers,
+                    )
                     costs.append((time.perf_counter() - started) * 1e6)
                     if json.loads(response.content)["Ret"] != 0:
                         raise SystemExit(f"unexpected answer: {response.content[:200]!r}")
@@ -86,7 +92,13 @@ class Command(BaseCommand):
             BENCH_ID, {"OperatorID": BENCH_ID, "OperatorSecret": keyset.operator_secret}, keyset, seq_generator=seq
         ).to_json()
         answer = open_response(
-            parse_response(client.post("/evcs/v1/query_token", data=body, content_type="application/json").content),
+            parse_response(
+                client.post(
+                    f"/{settings.HLHT_PROTOCOL_PREFIX}{Interface.QUERY_TOKEN}",
+                    data=body,
+                    content_type="application/json",
+                ).content
+            ),
             keyset,
         )
         return answer["AccessToken"]

@@ -5,25 +5,28 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.interconnect.choices import RunStatus
-from apps.interconnect.pulls import PULLS
+from apps.interconnect.registry import PULL_JOBS
 from apps.interconnect.scheduling import pull_run
 from apps.operators.models import Operator
+from apps.protocol.names import Interface
 
 
 class Command(BaseCommand):
-    help = "Pull query_stations_info, query_station_status or query_station_stats from an operator now."
+    help = "Run one of the registered pulls (query_stations_info, query_station_status, …) of an operator now."
 
     def add_arguments(self, parser):
         parser.add_argument("--operator-id", required=True)
-        parser.add_argument("--interface", required=True, choices=sorted(PULLS))
-        parser.add_argument("--full", action="store_true", help="query_stations_info without LastQueryTime")
+        parser.add_argument("--interface", required=True, choices=sorted(PULL_JOBS))
+        parser.add_argument(
+            "--full", action="store_true", help=f"{Interface.QUERY_STATIONS_INFO} without LastQueryTime"
+        )
 
     def handle(self, *args, operator_id, interface, full, **options):
         operator = Operator.objects.filter(pk=operator_id).first()
         if operator is None:
             raise CommandError(f"unknown operator {operator_id}")
         # Under the same lease as the scheduled pulls, so a manual run never overlaps a scheduled one.
-        run = pull_run(operator=operator, interface=interface, full=full)
+        run = pull_run(operator=operator, interface=interface, full=full)  # a pull ignores options it does not take
         if run is None:
             busy = dict.fromkeys(["pages", "created", "updated", "unchanged", "rejected"], 0)
             summary = {

@@ -9,11 +9,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.interconnect.choices import Direction, RunStatus
-from apps.interconnect.health import with_health
 from apps.interconnect.models import Exchange, SyncRun
 from apps.operators.choices import OperatorStatus
 from apps.operators.models import Operator
 from apps.stations.models import ConnectorStatus
+from apps.supervision.health import with_health
 from tests import factories
 
 pytestmark = pytest.mark.django_db

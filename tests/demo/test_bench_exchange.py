@@ -8,9 +8,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from apps.interconnect.models import DirectoryChange, Exchange, SeenEnvelope, SyncRun
+from apps.interconnect.models import Exchange, SeenEnvelope, SyncRun
 from apps.operators.models import Operator
-from apps.stations.models import Connector, ConnectorStatusHistory, Station
+from apps.stations.models import Connector, ConnectorStatusHistory, DirectoryChange, Station
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the portal serves real HTTP from other threads

@@ -27,11 +27,11 @@ from django.db.models import Model
 
 from apps.interconnect.choices import Direction, RunStatus
 from apps.interconnect.keys import caller_cache_clear
-from apps.interconnect.models import DirectoryChange, Exchange, PeerToken, RejectedRecord, SeenEnvelope, SyncRun
-from apps.interconnect.protocol import KeySet, MemoryTokenStore, PeerClient
-from apps.interconnect.pulls import PAGE_SIZE, stations_info_pull
+from apps.interconnect.models import Exchange, PeerToken, RejectedRecord, SeenEnvelope, SyncRun
 from apps.interconnect.services import operator_provision
 from apps.operators.models import Operator
+from apps.protocol import KeySet, MemoryTokenStore, PeerClient
+from apps.protocol.names import Interface
 from apps.simulator.clock import SimClock
 from apps.simulator.config import SimulatorConfig, load_keys
 from apps.simulator.simulator import Simulator
@@ -39,10 +39,12 @@ from apps.stations.models import (
     Connector,
     ConnectorStatus,
     ConnectorStatusHistory,
+    DirectoryChange,
     Equipment,
     PendingConnectorStatus,
     Station,
 )
+from apps.stations.pulls import PAGE_SIZE, stations_info_pull
 
 # The benchmark's operator namespace. Every round provisions BENCHEX01 afresh and deletes it at the end: a first crawl
 # is only a first crawl into an empty directory, and one round's watermark (LastQueryTime) and tokens must not leak
@@ -221,7 +223,7 @@ def _sender_child(
                 token, expires_at = client.authenticate()  # each sender its own token, fetched before the clock runs
                 client.token_store.set(client.token_key, token, expires_at)
             except Exception as exc:  # counted, not fatal: call() fetches a token itself if this one failed
-                errors.append(f"query_token: {type(exc).__name__}: {exc}")
+                errors.append(f"{Interface.QUERY_TOKEN}: {type(exc).__name__}: {exc}")
             ready.wait()
             own = latencies[index]
             for connector_id, combo in plan[index]:
@@ -229,7 +231,7 @@ def _sender_child(
                 info = {"ConnectorID": connector_id, "Status": status, "ParkStatus": park, "LockStatus": lock}
                 began = time.perf_counter()
                 try:
-                    data = client.call("notification_stationStatus", {"ConnectorStatusInfo": info})
+                    data = client.call(Interface.NOTIFICATION_STATION_STATUS, {"ConnectorStatusInfo": info})
                 except Exception as exc:  # a ClientError (Ret ≠ 0, HTTP, timeout) or a bug: an error either way
                     errors.append(f"{type(exc).__name__}: {exc}")
                 else:
@@ -314,7 +316,10 @@ def _crawl(operator: Operator, *, full: bool) -> tuple[SyncRun, dict[str, Any], 
     peak = _portal_peak_mib(reset)
     rows = list(
         Exchange.objects.filter(
-            operator=operator, direction=Direction.OUT, interface="query_stations_info", created__gte=run.started
+            operator=operator,
+            direction=Direction.OUT,
+            interface=Interface.QUERY_STATIONS_INFO,
+            created__gte=run.started,
         )
         .order_by("created", "id")
         .values_list("created", "latency_ms")
@@ -378,7 +383,7 @@ def _push(operator: Operator, keys: dict[str, str], senders: int, messages: int,
 
     server_ms = list(
         Exchange.objects.filter(
-            operator=operator, direction=Direction.IN, interface="notification_stationStatus"
+            operator=operator, direction=Direction.IN, interface=Interface.NOTIFICATION_STATION_STATUS
         ).values_list("latency_ms", flat=True)
     )
     current = {

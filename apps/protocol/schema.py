@@ -10,8 +10,10 @@ from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, localcontext
 from typing import Any, Final
 
 from .errors import BusinessError
+from .names import Interface
 
 __all__ = [
+    "CHARACTERS",
     "CHARGE_DETAIL",
     "CHARGE_ORDER",
     "CHECK_CHARGE_ORDERS_REQUEST",
@@ -112,6 +114,7 @@ COUNT: Final = "count"
 TIME_ORDER: Final = "time_order"
 VOLTAGE_ORDER: Final = "voltage_order"
 CONSISTENCY: Final = "consistency"
+CHARACTERS: Final = "characters"
 
 _MAX_SHOWN = 32  # characters of an offending value quoted in a message: enough to recognise it, bounded Msg size
 _MSG_LIMIT = 480  # check(): keep the 4004 Msg under ~500 characters
@@ -133,6 +136,19 @@ class Problem:
 # --------------------------------------------------------------------------------------------------------------------
 # Helpers shared by the field specs
 # --------------------------------------------------------------------------------------------------------------------
+
+# Characters no text field of the spec can hold: C0 controls (NUL, CR, LF, tab…), DEL, C1 controls and lone
+# surrogates. A peer that sends them is refused with the field named: they cannot be stored (PostgreSQL refuses NUL),
+# shown or signed (a surrogate has no UTF-8 form). isprintable() screens the valid case, which is almost every string.
+_FORBIDDEN_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _characters_tail(value: str) -> str:
+    match = _FORBIDDEN_CHARS.search(value)
+    code = ord(match.group()) if match else 0
+    kind = "不成对的代理字符" if 0xD800 <= code <= 0xDFFF else "控制字符"
+    return f"含有{kind} U+{code:04X}（第{match.start() + 1 if match else 0}个字符），不能包含控制字符或不成对的代理字符"
+
 
 # Tuples, not `int | Decimal` unions: isinstance() with a tuple is several times faster on this hot path.
 _SEQUENCE = (list, tuple)
@@ -322,6 +338,8 @@ class Str(Field):
     def inspect(self, value: Any) -> Finding:
         if value.__class__ is not str and not isinstance(value, str):
             return _type_finding(value, "字符串")
+        if not value.isprintable() and _FORBIDDEN_CHARS.search(value):
+            return CHARACTERS, _characters_tail(value)
         size = len(value)
         if self.lo <= size <= self.hi:
             if self.matches is None or self.matches(value):
@@ -586,7 +604,10 @@ class List(Field):
             return
         count = len(value)
         if self.max_items is not None and count > self.max_items:
+            # A batch over its bound is refused whole and not read further: its size is the problem, and checking
+            # every item of a list a thousand times too long is the cost the bound is there to avoid.
             out.append(self.problem(path, MAX_ITEMS, f"最多{self.max_items}项，实际为{count}项"))
+            return
         if self.min_items is not None and count < self.min_items:
             out.append(self.problem(path, MIN_ITEMS, f"至少{self.min_items}项，实际为{count}项"))
         struct, item, key = self.struct, self.item, self.unique_by
@@ -1384,34 +1405,37 @@ CHECK_CHARGE_ORDERS_RESPONSE = Struct(
 )
 
 INTERFACES: dict[str, tuple[Struct, Struct]] = {
-    "query_token": (QUERY_TOKEN_REQUEST, QUERY_TOKEN_RESPONSE),
-    "query_stations_info": (QUERY_STATIONS_INFO_REQUEST, QUERY_STATIONS_INFO_RESPONSE),
-    "notification_stationStatus": (NOTIFICATION_STATION_STATUS_REQUEST, NOTIFICATION_STATION_STATUS_RESPONSE),
-    "query_station_status": (QUERY_STATION_STATUS_REQUEST, QUERY_STATION_STATUS_RESPONSE),
-    "query_station_stats": (QUERY_STATION_STATS_REQUEST, QUERY_STATION_STATS_RESPONSE),
-    "query_equip_auth": (QUERY_EQUIP_AUTH_REQUEST, QUERY_EQUIP_AUTH_RESPONSE),
-    "query_equip_business_policy": (QUERY_EQUIP_BUSINESS_POLICY_REQUEST, QUERY_EQUIP_BUSINESS_POLICY_RESPONSE),
-    "query_start_charge": (QUERY_START_CHARGE_REQUEST, QUERY_START_CHARGE_RESPONSE),
-    "notification_start_charge_result": (
+    Interface.QUERY_TOKEN: (QUERY_TOKEN_REQUEST, QUERY_TOKEN_RESPONSE),
+    Interface.QUERY_STATIONS_INFO: (QUERY_STATIONS_INFO_REQUEST, QUERY_STATIONS_INFO_RESPONSE),
+    Interface.NOTIFICATION_STATION_STATUS: (NOTIFICATION_STATION_STATUS_REQUEST, NOTIFICATION_STATION_STATUS_RESPONSE),
+    Interface.QUERY_STATION_STATUS: (QUERY_STATION_STATUS_REQUEST, QUERY_STATION_STATUS_RESPONSE),
+    Interface.QUERY_STATION_STATS: (QUERY_STATION_STATS_REQUEST, QUERY_STATION_STATS_RESPONSE),
+    Interface.QUERY_EQUIP_AUTH: (QUERY_EQUIP_AUTH_REQUEST, QUERY_EQUIP_AUTH_RESPONSE),
+    Interface.QUERY_EQUIP_BUSINESS_POLICY: (QUERY_EQUIP_BUSINESS_POLICY_REQUEST, QUERY_EQUIP_BUSINESS_POLICY_RESPONSE),
+    Interface.QUERY_START_CHARGE: (QUERY_START_CHARGE_REQUEST, QUERY_START_CHARGE_RESPONSE),
+    Interface.NOTIFICATION_START_CHARGE_RESULT: (
         NOTIFICATION_START_CHARGE_RESULT_REQUEST,
         NOTIFICATION_START_CHARGE_RESULT_RESPONSE,
     ),
-    "query_equip_charge_status": (QUERY_EQUIP_CHARGE_STATUS_REQUEST, QUERY_EQUIP_CHARGE_STATUS_RESPONSE),
-    "notification_equip_charge_status": (
+    Interface.QUERY_EQUIP_CHARGE_STATUS: (QUERY_EQUIP_CHARGE_STATUS_REQUEST, QUERY_EQUIP_CHARGE_STATUS_RESPONSE),
+    Interface.NOTIFICATION_EQUIP_CHARGE_STATUS: (
         NOTIFICATION_EQUIP_CHARGE_STATUS_REQUEST,
         NOTIFICATION_EQUIP_CHARGE_STATUS_RESPONSE,
     ),
-    "query_stop_charge": (QUERY_STOP_CHARGE_REQUEST, QUERY_STOP_CHARGE_RESPONSE),
-    "notification_stop_charge_result": (
+    Interface.QUERY_STOP_CHARGE: (QUERY_STOP_CHARGE_REQUEST, QUERY_STOP_CHARGE_RESPONSE),
+    Interface.NOTIFICATION_STOP_CHARGE_RESULT: (
         NOTIFICATION_STOP_CHARGE_RESULT_REQUEST,
         NOTIFICATION_STOP_CHARGE_RESULT_RESPONSE,
     ),
-    "notification_charge_order_info": (NOTIFICATION_CHARGE_ORDER_INFO_REQUEST, NOTIFICATION_CHARGE_ORDER_INFO_RESPONSE),
-    "notification_charge_order_info_for_bonus": (
+    Interface.NOTIFICATION_CHARGE_ORDER_INFO: (
+        NOTIFICATION_CHARGE_ORDER_INFO_REQUEST,
+        NOTIFICATION_CHARGE_ORDER_INFO_RESPONSE,
+    ),
+    Interface.NOTIFICATION_CHARGE_ORDER_INFO_FOR_BONUS: (
         NOTIFICATION_CHARGE_ORDER_INFO_FOR_BONUS_REQUEST,
         NOTIFICATION_CHARGE_ORDER_INFO_FOR_BONUS_RESPONSE,
     ),
-    "check_charge_orders": (CHECK_CHARGE_ORDERS_REQUEST, CHECK_CHARGE_ORDERS_RESPONSE),
+    Interface.CHECK_CHARGE_ORDERS: (CHECK_CHARGE_ORDERS_REQUEST, CHECK_CHARGE_ORDERS_RESPONSE),
 }
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -1443,13 +1467,18 @@ def status_infos(payload: Any) -> list[Any]:
     return []
 
 
-def validate_status_notification(payload: Any) -> list[Problem]:
-    """validate() for notification_stationStatus that also accepts the array forms (paths like `…Infos[2].Status`)."""
+def validate_status_notification(payload: Any, *, max_items: int | None = None) -> list[Problem]:
+    """validate() for notification_stationStatus that also accepts the array forms (paths like `…Infos[2].Status`),
+    of at most `max_items` items when given (the standard form carries one)."""
     if isinstance(payload, dict) and not isinstance(payload.get("ConnectorStatusInfo"), dict):
         for key in _STATUS_KEYS:
             items = payload.get(key)
             if isinstance(items, _SEQUENCE):
                 out: list[Problem] = []
+                if max_items is not None and len(items) > max_items:
+                    spec = _STATUS_ARRAYS[key]
+                    out.append(spec.problem(key, MAX_ITEMS, f"一次最多{max_items}项，实际为{len(items)}项"))
+                    return out
                 _STATUS_ARRAYS[key].check(items, key, out)
                 return out
     return validate(payload, NOTIFICATION_STATION_STATUS_REQUEST)

@@ -19,15 +19,15 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Greatest
 
+from apps.interconnect.choices import Direction, RunStatus
+from apps.interconnect.models import Exchange, SyncRun
 from apps.operators.choices import OperatorKind, OperatorStatus
 from apps.operators.models import Operator
+from apps.protocol.names import Interface
 from apps.stations.selectors import stale_connectors, stale_cutoff
 
-from .choices import Direction, RunStatus
-from .models import Exchange, SyncRun
-
-PULLED = ("query_stations_info", "query_station_status", "query_station_stats")
-PUSH = "notification_stationStatus"
+PULLED = (Interface.QUERY_STATIONS_INFO, Interface.QUERY_STATION_STATUS, Interface.QUERY_STATION_STATS)
+PUSH = Interface.NOTIFICATION_STATION_STATUS
 # Stands in for "never" inside GREATEST(), which is NULL on SQLite as soon as one argument is NULL.
 _NEVER = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 

@@ -39,6 +39,7 @@ from .errors import (
     default_msg,
 )
 from .jsoncodec import dumps, loads
+from .names import Interface
 from .timestamps import (
     CST,
     SeqGenerator,
@@ -68,6 +69,7 @@ __all__ = [
     "Dialect",
     "EnvelopeError",
     "ExchangeRecord",
+    "Interface",
     "InternalError",
     "InvalidKeyError",
     "KeySet",

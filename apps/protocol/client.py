@@ -26,6 +26,7 @@ from .errors import (
     TokenRejected,
     TransientError,
 )
+from .names import Interface
 from .timestamps import SeqGenerator
 
 __all__ = [
@@ -38,7 +39,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-QUERY_TOKEN = "query_token"  # noqa: S105 - an interface name, not a credential
+QUERY_TOKEN = Interface.QUERY_TOKEN
 MAX_TOKEN_SECONDS = 604_800  # the standard caps validity at 7 days; a larger value is a peer bug, not a promise
 REDACTED = "******"
 # Credentials must not end up in the exchange journal, which regulators and operators can read.

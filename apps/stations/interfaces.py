@@ -1,19 +1,20 @@
-"""Part 2 interfaces the portal serves to third-party platforms: the aggregated directory, statuses and statistics."""
+"""Part 2 interfaces the portal serves: the status push from operators, and to third-party platforms the aggregated
+directory, statuses and statistics."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from apps.operators.choices import OperatorKind
-from apps.stations.selectors import (
-    published_stations_by_id,
-    station_infos_page,
-    station_stats_info,
-    station_status_infos,
-)
+from django.conf import settings
 
-from .protocol import BusinessError, parse_date, parse_datetime, schema
-from .registry import CallContext, interface
+from apps.interconnect.registry import CallContext, interface
+from apps.operators.choices import OperatorKind
+from apps.protocol import BusinessError, parse_date, parse_datetime, schema
+from apps.protocol.names import Interface
+
+from .choices import StatusSource
+from .selectors import published_stations_by_id, station_infos_page, station_stats_info, station_status_infos
+from .services import connector_statuses_apply
 
 # The standard's default; its maximum is left to the implementer. 100 is what the portal itself asks operators for,
 # keeps a page's encrypted answer well under a megabyte, and costs the same few queries as a page of 10.
@@ -23,6 +24,23 @@ MAX_PAGE_SIZE = 100
 MAX_STATS_DAYS = 366
 
 _CONSUMERS = {OperatorKind.CONSUMER}
+
+
+def _validate_status(payload: dict[str, Any]) -> None:
+    # The standard sends one object; some platforms send an array, which the portal accepts too, up to a bound.
+    schema.raise_problems(schema.validate_status_notification(payload, max_items=settings.HLHT_MAX_PUSH_ITEMS))
+
+
+@interface(Interface.NOTIFICATION_STATION_STATUS, callers={OperatorKind.OPERATOR}, validate=_validate_status)
+def notification_station_status(ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Part 2 §1.2: Status 0 accepted; 1 ignored (a repeat: nothing new, and no need to retry)."""
+    outcome = connector_statuses_apply(
+        operator_id=ctx.operator.pk,
+        infos=schema.status_infos(payload),
+        status_time=ctx.envelope.time,
+        source=StatusSource.PUSH,
+    )
+    return {"Status": 0 if outcome.learnt_anything else 1}
 
 
 def _validate_stations_info(payload: dict[str, Any]) -> None:
@@ -37,7 +55,7 @@ def _validate_stations_info(payload: dict[str, Any]) -> None:
     schema.raise_problems(problems)
 
 
-@interface("query_stations_info", callers=_CONSUMERS, validate=_validate_stations_info)
+@interface(Interface.QUERY_STATIONS_INFO, callers=_CONSUMERS, validate=_validate_stations_info)
 def query_stations_info(ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Part 2 §1.1 over every published operator; LastQueryTime limits it to stations changed after that time."""
     last = payload.get("LastQueryTime")
@@ -49,7 +67,7 @@ def query_stations_info(ctx: CallContext, payload: dict[str, Any]) -> dict[str, 
     return {"PageNo": page.number, "PageCount": page.count, "ItemSize": page.item_count, "StationInfos": page.items}
 
 
-@interface("query_station_status", callers=_CONSUMERS)
+@interface(Interface.QUERY_STATION_STATUS, callers=_CONSUMERS)
 def query_station_status(ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Part 2 §1.3: current connector statuses of up to 50 stations; unknown or unpublished IDs are left out."""
     infos = station_status_infos(payload["StationIDs"])
@@ -76,7 +94,7 @@ def _validate_stats(payload: dict[str, Any]) -> None:
     schema.raise_problems(problems)
 
 
-@interface("query_station_stats", callers=_CONSUMERS, validate=_validate_stats)
+@interface(Interface.QUERY_STATION_STATS, callers=_CONSUMERS, validate=_validate_stats)
 def query_station_stats(ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Part 2 §1.4: energy of one published station over [StartTime, EndTime], both days inclusive."""
     station_id = payload["StationID"]

@@ -1,4 +1,4 @@
-"""Reads of the interconnect app: data quality per operator (rejections by rule over time, correctness of records)."""
+"""Reads for regulators: data quality per operator (rejections by rule over time, correctness of station records)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from .models import RejectedRecord, SyncRun
-from .quality import rule_label
+from apps.interconnect.models import RejectedRecord, SyncRun
+from apps.protocol.names import Interface
 
-STATIONS_INFO = "query_stations_info"
+from .rules import UNKNOWN_RULE, rule_label
+
+STATIONS_INFO = Interface.QUERY_STATIONS_INFO
 # The rules' bar for the share of station records that pass validation, in percent.
 TARGET = Decimal("99.99")
-# A rejected record whose rule list is empty or unreadable (older rows, a hand-made row) still counts, under this.
-UNKNOWN_RULE = "unknown"
 _PERCENT = Decimal("0.0001")
 
 Bucket = Literal["day", "week", "month"]

@@ -12,21 +12,21 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from apps.interconnect.models import DirectoryChange, RejectedRecord, SyncRun
-from apps.interconnect.protocol import CST, format_datetime
-from apps.interconnect.pulls import (
-    _store_page,
+from apps.interconnect.models import RejectedRecord, SyncRun
+from apps.interconnect.services import operator_provision
+from apps.operators.models import Operator
+from apps.protocol import CST, format_datetime
+from apps.simulator import handlers as sim_handlers
+from apps.simulator.directory import Directory
+from apps.stations.directory import CONNECTOR_FIELDS, EQUIPMENT_FIELDS, STATION_FIELDS, wire_name
+from apps.stations.models import Connector, ConnectorStatus, DirectoryChange, Equipment, Station, StationStats
+from apps.stations.pulls import (
+    StationsInfoPull,
     station_stats_pull,
     station_status_pull,
     stations_info_pull,
     stations_info_watermark,
 )
-from apps.interconnect.services import operator_provision
-from apps.operators.models import Operator
-from apps.simulator import handlers as sim_handlers
-from apps.simulator.directory import Directory
-from apps.stations.directory import CONNECTOR_FIELDS, EQUIPMENT_FIELDS, STATION_FIELDS, wire_name
-from apps.stations.models import Connector, ConnectorStatus, Equipment, Station, StationStats
 from tests.simulator.support import SIM_ID, keys_file
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -190,7 +190,8 @@ def test_a_connector_claimed_by_two_stations_of_one_page_keeps_the_first(db):
     run = SyncRun.objects.create(operator_id=SIM_ID, interface="query_stations_info")
     listed: set[str] = set()
 
-    _store_page(run, [first, thief, third, copy.deepcopy(third)], listed)
+    job = StationsInfoPull(operator=Operator.objects.get(pk=SIM_ID), run=run, client=None, heartbeat=None)
+    job._store_page([first, thief, third, copy.deepcopy(third)], listed)
 
     assert (run.created_count, run.rejected_count) == (2, 2)
     rejected = {r.record_key: r for r in RejectedRecord.objects.filter(run=run)}

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from apps.interconnect.demo import demo_load
+from apps.demo.data import demo_load
 
 
 class Command(BaseCommand):

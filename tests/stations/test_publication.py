@@ -10,12 +10,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apps.interconnect.protocol import Ret, format_datetime, schema
-from apps.interconnect.publication import MAX_PAGE_SIZE
 from apps.interconnect.services import operator_provision
 from apps.operators.choices import OperatorKind, OperatorStatus
 from apps.operators.models import Operator
+from apps.protocol import Ret, format_datetime, schema
 from apps.stations import choices as sc
+from apps.stations.interfaces import MAX_PAGE_SIZE
 from apps.stations.models import (
     Connector,
     ConnectorStats,

@@ -1,4 +1,4 @@
-"""Micro-benchmark of the envelope hot paths; run `python -m apps.interconnect.protocol.bench [--iterations N]`."""
+"""Micro-benchmark of the envelope hot paths; run `python -m apps.protocol.bench [--iterations N]`."""
 
 from __future__ import annotations
 

@@ -12,19 +12,20 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
-from apps.interconnect.demo import SITES
-from apps.interconnect.geography import DISTRICTS, MARGIN
+from apps.demo.data import SITES
 from apps.interconnect.models import RejectedRecord, SyncRun
-from apps.interconnect.quality import BEIJING_AREA_CODES, RULE_LABELS, station_problems
-from apps.interconnect.selectors import (
+from apps.protocol.beijing import CITY, DISTRICTS, MARGIN
+from apps.simulator import geography as sim_geography
+from apps.simulator.directory import Directory
+from apps.stations.rules import BEIJING_AREA_CODES, station_problems
+from apps.supervision.rules import RULE_LABELS
+from apps.supervision.selectors import (
     Correctness,
     correctness,
     correctness_by_operator,
     quality_report,
     quality_report_by_operator,
 )
-from apps.simulator import geography as sim_geography
-from apps.simulator.directory import Directory
 from tests import factories
 from tests.simulator.support import START
 
@@ -95,7 +96,10 @@ def test_the_district_table_is_the_appendix() -> None:
     assert {code: d.name for code, d in DISTRICTS.items()} == APPENDIX
     assert frozenset(APPENDIX) == BEIJING_AREA_CODES
     for d in DISTRICTS.values():
-        assert d.lng_min < d.lng_max and d.lat_min < d.lat_max
+        assert d.bounds.lng_min < d.bounds.lng_max and d.bounds.lat_min < d.bounds.lat_max
+        # The centre of the built-up core (where the simulator clusters stations) lies inside the district's box.
+        assert d.bounds.contains(d.centre_lng, d.centre_lat)
+        assert CITY.contains(d.centre_lng, d.centre_lat)
 
 
 def test_a_chaoyang_station_with_yanqing_coordinates_is_rejected_with_a_message_naming_the_district() -> None:
@@ -116,7 +120,8 @@ def test_the_stock_station_passes() -> None:
 def _centre(code: str) -> tuple[Decimal, Decimal]:
     d = DISTRICTS[code]
     six = Decimal("0.000001")
-    return ((d.lng_min + d.lng_max) / 2).quantize(six), ((d.lat_min + d.lat_max) / 2).quantize(six)
+    box = d.bounds
+    return ((box.lng_min + box.lng_max) / 2).quantize(six), ((box.lat_min + box.lat_max) / 2).quantize(six)
 
 
 @pytest.mark.parametrize("code", sorted(APPENDIX))
@@ -125,8 +130,8 @@ def test_each_district_accepts_its_own_centre_and_rejects_other_districts_centre
     lng, lat = _centre(code)
     assert _rules(_station(AreaCode=code, StationLng=lng, StationLat=lat)) == set()
     # Within the margin is still accepted (boxes are rough); a little past it is not.
-    assert d.contains(d.lng_max + MARGIN, d.lat_min - MARGIN)
-    assert not d.contains(d.lng_max + MARGIN + Decimal("0.001"), lat)
+    assert d.contains(d.bounds.lng_max + MARGIN, d.bounds.lat_min - MARGIN)
+    assert not d.contains(d.bounds.lng_max + MARGIN + Decimal("0.001"), lat)
     elsewhere = [other for other in APPENDIX if not d.contains(*_centre(other))]
     assert len(elsewhere) >= 5  # boxes of neighbours overlap, but no box covers most of the city
     for other in elsewhere:

@@ -1,19 +1,18 @@
-"""Data-quality rules for records operators send: the spec's structure (schema.py) plus what Beijing needs."""
+"""Data-quality rules for station records operators send: the spec's structure (schema.py) plus what Beijing needs.
+
+The regulators' catalogue of every rule code with its Chinese name is apps/supervision/rules.py."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any, Final
 
-from .geography import DISTRICTS
-from .protocol import schema
-from .protocol.schema import Problem
+from apps.protocol import schema
+from apps.protocol.beijing import CHINA, CITY, DISTRICTS, MARGIN
+from apps.protocol.schema import Problem
 
 # public-information.md appendix: the GB/T 2260 codes of Beijing's 16 districts.
 BEIJING_AREA_CODES = frozenset(DISTRICTS)
-# Mainland China's extent, and Beijing's (GCJ-02 shifts WGS-84 by a few hundred metres; both hold in either).
-CHINA = (Decimal("73.4"), Decimal("135.1"), Decimal("18.1"), Decimal("53.6"))
-BEIJING = (Decimal("115.4"), Decimal("117.5"), Decimal("39.4"), Decimal("41.1"))
 MAX_POWER_KW = {1: Decimal("1000"), 2: Decimal("44"), 3: Decimal("1000"), 4: Decimal("1000"), 5: Decimal("1000")}
 MAX_VOLTAGE = 1500
 
@@ -25,44 +24,7 @@ BEIJING_RULE: Final = "beijing"
 DISTRICT_RULE: Final = "district"
 POWER_RULE: Final = "power"
 VOLTAGE_RULE: Final = "voltage"
-
-# Chinese names of every rule code a RejectedRecord can carry, for the admin's data-quality report.
-RULE_LABELS: dict[str, str] = {
-    schema.REQUIRED: "必填项缺失",
-    schema.TYPE: "数据类型错误",
-    schema.MIN_LEN: "长度过短",
-    schema.MAX_LEN: "长度超限",
-    schema.FIXED_LEN: "定长不符（如9位ID）",
-    schema.ENUM: "取值不在枚举内",
-    schema.SCALE: "小数位数不符",
-    schema.RANGE: "数值超出范围",
-    schema.FORMAT: "格式错误",
-    schema.MIN_ITEMS: "列表项过少",
-    schema.MAX_ITEMS: "列表项过多",
-    schema.UNIQUE: "编码重复",
-    schema.COUNT: "数量与列表不符",
-    schema.TIME_ORDER: "时间先后颠倒",
-    schema.VOLTAGE_ORDER: "电压上下限颠倒",
-    schema.CONSISTENCY: "金额或电量不一致",
-    OPERATOR_RULE: "运营商ID与调用方不符",
-    AREA_CODE_RULE: "非北京市区县代码",
-    CHINA_RULE: "坐标不在中国境内",
-    BEIJING_RULE: "坐标不在北京市",
-    DISTRICT_RULE: "坐标与所属区县不符",
-    POWER_RULE: "功率超出合理范围",
-    VOLTAGE_RULE: "电压超出合理范围",
-    "directory": "入库校验失败",
-    "unknown": "未注明规则",
-}
-
-
-def rule_label(code: str) -> str:
-    """The Chinese name of a rule code; an unknown code is shown as itself."""
-    return RULE_LABELS.get(code, code)
-
-
-def _inside(lng: Any, lat: Any, box: tuple[Decimal, ...]) -> bool:
-    return box[0] <= Decimal(lng) <= box[1] and box[2] <= Decimal(lat) <= box[3]
+DIRECTORY_RULE: Final = "directory"  # passed the schema, refused by the directory's own validation
 
 
 def station_problems(info: Any, *, operator_id: str) -> list[Problem]:
@@ -83,9 +45,9 @@ def station_problems(info: Any, *, operator_id: str) -> list[Problem]:
     lng, lat = info["StationLng"], info["StationLat"]
     district = DISTRICTS.get(info["AreaCode"])
     # One coordinate problem at most: a point in Paris is reported as outside China, not also outside Chaoyang.
-    if not _inside(lng, lat, CHINA):
+    if not CHINA.contains(lng, lat):
         problems.append(Problem("StationLng", CHINA_RULE, f"坐标（{lng}, {lat}）不在中国境内"))
-    elif not _inside(lng, lat, BEIJING):
+    elif not CITY.contains(lng, lat, MARGIN):
         problems.append(Problem("StationLng", BEIJING_RULE, f"坐标（{lng}, {lat}）不在北京市范围内"))
     elif district is not None and not district.contains(lng, lat):
         problems.append(

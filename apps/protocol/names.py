@@ -1,0 +1,71 @@
+"""The interface names of T/CEC 102 parts 2–4 and Beijing's additions: the one place each name is written."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["PUBLIC_INTERFACES", "Interface"]
+
+
+class Interface(StrEnum):
+    """Every interface the portal or its peers serve, by its exact wire name (the last segment of the URL).
+
+    A member is a `str`, so it is a dict key, a URL segment and a journal value as it stands; `label` is the
+    standard's Chinese name for the admin and for messages.
+    """
+
+    # part 4 (appendix A)
+    QUERY_TOKEN = "query_token"  # noqa: S105 - an interface name, not a credential
+    # part 2: public information
+    QUERY_STATIONS_INFO = "query_stations_info"
+    NOTIFICATION_STATION_STATUS = "notification_stationStatus"  # camel case, as the standard spells it
+    QUERY_STATION_STATUS = "query_station_status"
+    QUERY_STATION_STATS = "query_station_stats"
+    # part 3: business information
+    QUERY_EQUIP_AUTH = "query_equip_auth"
+    QUERY_EQUIP_BUSINESS_POLICY = "query_equip_business_policy"
+    QUERY_START_CHARGE = "query_start_charge"
+    NOTIFICATION_START_CHARGE_RESULT = "notification_start_charge_result"
+    QUERY_EQUIP_CHARGE_STATUS = "query_equip_charge_status"
+    NOTIFICATION_EQUIP_CHARGE_STATUS = "notification_equip_charge_status"
+    QUERY_STOP_CHARGE = "query_stop_charge"
+    NOTIFICATION_STOP_CHARGE_RESULT = "notification_stop_charge_result"
+    NOTIFICATION_CHARGE_ORDER_INFO = "notification_charge_order_info"
+    CHECK_CHARGE_ORDERS = "check_charge_orders"
+    # Beijing: the order push of the operation-reward scheme
+    NOTIFICATION_CHARGE_ORDER_INFO_FOR_BONUS = "notification_charge_order_info_for_bonus"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_LABELS: dict[Interface, str] = {
+    Interface.QUERY_TOKEN: "获取Token",
+    Interface.QUERY_STATIONS_INFO: "查询充电站信息",
+    Interface.NOTIFICATION_STATION_STATUS: "设备状态变化推送",
+    Interface.QUERY_STATION_STATUS: "设备接口状态查询",
+    Interface.QUERY_STATION_STATS: "查询统计信息",
+    Interface.QUERY_EQUIP_AUTH: "请求设备认证",
+    Interface.QUERY_EQUIP_BUSINESS_POLICY: "查询业务策略信息",
+    Interface.QUERY_START_CHARGE: "请求启动充电",
+    Interface.NOTIFICATION_START_CHARGE_RESULT: "推送启动充电结果",
+    Interface.QUERY_EQUIP_CHARGE_STATUS: "查询充电状态",
+    Interface.NOTIFICATION_EQUIP_CHARGE_STATUS: "推送充电状态",
+    Interface.QUERY_STOP_CHARGE: "请求停止充电",
+    Interface.NOTIFICATION_STOP_CHARGE_RESULT: "推送停止充电结果",
+    Interface.NOTIFICATION_CHARGE_ORDER_INFO: "推送充电订单信息",
+    Interface.CHECK_CHARGE_ORDERS: "推送订单对账结果信息",
+    Interface.NOTIFICATION_CHARGE_ORDER_INFO_FOR_BONUS: "推送充电订单信息（运营考核奖励）",
+}
+
+# The part-2 interfaces: their average response must stay within 3 s (Beijing part 1 §8.1), part 3's within 1 s.
+PUBLIC_INTERFACES = frozenset(
+    {
+        Interface.QUERY_TOKEN,
+        Interface.QUERY_STATIONS_INFO,
+        Interface.NOTIFICATION_STATION_STATUS,
+        Interface.QUERY_STATION_STATUS,
+        Interface.QUERY_STATION_STATS,
+    }
+)

@@ -1,0 +1,279 @@
+"""The station pulls (part 2): the crawl of query_stations_info, status sweeps and daily statistics, as PullJobs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.core.exceptions import ValidationFailed
+from apps.interconnect.choices import RunStatus
+from apps.interconnect.models import PullState, RejectedRecord, SyncRun
+from apps.interconnect.pulls import Dispatch, Heartbeat, PullJob
+from apps.interconnect.registry import pull_job
+from apps.operators.models import Operator
+from apps.protocol import ClientError, format_datetime, schema
+from apps.protocol.names import Interface
+
+from .choices import ChangeAction, StatusSource
+from .directory import station_infos_upsert, station_stats_store, stations_mark_removed
+from .models import DirectoryChange, Station
+from .rules import DIRECTORY_RULE, page_conflicts, station_problems
+from .services import connector_statuses_apply, pending_statuses_link
+
+PAGE_SIZE = 100
+MAX_PAGES = 10_000  # a platform that keeps answering PageCount ever higher must not keep a worker forever
+# The next increment asks from a little before the last complete crawl began, for clocks that disagree.
+WATERMARK_MARGIN = dt.timedelta(minutes=5)
+STATUS_BATCH = 50  # query_station_status takes at most 50 StationIDs (part 2 §1.3)
+
+
+def _older(moment: dt.datetime | None, than: dt.datetime) -> bool:
+    return moment is None or moment <= than
+
+
+def _listed_station_ids(operator: Operator) -> list[str]:
+    return list(
+        Station.objects.filter(operator=operator, removed_at__isnull=True)
+        .order_by("station_id")
+        .values_list("station_id", flat=True)
+    )
+
+
+def stations_info_watermark(operator_id: str) -> str:
+    """LastQueryTime for the next incremental crawl: it moves only when a crawl completed."""
+    last = (
+        SyncRun.objects.filter(
+            operator_id=operator_id, interface=Interface.QUERY_STATIONS_INFO, status=RunStatus.SUCCEEDED
+        )
+        .order_by("-started")
+        .values_list("started", flat=True)
+        .first()
+    )
+    return format_datetime(last - WATERMARK_MARGIN) if last else ""
+
+
+def _incomplete(reason: str) -> ClientError:
+    """A crawl that cannot be trusted to be complete: it fails, so the watermark stays and nothing is removed."""
+    return ClientError(f"{Interface.QUERY_STATIONS_INFO} 未完整获取：{reason}", interface=Interface.QUERY_STATIONS_INFO)
+
+
+@pull_job
+class StationsInfoPull(PullJob):
+    """Crawl the operator's stations page by page; each page is written in its own transaction, so a crawl that
+    dies halfway keeps what it wrote and the next crawl (whose LastQueryTime has not moved) completes it.
+
+    A full crawl (no LastQueryTime) also marks what the operator stopped listing as removed, once it is known to
+    be complete."""
+
+    interface = Interface.QUERY_STATIONS_INFO
+    options = ("full",)
+
+    @classmethod
+    def due(cls, operator: Operator, state: PullState | None, now: dt.datetime) -> Dispatch | None:
+        full_every = dt.timedelta(minutes=operator.pull_full_minutes)
+        info_every = dt.timedelta(minutes=operator.pull_info_minutes)
+        if _older(state and state.full_dispatched_at, now - full_every):
+            # A full crawl also brings every change, so it stands in for the increment that may be due with it.
+            return Dispatch(operator.pk, cls.interface, {"full": True}, expires=full_every.total_seconds())
+        if _older(state and state.dispatched_at, now - info_every):
+            return Dispatch(operator.pk, cls.interface, expires=info_every.total_seconds())
+        return None
+
+    @classmethod
+    def marks(cls, options: dict[str, Any]) -> tuple[str, ...]:
+        return ("dispatched_at", "full_dispatched_at") if options.get("full") else ("dispatched_at",)
+
+    @classmethod
+    def begin(cls, operator: Operator, *, full: bool = False) -> SyncRun:
+        last_query_time = "" if full else stations_info_watermark(operator.pk)
+        return SyncRun.objects.create(
+            operator=operator, interface=cls.interface, full=full, last_query_time=last_query_time
+        )
+
+    def run(self, *, full: bool = False) -> None:
+        run, client = self.sync_run, self.client
+        listed: set[str] = set()
+        page, page_count, item_size = 1, 1, None
+        while page <= page_count:
+            if page > MAX_PAGES:
+                raise _incomplete(f"PageCount {page_count} 超过上限 {MAX_PAGES} 页")
+            request: dict[str, Any] = {"PageNo": page, "PageSize": PAGE_SIZE}
+            if run.last_query_time:
+                request["LastQueryTime"] = run.last_query_time
+            data = client.call(self.interface, request)
+            infos, page_count, item_size = data.get("StationInfos"), data.get("PageCount"), data.get("ItemSize")
+            if not isinstance(infos, list) or not isinstance(page_count, int) or isinstance(page_count, bool):
+                raise _incomplete("应答缺少 StationInfos 列表或整数 PageCount")
+            self._store_page(infos, listed)
+            run.pages = page
+            run.save(update_fields=["pages", "created_count", "updated_count", "unchanged_count", "rejected_count"])
+            self.beat()
+            if not infos and page < page_count:
+                raise _incomplete(f"第 {page} 页为空，但 PageCount 为 {page_count}")
+            page += 1
+        if full:
+            # Only a crawl known to be complete may say what is gone: a short crawl would mark live stations removed.
+            if isinstance(item_size, int) and len(listed) < item_size:
+                raise _incomplete(f"ItemSize 为 {item_size}，只收到 {len(listed)} 个充电站")
+            if not listed and Station.objects.filter(operator=self.operator, removed_at__isnull=True).exists():
+                raise _incomplete("全量查询没有列出任何充电站；不据此将全部充电站标记为下线")
+            self._mark_removed(listed)
+        pending_statuses_link(operator_id=self.operator.pk)
+
+    def _store_page(self, infos: list, listed: set[str]) -> None:
+        run = self.sync_run
+        exchange = self.last_message
+        good, rejected = [], []
+        claimed: dict[tuple[str, str], str] = {}
+        for info in infos:
+            problems = station_problems(info, operator_id=run.operator_id) or page_conflicts(info, claimed)
+            key = info.get("StationID", "") if isinstance(info, dict) else ""
+            if isinstance(key, str) and key:
+                listed.add(key)  # listed, even if rejected: a bad record is not a removal
+            if problems:
+                rejected.append(self.rejected(key, info, problems))
+            else:
+                good.append(info)
+        with transaction.atomic():
+            outcome = station_infos_upsert(operator_id=run.operator_id, infos=good)
+            RejectedRecord.objects.bulk_create(rejected)
+            DirectoryChange.objects.bulk_create(
+                DirectoryChange(
+                    operator_id=run.operator_id,
+                    station_id=sid,
+                    kind=kind,
+                    object_id=oid,
+                    action=action,
+                    changes=diff,
+                    run=run,
+                    exchange=exchange,
+                )
+                for kind, oid, sid, action, diff in outcome.changes
+            )
+        run.created_count += outcome.created
+        run.updated_count += outcome.updated
+        run.unchanged_count += outcome.unchanged
+        run.rejected_count += len(rejected)
+
+    def _mark_removed(self, listed: set[str]) -> None:
+        run = self.sync_run
+        with transaction.atomic():
+            gone = stations_mark_removed(operator_id=run.operator_id, listed=listed)
+            DirectoryChange.objects.bulk_create(
+                DirectoryChange(operator_id=run.operator_id, station_id=sid, kind="station", object_id=sid,
+                                action=ChangeAction.REMOVED, run=run)
+                for sid in gone
+            )  # fmt: skip
+        run.removed_count += len(gone)
+
+
+@pull_job
+class StationStatusPull(PullJob):
+    """query_station_status for every listed station, 50 at a time; statuses are applied as observed now."""
+
+    interface = Interface.QUERY_STATION_STATUS
+    after = Interface.QUERY_STATIONS_INFO
+
+    @classmethod
+    def due(cls, operator: Operator, state: PullState | None, now: dt.datetime) -> Dispatch | None:
+        every = dt.timedelta(minutes=operator.pull_status_minutes)
+        if _older(state and state.dispatched_at, now - every):
+            return Dispatch(operator.pk, cls.interface, expires=every.total_seconds())
+        return None
+
+    def run(self) -> None:
+        run, client = self.sync_run, self.client
+        ids = _listed_station_ids(self.operator)
+        for start in range(0, len(ids), STATUS_BATCH):
+            # Observed when asked (the answer can only be older), in whole seconds like a push's TimeStamp: a
+            # change pushed after the question, even in the same second, wins (equal times go to the later arrival).
+            observed = timezone.now().replace(microsecond=0)
+            data = client.call(self.interface, {"StationIDs": ids[start : start + STATUS_BATCH]})
+            infos, rejected = [], []
+            for station in data.get("StationStatusInfos") or []:
+                problems = schema.validate(station, schema.STATION_STATUS_INFO)
+                if problems:
+                    key = station.get("StationID", "") if isinstance(station, dict) else ""
+                    rejected.append(self.rejected(key, station, problems))
+                else:
+                    infos.extend(station["ConnectorStatusInfos"])
+            outcome = connector_statuses_apply(
+                operator_id=self.operator.pk, infos=infos, status_time=observed, source=StatusSource.PULL
+            )
+            RejectedRecord.objects.bulk_create(rejected)
+            run.pages += 1
+            run.updated_count += outcome.applied
+            run.unchanged_count += outcome.duplicates
+            run.created_count += outcome.pending
+            run.rejected_count += len(rejected)
+            run.save()
+            self.beat()
+
+
+def _stats_moment(operator: Operator, now: dt.datetime) -> dt.datetime:
+    """Today's time (Beijing) at which yesterday's statistics are asked for."""
+    local = timezone.localtime(now)
+    return local.replace(
+        hour=operator.pull_stats_at.hour, minute=operator.pull_stats_at.minute, second=0, microsecond=0
+    )
+
+
+@pull_job
+class StationStatsPull(PullJob):
+    """query_station_stats per listed station for one day (default: yesterday in Beijing)."""
+
+    interface = Interface.QUERY_STATION_STATS
+    options = ("day",)
+    after = Interface.QUERY_STATIONS_INFO
+
+    @classmethod
+    def due(cls, operator: Operator, state: PullState | None, now: dt.datetime) -> Dispatch | None:
+        moment = _stats_moment(operator, now)
+        if now >= moment and _older(state and state.dispatched_at, moment - dt.timedelta(microseconds=1)):
+            # The day is fixed at dispatch, so that a retry after midnight asks for the same day.
+            yesterday = timezone.localtime(now).date() - dt.timedelta(days=1)
+            return Dispatch(operator.pk, cls.interface, {"day": yesterday.isoformat()}, expires=86400.0)
+        return None
+
+    def run(self, *, day: dt.date | str | None = None) -> None:
+        run, client = self.sync_run, self.client
+        if isinstance(day, str):
+            day = dt.date.fromisoformat(day)
+        day = day or (timezone.localdate() - dt.timedelta(days=1))
+        for station_id in _listed_station_ids(self.operator):
+            data = client.call(
+                self.interface, {"StationID": station_id, "StartTime": day.isoformat(), "EndTime": day.isoformat()}
+            )
+            info = data.get("StationStats")
+            problems = schema.validate(info, schema.STATION_STATS_INFO)
+            run.pages += 1
+            if not problems:
+                try:
+                    created = station_stats_store(operator_id=self.operator.pk, info=info)
+                except ValidationFailed as exc:
+                    problems = [schema.Problem(exc.field or "", DIRECTORY_RULE, exc.message)]
+                else:
+                    run.created_count += created
+                    run.updated_count += not created
+            if problems:
+                RejectedRecord.objects.bulk_create([self.rejected(station_id, info, problems)])
+                run.rejected_count += 1
+            run.save()
+            self.beat()
+
+
+def stations_info_pull(*, operator: Operator, full: bool = False, heartbeat: Heartbeat | None = None) -> SyncRun:
+    return StationsInfoPull.handle(operator=operator, heartbeat=heartbeat, full=full)
+
+
+def station_status_pull(*, operator: Operator, heartbeat: Heartbeat | None = None) -> SyncRun:
+    return StationStatusPull.handle(operator=operator, heartbeat=heartbeat)
+
+
+def station_stats_pull(
+    *, operator: Operator, day: dt.date | None = None, heartbeat: Heartbeat | None = None
+) -> SyncRun:
+    return StationStatsPull.handle(operator=operator, heartbeat=heartbeat, day=day)
