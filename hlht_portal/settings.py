@@ -172,6 +172,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_processed_dir),
         "control_folder": str(_control_dir),
         "store_processed": False,
+        # The folders are polled; kombu's 1 s default puts up to a second between a task and a free worker thread.
+        "polling_interval": 0.2,
     }
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TIMEZONE = TIME_ZONE

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from apps.core.exceptions import HLHTError
 from apps.core.secretbox import seal, unseal
@@ -28,7 +31,9 @@ class NotConfigured(HLHTError):
 class DatabaseTokenStore:
     """Tokens obtained from operators, in the database so every worker shares them; sealed at rest.
 
-    `lock` holds a row lock for the duration of a refresh, so concurrent workers make one query_token, not many.
+    `lock` serialises a refresh, so concurrent workers make one query_token, not many: a row lock on PostgreSQL; on
+    SQLite (one machine) a file lock, because a write transaction there locks the whole database, and holding one
+    across the peer's query_token would stop every other write for as long as a slow platform takes to answer.
     """
 
     def get(self, key: str) -> tuple[str, datetime] | None:
@@ -46,6 +51,16 @@ class DatabaseTokenStore:
     @contextmanager
     def lock(self, key: str) -> Iterator[None]:
         PeerToken.objects.get_or_create(key=key)
+        if connection.vendor == "sqlite":
+            path = Path(settings.VAR_DIR) / "locks" / f"token-{hashlib.sha256(key.encode()).hexdigest()[:24]}.lock"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+            return
         with transaction.atomic():
             PeerToken.objects.select_for_update().filter(key=key).first()
             yield

@@ -1,0 +1,192 @@
+"""Hostile bytes through the one pipeline, as an attacker would send them: every answer is a JSON envelope with the
+right Ret, every exchange leaves a journal row, and nothing a peer sends reaches the database unescaped.
+
+CI runs these on PostgreSQL, which refuses NUL in text and jsonb and lone surrogates in jsonb: the defects they
+guard against only showed there (SQLite stores both).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+from urllib.parse import urlsplit
+
+import pytest
+from django.test import override_settings
+
+from apps.interconnect.models import Exchange, SeenEnvelope
+from apps.operators.models import Operator
+from apps.protocol import Ret, build_request
+from apps.protocol.names import Interface
+from apps.protocol.receive import safe_text
+from apps.stations.models import ConnectorStatus, PendingConnectorStatus
+from tests import factories
+from tests.caller import OPERATOR_ID, Caller
+
+pytestmark = pytest.mark.django_db
+
+PUSH = Interface.NOTIFICATION_STATION_STATUS
+
+
+@pytest.fixture
+def pusher(caller) -> Caller:
+    caller.login()
+    station = factories.station(Operator.objects.get(pk=OPERATOR_ID), "S1")
+    factories.connector(factories.equipment(station, "E1"), "C1")
+    return caller
+
+
+def _envelope(answer) -> dict:
+    assert answer.status == 200
+    assert set(answer.raw) == {"Ret", "Msg", "Data", "Sig"}
+    return answer.raw
+
+
+def _last_row() -> Exchange:
+    return Exchange.objects.order_by("-id").first()
+
+
+# -- 1. an OperatorID with NUL: the refusal path must not take it to the database ----------------------------------
+
+
+@pytest.mark.parametrize("operator_id", ["MA0PROBE\u0000", "\u0000" * 9, "MA0PROBE\ud800", "MA0PROBE\n"])
+def test_an_operator_id_with_nul_or_a_surrogate_is_4003_unsigned_and_journalled(caller, operator_id):
+    env = caller.envelope({"OperatorID": OPERATOR_ID, "OperatorSecret": "x"}, OperatorID=operator_id)
+    body = json.dumps(env).encode()  # ASCII with \u escapes: the JSON a peer can send
+    response = caller.post_raw(Interface.QUERY_TOKEN, body)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    answer = json.loads(response.content)
+    assert answer["Ret"] == Ret.PARAMETERS and answer["Sig"] == ""
+    assert "OperatorID" in answer["Msg"]
+    row = _last_row()
+    assert row.ret == Ret.PARAMETERS and row.operator is None
+    assert row.claimed_operator_id == safe_text(operator_id)  # kept, made storable
+
+
+def test_an_operator_id_with_nul_and_a_field_missing_is_4003_unsigned(caller):
+    # The body re-read on the refusal path (to sign with the caller's keys) is where the NUL reached psycopg2.
+    env = caller.envelope({}, OperatorID="MA0PROBE\u0000")
+    del env["Sig"]
+    response = caller.post_raw(Interface.QUERY_TOKEN, json.dumps(env))
+    answer = json.loads(response.content)
+    assert (response.status_code, answer["Ret"], answer["Sig"]) == (200, Ret.PARAMETERS, "")
+    assert "Sig" in answer["Msg"]
+    assert _last_row().claimed_operator_id == "MA0PROBE\\x00"
+
+
+# -- 2. a ConnectorID with NUL or a lone surrogate: refused at the schema, naming the field ------------------------
+
+
+@pytest.mark.parametrize(("raw", "shown"), [("C1\\u0000", "U+0000"), ("\\ud800x", "U+D800"), ("C\\u001b1", "U+001B")])
+def test_a_connector_id_with_a_control_character_or_surrogate_is_4004_naming_it(pusher, raw, shown):
+    text = '{"ConnectorStatusInfo":{"ConnectorID":"' + raw + '","Status":1}}'  # the JSON escape, as sent
+    answer = pusher.call(PUSH, text)
+    envelope = _envelope(answer)
+    assert envelope["Ret"] == Ret.BUSINESS
+    assert "ConnectorStatusInfo.ConnectorID" in envelope["Msg"] and shown in envelope["Msg"]
+    assert not PendingConnectorStatus.objects.exists() and not ConnectorStatus.objects.exists()
+    row = _last_row()
+    assert row.ret == Ret.BUSINESS and row.interface == PUSH
+    stored = row.request["ConnectorStatusInfo"]["ConnectorID"]
+    assert "\x00" not in stored and ("\\x" in stored or "\\u" in stored)
+
+
+# -- 3. NUL anywhere else in Data is journalled (escaped), and an interface name with NUL gets an envelope ---------
+
+
+def test_a_nul_in_an_extra_key_or_value_is_accepted_and_journalled(pusher):
+    payload = {"ConnectorStatusInfo": {"ConnectorID": "C1", "Status": 1}, "Extra\u0000": "x\u0000y", "S": "\ud800"}
+    answer = pusher.call(PUSH, json.dumps(payload))  # extra keys are not the spec's: ignored, as the spec allows
+    assert _envelope(answer)["Ret"] == Ret.OK and answer.data == {"Status": 0}
+    assert ConnectorStatus.objects.get().status == 1
+    row = _last_row()
+    assert (row.ret, row.interface, row.operator_id) == (Ret.OK, PUSH, OPERATOR_ID)
+    assert row.request["Extra\\x00"] == "x\\x00y" and row.request["S"] == "\\ud800"
+    assert Exchange.objects.filter(interface=PUSH, ret=Ret.OK).count() == 1  # every accepted push has its row
+
+
+@pytest.mark.parametrize("path", ["query%00token", "query_token%00", "%ed%a0%80", "a/b", "a/b/c/", "", "%0a"])
+def test_any_path_under_the_prefix_is_an_envelope(caller, path):
+    before = Exchange.objects.count()
+    response = caller.post_raw(path, json.dumps(caller.envelope({"OperatorID": OPERATOR_ID})))
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
+    answer = json.loads(response.content)
+    assert answer["Ret"] == Ret.PARAMETERS and answer["Sig"]  # the caller is known: the refusal is signed
+    assert "不支持的接口" in answer["Msg"]
+    assert Exchange.objects.count() == before + 1
+    assert "\x00" not in _last_row().interface
+
+
+def test_the_prefix_without_its_slash_is_an_envelope(caller):
+    response = caller.client.post("/evcs/v1", data=b"", content_type="application/json")
+    assert response.status_code == 200 and json.loads(response.content)["Ret"] == Ret.PARAMETERS
+
+
+# -- 4. Content-Length that is not a number ----------------------------------------------------------------------
+
+
+def test_a_content_length_that_is_not_a_number_is_4003(caller):
+    response = caller.client.generic(
+        "POST", "/evcs/v1/query_token", data=b"{}", content_type="application/json", CONTENT_LENGTH="abc"
+    )
+    answer = json.loads(response.content)
+    assert (response.status_code, answer["Ret"], answer["Sig"]) == (200, Ret.PARAMETERS, "")
+    assert "Content-Length" in answer["Msg"]
+    assert _last_row().ret == Ret.PARAMETERS
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("length", ["abc", "-5", "1e3"])
+def test_a_content_length_that_is_not_a_number_over_real_http(live_server, length):
+    url = urlsplit(live_server.url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    conn.putrequest("POST", "/evcs/v1/query_token")
+    conn.putheader("Content-Type", "application/json")
+    conn.putheader("Content-Length", length)
+    conn.endheaders()
+    response = conn.getresponse()
+    answer = json.loads(response.read())
+    conn.close()
+    assert (response.status, answer["Ret"], answer["Sig"]) == (200, Ret.PARAMETERS, "")
+
+
+# -- 5. bounded batches --------------------------------------------------------------------------------------------
+
+
+def test_a_push_of_26000_unknown_connectors_is_refused_whole_and_quickly(pusher):
+    items = [{"ConnectorID": f"X{n:07d}", "Status": 1} for n in range(26_000)]
+    answer = pusher.call(PUSH, {"ConnectorStatusInfos": items})
+    envelope = _envelope(answer)
+    assert envelope["Ret"] == Ret.BUSINESS
+    assert "ConnectorStatusInfos" in envelope["Msg"] and "500" in envelope["Msg"] and "26000" in envelope["Msg"]
+    assert not PendingConnectorStatus.objects.exists()
+    assert _last_row().ret == Ret.BUSINESS
+
+
+@override_settings(HLHT_MAX_PUSH_ITEMS=3)
+def test_the_item_bound_is_a_setting(pusher):
+    items = [{"ConnectorID": f"C{n}", "Status": 1} for n in range(4)]
+    assert pusher.call(PUSH, {"ConnectorStatusInfos": items}).ret == Ret.BUSINESS
+    assert pusher.call(PUSH, {"ConnectorStatusInfos": items[:3]}).ret == Ret.OK
+
+
+@override_settings(HLHT_MAX_PENDING_STATUSES=3)
+def test_pending_rows_per_operator_are_bounded(pusher):
+    def push(*ids):
+        return pusher.call(PUSH, {"ConnectorStatusInfos": [{"ConnectorID": i, "Status": 1} for i in ids]})
+
+    assert push("C1", "U1", "U2").ret == Ret.OK  # one known, two pending
+    refused = push("U3", "U4")
+    assert refused.ret == Ret.BUSINESS and "上限3" in refused.envelope.msg and "ConnectorID" in refused.envelope.msg
+    assert PendingConnectorStatus.objects.count() == 2  # the refused batch left nothing
+    assert push("C1", "U3").ret == Ret.OK  # room for one more
+    assert PendingConnectorStatus.objects.count() == 3
+    assert push("C1").ret == Ret.OK  # known connectors are never refused for the bound
+
+
+def test_the_replay_mark_of_a_refused_batch_is_not_kept(pusher):
+    items = [{"ConnectorID": f"X{n}", "Status": 1} for n in range(501)]
+    env = build_request(OPERATOR_ID, {"ConnectorStatusInfos": items}, pusher.keys).to_dict()
+    assert pusher.call(PUSH, envelope=env).ret == Ret.BUSINESS
+    assert not SeenEnvelope.objects.filter(sig=env["Sig"].upper()).exists()  # so the fixed batch may be resent
