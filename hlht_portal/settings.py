@@ -8,6 +8,19 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 env = environ.Env()
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    """A comma-separated variable, items stripped, empty ones dropped ("a, b," is ["a", "b"])."""
+    raw = os.environ.get(name)
+    return default if raw is None else [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_secret(name: str) -> str:
+    """A secret exactly as set: django-environ would read a leading "$" as a reference to another variable."""
+    return os.environ.get(name, "")
+
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env.str("HLHT_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -16,7 +29,7 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 def _secret_key() -> str:
     # Production sets SECRET_KEY; a single-machine install keeps a generated key in var/ so that
     # sessions and encrypted secrets survive restarts without anyone choosing a weak key by hand.
-    if key := env.str("SECRET_KEY", default=""):
+    if key := env_secret("SECRET_KEY"):
         return key
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
@@ -27,8 +40,8 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = env.bool("DEBUG", default=False)
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 # The portal's own 9-character OperatorID (组织机构代码), used as envelope OperatorID when it calls operators.
 HLHT_OPERATOR_ID = env.str("HLHT_OPERATOR_ID", default="MA01HLHT0")
@@ -36,7 +49,7 @@ if len(HLHT_OPERATOR_ID) != 9:
     raise ImproperlyConfigured("HLHT_OPERATOR_ID must be exactly 9 characters (T/CEC 102.4 §8).")
 
 # Keys that encrypt secrets at rest (newest first; see apps/core/secretbox.py). Defaults to one derived from SECRET_KEY.
-HLHT_SECRET_KEYS = env.list("HLHT_SECRET_KEYS", default=[])
+HLHT_SECRET_KEYS = [key.strip() for key in env_secret("HLHT_SECRET_KEYS").split(",") if key.strip()]
 
 # --- The T/CEC 102 protocol server and client.
 HLHT_PROTOCOL_PREFIX = env.str("HLHT_PROTOCOL_PREFIX", default="evcs/v1/")
@@ -52,6 +65,7 @@ HLHT_KEY_OVERLAP = env.int("HLHT_KEY_OVERLAP", default=7 * 86400)  # old inbound
 # platforms send arrays), and statuses kept per operator for connectors its directory does not list yet.
 HLHT_MAX_PUSH_ITEMS = env.int("HLHT_MAX_PUSH_ITEMS", default=500)
 HLHT_MAX_PENDING_STATUSES = env.int("HLHT_MAX_PENDING_STATUSES", default=20_000)
+HLHT_PENDING_STATUS_DAYS = env.int("HLHT_PENDING_STATUS_DAYS", default=7)  # then a pending status is forgotten
 # How long a process may reuse an operator's key sets and dialect flags before reading them again.
 HLHT_CALLER_CACHE_SECONDS = env.int("HLHT_CALLER_CACHE_SECONDS", default=30)
 HLHT_JOURNAL_RETENTION_DAYS = env.int("HLHT_JOURNAL_RETENTION_DAYS", default=180)
@@ -94,6 +108,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the protocol answers envelopes on every path under its prefixes, whatever the rest would say.
+    "apps.interconnect.server.ProtocolMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -185,6 +201,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     "protocol-housekeeping": {"task": "apps.interconnect.tasks.protocol_housekeeping_task", "schedule": 600.0},
     "journal-purge": {"task": "apps.interconnect.tasks.journal_purge_task", "schedule": 86400.0},
+    "pending-statuses-purge": {"task": "apps.stations.tasks.pending_statuses_purge_task", "schedule": 3600.0},
     # Each minute, one task per active operator and pull that is due by that operator's own intervals.
     "pulls-dispatch": {"task": "apps.interconnect.tasks.pulls_dispatch_task", "schedule": 60.0},
 }

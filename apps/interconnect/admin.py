@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from apps.core.admin import ReadOnlyAdminMixin
+from apps.protocol.names import interface_label
 
 from .choices import KeyDirection
 from .keys import keyset_rotate
@@ -89,7 +90,17 @@ class AccessTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class ExchangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The journal is evidence: read-only, and retention is the purge task's job."""
 
-    list_display = ["created", "direction", "interface", "operator", "ret", "msg_short", "latency", "timestamp", "seq"]
+    list_display = [
+        "created",
+        "direction",
+        "interface_name",
+        "operator",
+        "ret",
+        "msg_short",
+        "latency",
+        "timestamp",
+        "seq",
+    ]
     list_filter = ["direction", "interface", "ret", ("operator", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["=claimed_operator_id", "=interface", "=seq", "=timestamp"]
     list_select_related = ["operator"]
@@ -114,6 +125,10 @@ class ExchangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "response_pretty",
     ]
     readonly_fields = fields
+
+    @admin.display(description="接口", ordering="interface")
+    def interface_name(self, obj):
+        return format_html('<span title="{}">{}</span>', interface_label(obj.interface), obj.interface)
 
     @admin.display(description="Msg")
     def msg_short(self, obj):

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from apps.protocol.receive import safe_text
+from apps.protocol.text import safe_text, storable
 
 from .models import Exchange
 
@@ -27,23 +27,18 @@ def mask_text(value: str) -> str:
     return _PLATE.sub(lambda m: f"{m.group(1)}{m.group(2)}{'*' * len(m.group(3))}{m.group(4)}", value)
 
 
-def mask(value: Any, key: str | None = None) -> Any:
-    """A copy of a decrypted payload fit for the journal: secrets hidden, phones, plates and names masked, and NUL,
-    control characters and lone surrogates written as escapes (in keys too), so any payload can be stored."""
+def _masked(key: str | None, value: str) -> str:
     if key in SECRET_FIELDS:
         return "******"
-    if isinstance(value, dict):
-        return {safe_text(str(k)): mask(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask(v) for v in value]
-    if isinstance(value, str):
-        value = safe_text(value)
-        if key in NAME_FIELDS and value:
-            return value[0] + "*" * (len(value) - 1)
-        return mask_text(value)
-    if isinstance(value, bool | int | float) or value is None:
-        return value
-    return str(value)  # Decimal and the like: JSON has no exact type for them, text keeps every digit
+    if key in NAME_FIELDS and value:
+        return value[0] + "*" * (len(value) - 1)
+    return mask_text(value)
+
+
+def mask(value: Any) -> Any:
+    """A copy of a decrypted payload fit for the journal: secrets hidden, phones, plates and names masked, and the
+    rest made storable (apps.protocol.text.storable): any payload a peer sent can be kept."""
+    return storable(value, text=_masked)
 
 
 # Text columns and their lengths: whatever bytes a peer sent, the row fits and PostgreSQL takes it.

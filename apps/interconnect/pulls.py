@@ -19,6 +19,7 @@ from django.utils import timezone
 from apps.operators.models import Operator
 from apps.protocol import ClientError, PeerClient, TransientError
 from apps.protocol.schema import Problem
+from apps.protocol.text import safe_text, storable
 
 from .choices import RunStatus
 from .client import last_exchange, operator_client
@@ -47,17 +48,6 @@ class Dispatch:
     @property
     def kwargs(self) -> dict[str, Any]:
         return {"operator_id": self.operator_id, "interface": self.interface, **self.options}
-
-
-def schema_safe(value: Any) -> Any:
-    """JSON-storable copy of a record as received (Decimals as text, so no digit is lost)."""
-    if isinstance(value, dict):
-        return {str(k): schema_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [schema_safe(v) for v in value]
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
 
 
 def _finish(run: SyncRun, *, error: str = "", retryable: bool = False) -> SyncRun:
@@ -154,8 +144,8 @@ class PullJob:
             run=run,
             exchange=self.last_message,
             interface=run.interface,
-            record_key=str(key)[:64],
+            record_key=safe_text(str(key), 64),
             rules=sorted({p.rule for p in problems}),
             reasons=[p.message for p in problems][:50],
-            payload=schema_safe(record),
+            payload=storable(record),  # as received, made storable (NUL, surrogates, Decimals, depth)
         )

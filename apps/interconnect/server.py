@@ -12,12 +12,20 @@ import logging
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.core.exceptions import Busy, HLHTError, ValidationFailed
-from apps.protocol import BusinessError, BusyError, EnvelopeError, ParameterError, ProtocolError, RequestEnvelope
+from apps.protocol import (
+    BusinessError,
+    BusyError,
+    EnvelopeError,
+    InternalError,
+    ParameterError,
+    ProtocolError,
+    RequestEnvelope,
+)
 from apps.protocol.receive import Caller, Pipeline, Reception, Request
 
 from .choices import Direction, KeyDirection
@@ -74,7 +82,6 @@ def _admit(request: Request, caller: Caller) -> None:
 def _classify(exc: Exception) -> ProtocolError | None:
     if isinstance(exc, Busy | OperationalError):
         # The database is locked or unreachable, or a service said so: the caller should retry later.
-        logger.warning("busy answering a protocol call: %s", exc)
         return BusyError()
     if isinstance(exc, ValidationFailed):
         return BusinessError(f"业务参数不合法，{exc.message}")
@@ -93,15 +100,38 @@ PIPELINE = Pipeline(
     atomic=transaction.atomic,
     admit=_admit,
     classify=_classify,
+    token_refusal="Token错误：无效、已过期或运营商已暂停接入",  # noqa: S106 - a message, not a credential
 )
 
 
-def _declared_length(request: HttpRequest) -> int | None:
-    """Content-Length as a number; None when it is not one (the body cannot then be read safely)."""
-    value = request.META.get("CONTENT_LENGTH") or "0"
-    if not (isinstance(value, str) and value.isascii() and value.isdigit()):
-        return None
-    return int(value)
+class _Unreadable(Exception):
+    """The request's body cannot be read: its length is not a number, it is too large, or the client went away."""
+
+    def __init__(self, error: EnvelopeError) -> None:
+        super().__init__(error.msg)
+        self.error = error
+
+
+def _read_body(request: HttpRequest) -> bytes:
+    """The body, read only when it is known to fit: by Content-Length, or to the end of a chunked body a server
+    has decoded (gunicorn sets wsgi.input_terminated); many Java peers send chunked by default."""
+    limit = settings.HLHT_MAX_BODY_BYTES
+    too_large = EnvelopeError(f"请求体过大，不能超过{limit}字节")
+    declared = request.META.get("CONTENT_LENGTH") or ""
+    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    try:
+        if not declared and chunked and request.META.get("wsgi.input_terminated"):
+            body = request.META["wsgi.input"].read(limit + 1)
+            if len(body) > limit:
+                raise _Unreadable(too_large)
+            return body
+        if not (declared or "0").isascii() or not (declared or "0").isdigit():
+            raise _Unreadable(EnvelopeError("POST参数不合法，请求头 Content-Length 不是合法的长度"))
+        if int(declared or "0") > limit:
+            raise _Unreadable(too_large)
+        return request.body
+    except (UnreadablePostError, OSError) as exc:
+        raise _Unreadable(EnvelopeError("POST参数不合法，请求体读取失败（连接中断或长度不符）")) from exc
 
 
 def _journal(reception: Reception) -> None:
@@ -130,22 +160,44 @@ def _journal(reception: Reception) -> None:
 @csrf_exempt
 def endpoint(request: HttpRequest, interface: str | None = None, legacy: bool = False) -> HttpResponse:
     # Every path under the prefix comes here: `a/b` or a NUL is an unknown interface, answered with an envelope.
-    name = (interface or "").removesuffix("/")
     call = Request(
         method=request.method or "",
-        interface=name,
+        interface=(interface or "").removesuffix("/"),
         body=b"",
         authorization=request.META.get("HTTP_AUTHORIZATION"),
         remote_addr=request.META.get("REMOTE_ADDR"),
         variant=LEGACY if legacy else "",
     )
-    limit = settings.HLHT_MAX_BODY_BYTES
-    declared = _declared_length(request)
-    if declared is None:
-        reception = PIPELINE.refuse(call, EnvelopeError("POST参数不合法，请求头 Content-Length 不是合法的长度"))
-    elif declared > limit:
-        reception = PIPELINE.refuse(call, EnvelopeError(f"请求体过大，不能超过{limit}字节"))
-    else:
-        reception = PIPELINE.receive(dataclasses.replace(call, body=request.body))
+    try:
+        try:
+            reception = PIPELINE.receive(dataclasses.replace(call, body=_read_body(request)))
+        except _Unreadable as exc:
+            reception = PIPELINE.refuse(call, exc.error)
+    except Exception:  # the pipeline never raises; this is the line behind it, so the answer is still an envelope
+        logger.exception("protocol endpoint failed for %s", call.interface)
+        reception = PIPELINE.refuse(call, InternalError())
     _journal(reception)
     return HttpResponse(reception.body(), content_type=JSON)
+
+
+class ProtocolMiddleware:
+    """Serves every path under the protocol prefixes before the rest of the middleware runs.
+
+    The protocol has its own authentication and answers only envelopes: the host check (an HTML 400 for a Host
+    outside ALLOWED_HOSTS), sessions, CSRF, users and messages belong to the people's pages. Leading slashes are
+    folded, so a peer whose base URL ends in a slash (`//evcs/v1/…`) is served too.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+        self.prefixes = [
+            (settings.HLHT_PROTOCOL_PREFIX.strip("/"), False),
+            (settings.HLHT_PROTOCOL_LEGACY_PREFIX.strip("/"), True),
+        ]
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path_info.lstrip("/")
+        for prefix, legacy in self.prefixes:
+            if path == prefix or path.startswith(prefix + "/"):
+                return endpoint(request, path[len(prefix) + 1 :], legacy=legacy)
+        return self.get_response(request)

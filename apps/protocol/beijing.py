@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["CHINA", "CITY", "DISTRICTS", "MARGIN", "Bounds", "District", "district_get", "district_name"]
+__all__ = ["CHINA", "CITY", "DISTRICTS", "MARGIN", "Bounds", "District"]
 
 # Added on every side of a box: the boxes are rough (rounded outward to about half a kilometre) and a station on a
 # district border may be geocoded a little over it. 0.025° is about 2.8 km north–south and 2.1 km east–west here.
@@ -90,14 +90,3 @@ CITY = Bounds(
 )
 # Mainland China's extent: a point outside it is a swapped or mistyped coordinate, not merely a wrong district.
 CHINA = Bounds(Decimal("73.4"), Decimal("135.1"), Decimal("18.1"), Decimal("53.6"))
-
-
-def district_get(area_code: Any) -> District | None:
-    """The Beijing district of an AreaCode, or None when it is not one of the 16."""
-    return DISTRICTS.get(area_code) if isinstance(area_code, str) else None
-
-
-def district_name(area_code: Any) -> str:
-    """The district's Chinese name, or the code itself when it is not one of Beijing's (for display)."""
-    district = district_get(area_code)
-    return district.name if district is not None else str(area_code or "")

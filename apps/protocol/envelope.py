@@ -167,6 +167,9 @@ def _load_payload(text: str, dialect: Dialect) -> dict[str, Any]:
         raise BusinessError("Data解密后不是合法的JSON") from exc
     if not isinstance(obj, dict):
         raise BusinessError("Data解密后必须是JSON对象")
+    if jsoncodec.nested_deeper_than(obj):
+        # Checked before anything walks the payload recursively (aliases, validation, the journal).
+        raise BusinessError(f"Data嵌套层数超过{jsoncodec.MAX_DEPTH}层，不是合法的业务参数")
     return normalise_aliases(obj, dialect)
 
 

@@ -91,3 +91,24 @@ def _reject_constant(name: str) -> Any:
 def loads(text: str | bytes) -> Any:
     """Parse JSON with non-integer numbers as Decimal (exact money) and NaN/Infinity refused (not JSON)."""
     return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+
+
+# The deepest structure of parts 2–4 (a StationInfo page) nests 7 levels; nothing legitimate comes near this.
+MAX_DEPTH = 32
+
+
+def nested_deeper_than(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether objects and arrays nest more than `limit` levels; iterative, so a hostile depth cannot overflow."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False

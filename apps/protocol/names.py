@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["PUBLIC_INTERFACES", "Interface"]
+__all__ = ["Interface", "interface_label"]
 
 
 class Interface(StrEnum):
@@ -59,13 +59,10 @@ _LABELS: dict[Interface, str] = {
     Interface.NOTIFICATION_CHARGE_ORDER_INFO_FOR_BONUS: "推送充电订单信息（运营考核奖励）",
 }
 
-# The part-2 interfaces: their average response must stay within 3 s (Beijing part 1 §8.1), part 3's within 1 s.
-PUBLIC_INTERFACES = frozenset(
-    {
-        Interface.QUERY_TOKEN,
-        Interface.QUERY_STATIONS_INFO,
-        Interface.NOTIFICATION_STATION_STATUS,
-        Interface.QUERY_STATION_STATUS,
-        Interface.QUERY_STATION_STATS,
-    }
-)
+
+def interface_label(name: str) -> str:
+    """The standard's Chinese name of an interface, or "" for a name that is not one (a journal row of a probe)."""
+    try:
+        return Interface(name).label
+    except ValueError:
+        return ""

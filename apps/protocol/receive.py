@@ -33,6 +33,7 @@ from .envelope import (
     verify_request,
 )
 from .errors import (
+    BusinessError,
     BusyError,
     EnvelopeError,
     InternalError,
@@ -42,6 +43,7 @@ from .errors import (
     SignatureError,
     TokenError,
 )
+from .text import safe_text
 from .timestamps import is_operator_id
 
 __all__ = [
@@ -52,7 +54,6 @@ __all__ = [
     "Reception",
     "Request",
     "Route",
-    "safe_text",
 ]
 
 logger = logging.getLogger(__name__)
@@ -133,7 +134,6 @@ class Reception:
     response: Any = None  # the Data answered, on success
     error: str = ""  # why the request failed ("" on success); never sent to the peer
     authenticated: bool = False  # past Sig, token, clock window and replay
-    route: Route | None = None
 
     @property
     def caller_id(self) -> str:
@@ -148,26 +148,11 @@ class Reception:
         return (time.perf_counter() - self.started) * 1000
 
     def body(self) -> bytes:
-        return self.envelope.to_json() if self.envelope is not None else b""
-
-
-def safe_text(value: str, limit: int | None = None) -> str:
-    """`value` with NUL, other control characters and lone surrogates written as visible escapes (`\\x00`,
-    `\\ud800`), at most `limit` characters: whatever a peer sent can be logged, shown and stored (PostgreSQL
-    refuses NUL in text and jsonb, and a lone surrogate has no UTF-8 form)."""
-    if limit is not None:
-        value = value[:limit]  # escaping never shortens, so cutting first bounds the work
-    if value.isprintable():
-        return value
-    out = []
-    for char in value:
-        code = ord(char)
-        if code < 0x20 or code == 0x7F or 0xD800 <= code <= 0xDFFF:
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        else:
-            out.append(char)
-    text = "".join(out)
-    return text[:limit] if limit is not None else text
+        return (
+            self.envelope.to_json()
+            if self.envelope is not None
+            else error_response(error_of(Ret.SYSTEM), None).to_json()
+        )
 
 
 CallerLookup = Callable[[str, bool], Caller | None]  # (OperatorID, fresh) → the caller, or None when unknown
@@ -194,6 +179,7 @@ class Pipeline:
     - `classify(exc)`: maps a host's own exceptions to a ProtocolError; None (or no classifier) answers Ret 500.
     - `outgoing(caller, payload)`: rewrites an answer before encryption (a simulator speaking a dialect).
     - `busy_data`: Data of a Ret -1 answer (None: ""; the simulator sends an encrypted {} as vector V-C5 does).
+    - `token_refusal`: the Msg of a 4002 (the portal adds that a suspended operator's tokens end at once).
 
     Body size is the HTTP layer's to bound, before it reads the body (`refuse()` answers what it would not read).
     """
@@ -210,6 +196,7 @@ class Pipeline:
     classify: Classifier | None = None
     outgoing: Callable[[Caller, Payload], Payload] | None = None
     busy_data: Payload | None = None
+    token_refusal: str = "Token错误：无效或已过期"  # noqa: S105 - a message, not a credential
 
     # -- the entry points ---------------------------------------------------------------------------------------------
 
@@ -223,20 +210,22 @@ class Pipeline:
         try:
             caller, keys, payload = self._process(request, reception)
             answer = self.outgoing(caller, payload) if self.outgoing is not None else payload
-            reception.response = payload
             reception.envelope = build_response(Ret.OK, "", answer, keys)
+            reception.response = payload  # recorded only once it was really answered
         except NoAnswer:
             raise
         except ProtocolError as exc:
             self._refuse(reception, request, exc, exc.msg)
         except Exception as exc:
             mapped = self.classify(exc) if self.classify is not None else None
+            why = f"{type(exc).__name__}: {exc}"
             if mapped is None:
                 # The last line: a traceback goes to the host's log, never to the peer.
                 logger.exception("unexpected error answering %s from %s", reception.interface, reception.caller_id)
-                self._refuse(reception, request, InternalError(), f"{type(exc).__name__}: {exc}")
-            else:
-                self._refuse(reception, request, mapped, f"{type(exc).__name__}: {exc}")
+                mapped = InternalError()
+            elif not isinstance(mapped, BusinessError):
+                logger.warning("%s answering %s from %s: %s", mapped.msg, reception.interface, reception.caller_id, why)
+            self._refuse(reception, request, mapped, why)
         return reception
 
     def refuse(self, request: Request, error: ProtocolError) -> Reception:
@@ -280,16 +269,15 @@ class Pipeline:
             raise ParameterError(f"POST参数不合法，不支持的接口：{reception.interface or '(空)'}")
         if route.callers is not None and caller.kind not in route.callers:
             raise ParameterError(f"POST参数不合法，{caller.kind_label or caller.kind}不能调用接口 {route.name}")
-        reception.route = route
         if route.token_required:
             token = parse_authorization(request.authorization, caller.dialect)
             if not self.tokens(caller, token):
-                raise TokenError("Token错误：无效、已过期或运营商已暂停接入")
+                raise TokenError(self.token_refusal)
 
         skew = abs((self.clock() - envelope.time).total_seconds())
         window = self.window()
         if skew > window:
-            raise EnvelopeError(f"POST参数不合法，TimeStamp与平台时间相差{int(skew)}秒，超过{int(window)}秒")
+            raise EnvelopeError(f"POST参数不合法，TimeStamp与平台时间相差{skew:.1f}秒，超过{window:g}秒")
 
         # The replay mark, the decryption and the handler's writes happen inside one `atomic()`: a message that
         # fails anywhere leaves nothing behind and may be sent again; one that succeeded can never apply twice.
@@ -315,12 +303,18 @@ class Pipeline:
         return caller.dialect
 
     def _refuse(self, reception: Reception, request: Request, error: ProtocolError, why: str) -> None:
-        keys = reception.keys or self._refusal_keys(reception, request)
-        if isinstance(error, BusyError) and self.busy_data is not None and keys is not None:
-            reception.envelope = build_response(error.ret, error.msg, self.busy_data, keys)
-        else:
-            reception.envelope = error_response(error, keys)
-        reception.error = why
+        reception.error = safe_text(why)
+        # A Msg may quote what the peer sent: escaped, it can be signed (a lone surrogate has no UTF-8 to sign).
+        msg = safe_text(error.msg)
+        try:
+            keys = reception.keys or self._refusal_keys(reception, request)
+            if isinstance(error, BusyError) and self.busy_data is not None and keys is not None:
+                reception.envelope = build_response(error.ret, msg, self.busy_data, keys)
+            else:
+                reception.envelope = error_response(type(error)(msg, ret=error.ret), keys)
+        except Exception:  # the host's store failing on the refusal path: an unsigned answer is still an answer
+            logger.exception("refusing %s from %s", reception.interface, reception.caller_id)
+            reception.envelope = error_response(type(error)(msg, ret=error.ret), None)
 
     def _refusal_keys(self, reception: Reception, request: Request) -> KeySet | None:
         """Keys to sign a refusal of an envelope rejected before its caller was resolved (a field missing, say).
@@ -346,6 +340,11 @@ class Pipeline:
             return None
         reception.caller = caller
         return caller.keysets[0]
+
+
+def error_of(ret: int) -> ProtocolError:
+    """A ProtocolError carrying `ret` with the standard's text, for answers built outside a raise."""
+    return ProtocolError(ret=ret)
 
 
 def _verifying_keys(envelope: RequestEnvelope, keysets: Sequence[KeySet]) -> KeySet | None:

@@ -11,6 +11,7 @@ from typing import Any, Final
 
 from .errors import BusinessError
 from .names import Interface
+from .text import first_forbidden, safe_text
 
 __all__ = [
     "CHARACTERS",
@@ -137,17 +138,11 @@ class Problem:
 # Helpers shared by the field specs
 # --------------------------------------------------------------------------------------------------------------------
 
-# Characters no text field of the spec can hold: C0 controls (NUL, CR, LF, tab…), DEL, C1 controls and lone
-# surrogates. A peer that sends them is refused with the field named: they cannot be stored (PostgreSQL refuses NUL),
-# shown or signed (a surrogate has no UTF-8 form). isprintable() screens the valid case, which is almost every string.
-_FORBIDDEN_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
-
-def _characters_tail(value: str) -> str:
-    match = _FORBIDDEN_CHARS.search(value)
-    code = ord(match.group()) if match else 0
+def _characters_tail(match: re.Match[str]) -> str:
+    code = ord(match.group())
     kind = "不成对的代理字符" if 0xD800 <= code <= 0xDFFF else "控制字符"
-    return f"含有{kind} U+{code:04X}（第{match.start() + 1 if match else 0}个字符），不能包含控制字符或不成对的代理字符"
+    return f"含有{kind} U+{code:04X}（第{match.start() + 1}个字符），不能包含控制字符或不成对的代理字符"
 
 
 # Tuples, not `int | Decimal` unions: isinstance() with a tuple is several times faster on this hot path.
@@ -183,7 +178,8 @@ def _kind(value: Any) -> str:
 
 def _show(value: Any) -> str:
     if isinstance(value, str):
-        text = value if len(value) <= _MAX_SHOWN else value[:_MAX_SHOWN] + "…"
+        # Escaped: a message quoting what a peer sent must itself be signable and storable.
+        text = safe_text(value, _MAX_SHOWN) + ("…" if len(value) > _MAX_SHOWN else "")
         return f"“{text}”"
     if isinstance(value, int) and value.bit_length() > 100:
         # str() of a huge int raises past 4300 digits (CPython's DoS guard); the message only needs "too big".
@@ -338,8 +334,8 @@ class Str(Field):
     def inspect(self, value: Any) -> Finding:
         if value.__class__ is not str and not isinstance(value, str):
             return _type_finding(value, "字符串")
-        if not value.isprintable() and _FORBIDDEN_CHARS.search(value):
-            return CHARACTERS, _characters_tail(value)
+        if (bad := first_forbidden(value)) is not None:
+            return CHARACTERS, _characters_tail(bad)
         size = len(value)
         if self.lo <= size <= self.hi:
             if self.matches is None or self.matches(value):
@@ -635,8 +631,8 @@ class List(Field):
 
 
 def _unique(value: Any, field: Field | None, path: str, seen: set[str], out: list[Problem]) -> None:
-    # Only well-formed strings take part; a wrong type has already been reported by the field itself.
-    if not isinstance(value, str) or not value:
+    # Only well-formed strings take part; a wrong type or character has already been reported by the field itself.
+    if not isinstance(value, str) or not value or first_forbidden(value) is not None:
         return
     if value in seen:
         label = field.label if field is not None else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,7 +21,7 @@ from apps.protocol.names import Interface
 from .choices import ChangeAction, StatusSource
 from .directory import station_infos_upsert, station_stats_store, stations_mark_removed
 from .models import DirectoryChange, Station
-from .rules import DIRECTORY_RULE, page_conflicts, station_problems
+from .rules import DIRECTORY_RULE, PENDING_LIMIT_RULE, page_conflicts, station_problems
 from .services import connector_statuses_apply, pending_statuses_link
 
 PAGE_SIZE = 100
@@ -201,8 +202,22 @@ class StationStatusPull(PullJob):
                 else:
                     infos.extend(station["ConnectorStatusInfos"])
             outcome = connector_statuses_apply(
-                operator_id=self.operator.pk, infos=infos, status_time=observed, source=StatusSource.PULL
+                operator_id=self.operator.pk,
+                infos=infos,
+                status_time=observed,
+                source=StatusSource.PULL,
+                refuse_overflow=False,  # the sweep keeps what it knows; the rest is reported, not a failed run
             )
+            limit = settings.HLHT_MAX_PENDING_STATUSES
+            rejected += [
+                self.rejected(
+                    connector_id,
+                    next(info for info in infos if info["ConnectorID"] == connector_id),
+                    [schema.Problem("ConnectorID", PENDING_LIMIT_RULE, f"ConnectorID {connector_id} 不在充电站信息中，"
+                                    f"且该运营商待关联的接口状态已达上限{limit}条")],
+                )
+                for connector_id in outcome.overflow
+            ]  # fmt: skip
             RejectedRecord.objects.bulk_create(rejected)
             run.pages += 1
             run.updated_count += outcome.applied

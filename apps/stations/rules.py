@@ -25,6 +25,7 @@ DISTRICT_RULE: Final = "district"
 POWER_RULE: Final = "power"
 VOLTAGE_RULE: Final = "voltage"
 DIRECTORY_RULE: Final = "directory"  # passed the schema, refused by the directory's own validation
+PENDING_LIMIT_RULE: Final = "pending_limit"  # a status of an unknown connector, beyond HLHT_MAX_PENDING_STATUSES
 
 
 def station_problems(info: Any, *, operator_id: str) -> list[Problem]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ class StatusOutcome:
     history_only: int = 0
     duplicates: int = 0
     pending: int = 0
+    overflow: list[str] = field(default_factory=list)  # unknown ConnectorIDs not kept: the pending bound was reached
 
     @property
     def learnt_anything(self) -> bool:
@@ -36,21 +37,33 @@ def _fields(info: dict[str, Any]) -> dict[str, Any]:
 
 @transaction.atomic
 def connector_statuses_apply(
-    *, operator_id: str, infos: list[dict[str, Any]], status_time: datetime, source: str
+    *, operator_id: str, infos: list[dict[str, Any]], status_time: datetime, source: str, refuse_overflow: bool = True
 ) -> StatusOutcome:
     """Record ConnectorStatusInfo items observed at `status_time` (a push's envelope TimeStamp, a pull's time).
 
     Idempotent: a repeat changes nothing. A status older than the current one goes to history but never
     replaces it (same time: the later arrival wins). Unknown connectors are kept pending until the directory
-    lists them, up to HLHT_MAX_PENDING_STATUSES per operator: beyond that the batch is refused (ValidationFailed,
-    nothing written), so IDs nobody lists cannot fill the database.
+    lists them, up to HLHT_MAX_PENDING_STATUSES per operator, so IDs nobody lists cannot fill the database: beyond
+    it a push is refused (ValidationFailed, nothing written); a pull (`refuse_overflow=False`) keeps what it knows
+    and reports the rest in `outcome.overflow`.
     """
     outcome = StatusOutcome()
     ids = {info["ConnectorID"] for info in infos}
-    connectors = {c.connector_id: c for c in Connector.objects.filter(operator_id=operator_id, connector_id__in=ids)}
-    unknown = len(ids) - len(connectors)
+    # Locked in a fixed order: two messages about one connector apply one after the other, never interleaved (two
+    # first statuses at once would otherwise both create the same history row).
+    connectors = {
+        c.connector_id: c
+        for c in Connector.objects.select_for_update()
+        .filter(operator_id=operator_id, connector_id__in=ids)
+        .order_by("pk")
+    }
+    unknown = sorted(ids - connectors.keys())
     if unknown:
-        _check_pending_room(operator_id, unknown)
+        room = _pending_room(operator_id, len(unknown), refuse=refuse_overflow)
+        if room < len(unknown):
+            outcome.overflow = unknown[room:]
+            dropped = set(outcome.overflow)
+            infos = [info for info in infos if info["ConnectorID"] not in dropped]
     currents = {
         s.connector_id: s for s in ConnectorStatus.objects.select_for_update().filter(connector__in=connectors.values())
     }
@@ -80,12 +93,11 @@ def connector_statuses_apply(
             if status_time == current.status_time:
                 outcome.duplicates += 1
                 continue
-        _, created = ConnectorStatusHistory.objects.get_or_create(
-            connector=connector, status_time=status_time, **fields, defaults={"source": source}
-        )
-        if not created:
+        # filter().exists(), not get_or_create(): rows duplicated before the connector lock must not make this fail.
+        if ConnectorStatusHistory.objects.filter(connector=connector, status_time=status_time, **fields).exists():
             outcome.duplicates += 1
             continue
+        ConnectorStatusHistory.objects.create(connector=connector, status_time=status_time, source=source, **fields)
         if current is None:
             try:
                 with transaction.atomic():
@@ -107,15 +119,25 @@ def connector_statuses_apply(
     return outcome
 
 
-def _check_pending_room(operator_id: str, unknown: int) -> None:
+def _pending_room(operator_id: str, unknown: int, *, refuse: bool) -> int:
+    """How many of `unknown` new connectors may be kept pending; ValidationFailed instead when `refuse` and short."""
     limit = settings.HLHT_MAX_PENDING_STATUSES
     held = PendingConnectorStatus.objects.filter(operator_id=operator_id).count()
-    if held + unknown > limit:
+    room = max(0, limit - held)
+    if refuse and unknown > room:
         raise ValidationFailed(
             f"有{unknown}个充电设备接口不在平台已获取的充电站信息中，该运营商待关联的接口状态已有{held}条，"
             f"再保存将超过上限{limit}条；请先确认这些接口已通过 {Interface.QUERY_STATIONS_INFO} 上报",
             field="ConnectorID",
         )
+    return room
+
+
+def pending_statuses_purge(*, older_than: datetime) -> int:
+    """Forget statuses of connectors no directory listed in time: what no crawl ever linked is noise, and the room
+    it takes under HLHT_MAX_PENDING_STATUSES belongs to connectors that will appear."""
+    deleted, _ = PendingConnectorStatus.objects.filter(created__lt=older_than).delete()
+    return deleted
 
 
 @transaction.atomic

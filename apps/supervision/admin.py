@@ -80,10 +80,6 @@ class StaleFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _when(moment) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "从未"
-
-
 class SupervisedOperatorAdmin(OperatorAdmin):
     """The operator list and page with what regulators check first: stations, whether data keeps arriving."""
 

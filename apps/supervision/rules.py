@@ -38,6 +38,7 @@ RULE_LABELS: dict[str, str] = {
     station.POWER_RULE: "功率超出合理范围",
     station.VOLTAGE_RULE: "电压超出合理范围",
     station.DIRECTORY_RULE: "入库校验失败",
+    station.PENDING_LIMIT_RULE: "未知接口的待关联状态超出上限",
     UNKNOWN_RULE: "未注明规则",
 }
 

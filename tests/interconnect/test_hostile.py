@@ -18,7 +18,7 @@ from apps.interconnect.models import Exchange, SeenEnvelope
 from apps.operators.models import Operator
 from apps.protocol import Ret, build_request
 from apps.protocol.names import Interface
-from apps.protocol.receive import safe_text
+from apps.protocol.text import safe_text
 from apps.stations.models import ConnectorStatus, PendingConnectorStatus
 from tests import factories
 from tests.caller import OPERATOR_ID, Caller
@@ -154,7 +154,7 @@ def test_a_content_length_that_is_not_a_number_over_real_http(live_server, lengt
 # -- 5. bounded batches --------------------------------------------------------------------------------------------
 
 
-def test_a_push_of_26000_unknown_connectors_is_refused_whole_and_quickly(pusher):
+def test_a_push_of_26000_unknown_connectors_is_refused_whole_without_a_pending_row(pusher):
     items = [{"ConnectorID": f"X{n:07d}", "Status": 1} for n in range(26_000)]
     answer = pusher.call(PUSH, {"ConnectorStatusInfos": items})
     envelope = _envelope(answer)
@@ -190,3 +190,111 @@ def test_the_replay_mark_of_a_refused_batch_is_not_kept(pusher):
     env = build_request(OPERATOR_ID, {"ConnectorStatusInfos": items}, pusher.keys).to_dict()
     assert pusher.call(PUSH, envelope=env).ret == Ret.BUSINESS
     assert not SeenEnvelope.objects.filter(sig=env["Sig"].upper()).exists()  # so the fixed batch may be resent
+
+
+# -- found by review and probing: the refusal itself must be signable, the journal must take any depth ------------
+
+
+def test_two_identical_lone_surrogates_are_4004_and_journalled(pusher):
+    # The duplicate check once quoted the raw value in Msg; a lone surrogate cannot be signed (HTML 500, no row).
+    text = '{"ConnectorStatusInfos":[{"ConnectorID":"\\ud800","Status":1},{"ConnectorID":"\\ud800","Status":1}]}'
+    answer = pusher.call(PUSH, text)
+    assert _envelope(answer)["Ret"] == Ret.BUSINESS and "U+D800" in answer.envelope.msg
+    assert answer.envelope.sig  # signed: the caller is known
+    assert _last_row().ret == Ret.BUSINESS
+
+
+@pytest.mark.parametrize("where", ["extra", "known"])
+def test_deeply_nested_data_is_4004_and_journalled(pusher, where):
+    deep = "[" * 600 + "]" * 600
+    inner = '{"ConnectorID":"C1","Status":1}' if where == "extra" else '{"ConnectorID":' + deep + ',"Status":1}'
+    text = '{"ConnectorStatusInfo":' + inner + (',"X":' + deep if where == "extra" else "") + "}"
+    answer = pusher.call(PUSH, text)
+    assert _envelope(answer)["Ret"] == Ret.BUSINESS and "嵌套" in answer.envelope.msg
+    assert not ConnectorStatus.objects.exists()
+    assert _last_row().ret == Ret.BUSINESS
+
+
+def test_a_deep_unknown_field_in_query_token_issues_no_token(caller):
+    from apps.interconnect.models import AccessToken
+
+    text = (
+        '{"OperatorID":"' + OPERATOR_ID + '","OperatorSecret":"' + caller.keys.operator_secret + '","X":'
+        + "[" * 600 + "]" * 600 + "}"
+    )  # fmt: skip
+    assert caller.call(Interface.QUERY_TOKEN, text).ret == Ret.BUSINESS
+    assert not AccessToken.objects.exists()
+    assert _last_row().interface == Interface.QUERY_TOKEN
+
+
+def test_a_host_outside_allowed_hosts_still_gets_an_envelope(caller):
+    body = json.dumps(caller.envelope({"OperatorID": OPERATOR_ID, "OperatorSecret": caller.keys.operator_secret}))
+    for host in ("evil.example.com", "", "[::1]", "127.0.0.1:8766, evil"):
+        response = caller.client.post(
+            "/evcs/v1/query_token", data=body, content_type="application/json", HTTP_HOST=host
+        )
+        assert response.status_code == 200 and response["Content-Type"].startswith("application/json"), host
+        body = json.dumps(caller.envelope({"OperatorID": OPERATOR_ID, "OperatorSecret": caller.keys.operator_secret}))
+    assert Exchange.objects.filter(interface=Interface.QUERY_TOKEN, ret=Ret.OK).count() == 4
+
+
+def test_a_base_url_ending_in_a_slash_is_served(caller):
+    # (The test client reads "//evcs" as a host name, so the WSGI request is built by hand, as a server passes it.)
+    import io
+
+    from apps.interconnect.server import ProtocolMiddleware
+
+    body = json.dumps(caller.envelope({"OperatorID": OPERATOR_ID, "OperatorSecret": caller.keys.operator_secret}))
+    for path in ("//evcs/v1/query_token", "///evcs/v1/query_token/"):
+        request = _wsgi_request(io.BytesIO(body.encode()), PATH_INFO=path, CONTENT_LENGTH=str(len(body)))
+        response = ProtocolMiddleware(lambda request: pytest.fail("not served as protocol"))(request)
+        assert json.loads(response.content)["Ret"] == Ret.OK, path
+        body = json.dumps(caller.envelope({"OperatorID": OPERATOR_ID, "OperatorSecret": caller.keys.operator_secret}))
+
+
+def _wsgi_request(body_stream, **environ):
+    from django.core.handlers.wsgi import WSGIRequest
+    from django.test import RequestFactory
+
+    base = RequestFactory()._base_environ(PATH_INFO="/evcs/v1/query_token", REQUEST_METHOD="POST")
+    base.update({"wsgi.input": body_stream, "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": "", **environ})
+    return WSGIRequest(base)
+
+
+def test_a_chunked_body_decoded_by_the_server_is_read(caller):
+    import io
+
+    from apps.interconnect.server import endpoint
+
+    body = json.dumps(caller.envelope({"OperatorID": OPERATOR_ID, "OperatorSecret": caller.keys.operator_secret}))
+    request = _wsgi_request(
+        io.BytesIO(body.encode()), HTTP_TRANSFER_ENCODING="chunked", **{"wsgi.input_terminated": True}
+    )
+    answer = json.loads(endpoint(request, "query_token").content)
+    assert answer["Ret"] == Ret.OK and answer["Sig"]
+
+
+@override_settings(HLHT_MAX_BODY_BYTES=100)
+def test_a_chunked_body_over_the_limit_is_refused(caller):
+    import io
+
+    from apps.interconnect.server import endpoint
+
+    request = _wsgi_request(io.BytesIO(b"x" * 500), HTTP_TRANSFER_ENCODING="chunked", **{"wsgi.input_terminated": True})
+    answer = json.loads(endpoint(request, "query_token").content)
+    assert answer["Ret"] == Ret.PARAMETERS and "100" in answer["Msg"]
+
+
+def test_a_client_that_goes_away_mid_body_gets_an_envelope_and_a_row(caller):
+    from apps.interconnect.server import endpoint
+
+    class Reset:
+        def read(self, *args):
+            raise ConnectionResetError("Connection reset by peer")
+
+        readline = read
+
+    before = Exchange.objects.count()
+    answer = json.loads(endpoint(_wsgi_request(Reset(), CONTENT_LENGTH="900"), "query_token").content)
+    assert answer["Ret"] == Ret.PARAMETERS and "读取失败" in answer["Msg"]
+    assert Exchange.objects.count() == before + 1

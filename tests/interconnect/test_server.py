@@ -414,3 +414,20 @@ def test_secrets_are_sealed_at_rest(provisioned):
         stored = getattr(row, column)
         assert value not in stored
         assert stored.startswith("gcm1:")
+
+
+def test_an_interface_registered_twice_is_refused():
+    @interface("test_twice")
+    def first(ctx, payload):
+        return {}
+
+    try:
+        with pytest.raises(ValueError, match="registered twice"):
+
+            @interface("test_twice")
+            def second(ctx, payload):
+                return {}
+
+        interface("test_twice")(first)  # the same handler again (a module imported twice) is not a conflict
+    finally:
+        REGISTRY.pop("test_twice", None)

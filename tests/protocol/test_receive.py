@@ -20,7 +20,8 @@ from apps.protocol import (
     open_response,
     sign_response,
 )
-from apps.protocol.receive import Caller, NoAnswer, Pipeline, Request, Route, safe_text
+from apps.protocol.receive import Caller, NoAnswer, Pipeline, Request, Route
+from apps.protocol.text import safe_text
 
 KEYS = KeySet("secret0000000001", "data000000000001", "iv00000000000001", "sig0000000000001")
 NEW_KEYS = KeySet("secret0000000002", "data000000000002", "iv00000000000002", "sig0000000000002")
@@ -253,3 +254,27 @@ def test_safe_text_escapes_what_cannot_be_stored_and_bounds_the_length():
     assert safe_text("a\x00b\ud800c\n") == "a\\x00b\\ud800c\\x0a"
     assert safe_text("\x00" * 100, 10) == "\\x00\\x00\\x"
     assert len(safe_text("x" * 10_000, 64)) == 64
+
+
+def test_a_store_failing_on_the_refusal_path_still_gets_an_unsigned_answer(host):
+    envelope = build_request(OPERATOR, {}, KEYS, seq_generator=SEQ).to_dict()
+    del envelope["Sig"]  # refused before the caller is known: the refusal looks the caller up to sign
+
+    def broken(operator_id, fresh):
+        raise ConnectionError("database unreachable")
+
+    host.lookup = broken
+    reception = host.pipeline().receive(Request("POST", "echo", str(envelope).replace("'", '"').encode()))
+    assert (reception.envelope.ret, reception.envelope.sig) == (Ret.PARAMETERS, "")
+    assert "Sig" in reception.envelope.msg
+
+
+def test_a_refusal_quoting_a_lone_surrogate_is_still_signed(host):
+    def quoting(ctx, payload):
+        raise BusinessError(f"参数“{payload['V']}”不合法")
+
+    host.routes["quote"] = Route("quote", quoting)
+    text = '{"V":"\\ud800"}'
+    reception = send(host.pipeline(), "quote", text)
+    assert reception.envelope.ret == Ret.BUSINESS and signed_by(reception, KEYS)
+    assert "\\ud800" in reception.envelope.msg

@@ -251,3 +251,20 @@ def test_a_full_crawl_listing_nothing_does_not_empty_the_directory(platform, mon
 
     assert run.status == "failed" and "没有列出任何充电站" in run.error
     assert Station.objects.filter(operator_id=SIM_ID, removed_at__isnull=True).count() == 20
+
+
+def test_a_pulled_record_with_nul_is_rejected_and_the_rest_of_the_page_kept(db):
+    # On PostgreSQL the RejectedRecord's payload (jsonb) refused the NUL and the page's transaction rolled back.
+    operator_provision(operator_id=SIM_ID, name="模拟运营商", keys=keys_file())
+    directory = Directory(SIM_ID, seed=4, count=2, start=time.time())
+    good, bad = (directory.station_info(st) for st in directory.stations)
+    bad["StationName"] = "坏\x00站\ud800"
+    bad["X\x00"] = {"deep": [[[[["x"]]]]]}
+    run = SyncRun.objects.create(operator_id=SIM_ID, interface="query_stations_info")
+    job = StationsInfoPull(operator=Operator.objects.get(pk=SIM_ID), run=run, client=None, heartbeat=None)
+    job._store_page([good, bad], set())
+    assert (run.created_count, run.rejected_count) == (1, 1)
+    assert Station.objects.filter(station_id=good["StationID"]).exists()
+    record = RejectedRecord.objects.get(run=run)
+    assert record.rules == ["characters"] and "StationName" in record.reasons[0]
+    assert record.payload["StationName"] == "坏\\x00站\\ud800" and "X\\x00" in record.payload

@@ -92,3 +92,77 @@ def test_consumer_platforms_cannot_push_statuses(client, db):
     consumer.login()
     answer = consumer.call("notification_stationStatus", {"ConnectorStatusInfo": {"ConnectorID": "C1", "Status": 1}})
     assert answer.ret == 4003
+
+
+def _unknown(*ids):
+    return [{"ConnectorID": cid, "Status": 1} for cid in ids]
+
+
+def test_a_pull_keeps_what_it_knows_when_the_pending_bound_is_reached(pusher, settings):
+    from apps.stations.choices import StatusSource
+    from apps.stations.services import connector_statuses_apply
+
+    settings.HLHT_MAX_PENDING_STATUSES = 1
+    outcome = connector_statuses_apply(
+        operator_id=OPERATOR_ID,
+        infos=[{"ConnectorID": "C1", "Status": 3}, *_unknown("U1", "U2", "U3")],
+        status_time=timezone.now(),
+        source=StatusSource.PULL,
+        refuse_overflow=False,
+    )
+    assert (outcome.applied, outcome.pending, outcome.overflow) == (1, 1, ["U2", "U3"])
+    assert ConnectorStatus.objects.get().status == 3
+    assert list(PendingConnectorStatus.objects.values_list("connector_id", flat=True)) == ["U1"]
+
+
+def test_pending_statuses_nobody_linked_are_forgotten(pusher, settings):
+    from apps.stations.tasks import pending_statuses_purge_task
+
+    assert push(pusher, 1, connector="GONE1").ret == 0
+    assert push(pusher, 1, connector="GONE2", seconds_ago=1).ret == 0
+    PendingConnectorStatus.objects.filter(connector_id="GONE1").update(created=timezone.now() - timedelta(days=8))
+    assert pending_statuses_purge_task() == 1
+    assert list(PendingConnectorStatus.objects.values_list("connector_id", flat=True)) == ["GONE2"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_statuses_of_one_connector_write_one_history_row(provisioned):
+    # Without the connector lock, four first pushes at once wrote duplicate history rows on PostgreSQL, and a
+    # later replay of that status failed with MultipleObjectsReturned (Ret 500) ever after.
+    import threading
+
+    from django.db import connection as default_connection
+
+    from apps.operators.models import Operator
+    from apps.stations.choices import StatusSource
+    from apps.stations.services import connector_statuses_apply
+
+    station = factories.station(Operator.objects.get(pk=OPERATOR_ID), "S1")
+    factories.connector(factories.equipment(station, "E1"), "C1")
+    when = timezone.now().replace(microsecond=0)
+    barrier, errors = threading.Barrier(4), []
+
+    def apply():
+        from django.db import connection
+
+        try:
+            barrier.wait()
+            connector_statuses_apply(
+                operator_id=OPERATOR_ID,
+                infos=[{"ConnectorID": "C1", "Status": 3}],
+                status_time=when,
+                source=StatusSource.PUSH,
+            )
+        except Exception as exc:  # collected: an assertion in a thread would be lost
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=apply) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == [] or (default_connection.vendor == "sqlite" and all("locked" in str(e) for e in errors))
+    assert ConnectorStatusHistory.objects.filter(connector__connector_id="C1").count() == 1
+    assert ConnectorStatus.objects.get().status == 3

@@ -1,11 +1,27 @@
-"""DirectoryChange comes over from interconnect: the state only, on the table interconnect created."""
+"""DirectoryChange comes over from interconnect: the state only, on the table interconnect created.
+
+Its content type moves with it, so permissions granted on it and admin log entries keep pointing at the model.
+"""
 
 import django.db.models.deletion
 from django.db import migrations, models
 
 
+def move_content_type(apps, schema_editor):
+    content_type = apps.get_model("contenttypes", "ContentType")
+    if not content_type.objects.filter(app_label="stations", model="directorychange").exists():
+        content_type.objects.filter(app_label="interconnect", model="directorychange").update(app_label="stations")
+
+
+def restore_content_type(apps, schema_editor):
+    content_type = apps.get_model("contenttypes", "ContentType")
+    if not content_type.objects.filter(app_label="interconnect", model="directorychange").exists():
+        content_type.objects.filter(app_label="stations", model="directorychange").update(app_label="interconnect")
+
+
 class Migration(migrations.Migration):
     dependencies = [
+        ("contenttypes", "0002_remove_content_type_name"),
         ("interconnect", "0004_record_exchange"),
         ("operators", "0004_pull_intervals_at_least_a_minute"),
         ("stations", "0004_equipment_connector_removed_at"),
@@ -76,4 +92,5 @@ class Migration(migrations.Migration):
             ],
             database_operations=[],
         ),
+        migrations.RunPython(move_content_type, restore_content_type),
     ]
