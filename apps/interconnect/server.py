@@ -27,12 +27,13 @@ from apps.protocol import (
     RequestEnvelope,
 )
 from apps.protocol.receive import Caller, Pipeline, Reception, Request
+from apps.protocol.text import safe_text, storable
 
 from .choices import Direction, KeyDirection
 from .dialects import operator_dialect
 from .journal import journal_record
 from .keys import keyset_open, usable_keysets
-from .models import SeenEnvelope
+from .models import Exchange, RejectedRecord, SeenEnvelope
 from .registry import REGISTRY
 from .tokens import token_is_valid
 
@@ -134,10 +135,40 @@ def _read_body(request: HttpRequest) -> bytes:
         raise _Unreadable(EnvelopeError("POST参数不合法，请求体读取失败（连接中断或长度不符）")) from exc
 
 
+# Where a refused message's business key is, for its rejected record (the first one present wins).
+_RECORD_KEYS = ("StartChargeSeq", "CheckOrderSeq", "StationID", "ConnectorID", "EquipBizSeq", "EquipAuthSeq")
+
+
+def _record_key(payload: object) -> str:
+    if not isinstance(payload, dict):
+        return ""
+    status = payload.get("ConnectorStatusInfo")
+    for source in (payload, status if isinstance(status, dict) else {}):
+        for key in _RECORD_KEYS:
+            if isinstance(source.get(key), str):
+                return source[key]
+    return ""
+
+
+def _keep_rejection(reception: Reception, row: Exchange) -> None:
+    """A message refused for its business fields is a rejected record too, with its rules, like a pulled one: the
+    data-quality report counts what operators push, not only what the portal pulls."""
+    problems = reception.problems
+    RejectedRecord.objects.create(
+        operator=reception.caller.party,
+        exchange=row,
+        interface=reception.interface,
+        record_key=safe_text(_record_key(reception.request), 64),
+        rules=sorted({p.rule for p in problems}),
+        reasons=[p.message for p in problems][:50],
+        payload=storable(reception.request),
+    )
+
+
 def _journal(reception: Reception) -> None:
     envelope = reception.envelope
     try:
-        journal_record(
+        row = journal_record(
             operator=reception.caller.party if reception.caller is not None else None,
             claimed_operator_id=reception.claimed_operator_id,
             interface=reception.interface,
@@ -153,6 +184,8 @@ def _journal(reception: Reception) -> None:
             error=reception.error,
             remote_addr=reception.remote_addr,
         )
+        if reception.problems and reception.caller is not None:
+            _keep_rejection(reception, row)
     except Exception:  # the answer matters more than its journal row; the failure is logged
         logger.exception("journal write failed for %s", reception.interface)
 

@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -134,6 +134,7 @@ class Reception:
     response: Any = None  # the Data answered, on success
     error: str = ""  # why the request failed ("" on success); never sent to the peer
     authenticated: bool = False  # past Sig, token, clock window and replay
+    problems: list[Any] = field(default_factory=list)  # the schema's Problems behind a 4004, for the host to keep
 
     @property
     def caller_id(self) -> str:
@@ -215,6 +216,7 @@ class Pipeline:
         except NoAnswer:
             raise
         except ProtocolError as exc:
+            reception.problems = list(getattr(exc, "problems", ()))
             self._refuse(reception, request, exc, exc.msg)
         except Exception as exc:
             mapped = self.classify(exc) if self.classify is not None else None
@@ -311,10 +313,10 @@ class Pipeline:
             if isinstance(error, BusyError) and self.busy_data is not None and keys is not None:
                 reception.envelope = build_response(error.ret, msg, self.busy_data, keys)
             else:
-                reception.envelope = error_response(type(error)(msg, ret=error.ret), keys)
+                reception.envelope = error_response(ProtocolError(msg, ret=error.ret), keys)
         except Exception:  # the host's store failing on the refusal path: an unsigned answer is still an answer
             logger.exception("refusing %s from %s", reception.interface, reception.caller_id)
-            reception.envelope = error_response(type(error)(msg, ret=error.ret), None)
+            reception.envelope = error_response(ProtocolError(msg, ret=error.ret), None)
 
     def _refusal_keys(self, reception: Reception, request: Request) -> KeySet | None:
         """Keys to sign a refusal of an envelope rejected before its caller was resolved (a field missing, say).

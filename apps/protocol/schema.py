@@ -83,6 +83,7 @@ __all__ = [
     "Field",
     "HHmmss",
     "Int",
+    "InvalidPayload",
     "List",
     "Num",
     "Obj",
@@ -724,10 +725,18 @@ def check(payload: Any, struct: Struct) -> None:
     raise_problems(validate(payload, struct))
 
 
+class InvalidPayload(BusinessError):
+    """Ret 4004 with every problem found, so a host can keep them (rules and reasons) beside its answer."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__(_summary(self.problems))
+
+
 def raise_problems(problems: Sequence[Problem]) -> None:
-    """BusinessError (Ret 4004) summarising `problems`, if there are any (for validators other than validate())."""
+    """InvalidPayload (Ret 4004) summarising `problems`, if there are any (for validators other than validate())."""
     if problems:
-        raise BusinessError(_summary(problems))
+        raise InvalidPayload(problems)
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -166,3 +166,14 @@ def test_concurrent_first_statuses_of_one_connector_write_one_history_row(provis
     assert errors == [] or (default_connection.vendor == "sqlite" and all("locked" in str(e) for e in errors))
     assert ConnectorStatusHistory.objects.filter(connector__connector_id="C1").count() == 1
     assert ConnectorStatus.objects.get().status == 3
+
+
+def test_a_push_refused_for_its_fields_is_a_rejected_record_with_its_rules(pusher):
+    from apps.interconnect.models import Exchange, RejectedRecord
+
+    answer = push(pusher, 7)  # 7 is not a connector status (E7)
+    assert answer.ret == 4004
+    record = RejectedRecord.objects.get()
+    assert (record.interface, record.record_key, record.rules) == ("notification_stationStatus", "C1", ["enum"])
+    assert record.exchange == Exchange.objects.filter(interface="notification_stationStatus").latest("created")
+    assert record.payload["ConnectorStatusInfo"]["Status"] == 7 and record.run is None
