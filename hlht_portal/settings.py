@@ -60,6 +60,8 @@ if not 60 <= HLHT_TOKEN_LIFETIME <= 604800:
     raise ImproperlyConfigured("HLHT_TOKEN_LIFETIME must be between 60 s and 7 days (604800 s).")
 HLHT_CLOCK_SKEW = env.int("HLHT_CLOCK_SKEW", default=300)  # seconds a TimeStamp may differ from our clock
 HLHT_MAX_BODY_BYTES = env.int("HLHT_MAX_BODY_BYTES", default=2 * 1024 * 1024)
+# check_charge_orders lists a day's orders: a million of them is about 100 MB on the wire.
+HLHT_MAX_RECONCILIATION_BYTES = env.int("HLHT_MAX_RECONCILIATION_BYTES", default=160 * 1024 * 1024)
 HLHT_KEY_OVERLAP = env.int("HLHT_KEY_OVERLAP", default=7 * 86400)  # old inbound keys live on after rotation
 # Bounds on what one message may make the portal do: status items in one push (the standard sends one; some
 # platforms send arrays), and statuses kept per operator for connectors its directory does not list yet.
@@ -80,9 +82,17 @@ HLHT_PULL_RETRY_CAP = env.float("HLHT_PULL_RETRY_CAP", default=600)
 HLHT_PULL_LEASE_SECONDS = env.int("HLHT_PULL_LEASE_SECONDS", default=900)
 HLHT_PULL_QUEUE = env.str("HLHT_PULL_QUEUE", default="pulls")  # workers for pulls consume this queue (see Makefile)
 HLHT_PULL_TIME_LIMIT = env.int("HLHT_PULL_TIME_LIMIT", default=3600)  # seconds one pull may take at most
+# Orders: how far an operator's figures may differ before they disagree (a dispute), and its money from energy ×
+# the declared policy's prices (a price finding). Money in 元, energy in kWh, durations in seconds.
+HLHT_ORDER_MONEY_TOLERANCE = env.str("HLHT_ORDER_MONEY_TOLERANCE", default="0.01")
+HLHT_ORDER_METER_TOLERANCE = env.str("HLHT_ORDER_METER_TOLERANCE", default="0.01")
+HLHT_ORDER_DURATION_TOLERANCE = env.int("HLHT_ORDER_DURATION_TOLERANCE", default=60)
+HLHT_ORDER_POWER_MARGIN = env.str("HLHT_ORDER_POWER_MARGIN", default="1.10")
+HLHT_PRICE_TOLERANCE = env.str("HLHT_PRICE_TOLERANCE", default="0.01")
 # Operator health: a connected operator whose connector statuses (pushed or pulled) are older than this is stale.
 HLHT_STALE_MINUTES = env.int("HLHT_STALE_MINUTES", default=30)
-DATA_UPLOAD_MAX_MEMORY_SIZE = max(HLHT_MAX_BODY_BYTES, 2_621_440)
+# The people's pages; the protocol reads its bodies itself, bounded per interface (apps/interconnect/server.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 INSTALLED_APPS = [
     "hlht_portal.admin_site.HLHTAdminConfig",
@@ -96,11 +106,13 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "import_export",
+    "simple_history",
     "apps.core",
     "apps.operators",
     "apps.stations",
     "apps.pricing",
     "apps.orders",
+    "apps.settlement",
     "apps.interconnect",
     "apps.supervision",
     "apps.demo",
@@ -116,6 +128,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",  # history rows of admin changes name who made them
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -34,6 +34,8 @@ Validator = Callable[[dict[str, Any]], None]
 
 REGISTRY: dict[str, Route] = {}
 PULL_JOBS: dict[str, type[PullJob]] = {}
+# Interfaces whose bodies may be larger than HLHT_MAX_BODY_BYTES, and the setting naming their bound.
+BODY_LIMITS: dict[str, str] = {}
 
 
 def _adapt(handler: Handler) -> Callable[[Context, dict[str, Any]], dict[str, Any]]:
@@ -55,11 +57,17 @@ def _schema_validator(name: str) -> Validator | None:
 
 
 def interface(
-    name: str, *, token_required: bool = True, callers: Iterable[str] | None = None, validate: Validator | None = None
+    name: str,
+    *,
+    token_required: bool = True,
+    callers: Iterable[str] | None = None,
+    validate: Validator | None = None,
+    max_body: str | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register a handler for `name`. Handlers call one service and return the response Data; errors are raised.
 
-    `callers` limits it to some operator kinds (default: every kind); `validate` replaces the spec's request check.
+    `callers` limits it to some operator kinds (default: every kind); `validate` replaces the spec's request check;
+    `max_body` names the setting that bounds its bodies when they may exceed HLHT_MAX_BODY_BYTES (reconciliation).
     """
 
     def register(handler: Handler) -> Handler:
@@ -75,6 +83,8 @@ def interface(
             validate=validate if validate is not None else _schema_validator(name),
             callers=frozenset(callers) if callers else None,
         )
+        if max_body is not None:
+            BODY_LIMITS[name] = max_body
         return handler
 
     return register

@@ -34,7 +34,7 @@ from .dialects import operator_dialect
 from .journal import journal_record
 from .keys import keyset_open, usable_keysets
 from .models import Exchange, RejectedRecord, SeenEnvelope
-from .registry import REGISTRY
+from .registry import BODY_LIMITS, REGISTRY
 from .tokens import token_is_valid
 
 logger = logging.getLogger(__name__)
@@ -113,10 +113,15 @@ class _Unreadable(Exception):
         self.error = error
 
 
-def _read_body(request: HttpRequest) -> bytes:
+def body_limit(interface: str) -> int:
+    """The largest body an interface takes: HLHT_MAX_BODY_BYTES, or the setting it registered (reconciliation)."""
+    return getattr(settings, BODY_LIMITS.get(interface, "HLHT_MAX_BODY_BYTES"))
+
+
+def _read_body(request: HttpRequest, interface: str) -> bytes:
     """The body, read only when it is known to fit: by Content-Length, or to the end of a chunked body a server
     has decoded (gunicorn sets wsgi.input_terminated); many Java peers send chunked by default."""
-    limit = settings.HLHT_MAX_BODY_BYTES
+    limit = body_limit(interface)
     too_large = EnvelopeError(f"请求体过大，不能超过{limit}字节")
     declared = request.META.get("CONTENT_LENGTH") or ""
     chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
@@ -128,9 +133,11 @@ def _read_body(request: HttpRequest) -> bytes:
             return body
         if not (declared or "0").isascii() or not (declared or "0").isdigit():
             raise _Unreadable(EnvelopeError("POST参数不合法，请求头 Content-Length 不是合法的长度"))
-        if int(declared or "0") > limit:
+        length = int(declared or "0")
+        if length > limit:
             raise _Unreadable(too_large)
-        return request.body
+        # read(), not .body: the bound is the interface's own, not DATA_UPLOAD_MAX_MEMORY_SIZE of the people's pages.
+        return request.read(length) if length else b""
     except (UnreadablePostError, OSError) as exc:
         raise _Unreadable(EnvelopeError("POST参数不合法，请求体读取失败（连接中断或长度不符）")) from exc
 
@@ -203,7 +210,7 @@ def endpoint(request: HttpRequest, interface: str | None = None, legacy: bool = 
     )
     try:
         try:
-            reception = PIPELINE.receive(dataclasses.replace(call, body=_read_body(request)))
+            reception = PIPELINE.receive(dataclasses.replace(call, body=_read_body(request, call.interface)))
         except _Unreadable as exc:
             reception = PIPELINE.refuse(call, exc.error)
     except Exception:  # the pipeline never raises; this is the line behind it, so the answer is still an envelope

@@ -40,7 +40,15 @@ class OperatorAdmin(ScopedAdminMixin, ImportExportMixin, admin.ModelAdmin):
         ("接入", {"fields": ["kind", "status", "endpoint_url"]}),
         (
             "数据查询频率",
-            {"fields": ["pull_info_minutes", "pull_full_minutes", "pull_status_minutes", "pull_stats_at"]},
+            {
+                "fields": [
+                    "pull_info_minutes",
+                    "pull_full_minutes",
+                    "pull_status_minutes",
+                    "pull_stats_at",
+                    "pull_policy_minutes",
+                ]
+            },
         ),
         (
             "协议差异（仅对该运营商放宽）",

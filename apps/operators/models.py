@@ -3,7 +3,7 @@
 import datetime
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from apps.core.models import TimeStampedModel
@@ -46,6 +46,13 @@ class Operator(TimeStampedModel):
         "接口状态查询间隔（分钟）", default=5, validators=[MinValueValidator(1)]
     )
     pull_stats_at = models.TimeField("每日统计查询时间", default=datetime.time(1, 0))
+    # Each connector's business policy is asked once a day, a slice of the connectors at every interval.
+    pull_policy_minutes = models.PositiveIntegerField(
+        "业务策略分批查询间隔（分钟）",
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(1440)],
+        help_text="每个充电接口每天查询一次业务策略，按此间隔分批进行",
+    )
 
     # Deviations from T/CEC 102 seen in the field. The portal accepts one only from an operator whose record
     # says it speaks it, and always emits the standard form itself.

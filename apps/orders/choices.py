@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from apps.protocol.names import Interface
+
 
 class StartChargeSeqStat(models.IntegerChoices):
     STARTING = 1, "启动中"
@@ -53,6 +55,20 @@ class ChargeModel(models.IntegerChoices):
     CITY_PLATFORM = 1, "市级平台启动"
     CARD = 2, "有卡启动"
     OTHER_CARDLESS = 3, "其他无卡启动"
+
+
+class OrderInterface(models.TextChoices):
+    """The two pushes an order arrives by."""
+
+    ORDER = Interface.NOTIFICATION_CHARGE_ORDER_INFO.value, "充电订单"
+    BONUS = Interface.NOTIFICATION_CHARGE_ORDER_INFO_FOR_BONUS.value, "运营考核奖励订单"
+
+
+class FindingCategory(models.TextChoices):
+    CONSISTENCY = "consistency", "数据一致性"
+    PRICE = "price", "价格合规"
+    DIRECTORY = "directory", "设施信息"
+    SESSION = "session", "充电会话"
 
 
 def custom_label(choices: type[models.IntegerChoices], value: int | None) -> str:

@@ -9,7 +9,15 @@ from apps.core.validators import serial_number_validator
 from apps.operators.models import Operator
 from apps.stations.models import Connector
 
-from .choices import ChargeModel, ConfirmResult, StartChargeSeqStat, StopReason, custom_label
+from .choices import (
+    ChargeModel,
+    ConfirmResult,
+    FindingCategory,
+    OrderInterface,
+    StartChargeSeqStat,
+    StopReason,
+    custom_label,
+)
 
 MONEY = {"max_digits": 12, "decimal_places": 2}  # 元, 2 decimals
 ENERGY = {"max_digits": 12, "decimal_places": 2}  # kWh, 2 decimals in part 3
@@ -47,7 +55,14 @@ class ChargeOrder(TimeStampedModel):
     }
 
     operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="orders", verbose_name="运营商")
-    connector = models.ForeignKey(Connector, on_delete=models.PROTECT, related_name="orders", verbose_name="充电接口")
+    # Empty for an order about a connector the directory does not know: it is stored and flagged, never lost.
+    connector = models.ForeignKey(
+        Connector, on_delete=models.PROTECT, null=True, blank=True, related_name="orders", verbose_name="充电接口"
+    )
+    # The wire IDs as the operator sent them, known to the directory or not.
+    connector_code = models.CharField("充电设备接口编码", max_length=26, db_index=True)
+    station_code = models.CharField("充电站ID", max_length=20, blank=True)
+    equipment_code = models.CharField("设备编码", max_length=23, blank=True)
     start_charge_seq = models.CharField("充电订单号", max_length=27, validators=[serial_number_validator])
     start_charge_seq_stat = models.PositiveSmallIntegerField(
         "充电订单状态", choices=StartChargeSeqStat.choices, default=StartChargeSeqStat.FINISHED, db_index=True
@@ -72,9 +87,13 @@ class ChargeOrder(TimeStampedModel):
     charge_last = models.PositiveIntegerField("充电时长（秒）", null=True, blank=True)
     meter_value_start = models.DecimalField("电表总起值（kWh）", max_digits=14, decimal_places=2, null=True, blank=True)
     meter_value_end = models.DecimalField("电表总止值（kWh）", max_digits=14, decimal_places=2, null=True, blank=True)
-    # The portal's answer to the order push.
+    # The portal's answers to the two order pushes, and when each arrived (timeliness: ≤30 s, ≤150 s for the bonus).
     confirm_result = models.PositiveSmallIntegerField("确认结果", null=True, blank=True, validators=CUSTOM_CODE)
     order_received_at = models.DateTimeField("订单接收时间", null=True, blank=True)
+    bonus_confirm_result = models.PositiveSmallIntegerField(
+        "奖励订单确认结果", null=True, blank=True, validators=CUSTOM_CODE
+    )
+    bonus_received_at = models.DateTimeField("奖励订单接收时间", null=True, blank=True)
 
     scope_operator_field = "operator"
     objects = ScopedManager()
@@ -85,7 +104,11 @@ class ChargeOrder(TimeStampedModel):
         ordering = ["-start_time"]
         get_latest_by = "start_time"
         permissions = [("import_chargeorder", "Can import 充电订单"), ("export_chargeorder", "Can export 充电订单")]
-        indexes = [models.Index(fields=["operator", "-start_time"], name="order_operator_start")]
+        indexes = [
+            models.Index(fields=["operator", "-start_time"], name="order_operator_start"),
+            # Reconciliation and daily figures select an operator's orders by when they ended.
+            models.Index(fields=["operator", "end_time"], name="order_operator_end"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["operator", "start_charge_seq"], name="order_unique_seq_per_operator"),
             fixed_length_constraint("start_charge_seq", 27, "chargeorder"),
@@ -120,6 +143,10 @@ class ChargeOrder(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.start_charge_seq
+
+    @property
+    def disputed(self) -> bool:
+        return self.confirm_result not in (None, ConfirmResult.OK)
 
     def can_transition_to(self, new_state: int) -> bool:
         return (
@@ -163,3 +190,71 @@ class ChargeDetail(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.order.start_charge_seq} {self.detail_start_time:%H:%M}–{self.detail_end_time:%H:%M}"
+
+
+class OrderReport(models.Model):
+    """One order push as it arrived (notification_charge_order_info or Beijing's bonus push): a revision per
+    distinct content, so a repeat is recognised by its digest and a correction after a dispute is kept beside the
+    revision it corrects."""
+
+    order = models.ForeignKey(ChargeOrder, on_delete=models.CASCADE, related_name="reports", verbose_name="充电订单")
+    interface = models.CharField("接口", max_length=64, choices=OrderInterface.choices)
+    revision = models.PositiveIntegerField("版本")
+    digest = models.CharField("内容摘要", max_length=64, help_text="订单内容的 SHA-256，相同内容的重复推送不产生新版本")
+    payload = models.JSONField("推送内容")
+    confirm_result = models.PositiveSmallIntegerField("确认结果", validators=CUSTOM_CODE)
+    # The envelope it came in, to find its journal row (written after the answer, so not linked directly).
+    timestamp = models.CharField("TimeStamp", max_length=20, blank=True)
+    seq = models.CharField("Seq", max_length=8, blank=True)
+    received_at = models.DateTimeField("接收时间", db_index=True)
+    repeats = models.PositiveIntegerField("重复推送次数", default=0)
+
+    scope_operator_field = "order__operator"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "订单推送记录"
+        verbose_name_plural = "订单推送记录"
+        ordering = ["order_id", "interface", "-revision"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "interface", "revision"], name="orderreport_revision"),
+            models.UniqueConstraint(fields=["order", "interface", "digest"], name="orderreport_digest"),
+            models.CheckConstraint(condition=models.Q(confirm_result__lte=99), name="orderreport_confirm_result"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order.start_charge_seq} {self.get_interface_display()} 第{self.revision}版"
+
+    @property
+    def confirm_result_label(self) -> str:
+        return custom_label(ConfirmResult, self.confirm_result)
+
+
+class OrderFinding(models.Model):
+    """Something an order's revision broke: its own figures disagreeing (a dispute), a price that is not the
+    declared policy's, a connector the directory does not know. Stable rule codes, a Chinese message."""
+
+    order = models.ForeignKey(ChargeOrder, on_delete=models.CASCADE, related_name="findings", verbose_name="充电订单")
+    report = models.ForeignKey(
+        OrderReport, on_delete=models.CASCADE, related_name="findings", verbose_name="订单推送记录"
+    )
+    category = models.CharField("类别", max_length=12, choices=FindingCategory.choices, db_index=True)
+    rule = models.CharField("规则", max_length=32, db_index=True)
+    path = models.CharField("字段", max_length=120, blank=True)
+    message = models.TextField("说明")
+    disputes = models.BooleanField(
+        "构成争议", default=False, help_text="运营商自身数据互相矛盾，订单确认结果为争议交易"
+    )
+    created = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+    scope_operator_field = "order__operator"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "订单核查结果"
+        verbose_name_plural = "订单核查结果"
+        ordering = ["-created", "id"]
+        indexes = [models.Index(fields=["category", "-created"], name="orderfinding_category")]
+
+    def __str__(self) -> str:
+        return f"{self.order.start_charge_seq} {self.rule}"

@@ -77,3 +77,36 @@ class PolicyPeriod(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.start_time[:2]}:{self.start_time[2:4]} 电费 {self.elec_price} 服务费 {self.sevice_price}"
+
+
+class PolicyCheck(models.Model):
+    """The portal's last query_equip_business_policy of one connector: when, the answer, and the version it saw.
+
+    The daily pull asks the connectors checked longest ago first, so one row per connector is its whole memory.
+    """
+
+    connector = models.OneToOneField(
+        Connector, on_delete=models.CASCADE, related_name="policy_check", verbose_name="充电接口"
+    )
+    operator = models.ForeignKey(
+        Operator, on_delete=models.CASCADE, related_name="policy_checks", verbose_name="运营商"
+    )
+    checked_at = models.DateTimeField("查询时间", db_index=True)
+    succ_stat = models.PositiveSmallIntegerField("成功状态", default=0)
+    fail_reason = models.PositiveSmallIntegerField("失败原因", default=0)
+    equip_biz_seq = models.CharField("业务策略查询流水号", max_length=27, blank=True)
+    policy = models.ForeignKey(
+        BusinessPolicy, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="当时的策略"
+    )
+
+    scope_operator_field = "operator"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "业务策略查询"
+        verbose_name_plural = "业务策略查询"
+        ordering = ["checked_at"]
+        indexes = [models.Index(fields=["operator", "checked_at"], name="policycheck_operator_checked")]
+
+    def __str__(self) -> str:
+        return f"{self.connector} {self.checked_at:%Y-%m-%d %H:%M}"

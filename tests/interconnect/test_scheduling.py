@@ -30,6 +30,7 @@ from apps.protocol.names import Interface
 from tests import factories
 
 INFO, STATUS, STATS = Interface.QUERY_STATIONS_INFO, Interface.QUERY_STATION_STATUS, Interface.QUERY_STATION_STATS
+POLICY = Interface.QUERY_EQUIP_BUSINESS_POLICY
 pytestmark = pytest.mark.django_db
 # 10:00 in Beijing: after the default 01:00 statistics time.
 MORNING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=CST)
@@ -63,15 +64,17 @@ def test_a_new_operator_is_crawled_first_and_swept_once_its_directory_is_in():
     assert kinds(dispatch(MORNING + dt.timedelta(minutes=6))) == {
         ("MA0000001", STATUS, False),
         ("MA0000001", STATS, False),
+        ("MA0000001", POLICY, False),
     }
 
 
-def test_a_crawled_operator_gets_a_full_crawl_a_status_sweep_and_yesterdays_stats():
+def test_a_crawled_operator_gets_a_full_crawl_a_status_sweep_yesterdays_stats_and_a_slice_of_policies():
     connected("MA0000001")
     assert kinds(dispatch(MORNING)) == {
         ("MA0000001", INFO, True),
         ("MA0000001", STATUS, False),
         ("MA0000001", STATS, False),
+        ("MA0000001", POLICY, False),
     }
 
 
@@ -80,23 +83,37 @@ def test_each_pull_is_dispatched_once_until_its_interval_has_passed():
     dispatch(MORNING)
     assert dispatch(MORNING + dt.timedelta(minutes=4)) == []
     assert kinds(dispatch(MORNING + dt.timedelta(minutes=5))) == {("MA0000001", STATUS, False)}
+    assert kinds(dispatch(MORNING + dt.timedelta(minutes=30))) == {
+        ("MA0000001", STATUS, False),
+        ("MA0000001", POLICY, False),
+    }
     hour = MORNING + dt.timedelta(minutes=60)
-    assert kinds(dispatch(hour)) == {("MA0000001", INFO, False), ("MA0000001", STATUS, False)}
+    assert kinds(dispatch(hour)) == {
+        ("MA0000001", INFO, False),
+        ("MA0000001", STATUS, False),
+        ("MA0000001", POLICY, False),
+    }
     day = MORNING + dt.timedelta(days=1)
     # Tomorrow after 01:00: the daily full crawl (standing in for the increment), a sweep and the day's stats.
     assert kinds(dispatch(day)) == {
         ("MA0000001", INFO, True),
         ("MA0000001", STATUS, False),
         ("MA0000001", STATS, False),
+        ("MA0000001", POLICY, False),
     }
 
 
 def test_intervals_are_the_operators_own():
     connected("MA0000001", pull_status_minutes=1, pull_info_minutes=10)
-    connected("MA0000002")
+    connected("MA0000002", pull_policy_minutes=5)
     dispatch(MORNING)
     later = dispatch(MORNING + dt.timedelta(minutes=10))
-    assert kinds(later) == {("MA0000001", STATUS, False), ("MA0000001", INFO, False), ("MA0000002", STATUS, False)}
+    assert kinds(later) == {
+        ("MA0000001", STATUS, False),
+        ("MA0000001", INFO, False),
+        ("MA0000002", STATUS, False),
+        ("MA0000002", POLICY, False),
+    }
 
 
 def test_statistics_wait_for_the_operators_time_of_day():

@@ -22,6 +22,7 @@ from tests.simulator.support import SIM_ID
 from tests.stations.test_pulls import assert_portal_equals_platform
 
 INFO, STATUS, STATS = Interface.QUERY_STATIONS_INFO, Interface.QUERY_STATION_STATUS, Interface.QUERY_STATION_STATS
+POLICY = Interface.QUERY_EQUIP_BUSINESS_POLICY
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 HANGING_ID = "000HANG00"  # sorts before the simulator's ID, so its crawl is dispatched first
@@ -87,8 +88,8 @@ def test_beat_dispatch_runs_every_pull_and_a_hanging_platform_holds_nobody_up(wo
     scheduler.apply_entry(scheduler.schedule["pulls-dispatch"], producer=scheduler.producer)
 
     def simulator_done():
-        """the simulator's three pulls"""
-        return {r.interface for r in finished_runs(SIM_ID)} == {INFO, STATUS, STATS}
+        """the simulator's four pulls"""
+        return {r.interface for r in finished_runs(SIM_ID)} == {INFO, STATUS, STATS, POLICY}
 
     wait_for(simulator_done)
     runs = {r.interface: r for r in finished_runs(SIM_ID)}
@@ -96,6 +97,13 @@ def test_beat_dispatch_runs_every_pull_and_a_hanging_platform_holds_nobody_up(wo
     assert runs[INFO].full and runs[INFO].created_count == len(sim.directory.stations)
     assert_portal_equals_platform(sim)
     assert StationStats.objects.filter(station__operator_id=SIM_ID).count() == runs[STATS].created_count > 0
+    # A first slice of the connectors' policies: an even share of the day, a quarter more, oldest-asked first.
+    from apps.pricing.models import PolicyCheck
+    from apps.pricing.pulls import slice_size
+    from apps.stations.selectors import listed_connectors
+
+    expected = slice_size(listed_connectors().filter(operator_id=SIM_ID).count(), 30)
+    assert runs[POLICY].created_count == PolicyCheck.objects.filter(operator_id=SIM_ID).count() == expected > 0
 
     def hanging_given_up():
         """the hanging platform's crawl: first try and two retries"""

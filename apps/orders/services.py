@@ -1,0 +1,277 @@
+"""Writes of orders: an order push received, checked, stored once per content, and answered with its ConfirmResult."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from apps.pricing.selectors import versions_of
+from apps.protocol import dumps, parse_datetime
+from apps.protocol.text import storable
+from apps.stations.models import Connector
+
+from .choices import ChargeModel, ConfirmResult, OrderInterface, StartChargeSeqStat
+from .models import ChargeDetail, ChargeOrder, OrderFinding, OrderReport
+from .rules import (
+    REVISED,
+    Finding,
+    FindingCategory,
+    Tolerances,
+    charge_model_findings,
+    consistency_findings,
+    directory_findings,
+    price_findings,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What the portal answered an order push, and what it did with it."""
+
+    confirm_result: int
+    order: ChargeOrder
+    report: OrderReport
+    repeated: bool  # the same content was received before: nothing changed
+    findings: tuple[Finding, ...] = ()
+
+
+def tolerances() -> Tolerances:
+    return Tolerances(
+        money=Decimal(str(settings.HLHT_ORDER_MONEY_TOLERANCE)),
+        meter=Decimal(str(settings.HLHT_ORDER_METER_TOLERANCE)),
+        duration=int(settings.HLHT_ORDER_DURATION_TOLERANCE),
+        power_margin=Decimal(str(settings.HLHT_ORDER_POWER_MARGIN)),
+        price=Decimal(str(settings.HLHT_PRICE_TOLERANCE)),
+    )
+
+
+def portal_started(start_charge_seq: str) -> bool:
+    """Sessions the city platform started carry its OperatorID; walk-ins carry the operator's own."""
+    return start_charge_seq.startswith(settings.HLHT_OPERATOR_ID)
+
+
+def _digest(payload: dict[str, Any]) -> str:
+    # The codec's compact form with sorted keys: the same order re-sent is the same text, whatever the key order.
+    return hashlib.sha256(dumps(_sorted(payload)).encode("utf-8")).hexdigest()
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
+
+
+def _connector(operator_id: str, connector_id: str) -> tuple[Connector | None, bool]:
+    """The caller's connector, or None and whether another operator has one by that ID."""
+    found = list(
+        Connector.objects.filter(connector_id=connector_id).select_related("station", "equipment").order_by("pk")
+    )
+    own = next((c for c in found if c.operator_id == operator_id), None)
+    return own, own is None and bool(found)
+
+
+def _order_fields(payload: dict[str, Any], bonus: bool) -> dict[str, Any]:
+    def money(name: str) -> Decimal | None:
+        value = payload.get(name)
+        return Decimal(value) if value is not None else None
+
+    fields: dict[str, Any] = {
+        "start_time": parse_datetime(payload["StartTime"]),
+        "end_time": parse_datetime(payload["EndTime"]),
+        "total_power": Decimal(payload["TotalPower"]),
+        "total_money": Decimal(payload["TotalMoney"]),
+        "total_elec_money": money("TotalElecMoney"),
+        "total_sevice_money": money("TotalSeviceMoney"),
+        "stop_reason": payload["StopReason"],
+        "sum_period": payload.get("SumPeriod"),
+        "start_charge_seq_stat": StartChargeSeqStat.FINISHED,
+    }
+    if bonus:
+        fields.update(
+            charge_model=payload["ChargeModel"],
+            user_name=payload.get("UserName") or "",
+            station_code=payload["StationID"],
+            equipment_code=payload["EquipmentID"],
+            connector_power=Decimal(payload["ConnectorPower"]),
+            charge_last=payload["ChargeLast"],
+            meter_value_start=Decimal(payload["MeterValueStart"]),
+            meter_value_end=Decimal(payload["MeterValueEnd"]),
+        )
+    return fields
+
+
+def _details(order: ChargeOrder, payload: dict[str, Any]) -> list[ChargeDetail]:
+    def optional(detail: dict[str, Any], name: str) -> Decimal | None:
+        value = detail.get(name)
+        return Decimal(value) if value is not None else None
+
+    return [
+        ChargeDetail(
+            order=order,
+            detail_start_time=parse_datetime(d["DetailStartTime"]),
+            detail_end_time=parse_datetime(d["DetailEndTime"]),
+            elec_price=optional(d, "ElecPrice"),
+            sevice_price=optional(d, "SevicePrice"),
+            detail_power=Decimal(d["DetailPower"]),
+            detail_elec_money=optional(d, "DetailElecMoney"),
+            detail_sevice_money=optional(d, "DetailSeviceMoney"),
+        )
+        for d in payload.get("ChargeDetails") or []
+    ]
+
+
+def _check(
+    payload: dict[str, Any], *, operator_id: str, connector: Connector | None, foreign: bool, bonus: bool
+) -> list[Finding]:
+    tol = tolerances()
+    findings = directory_findings(payload, connector=connector, foreign=foreign, bonus=bonus)
+    findings += consistency_findings(payload, rated_power=connector.power if connector else None, tol=tol)
+    if bonus:
+        findings += charge_model_findings(payload, portal_started=portal_started(payload["StartChargeSeq"]))
+    if connector is not None:
+        versions = versions_of([connector.pk]).get(connector.pk, [])
+        findings += price_findings(payload, versions=versions, tol=tol)
+    return findings
+
+
+@transaction.atomic
+def order_receive(
+    *,
+    operator_id: str,
+    interface: str,
+    payload: dict[str, Any],
+    received_at: dt.datetime,
+    timestamp: str = "",
+    seq: str = "",
+) -> Receipt:
+    """Take one order push (its structure already valid): once per (operator, StartChargeSeq, interface, content).
+
+    A repeat of content already received answers what it was answered and changes nothing. New content is a new
+    revision: checked, its findings kept, the order's figures and details replaced by it. ConfirmResult is 1
+    (争议交易) exactly when the operator's own figures disagree with each other; prices and facilities are flagged.
+    """
+    bonus = interface == OrderInterface.BONUS
+    seq_no, connector_id = payload["StartChargeSeq"], payload["ConnectorID"]
+    digest = _digest(payload)
+    order = ChargeOrder.objects.select_for_update().filter(operator_id=operator_id, start_charge_seq=seq_no).first()
+    if order is not None:
+        seen = OrderReport.objects.filter(order=order, interface=interface, digest=digest).first()
+        if seen is not None:
+            OrderReport.objects.filter(pk=seen.pk).update(repeats=seen.repeats + 1)
+            return Receipt(seen.confirm_result, order, seen, repeated=True)
+
+    connector, foreign = _connector(operator_id, connector_id)
+    findings = _check(payload, operator_id=operator_id, connector=connector, foreign=foreign, bonus=bonus)
+    previous = None
+    if order is None:
+        order = _create_order(operator_id, seq_no, connector, connector_id, payload, bonus)
+    else:
+        previous = OrderReport.objects.filter(order=order, interface=interface).order_by("-revision").first()
+        if previous is not None and previous.confirm_result == ConfirmResult.OK:
+            findings.append(
+                Finding(
+                    FindingCategory.SESSION,
+                    REVISED,
+                    "",
+                    f"该订单第{previous.revision}版已确认，运营商又推送了不同的内容",
+                )
+            )
+    confirm = ConfirmResult.DISPUTED if any(f.disputes for f in findings) else ConfirmResult.OK
+    report = OrderReport.objects.create(
+        order=order,
+        interface=interface,
+        revision=(previous.revision + 1) if previous else 1,
+        digest=digest,
+        payload=storable(payload),
+        confirm_result=confirm,
+        timestamp=timestamp,
+        seq=seq,
+        received_at=received_at,
+    )
+    OrderFinding.objects.bulk_create(
+        OrderFinding(
+            order=order,
+            report=report,
+            category=f.category,
+            rule=f.rule,
+            path=f.path[:120],
+            message=f.message,
+            disputes=f.disputes,
+        )
+        for f in findings
+    )
+    _apply(order, payload, connector, connector_id, bonus, confirm, received_at)
+    return Receipt(confirm, order, report, repeated=False, findings=tuple(findings))
+
+
+def _create_order(
+    operator_id: str,
+    seq_no: str,
+    connector: Connector | None,
+    connector_id: str,
+    payload: dict[str, Any],
+    bonus: bool,
+) -> ChargeOrder:
+    model = ChargeModel.CITY_PLATFORM if portal_started(seq_no) else ChargeModel.UNKNOWN
+    try:
+        with transaction.atomic():
+            return ChargeOrder.objects.create(
+                operator_id=operator_id,
+                start_charge_seq=seq_no,
+                connector=connector,
+                connector_code=connector_id,
+                charge_model=model,
+                **_order_fields(payload, bonus),
+            )
+    except IntegrityError:  # the same order pushed twice at once: the other message created it; lock and go on
+        return ChargeOrder.objects.select_for_update().get(operator_id=operator_id, start_charge_seq=seq_no)
+
+
+def _apply(
+    order: ChargeOrder,
+    payload: dict[str, Any],
+    connector: Connector | None,
+    connector_id: str,
+    bonus: bool,
+    confirm: int,
+    received_at: dt.datetime,
+) -> None:
+    """The order's figures follow its latest revision; the standard push's details are the order's details."""
+    fields = {**_order_fields(payload, bonus), "connector": connector, "connector_code": connector_id}
+    if bonus:
+        if order.order_received_at is not None:
+            # The standard push's figures stay the order's own; the bonus push adds only its own fields.
+            fields = {k: v for k, v in fields.items() if k not in _STANDARD_FIELDS}
+        fields.update(bonus_confirm_result=confirm, bonus_received_at=received_at)
+    else:
+        fields.update(confirm_result=confirm, order_received_at=received_at)
+    for name, value in fields.items():
+        setattr(order, name, value)
+    order.save()
+    if not bonus or order.order_received_at is None:
+        ChargeDetail.objects.filter(order=order).delete()
+        ChargeDetail.objects.bulk_create(_details(order, payload))
+
+
+_STANDARD_FIELDS = frozenset(
+    {
+        "start_time",
+        "end_time",
+        "total_power",
+        "total_money",
+        "total_elec_money",
+        "total_sevice_money",
+        "stop_reason",
+        "sum_period",
+        "connector",
+        "connector_code",
+    }
+)

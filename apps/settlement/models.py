@@ -1,0 +1,117 @@
+"""Reconciliation runs (check_charge_orders, part 3 §3.10) and the disputes each one found."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from apps.core.models import TimeStampedModel
+from apps.core.roles import ScopedManager
+from apps.operators.models import Operator
+from apps.orders.models import ENERGY, MONEY, ChargeOrder
+
+from .choices import DisputeReasonChoices, DisputeState, Resolution
+
+ENERGY4 = {"max_digits": 16, "decimal_places": 4}  # TotalOrderPower / TotalDisputePower: kWh with 4 decimals
+
+
+class ReconciliationRun(models.Model):
+    """One check_charge_orders an operator sent: its totals, what the portal found, and the answer it gave.
+
+    A repeat of the same CheckOrderSeq is answered with the stored answer and changes nothing.
+    """
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="reconciliations", verbose_name="运营商"
+    )
+    check_order_seq = models.CharField("订单对账流水号", max_length=27)
+    start_time = models.DateTimeField("账单开始时间")
+    end_time = models.DateTimeField("账单结束时间", db_index=True)
+    order_count = models.PositiveIntegerField("运营商订单数")
+    total_order_power = models.DecimalField("运营商总电量（kWh）", **ENERGY4)
+    total_order_money = models.DecimalField("运营商总金额（元）", max_digits=16, decimal_places=2)
+    portal_order_count = models.PositiveIntegerField("平台订单数", default=0)
+    matched_count = models.PositiveIntegerField("一致", default=0)
+    dispute_count = models.PositiveIntegerField("争议", default=0)
+    missing_at_portal_count = models.PositiveIntegerField("平台无此订单", default=0)
+    missing_at_operator_count = models.PositiveIntegerField("运营商未列出", default=0)
+    total_dispute_power = models.DecimalField("争议电量（kWh）", default=0, **ENERGY4)
+    total_dispute_money = models.DecimalField("争议金额（元）", default=0, max_digits=16, decimal_places=2)
+    answer = models.JSONField("应答内容", null=True, blank=True)
+    received_at = models.DateTimeField("接收时间", db_index=True)
+    duration_ms = models.FloatField("核对耗时（毫秒）", default=0)
+
+    scope_operator_field = "operator"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "对账记录"
+        verbose_name_plural = "对账记录"
+        ordering = ["-received_at"]
+        get_latest_by = "received_at"
+        constraints = [
+            models.UniqueConstraint(fields=["operator", "check_order_seq"], name="reconciliation_unique_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operator_id} {self.start_time:%Y-%m-%d} {self.check_order_seq}"
+
+
+class Dispute(TimeStampedModel):
+    """An order the two sides disagree about after a reconciliation: either side's figures, and how it was settled.
+
+    Regulators, or the operator's account manager for their own, resolve it with a comment; every change is kept
+    in its history (who, when, before and after).
+    """
+
+    run = models.ForeignKey(
+        ReconciliationRun, on_delete=models.CASCADE, related_name="disputes", verbose_name="对账记录"
+    )
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="disputes", verbose_name="运营商")
+    start_charge_seq = models.CharField("充电订单号", max_length=27, db_index=True)
+    order = models.ForeignKey(
+        ChargeOrder, on_delete=models.SET_NULL, null=True, blank=True, related_name="disputes", verbose_name="平台订单"
+    )
+    reason = models.PositiveSmallIntegerField("争议原因", choices=DisputeReasonChoices.choices)
+    operator_power = models.DecimalField("运营商电量（kWh）", null=True, blank=True, **ENERGY)
+    operator_money = models.DecimalField("运营商金额（元）", null=True, blank=True, **MONEY)
+    portal_power = models.DecimalField("平台电量（kWh）", null=True, blank=True, **ENERGY)
+    portal_money = models.DecimalField("平台金额（元）", null=True, blank=True, **MONEY)
+    state = models.CharField(
+        "处理状态", max_length=10, choices=DisputeState.choices, default=DisputeState.OPEN, db_index=True
+    )
+    resolution = models.CharField("处理结果", max_length=10, choices=Resolution.choices, blank=True)
+    settled_power = models.DecimalField("结算电量（kWh）", null=True, blank=True, **ENERGY)
+    settled_money = models.DecimalField("结算金额（元）", null=True, blank=True, **MONEY)
+    comment = models.TextField("处理说明", blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="处理人",
+    )
+    resolved_at = models.DateTimeField("处理时间", null=True, blank=True)
+    history = HistoricalRecords(verbose_name="争议处理记录", excluded_fields=["created", "updated"])
+
+    scope_operator_field = "operator"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "争议交易"
+        verbose_name_plural = "争议交易"
+        ordering = ["-created", "id"]
+        indexes = [models.Index(fields=["operator", "state"], name="dispute_operator_state")]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "start_charge_seq"], name="dispute_unique_per_run"),
+            models.CheckConstraint(
+                condition=models.Q(state=DisputeState.OPEN, resolution="")
+                | models.Q(state=DisputeState.RESOLVED) & ~models.Q(resolution=""),
+                name="dispute_resolution_with_state",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start_charge_seq} {self.get_reason_display()}"
