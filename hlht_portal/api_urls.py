@@ -8,6 +8,9 @@ from rest_framework.routers import DefaultRouter
 
 from apps.core.api import api_docs
 from apps.interconnect.api.viewsets import RejectedRecordViewSet, SyncRunViewSet
+from apps.orders.api.viewsets import ChargeOrderViewSet, OrderFindingViewSet
+from apps.pricing.api.viewsets import BusinessPolicyViewSet
+from apps.settlement.api.viewsets import DisputeViewSet, ReconciliationRunViewSet
 from apps.stations.api.viewsets import (
     ConnectorStatusHistoryViewSet,
     ConnectorViewSet,
@@ -30,6 +33,11 @@ router.register("station-stats", StationStatsViewSet, basename="station-stats")
 router.register("sync-runs", SyncRunViewSet, basename="sync-run")
 router.register("directory-changes", DirectoryChangeViewSet, basename="directory-change")
 router.register("rejected-records", RejectedRecordViewSet, basename="rejected-record")
+router.register("orders", ChargeOrderViewSet, basename="order")
+router.register("order-findings", OrderFindingViewSet, basename="order-finding")
+router.register("policies", BusinessPolicyViewSet, basename="policy")
+router.register("reconciliations", ReconciliationRunViewSet, basename="reconciliation")
+router.register("disputes", DisputeViewSet, basename="dispute")
 
 urlpatterns = [
     # The schema is behind the same login as the data: the portal publishes nothing to anonymous callers.

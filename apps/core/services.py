@@ -8,7 +8,9 @@ from django.db.models import Q
 
 from .roles import OPERATOR_MANAGER, PLATFORM_ADMIN, REGULATOR
 
-DOMAIN_APPS = ("operators", "stations", "pricing", "orders", "interconnect")
+DOMAIN_APPS = ("operators", "stations", "pricing", "orders", "settlement", "interconnect")
+# Settling a dispute is a decision on the record, not an edit of operator data: both sides of it may take it.
+RESOLVE_DISPUTES = Q(content_type__app_label="settlement", codename="resolve_dispute")
 
 
 def _domain(q: Q) -> Q:
@@ -18,10 +20,14 @@ def _domain(q: Q) -> Q:
 ROLE_PERMISSIONS: dict[str, Q] = {
     # Regulators browse and export the whole city and manage operators' lifecycle; they never edit operator data.
     REGULATOR: _domain(Q(codename__startswith="view_") | Q(codename__startswith="export_"))
-    | Q(content_type__app_label="operators", codename="change_operator"),
+    | Q(content_type__app_label="operators", codename="change_operator")
+    | RESOLVE_DISPUTES,
     # An operator's account manager sees and exports their own operator's rows (the scope rule narrows them).
-    OPERATOR_MANAGER: _domain(Q(codename__startswith="view_") | Q(codename__startswith="export_"))
-    & ~Q(codename__in=["view_operatoraccount"]),
+    OPERATOR_MANAGER: (
+        _domain(Q(codename__startswith="view_") | Q(codename__startswith="export_"))
+        & ~Q(codename__in=["view_operatoraccount"])
+    )
+    | RESOLVE_DISPUTES,
     # Platform admins run the portal: everything in the domain apps, imports included, plus user management.
     PLATFORM_ADMIN: _domain(Q()) | Q(content_type__app_label="auth", codename__in=[
         "add_user", "change_user", "view_user", "view_group",

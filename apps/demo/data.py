@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -18,9 +19,12 @@ from apps.core.roles import OPERATOR_MANAGER, REGULATOR
 from apps.core.services import roles_sync
 from apps.operators.choices import OperatorKind, OperatorStatus
 from apps.operators.models import Operator, OperatorAccount
-from apps.orders.choices import ChargeModel, StartChargeSeqStat, StopReason
-from apps.orders.models import ChargeDetail, ChargeOrder
-from apps.pricing.models import BusinessPolicy, PolicyPeriod, PolicySource
+from apps.orders.choices import OrderInterface, StopReason
+from apps.orders.services import order_receive
+from apps.pricing.models import PolicySource
+from apps.pricing.services import policy_check_record, policy_observe
+from apps.protocol import format_datetime
+from apps.settlement.services import orders_reconcile, portal_orders
 from apps.stations import choices as sc
 from apps.stations.models import Connector, ConnectorStatus, ConnectorStatusHistory, Equipment, Station
 
@@ -177,6 +181,7 @@ def demo_load(*, seed: int = 20161110) -> list[DemoLogin]:
                 if dc:
                     _demo_orders(connector, rng, now)
 
+    _demo_reconciliation(operators[0], now)
     return [
         _set_login("regulator", REGULATOR),
         _set_login("operator1", OPERATOR_MANAGER, operator=operators[0]),
@@ -223,56 +228,84 @@ def _demo_status(connector: Connector, rng: random.Random, now: datetime) -> Non
 
 
 def _demo_policy(connector: Connector, now: datetime) -> None:
-    effective = timezone.make_aware(datetime.combine(now.date().replace(day=1), time.min))
-    policy, _ = BusinessPolicy.objects.update_or_create(
-        connector=connector,
-        effective_from=effective,
-        defaults={"operator_id": connector.operator_id, "source": PolicySource.MANUAL},
-    )
-    for start, price in TARIFF:
-        PolicyPeriod.objects.update_or_create(
-            policy=policy, start_time=start, defaults={"elec_price": Decimal(price), "sevice_price": SERVICE_PRICE}
-        )
+    """The operator's declared tariff, as the daily policy pull would have found it at the start of the month."""
+    effective = timezone.make_aware(datetime.combine(now.date().replace(day=1), time.min)) - timedelta(days=31)
+    infos = [{"StartTime": start, "ElecPrice": Decimal(price), "SevicePrice": SERVICE_PRICE} for start, price in TARIFF]
+    policy, _ = policy_observe(connector=connector, infos=infos, observed_at=effective, source=PolicySource.MANUAL)
+    policy_check_record(
+        connector=connector, checked_at=now - timedelta(hours=3), succ_stat=0, fail_reason=0, equip_biz_seq="",
+        policy=policy,
+    )  # fmt: skip
 
 
 def _demo_orders(connector: Connector, rng: random.Random, now: datetime) -> None:
+    """Three finished sessions a day for the last days, pushed through the same service an operator's push reaches:
+    the first started through the city platform, the others at the pile; priced at the period they started in, so a
+    session that crosses into the next period shows as a price finding."""
     for n in range(3):
         start = (now - timedelta(days=n + 1)).replace(hour=rng.randint(7, 20), minute=rng.randint(0, 59), second=0)
         minutes = rng.randint(25, 80)
         end = start + timedelta(minutes=minutes)
         power = (Decimal(minutes) * Decimal("0.75")).quantize(Decimal("0.01"))
-        elec = (power * Decimal("0.7000")).quantize(Decimal("0.01"))
+        price = Decimal(next(p for s, p in reversed(TARIFF) if s <= f"{start:%H%M%S}"))
+        elec = (power * price).quantize(Decimal("0.01"))
         service = (power * SERVICE_PRICE).quantize(Decimal("0.01"))
-        seq = f"{connector.operator_id}{start:%Y%m%d%H%M%S}{zlib.crc32(connector.connector_id.encode()) % 10000:04d}"
-        order, _ = ChargeOrder.objects.update_or_create(
+        creator = settings.HLHT_OPERATOR_ID if n == 0 else connector.operator_id
+        seq = f"{creator}{start:%Y%m%d%H%M%S}{zlib.crc32(connector.connector_id.encode()) % 10000:04d}"
+        payload = {
+            "StartChargeSeq": seq,
+            "ConnectorID": connector.connector_id,
+            "StartTime": format_datetime(start),
+            "EndTime": format_datetime(end),
+            "TotalPower": power,
+            "TotalElecMoney": elec,
+            "TotalSeviceMoney": service,
+            "TotalMoney": elec + service,
+            "StopReason": StopReason.BMS if n % 2 else StopReason.USER,
+            "SumPeriod": 1,
+            "ChargeDetails": [
+                {
+                    "DetailStartTime": format_datetime(start),
+                    "DetailEndTime": format_datetime(end),
+                    "ElecPrice": price,
+                    "SevicePrice": SERVICE_PRICE,
+                    "DetailPower": power,
+                    "DetailElecMoney": elec,
+                    "DetailSeviceMoney": service,
+                }
+            ],
+        }
+        order_receive(
             operator_id=connector.operator_id,
-            start_charge_seq=seq,
-            defaults={
-                "connector": connector,
-                "start_charge_seq_stat": StartChargeSeqStat.FINISHED,
-                "charge_model": ChargeModel.CITY_PLATFORM if n == 0 else ChargeModel.OTHER_CARDLESS,
-                "start_time": start,
-                "end_time": end,
-                "total_power": power,
-                "total_elec_money": elec,
-                "total_sevice_money": service,
-                "total_money": elec + service,
-                "stop_reason": StopReason.BMS if n % 2 else StopReason.USER,
-                "sum_period": 1,
-                "connector_power": connector.power,
-                "charge_last": minutes * 60,
-                "confirm_result": 0,
-                "order_received_at": end + timedelta(seconds=40),
-            },
+            interface=OrderInterface.ORDER,
+            payload=payload,
+            received_at=end + timedelta(seconds=rng.choice([12, 25, 40])),
         )
-        order.details.all().delete()
-        ChargeDetail.objects.create(
-            order=order,
-            detail_start_time=start,
-            detail_end_time=end,
-            elec_price=Decimal("0.7000"),
-            sevice_price=SERVICE_PRICE,
-            detail_power=power,
-            detail_elec_money=elec,
-            detail_sevice_money=service,
-        )
+
+
+def _demo_reconciliation(operator: Operator, now: datetime) -> None:
+    """Yesterday's reconciliation of one operator: its list leaves one portal order out, gets one sum wrong and names
+    an order the portal never received, so the dispute list has one of each to show."""
+    day = timezone.localdate(now) - timedelta(days=1)
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    end = timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
+    held = list(portal_orders(operator.pk, start, end).order_by("start_charge_seq"))
+    listed = [{"StartChargeSeq": o.start_charge_seq, "TotalPower": o.total_power, "TotalMoney": o.total_money}
+              for o in held[1:]]  # fmt: skip
+    if listed:
+        listed[0]["TotalMoney"] += Decimal("1.00")
+    unknown = f"{settings.HLHT_OPERATOR_ID}{day:%Y%m%d}0000009999"
+    listed.append({"StartChargeSeq": unknown, "TotalPower": Decimal("12.00"), "TotalMoney": Decimal("18.00")})
+    orders_reconcile(
+        operator_id=operator.pk,
+        payload={
+            "CheckOrderSeq": f"{operator.pk}{day:%Y%m%d}0100000001",
+            "StartTime": format_datetime(start),
+            "EndTime": format_datetime(end),
+            "OrderCount": len(listed),
+            "TotalOrderPower": sum((o["TotalPower"] for o in listed), Decimal(0)).quantize(Decimal("0.0001")),
+            "TotalOrderMoney": sum((o["TotalMoney"] for o in listed), Decimal(0)),
+            "ChargeOrders": listed,
+        },
+        received_at=now,
+    )

@@ -2,36 +2,26 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
+from apps.core.privacy import mask_name, mask_text
 from apps.protocol.text import safe_text, storable
 
 from .models import Exchange
 
 SECRET_FIELDS = frozenset({"OperatorSecret", "AccessToken", "DataSecret", "DataSecretIV", "SigSecret"})
 NAME_FIELDS = frozenset({"UserName", "CustomerName"})
-# Mainland mobile numbers, and plates: province character, letter, 5–6 characters (new-energy plates have 6).
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
-_PLATE = re.compile(
-    r"([京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼])([A-Z])[·]?([A-Z0-9]{3,5})([A-Z0-9挂学警])"
-)
-
-
-def mask_text(value: str) -> str:
-    value = _PHONE.sub(r"\1****\3", value)
-    return _PLATE.sub(lambda m: f"{m.group(1)}{m.group(2)}{'*' * len(m.group(3))}{m.group(4)}", value)
 
 
 def _masked(key: str | None, value: str) -> str:
     if key in SECRET_FIELDS:
         return "******"
-    if key in NAME_FIELDS and value:
-        return value[0] + "*" * (len(value) - 1)
+    if key in NAME_FIELDS:
+        return mask_name(value)
     return mask_text(value)
 
 

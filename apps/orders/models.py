@@ -254,6 +254,7 @@ class OrderFinding(models.Model):
         verbose_name = "订单核查结果"
         verbose_name_plural = "订单核查结果"
         ordering = ["-created", "id"]
+        permissions = [("export_orderfinding", "Can export 订单核查结果")]
         indexes = [models.Index(fields=["category", "-created"], name="orderfinding_category")]
 
     def __str__(self) -> str:

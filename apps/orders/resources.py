@@ -1,17 +1,18 @@
-"""Import/export of charging orders, keyed by (OperatorID, StartChargeSeq)."""
+"""Import/export of charging orders, keyed by (OperatorID, StartChargeSeq), and of what the checks found."""
 
 from import_export import fields
 
+from apps.core.privacy import mask_name
 from apps.core.resources import OperatorScopedKeyWidget, SpecResource, operator_field
 from apps.stations.models import Connector
 
-from .models import ChargeOrder
+from .models import ChargeOrder, OrderFinding
 
 
 class ChargeOrderResource(SpecResource):
     operator = operator_field()
     connector = fields.Field(
-        attribute="connector", column_name="充电设备接口编码", widget=OperatorScopedKeyWidget(Connector, "connector_id")
+        attribute="connector", column_name="充电接口（平台）", widget=OperatorScopedKeyWidget(Connector, "connector_id")
     )
 
     class Meta(SpecResource.Meta):
@@ -20,7 +21,10 @@ class ChargeOrderResource(SpecResource):
         fields = [
             "operator",
             "start_charge_seq",
+            "connector_code",
             "connector",
+            "station_code",
+            "equipment_code",
             "start_charge_seq_stat",
             "charge_model",
             "start_time",
@@ -37,4 +41,25 @@ class ChargeOrderResource(SpecResource):
             "meter_value_start",
             "meter_value_end",
             "confirm_result",
+            "order_received_at",
+            "bonus_confirm_result",
+            "bonus_received_at",
         ]
+
+    def dehydrate_user_name(self, order: ChargeOrder) -> str:
+        # A customer's name leaves the portal masked, as in the journal.
+        return mask_name(order.user_name)
+
+
+class OrderFindingResource(SpecResource):
+    operator = fields.Field(attribute="order__operator_id", column_name="运营商ID")
+    order = fields.Field(attribute="order__start_charge_seq", column_name="充电订单号")
+    revision = fields.Field(attribute="report__revision", column_name="版本")
+
+    class Meta(SpecResource.Meta):
+        model = OrderFinding
+        fields = ["operator", "order", "revision", "category", "rule", "path", "message", "disputes", "created"]
+        export_order = fields
+
+    def instance_operator_id(self, instance) -> str | None:
+        return instance.order.operator_id

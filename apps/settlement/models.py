@@ -49,6 +49,7 @@ class ReconciliationRun(models.Model):
         verbose_name = "对账记录"
         verbose_name_plural = "对账记录"
         ordering = ["-received_at"]
+        permissions = [("export_reconciliationrun", "Can export 对账记录")]
         get_latest_by = "received_at"
         constraints = [
             models.UniqueConstraint(fields=["operator", "check_order_seq"], name="reconciliation_unique_seq"),
@@ -103,6 +104,7 @@ class Dispute(TimeStampedModel):
         verbose_name = "争议交易"
         verbose_name_plural = "争议交易"
         ordering = ["-created", "id"]
+        permissions = [("export_dispute", "Can export 争议交易"), ("resolve_dispute", "Can resolve 争议交易")]
         indexes = [models.Index(fields=["operator", "state"], name="dispute_operator_state")]
         constraints = [
             models.UniqueConstraint(fields=["run", "start_charge_seq"], name="dispute_unique_per_run"),

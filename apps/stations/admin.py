@@ -2,7 +2,11 @@
 
 from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
 
@@ -21,6 +25,7 @@ from .models import (
     Station,
     StationStats,
 )
+from .qr import connector_qr_png, connector_qr_text
 from .resources import ConnectorResource, EquipmentResource, StationResource
 from .selectors import stale_connectors, stale_cutoff
 
@@ -199,10 +204,46 @@ class ConnectorAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin
     ordering = ["operator_id", "connector_id"]
     date_hierarchy = "updated"
     show_full_result_count = False
+    readonly_fields = ["qr_code"]
 
     @admin.display(description="当前状态", ordering="current_status__status")
     def status(self, obj):
         return status_badge(getattr(obj, "current_status", None))
+
+    def get_fields(self, request, obj=None):
+        return [*[f for f in super().get_fields(request, obj) if f != "qr_code"], "qr_code"]
+
+    @admin.display(description="二维码")
+    def qr_code(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_qr", args=[obj.pk])
+        return format_html(
+            '<img src="{}" alt="{}" width="180" height="180"><br><code>{}</code><br>'
+            '<a href="{}?download=1" class="button">下载二维码（PNG，用于打印）</a>',
+            url,
+            connector_qr_text(obj),
+            connector_qr_text(obj),
+            url,
+        )
+
+    def get_urls(self):
+        qr = path(
+            "<int:pk>/qr.png",
+            self.admin_site.admin_view(self.qr_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_qr",
+        )
+        return [qr, *super().get_urls()]
+
+    def qr_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The connector's QR code as a PNG, for whoever may see the connector (the scope rule decides)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        connector = get_object_or_404(self.get_queryset(request), pk=pk)
+        response = HttpResponse(connector_qr_png(connector), content_type="image/png")
+        if request.GET.get("download"):
+            response["Content-Disposition"] = f'attachment; filename="hlht-{connector.operator_id}-{connector.pk}.png"'
+        return response
 
 
 @admin.register(ConnectorStatus)

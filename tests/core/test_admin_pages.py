@@ -11,7 +11,7 @@ from apps.stations.models import Station
 ADMINS = [
     m
     for m in admin.site._registry
-    if m._meta.app_label in {"operators", "stations", "pricing", "orders", "interconnect"}
+    if m._meta.app_label in {"operators", "stations", "pricing", "orders", "settlement", "interconnect"}
 ]
 
 

@@ -40,6 +40,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '订单核查结果',
                 'verbose_name_plural': '订单核查结果',
                 'ordering': ['-created', 'id'],
+                'permissions': [('export_orderfinding', 'Can export 订单核查结果')],
             },
         ),
         migrations.CreateModel(

@@ -1,0 +1,1 @@
+"""Read-only REST API of orders: orders with their details, and what the checks found."""

@@ -1,0 +1,1 @@
+"""Read-only REST API of pricing: policy versions with their periods."""

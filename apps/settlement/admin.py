@@ -1,0 +1,131 @@
+"""Admin for reconciliation: runs with their counts, disputes with a resolve page and their history."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from import_export.admin import ExportMixin
+from simple_history.admin import SimpleHistoryAdmin
+
+from apps.core.admin import ReadOnlyAdminMixin, ReadOnlyInline
+from apps.core.exceptions import HLHTError
+
+from .choices import DisputeState
+from .forms import DisputeResolveForm
+from .models import Dispute, ReconciliationRun
+from .resources import DisputeResource, ReconciliationRunResource
+from .services import dispute_resolve
+
+
+class DisputeInline(ReadOnlyInline):
+    model = Dispute
+    fields = ["start_charge_seq", "reason", "operator_power", "operator_money", "portal_power", "portal_money", "state"]
+    readonly_fields = fields
+    ordering = ["start_charge_seq"]
+
+    def get_queryset(self, request):
+        # A run may find thousands: the page shows the first ones, the dispute list has them all.
+        ids = super().get_queryset(request).order_by("start_charge_seq").values("pk")[:200]
+        return super().get_queryset(request).filter(pk__in=ids)
+
+
+@admin.register(ReconciliationRun)
+class ReconciliationRunAdmin(ReadOnlyAdminMixin, ExportMixin, admin.ModelAdmin):
+    resource_classes = [ReconciliationRunResource]
+    list_display = [
+        "received_at", "operator", "period", "order_count", "portal_order_count", "matched_count", "dispute_link",
+        "missing_at_portal_count", "missing_at_operator_count", "total_dispute_money", "duration",
+    ]  # fmt: skip
+    list_filter = [("operator", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["=check_order_seq", "=operator__operator_id"]
+    list_select_related = ["operator"]
+    ordering = ["-received_at"]
+    date_hierarchy = "end_time"
+    inlines = [DisputeInline]
+    exclude = ["answer"]
+
+    @admin.display(description="账单期间", ordering="start_time")
+    def period(self, obj):
+        return f"{obj.start_time:%Y-%m-%d %H:%M} – {obj.end_time:%Y-%m-%d %H:%M}"
+
+    @admin.display(description="争议", ordering="dispute_count")
+    def dispute_link(self, obj):
+        if not obj.dispute_count:
+            return 0
+        url = reverse("admin:settlement_dispute_changelist")
+        return format_html('<a href="{}?run__id__exact={}">{}</a>', url, obj.pk, obj.dispute_count)
+
+    @admin.display(description="耗时")
+    def duration(self, obj):
+        return f"{obj.duration_ms / 1000:.1f} s"
+
+
+@admin.register(Dispute)
+class DisputeAdmin(ReadOnlyAdminMixin, ExportMixin, SimpleHistoryAdmin):
+    """Disputes are settled on their own page (a choice and a comment), never edited; the history shows each step."""
+
+    resource_classes = [DisputeResource]
+    list_display = [
+        "start_charge_seq", "operator", "reason", "operator_money", "portal_money", "operator_power", "portal_power",
+        "state", "resolution", "created",
+    ]  # fmt: skip
+    list_filter = ["state", "reason", "resolution", ("operator", admin.RelatedOnlyFieldListFilter), "run"]
+    search_fields = ["=start_charge_seq", "=run__check_order_seq"]
+    list_select_related = ["operator"]
+    ordering = ["-created"]
+    date_hierarchy = "created"
+    show_full_result_count = False
+    readonly_fields = ["resolve_link"]
+    history_list_display = ["state", "resolution", "settled_money", "comment"]
+
+    @admin.display(description="处理")
+    def resolve_link(self, obj):
+        if obj is None or obj.state != DisputeState.OPEN:
+            return "—"
+        url = reverse("admin:settlement_dispute_resolve", args=[obj.pk])
+        return format_html('<a class="button" href="{}">处理该争议</a>', url)
+
+    def get_fields(self, request, obj=None):
+        return [*[f for f in super().get_fields(request, obj) if f != "resolve_link"], "resolve_link"]
+
+    def get_urls(self):
+        resolve = path(
+            "<int:pk>/resolve/", self.admin_site.admin_view(self.resolve_view), name="settlement_dispute_resolve"
+        )
+        return [resolve, *super().get_urls()]
+
+    def has_resolve_permission(self, request) -> bool:
+        return request.user.has_perm("settlement.resolve_dispute")
+
+    def resolve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Accept the operator's figure, the portal's, or write the order off; the comment is mandatory."""
+        if not self.has_resolve_permission(request):
+            raise PermissionDenied
+        dispute = get_object_or_404(self.get_queryset(request), pk=pk)  # the scope rule: own disputes only
+        form = DisputeResolveForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                dispute_resolve(
+                    dispute=dispute,
+                    resolution=form.cleaned_data["resolution"],
+                    comment=form.cleaned_data["comment"],
+                    user=request.user,
+                )
+            except HLHTError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, f"争议交易 {dispute.start_charge_seq} 已处理。", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:settlement_dispute_change", args=[dispute.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"处理争议交易 {dispute.start_charge_seq}",
+            "opts": self.opts,
+            "dispute": dispute,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/settlement/dispute_resolve.html", context)

@@ -1,0 +1,1 @@
+"""Read-only REST API of settlement: reconciliation runs and disputes."""
