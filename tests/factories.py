@@ -83,4 +83,6 @@ def order(conn: Connector, **overrides) -> ChargeOrder:
         "stop_reason": 0,
     }
     values.update(overrides)
-    return ChargeOrder.objects.create(operator=conn.operator, connector=conn, **values)
+    return ChargeOrder.objects.create(
+        operator=conn.operator, connector=conn, connector_code=conn.connector_id, **values
+    )

@@ -161,29 +161,23 @@ def order_receive(
     bonus = interface == OrderInterface.BONUS
     seq_no, connector_id = payload["StartChargeSeq"], payload["ConnectorID"]
     digest = _digest(payload)
+    connector, foreign = _connector(operator_id, connector_id)
+    # The order row is the lock: every push of one order waits for the one before it, created or not.
     order = ChargeOrder.objects.select_for_update().filter(operator_id=operator_id, start_charge_seq=seq_no).first()
-    if order is not None:
+    created = order is None
+    if created:
+        order, created = _create_order(operator_id, seq_no, connector, connector_id, payload, bonus)
+    if not created:
         seen = OrderReport.objects.filter(order=order, interface=interface, digest=digest).first()
         if seen is not None:
             OrderReport.objects.filter(pk=seen.pk).update(repeats=seen.repeats + 1)
             return Receipt(seen.confirm_result, order, seen, repeated=True)
 
-    connector, foreign = _connector(operator_id, connector_id)
     findings = _check(payload, operator_id=operator_id, connector=connector, foreign=foreign, bonus=bonus)
-    previous = None
-    if order is None:
-        order = _create_order(operator_id, seq_no, connector, connector_id, payload, bonus)
-    else:
-        previous = OrderReport.objects.filter(order=order, interface=interface).order_by("-revision").first()
-        if previous is not None and previous.confirm_result == ConfirmResult.OK:
-            findings.append(
-                Finding(
-                    FindingCategory.SESSION,
-                    REVISED,
-                    "",
-                    f"该订单第{previous.revision}版已确认，运营商又推送了不同的内容",
-                )
-            )
+    previous = OrderReport.objects.filter(order=order, interface=interface).order_by("-revision").first()
+    if previous is not None and previous.confirm_result == ConfirmResult.OK:
+        message = f"该订单第{previous.revision}版已确认，运营商又推送了不同的内容"
+        findings.append(Finding(FindingCategory.SESSION, REVISED, "", message))
     confirm = ConfirmResult.DISPUTED if any(f.disputes for f in findings) else ConfirmResult.OK
     report = OrderReport.objects.create(
         order=order,
@@ -219,20 +213,24 @@ def _create_order(
     connector_id: str,
     payload: dict[str, Any],
     bonus: bool,
-) -> ChargeOrder:
-    model = ChargeModel.CITY_PLATFORM if portal_started(seq_no) else ChargeModel.UNKNOWN
+) -> tuple[ChargeOrder, bool]:
+    """The new order, locked; or, when a push of the same order created it a moment before, that one (False)."""
+    fields = {
+        "charge_model": ChargeModel.CITY_PLATFORM if portal_started(seq_no) else ChargeModel.UNKNOWN,
+        **_order_fields(payload, bonus),  # the bonus push says how the session was started
+    }
     try:
         with transaction.atomic():
-            return ChargeOrder.objects.create(
+            order = ChargeOrder.objects.create(
                 operator_id=operator_id,
                 start_charge_seq=seq_no,
                 connector=connector,
                 connector_code=connector_id,
-                charge_model=model,
-                **_order_fields(payload, bonus),
+                **fields,
             )
-    except IntegrityError:  # the same order pushed twice at once: the other message created it; lock and go on
-        return ChargeOrder.objects.select_for_update().get(operator_id=operator_id, start_charge_seq=seq_no)
+            return order, True
+    except IntegrityError:  # the same order pushed twice at once: wait for the other message, then go on from it
+        return ChargeOrder.objects.select_for_update().get(operator_id=operator_id, start_charge_seq=seq_no), False
 
 
 def _apply(

@@ -99,17 +99,18 @@ def _insert_disputes(run: ReconciliationRun, start: dt.datetime, end: dt.datetim
                 DisputeState.OPEN, run.operator_id,
             ],
         )  # fmt: skip
+        # The portal's side is portal_orders() itself, compiled by the ORM (one definition, datetimes adapted).
+        held_sql, held_params = portal_orders(run.operator_id, start, end).values("id").query.sql_with_params()
         cursor.execute(
             f"""
             INSERT INTO {disputes} ({columns})
             SELECT %s, %s, %s, %s, o.start_charge_seq, o.id, %s, NULL, NULL, o.total_power, o.total_money, %s, '', ''
             FROM {orders} o
-            WHERE o.operator_id = %s AND o.end_time >= %s AND o.end_time <= %s AND o.start_charge_seq LIKE %s
+            WHERE o.id IN ({held_sql})
               AND NOT EXISTS (SELECT 1 FROM {TEMP} l WHERE l.seq = o.start_charge_seq)
             """,  # noqa: S608
-            [now, now, run.pk, run.operator_id, NOT_LISTED, DisputeState.OPEN, run.operator_id, start, end,
-             f"{settings.HLHT_OPERATOR_ID}%"],
-        )  # fmt: skip
+            [now, now, run.pk, run.operator_id, NOT_LISTED, DisputeState.OPEN, *held_params],
+        )
         cursor.execute(f"DROP TABLE IF EXISTS {TEMP}")
 
 
@@ -208,6 +209,12 @@ def dispute_resolve(*, dispute: Dispute, resolution: str, comment: str, user) ->
     dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
     if dispute.state != DisputeState.OPEN:
         raise Conflict("该争议交易已处理，不能再次处理")
+    if not dispute.history.exists():
+        # Disputes are written in bulk by the reconciliation (no history then): the first change records the state
+        # it started from, so the history always shows before and after.
+        Dispute.history.bulk_history_create(
+            [dispute], default_date=dispute.created, default_change_reason="对账发现的争议"
+        )
     if resolution not in Resolution.values:
         raise ValidationFailed("处理结果无效", field="resolution")
     if not comment or not comment.strip():

@@ -35,6 +35,11 @@ ENDPOINTS = {
     "sync-runs": "Interface",
     "directory-changes": "ObjectID",
     "rejected-records": "RecordKey",
+    "orders": "StartChargeSeq",
+    "order-findings": "Rule",
+    "policies": "ConnectorID",
+    "reconciliations": "CheckOrderSeq",
+    "disputes": "StartChargeSeq",
 }
 
 
@@ -138,4 +143,37 @@ def city(directory) -> dict:
     RejectedRecord.objects.create(
         operator=b, run=run_b, interface="query_stations_info", record_key="BAD-B", rules=["R2"], reasons=["y"]
     )
+    for operator, conn in ((a, conn_a), (b, conn_b)):
+        _orders_and_settlement(operator, conn)
     return {**directory, "depot": depot, "conn_ac": conn_ac}
+
+
+def _orders_and_settlement(operator, connector) -> None:
+    """An order with a finding, a policy, and a reconciliation with one dispute, for one operator."""
+    from apps.orders.models import OrderFinding, OrderReport
+    from apps.pricing.services import policy_observe
+    from apps.settlement.models import Dispute, ReconciliationRun
+
+    order = factories.order(connector, user_name="李四")
+    report = OrderReport.objects.create(
+        order=order, interface="notification_charge_order_info", revision=1, digest="d" * 64, payload={},
+        confirm_result=1, received_at=at(1, 13),
+    )  # fmt: skip
+    OrderFinding.objects.create(
+        order=order, report=report, category="consistency", rule="money_sum", message="不符", disputes=True
+    )
+    policy_observe(
+        connector=connector,
+        infos=[{"StartTime": "000000", "ElecPrice": Decimal("1.0000"), "SevicePrice": Decimal("0.8000")}],
+        observed_at=at(1),
+    )
+    run = ReconciliationRun.objects.create(
+        operator=operator, check_order_seq=f"{operator.pk}202401020100000001", start_time=at(1, 0),
+        end_time=at(1, 23), order_count=1, total_order_power=Decimal("30.0000"), total_order_money=Decimal("46.00"),
+        received_at=at(2, 1), dispute_count=1,
+    )  # fmt: skip
+    Dispute.objects.create(
+        run=run, operator=operator, start_charge_seq=order.start_charge_seq, order=order, reason=2,
+        operator_power=Decimal("30.00"), operator_money=Decimal("46.00"), portal_power=order.total_power,
+        portal_money=order.total_money,
+    )  # fmt: skip

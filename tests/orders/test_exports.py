@@ -1,0 +1,66 @@
+"""Exports of orders, findings, reconciliations and disputes: Chinese headers, the scope rule, names masked."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from apps.orders.models import OrderFinding, OrderReport
+from apps.settlement.models import Dispute, ReconciliationRun
+from tests import factories
+from tests.factories import SHANGHAI
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def books(directory):
+    from datetime import datetime
+
+    rows = {}
+    for operator_id, conn in directory["connectors"].items():
+        order = factories.order(conn, user_name="王小明")
+        report = OrderReport.objects.create(order=order, interface="notification_charge_order_info", revision=1,
+                                            digest="e" * 64, payload={}, confirm_result=0,
+                                            received_at=datetime(2024, 1, 1, 13, tzinfo=SHANGHAI))  # fmt: skip
+        OrderFinding.objects.create(order=order, report=report, category="price", rule="price_money", message="价")
+        run = ReconciliationRun.objects.create(
+            operator=conn.operator, check_order_seq=f"{operator_id}202401020100000001",
+            start_time=datetime(2024, 1, 1, tzinfo=SHANGHAI), end_time=datetime(2024, 1, 1, 23, tzinfo=SHANGHAI),
+            order_count=0, total_order_power=Decimal(0), total_order_money=Decimal(0),
+            received_at=datetime(2024, 1, 2, 1, tzinfo=SHANGHAI),
+        )  # fmt: skip
+        Dispute.objects.create(run=run, operator=conn.operator, start_charge_seq=order.start_charge_seq, reason=4,
+                               portal_power=order.total_power, portal_money=order.total_money)  # fmt: skip
+        rows[operator_id] = order.start_charge_seq
+    return rows
+
+
+def export(client, name: str, resource: str, fields: list[str]) -> str:
+    data = {"format": "0", "resource": "0", **{f"{resource}_{f}": "on" for f in fields}}
+    response = client.post(reverse(f"admin:{name}_export"), data)
+    assert response.status_code == 200, response.content[:300]
+    return response.content.decode("utf-8-sig")
+
+
+@pytest.mark.parametrize(
+    ("name", "resource", "fields"),
+    [
+        ("orders_chargeorder", "chargeorderresource", ["operator", "start_charge_seq", "user_name"]),
+        ("orders_orderfinding", "orderfindingresource", ["operator", "order", "rule"]),
+        ("settlement_reconciliationrun", "reconciliationrunresource", ["operator", "check_order_seq"]),
+        ("settlement_dispute", "disputeresource", ["operator", "start_charge_seq", "reason"]),
+    ],
+)
+def test_an_account_manager_exports_only_their_operators_rows(client, manager_a, books, name, resource, fields):
+    client.force_login(manager_a)
+    body = export(client, name, resource, fields)
+    assert "123456789" in body and "MA59CU773" not in body
+    assert "运营商ID" in body.splitlines()[0]
+
+
+def test_order_exports_mask_the_customers_name(client, regulator, books):
+    client.force_login(regulator)
+    body = export(client, "orders_chargeorder", "chargeorderresource", ["start_charge_seq", "user_name"])
+    assert "王**" in body and "王小明" not in body
+    assert "客户名称" in body.splitlines()[0]

@@ -1,0 +1,283 @@
+"""Order pushes through the real pipeline: the spec's answer, stored once, disputes with reasons, price findings,
+unknown facilities flagged, revisions after a dispute, Beijing's bonus push."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from apps.interconnect.models import Exchange, RejectedRecord
+from apps.orders.models import ChargeDetail, ChargeOrder, OrderFinding, OrderReport
+from apps.protocol import CST, Ret, schema
+from apps.protocol.names import Interface
+from tests import factories
+from tests.caller import OPERATOR_ID
+
+from .support import PORTAL, bonus, directory, order, seq
+
+pytestmark = pytest.mark.django_db
+ORDER, BONUS = Interface.NOTIFICATION_CHARGE_ORDER_INFO, Interface.NOTIFICATION_CHARGE_ORDER_INFO_FOR_BONUS
+
+
+@pytest.fixture
+def operator(caller):
+    caller.login()
+    directory()
+    return caller
+
+
+def rules(order_row: ChargeOrder) -> set[str]:
+    return set(OrderFinding.objects.filter(order=order_row).values_list("rule", flat=True))
+
+
+def test_a_consistent_order_is_confirmed_with_exactly_the_spec_answer(operator):
+    payload = order()
+    answer = operator.call(ORDER, payload)
+    assert answer.ret == Ret.OK
+    assert answer.data == {"StartChargeSeq": payload["StartChargeSeq"], "ConnectorID": "C1", "ConfirmResult": 0}
+    assert schema.validate(answer.data, schema.NOTIFICATION_CHARGE_ORDER_INFO_RESPONSE) == []
+    row = ChargeOrder.objects.get()
+    assert (row.connector.connector_id, row.total_power, row.total_money) == (
+        "C1",
+        Decimal("30.00"),
+        payload["TotalMoney"],
+    )
+    assert row.confirm_result == 0 and row.order_received_at is not None and row.end_time < row.order_received_at
+    assert ChargeDetail.objects.filter(order=row).count() == 2  # 09:30–10:00 flat, 10:00–10:30 peak
+    assert rules(row) == set()  # the prices are the declared policy's
+
+
+def test_a_repeat_answers_the_same_and_changes_nothing(operator):
+    payload = order()
+    first = operator.call(ORDER, payload)
+    row = ChargeOrder.objects.get()
+    before = (row.updated, list(ChargeDetail.objects.values_list("pk", flat=True)))
+    second = operator.call(ORDER, {**payload})  # the same content, a new envelope
+    assert second.data == first.data
+    row.refresh_from_db()
+    assert (row.updated, list(ChargeDetail.objects.values_list("pk", flat=True))) == before
+    report = OrderReport.objects.get()
+    assert (report.revision, report.repeats) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("change", "rule"),
+    [
+        ({"TotalMoney": Decimal("99.99")}, "money_sum"),
+        ({"SumPeriod": 5}, "sum_period"),
+        ({"TotalPower": Decimal("31.00")}, "detail_power_sum"),
+        ({"TotalElecMoney": Decimal("1.00"), "TotalMoney": Decimal("1.00") + Decimal("24.00")}, "detail_elec_sum"),
+        ({"TotalPower": Decimal("300.00")}, "energy_plausible"),
+    ],
+)
+def test_figures_that_disagree_with_each_other_dispute_the_order_with_the_reason(operator, change, rule):
+    payload = order()
+    payload.update(change)
+    answer = operator.call(ORDER, payload)
+    assert answer.ret == Ret.OK and answer.data["ConfirmResult"] == 1
+    row = ChargeOrder.objects.get()
+    finding = OrderFinding.objects.get(order=row, rule=rule)
+    assert finding.disputes and finding.category == "consistency" and finding.message
+    assert row.confirm_result == 1 and row.disputed
+
+
+def test_a_detail_whose_money_is_not_its_energy_times_its_own_price_is_a_dispute(operator):
+    payload = order()
+    payload["ChargeDetails"][0]["DetailElecMoney"] += Decimal("0.50")
+    payload["TotalElecMoney"] += Decimal("0.50")
+    payload["TotalMoney"] += Decimal("0.50")
+    assert operator.call(ORDER, payload).data["ConfirmResult"] == 1
+    assert "detail_money" in rules(ChargeOrder.objects.get())
+
+
+def test_a_price_that_is_not_the_declared_policy_is_flagged_but_confirmed(operator):
+    payload = order()
+    for detail in payload["ChargeDetails"]:  # the operator billed 1.5000 throughout, consistently with itself
+        detail["ElecPrice"] = Decimal("1.5000")
+        detail["DetailElecMoney"] = (detail["DetailPower"] * Decimal("1.5")).quantize(Decimal("0.01"))
+    payload["TotalElecMoney"] = sum(d["DetailElecMoney"] for d in payload["ChargeDetails"])
+    payload["TotalMoney"] = payload["TotalElecMoney"] + payload["TotalSeviceMoney"]
+    assert operator.call(ORDER, payload).data["ConfirmResult"] == 0
+    row = ChargeOrder.objects.get()
+    findings = OrderFinding.objects.filter(order=row)
+    assert {f.rule for f in findings} == {"price_declared", "price_money"}
+    assert all(f.category == "price" and not f.disputes for f in findings)
+    assert any("1.1802" in f.message for f in findings)  # names the declared peak price
+
+
+def test_the_price_tolerance_is_a_setting(operator, settings):
+    payload = order()
+    detail = payload["ChargeDetails"][0]
+    detail["DetailElecMoney"] += Decimal("0.03")
+    detail["ElecPrice"] = None  # no stated price: only the money is compared with the policy
+    del detail["ElecPrice"]
+    payload["TotalElecMoney"] += Decimal("0.03")
+    payload["TotalMoney"] += Decimal("0.03")
+    settings.HLHT_PRICE_TOLERANCE = "0.05"
+    operator.call(ORDER, payload)
+    assert "price_money" not in rules(ChargeOrder.objects.get())
+    settings.HLHT_PRICE_TOLERANCE = "0.01"
+    operator.call(ORDER, {**payload, "StartChargeSeq": seq()})
+    assert "price_money" in rules(ChargeOrder.objects.latest("created"))
+
+
+def test_an_order_for_an_unknown_connector_is_kept_and_flagged(operator):
+    answer = operator.call(ORDER, order(connector="NOT-LISTED"))
+    assert answer.data["ConfirmResult"] == 0 and answer.data["ConnectorID"] == "NOT-LISTED"
+    row = ChargeOrder.objects.get()
+    assert row.connector is None and row.connector_code == "NOT-LISTED"
+    assert rules(row) == {"unknown_connector"}  # prices cannot be checked without the connector's policy
+
+
+def test_an_order_for_another_operators_connector_is_flagged(operator):
+    other = factories.operator("MA59CU773")
+    factories.connector(factories.equipment(factories.station(other, "X1"), "XE1"), "THEIRS")
+    operator.call(ORDER, order(connector="THEIRS"))
+    row = ChargeOrder.objects.get()
+    assert row.connector is None and rules(row) == {"foreign_connector"}
+
+
+@pytest.mark.parametrize(
+    ("number", "why"),
+    [
+        ("123456789" + "2026120100001", "27"),  # too short
+        ("MA59CU773" + "202612010000000001", "开头"),  # another operator's prefix
+        ("12345678920261201000000000", "27"),
+    ],
+)
+def test_an_order_number_that_is_not_its_creators_27_characters_is_4004(operator, number, why):
+    answer = operator.call(ORDER, order(number=number))
+    assert answer.ret == Ret.BUSINESS and "StartChargeSeq" in answer.envelope.msg and why in answer.envelope.msg
+    assert not ChargeOrder.objects.exists()
+    record = RejectedRecord.objects.get()
+    assert record.interface == ORDER and record.rules in (["fixed_len"], ["format"]) and record.record_key == number
+
+
+def test_walk_in_and_platform_started_orders_are_both_kept(operator):
+    walk_in, portal = order(number=seq()), order(number=seq(PORTAL))
+    assert operator.call(ORDER, walk_in).data["ConfirmResult"] == 0
+    assert operator.call(ORDER, portal).data["ConfirmResult"] == 0
+    by_seq = {o.start_charge_seq: o for o in ChargeOrder.objects.all()}
+    assert by_seq[portal["StartChargeSeq"]].charge_model == 1  # 市级平台启动
+    assert by_seq[walk_in["StartChargeSeq"]].charge_model == 0  # unknown until the bonus push says
+
+
+def test_a_corrected_repush_after_a_dispute_is_a_new_revision_with_the_old_one_kept(operator):
+    good = order()
+    bad = {**good, "TotalMoney": good["TotalMoney"] + Decimal("5.00")}
+    assert operator.call(ORDER, bad).data["ConfirmResult"] == 1
+    assert operator.call(ORDER, good).data["ConfirmResult"] == 0
+    row = ChargeOrder.objects.get()
+    assert row.total_money == good["TotalMoney"] and row.confirm_result == 0
+    reports = list(OrderReport.objects.filter(order=row).order_by("revision"))
+    assert [(r.revision, r.confirm_result) for r in reports] == [(1, 1), (2, 0)]
+    assert Decimal(reports[0].payload["TotalMoney"]) == bad["TotalMoney"]  # the disputed version is still there
+    assert OrderFinding.objects.filter(report=reports[0], rule="money_sum").exists()
+    assert not OrderFinding.objects.filter(report=reports[1]).exists()
+
+
+def test_changing_a_confirmed_order_is_noted(operator):
+    payload = order()
+    operator.call(ORDER, payload)
+    changed = {**payload, "StopReason": 0}
+    assert operator.call(ORDER, changed).data["ConfirmResult"] == 0
+    assert "revised_after_confirmation" in rules(ChargeOrder.objects.get())
+
+
+def test_the_bonus_push_checks_the_meter_the_duration_and_the_pile(operator):
+    payload = bonus(order(number=seq(PORTAL)))
+    answer = operator.call(BONUS, payload)
+    assert answer.data == {"StartChargeSeq": payload["StartChargeSeq"], "ConnectorID": "C1", "ConfirmResult": 0}
+    row = ChargeOrder.objects.get()
+    assert (row.station_code, row.equipment_code, row.meter_value_end) == ("S1", "E1", Decimal("1030.00"))
+    assert row.bonus_confirm_result == 0 and row.bonus_received_at and row.order_received_at is None
+    assert row.charge_model == 1 and row.user_name == "张三丰"
+    journal = Exchange.objects.filter(interface=BONUS).latest("created")
+    assert journal.request["UserName"] == "张**"  # the customer's name is masked in the journal
+
+
+@pytest.mark.parametrize(
+    ("change", "rule", "disputes"),
+    [
+        ({"MeterValueEnd": Decimal("1040.00")}, "meter_delta", True),
+        ({"ChargeLast": 1200}, "charge_last", True),
+        ({"ConnectorPower": Decimal("7.0")}, "energy_plausible", True),
+        ({"StationID": "S9"}, "station_mismatch", False),
+        ({"EquipmentID": "E9"}, "equipment_mismatch", False),
+        ({"ChargeModel": 2}, "charge_model", False),
+    ],
+)
+def test_bonus_figures(operator, change, rule, disputes):
+    answer = operator.call(BONUS, bonus(order(number=seq(PORTAL)), **change))
+    assert answer.data["ConfirmResult"] == (1 if disputes else 0)
+    finding = OrderFinding.objects.get(rule=rule)
+    assert finding.disputes is disputes
+
+
+def test_the_bonus_push_after_the_order_adds_its_fields_and_keeps_the_orders_figures(operator):
+    payload = order()
+    operator.call(ORDER, payload)
+    assert operator.call(BONUS, bonus(payload, TotalPower=payload["TotalPower"])).data["ConfirmResult"] == 0
+    row = ChargeOrder.objects.get()
+    assert row.confirm_result == 0 and row.bonus_confirm_result == 0
+    assert row.charge_model == 3 and row.meter_value_start == Decimal("1000.00")
+    assert OrderReport.objects.filter(order=row).count() == 2  # one per interface
+
+
+def test_each_push_keeps_its_arrival_beside_the_orders_end(operator):
+    payload = order(start=datetime(2026, 12, 1, 9, 30, tzinfo=CST))
+    operator.call(ORDER, payload)
+    row = ChargeOrder.objects.get()
+    report = OrderReport.objects.get()
+    assert report.received_at == row.order_received_at
+    assert row.end_time == datetime(2026, 12, 1, 10, 30, tzinfo=CST)
+
+
+def test_a_consumer_platform_may_not_push_orders(client, provisioned):
+    from apps.operators.models import Operator
+    from tests.caller import Caller, keyset
+
+    Operator.objects.filter(pk=OPERATOR_ID).update(kind="consumer")
+    caller = Caller(client=client, operator_id=OPERATOR_ID, keys=keyset(provisioned["inbound"]))
+    caller.login()
+    assert caller.call(ORDER, order()).ret == Ret.PARAMETERS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_order_pushed_twice_at_once_is_stored_once(provisioned):
+    from django.utils import timezone
+
+    from apps.orders.choices import OrderInterface
+    from apps.orders.services import order_receive
+
+    directory()
+    payload = order()
+    barrier, results, errors = threading.Barrier(3), [], []
+
+    def push():
+        try:
+            barrier.wait()
+            receipt = order_receive(operator_id=OPERATOR_ID, interface=OrderInterface.ORDER, payload=payload,
+                                    received_at=timezone.now())  # fmt: skip
+            results.append(receipt.confirm_result)
+        except Exception as exc:  # an assertion in a thread would be lost
+            errors.append(exc)
+        finally:
+            from django.db import connection as thread_connection
+
+            thread_connection.close()
+
+    threads = [threading.Thread(target=push) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    if connection.vendor == "sqlite":  # one writer at a time: a loser may see "database is locked" and retry later
+        errors = [e for e in errors if "locked" not in str(e)]
+    assert errors == []
+    assert ChargeOrder.objects.count() == 1 and OrderReport.objects.count() == 1
+    assert set(results) == {0}
