@@ -41,6 +41,14 @@ SPECS: tuple[FaultSpec, ...] = (
     FaultSpec(
         "start_failure", "RATE of portal-started sessions whose start fails (StartChargeSeqStat 4)", 0.2, 0.0, 1.0
     ),
+    FaultSpec(
+        "bad_money_sum", "RATE of orders whose TotalMoney is not TotalElecMoney + TotalSeviceMoney", 0.2, 0.0, 1.0
+    ),
+    FaultSpec("price_mismatch", "RATE of sessions billed 20 % above the declared policy (consistently)", 0.2, 0.0, 1.0),
+    FaultSpec(
+        "unpushed_order", "RATE of portal-started orders never pushed but listed in reconciliation", 0.2, 0.0, 1.0
+    ),
+    FaultSpec("unlisted_order", "RATE of portal-started orders pushed but left out of reconciliation", 0.2, 0.0, 1.0),
 )
 SPEC_BY_NAME: Mapping[str, FaultSpec] = MappingProxyType({spec.name: spec for spec in SPECS})
 

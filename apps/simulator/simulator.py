@@ -97,6 +97,9 @@ FINISHED_KEPT = 10_000
 ) = range(12)
 
 
+OVERCHARGE = Decimal("1.2")  # the price_mismatch fault bills 20 % above the declared electricity price
+
+
 class Simulator:
     """One operator platform: `start()` serves HTTP on a thread, `tick()`/`advance()` move the simulated world on.
 
@@ -343,6 +346,8 @@ class Simulator:
 
     def _finish(self, session: ChargeSession, at: float, reason: int) -> None:
         session.finish(at, reason)
+        if session.bill is not None and self.faults.roll("price_mismatch"):
+            session.bill = session.bill.overcharged(OVERCHARGE)
         connector = session.connector
         connector.session = None
         connector.meter = session.meter_start + session.energy
@@ -364,12 +369,20 @@ class Simulator:
         else:
             self._set_status(connector, PLUGGED, at)
             self._schedule(at + self.rng.uniform(60, 900), E_UNPLUG, connector)
-        bonus = session.bonus_order()
+        bonus, order = session.bonus_order(), session.order()
+        if self.faults.roll("bad_money_sum"):
+            for payload in (bonus, order):  # a sum the operator's own system got wrong
+                payload["TotalMoney"] = payload["TotalMoney"] + Decimal("1.00")
         self.orders.append(bonus)
+        unpushed = session.portal and self.faults.roll("unpushed_order")
         if session.portal:
-            self.portal_orders.append(session)
+            if not (self.faults.roll("unlisted_order")):
+                self.portal_orders.append(session)  # its reconciliation will list it
             due = at + self.rng.uniform(3, 25)  # Beijing: within 30 s of the order
-            self._push(Interface.NOTIFICATION_CHARGE_ORDER_INFO, session.order(), ORDER, due, session.seq)
+            if not unpushed:
+                self._push(Interface.NOTIFICATION_CHARGE_ORDER_INFO, order, ORDER, due, session.seq)
+        if unpushed:
+            return
         # Beijing's reward scheme: every finished order, whoever started it, within 150 s.
         self._push(
             Interface.NOTIFICATION_CHARGE_ORDER_INFO_FOR_BONUS,

@@ -141,6 +141,18 @@ class Bill:
     def total_money(self) -> Decimal:
         return self.elec_money + self.service_money
 
+    def overcharged(self, factor: Decimal) -> Bill:
+        """The same energy billed at `factor` × the electricity price of every period, consistently: the figures
+        agree with each other, but not with the policy the operator declared."""
+        details: list[dict[str, object]] = []
+        elec_total = Decimal("0.00")
+        for detail in self.details:
+            price = (Decimal(detail["ElecPrice"]) * factor).quantize(Decimal("0.0001"), ROUND_HALF_UP)  # type: ignore[arg-type]
+            money = (Decimal(detail["DetailPower"]) * price).quantize(CENT, ROUND_HALF_UP)  # type: ignore[arg-type]
+            elec_total += money
+            details.append({**detail, "ElecPrice": price, "DetailElecMoney": money})
+        return Bill(self.power, elec_total, self.service_money, details)
+
 
 def bill(tariff: Tariff, start: float, end: float, energy_centi: int) -> Bill:
     """Price a constant-power session: energy split over the periods crossed in proportion to time spent in each."""
