@@ -82,7 +82,6 @@ def order(conn: Connector, **overrides) -> ChargeOrder:
         "total_money": Decimal("45.00"),
         "stop_reason": 0,
     }
+    values = {"operator": conn.operator, "connector": conn, "connector_code": conn.connector_id, **values}
     values.update(overrides)
-    return ChargeOrder.objects.create(
-        operator=conn.operator, connector=conn, connector_code=conn.connector_id, **values
-    )
+    return ChargeOrder.objects.create(**values)

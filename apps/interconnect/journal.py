@@ -25,10 +25,15 @@ def _masked(key: str | None, value: str) -> str:
     return mask_text(value)
 
 
+# A journal row keeps the first items of a long list: a reconciliation's million orders belong to its run, and a
+# journal row of 80 MB would cost more to write than the message it records.
+JOURNAL_LIST_ITEMS = 1000
+
+
 def mask(value: Any) -> Any:
-    """A copy of a decrypted payload fit for the journal: secrets hidden, phones, plates and names masked, and the
-    rest made storable (apps.protocol.text.storable): any payload a peer sent can be kept."""
-    return storable(value, text=_masked)
+    """A copy of a decrypted payload fit for the journal: secrets hidden, phones, plates and names masked, long
+    lists cut to JOURNAL_LIST_ITEMS, and the rest made storable (apps.protocol.text.storable)."""
+    return storable(value, text=_masked, max_items=JOURNAL_LIST_ITEMS)
 
 
 # Text columns and their lengths: whatever bytes a peer sent, the row fits and PostgreSQL takes it.

@@ -6,11 +6,13 @@ from django.utils.html import format_html
 from import_export.admin import ExportMixin, ImportExportMixin
 
 from apps.core.admin import OperatorDataAdminMixin, ReadOnlyInline
+from apps.stations.models import Station
 
 from .choices import FindingCategory
 from .models import ChargeDetail, ChargeOrder, OrderFinding, OrderReport
 from .resources import ChargeOrderResource, OrderFindingResource
 from .rules import RULE_LABELS
+from .selectors import station_matches
 
 
 class ChargeDetailInline(ReadOnlyInline):
@@ -90,6 +92,27 @@ class TimelinessFilter(admin.SimpleListFilter):
         return queryset.filter(**{f"{field}__gt": F("end_time") + timedelta(seconds=seconds)})
 
 
+class StationFilter(admin.SimpleListFilter):
+    """Orders at one station, offered once an operator is chosen (a city has thousands of stations)."""
+
+    title = "充电站"
+    parameter_name = "station"
+    OPERATOR_PARAMETER = "operator__operator_id__exact"  # the operator filter's own parameter
+    LIMIT = 500
+
+    def lookups(self, request, model_admin):
+        operator = request.GET.get(self.OPERATOR_PARAMETER)
+        if not operator:
+            # Django applies only the filters it shows: a station given by a link is shown by itself.
+            return [(self.value(), self.value())] if self.value() else []
+        stations = Station.objects.for_user(request.user).filter(operator_id=operator[:9])
+        rows = stations.order_by("station_id").values_list("station_id", "station_name")[: self.LIMIT]
+        return [(code, f"{code} {name}") for code, name in rows]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(station_matches(self.value())) if self.value() else queryset
+
+
 @admin.register(ChargeOrder)
 class ChargeOrderAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin):
     resource_classes = [ChargeOrderResource]
@@ -114,6 +137,7 @@ class ChargeOrderAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdm
         "start_charge_seq_stat",
         "stop_reason",
         ("operator", admin.RelatedOnlyFieldListFilter),
+        StationFilter,
     ]
     search_fields = ["=start_charge_seq", "=connector_code", "=station_code", "connector__station__station_id"]
     list_select_related = ["operator"]

@@ -71,11 +71,22 @@ def _sorted(value: Any) -> Any:
 
 def _connector(operator_id: str, connector_id: str) -> tuple[Connector | None, bool]:
     """The caller's connector, or None and whether another operator has one by that ID."""
-    found = list(
-        Connector.objects.filter(connector_id=connector_id).select_related("station", "equipment").order_by("pk")
+    own = (
+        Connector.objects.filter(operator_id=operator_id, connector_id=connector_id)
+        .select_related("station", "equipment")
+        .only(*_CONNECTOR_FIELDS)
+        .first()
     )
-    own = next((c for c in found if c.operator_id == operator_id), None)
-    return own, own is None and bool(found)
+    if own is not None:
+        return own, False
+    return None, Connector.objects.filter(connector_id=connector_id).exists()
+
+
+# What the checks read of a connector, its station and pile: a row, not three whole models.
+_CONNECTOR_FIELDS = (
+    "connector_id", "operator_id", "power", "removed_at", "station__station_id", "station__removed_at",
+    "equipment__equipment_id",
+)  # fmt: skip
 
 
 def _order_fields(payload: dict[str, Any], bonus: bool) -> dict[str, Any]:
@@ -174,7 +185,9 @@ def order_receive(
             return Receipt(seen.confirm_result, order, seen, repeated=True)
 
     findings = _check(payload, operator_id=operator_id, connector=connector, foreign=foreign, bonus=bonus)
-    previous = OrderReport.objects.filter(order=order, interface=interface).order_by("-revision").first()
+    previous = (
+        None if created else OrderReport.objects.filter(order=order, interface=interface).order_by("-revision").first()
+    )
     if previous is not None and previous.confirm_result == ConfirmResult.OK:
         message = f"该订单第{previous.revision}版已确认，运营商又推送了不同的内容"
         findings.append(Finding(FindingCategory.SESSION, REVISED, "", message))
@@ -202,7 +215,7 @@ def order_receive(
         )
         for f in findings
     )
-    _apply(order, payload, connector, connector_id, bonus, confirm, received_at)
+    _apply(order, payload, connector, connector_id, bonus, confirm, received_at, created=created)
     return Receipt(confirm, order, report, repeated=False, findings=tuple(findings))
 
 
@@ -241,21 +254,28 @@ def _apply(
     bonus: bool,
     confirm: int,
     received_at: dt.datetime,
+    *,
+    created: bool,
 ) -> None:
-    """The order's figures follow its latest revision; the standard push's details are the order's details."""
-    fields = {**_order_fields(payload, bonus), "connector": connector, "connector_code": connector_id}
-    if bonus:
-        if order.order_received_at is not None:
+    """The order's figures follow its latest revision; the standard push's details are the order's details. A new
+    order already holds the figures (it was created with them): only the answer and the arrival are written."""
+    answer = (
+        {"bonus_confirm_result": confirm, "bonus_received_at": received_at}
+        if bonus
+        else {"confirm_result": confirm, "order_received_at": received_at}
+    )
+    fields = dict(answer)
+    if not created:
+        fields |= {**_order_fields(payload, bonus), "connector": connector, "connector_code": connector_id}
+        if bonus and order.order_received_at is not None:
             # The standard push's figures stay the order's own; the bonus push adds only its own fields.
             fields = {k: v for k, v in fields.items() if k not in _STANDARD_FIELDS}
-        fields.update(bonus_confirm_result=confirm, bonus_received_at=received_at)
-    else:
-        fields.update(confirm_result=confirm, order_received_at=received_at)
     for name, value in fields.items():
         setattr(order, name, value)
-    order.save()
+    order.save(update_fields=[*fields, "updated"])
     if not bonus or order.order_received_at is None:
-        ChargeDetail.objects.filter(order=order).delete()
+        if not created:
+            ChargeDetail.objects.filter(order=order).delete()
         ChargeDetail.objects.bulk_create(_details(order, payload))
 
 

@@ -47,10 +47,22 @@ def policies_with_periods(queryset: QuerySet[BusinessPolicy] | None = None) -> Q
 
 
 def versions_of(connector_ids: Iterable[int]) -> dict[int, list[BusinessPolicy]]:
-    """Every version of each connector's policy with its periods, newest first: two queries for any number."""
+    """Every version of each connector's policy with its periods, newest first: two queries for any number (only
+    what prices need is read: every order push asks this)."""
     found: dict[int, list[BusinessPolicy]] = {}
-    queryset = BusinessPolicy.objects.filter(connector_id__in=list(connector_ids)).order_by("-effective_from")
-    for policy in policies_with_periods(queryset):
+    periods = Prefetch(
+        "periods",
+        queryset=PolicyPeriod.objects.only("policy_id", "start_time", "elec_price", "sevice_price").order_by(
+            "start_time"
+        ),
+    )
+    queryset = (
+        BusinessPolicy.objects.filter(connector_id__in=list(connector_ids))
+        .only("connector_id", "effective_from")
+        .order_by("-effective_from")
+        .prefetch_related(periods)
+    )
+    for policy in queryset:
         found.setdefault(policy.connector_id, []).append(policy)
     return found
 

@@ -42,14 +42,23 @@ STORABLE_DEPTH = 40
 _TOO_DEEP = "…（嵌套过深，已截断）"
 
 
-def storable(value: Any, *, text: Callable[[str | None, str], str] | None = None, key: str | None = None) -> Any:
+def storable(
+    value: Any,
+    *,
+    text: Callable[[str | None, str], str] | None = None,
+    key: str | None = None,
+    max_items: int | None = None,
+) -> Any:
     """A JSON-storable copy of anything a peer sent: every string (keys too) made safe, numbers that JSON cannot hold
     exactly (Decimal) as text, and nesting cut at STORABLE_DEPTH. `text(key, value)` may rewrite each string after it
-    was made safe (the journal masks personal data with it)."""
-    return _storable(value, key, text, 0)
+    was made safe (the journal masks personal data with it); `max_items` keeps the first items of a longer list and
+    says how many were left out (a reconciliation lists a million orders)."""
+    return _storable(value, key, text, 0, max_items)
 
 
-def _storable(value: Any, key: str | None, text: Callable[[str | None, str], str] | None, depth: int) -> Any:
+def _storable(
+    value: Any, key: str | None, text: Callable[[str | None, str], str] | None, depth: int, max_items: int | None
+) -> Any:
     if isinstance(value, str):
         value = safe_text(value)
         return text(key, value) if text is not None else value
@@ -59,6 +68,10 @@ def _storable(value: Any, key: str | None, text: Callable[[str | None, str], str
         if depth >= STORABLE_DEPTH:
             return _TOO_DEEP
         if isinstance(value, dict):
-            return {safe_text(str(k)): _storable(v, str(k), text, depth + 1) for k, v in value.items()}
-        return [_storable(v, None, text, depth + 1) for v in value]
+            return {safe_text(str(k)): _storable(v, str(k), text, depth + 1, max_items) for k, v in value.items()}
+        items = value if max_items is None or len(value) <= max_items else value[:max_items]
+        kept = [_storable(v, None, text, depth + 1, max_items) for v in items]
+        if len(items) < len(value):
+            kept.append(f"…（另有{len(value) - len(items)}项未记录）")
+        return kept
     return safe_text(str(value))  # Decimal and the like: text keeps every digit

@@ -48,6 +48,31 @@ class ReconciliationRunAdmin(ReadOnlyAdminMixin, ExportMixin, admin.ModelAdmin):
     date_hierarchy = "end_time"
     inlines = [DisputeInline]
     exclude = ["answer"]
+    readonly_fields = ["request_link"]
+
+    @admin.display(description="请求内容")
+    def request_link(self, obj):
+        if obj is None or not obj.request_data:
+            return "—"
+        url = reverse("admin:settlement_reconciliationrun_request", args=[obj.pk])
+        return format_html('<a class="button" href="{}">下载运营商对账单（JSON）</a>', url)
+
+    def get_urls(self):
+        request = path(
+            "<int:pk>/request.json",
+            self.admin_site.admin_view(self.request_view),
+            name="settlement_reconciliationrun_request",
+        )
+        return [request, *super().get_urls()]
+
+    def request_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The operator's list as it arrived, for whoever may see the run (the scope rule decides)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        run = get_object_or_404(self.get_queryset(request), pk=pk)
+        response = HttpResponse(run.request_json(), content_type="application/json; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="check_charge_orders-{run.pk}.json"'
+        return response
 
     @admin.display(description="账单期间", ordering="start_time")
     def period(self, obj):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
@@ -39,6 +41,8 @@ class ReconciliationRun(models.Model):
     total_dispute_power = models.DecimalField("争议电量（kWh）", default=0, **ENERGY4)
     total_dispute_money = models.DecimalField("争议金额（元）", default=0, max_digits=16, decimal_places=2)
     answer = models.JSONField("应答内容", null=True, blank=True)
+    # The operator's list as received, compressed: a million orders is ~80 MB of JSON, ~10 MB here.
+    request_data = models.BinaryField("请求内容（zlib 压缩的 JSON）", null=True, blank=True, editable=False)
     received_at = models.DateTimeField("接收时间", db_index=True)
     duration_ms = models.FloatField("核对耗时（毫秒）", default=0)
 
@@ -57,6 +61,10 @@ class ReconciliationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operator_id} {self.start_time:%Y-%m-%d} {self.check_order_seq}"
+
+    def request_json(self) -> bytes:
+        """The check_charge_orders Data the operator sent, as JSON text."""
+        return zlib.decompress(bytes(self.request_data)) if self.request_data else b""
 
 
 class Dispute(TimeStampedModel):

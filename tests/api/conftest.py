@@ -154,7 +154,7 @@ def _orders_and_settlement(operator, connector) -> None:
     from apps.pricing.services import policy_observe
     from apps.settlement.models import Dispute, ReconciliationRun
 
-    order = factories.order(connector, user_name="李四")
+    order = factories.order(connector, user_name="李四", confirm_result=1)
     report = OrderReport.objects.create(
         order=order, interface="notification_charge_order_info", revision=1, digest="d" * 64, payload={},
         confirm_result=1, received_at=at(1, 13),

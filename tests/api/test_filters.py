@@ -165,3 +165,33 @@ def test_operator_health_is_in_the_api(as_regulator, city):
     assert rows[B]["Health"]["StaleConnectorCount"] == Connector.objects.filter(operator_id=B).count()
     fresh = as_regulator.get("/api/operators/", {"stale": "false"}).json()["results"]
     assert [row["OperatorID"] for row in fresh] == [A]
+
+
+def test_order_filters_narrow_to_the_right_orders(as_regulator, city):
+    from apps.orders.models import ChargeOrder
+    from tests import factories
+
+    conn_a = Connector.objects.get(connector_id=CNA)
+    # A bonus order for a connector the portal does not know: only the station it names places it.
+    unknown = factories.order(conn_a, connector=None, connector_code="CN-GONE", station_code=STA, confirm_result=0)
+    held_a = ChargeOrder.objects.get(operator_id=A, connector=conn_a)
+
+    def seqs(**params):
+        response = as_regulator.get("/api/orders/", params)
+        assert response.status_code == 200, response.json()
+        return sorted(row["StartChargeSeq"] for row in response.json()["results"])
+
+    assert seqs(station=STA) == sorted([held_a.start_charge_seq, unknown.start_charge_seq])
+    assert seqs(station=STB) == [ChargeOrder.objects.get(operator_id=B).start_charge_seq]
+    assert seqs(station="NOWHERE") == []
+    assert seqs(connector="CN-GONE") == [unknown.start_charge_seq]
+    assert seqs(operator=A, disputed="true") == [held_a.start_charge_seq]
+    assert seqs(operator=A, disputed="false") == [unknown.start_charge_seq]
+    assert seqs(day="2024-01-01", operator=B) == [ChargeOrder.objects.get(operator_id=B).start_charge_seq]
+    assert seqs(day="2024-01-02") == []
+
+
+def test_dispute_filters_narrow_by_state_and_operator(as_regulator, city):
+    rows = as_regulator.get("/api/disputes/", {"operator": A, "state": "open"}).json()["results"]
+    assert [row["OperatorID"] for row in rows] == [A]
+    assert as_regulator.get("/api/disputes/", {"state": "resolved"}).json()["results"] == []

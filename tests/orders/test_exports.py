@@ -64,3 +64,25 @@ def test_order_exports_mask_the_customers_name(client, regulator, books):
     body = export(client, "orders_chargeorder", "chargeorderresource", ["start_charge_seq", "user_name"])
     assert "王**" in body and "王小明" not in body
     assert "客户名称" in body.splitlines()[0]
+
+
+def test_the_order_list_filters_by_station_once_an_operator_is_chosen(client, regulator, directory, books):
+    a, b = directory["a"], directory["b"]
+    second = factories.station(a, "ST-SECOND")
+    other = factories.order(
+        factories.connector(factories.equipment(second, "EQ-SECOND"), "CN-SECOND"), start_charge_seq="x" * 27
+    )
+    client.force_login(regulator)
+    url = reverse("admin:orders_chargeorder_changelist")
+
+    page = client.get(url).content.decode()
+    assert "ST-SECOND" not in page  # no operator chosen: no list of the city's stations
+
+    page = client.get(url, {"operator__operator_id__exact": a.pk}).content.decode()
+    assert f"?operator__operator_id__exact={a.pk}&amp;station=ST-SECOND" in page
+    assert f"station=ST{b.operator_id}" not in page
+
+    page = client.get(url, {"operator__operator_id__exact": a.pk, "station": "ST-SECOND"}).content.decode()
+    assert other.start_charge_seq in page and books[a.operator_id] not in page
+    page = client.get(url, {"station": f"ST{a.operator_id}"}).content.decode()
+    assert books[a.operator_id] in page and other.start_charge_seq not in page

@@ -228,3 +228,33 @@ def test_nobody_without_the_permission_resolves(dispute, client, django_user_mod
     user = django_user_model.objects.create_user("viewer", password="pw-for-tests-only", is_staff=True)
     client.force_login(user)
     assert client.get(reverse("admin:settlement_dispute_resolve", args=[dispute.pk])).status_code == 403
+
+
+def test_the_operators_list_is_kept_whole_for_the_run_and_cut_in_the_journal(
+    operator, client, regulator, django_user_model, roles, monkeypatch
+):
+    import json
+
+    from apps.interconnect import journal
+    from apps.interconnect.models import Exchange
+
+    monkeypatch.setattr(journal, "JOURNAL_LIST_ITEMS", 5)
+    listed = [order(start=DAY + timedelta(hours=8, minutes=n), number=seq(PORTAL)) for n in range(8)]
+    payload = check(listed)
+    assert operator.call(CHECK, payload).data["TotalDisputeOrder"] == 8  # none of them was pushed
+    run = ReconciliationRun.objects.get()
+
+    kept = Exchange.objects.get(interface=CHECK).request["ChargeOrders"]
+    assert len(kept) == 6 and kept[-1] == "…（另有3项未记录）"
+
+    url = reverse("admin:settlement_reconciliationrun_request", args=[run.pk])
+    client.force_login(regulator)
+    response = client.get(url)
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    whole = json.loads(response.content)
+    assert [o["StartChargeSeq"] for o in whole["ChargeOrders"]] == [o["StartChargeSeq"] for o in listed]
+    assert Decimal(whole["TotalOrderMoney"]) == payload["TotalOrderMoney"]
+    assert url in client.get(reverse("admin:settlement_reconciliationrun_change", args=[run.pk])).content.decode()
+
+    client.force_login(_manager(django_user_model, "mgr_b", factories.operator("MA59CU773")))
+    assert client.get(url).status_code == 404  # another operator's list does not exist for them

@@ -6,11 +6,12 @@ from apps.core.api import StrictBooleanFilter
 from apps.operators.api.filtersets import operator_filter
 from apps.orders.choices import ChargeModel, FindingCategory
 from apps.orders.models import ChargeOrder, OrderFinding
+from apps.orders.selectors import station_matches
 
 
 class ChargeOrderFilterSet(django_filters.FilterSet):
     operator = operator_filter()
-    station = django_filters.CharFilter(field_name="station_code", max_length=20, label="充电站ID（奖励订单上报）")
+    station = django_filters.CharFilter(method="filter_station", max_length=20, label="充电站ID")
     connector = django_filters.CharFilter(field_name="connector_code", max_length=26, label="充电设备接口编码")
     day = django_filters.DateFilter(field_name="end_time", lookup_expr="date", label="结束日期（北京时间）")
     ended_since = django_filters.IsoDateTimeFilter(field_name="end_time", lookup_expr="gte", label="结束时间不早于")
@@ -21,6 +22,9 @@ class ChargeOrderFilterSet(django_filters.FilterSet):
     class Meta:
         model = ChargeOrder
         fields = []
+
+    def filter_station(self, queryset, name, value):
+        return queryset.filter(station_matches(value))
 
     def filter_disputed(self, queryset, name, value):
         return queryset.filter(confirm_result=1) if value else queryset.exclude(confirm_result=1)

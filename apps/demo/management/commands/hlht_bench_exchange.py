@@ -4,27 +4,33 @@ from __future__ import annotations
 
 import json
 import math
-import multiprocessing
 import random
-import resource
 import statistics
 import threading
 import time
-import traceback
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
-from django.db import connection, connections, transaction
-from django.db.models import Model
+from django.db import transaction
 
+from apps.demo.benchkit import (
+    PortalServer,
+    QuietHandler,
+    Round,
+    cpu_seconds,
+    fork,
+    guarded,
+    percentiles,
+    portal_peak_mib,
+    proc_status,
+    receive,
+    reset_peak,
+    sql_delete,
+)
 from apps.interconnect.choices import Direction, RunStatus
 from apps.interconnect.keys import caller_cache_clear
 from apps.interconnect.models import Exchange, PeerToken, RejectedRecord, SeenEnvelope, SyncRun
@@ -56,90 +62,11 @@ BENCH_OPERATOR_ID = f"{BENCH_PREFIX}01"
 COMBOS = [(s, p, lk) for lk in (0, 10, 50) for p in (50, 10, 0) for s in (2, 3, 1, 4, 255, 0)]
 VISITS = 4  # statuses per connector in a round: the first creates its current row, the rest update it
 CHURN_KINDS = ("rename", "add_connector", "derate")
-CHILD_TIMEOUT = 3600.0
 
 
 # ----------------------------------------------------------------------------------------------------------------------
 # Small helpers: memory, percentiles, talking to the child processes.
 # ----------------------------------------------------------------------------------------------------------------------
-
-
-def _proc_status(pid: int | str = "self") -> dict[str, int]:
-    """VmRSS / VmHWM (peak RSS) of a process in KiB, from /proc (Linux); empty elsewhere."""
-    values: dict[str, int] = {}
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return values
-    for line in text.splitlines():
-        name, _, rest = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            values[name] = int(rest.split()[0])
-    return values
-
-
-def _reset_peak() -> bool:
-    """Reset this process's VmHWM so the next reading is the peak of one phase, not of the whole run (Linux ≥ 4.0)."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
-
-
-def _portal_peak_mib(reset: bool) -> float:
-    """Peak RSS of this (the portal's) process since the last reset; ru_maxrss (peak since start) without /proc."""
-    hwm = _proc_status().get("VmHWM")
-    if reset and hwm is not None:
-        return hwm / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _percentile(samples: Sequence[float], fraction: float) -> float:
-    if not samples:
-        return 0.0
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
-
-
-def _fork(target: Callable[..., None], *args: Any) -> tuple[BaseProcess, Connection]:
-    """Start `target(conn, *args)` in a forked child (it inherits the imported modules, so it starts at once).
-
-    The database connections are closed first: the child never uses them and must not share their sockets.
-    """
-    connections.close_all()
-    context = multiprocessing.get_context("fork")
-    parent_end, child_end = context.Pipe()
-    child = context.Process(target=target, args=(child_end, *args), daemon=True)
-    child.start()
-    child_end.close()
-    return child, parent_end
-
-
-def _receive(conn: Connection, child: BaseProcess, timeout: float = CHILD_TIMEOUT) -> Any:
-    """The child's next message; CommandError if it died, failed or went silent."""
-    deadline = time.monotonic() + timeout
-    while not conn.poll(0.5):
-        if not child.is_alive():
-            raise CommandError(f"benchmark child process exited with code {child.exitcode}")
-        if time.monotonic() > deadline:
-            raise CommandError("benchmark child process did not answer in time")
-    message = conn.recv()
-    if isinstance(message, dict) and "error" in message:
-        raise CommandError(f"benchmark child process failed:\n{message['error']}")
-    return message
-
-
-def _guarded(conn: Connection, body: Callable[[], None]) -> None:
-    try:
-        body()
-    except BaseException:
-        conn.send({"error": traceback.format_exc()})
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -174,7 +101,7 @@ def _simulator_child(conn: Connection, operator_id: str, keys: dict[str, Any], s
         sim.stop()
         conn.send({"stopped": True})
 
-    _guarded(conn, body)
+    guarded(conn, body)
 
 
 def _churn(sim: Simulator, fraction: float, seed: int) -> dict[str, Any]:
@@ -245,7 +172,7 @@ def _sender_child(
         for thread in threads:
             thread.start()
         ready.wait()
-        began, cpu_before = time.perf_counter(), _cpu_seconds()
+        began, cpu_before = time.perf_counter(), cpu_seconds()
         for thread in threads:
             thread.join()
         conn.send(
@@ -255,51 +182,17 @@ def _sender_child(
                 "errors": len(errors),
                 "error_samples": errors[:5],
                 "ignored": sum(ignored),
-                "peak_mib": _proc_status().get("VmHWM", 0) / 1024,
-                "cpu_s": _cpu_seconds() - cpu_before,
+                "peak_mib": proc_status().get("VmHWM", 0) / 1024,
+                "cpu_s": cpu_seconds() - cpu_before,
             }
         )
 
-    _guarded(conn, body)
-
-
-class _PortalServer(ThreadedWSGIServer):
-    # Django's development server listens with a backlog of 10: 50 senders connecting at once would lose SYNs and
-    # wait out TCP's 1 s / 3 s retransmits (or hit the connect timeout). Production servers use 2048 (gunicorn).
-    request_queue_size = 2048
-
-
-class _QuietHandler(WSGIRequestHandler):
-    # Keep-alive answers go out as headers then body; with Nagle on, each waits ~40 ms for the client's delayed ACK,
-    # which would measure the loopback's TCP settings rather than the portal (production servers set TCP_NODELAY).
-    disable_nagle_algorithm = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # one access-log line per message would be measured too
+    guarded(conn, body)
 
 
 # ----------------------------------------------------------------------------------------------------------------------
 # One round: provision, crawl, churn, crawl again, push; figures and verified counts.
 # ----------------------------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Round:
-    """One round's figures per phase (numbers, plus a `verified` block of checks) and its raw latency samples."""
-
-    operator_id: str
-    figures: dict[str, dict[str, Any]] = field(default_factory=dict)
-    samples: dict[str, dict[str, list[float]]] = field(default_factory=dict)
-    failures: list[str] = field(default_factory=list)
-
-    def check(self, what: str, actual: Any, expected: Any) -> dict[str, Any]:
-        if actual != expected:
-            self.failures.append(f"{what}: {actual!r}, expected {expected!r}")
-        return {"actual": actual, "expected": expected, "ok": actual == expected}
-
-
-def _percentiles(samples: Sequence[float], prefix: str = "") -> dict[str, float]:
-    return {f"{prefix}p50_ms": _percentile(samples, 0.5), f"{prefix}p99_ms": _percentile(samples, 0.99)}
 
 
 def _crawl(operator: Operator, *, full: bool) -> tuple[SyncRun, dict[str, Any], dict[str, list[float]]]:
@@ -309,11 +202,11 @@ def _crawl(operator: Operator, *, full: bool) -> tuple[SyncRun, dict[str, Any], 
     page's fetch to the start of the next one's (to the run's end for the last page): fetch, validate, diff, write and
     journal, i.e. what a page costs the crawl end to end. Both come from the journal, so pulls.py needs no hooks.
     """
-    reset = _reset_peak()
+    reset = reset_peak()
     began = time.perf_counter()
     run = stations_info_pull(operator=operator, full=full)
     elapsed = time.perf_counter() - began
-    peak = _portal_peak_mib(reset)
+    peak = portal_peak_mib(reset)
     rows = list(
         Exchange.objects.filter(
             operator=operator,
@@ -328,7 +221,7 @@ def _crawl(operator: Operator, *, full: bool) -> tuple[SyncRun, dict[str, Any], 
     starts = [created.timestamp() * 1000 - latency for created, latency in rows]
     ends = [*starts[1:], run.finished.timestamp() * 1000] if run.finished else starts[1:]
     page = [end - start for start, end in zip(starts, ends, strict=False)]
-    figures = {"time_s": elapsed, "pages": run.pages, **_percentiles(page, "page_"), **_percentiles(fetch, "fetch_")}
+    figures = {"time_s": elapsed, "pages": run.pages, **percentiles(page, "page_"), **percentiles(fetch, "fetch_")}
     return run, figures | {"portal_peak_rss_mib": peak}, {"page": page, "fetch": fetch}
 
 
@@ -365,16 +258,16 @@ def _push(operator: Operator, keys: dict[str, str], senders: int, messages: int,
         Connector.objects.filter(operator=operator).order_by("connector_id").values_list("connector_id", flat=True)
     )
     plan, last = _push_plan(connector_ids, senders, messages)
-    server = _PortalServer(("127.0.0.1", 0), _QuietHandler)
+    server = PortalServer(("127.0.0.1", 0), QuietHandler)
     server.set_app(WSGIHandler())
     url = f"http://127.0.0.1:{server.server_address[1]}/{settings.HLHT_PROTOCOL_PREFIX}"
-    child, conn = _fork(_sender_child, url, operator.pk, keys, plan)
+    child, conn = fork(_sender_child, url, operator.pk, keys, plan)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
     try:
-        reset, cpu_before = _reset_peak(), _cpu_seconds()
+        reset, cpu_before = reset_peak(), cpu_seconds()
         conn.send("go")
-        result = _receive(conn, child)
-        peak, cpu = _portal_peak_mib(reset), _cpu_seconds() - cpu_before
+        result = receive(conn, child)
+        peak, cpu = portal_peak_mib(reset), cpu_seconds() - cpu_before
     finally:
         server.shutdown()
         server.server_close()
@@ -400,9 +293,9 @@ def _push(operator: Operator, keys: dict[str, str], senders: int, messages: int,
         "time_s": result["elapsed_s"],
         "messages": sent,
         "messages_per_s": sent / result["elapsed_s"],
-        **_percentiles(latencies),
+        **percentiles(latencies),
         "max_ms": max(latencies, default=0.0),
-        **_percentiles(server_ms, "server_"),
+        **percentiles(server_ms, "server_"),
         "errors": result["errors"],
         "error_samples": result["error_samples"],
         "portal_peak_rss_mib": peak,
@@ -423,9 +316,9 @@ def _run_round(operator_id: str, options: dict[str, Any], log: Callable[[str], N
     stations, seed = options["stations"], options["seed"]
     round_ = Round(operator_id)
     keys = operator_provision(operator_id=operator_id, name="基准测试运营商")
-    child, conn = _fork(_simulator_child, operator_id, keys, stations, seed)
+    child, conn = fork(_simulator_child, operator_id, keys, stations, seed)
     try:
-        sim = _receive(conn, child)
+        sim = receive(conn, child)
         operator = Operator.objects.get(pk=operator_id)
         operator.endpoint_url = f"http://127.0.0.1:{sim['port']}/evcs/v1/"
         operator.save(update_fields=["endpoint_url"])
@@ -433,7 +326,7 @@ def _run_round(operator_id: str, options: dict[str, Any], log: Callable[[str], N
 
         # (1) full crawl into an empty directory
         run, figures, round_.samples["full_crawl"] = _crawl(operator, full=True)
-        simulator_peak = _proc_status(child.pid or 0).get("VmHWM", 0) / 1024
+        simulator_peak = proc_status(child.pid or 0).get("VmHWM", 0) / 1024
         stored = Connector.objects.filter(operator=operator, removed_at__isnull=True).count()
         round_.figures["full_crawl"] = figures | {
             "stations_per_s": run.created_count / figures["time_s"],
@@ -455,7 +348,7 @@ def _run_round(operator_id: str, options: dict[str, Any], log: Callable[[str], N
 
         # (2) incremental crawl after changing a share of the stations
         conn.send(("churn", {"fraction": options["changed"], "seed": seed}))
-        churn = _receive(conn, child)
+        churn = receive(conn, child)
         run, figures, round_.samples["incremental"] = _crawl(operator, full=False)
         stored = Connector.objects.filter(operator=operator, removed_at__isnull=True).count()
         round_.figures["incremental"] = figures | {
@@ -475,7 +368,7 @@ def _run_round(operator_id: str, options: dict[str, Any], log: Callable[[str], N
     finally:
         if child.is_alive():
             conn.send(("stop", None))
-            _receive(conn, child, timeout=30)
+            receive(conn, child, timeout=30)
         child.join(timeout=10)
         conn.close()
 
@@ -508,12 +401,6 @@ def _bench_operator_ids() -> list[str]:
     return list(Operator.objects.filter(operator_id__startswith=BENCH_PREFIX).values_list("operator_id", flat=True))
 
 
-def _sql_delete(model: type[Model], column: str, values: list[str]) -> None:
-    table, column = connection.ops.quote_name(model._meta.db_table), connection.ops.quote_name(column)
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table} WHERE {column} IN ({', '.join(['%s'] * len(values))})", values)  # noqa: S608
-
-
 @transaction.atomic
 def _clean_up(operator_ids: list[str]) -> None:
     """Delete the benchmark operators and all their rows, children before parents, one DELETE per table.
@@ -527,15 +414,15 @@ def _clean_up(operator_ids: list[str]) -> None:
         return
     for model in (DirectoryChange, RejectedRecord, PendingConnectorStatus, SeenEnvelope):
         model.objects.filter(operator_id__in=operator_ids).delete()
-    _sql_delete(Exchange, "operator_id", operator_ids)
-    _sql_delete(Exchange, "claimed_operator_id", operator_ids)  # refused messages naming a benchmark operator
+    sql_delete(Exchange, "operator_id", operator_ids)
+    sql_delete(Exchange, "claimed_operator_id", operator_ids)  # refused messages naming a benchmark operator
     for operator_id in operator_ids:
         PeerToken.objects.filter(key__startswith=f"{operator_id}:").delete()
     ConnectorStatusHistory.objects.filter(connector__operator_id__in=operator_ids).delete()
     ConnectorStatus.objects.filter(connector__operator_id__in=operator_ids).delete()
     SyncRun.objects.filter(operator_id__in=operator_ids).delete()
     for model in (Connector, Equipment, Station):
-        _sql_delete(model, "operator_id", operator_ids)
+        sql_delete(model, "operator_id", operator_ids)
     Operator.objects.filter(operator_id__in=operator_ids).delete()  # the rest cascades: key sets, tokens, pull states
     caller_cache_clear()
 
@@ -559,11 +446,11 @@ def _summary(rounds: list[Round], options: dict[str, Any]) -> dict[str, Any]:
 
         if phase == "status_push":
             latency = pooled("latency")
-            median[phase] |= _percentiles(latency) | {"max_ms": max(latency, default=0.0)}
-            median[phase] |= _percentiles(pooled("server"), "server_")
+            median[phase] |= percentiles(latency) | {"max_ms": max(latency, default=0.0)}
+            median[phase] |= percentiles(pooled("server"), "server_")
             median[phase]["errors"] = sum(r.figures[phase]["errors"] for r in rounds)
         else:
-            median[phase] |= _percentiles(pooled("page"), "page_") | _percentiles(pooled("fetch"), "fetch_")
+            median[phase] |= percentiles(pooled("page"), "page_") | percentiles(pooled("fetch"), "fetch_")
     database = settings.DATABASES["default"]
     first = rounds[0].figures["full_crawl"]["verified"]
     return {
