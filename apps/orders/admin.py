@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from import_export.admin import ExportMixin, ImportExportMixin
 
 from apps.core.admin import OperatorDataAdminMixin, ReadOnlyInline
+from apps.core.privacy import mask_name
 from apps.stations.models import Station
 
 from .choices import FindingCategory
@@ -145,6 +146,13 @@ class ChargeOrderAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdm
     date_hierarchy = "end_time"
     show_full_result_count = False
     inlines = [OrderFindingInline, OrderReportInline, ChargeDetailInline]
+    # The customer's name is shown masked, as in the API, the journal and exports: nobody here needs it whole.
+    exclude = ["user_name"]
+    readonly_fields = ["masked_user_name"]
+
+    @admin.display(description="客户名称")
+    def masked_user_name(self, obj):
+        return mask_name(obj.user_name) or "—"
 
     @admin.display(description="确认结果", ordering="confirm_result")
     def confirm_result_label(self, obj):

@@ -86,3 +86,12 @@ def test_the_order_list_filters_by_station_once_an_operator_is_chosen(client, re
     assert other.start_charge_seq in page and books[a.operator_id] not in page
     page = client.get(url, {"station": f"ST{a.operator_id}"}).content.decode()
     assert books[a.operator_id] in page and other.start_charge_seq not in page
+
+
+def test_the_order_page_shows_the_customers_name_masked(client, regulator, books):
+    from apps.orders.models import ChargeOrder
+
+    client.force_login(regulator)
+    order = ChargeOrder.objects.get(start_charge_seq=next(iter(books.values())))
+    page = client.get(reverse("admin:orders_chargeorder_change", args=[order.pk])).content.decode()
+    assert "王**" in page and "王小明" not in page
