@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "apps.pricing",
     "apps.orders",
     "apps.settlement",
+    "apps.drivers",
     "apps.interconnect",
     "apps.supervision",
     "apps.demo",

@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from .roles import OPERATOR_MANAGER, PLATFORM_ADMIN, REGULATOR
 
-DOMAIN_APPS = ("operators", "stations", "pricing", "orders", "settlement", "interconnect")
+DOMAIN_APPS = ("operators", "stations", "pricing", "orders", "settlement", "drivers", "charging", "interconnect")
 # Settling a dispute is a decision on the record, not an edit of operator data: both sides of it may take it.
 RESOLVE_DISPUTES = Q(content_type__app_label="settlement", codename="resolve_dispute")
 
@@ -26,6 +26,8 @@ ROLE_PERMISSIONS: dict[str, Q] = {
     OPERATOR_MANAGER: (
         _domain(Q(codename__startswith="view_") | Q(codename__startswith="export_"))
         & ~Q(codename__in=["view_operatoraccount"])
+        # Drivers are the city platform's customers, not the operator's.
+        & ~Q(content_type__app_label="drivers")
     )
     | RESOLVE_DISPUTES,
     # Platform admins run the portal: everything in the domain apps, imports included, plus user management.

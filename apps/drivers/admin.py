@@ -1,0 +1,59 @@
+"""Drivers in the admin: regulators see accounts and ledgers, phone numbers and plates masked; nobody edits money."""
+
+from django.contrib import admin
+
+from apps.core.privacy import mask_text
+
+from .models import Driver, Notification, WalletEntry
+from .selectors import balance_of
+
+
+class _RegulatorsOnly:
+    # Operators' staff never see the city platform's customers (the scope rule of DriverQuerySet).
+    def get_queryset(self, request):
+        return super().get_queryset(request).for_user(request.user)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Driver)
+class DriverAdmin(_RegulatorsOnly, admin.ModelAdmin):
+    list_display = ["masked_phone", "masked_plate", "payment", "status", "balance", "created"]
+    list_filter = ["payment", "status"]
+    exclude = ["phone", "plate", "user"]
+    readonly_fields = ["masked_phone", "masked_plate", "balance"]
+
+    @admin.display(description="手机号码")
+    def masked_phone(self, obj):
+        return mask_text(obj.phone)
+
+    @admin.display(description="车牌号")
+    def masked_plate(self, obj):
+        return mask_text(obj.plate) or "—"
+
+    @admin.display(description="余额（元）")
+    def balance(self, obj):
+        return balance_of(obj.pk)
+
+
+@admin.register(WalletEntry)
+class WalletEntryAdmin(_RegulatorsOnly, admin.ModelAdmin):
+    list_display = ["created", "driver", "kind", "amount", "balance_after", "start_charge_seq", "note"]
+    list_filter = ["kind"]
+    search_fields = ["=start_charge_seq"]
+    list_select_related = ["driver"]
+    date_hierarchy = "created"
+    show_full_result_count = False
+
+
+@admin.register(Notification)
+class NotificationAdmin(_RegulatorsOnly, admin.ModelAdmin):
+    list_display = ["created", "driver", "title", "body", "read"]
+    list_select_related = ["driver"]

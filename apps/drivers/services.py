@@ -1,0 +1,151 @@
+"""Writes of drivers: accounts, and every movement of a wallet as one immutable ledger entry under the driver's lock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+
+from apps.core.exceptions import Conflict, ValidationFailed
+from apps.orders.models import ChargeOrder
+
+from .choices import SIGNS, DriverStatus, EntryKind, PaymentKind
+from .models import Driver, Notification, WalletEntry, phone_validator, plate_validator
+from .selectors import balance_of
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Posting:
+    entry: WalletEntry
+    created: bool  # False: the same business event had been posted already; nothing changed
+
+
+def driver_register(*, phone: str, plate: str = "", payment: str = PaymentKind.PREPAID, enterprise: str = "",
+                    password: str | None = None) -> Driver:  # fmt: skip
+    """A driver account with its login (username = phone). Field errors name the field."""
+    for field, value, validator in (("phone", phone, phone_validator), ("plate", plate, plate_validator)):
+        if value or field == "phone":
+            try:
+                validator(value)
+            except Exception as exc:
+                raise ValidationFailed(f"{field}: {exc.messages[0]}", field=field) from None
+    if payment not in PaymentKind.values:
+        raise ValidationFailed(f"payment: 应为 {', '.join(PaymentKind.values)}", field="payment")
+    if payment == PaymentKind.ENTERPRISE and not enterprise.strip():
+        raise ValidationFailed("enterprise: 企业账户须填写企业名称", field="enterprise")
+    users = get_user_model()
+    with transaction.atomic():
+        if Driver.objects.filter(phone=phone).exists() or users.objects.filter(username=phone).exists():
+            raise Conflict("phone: 该手机号已注册")
+        user = users.objects.create_user(username=phone, password=password)
+        return Driver.objects.create(
+            user=user, phone=phone, plate=plate, payment=payment, enterprise=enterprise.strip()
+        )
+
+
+def _post(driver: Driver, *, kind: str, amount: Decimal, key: str, order: ChargeOrder | None = None,
+          seq: str = "", note: str = "", by: str = "") -> Posting:  # fmt: skip
+    """Post one entry once per (driver, key). The caller holds the driver's row lock (see `_locked`)."""
+    amount = Decimal(amount).quantize(CENT)
+    if amount <= 0:
+        raise ValidationFailed("amount: 金额必须大于0", field="amount")
+    existing = WalletEntry.objects.filter(driver=driver, key=key).first()
+    if existing is not None:
+        return Posting(existing, created=False)
+    signed = amount * SIGNS[kind]
+    entry = WalletEntry(
+        driver=driver, kind=kind, amount=signed, balance_after=balance_of(driver.pk) + signed, key=key, order=order,
+        start_charge_seq=seq or (order.start_charge_seq if order else ""), note=note[:200], created_by=by[:150],
+    )  # fmt: skip
+    try:
+        with transaction.atomic():  # a savepoint: a lost race on the key leaves the outer transaction usable
+            entry.save()
+    except IntegrityError:
+        return Posting(WalletEntry.objects.get(driver=driver, key=key), created=False)
+    return Posting(entry, created=True)
+
+
+def _locked(driver_id: int) -> Driver:
+    # Every posting of one driver goes through this lock, so balance_after is the sum of everything before it.
+    return Driver.objects.select_for_update().get(pk=driver_id)
+
+
+@transaction.atomic
+def wallet_top_up(*, driver_id: int, amount: Decimal, key: str, by: str = "", note: str = "") -> Posting:
+    """Money in (a payment gateway's receipt number as `key`, so a repeated notification credits once)."""
+    driver = _locked(driver_id)
+    if driver.payment != PaymentKind.PREPAID:
+        raise ValidationFailed("payment: 企业账户按月结算，无需充值", field="payment")
+    return _post(driver, kind=EntryKind.TOP_UP, amount=amount, key=f"top_up:{key}", by=by, note=note or "充值")
+
+
+@transaction.atomic
+def wallet_refund(*, driver_id: int, amount: Decimal, key: str, by: str, note: str) -> Posting:
+    """Money back by a person's decision (a dispute settled in the driver's favour): who and why are kept."""
+    if not note.strip():
+        raise ValidationFailed("note: 退款须说明原因", field="note")
+    return _post(_locked(driver_id), kind=EntryKind.REFUND, amount=amount, key=f"refund:{key}", by=by, note=note)
+
+
+@transaction.atomic
+def wallet_hold(*, driver_id: int, amount: Decimal, seq: str, minimum: Decimal) -> Posting | None:
+    """Reserve up to `amount` for the session `seq`; refused if the account may not charge or the balance is below
+    `minimum`. None for an enterprise account: it is billed monthly, nothing is reserved."""
+    driver = _locked(driver_id)
+    if driver.status != DriverStatus.ACTIVE:
+        raise Conflict("driver: 账户已停用")
+    if driver.payment == PaymentKind.ENTERPRISE:
+        return None
+    balance = balance_of(driver.pk)
+    if balance < minimum or balance <= 0:
+        raise Conflict(f"balance: 余额 {balance} 元低于启动充电所需的 {minimum} 元")
+    return _post(driver, kind=EntryKind.HOLD, amount=min(amount, balance), key=f"hold:{seq}", seq=seq,
+                 note="启动充电预授权")  # fmt: skip
+
+
+def _release(driver: Driver, seq: str) -> None:
+    hold = WalletEntry.objects.filter(driver=driver, key=f"hold:{seq}").first()
+    if hold is not None:
+        _post(driver, kind=EntryKind.RELEASE, amount=-hold.amount, key=f"release:{seq}", seq=seq, note="预授权解冻")
+
+
+@transaction.atomic
+def wallet_release(*, driver_id: int, seq: str) -> None:
+    """A session that never charged (start refused or failed): its hold comes back, once."""
+    _release(_locked(driver_id), seq)
+
+
+def order_charge(*, driver_id: int, order: ChargeOrder, revision: int) -> Posting | None:
+    """Charge a portal-started order's TotalMoney exactly once; a corrected order posts only the difference.
+
+    Runs inside the transaction that stores the order (the caller's): the order and its money commit together or
+    not at all. The session's hold is released in the same step. Returns None when nothing was owed or given back.
+    """
+    driver = _locked(driver_id)
+    seq = order.start_charge_seq
+    _release(driver, seq)
+    charged = -sum((e.amount for e in WalletEntry.objects.filter(driver=driver, order=order)), Decimal(0))
+    owed = (order.total_money or Decimal(0)) - charged
+    if owed == 0:
+        return None
+    kind, note = (EntryKind.CHARGE, f"充电订单 {seq}") if owed > 0 else (EntryKind.REFUND, f"订单 {seq} 更正退款")
+    if revision > 1 and owed > 0:
+        note = f"订单 {seq} 更正补扣"
+    posting = _post(driver, kind=kind, amount=abs(owed), key=f"order:{order.pk}:r{revision}", order=order, note=note)
+    if posting.created:
+        title = "充电扣款" if owed > 0 else "充电退款"
+        body = f"{note}：{abs(owed)} 元，余额 {posting.entry.balance_after} 元"
+        notify(driver=driver, key=f"order:{order.pk}:r{revision}", seq=seq, title=title, body=body)
+    return posting
+
+
+def notify(*, driver: Driver, key: str, title: str, body: str, seq: str = "") -> Notification:
+    """One notification per (driver, key): a repeated event does not notify twice."""
+    notification, _ = Notification.objects.get_or_create(
+        driver=driver, key=key, defaults={"title": title[:60], "body": body[:400], "start_charge_seq": seq}
+    )
+    return notification
