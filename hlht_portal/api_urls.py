@@ -1,6 +1,6 @@
 """URLs of the read-only REST API under /api/: the resources, the OpenAPI schema and its docs page."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.permissions import IsAuthenticated
@@ -49,5 +49,6 @@ urlpatterns = [
         name="schema",
     ),
     path("docs/", api_docs, name="docs"),
+    path("driver/", include("apps.charging.api.urls")),
     *router.urls,
 ]

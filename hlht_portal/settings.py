@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "apps.orders",
     "apps.settlement",
     "apps.drivers",
+    "apps.charging",
     "apps.interconnect",
     "apps.supervision",
     "apps.demo",
@@ -188,6 +189,19 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 
 LOGIN_URL = "admin:login"
 
+# --- Roaming charging (part 3 §3.1–3.8, §7): the driver's money, the outbox, the timers.
+HLHT_DRIVER_MIN_BALANCE = env.float("HLHT_DRIVER_MIN_BALANCE", default=10.0)  # 元 needed to start
+HLHT_DRIVER_HOLD = env.float("HLHT_DRIVER_HOLD", default=100.0)  # 元 held while charging (at most the balance)
+HLHT_SESSION_TASKS = env.bool("HLHT_SESSION_TASKS", default=True)  # send commands and timers through Celery
+HLHT_COMMAND_ATTEMPTS = env.int("HLHT_COMMAND_ATTEMPTS", default=8)  # sends of a command on transient errors
+HLHT_COMMAND_RETRY_MAX_DELAY = env.float("HLHT_COMMAND_RETRY_MAX_DELAY", default=300.0)
+HLHT_START_RESULT_WAIT = env.float("HLHT_START_RESULT_WAIT", default=50.0)  # s: start result due, else poll
+HLHT_STOP_RESULT_WAIT = env.float("HLHT_STOP_RESULT_WAIT", default=50.0)  # s: stop result due, else poll
+HLHT_STATUS_PUSH_WAIT = env.float("HLHT_STATUS_PUSH_WAIT", default=120.0)  # s without a status push, then poll
+HLHT_POLL_MIN_INTERVAL = env.float("HLHT_POLL_MIN_INTERVAL", default=120.0)  # s: never poll a session more often
+HLHT_DRIVER_POLICY_CACHE = env.float("HLHT_DRIVER_POLICY_CACHE", default=600.0)  # s a connector's policy is reused
+HLHT_SESSION_STUCK_HOURS = env.float("HLHT_SESSION_STUCK_HOURS", default=24.0)  # then closed and flagged
+
 # --- Celery: an embedded filesystem broker by default, Redis/RabbitMQ when CELERY_BROKER_URL is set.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -218,6 +232,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "pending-statuses-purge": {"task": "apps.stations.tasks.pending_statuses_purge_task", "schedule": 3600.0},
     # Each minute, one task per active operator and pull that is due by that operator's own intervals.
     "pulls-dispatch": {"task": "apps.interconnect.tasks.pulls_dispatch_task", "schedule": 60.0},
+    # The backstop of the session timers and the outbox: what a lost worker left behind is found within a minute.
+    "sessions-sweep": {"task": "apps.charging.tasks.sessions_sweep_task", "schedule": 60.0},
 }
 
 # --- REST API (read-only, for people and scripts)

@@ -119,9 +119,10 @@ def wallet_release(*, driver_id: int, seq: str) -> None:
     _release(_locked(driver_id), seq)
 
 
-def order_charge(*, driver_id: int, order: ChargeOrder, revision: int) -> Posting | None:
+def order_charge(*, driver_id: int, order: ChargeOrder, revision: str) -> Posting | None:
     """Charge a portal-started order's TotalMoney exactly once; a corrected order posts only the difference.
 
+    `revision` names the order's content (the push and its revision, e.g. "order:r2"): each is posted at most once.
     Runs inside the transaction that stores the order (the caller's): the order and its money commit together or
     not at all. The session's hold is released in the same step. Returns None when nothing was owed or given back.
     """
@@ -132,14 +133,15 @@ def order_charge(*, driver_id: int, order: ChargeOrder, revision: int) -> Postin
     owed = (order.total_money or Decimal(0)) - charged
     if owed == 0:
         return None
-    kind, note = (EntryKind.CHARGE, f"充电订单 {seq}") if owed > 0 else (EntryKind.REFUND, f"订单 {seq} 更正退款")
-    if revision > 1 and owed > 0:
-        note = f"订单 {seq} 更正补扣"
-    posting = _post(driver, kind=kind, amount=abs(owed), key=f"order:{order.pk}:r{revision}", order=order, note=note)
+    correction = "补扣" if owed > 0 else "退款"
+    note = f"充电订单 {seq}" if charged == 0 else f"订单 {seq} 更正{correction}"
+    kind = EntryKind.CHARGE if owed > 0 else EntryKind.REFUND
+    key = f"order:{order.pk}:{revision}"
+    posting = _post(driver, kind=kind, amount=abs(owed), key=key, order=order, note=note)
     if posting.created:
         title = "充电扣款" if owed > 0 else "充电退款"
         body = f"{note}：{abs(owed)} 元，余额 {posting.entry.balance_after} 元"
-        notify(driver=driver, key=f"order:{order.pk}:r{revision}", seq=seq, title=title, body=body)
+        notify(driver=driver, key=key, seq=seq, title=title, body=body)
     return posting
 
 

@@ -13,6 +13,33 @@ class StartChargeSeqStat(models.IntegerChoices):
     UNKNOWN = 5, "未知"
 
 
+# E1 never moves backwards; 5 未知 may resolve to any state once the operator answers. The one table: orders and
+# the portal's charging sessions both follow it.
+SEQ_STAT_TRANSITIONS: dict[int, frozenset[int]] = {
+    StartChargeSeqStat.STARTING: frozenset(
+        {
+            StartChargeSeqStat.CHARGING,
+            StartChargeSeqStat.STOPPING,
+            StartChargeSeqStat.FINISHED,
+            StartChargeSeqStat.UNKNOWN,
+        }
+    ),
+    StartChargeSeqStat.CHARGING: frozenset(
+        {StartChargeSeqStat.STOPPING, StartChargeSeqStat.FINISHED, StartChargeSeqStat.UNKNOWN}
+    ),
+    StartChargeSeqStat.STOPPING: frozenset({StartChargeSeqStat.FINISHED, StartChargeSeqStat.UNKNOWN}),
+    StartChargeSeqStat.FINISHED: frozenset(),
+    StartChargeSeqStat.UNKNOWN: frozenset(
+        {
+            StartChargeSeqStat.STARTING,
+            StartChargeSeqStat.CHARGING,
+            StartChargeSeqStat.STOPPING,
+            StartChargeSeqStat.FINISHED,
+        }
+    ),
+}
+
+
 class ChargingConnectorStatus(models.IntegerChoices):
     """E2: connector status inside charging-status messages (part 2's 0 离网 is not part of it)."""
 

@@ -10,6 +10,7 @@ from apps.operators.models import Operator
 from apps.stations.models import Connector
 
 from .choices import (
+    SEQ_STAT_TRANSITIONS,
     ChargeModel,
     ConfirmResult,
     FindingCategory,
@@ -31,28 +32,6 @@ class ChargeOrder(TimeStampedModel):
     Sessions started through the city platform move through StartChargeSeqStat; sessions started at the
     pile arrive only as finished orders (ChargeModel says which).
     """
-
-    # StartChargeSeqStat never moves backwards; 5 未知 may resolve to any state once the operator answers.
-    ALLOWED_TRANSITIONS: dict[int, set[int]] = {
-        StartChargeSeqStat.STARTING: {
-            StartChargeSeqStat.CHARGING,
-            StartChargeSeqStat.FINISHED,
-            StartChargeSeqStat.UNKNOWN,
-        },
-        StartChargeSeqStat.CHARGING: {
-            StartChargeSeqStat.STOPPING,
-            StartChargeSeqStat.FINISHED,
-            StartChargeSeqStat.UNKNOWN,
-        },
-        StartChargeSeqStat.STOPPING: {StartChargeSeqStat.FINISHED, StartChargeSeqStat.UNKNOWN},
-        StartChargeSeqStat.FINISHED: set(),
-        StartChargeSeqStat.UNKNOWN: {
-            StartChargeSeqStat.STARTING,
-            StartChargeSeqStat.CHARGING,
-            StartChargeSeqStat.STOPPING,
-            StartChargeSeqStat.FINISHED,
-        },
-    }
 
     operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="orders", verbose_name="运营商")
     # Empty for an order about a connector the directory does not know: it is stored and flagged, never lost.
@@ -149,9 +128,7 @@ class ChargeOrder(TimeStampedModel):
         return self.confirm_result not in (None, ConfirmResult.OK)
 
     def can_transition_to(self, new_state: int) -> bool:
-        return (
-            new_state == self.start_charge_seq_stat or new_state in self.ALLOWED_TRANSITIONS[self.start_charge_seq_stat]
-        )
+        return new_state == self.start_charge_seq_stat or new_state in SEQ_STAT_TRANSITIONS[self.start_charge_seq_stat]
 
     @property
     def stop_reason_label(self) -> str:

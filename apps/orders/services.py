@@ -28,6 +28,7 @@ from .rules import (
     directory_findings,
     price_findings,
 )
+from .signals import order_stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +217,7 @@ def order_receive(
         for f in findings
     )
     _apply(order, payload, connector, connector_id, bonus, confirm, received_at, created=created)
+    order_stored.send(sender=ChargeOrder, order=order, interface=interface, revision=report.revision)
     return Receipt(confirm, order, report, repeated=False, findings=tuple(findings))
 
 

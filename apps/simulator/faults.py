@@ -49,6 +49,11 @@ SPECS: tuple[FaultSpec, ...] = (
         "unpushed_order", "RATE of portal-started orders never pushed but listed in reconciliation", 0.2, 0.0, 1.0
     ),
     FaultSpec("unlisted_order", "RATE of portal-started orders pushed but left out of reconciliation", 0.2, 0.0, 1.0),
+    FaultSpec("lost_start_result", "RATE of successful starts whose start result is never pushed", 1.0, 0.0, 1.0),
+    FaultSpec("lost_stop_result", "RATE of portal stops whose stop result is never pushed", 1.0, 0.0, 1.0),
+    FaultSpec(
+        "down_during_stop", "the first COUNT query_stop_charge calls find the platform down (no answer)", 2.0, 0.0, 1e6
+    ),
 )
 SPEC_BY_NAME: Mapping[str, FaultSpec] = MappingProxyType({spec.name: spec for spec in SPECS})
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import socketserver
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -59,6 +60,8 @@ class Gateway:
 
     def __init__(self, sim: Simulator) -> None:
         self.sim = sim
+        self._lock = threading.Lock()
+        self._stops_refused = 0
         cfg = sim.config
         portal = Caller(operator_id=cfg.portal_operator_id, keysets=(cfg.outbound,), dialect=cfg.dialect)
         self.pipeline = Pipeline(
@@ -111,6 +114,12 @@ class Gateway:
         if route.name == Interface.QUERY_TOKEN:
             return
         faults, cfg = self.sim.faults, self.sim.config
+        if route.name == Interface.QUERY_STOP_CHARGE and "down_during_stop" in faults:
+            with self._lock:
+                self._stops_refused += 1
+                down = self._stops_refused <= faults.param("down_during_stop")
+            if down:
+                raise NoAnswer  # the connection is closed unanswered, as by a platform that is down
         if "slow" in faults:
             time.sleep(faults.param("slow"))
         if faults.roll("timeout"):

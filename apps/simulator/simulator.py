@@ -362,7 +362,8 @@ class Simulator:
                 "SuccStat": 0,
                 "FailReason": 0,
             }
-            self._push(Interface.NOTIFICATION_STOP_CHARGE_RESULT, result, RESULT, at, session.seq)
+            if not (reason == STOP_PLATFORM and self.faults.roll("lost_stop_result")):
+                self._push(Interface.NOTIFICATION_STOP_CHARGE_RESULT, result, RESULT, at, session.seq)
         if reason == STOP_FAULT:
             self._set_status(connector, FAULT, at)
             self._schedule(at + self.rng.uniform(600, 6 * 3600), E_RECOVER, connector)
@@ -502,7 +503,8 @@ class Simulator:
         session.start = at
         session.ident = f"{self.rng.randint(0, 999_999):06d}"
         result.update({"StartChargeSeqStat": SEQ_CHARGING, "StartTime": _dt(at), "IdentCode": session.ident})
-        self._push(Interface.NOTIFICATION_START_CHARGE_RESULT, result, RESULT, at, session.seq)
+        if not self.faults.roll("lost_start_result"):
+            self._push(Interface.NOTIFICATION_START_CHARGE_RESULT, result, RESULT, at, session.seq)
         self._set_status(connector, CHARGING, at)
         self._schedule(at + CHARGE_STATUS_INTERVAL, E_SNAPSHOT, session)
         self._schedule(session.natural_end, E_SESSION_END, (session, STOP_BMS))

@@ -98,8 +98,11 @@ def test_schema_names_every_endpoint(as_regulator):
         assert f"/api/{endpoint}/" in schema["paths"]
         assert f"/api/{endpoint}/{{id}}/" in schema["paths"]
     assert {"tokenAuth", "cookieAuth"} <= set(schema["components"]["securitySchemes"])
-    # Read-only: no path offers anything but GET.
-    assert {method for ops in schema["paths"].values() for method in ops if method != "parameters"} == {"get"}
+    # Read-only for people and scripts: no path offers anything but GET, except the drivers' own API.
+    people = {p: ops for p, ops in schema["paths"].items() if not p.startswith("/api/driver/")}
+    assert {method for ops in people.values() for method in ops if method != "parameters"} == {"get"}
+    driver = {p: set(ops) for p, ops in schema["paths"].items() if p.startswith("/api/driver/")}
+    assert "post" in driver["/api/driver/sessions/"] and "post" in driver["/api/driver/sessions/{seq}/stop/"]
 
 
 def test_schema_generates_without_warnings(tmp_path):

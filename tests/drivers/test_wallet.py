@@ -88,7 +88,7 @@ def test_an_enterprise_account_holds_nothing_and_is_charged_on_the_ledger(direct
     assert wallet_hold(driver_id=boss.pk, amount=Decimal("50"), seq=f"{PORTAL}000000000000000009",
                        minimum=Decimal("10")) is None  # fmt: skip
     order = factories.order(directory["connectors"]["123456789"], start_charge_seq=f"{PORTAL}000000000000000009")
-    order_charge(driver_id=boss.pk, order=order, revision=1)
+    order_charge(driver_id=boss.pk, order=order, revision="order:r1")
     assert balance_of(boss.pk) == Decimal("-45.00")  # billed at the month's end
     with pytest.raises(ValidationFailed, match="payment"):
         wallet_top_up(driver_id=boss.pk, amount=Decimal("1"), key="PAY-9")
@@ -99,14 +99,14 @@ def test_an_order_is_charged_once_and_a_correction_posts_the_difference(driver, 
     wallet_top_up(driver_id=driver.pk, amount=Decimal("100"), key="PAY-1")
     wallet_hold(driver_id=driver.pk, amount=Decimal("50"), seq=seq, minimum=Decimal("10"))
     order = factories.order(directory["connectors"]["123456789"], start_charge_seq=seq)  # 45.00
-    first = order_charge(driver_id=driver.pk, order=order, revision=1)
+    first = order_charge(driver_id=driver.pk, order=order, revision="order:r1")
     assert first.entry.amount == Decimal("-45.00") and balance_of(driver.pk) == Decimal("55.00")
-    assert order_charge(driver_id=driver.pk, order=order, revision=1) is None  # the same order again: nothing
+    assert order_charge(driver_id=driver.pk, order=order, revision="order:r1") is None  # the same order again: nothing
     order.total_money = Decimal("40.00")
-    refund = order_charge(driver_id=driver.pk, order=order, revision=2)
+    refund = order_charge(driver_id=driver.pk, order=order, revision="order:r2")
     assert (refund.entry.kind, refund.entry.amount) == (EntryKind.REFUND, Decimal("5.00"))
     order.total_money = Decimal("42.10")
-    more = order_charge(driver_id=driver.pk, order=order, revision=3)
+    more = order_charge(driver_id=driver.pk, order=order, revision="order:r3")
     assert (more.entry.kind, more.entry.amount) == (EntryKind.CHARGE, Decimal("-2.10"))
     assert balance_of(driver.pk) == Decimal("57.90")  # 100 − 42.10: the hold came back once
     assert list(WalletEntry.objects.filter(driver=driver).values_list("kind", flat=True).order_by("id")) == [

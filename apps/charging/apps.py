@@ -1,0 +1,11 @@
+"""App config for charging: sessions the city platform starts for its drivers on operators' chargers (roaming)."""
+
+from django.apps import AppConfig
+
+
+class ChargingConfig(AppConfig):
+    name = "apps.charging"
+    verbose_name = "漫游充电"
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401  (connects the payment to the order push)

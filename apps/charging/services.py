@@ -1,0 +1,490 @@
+"""Writes of roaming charging: start and stop for a driver, the outbox that calls operators, what their pushes and
+answers do to a session (along SEQ_STAT_TRANSITIONS only), the timers' decisions, and the payment of the order."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from celery import current_app
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.core.exceptions import HLHTError
+from apps.drivers.choices import DriverStatus, PaymentKind
+from apps.drivers.models import Driver
+from apps.drivers.selectors import balance_of
+from apps.drivers.services import notify, order_charge, wallet_hold, wallet_release
+from apps.interconnect.client import NotConfigured, last_exchange, operator_client
+from apps.operators.choices import OperatorStatus
+from apps.operators.models import Operator
+from apps.orders.choices import SEQ_STAT_TRANSITIONS, StartChargeSeqStat
+from apps.orders.models import ChargeOrder
+from apps.pricing.models import PolicyCheck
+from apps.pricing.selectors import price_at, version_at, versions_of
+from apps.pricing.services import policy_check_record, policy_observe
+from apps.protocol import parse_datetime, schema, serial_number
+from apps.protocol.errors import ClientError, TransientError
+from apps.protocol.names import Interface
+from apps.protocol.text import storable
+from apps.stations.choices import ConnectorStatus
+from apps.stations.models import Connector
+
+from .choices import LIVE_STATES, CommandKind, CommandState, EventSource, Outcome
+from .models import ChargingSession, CommandAttempt, OutboundCommand, SessionEvent
+
+S = StartChargeSeqStat
+WATCH_TASK = "apps.charging.tasks.session_watch_task"
+SEND_TASK = "apps.charging.tasks.command_send_task"
+
+
+class Refused(HLHTError):
+    """A driver's request the portal will not carry out: `code` for programs, the message for people."""
+
+    def __init__(self, code: str, message: str, *, status: int = 409, fail_reason: int | None = None) -> None:
+        super().__init__(message)
+        self.code, self.status, self.fail_reason = code, status, fail_reason
+
+
+# -- the state machine -----------------------------------------------------------------------------------------------
+
+
+def _move(session: ChargingSession, to: int, source: str, note: str = "", **fields: Any) -> bool:
+    """Move `session` to `to` if SEQ_STAT_TRANSITIONS allows it (staying put is allowed), saving only what changed;
+    a change of state leaves an event. False (and nothing written) for a move backwards."""
+    if to != session.state and to not in SEQ_STAT_TRANSITIONS[session.state]:
+        return False
+    changed = [name for name, value in fields.items() if getattr(session, name) != value]
+    for name in changed:
+        setattr(session, name, fields[name])
+    before = session.state
+    if to != before:
+        session.state = to
+        changed.append("state")
+    if changed:
+        session.save(update_fields=[*changed, "updated"])
+    if to != before:
+        SessionEvent.objects.create(session=session, from_state=before, to_state=to, source=source, note=note[:200])
+    return True
+
+
+def _finish(session: ChargingSession, source: str, outcome: str, note: str, *, when: dt.datetime | None = None,
+            fail_reason: int | None = None, review: str = "") -> None:  # fmt: skip
+    """End a session that did not (or may not have) charged: its hold comes back and the driver is told."""
+    fields: dict[str, Any] = {"outcome": outcome, "ended_at": when or timezone.now()}
+    if fail_reason is not None:
+        fields["fail_reason"] = fail_reason
+    if review:
+        fields |= {"review": True, "review_reason": review[:200]}
+    if not _move(session, S.FINISHED, source, note, **fields):
+        return
+    if session.order_id is None:  # an order already charged the money; otherwise nothing was spent
+        wallet_release(driver_id=session.driver_id, seq=session.start_charge_seq)
+    notify(driver=session.driver, key=f"session:{session.pk}:end", seq=session.start_charge_seq,
+           title="充电已结束" if outcome == Outcome.COMPLETED else "充电未成功", body=note)  # fmt: skip
+
+
+# -- the driver's requests -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    operator: Operator
+    connector: Connector
+
+
+def target_of(operator_id: str, connector_id: str) -> Target:
+    operator = Operator.objects.filter(pk=operator_id).first()
+    connector = (
+        Connector.objects.filter(operator_id=operator_id, connector_id=connector_id, removed_at__isnull=True)
+        .select_related("station")
+        .first()
+    )
+    if operator is None or connector is None:
+        raise Refused("connector_unknown", f"充电接口 {connector_id}（运营商 {operator_id}）不存在", status=404)
+    return Target(operator, connector)
+
+
+_REFUSED_STATUS = {
+    ConnectorStatus.OFFLINE: ("connector_offline", "充电接口离网"),
+    ConnectorStatus.FAULT: ("connector_fault", "充电接口故障"),
+    ConnectorStatus.CHARGING: ("connector_busy", "充电接口正在为他人充电"),
+    ConnectorStatus.RESERVED: ("connector_busy", "充电接口已被预约"),
+}
+
+
+def _check_can_start(driver: Driver, target: Target) -> None:
+    if driver.status != DriverStatus.ACTIVE:
+        raise Refused("driver_suspended", "账户已停用", status=403)
+    if target.operator.status == OperatorStatus.SUSPENDED or not target.operator.is_connected:
+        raise Refused("operator_suspended", f"运营商 {target.operator.operator_id} 已暂停接入")
+    status = getattr(target.connector, "current_status", None)
+    if status is not None and status.status in _REFUSED_STATUS:
+        code, message = _REFUSED_STATUS[status.status]
+        raise Refused(code, message)
+    if ChargingSession.objects.filter(connector=target.connector, state__in=LIVE_STATES).exists():
+        raise Refused("connector_busy", "充电接口已有进行中的充电")
+    minimum = Decimal(str(settings.HLHT_DRIVER_MIN_BALANCE))
+    if driver.payment == PaymentKind.PREPAID and balance_of(driver.pk) < minimum:
+        raise Refused("balance_low", f"余额 {balance_of(driver.pk)} 元低于启动充电所需的 {minimum} 元", status=402)
+
+
+def session_start(*, driver_id: int, operator_id: str, connector_id: str, qr_code: str = "") -> ChargingSession:
+    """Check, authenticate the connector with its operator (query_equip_auth, answered at once), then hold the money
+    and put the start command in the outbox, all in one transaction; the command is sent once that commits."""
+    driver = Driver.objects.get(pk=driver_id)
+    target = target_of(operator_id, connector_id)
+    _check_can_start(driver, target)
+    auth_seq = serial_number(settings.HLHT_OPERATOR_ID)
+    try:
+        with operator_client(target.operator) as client:
+            answer = client.call(Interface.QUERY_EQUIP_AUTH, {"EquipAuthSeq": auth_seq, "ConnectorID": connector_id})
+    except (ClientError, NotConfigured) as exc:
+        raise Refused("operator_unreachable", f"无法连接运营商平台：{exc}", status=503) from None
+    if answer.get("SuccStat") != 0:
+        reason = answer.get("FailReason")
+        text = {1: "此设备尚未插枪", 2: "设备检测失败"}.get(reason, f"运营商拒绝（FailReason {reason}）")
+        raise Refused("auth_refused", f"设备认证失败：{text}", fail_reason=reason)
+    seq = serial_number(settings.HLHT_OPERATOR_ID)
+    try:
+        with transaction.atomic():
+            wallet_hold(driver_id=driver.pk, amount=Decimal(str(settings.HLHT_DRIVER_HOLD)), seq=seq,
+                        minimum=Decimal(str(settings.HLHT_DRIVER_MIN_BALANCE)))  # fmt: skip
+            session = ChargingSession.objects.create(
+                driver=driver, operator=target.operator, connector=target.connector, start_charge_seq=seq,
+                equip_auth_seq=auth_seq, qr_code=qr_code[:200], requested_at=timezone.now(),
+            )  # fmt: skip
+            SessionEvent.objects.create(session=session, from_state=None, to_state=S.STARTING,
+                                        source=EventSource.DRIVER, note="用户请求启动充电")  # fmt: skip
+            command = OutboundCommand.objects.create(session=session, kind=CommandKind.START)
+            _after_commit_send(command.pk)
+    except IntegrityError:
+        raise Refused("connector_busy", "充电接口已有进行中的充电") from None
+    except HLHTError as exc:  # the hold refused: the balance changed since the check
+        raise Refused("balance_low", str(exc), status=402) from None
+    return session
+
+
+@transaction.atomic
+def session_stop(*, driver_id: int, seq: str) -> ChargingSession:
+    """Ask the operator to stop (once): the driver sees 停止中 until the operator confirms."""
+    session = ChargingSession.objects.select_for_update().filter(driver_id=driver_id, start_charge_seq=seq).first()
+    if session is None:
+        raise Refused("session_unknown", "没有这个充电会话", status=404)
+    if session.state == S.FINISHED:
+        raise Refused("session_finished", "充电已结束")
+    if session.state == S.STOPPING or OutboundCommand.objects.filter(session=session, kind=CommandKind.STOP).exists():
+        return session
+    _move(session, S.STOPPING, EventSource.DRIVER, "用户请求停止充电", stop_requested_at=timezone.now())
+    command = OutboundCommand.objects.create(session=session, kind=CommandKind.STOP)
+    _after_commit_send(command.pk)
+    return session
+
+
+# -- the outbox ------------------------------------------------------------------------------------------------------
+
+
+def _after_commit_send(command_id: int, countdown: float = 0) -> None:
+    if settings.HLHT_SESSION_TASKS:
+        transaction.on_commit(lambda: current_app.send_task(SEND_TASK, args=[command_id], countdown=countdown))
+
+
+def schedule_watch(session_id: int, countdown: float) -> None:
+    if settings.HLHT_SESSION_TASKS:
+        transaction.on_commit(lambda: current_app.send_task(WATCH_TASK, args=[session_id], countdown=countdown))
+
+
+def _payload(command: OutboundCommand) -> tuple[str, dict[str, Any]]:
+    session = command.session
+    if command.kind == CommandKind.START:
+        return Interface.QUERY_START_CHARGE, {"StartChargeSeq": session.start_charge_seq,
+                                               "ConnectorID": session.connector.connector_id,
+                                               "QRCode": session.qr_code}  # fmt: skip
+    if command.kind == CommandKind.STOP:
+        return Interface.QUERY_STOP_CHARGE, {"StartChargeSeq": session.start_charge_seq,
+                                              "ConnectorID": session.connector.connector_id}  # fmt: skip
+    return Interface.QUERY_EQUIP_CHARGE_STATUS, {"StartChargeSeq": session.start_charge_seq}
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before attempt `attempts + 1`: 5, 10, 20, 40 … capped at HLHT_COMMAND_RETRY_MAX_DELAY."""
+    return float(min(settings.HLHT_COMMAND_RETRY_MAX_DELAY, 5 * 2 ** max(0, attempts - 1)))
+
+
+def _claim(command_id: int) -> OutboundCommand | None:
+    """Take a pending command for sending, or None if it is done, failed, not due, or another worker holds it."""
+    now = timezone.now()
+    with transaction.atomic():
+        command = OutboundCommand.objects.select_for_update().filter(pk=command_id).first()
+        if command is None or command.state != CommandState.PENDING:
+            return None
+        if (command.lease_until and command.lease_until > now) or (
+            command.next_attempt_at and command.next_attempt_at > now
+        ):
+            return None
+        lease = settings.HLHT_CLIENT_CONNECT_TIMEOUT + settings.HLHT_CLIENT_READ_TIMEOUT + 30
+        command.lease_until = now + dt.timedelta(seconds=lease)
+        command.save(update_fields=["lease_until", "updated"])
+    return OutboundCommand.objects.select_related("session__operator", "session__connector").get(pk=command_id)
+
+
+def command_send(command_id: int) -> str:
+    """Send one pending command once (the task calls this; a retry is a later call). Returns its state after, or
+    "skipped" when it was not this worker's to send.
+
+    The command is claimed with a lease first, so a redelivered task or the sweep never sends it a second time while
+    one is under way; the network call is made outside any transaction; its result is written under the row lock.
+    """
+    command = _claim(command_id)
+    if command is None:
+        return "skipped"
+    interface, payload = _payload(command)
+    exchange, error, answer, transient = None, "", None, False
+    try:
+        with operator_client(command.session.operator) as client:
+            try:
+                answer = client.call(interface, payload)
+            finally:
+                exchange = last_exchange(client)
+    except TransientError as exc:
+        error, transient = str(exc), True
+    except (ClientError, NotConfigured) as exc:
+        error = str(exc)
+    with transaction.atomic():
+        command = OutboundCommand.objects.select_for_update().select_related("session").get(pk=command_id)
+        command.lease_until = None
+        CommandAttempt.objects.create(command=command, exchange=exchange, ok=answer is not None, error=error[:500])
+        command.attempts += 1
+        if answer is not None:
+            command.state, command.answer, command.last_error = CommandState.DONE, storable(answer), ""
+            command.save(update_fields=["state", "answer", "last_error", "attempts", "lease_until", "updated"])
+            _apply_answer(command, answer)
+        elif transient and command.attempts < settings.HLHT_COMMAND_ATTEMPTS:
+            delay = retry_delay(command.attempts)
+            command.last_error, command.next_attempt_at = error[:500], timezone.now() + dt.timedelta(seconds=delay)
+            command.save(update_fields=["last_error", "next_attempt_at", "attempts", "lease_until", "updated"])
+            _after_commit_send(command.pk, countdown=delay)
+        else:
+            command.state, command.last_error = CommandState.FAILED, error[:500]
+            command.save(update_fields=["state", "last_error", "attempts", "lease_until", "updated"])
+            _command_failed(command)
+        return command.state
+
+
+def _locked_session(session_id: int) -> ChargingSession:
+    return ChargingSession.objects.select_for_update().select_related("driver").get(pk=session_id)
+
+
+def _apply_answer(command: OutboundCommand, answer: dict[str, Any]) -> None:
+    session = _locked_session(command.session_id)
+    if command.kind == CommandKind.POLL:
+        snapshot_apply(session, answer, EventSource.POLL)
+        return
+    if answer.get("SuccStat") == 0:
+        wait = settings.HLHT_START_RESULT_WAIT if command.kind == CommandKind.START else settings.HLHT_STOP_RESULT_WAIT
+        schedule_watch(session.pk, wait)  # the result push is due within this; otherwise poll
+        return
+    reason = answer.get("FailReason")
+    if command.kind == CommandKind.START:
+        text = {1: "此设备不存在", 2: "此设备离线"}.get(reason, f"FailReason {reason}")
+        _finish(session, EventSource.COMMAND, Outcome.START_REFUSED, f"运营商拒绝启动：{text}", fail_reason=reason)
+    elif reason == 3:  # 设备已停止充电: the session is over; the stop result or the order will say how it ended
+        schedule_watch(session.pk, 0)
+    else:
+        session.fail_reason = reason
+        session.save(update_fields=["fail_reason", "updated"])
+        schedule_watch(session.pk, settings.HLHT_STOP_RESULT_WAIT)
+
+
+def _command_failed(command: OutboundCommand) -> None:
+    """Out of attempts, or refused for good: the session's fate is not known; polls (and the order) will tell."""
+    session = _locked_session(command.session_id)
+    if command.kind == CommandKind.START:
+        _move(session, S.UNKNOWN, EventSource.COMMAND, f"启动命令未送达：{command.last_error}"[:200],
+              review=True, review_reason="启动命令未送达运营商")  # fmt: skip
+    schedule_watch(session.pk, 0)
+
+
+# -- what operators tell the portal ----------------------------------------------------------------------------------
+
+
+def session_for_push(operator_id: str, seq: str) -> ChargingSession | None:
+    """The portal-started session a push is about (locked), or None: a seq the portal never started."""
+    return (
+        ChargingSession.objects.select_for_update()
+        .select_related("driver")
+        .filter(operator_id=operator_id, start_charge_seq=seq)
+        .first()
+    )
+
+
+def start_result_apply(session: ChargingSession, payload: dict[str, Any]) -> None:
+    """notification_start_charge_result: 2 充电中 started; 4/5 a start that failed. A repeat changes nothing."""
+    stat = payload["StartChargeSeqStat"]
+    started = parse_datetime(payload["StartTime"])
+    ident = str(payload.get("IdentCode") or "")[:64]
+    if stat in (S.CHARGING, S.STOPPING):
+        if _move(session, stat, EventSource.PUSH, "运营商推送启动成功", started_at=started, ident_code=ident):
+            schedule_watch(session.pk, settings.HLHT_STATUS_PUSH_WAIT)
+    elif stat == S.FINISHED and session.started_at is None and session.total_power is None:
+        _finish(session, EventSource.PUSH, Outcome.START_FAILED, "运营商推送启动失败")
+    elif stat == S.FINISHED:
+        _move(session, S.FINISHED, EventSource.PUSH, "运营商推送已结束", ended_at=timezone.now())
+    else:  # 1 启动中 again, or 5 未知: nothing learnt; a poll will tell
+        schedule_watch(session.pk, settings.HLHT_START_RESULT_WAIT)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def snapshot_apply(session: ChargingSession, payload: dict[str, Any], source: str) -> None:
+    """A charging-status snapshot, pushed or polled. An older sample than the one kept changes only the times."""
+    now = timezone.now()
+    times = {"last_status_at": now} if source == EventSource.PUSH else {"last_poll_at": now}
+    sampled = parse_datetime(payload["EndTime"]) if payload.get("EndTime") else now
+    stat = payload.get("StartChargeSeqStat", session.state)
+    fields: dict[str, Any] = dict(times)
+    if session.sampled_at is None or sampled >= session.sampled_at:
+        fields |= {
+            "sampled_at": sampled,
+            "connector_status": payload.get("ConnectorStatus"),
+            "total_power": _decimal(payload.get("TotalPower")),
+            "elec_money": _decimal(payload.get("ElecMoney")),
+            "sevice_money": _decimal(payload.get("SeviceMoney")),
+            "total_money": _decimal(payload.get("TotalMoney")),
+            "soc": _decimal(payload.get("Soc")) or None,
+        }
+        if session.started_at is None and payload.get("StartTime"):
+            fields["started_at"] = parse_datetime(payload["StartTime"])
+    else:
+        stat = session.state  # an older sample says nothing about where the session is now
+    if stat == S.FINISHED:
+        _move(session, S.FINISHED, source, "运营商报告已结束", outcome=Outcome.COMPLETED, ended_at=sampled, **fields)
+    elif not _move(session, stat, source, "运营商报告的状态", **fields):
+        _move(session, session.state, source, **fields)  # never backwards, but keep the figures and the times
+
+
+def stop_result_apply(session: ChargingSession, payload: dict[str, Any]) -> None:
+    """notification_stop_charge_result: stopped (or already stopped) ends it; another failure waits for a poll."""
+    if payload["SuccStat"] == 0 or payload.get("FailReason") == 3:
+        _move(session, S.FINISHED, EventSource.PUSH, "运营商推送停止成功", outcome=Outcome.COMPLETED,
+              ended_at=timezone.now())  # fmt: skip
+    else:
+        session.fail_reason = payload.get("FailReason")
+        session.save(update_fields=["fail_reason", "updated"])
+        schedule_watch(session.pk, settings.HLHT_STOP_RESULT_WAIT)
+
+
+# -- timers ----------------------------------------------------------------------------------------------------------
+
+
+def _older(moment: dt.datetime | None, seconds: float, now: dt.datetime) -> bool:
+    return moment is None or (now - moment).total_seconds() >= seconds
+
+
+def session_watch(session_id: int, *, now: dt.datetime | None = None) -> float | None:
+    """What is due for a live session: close it if stuck, or poll it (never more often than every 120 s) when a
+    start result, a charging-status push or a stop result is overdue. Returns seconds until the next check, or None
+    once the session is over. The poll is queued in the outbox and sent after this commits."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        session = _locked_session(session_id)
+        if not session.live:
+            return None
+        if (now - session.requested_at).total_seconds() > settings.HLHT_SESSION_STUCK_HOURS * 3600:
+            _finish(session, EventSource.TIMER, Outcome.STUCK, "会话长时间未结束，已关闭并待复核", when=now,
+                    review="超过最长会话时间仍未结束")  # fmt: skip
+            return None
+        poll_gap = settings.HLHT_POLL_MIN_INTERVAL
+        if session.state == S.STARTING:
+            overdue = _older(session.requested_at, settings.HLHT_START_RESULT_WAIT, now)
+        elif session.state == S.CHARGING:
+            overdue = _older(session.last_status_at or session.started_at, settings.HLHT_STATUS_PUSH_WAIT, now)
+        elif session.state == S.STOPPING:
+            overdue = _older(session.stop_requested_at, settings.HLHT_STOP_RESULT_WAIT, now)
+        else:  # 未知
+            overdue = True
+        if overdue and _older(session.last_poll_at, poll_gap, now):
+            session.last_poll_at = now
+            session.save(update_fields=["last_poll_at", "updated"])
+            command = OutboundCommand.objects.create(session=session, kind=CommandKind.POLL)
+            _after_commit_send(command.pk)
+        return float(min(poll_gap, settings.HLHT_STATUS_PUSH_WAIT))
+
+
+# -- payment ---------------------------------------------------------------------------------------------------------
+
+
+def order_pay(*, order: ChargeOrder, interface: str, revision: int) -> None:
+    """The order of a portal-started session arrived (inside the transaction storing it): the session ends, and the
+    driver is charged its TotalMoney once (a correction: the difference)."""
+    session = session_for_push(order.operator_id, order.start_charge_seq)
+    if session is None:
+        return
+    if session.order_id is None:
+        session.order = order
+        session.save(update_fields=["order", "updated"])
+    if session.live:
+        _move(session, S.FINISHED, EventSource.ORDER, "收到充电订单", outcome=Outcome.COMPLETED,
+              ended_at=order.end_time or timezone.now())  # fmt: skip
+    order_charge(driver_id=session.driver_id, order=order, revision=f"{interface}:r{revision}")
+
+
+# -- the driver's price ----------------------------------------------------------------------------------------------
+
+
+def connector_policy(connector: Connector) -> dict[str, Any]:
+    """The connector's business policy for a driver about to charge, and its price now.
+
+    Asked of the operator (query_equip_business_policy) unless the portal asked within HLHT_DRIVER_POLICY_CACHE
+    seconds; every answer goes into the policy history, a new version only when the periods change. If the operator
+    cannot be reached, the newest known version is shown and said to be so.
+    """
+    now = timezone.now()
+    check = PolicyCheck.objects.filter(connector=connector).first()
+    live, error = False, ""
+    if check is None or (now - check.checked_at).total_seconds() > settings.HLHT_DRIVER_POLICY_CACHE:
+        seq = serial_number(settings.HLHT_OPERATOR_ID)
+        try:
+            with operator_client(connector.operator) as client:
+                data = client.call(Interface.QUERY_EQUIP_BUSINESS_POLICY,
+                                   {"EquipBizSeq": seq, "ConnectorID": connector.connector_id})  # fmt: skip
+            problems = schema.validate(data, schema.QUERY_EQUIP_BUSINESS_POLICY_RESPONSE)
+            if problems:
+                error = problems[0].message
+            else:
+                policy = None
+                if data["SuccStat"] == 0:
+                    policy, _ = policy_observe(connector=connector, infos=data["PolicyInfos"], observed_at=now,
+                                               equip_biz_seq=seq)  # fmt: skip
+                policy_check_record(connector=connector, checked_at=now, succ_stat=data["SuccStat"],
+                                    fail_reason=data["FailReason"], equip_biz_seq=seq, policy=policy)  # fmt: skip
+                live = True
+        except (ClientError, NotConfigured) as exc:
+            error = str(exc)
+    versions = versions_of([connector.pk]).get(connector.pk, [])
+    current = version_at(versions, now)
+    price = price_at(versions, now)
+    periods = current.periods.all() if current else []
+    price_now = None
+    if price is not None:
+        price_now = {
+            "elec_price": price.elec_price,
+            "sevice_price": price.sevice_price,
+            "period_start": price.period_start,
+        }
+    return {
+        "operator_id": connector.operator_id,
+        "connector_id": connector.connector_id,
+        "asked_now": live,
+        "error": error,
+        "effective_from": current.effective_from if current else None,
+        "periods": [
+            {"start_time": p.start_time, "elec_price": p.elec_price, "sevice_price": p.sevice_price} for p in periods
+        ],
+        "price_now": price_now,
+    }

@@ -1,0 +1,42 @@
+"""Celery tasks of roaming charging: send an outbox command, and the session timers (each reschedules itself)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import transaction
+
+from .choices import CommandState
+from .models import ChargingSession, OutboundCommand
+from .selectors import live_sessions
+from .services import command_send, schedule_watch, session_watch
+
+
+@shared_task(acks_late=True)
+def command_send_task(command_id: int) -> str:
+    if not OutboundCommand.objects.filter(pk=command_id).exists():
+        return "gone"
+    return command_send(command_id)
+
+
+@shared_task(acks_late=True)
+def session_watch_task(session_id: int) -> float | None:
+    if not ChargingSession.objects.filter(pk=session_id).exists():
+        return None
+    delay = session_watch(session_id)
+    if delay is not None:
+        with transaction.atomic():
+            schedule_watch(session_id, delay)
+    return delay
+
+
+@shared_task
+def sessions_sweep_task() -> int:
+    """Beat's backstop: a timer lost with a worker is found here; commands left pending past their time are resent."""
+    count = 0
+    for session_id in live_sessions().values_list("pk", flat=True):
+        session_watch(session_id)
+        count += 1
+    # command_send() skips what is not due or is being sent: this only finds what a lost task left behind.
+    for command_id in OutboundCommand.objects.filter(state=CommandState.PENDING).values_list("pk", flat=True):
+        command_send_task.delay(command_id)
+    return count

@@ -1,0 +1,175 @@
+"""The three session pushes through the portal's server: the spec's exact answers, 4004 for a seq the portal never
+started, repeats and old samples that change nothing, never backwards; the payment commits with the order or not."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from apps.charging.choices import EventSource, Outcome
+from apps.charging.models import ChargingSession, SessionEvent
+from apps.drivers.choices import EntryKind
+from apps.drivers.models import WalletEntry
+from apps.drivers.selectors import balance_of
+from apps.drivers.services import driver_register, wallet_hold, wallet_top_up
+from apps.orders.choices import StartChargeSeqStat as S
+from apps.orders.models import ChargeOrder
+from apps.protocol import Ret
+from apps.protocol.names import Interface
+from tests.caller import OPERATOR_ID
+from tests.orders.support import PORTAL, directory, order, seq
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def live(caller, settings):
+    settings.HLHT_SESSION_TASKS = False  # no broker here: the timers are tested through session_watch
+    caller.login()
+    connector = directory()
+    driver = driver_register(phone="13812345678")
+    wallet_top_up(driver_id=driver.pk, amount=Decimal("300"), key="PAY-1")
+    number = seq(PORTAL)
+    wallet_hold(driver_id=driver.pk, amount=Decimal("100"), seq=number, minimum=Decimal("10"))
+    session = ChargingSession.objects.create(driver=driver, operator_id=OPERATOR_ID, connector=connector,
+                                             start_charge_seq=number, requested_at=timezone.now())  # fmt: skip
+    return caller, session
+
+
+def _start(session, stat=2, **extra):
+    return {"StartChargeSeq": session.start_charge_seq, "StartChargeSeqStat": stat, "ConnectorID": "C1",
+            "StartTime": "2026-12-01 09:30:00", **extra}  # fmt: skip
+
+
+def _status(session, sampled: str, kwh: str, stat=2):
+    return {"StartChargeSeq": session.start_charge_seq, "StartChargeSeqStat": stat, "ConnectorID": "C1",
+            "ConnectorStatus": 3, "CurrentA": 100, "VoltageA": 400, "Soc": 55.5,
+            "StartTime": "2026-12-01 09:30:00", "EndTime": sampled, "TotalPower": Decimal(kwh), "ElecMoney": 1,
+            "SeviceMoney": 1, "TotalMoney": 2}  # fmt: skip
+
+
+def test_the_start_result_is_answered_exactly_and_a_repeat_changes_nothing(live):
+    caller, session = live
+    answer = caller.call(Interface.NOTIFICATION_START_CHARGE_RESULT, _start(session, IdentCode="123456"))
+    assert answer.ret == Ret.OK
+    assert answer.data == {"StartChargeSeq": session.start_charge_seq, "SuccStat": 0, "FailReason": 0}
+    again = caller.call(Interface.NOTIFICATION_START_CHARGE_RESULT, _start(session, IdentCode="123456"))
+    assert again.data == answer.data
+    session.refresh_from_db()
+    assert (session.state, session.ident_code) == (S.CHARGING, "123456")
+    assert SessionEvent.objects.filter(session=session).count() == 1
+
+
+@pytest.mark.parametrize(
+    "interface", [Interface.NOTIFICATION_START_CHARGE_RESULT, Interface.NOTIFICATION_EQUIP_CHARGE_STATUS,
+                  Interface.NOTIFICATION_STOP_CHARGE_RESULT],
+)  # fmt: skip
+def test_a_seq_the_portal_never_started_is_4004_naming_it(live, interface):
+    caller, session = live
+    stranger = ChargingSession(start_charge_seq=seq(OPERATOR_ID))
+    payload = {
+        Interface.NOTIFICATION_START_CHARGE_RESULT: _start(stranger),
+        Interface.NOTIFICATION_EQUIP_CHARGE_STATUS: _status(stranger, "2026-12-01 09:40:00", "1.00"),
+        Interface.NOTIFICATION_STOP_CHARGE_RESULT: {"StartChargeSeq": stranger.start_charge_seq,
+                                                    "StartChargeSeqStat": 4, "ConnectorID": "C1", "SuccStat": 0,
+                                                    "FailReason": 0},
+    }[interface]  # fmt: skip
+    answer = caller.call(interface, payload)
+    assert answer.ret == Ret.BUSINESS and "StartChargeSeq" in answer.envelope.msg
+
+
+def test_another_operators_push_about_the_session_is_4004(live, client):
+    from apps.interconnect.services import operator_provision
+    from tests.caller import Caller, keyset
+
+    _, session = live
+    other = operator_provision(operator_id="MA59CU773", name="另一家", tel="400")
+    intruder = Caller(client=client, operator_id="MA59CU773", keys=keyset(other["inbound"]))
+    intruder.login()
+    assert intruder.call(Interface.NOTIFICATION_START_CHARGE_RESULT, _start(session)).ret == Ret.BUSINESS
+    session.refresh_from_db()
+    assert session.state == S.STARTING
+
+
+def test_status_pushes_keep_the_newest_sample_and_never_go_backwards(live):
+    caller, session = live
+    caller.call(Interface.NOTIFICATION_START_CHARGE_RESULT, _start(session))
+    newer = caller.call(Interface.NOTIFICATION_EQUIP_CHARGE_STATUS, _status(session, "2026-12-01 09:50:00", "12.00"))
+    assert newer.data == {"StartChargeSeq": session.start_charge_seq, "SuccStat": 0}
+    caller.call(Interface.NOTIFICATION_EQUIP_CHARGE_STATUS, _status(session, "2026-12-01 09:40:00", "6.00", stat=1))
+    session.refresh_from_db()
+    assert session.total_power == Decimal("12.00") and session.state == S.CHARGING
+    assert session.soc == Decimal("55.5") and session.last_status_at is not None
+
+
+def test_a_failed_start_ends_the_session_and_gives_the_hold_back(live):
+    caller, session = live
+    assert balance_of(session.driver_id) == Decimal("200.00")
+    caller.call(Interface.NOTIFICATION_START_CHARGE_RESULT, _start(session, stat=4))
+    session.refresh_from_db()
+    assert (session.state, session.outcome) == (S.FINISHED, Outcome.START_FAILED)
+    assert balance_of(session.driver_id) == Decimal("300.00")
+
+
+def test_the_order_ends_the_session_and_charges_once(live):
+    caller, session = live
+    caller.call(Interface.NOTIFICATION_START_CHARGE_RESULT, _start(session))
+    payload = order(number=session.start_charge_seq)
+    first = caller.call(Interface.NOTIFICATION_CHARGE_ORDER_INFO, payload)
+    assert first.data["ConfirmResult"] == 0
+    caller.call(Interface.NOTIFICATION_CHARGE_ORDER_INFO, payload)  # a repeat
+    session.refresh_from_db()
+    total = ChargeOrder.objects.get(start_charge_seq=session.start_charge_seq).total_money
+    assert session.state == S.FINISHED and session.order.total_money == total
+    assert list(WalletEntry.objects.filter(kind=EntryKind.CHARGE).values_list("amount", flat=True)) == [-total]
+    assert balance_of(session.driver_id) == Decimal("300.00") - total
+    assert SessionEvent.objects.filter(session=session, source=EventSource.ORDER).count() == 1
+
+
+def test_an_order_whose_charge_fails_is_not_stored_and_its_retry_charges_once(live, monkeypatch):
+    """A worker dying between the order and the charge: both are one transaction, so neither is kept, and the
+    operator's retry stores the order and charges it once."""
+    import apps.charging.services as services
+
+    caller, session = live
+    payload = order(number=session.start_charge_seq)
+    real = services.order_charge
+
+    def dies(**kwargs):
+        real(**kwargs)  # the charge is written …
+        raise SystemExit("worker killed")  # … and the process dies before the transaction commits
+
+    monkeypatch.setattr(services, "order_charge", dies)
+    with pytest.raises(SystemExit):
+        caller.call(Interface.NOTIFICATION_CHARGE_ORDER_INFO, payload)
+    assert not ChargeOrder.objects.filter(start_charge_seq=session.start_charge_seq).exists()
+    assert not WalletEntry.objects.filter(kind=EntryKind.CHARGE).exists()
+    monkeypatch.setattr(services, "order_charge", real)
+    assert caller.call(Interface.NOTIFICATION_CHARGE_ORDER_INFO, payload).data["ConfirmResult"] == 0
+    assert WalletEntry.objects.filter(kind=EntryKind.CHARGE).count() == 1
+
+
+def test_a_session_stuck_past_its_time_is_closed_and_flagged(live, settings):
+    from apps.charging.services import session_watch
+
+    _, session = live
+    settings.HLHT_SESSION_STUCK_HOURS = 1
+    assert session_watch(session.pk, now=session.requested_at + timedelta(minutes=59)) is not None
+    assert session_watch(session.pk, now=session.requested_at + timedelta(minutes=61)) is None
+    session.refresh_from_db()
+    assert (session.state, session.outcome, session.review) == (S.FINISHED, Outcome.STUCK, True)
+    assert balance_of(session.driver_id) == Decimal("300.00")
+
+
+def test_a_stop_result_ends_the_session(live):
+    caller, session = live
+    caller.call(Interface.NOTIFICATION_START_CHARGE_RESULT, _start(session))
+    answer = caller.call(Interface.NOTIFICATION_STOP_CHARGE_RESULT, {
+        "StartChargeSeq": session.start_charge_seq, "StartChargeSeqStat": 4, "ConnectorID": "C1", "SuccStat": 0,
+        "FailReason": 0})  # fmt: skip
+    assert answer.data == {"StartChargeSeq": session.start_charge_seq, "SuccStat": 0, "FailReason": 0}
+    session.refresh_from_db()
+    assert (session.state, session.outcome) == (S.FINISHED, Outcome.COMPLETED)
