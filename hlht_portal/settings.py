@@ -5,6 +5,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 env = environ.Env()
@@ -234,6 +235,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "pulls-dispatch": {"task": "apps.interconnect.tasks.pulls_dispatch_task", "schedule": 60.0},
     # The backstop of the session timers and the outbox: what a lost worker left behind is found within a minute.
     "sessions-sweep": {"task": "apps.charging.tasks.sessions_sweep_task", "schedule": 60.0},
+    # Each night after the 00:00–03:00 reconciliations: statements of the periods that ended, drafts refreshed.
+    "statements-generate": {
+        "task": "apps.settlement.tasks.statements_generate_task",
+        "schedule": crontab(hour=4, minute=0),
+    },
 }
 
 # --- REST API (read-only, for people and scripts)

@@ -11,6 +11,9 @@ from .roles import OPERATOR_MANAGER, PLATFORM_ADMIN, REGULATOR
 DOMAIN_APPS = ("operators", "stations", "pricing", "orders", "settlement", "drivers", "charging", "interconnect")
 # Settling a dispute is a decision on the record, not an edit of operator data: both sides of it may take it.
 RESOLVE_DISPUTES = Q(content_type__app_label="settlement", codename="resolve_dispute")
+# Confirming a statement is both sides agreeing the figures; recording the payment is the city platform's alone.
+CONFIRM_STATEMENTS = Q(content_type__app_label="settlement", codename="confirm_statement")
+PAY_STATEMENTS = Q(content_type__app_label="settlement", codename="pay_statement")
 
 
 def _domain(q: Q) -> Q:
@@ -21,7 +24,9 @@ ROLE_PERMISSIONS: dict[str, Q] = {
     # Regulators browse and export the whole city and manage operators' lifecycle; they never edit operator data.
     REGULATOR: _domain(Q(codename__startswith="view_") | Q(codename__startswith="export_"))
     | Q(content_type__app_label="operators", codename="change_operator")
-    | RESOLVE_DISPUTES,
+    | RESOLVE_DISPUTES
+    | CONFIRM_STATEMENTS
+    | PAY_STATEMENTS,
     # An operator's account manager sees and exports their own operator's rows (the scope rule narrows them).
     OPERATOR_MANAGER: (
         _domain(Q(codename__startswith="view_") | Q(codename__startswith="export_"))
@@ -29,7 +34,8 @@ ROLE_PERMISSIONS: dict[str, Q] = {
         # Drivers are the city platform's customers, not the operator's.
         & ~Q(content_type__app_label="drivers")
     )
-    | RESOLVE_DISPUTES,
+    | RESOLVE_DISPUTES
+    | CONFIRM_STATEMENTS,
     # Platform admins run the portal: everything in the domain apps, imports included, plus user management.
     PLATFORM_ADMIN: _domain(Q()) | Q(content_type__app_label="auth", codename__in=[
         "add_user", "change_user", "view_user", "view_group",

@@ -6,7 +6,7 @@ import random
 import secrets
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -15,19 +15,29 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
+from apps.charging.choices import CommandKind, CommandState
+from apps.charging.models import ChargingSession, OutboundCommand
+from apps.charging.services import order_pay
 from apps.core.roles import OPERATOR_MANAGER, REGULATOR
 from apps.core.services import roles_sync
+from apps.drivers.models import Driver
+from apps.drivers.services import driver_register, wallet_top_up
 from apps.operators.choices import OperatorKind, OperatorStatus
 from apps.operators.models import Operator, OperatorAccount
 from apps.orders.choices import OrderInterface, StopReason
+from apps.orders.models import ChargeOrder
 from apps.orders.services import order_receive
 from apps.pricing.models import PolicySource
 from apps.pricing.services import policy_check_record, policy_observe
 from apps.protocol import format_datetime
+from apps.settlement.choices import SettlementPeriod
+from apps.settlement.models import SettlementAgreement
 from apps.settlement.services import orders_reconcile, portal_orders
+from apps.settlement.statements import statements_generate
 from apps.stations import choices as sc
 from apps.stations.models import Connector, ConnectorStatus, ConnectorStatusHistory, Equipment, Station
 
+DEMO_DRIVER_PHONE = "13800138000"
 OPERATORS = [
     ("MA01BJ001", "北京京电绿行充电科技有限公司", "400-010-0001", "北京市朝阳区望京街10号"),
     ("MA01BJ002", "北京城市快充能源服务有限公司", "400-010-0002", "北京市海淀区中关村大街27号"),
@@ -182,6 +192,7 @@ def demo_load(*, seed: int = 20161110) -> list[DemoLogin]:
                     _demo_orders(connector, rng, now)
 
     _demo_reconciliation(operators[0], now)
+    _demo_roaming(operators, now)
     return [
         _set_login("regulator", REGULATOR),
         _set_login("operator1", OPERATOR_MANAGER, operator=operators[0]),
@@ -309,3 +320,37 @@ def _demo_reconciliation(operator: Operator, now: datetime) -> None:
         },
         received_at=now,
     )
+
+
+def _demo_roaming(operators: list[Operator], now: datetime) -> None:
+    """A demo driver whose wallet paid for the portal-started demo orders (through the payment service, as an order
+    push does), and each operator's settlement agreement with this and last month's statements."""
+    driver = Driver.objects.filter(phone=DEMO_DRIVER_PHONE).first() or driver_register(
+        phone=DEMO_DRIVER_PHONE, plate="京AD12345"
+    )
+    wallet_top_up(driver_id=driver.pk, amount=Decimal("500"), key="demo", by="hlht_demo", note="演示充值")
+    for order in ChargeOrder.objects.filter(
+        operator__in=operators, start_charge_seq__startswith=settings.HLHT_OPERATOR_ID, connector__isnull=False
+    ).order_by("start_time")[:6]:
+        ChargingSession.objects.get_or_create(
+            start_charge_seq=order.start_charge_seq,
+            defaults={"driver": driver, "operator_id": order.operator_id, "connector_id": order.connector_id,
+                      "requested_at": order.start_time, "started_at": order.start_time},
+        )  # fmt: skip
+        order_pay(order=order, interface=OrderInterface.ORDER, revision=1)
+        session = ChargingSession.objects.get(start_charge_seq=order.start_charge_seq)
+        # What the outbox held for it: the start the portal sent, as the operator answered it.
+        OutboundCommand.objects.get_or_create(
+            session=session, kind=CommandKind.START,
+            defaults={"state": CommandState.DONE, "attempts": 1,
+                      "answer": {"StartChargeSeq": session.start_charge_seq, "StartChargeSeqStat": 1,
+                                 "ConnectorID": order.connector_code, "SuccStat": 0, "FailReason": 0}},
+        )  # fmt: skip
+    for operator in operators:
+        SettlementAgreement.objects.update_or_create(
+            operator=operator, effective_from=date(2025, 1, 1),
+            defaults={"period": SettlementPeriod.MONTH, "commission_rate": Decimal("0.0300")},
+        )  # fmt: skip
+    today = timezone.localdate(now)
+    statements_generate(today=today)
+    statements_generate(today=today.replace(day=1))  # last month's too, ready to confirm

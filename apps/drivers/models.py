@@ -127,6 +127,11 @@ class WalletEntry(models.Model):
         raise ImmutableEntry("钱包流水不可删除")
 
 
+class NotificationQuerySet(models.QuerySet):
+    def for_user(self, user: Any) -> NotificationQuerySet:
+        return self if sees_everything(user) else self.none()
+
+
 class Notification(models.Model):
     """A message to a driver (the driver API lists them): a charge, a refund, a session that failed or ended."""
 
@@ -137,6 +142,8 @@ class Notification(models.Model):
     start_charge_seq = models.CharField("充电订单号", max_length=27, blank=True)
     read = models.BooleanField("已读", default=False)
     created = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         verbose_name = "用户通知"

@@ -15,11 +15,12 @@ from simple_history.admin import SimpleHistoryAdmin
 from apps.core.admin import ReadOnlyAdminMixin, ReadOnlyInline
 from apps.core.exceptions import HLHTError
 
-from .choices import DisputeState
-from .forms import DisputeResolveForm
-from .models import Dispute, ReconciliationRun
-from .resources import DisputeResource, ReconciliationRunResource
+from .choices import DisputeState, StatementState
+from .forms import DisputeResolveForm, StatementPayForm
+from .models import Dispute, ReconciliationRun, SettlementAgreement, Statement
+from .resources import DisputeResource, ReconciliationRunResource, StatementResource
 from .services import dispute_resolve
+from .statements import statement_confirm, statement_pay
 
 
 class DisputeInline(ReadOnlyInline):
@@ -154,3 +155,74 @@ class DisputeAdmin(ReadOnlyAdminMixin, ExportMixin, SimpleHistoryAdmin):
             "form": form,
         }
         return TemplateResponse(request, "admin/settlement/dispute_resolve.html", context)
+
+
+@admin.register(SettlementAgreement)
+class SettlementAgreementAdmin(SimpleHistoryAdmin):
+    """Agreements are the platform's to write (platform admins); regulators and account managers read them."""
+
+    list_display = ["operator", "period", "commission_rate", "effective_from", "effective_to"]
+    list_filter = ["period", ("operator", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["operator"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).for_user(request.user)
+
+
+@admin.register(Statement)
+class StatementAdmin(ReadOnlyAdminMixin, ExportMixin, SimpleHistoryAdmin):
+    """Statements are made by the nightly task; people confirm them and record the payment, never edit figures."""
+
+    resource_classes = [StatementResource]
+    list_display = ["operator", "period_start", "period_end", "order_count", "total_power", "total_money",
+                    "commission", "net_payable", "disputes_open", "state"]  # fmt: skip
+    list_filter = ["state", ("operator", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["operator"]
+    date_hierarchy = "period_start"
+    actions = ["confirm"]
+    readonly_fields = ["pay_link"]
+    history_list_display = ["state", "confirmed_by", "paid_by", "payment_reference"]
+
+    @admin.action(description="确认所选结算单", permissions=["confirm"])
+    def confirm(self, request, queryset):
+        done = 0
+        for statement in queryset:
+            try:
+                statement_confirm(statement=statement, user=request.user)
+                done += 1
+            except HLHTError as exc:
+                self.message_user(request, f"{statement}：{exc.message}", messages.WARNING)
+        if done:
+            self.message_user(request, f"已确认 {done} 张结算单。", messages.SUCCESS)
+
+    def has_confirm_permission(self, request) -> bool:
+        return request.user.has_perm("settlement.confirm_statement")
+
+    @admin.display(description="付款")
+    def pay_link(self, obj):
+        if obj is None or obj.state != StatementState.CONFIRMED:
+            return "—"
+        return format_html('<a class="button" href="{}">登记付款</a>', reverse("admin:settlement_statement_pay",
+                                                                             args=[obj.pk]))  # fmt: skip
+
+    def get_urls(self):
+        pay = path("<int:pk>/pay/", self.admin_site.admin_view(self.pay_view), name="settlement_statement_pay")
+        return [pay, *super().get_urls()]
+
+    def pay_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not request.user.has_perm("settlement.pay_statement"):
+            raise PermissionDenied
+        statement = get_object_or_404(self.get_queryset(request), pk=pk)
+        form = StatementPayForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                statement_pay(statement=statement, user=request.user,
+                              reference=form.cleaned_data["payment_reference"])  # fmt: skip
+            except HLHTError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, f"结算单 {statement} 已登记付款。", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:settlement_statement_change", args=[statement.pk]))
+        context = {**self.admin_site.each_context(request), "title": f"登记付款：{statement}", "opts": self.opts,
+                   "statement": statement, "form": form}  # fmt: skip
+        return TemplateResponse(request, "admin/settlement/statement_pay.html", context)

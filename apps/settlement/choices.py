@@ -26,3 +26,22 @@ class Resolution(models.TextChoices):
     OPERATOR = "operator", "采用运营商数据"
     PORTAL = "portal", "采用平台数据"
     WRITE_OFF = "write_off", "核销（不予结算）"
+
+
+class SettlementPeriod(models.TextChoices):
+    MONTH = "month", "按月"
+    WEEK = "week", "按周"
+
+
+class StatementState(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    CONFIRMED = "confirmed", "已确认"
+    PAID = "paid", "已付款"
+
+
+# draft → confirmed → paid; nothing goes back (a wrong confirmed statement is corrected by the next one).
+STATEMENT_TRANSITIONS: dict[str, frozenset[str]] = {
+    StatementState.DRAFT: frozenset({StatementState.CONFIRMED}),
+    StatementState.CONFIRMED: frozenset({StatementState.PAID}),
+    StatementState.PAID: frozenset(),
+}

@@ -19,3 +19,9 @@ class DisputeResolveForm(forms.Form):
         if not comment:
             raise forms.ValidationError("请填写处理说明：为什么采用这一方的数据（或核销）")
         return comment
+
+
+class StatementPayForm(forms.Form):
+    payment_reference = forms.CharField(
+        label="付款凭证号", max_length=64, error_messages={"required": "请填写付款凭证号（银行流水号）"}
+    )

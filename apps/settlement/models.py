@@ -5,15 +5,16 @@ from __future__ import annotations
 import zlib
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from apps.core.models import TimeStampedModel
+from apps.core.models import TimeStampedModel, choices_constraint
 from apps.core.roles import ScopedManager
 from apps.operators.models import Operator
 from apps.orders.models import ENERGY, MONEY, ChargeOrder
 
-from .choices import DisputeReasonChoices, DisputeState, Resolution
+from .choices import DisputeReasonChoices, DisputeState, Resolution, SettlementPeriod, StatementState
 
 ENERGY4 = {"max_digits": 16, "decimal_places": 4}  # TotalOrderPower / TotalDisputePower: kWh with 4 decimals
 
@@ -125,3 +126,99 @@ class Dispute(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.start_charge_seq} {self.get_reason_display()}"
+
+
+class SettlementAgreement(TimeStampedModel):
+    """What the city platform and an operator agreed on settling the drivers' sessions: how often, what commission."""
+
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="agreements", verbose_name="运营商")
+    period = models.CharField(
+        "结算周期", max_length=8, choices=SettlementPeriod.choices, default=SettlementPeriod.MONTH
+    )
+    commission_rate = models.DecimalField(
+        "平台服务费率", max_digits=5, decimal_places=4, validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="按订单总金额计，如 0.0300 即 3%",
+    )  # fmt: skip
+    effective_from = models.DateField("生效日期")
+    effective_to = models.DateField("失效日期", null=True, blank=True, help_text="不含当日；留空为长期有效")
+
+    scope_operator_field = "operator"
+    objects = ScopedManager()
+    history = HistoricalRecords(verbose_name="结算协议变更记录", excluded_fields=["created", "updated"])
+
+    class Meta:
+        verbose_name = "结算协议"
+        verbose_name_plural = "结算协议"
+        ordering = ["operator_id", "-effective_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(effective_to__isnull=True) | models.Q(effective_to__gt=models.F("effective_from")),
+                name="agreement_dates_in_order",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(commission_rate__gte=0) & models.Q(commission_rate__lte=1),
+                name="agreement_rate_between_0_and_1",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operator_id} {self.get_period_display()} {self.commission_rate:%}"
+
+
+class Statement(TimeStampedModel):
+    """One operator's settlement for one period: the portal-started orders that ended in it, the commission and what
+    the city platform owes. Moves draft → confirmed → paid, each step with who and when."""
+
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="statements", verbose_name="运营商")
+    agreement = models.ForeignKey(
+        SettlementAgreement, on_delete=models.PROTECT, related_name="statements", verbose_name="结算协议"
+    )
+    period_start = models.DateField("结算期起")
+    period_end = models.DateField("结算期止", help_text="不含当日")
+    order_count = models.PositiveIntegerField("订单数", default=0)
+    total_power = models.DecimalField("总电量（kWh）", default=0, **ENERGY)
+    elec_money = models.DecimalField("电费（元）", default=0, **MONEY)
+    sevice_money = models.DecimalField("服务费（元）", default=0, **MONEY)
+    total_money = models.DecimalField("订单总金额（元）", default=0, **MONEY)
+    commission_rate = models.DecimalField("平台服务费率", max_digits=5, decimal_places=4)
+    commission = models.DecimalField("平台服务费（元）", default=0, **MONEY)
+    net_payable = models.DecimalField("应付运营商（元）", default=0, **MONEY)
+    disputes_open = models.PositiveIntegerField("未处理争议数", default=0)
+    state = models.CharField("状态", max_length=10, choices=StatementState.choices, default=StatementState.DRAFT)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name="确认人",
+    )  # fmt: skip
+    confirmed_at = models.DateTimeField("确认时间", null=True, blank=True)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name="付款登记人",
+    )  # fmt: skip
+    paid_at = models.DateTimeField("付款时间", null=True, blank=True)
+    payment_reference = models.CharField("付款凭证号", max_length=64, blank=True)
+
+    scope_operator_field = "operator"
+    objects = ScopedManager()
+    history = HistoricalRecords(verbose_name="结算单变更记录", excluded_fields=["created", "updated"])
+
+    class Meta:
+        verbose_name = "结算单"
+        verbose_name_plural = "结算单"
+        ordering = ["-period_start", "operator_id"]
+        permissions = [
+            ("confirm_statement", "Can confirm 结算单"),
+            ("pay_statement", "Can record payment of 结算单"),
+            ("export_statement", "Can export 结算单"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["operator", "period_start", "period_end"], name="statement_once_per_period"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(period_end__gt=models.F("period_start")), name="statement_period"
+            ),
+            choices_constraint("state", StatementState, "statement"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operator_id} {self.period_start}–{self.period_end}"

@@ -8,11 +8,8 @@ from django.urls import reverse
 from apps.demo.data import demo_load
 from apps.stations.models import Station
 
-ADMINS = [
-    m
-    for m in admin.site._registry
-    if m._meta.app_label in {"operators", "stations", "pricing", "orders", "settlement", "interconnect"}
-]
+DOMAIN = {"operators", "stations", "pricing", "orders", "settlement", "interconnect", "drivers", "charging"}
+ADMINS = [m for m in admin.site._registry if m._meta.app_label in DOMAIN]
 
 
 @pytest.fixture(scope="module")

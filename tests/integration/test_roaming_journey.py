@@ -19,6 +19,8 @@ from apps.interconnect.services import operator_provision
 from apps.operators.models import Operator
 from apps.orders.choices import StartChargeSeqStat as S
 from apps.protocol import CST
+from apps.settlement.models import ReconciliationRun, SettlementAgreement
+from apps.settlement.statements import statement_generate
 from apps.stations.pulls import stations_info_pull
 from tests.simulator.support import SIM_ID, keys_file, make_sim, usable
 
@@ -80,6 +82,17 @@ def test_start_status_stop_order_and_one_charge(world):
     assert balance_of(driver.pk) == Decimal("200.00") - session.order.total_money  # the hold came back
     states = list(SessionEvent.objects.filter(session=session).values_list("to_state", flat=True))
     assert states == [S.STARTING, S.CHARGING, S.STOPPING, S.FINISHED]
+
+    # The day's reconciliation agrees with the portal, and the order is on the operator's statement.
+    day = session.order.end_time.astimezone(CST).date()
+    sim.check_charge_orders(day)
+    assert sim.flush(20)
+    run = ReconciliationRun.objects.get(operator_id=SIM_ID)
+    assert (run.order_count, run.matched_count, run.dispute_count) == (1, 1, 0)
+    SettlementAgreement.objects.create(operator_id=SIM_ID, commission_rate=Decimal("0.05"), effective_from=day)
+    statement = statement_generate(operator_id=SIM_ID, day=day)
+    assert (statement.order_count, statement.total_money) == (1, session.order.total_money)
+    assert statement.net_payable == statement.total_money - statement.commission > 0
 
 
 @pytest.mark.parametrize("world", ["duplicate_push:1.0,reorder_push:0.5"], indirect=True)

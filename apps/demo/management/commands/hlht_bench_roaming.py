@@ -1,0 +1,324 @@
+"""Roaming benchmark: every part-3 interface the portal serves, from concurrent operator senders over real HTTP, each
+sender walking one driver's session (start result, status pushes, stop result, order, bonus order, policy queries),
+against the same number of calls to a no-op interface (the floor). Verifies each session ended and was paid once."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import threading
+import time
+import traceback
+from collections import defaultdict
+from datetime import datetime, timedelta
+from decimal import Decimal
+from multiprocessing.connection import Connection
+from typing import Any
+
+from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils import timezone
+
+from apps.charging.models import ChargingSession, CommandAttempt, OutboundCommand, SessionEvent
+from apps.demo.benchkit import PortalServer, QuietHandler, fork, guarded, percentile, receive, sql_delete
+from apps.drivers.choices import EntryKind
+from apps.drivers.models import Driver, Notification, WalletEntry
+from apps.drivers.services import driver_register, wallet_top_up
+from apps.interconnect.keys import caller_cache_clear
+from apps.interconnect.models import Exchange, PeerToken, RejectedRecord, SeenEnvelope
+from apps.interconnect.registry import REGISTRY, interface
+from apps.interconnect.services import operator_provision
+from apps.operators.models import Operator
+from apps.orders.choices import StartChargeSeqStat
+from apps.orders.models import ChargeDetail, ChargeOrder, OrderFinding, OrderReport
+from apps.pricing.models import BusinessPolicy, PolicyPeriod
+from apps.pricing.services import policy_observe
+from apps.protocol import CST, KeySet, MemoryTokenStore, PeerClient, format_datetime
+from apps.protocol.names import Interface
+from apps.stations.models import Connector, Equipment, Station
+
+PREFIX = "BENCHRO"
+OPERATOR_ID = f"{PREFIX}01"
+FLOOR = "bench_roaming_noop"
+PORTAL = settings.HLHT_OPERATOR_ID
+PHONE_BASE = 19900000000
+BENCH_PHONES = "1990000"  # the benchmark's drivers: 19900000000–19900009999
+PRICE, SERVICE = Decimal("0.7286"), Decimal("0.8000")
+SETUP_TIMEOUT = 120.0
+
+
+def _seq(n: int) -> str:
+    return f"{PORTAL}{n:018d}"
+
+
+def _script(n: int, connector_id: str, statuses: int, start: datetime) -> list[tuple[str, dict[str, Any]]]:
+    """One session's messages, in the order an operator sends them."""
+    seq, begun = _seq(n), format_datetime(start)
+    calls: list[tuple[str, dict[str, Any]]] = [
+        (Interface.QUERY_EQUIP_BUSINESS_POLICY, {"EquipBizSeq": f"{OPERATOR_ID}{n:018d}", "ConnectorID": connector_id}),
+        (Interface.NOTIFICATION_START_CHARGE_RESULT, {"StartChargeSeq": seq, "StartChargeSeqStat": 2,
+                                                      "ConnectorID": connector_id, "StartTime": begun}),
+    ]  # fmt: skip
+    for k in range(statuses):
+        power = Decimal(k + 1).quantize(Decimal("0.01"))
+        calls.append((Interface.NOTIFICATION_EQUIP_CHARGE_STATUS, {
+            "StartChargeSeq": seq, "StartChargeSeqStat": 2, "ConnectorID": connector_id, "ConnectorStatus": 3,
+            "CurrentA": Decimal("100.0"), "VoltageA": Decimal("400.0"), "Soc": Decimal("50.0"), "StartTime": begun,
+            "EndTime": format_datetime(start + timedelta(seconds=50 * (k + 1))), "TotalPower": power,
+            "ElecMoney": (power * PRICE).quantize(Decimal("0.01")),
+            "SeviceMoney": (power * SERVICE).quantize(Decimal("0.01")),
+            "TotalMoney": (power * (PRICE + SERVICE)).quantize(Decimal("0.01")),
+        }))  # fmt: skip
+    end = start + timedelta(minutes=20)
+    power = Decimal("12.00")
+    elec, service = (power * PRICE).quantize(Decimal("0.01")), (power * SERVICE).quantize(Decimal("0.01"))
+    order = {"StartChargeSeq": seq, "ConnectorID": connector_id, "StartTime": begun, "EndTime": format_datetime(end),
+             "TotalPower": power, "TotalElecMoney": elec, "TotalSeviceMoney": service, "TotalMoney": elec + service,
+             "StopReason": 1, "SumPeriod": 1,
+             "ChargeDetails": [{"DetailStartTime": begun, "DetailEndTime": format_datetime(end), "ElecPrice": PRICE,
+                                "SevicePrice": SERVICE, "DetailPower": power, "DetailElecMoney": elec,
+                                "DetailSeviceMoney": service}]}  # fmt: skip
+    bonus = {**order, "ChargeModel": 1, "UserName": "基准用户", "StationID": "BRS1", "EquipmentID": "BRE1",
+             "ConnectorPower": Decimal("60.0"), "ChargeLast": 1200, "MeterValueStart": Decimal("100.00"),
+             "MeterValueEnd": Decimal("112.00")}  # fmt: skip
+    calls += [
+        (Interface.NOTIFICATION_STOP_CHARGE_RESULT, {"StartChargeSeq": seq, "StartChargeSeqStat": 4,
+                                                     "ConnectorID": connector_id, "SuccStat": 0, "FailReason": 0}),
+        (Interface.NOTIFICATION_CHARGE_ORDER_INFO, order),
+        (Interface.NOTIFICATION_CHARGE_ORDER_INFO_FOR_BONUS, bonus),
+    ]  # fmt: skip
+    return calls
+
+
+def _child(conn: Connection, url: str, keys: dict[str, str], scripts: list[list[tuple[str, dict]]], floor: bool,
+           interval: float) -> None:  # fmt: skip
+    def body() -> None:
+        keyset = KeySet(keys["OperatorSecret"], keys["DataSecret"], keys["DataSecretIV"], keys["SigSecret"])
+        latencies: dict[str, list[float]] = defaultdict(list)
+        errors: list[str] = []
+        setup_errors: list[str] = []
+        lock = threading.Lock()
+        ready = threading.Barrier(len(scripts) + 1)
+
+        def send(script: list[tuple[str, dict]]) -> None:
+            try:
+                client = PeerClient(url, OPERATOR_ID, keyset, MemoryTokenStore(), read_timeout=120.0)
+                token, expires_at = client.authenticate()
+                client.token_store.set(client.token_key, token, expires_at)
+            except BaseException:
+                setup_errors.append(traceback.format_exc())
+                ready.abort()
+                return
+            ready.wait()
+            for name, payload in script:
+                began = time.perf_counter()
+                try:
+                    client.call(FLOOR if floor else name, payload)
+                except Exception as exc:
+                    with lock:
+                        errors.append(f"{name}: {type(exc).__name__}: {exc}")
+                with lock:
+                    latencies[name].append((time.perf_counter() - began) * 1000)
+                if interval:
+                    time.sleep(interval)
+
+        threads = [threading.Thread(target=send, args=(s,)) for s in scripts]
+        for thread in threads:
+            thread.start()
+        conn.recv()
+        try:
+            ready.wait(timeout=SETUP_TIMEOUT)
+        except threading.BrokenBarrierError:
+            reason = setup_errors[0] if setup_errors else "timed out"
+            raise CommandError(f"a sender could not start:\n{reason}") from None
+        began = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        conn.send({"elapsed_s": time.perf_counter() - began, "latencies": dict(latencies), "errors": len(errors),
+                   "error_samples": errors[:5]})  # fmt: skip
+
+    guarded(conn, body)
+
+
+def _phase(keys: dict[str, str], scripts: list, floor: bool, interval: float) -> dict[str, Any]:
+    server = PortalServer(("127.0.0.1", 0), QuietHandler)
+    server.set_app(WSGIHandler())
+    url = f"http://127.0.0.1:{server.server_address[1]}/{settings.HLHT_PROTOCOL_PREFIX}"
+    child, conn = fork(_child, url, keys, scripts, floor, interval)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+    try:
+        conn.send("go")
+        result = receive(conn, child)
+    finally:
+        server.shutdown()
+        server.server_close()
+        child.join(timeout=30)
+        conn.close()
+    time.sleep(1.0 - time.time() % 1.0)  # the next child starts on a fresh second (see hlht_bench_orders)
+    every = [x for values in result["latencies"].values() for x in values]
+    per = {name: {"n": len(v), "p50_ms": percentile(v, 0.5), "p99_ms": percentile(v, 0.99)}
+           for name, v in sorted(result["latencies"].items())}  # fmt: skip
+    return {"messages": len(every), "per_s": len(every) / result["elapsed_s"], "p50_ms": percentile(every, 0.5),
+            "p99_ms": percentile(every, 0.99), "interfaces": per, "errors": result["errors"],
+            "error_samples": result["error_samples"]}  # fmt: skip
+
+
+def _setup(senders: int) -> tuple[dict[str, str], list[ChargingSession]]:
+    keys = operator_provision(operator_id=OPERATOR_ID, name="漫游基准测试运营商")["inbound"]
+    operator = Operator.objects.get(pk=OPERATOR_ID)
+    station = Station.objects.create(
+        operator=operator, station_id="BRS1", equipment_owner_id=operator.pk, station_name="漫游基准站",
+        country_code="CN", area_code="110105", address="北京市朝阳区", service_tel="400", station_type=1,
+        station_status=50, park_nums=0, station_lng=Decimal("116.48"), station_lat=Decimal("39.92"), construction=255,
+    )  # fmt: skip
+    equipment = Equipment.objects.create(operator=operator, station=station, equipment_id="BRE1", equipment_type=1,
+                                         power=Decimal("120.0"))  # fmt: skip
+    sessions = []
+    started = timezone.now() - timedelta(minutes=30)
+    for n in range(senders):
+        connector = Connector.objects.create(
+            operator=operator, station=station, equipment=equipment, connector_id=f"BRC{n:04d}", connector_type=4,
+            voltage_upper_limits=750, voltage_lower_limits=200, current=250, power=Decimal("60.0"), national_standard=2,
+        )  # fmt: skip
+        policy_observe(connector=connector, infos=[{"StartTime": "000000", "ElecPrice": PRICE, "SevicePrice": SERVICE}],
+                       observed_at=started - timedelta(days=1))  # fmt: skip
+        driver = driver_register(phone=str(PHONE_BASE + n))
+        wallet_top_up(driver_id=driver.pk, amount=Decimal("100"), key="bench")
+        sessions.append(ChargingSession.objects.create(driver=driver, operator=operator, connector=connector,
+                                                       start_charge_seq=_seq(n), requested_at=started))  # fmt: skip
+    return keys, sessions
+
+
+@transaction.atomic
+def _clean_up() -> None:
+    ids = list(Operator.objects.filter(operator_id__startswith=PREFIX).values_list("operator_id", flat=True))
+    drivers = list(Driver.objects.filter(phone__startswith=BENCH_PHONES).values_list("pk", flat=True))
+    sessions = ChargingSession.objects.filter(operator_id__in=ids)
+    CommandAttempt.objects.filter(command__session__in=sessions).delete()
+    OutboundCommand.objects.filter(session__in=sessions).delete()
+    SessionEvent.objects.filter(session__in=sessions).delete()
+    sessions.delete()
+    if drivers:  # the ledger refuses deletes through the ORM: a benchmark's own rows go by SQL
+        sql_delete(WalletEntry, "driver_id", [str(d) for d in drivers])
+    Notification.objects.filter(driver_id__in=drivers).delete()
+    users = list(Driver.objects.filter(pk__in=drivers).values_list("user_id", flat=True))
+    Driver.objects.filter(pk__in=drivers).delete()
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.filter(pk__in=users).delete()
+    if not ids:
+        return
+    OrderFinding.objects.filter(order__operator_id__in=ids).delete()
+    OrderReport.objects.filter(order__operator_id__in=ids).delete()
+    ChargeDetail.objects.filter(order__operator_id__in=ids).delete()
+    sql_delete(ChargeOrder, "operator_id", ids)
+    PolicyPeriod.objects.filter(policy__operator_id__in=ids).delete()
+    BusinessPolicy.objects.filter(operator_id__in=ids).delete()
+    for model in (RejectedRecord, SeenEnvelope):
+        model.objects.filter(operator_id__in=ids).delete()
+    sql_delete(Exchange, "operator_id", ids)
+    for operator_id in ids:
+        PeerToken.objects.filter(key__startswith=f"{operator_id}:").delete()
+    for model in (Connector, Equipment, Station):
+        sql_delete(model, "operator_id", ids)
+    Operator.objects.filter(operator_id__in=ids).delete()
+    caller_cache_clear()
+
+
+class Command(BaseCommand):
+    help = (
+        "Benchmark the part-3 interfaces the portal serves: --senders concurrent operator senders, each walking one "
+        "driver's session over real HTTP (query_equip_business_policy, start result, --statuses charging-status "
+        "pushes, stop result, order, bonus order; --interval s between a sender's calls, 0 = as fast as answered), "
+        "against the same calls to a no-op interface. Prints p50/p99 per interface. Writes only BENCHRO* rows and "
+        "its drivers, and deletes them; refuses a database with other operators unless --yes."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--senders", type=int, default=50)
+        parser.add_argument("--statuses", type=int, default=10)
+        parser.add_argument("--interval", type=float, default=0.0)
+        parser.add_argument("--rounds", type=int, default=3)
+        parser.add_argument("--json", action="store_true")
+        parser.add_argument("--yes", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        others = (
+            Operator.objects.exclude(operator_id__startswith=PREFIX).exists()
+            or Driver.objects.exclude(phone__startswith=BENCH_PHONES).exists()
+        )
+        if others and not options["yes"]:
+            raise CommandError(
+                "the database holds other operators or drivers; run on a scratch database, or pass --yes"
+            )
+        if not 0 < options["senders"] <= 10000:
+            raise CommandError("--senders must be between 1 and 10000")
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1"]
+        settings.HLHT_SESSION_TASKS = False  # no timers: the operator's pushes drive every session to its end
+
+        @interface(FLOOR)
+        def noop(ctx, payload):
+            return {"StartChargeSeq": payload.get("StartChargeSeq", ""), "SuccStat": 0}
+
+        rounds = []
+        try:
+            for index in range(options["rounds"]):
+                _clean_up()
+                keys, sessions = _setup(options["senders"])
+                start = datetime.now(CST) - timedelta(minutes=30)
+                scripts = [_script(n, s.connector.connector_id, options["statuses"], start)
+                           for n, s in enumerate(sessions)]  # fmt: skip
+                floor = _phase(keys, scripts, True, options["interval"])
+                real = _phase(keys, scripts, False, options["interval"])
+                finished = ChargingSession.objects.filter(operator_id=OPERATOR_ID, state=StartChargeSeqStat.FINISHED,
+                                                          order__isnull=False).count()  # fmt: skip
+                charges = WalletEntry.objects.filter(driver__sessions__operator_id=OPERATOR_ID,
+                                                     kind=EntryKind.CHARGE).count()  # fmt: skip
+                ok = finished == charges == len(sessions) and not real["errors"] and not floor["errors"]
+                rounds.append({"real": real, "floor": floor, "finished": finished, "charges": charges, "ok": ok})
+                self.stderr.write(f"round {index + 1}: p50 {real['p50_ms']:.1f} ms p99 {real['p99_ms']:.1f} ms "
+                                  f"{real['per_s']:.0f}/s (floor p50 {floor['p50_ms']:.1f} ms); "
+                                  f"sessions paid {charges}/{len(sessions)}")  # fmt: skip
+        finally:
+            REGISTRY.pop(FLOOR, None)
+            _clean_up()
+        summary = self._summary(rounds, options)
+        self.stdout.write(
+            json.dumps(summary, ensure_ascii=False, indent=2) if options["json"] else self._table(summary)
+        )
+        if not summary["ok"]:
+            raise SystemExit(1)
+
+    @staticmethod
+    def _summary(rounds: list[dict[str, Any]], options: dict[str, Any]) -> dict[str, Any]:
+        def med(values: list[float]) -> float:
+            return statistics.median(values) if values else 0.0
+
+        names = sorted({n for r in rounds for n in r["real"]["interfaces"]})
+        return {
+            "senders": options["senders"], "statuses": options["statuses"], "interval_s": options["interval"],
+            "rounds": len(rounds),
+            "all": {k: med([r["real"][k] for r in rounds]) for k in ("p50_ms", "p99_ms", "per_s")},
+            "floor": {k: med([r["floor"][k] for r in rounds]) for k in ("p50_ms", "p99_ms", "per_s")},
+            "interfaces": {n: {k: med([r["real"]["interfaces"][n][k] for r in rounds]) for k in ("p50_ms", "p99_ms")}
+                           for n in names},
+            "per_round": rounds,
+            "ok": all(r["ok"] for r in rounds),
+        }  # fmt: skip
+
+    @staticmethod
+    def _table(s: dict[str, Any]) -> str:
+        a, f = s["all"], s["floor"]
+        pace = f"{s['interval_s']:g} s between a sender's calls" if s["interval_s"] else "closed loop"
+        lines = [f"HLHT roaming benchmark: {s['senders']} senders, {pace}, {s['rounds']} round(s), medians",
+                 f"{'interface':45} {'p50 ms':>9} {'p99 ms':>9}"]  # fmt: skip
+        lines += [f"{n:45} {v['p50_ms']:9.1f} {v['p99_ms']:9.1f}" for n, v in s["interfaces"].items()]
+        lines += [
+            f"{'all part-3 calls':45} {a['p50_ms']:9.1f} {a['p99_ms']:9.1f}   {a['per_s']:.0f} msg/s",
+            f"{'floor (no-op interface, same calls)':45} {f['p50_ms']:9.1f} {f['p99_ms']:9.1f}   {f['per_s']:.0f}/s",
+            f"part-3/floor: p50 × {a['p50_ms'] / f['p50_ms']:.2f}, p99 × {a['p99_ms'] / f['p99_ms']:.2f}",
+            "verified: " + ("every session ended and was paid once" if s["ok"] else "SOME SESSIONS WRONG (see --json)"),
+        ]
+        return "\n".join(lines)
