@@ -182,3 +182,26 @@ def test_refusals_say_why(world):
         session_start(driver_id=driver.pk, operator_id=SIM_ID, connector_id=usable(sim, 1)[0])
     assert caught.value.code == "operator_suspended"
     assert not ChargingSession.objects.exists() and balance_of(driver.pk) == Decimal("200.00")
+
+
+@pytest.mark.parametrize("world", ["price_mismatch:1.0"], indirect=True)
+def test_an_order_above_the_declared_policy_is_flagged_and_charged_as_billed(world):
+    """The driver pays what the operator billed (its figures agree with each other); the price finding goes to the
+    regulator, and a dispute settled in the driver's favour is refunded by a person (wallet_refund)."""
+    from apps.orders.models import OrderFinding
+    from apps.pricing.pulls import BusinessPolicyPull
+
+    sim, driver = world
+    operator = Operator.objects.get(pk=SIM_ID)
+    assert BusinessPolicyPull.handle(operator=operator, full=True).status == "succeeded"
+    session = session_start(driver_id=driver.pk, operator_id=SIM_ID, connector_id=usable(sim, 1)[0])
+    _send_pending()
+    _run(sim, 200)
+    session_stop(driver_id=driver.pk, seq=session.start_charge_seq)
+    _send_pending()
+    _run(sim, 60)
+    session.refresh_from_db()
+    order = session.order
+    assert order is not None and order.confirm_result == 0  # consistent in itself: confirmed, not disputed
+    assert OrderFinding.objects.filter(order=order, category="price").exists()
+    assert balance_of(driver.pk) == Decimal("200.00") - order.total_money

@@ -5,6 +5,7 @@ against the same number of calls to a no-op interface (the floor). Verifies each
 from __future__ import annotations
 
 import json
+import random
 import statistics
 import threading
 import time
@@ -112,6 +113,9 @@ def _child(conn: Connection, url: str, keys: dict[str, str], scripts: list[list[
                 ready.abort()
                 return
             ready.wait()
+            if interval:  # paced senders start spread over one interval, as real platforms are not in step
+                # (a seeded generator per sender: repeatable runs, not secrets)
+                time.sleep(random.Random(len(script) * 7919 + id(script)).uniform(0, interval))  # noqa: S311
             for name, payload in script:
                 began = time.perf_counter()
                 try:
