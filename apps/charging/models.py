@@ -45,6 +45,8 @@ class ChargingSession(TimeStampedModel):
     sampled_at = models.DateTimeField("本次采样时间", null=True, blank=True)
     last_status_at = models.DateTimeField("最近状态推送时间", null=True, blank=True)
     last_poll_at = models.DateTimeField("最近查询时间", null=True, blank=True)
+    # When the session's one timer is due (schedule_watch): a timer task for another moment is stale and stops.
+    watch_at = models.DateTimeField("下次检查时间", null=True, blank=True)
     connector_status = models.PositiveSmallIntegerField("充电设备接口状态", null=True, blank=True)
     total_power = models.DecimalField("累计充电量（kWh）", null=True, blank=True, **ENERGY)
     elec_money = models.DecimalField("累计电费（元）", null=True, blank=True, **MONEY)

@@ -54,7 +54,13 @@ class Refused(HLHTError):
 
 def _move(session: ChargingSession, to: int, source: str, note: str = "", **fields: Any) -> bool:
     """Move `session` to `to` if SEQ_STAT_TRANSITIONS allows it (staying put is allowed), saving only what changed;
-    a change of state leaves an event. False (and nothing written) for a move backwards."""
+    a change of state leaves an event. False (and nothing written) for a move backwards, and for anything once the
+    session has finished: how it ended is not rewritten by a late push or poll.
+
+    Reaching 已结束 releases the session's hold at once (an order, if one comes, charges the wallet itself): money is
+    never left frozen by an operator that never sends the order."""
+    if session.state == S.FINISHED:
+        return False
     if to != session.state and to not in SEQ_STAT_TRANSITIONS[session.state]:
         return False
     changed = [name for name, value in fields.items() if getattr(session, name) != value]
@@ -68,12 +74,14 @@ def _move(session: ChargingSession, to: int, source: str, note: str = "", **fiel
         session.save(update_fields=[*changed, "updated"])
     if to != before:
         SessionEvent.objects.create(session=session, from_state=before, to_state=to, source=source, note=note[:200])
+    if to == S.FINISHED:
+        wallet_release(driver_id=session.driver_id, seq=session.start_charge_seq)
     return True
 
 
 def _finish(session: ChargingSession, source: str, outcome: str, note: str, *, when: dt.datetime | None = None,
             fail_reason: int | None = None, review: str = "") -> None:  # fmt: skip
-    """End a session that did not (or may not have) charged: its hold comes back and the driver is told."""
+    """End a session that did not (or may not have) charged: its hold comes back (`_move`) and the driver is told."""
     fields: dict[str, Any] = {"outcome": outcome, "ended_at": when or timezone.now()}
     if fail_reason is not None:
         fields["fail_reason"] = fail_reason
@@ -81,8 +89,6 @@ def _finish(session: ChargingSession, source: str, outcome: str, note: str, *, w
         fields |= {"review": True, "review_reason": review[:200]}
     if not _move(session, S.FINISHED, source, note, **fields):
         return
-    if session.order_id is None:  # an order already charged the money; otherwise nothing was spent
-        wallet_release(driver_id=session.driver_id, seq=session.start_charge_seq)
     notify(driver=session.driver, key=f"session:{session.pk}:end", seq=session.start_charge_seq,
            title="充电已结束" if outcome == Outcome.COMPLETED else "充电未成功", body=note)  # fmt: skip
 
@@ -163,24 +169,38 @@ def session_start(*, driver_id: int, operator_id: str, connector_id: str, qr_cod
             _after_commit_send(command.pk)
     except IntegrityError:
         raise Refused("connector_busy", "充电接口已有进行中的充电") from None
-    except HLHTError as exc:  # the hold refused: the balance changed since the check
+    except HLHTError as exc:  # the hold refused: the account or the balance changed since the check
+        if str(exc).startswith("driver:"):
+            raise Refused("driver_suspended", "账户已停用", status=403) from None
         raise Refused("balance_low", str(exc), status=402) from None
     return session
 
 
 @transaction.atomic
 def session_stop(*, driver_id: int, seq: str) -> ChargingSession:
-    """Ask the operator to stop (once): the driver sees 停止中 until the operator confirms."""
+    """Ask the operator to stop: the driver sees 停止中 until the operator confirms. Pressing stop again while one is
+    under way changes nothing; after the operator refused it or it could not be delivered, it is sent again (the same
+    command, the same StartChargeSeq)."""
     session = ChargingSession.objects.select_for_update().filter(driver_id=driver_id, start_charge_seq=seq).first()
     if session is None:
         raise Refused("session_unknown", "没有这个充电会话", status=404)
     if session.state == S.FINISHED:
         raise Refused("session_finished", "充电已结束")
-    if session.state == S.STOPPING or OutboundCommand.objects.filter(session=session, kind=CommandKind.STOP).exists():
+    command = OutboundCommand.objects.select_for_update().filter(session=session, kind=CommandKind.STOP).first()
+    if command is None:
+        _move(session, S.STOPPING, EventSource.DRIVER, "用户请求停止充电", stop_requested_at=timezone.now())
+        command = OutboundCommand.objects.create(session=session, kind=CommandKind.STOP)
+        _after_commit_send(command.pk)
         return session
-    _move(session, S.STOPPING, EventSource.DRIVER, "用户请求停止充电", stop_requested_at=timezone.now())
-    command = OutboundCommand.objects.create(session=session, kind=CommandKind.STOP)
-    _after_commit_send(command.pk)
+    refused_before = command.state == CommandState.DONE and (command.answer or {}).get("SuccStat") not in (0, None)
+    if command.state == CommandState.FAILED or refused_before:
+        command.state, command.next_attempt_at, command.lease_until = CommandState.PENDING, None, None
+        command.save(update_fields=["state", "next_attempt_at", "lease_until", "updated"])
+        session.stop_requested_at = timezone.now()
+        session.save(update_fields=["stop_requested_at", "updated"])
+        SessionEvent.objects.create(session=session, from_state=session.state, to_state=session.state,
+                                    source=EventSource.DRIVER, note="用户再次请求停止充电")  # fmt: skip
+        _after_commit_send(command.pk)
     return session
 
 
@@ -192,9 +212,15 @@ def _after_commit_send(command_id: int, countdown: float = 0) -> None:
         transaction.on_commit(lambda: current_app.send_task(SEND_TASK, args=[command_id], countdown=countdown))
 
 
-def schedule_watch(session_id: int, countdown: float) -> None:
+def schedule_watch(session: ChargingSession, countdown: float) -> None:
+    """(Re)arm the session's one timer. The latest arming wins: a task from an earlier one finds `watch_at` changed
+    and stops, so pushes, answers and polls never pile up chains of timers for one session."""
+    due = timezone.now() + dt.timedelta(seconds=countdown)
+    session.watch_at = due
+    session.save(update_fields=["watch_at", "updated"])
     if settings.HLHT_SESSION_TASKS:
-        transaction.on_commit(lambda: current_app.send_task(WATCH_TASK, args=[session_id], countdown=countdown))
+        stamp, pk = due.isoformat(), session.pk
+        transaction.on_commit(lambda: current_app.send_task(WATCH_TASK, args=[pk, stamp], countdown=countdown))
 
 
 def _payload(command: OutboundCommand) -> tuple[str, dict[str, Any]]:
@@ -225,7 +251,8 @@ def _claim(command_id: int) -> OutboundCommand | None:
             command.next_attempt_at and command.next_attempt_at > now
         ):
             return None
-        lease = settings.HLHT_CLIENT_CONNECT_TIMEOUT + settings.HLHT_CLIENT_READ_TIMEOUT + 30
+        # A call may take a token, the call, a re-authentication on 4002 and the resend: four round trips at worst.
+        lease = 4 * (settings.HLHT_CLIENT_CONNECT_TIMEOUT + settings.HLHT_CLIENT_READ_TIMEOUT) + 30
         command.lease_until = now + dt.timedelta(seconds=lease)
         command.save(update_fields=["lease_until", "updated"])
     return OutboundCommand.objects.select_related("session__operator", "session__connector").get(pk=command_id)
@@ -241,6 +268,7 @@ def command_send(command_id: int) -> str:
     command = _claim(command_id)
     if command is None:
         return "skipped"
+    lease = command.lease_until  # this worker's claim: the result is written only while it still holds it
     interface, payload = _payload(command)
     exchange, error, answer, transient = None, "", None, False
     try:
@@ -255,6 +283,8 @@ def command_send(command_id: int) -> str:
         error = str(exc)
     with transaction.atomic():
         command = OutboundCommand.objects.select_for_update().select_related("session").get(pk=command_id)
+        if command.state != CommandState.PENDING or command.lease_until != lease:
+            return "superseded"  # the lease ran out and another worker took the command: its result stands
         command.lease_until = None
         CommandAttempt.objects.create(command=command, exchange=exchange, ok=answer is not None, error=error[:500])
         command.attempts += 1
@@ -285,18 +315,18 @@ def _apply_answer(command: OutboundCommand, answer: dict[str, Any]) -> None:
         return
     if answer.get("SuccStat") == 0:
         wait = settings.HLHT_START_RESULT_WAIT if command.kind == CommandKind.START else settings.HLHT_STOP_RESULT_WAIT
-        schedule_watch(session.pk, wait)  # the result push is due within this; otherwise poll
+        schedule_watch(session, wait)  # the result push is due within this; otherwise poll
         return
     reason = answer.get("FailReason")
     if command.kind == CommandKind.START:
         text = {1: "此设备不存在", 2: "此设备离线"}.get(reason, f"FailReason {reason}")
         _finish(session, EventSource.COMMAND, Outcome.START_REFUSED, f"运营商拒绝启动：{text}", fail_reason=reason)
     elif reason == 3:  # 设备已停止充电: the session is over; the stop result or the order will say how it ended
-        schedule_watch(session.pk, 0)
+        schedule_watch(session, 0)
     else:
         session.fail_reason = reason
         session.save(update_fields=["fail_reason", "updated"])
-        schedule_watch(session.pk, settings.HLHT_STOP_RESULT_WAIT)
+        schedule_watch(session, settings.HLHT_STOP_RESULT_WAIT)
 
 
 def _command_failed(command: OutboundCommand) -> None:
@@ -305,7 +335,7 @@ def _command_failed(command: OutboundCommand) -> None:
     if command.kind == CommandKind.START:
         _move(session, S.UNKNOWN, EventSource.COMMAND, f"启动命令未送达：{command.last_error}"[:200],
               review=True, review_reason="启动命令未送达运营商")  # fmt: skip
-    schedule_watch(session.pk, 0)
+    schedule_watch(session, 0)
 
 
 # -- what operators tell the portal ----------------------------------------------------------------------------------
@@ -328,13 +358,16 @@ def start_result_apply(session: ChargingSession, payload: dict[str, Any]) -> Non
     ident = str(payload.get("IdentCode") or "")[:64]
     if stat in (S.CHARGING, S.STOPPING):
         if _move(session, stat, EventSource.PUSH, "运营商推送启动成功", started_at=started, ident_code=ident):
-            schedule_watch(session.pk, settings.HLHT_STATUS_PUSH_WAIT)
+            schedule_watch(session, settings.HLHT_STATUS_PUSH_WAIT)
+        elif session.state != S.FINISHED and session.started_at is None:
+            # The driver pressed stop before this arrived (停止中 cannot go back): keep when it started and its code.
+            _move(session, session.state, EventSource.PUSH, started_at=started, ident_code=ident)
     elif stat == S.FINISHED and session.started_at is None and session.total_power is None:
         _finish(session, EventSource.PUSH, Outcome.START_FAILED, "运营商推送启动失败")
     elif stat == S.FINISHED:
         _move(session, S.FINISHED, EventSource.PUSH, "运营商推送已结束", ended_at=timezone.now())
     else:  # 1 启动中 again, or 5 未知: nothing learnt; a poll will tell
-        schedule_watch(session.pk, settings.HLHT_START_RESULT_WAIT)
+        schedule_watch(session, settings.HLHT_START_RESULT_WAIT)
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -376,7 +409,7 @@ def stop_result_apply(session: ChargingSession, payload: dict[str, Any]) -> None
     else:
         session.fail_reason = payload.get("FailReason")
         session.save(update_fields=["fail_reason", "updated"])
-        schedule_watch(session.pk, settings.HLHT_STOP_RESULT_WAIT)
+        schedule_watch(session, settings.HLHT_STOP_RESULT_WAIT)
 
 
 # -- timers ----------------------------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from celery import shared_task
 from django.db import transaction
 
@@ -19,13 +21,17 @@ def command_send_task(command_id: int) -> str:
 
 
 @shared_task(acks_late=True)
-def session_watch_task(session_id: int) -> float | None:
-    if not ChargingSession.objects.filter(pk=session_id).exists():
+def session_watch_task(session_id: int, due: str | None = None) -> float | str | None:
+    """One firing of a session's timer; it re-arms itself while the session is live (unless re-armed meanwhile)."""
+    session = ChargingSession.objects.filter(pk=session_id).only("watch_at").first()
+    if session is None:
         return None
+    if due is not None and (session.watch_at is None or session.watch_at != datetime.fromisoformat(due)):
+        return "superseded"
     delay = session_watch(session_id)
     if delay is not None:
         with transaction.atomic():
-            schedule_watch(session_id, delay)
+            schedule_watch(ChargingSession.objects.select_for_update().get(pk=session_id), delay)
     return delay
 
 

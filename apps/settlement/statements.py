@@ -41,12 +41,15 @@ def agreement_on(operator_id: str, day: dt.date) -> SettlementAgreement | None:
 
 
 def _figures(operator_id: str, start: dt.date, end: dt.date) -> dict[str, Decimal | int]:
-    """The portal-started orders of the operator that ended in [start, end) (Beijing days), summed in the database."""
+    """The orders of sessions the portal started on the operator's chargers (the ones its drivers paid for) that
+    ended in [start, end) (Beijing days), summed in the database. The portal's prefix on StartChargeSeq is not enough:
+    the operator writes that field, and an order with no session behind it was never the city's to pay."""
     since = dt.datetime.combine(start, dt.time(), CST)
     until = dt.datetime.combine(end, dt.time(), CST)
     orders = ChargeOrder.objects.filter(
         operator_id=operator_id,
         start_charge_seq__startswith=settings.HLHT_OPERATOR_ID,
+        session__isnull=False,
         end_time__gte=since,
         end_time__lt=until,
     )

@@ -173,3 +173,92 @@ def test_a_stop_result_ends_the_session(live):
     assert answer.data == {"StartChargeSeq": session.start_charge_seq, "SuccStat": 0, "FailReason": 0}
     session.refresh_from_db()
     assert (session.state, session.outcome) == (S.FINISHED, Outcome.COMPLETED)
+
+
+def _stop_push(session, succ=0, reason=0):
+    return {"StartChargeSeq": session.start_charge_seq, "StartChargeSeqStat": 4 if succ == 0 else 3,
+            "ConnectorID": "C1", "SuccStat": succ, "FailReason": reason}  # fmt: skip
+
+
+def test_an_ended_session_gives_the_hold_back_before_any_order_and_the_order_still_charges_once(live):
+    caller, session = live
+    caller.call(Interface.NOTIFICATION_START_CHARGE_RESULT, _start(session))
+    caller.call(Interface.NOTIFICATION_STOP_CHARGE_RESULT, _stop_push(session))
+    assert balance_of(session.driver_id) == Decimal("300.00")  # an operator that never sends the order freezes nothing
+    caller.call(Interface.NOTIFICATION_CHARGE_ORDER_INFO, order(number=session.start_charge_seq))
+    total = ChargeOrder.objects.get(start_charge_seq=session.start_charge_seq).total_money
+    assert balance_of(session.driver_id) == Decimal("300.00") - total
+    assert WalletEntry.objects.filter(kind=EntryKind.RELEASE).count() == 1
+
+
+def test_how_a_session_ended_is_not_rewritten_by_a_late_push(live):
+    caller, session = live
+    caller.call(Interface.NOTIFICATION_START_CHARGE_RESULT, _start(session))
+    caller.call(Interface.NOTIFICATION_STOP_CHARGE_RESULT, _stop_push(session))
+    caller.call(Interface.NOTIFICATION_START_CHARGE_RESULT, _start(session, stat=4))  # late, and says "failed"
+    session.refresh_from_db()
+    assert (session.state, session.outcome) == (S.FINISHED, Outcome.COMPLETED)
+    assert not session.driver.notifications.filter(title="充电未成功").exists()
+
+
+def test_a_start_result_after_the_driver_pressed_stop_still_records_the_start(live):
+    from apps.charging.services import session_stop
+
+    caller, session = live
+    session_stop(driver_id=session.driver_id, seq=session.start_charge_seq)
+    caller.call(Interface.NOTIFICATION_START_CHARGE_RESULT, _start(session, IdentCode="777"))
+    session.refresh_from_db()
+    assert session.state == S.STOPPING and session.started_at is not None and session.ident_code == "777"
+
+
+def test_a_refused_or_undelivered_stop_is_sent_again_when_the_driver_presses_stop(live):
+    from apps.charging.choices import CommandKind, CommandState
+    from apps.charging.models import OutboundCommand
+    from apps.charging.services import session_stop
+
+    _, session = live
+    session_stop(driver_id=session.driver_id, seq=session.start_charge_seq)
+    stop = OutboundCommand.objects.get(session=session, kind=CommandKind.STOP)
+    session_stop(driver_id=session.driver_id, seq=session.start_charge_seq)  # under way: nothing new
+    assert OutboundCommand.objects.filter(session=session, kind=CommandKind.STOP).count() == 1
+    OutboundCommand.objects.filter(pk=stop.pk).update(state=CommandState.DONE, answer={"SuccStat": 1, "FailReason": 5})
+    session_stop(driver_id=session.driver_id, seq=session.start_charge_seq)
+    stop.refresh_from_db()
+    assert stop.state == CommandState.PENDING  # the same command, to be sent again
+    OutboundCommand.objects.filter(pk=stop.pk).update(state=CommandState.FAILED)
+    session_stop(driver_id=session.driver_id, seq=session.start_charge_seq)
+    stop.refresh_from_db()
+    assert stop.state == CommandState.PENDING
+    assert OutboundCommand.objects.filter(session=session, kind=CommandKind.STOP).count() == 1
+
+
+def test_only_the_latest_timer_of_a_session_runs(live):
+    from apps.charging.services import schedule_watch
+    from apps.charging.tasks import session_watch_task
+
+    _, session = live
+    schedule_watch(session, 50)
+    first = session.watch_at.isoformat()
+    schedule_watch(session, 10)
+    second = session.watch_at.isoformat()
+    assert session_watch_task(session.pk, first) == "superseded"
+    assert session_watch_task(session.pk, second) != "superseded"
+
+
+def test_a_result_is_written_only_by_the_worker_that_still_holds_the_command(live, monkeypatch):
+    """The lease ran out during a slow call and another worker took the command: the first one's result is dropped."""
+    import apps.charging.services as services
+    from apps.charging.choices import CommandKind, CommandState
+    from apps.charging.models import OutboundCommand
+
+    _, session = live
+    command = OutboundCommand.objects.create(session=session, kind=CommandKind.POLL)
+
+    def slow_then_gone(operator):
+        OutboundCommand.objects.filter(pk=command.pk).update(lease_until=timezone.now() + timedelta(minutes=5))
+        raise services.NotConfigured("无接口地址")  # a permanent error, which would mark the command failed
+
+    monkeypatch.setattr(services, "operator_client", slow_then_gone)
+    assert services.command_send(command.pk) == "superseded"
+    command.refresh_from_db()
+    assert command.state == CommandState.PENDING and not command.tries.exists()

@@ -11,7 +11,10 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
+from apps.charging.models import ChargingSession
 from apps.core.exceptions import Conflict, ValidationFailed
+from apps.drivers.models import Driver
+from apps.drivers.services import driver_register
 from apps.protocol import CST
 from apps.settlement.choices import StatementState
 from apps.settlement.models import SettlementAgreement, Statement
@@ -29,11 +32,17 @@ PORTAL = "MA01HLHT0"
 A = "123456789"
 
 
-def _order(conn, n: int, end: dt.datetime, money: str, portal: bool = True):
+def _order(conn, n: int, end: dt.datetime, money: str, portal: bool = True, session: bool = True):
+    """An order; a portal-started one has the driver's session behind it unless `session=False`."""
     seq = f"{PORTAL if portal else conn.operator_id}{n:018d}"
-    return factories.order(conn, start_charge_seq=seq, start_time=end - dt.timedelta(hours=1), end_time=end,
-                           total_money=Decimal(money), total_elec_money=Decimal(money) / 2,
-                           total_sevice_money=Decimal(money) / 2, total_power=Decimal("10.00"))  # fmt: skip
+    order = factories.order(conn, start_charge_seq=seq, start_time=end - dt.timedelta(hours=1), end_time=end,
+                            total_money=Decimal(money), total_elec_money=Decimal(money) / 2,
+                            total_sevice_money=Decimal(money) / 2, total_power=Decimal("10.00"))  # fmt: skip
+    if portal and session:
+        driver = Driver.objects.first() or driver_register(phone="13812345678")
+        ChargingSession.objects.create(driver=driver, operator=conn.operator, connector=conn, start_charge_seq=seq,
+                                       requested_at=order.start_time, state=4, order=order)  # fmt: skip
+    return order
 
 
 @pytest.fixture
@@ -45,6 +54,8 @@ def books(directory):
     _order(conn, 2, dt.datetime(2026, 11, 30, 23, 59, tzinfo=CST), "33.33")
     _order(conn, 3, dt.datetime(2026, 11, 10, 10, tzinfo=CST), "99.00", portal=False)  # a walk-in: not ours to pay
     _order(conn, 4, dt.datetime(2026, 12, 1, 0, 0, tzinfo=CST), "10.00")  # the next period
+    # The portal's prefix written by the operator on an order no session of the portal's stands behind: not paid.
+    _order(conn, 7, dt.datetime(2026, 11, 12, 10, tzinfo=CST), "500.00", session=False)
     return conn
 
 
