@@ -201,6 +201,7 @@ HLHT_STOP_RESULT_WAIT = env.float("HLHT_STOP_RESULT_WAIT", default=50.0)  # s: s
 HLHT_STATUS_PUSH_WAIT = env.float("HLHT_STATUS_PUSH_WAIT", default=120.0)  # s without a status push, then poll
 HLHT_POLL_MIN_INTERVAL = env.float("HLHT_POLL_MIN_INTERVAL", default=120.0)  # s: never poll a session more often
 HLHT_DRIVER_POLICY_CACHE = env.float("HLHT_DRIVER_POLICY_CACHE", default=600.0)  # s a connector's policy is reused
+HLHT_DRIVER_POLICY_BACKOFF = env.float("HLHT_DRIVER_POLICY_BACKOFF", default=60.0)  # s an unreachable one is left
 HLHT_SESSION_STUCK_HOURS = env.float("HLHT_SESSION_STUCK_HOURS", default=24.0)  # then closed and flagged
 
 # --- Celery: an embedded filesystem broker by default, Redis/RabbitMQ when CELERY_BROKER_URL is set.

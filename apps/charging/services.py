@@ -10,6 +10,7 @@ from typing import Any
 
 from celery import current_app
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -475,12 +476,20 @@ def connector_policy(connector: Connector) -> dict[str, Any]:
 
     Asked of the operator (query_equip_business_policy) unless the portal asked within HLHT_DRIVER_POLICY_CACHE
     seconds; every answer goes into the policy history, a new version only when the periods change. If the operator
-    cannot be reached, the newest known version is shown and said to be so.
+    cannot be reached, the newest known version is shown and said to be so, and the operator is not asked again for
+    HLHT_DRIVER_POLICY_BACKOFF seconds (a platform that is down would otherwise hold every driver's request for the
+    client's whole timeout).
     """
     now = timezone.now()
     check = PolicyCheck.objects.filter(connector=connector).first()
     live, error = False, ""
-    if check is None or (now - check.checked_at).total_seconds() > settings.HLHT_DRIVER_POLICY_CACHE:
+    unreachable = f"hlht:policy-unreachable:{connector.operator_id}"
+    stale = check is None or (now - check.checked_at).total_seconds() > settings.HLHT_DRIVER_POLICY_CACHE
+    if stale and cache.get(unreachable):
+        error = (
+            f"运营商平台暂时无法连接，{settings.HLHT_DRIVER_POLICY_BACKOFF:g} 秒内不再询问；以下为已知的最新业务策略"
+        )
+    elif stale:
         seq = serial_number(settings.HLHT_OPERATOR_ID)
         try:
             with operator_client(connector.operator) as client:
@@ -499,6 +508,7 @@ def connector_policy(connector: Connector) -> dict[str, Any]:
                 live = True
         except (ClientError, NotConfigured) as exc:
             error = str(exc)
+            cache.set(unreachable, True, settings.HLHT_DRIVER_POLICY_BACKOFF)
     versions = versions_of([connector.pk]).get(connector.pk, [])
     current = version_at(versions, now)
     price = price_at(versions, now)

@@ -128,3 +128,25 @@ def test_only_drivers_use_the_driver_api(sim, regulator, client):
     client.force_login(regulator)
     assert client.get("/api/driver/wallet/").status_code == 403
     assert APIClient().get("/api/driver/wallet/").status_code in (401, 403)
+
+
+def test_an_unreachable_operator_is_not_asked_again_for_a_while(sim, settings):
+    import socket
+
+    from django.core.cache import cache
+
+    from apps.interconnect.models import Exchange
+
+    cache.clear()
+    api = _as_driver("13900000009")
+    connector_id = usable(sim, 1)[0]
+    with socket.socket() as probe:  # a port nobody listens on: the platform is down
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/evcs/v1/"
+    Operator.objects.filter(pk=SIM_ID).update(endpoint_url=dead)
+    first = api.get(f"/api/driver/connectors/{SIM_ID}/{connector_id}/policy/").json()
+    assert first["asked_now"] is False and first["error"]
+    journalled = Exchange.objects.count()
+    again = api.get(f"/api/driver/connectors/{SIM_ID}/{connector_id}/policy/").json()
+    assert "不再询问" in again["error"] and Exchange.objects.count() == journalled  # nothing sent
+    cache.clear()
