@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from apps.core.admin import OperatorDataAdminMixin, ReadOnlyInline
+from apps.core.admin import OperatorDataAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline
 
 from .models import ChargingSession, CommandAttempt, OutboundCommand, SessionEvent
 
@@ -44,22 +44,9 @@ class CommandAttemptInline(ReadOnlyInline):
 
 
 @admin.register(OutboundCommand)
-class OutboundCommandAdmin(admin.ModelAdmin):
+class OutboundCommandAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created", "session", "kind", "state", "attempts", "next_attempt_at", "last_error"]
     list_filter = ["kind", "state"]
     search_fields = ["=session__start_charge_seq"]
     list_select_related = ["session"]
     inlines = [CommandAttemptInline]
-
-    def get_queryset(self, request):
-        scoped = ChargingSession.objects.for_user(request.user)
-        return super().get_queryset(request).filter(session__in=scoped)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
-
 from apps.interconnect.registry import CallContext, interface
 from apps.operators.choices import OperatorKind
 from apps.protocol import schema
@@ -34,8 +32,7 @@ def _session(ctx: CallContext, payload: dict[str, Any]) -> ChargingSession:
 
 def _push(apply: Callable[[ChargingSession, dict[str, Any]], None]) -> Callable[[CallContext, dict[str, Any]], None]:
     def handle(ctx: CallContext, payload: dict[str, Any]) -> None:
-        with transaction.atomic():
-            apply(_session(ctx, payload), payload)
+        apply(_session(ctx, payload), payload)  # inside the pipeline's transaction: the session's lock holds to the end
 
     return handle
 

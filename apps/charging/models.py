@@ -119,6 +119,9 @@ class OutboundCommand(TimeStampedModel):
     last_error = models.CharField("最近错误", max_length=500, blank=True)
     answer = models.JSONField("应答", null=True, blank=True)
 
+    scope_operator_field = "session__operator"
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = "平台命令"
         verbose_name_plural = "平台命令"

@@ -41,9 +41,10 @@ def stations_near(*, lng: float | None, lat: float | None, radius_km: float, dis
             station_lng__range=(lng - dlng, lng + dlng), station_lat__range=(lat - dlat, lat + dlat)
         )
     rows = list(stations.select_related("operator")[: limit * 4])
+    distance: dict[int, float] = {}
     if lng is not None and lat is not None:
-        rows = [s for s in rows if _km(lng, lat, float(s.station_lng), float(s.station_lat)) <= radius_km]
-        rows.sort(key=lambda s: _km(lng, lat, float(s.station_lng), float(s.station_lat)))
+        distance = {s.pk: _km(lng, lat, float(s.station_lng), float(s.station_lat)) for s in rows}
+        rows = sorted((s for s in rows if distance[s.pk] <= radius_km), key=lambda s: distance[s.pk])
     rows = rows[:limit]
     connectors = list(
         Connector.objects.filter(station__in=rows, removed_at__isnull=True).select_related("current_status")
@@ -63,7 +64,7 @@ def stations_near(*, lng: float | None, lat: float | None, radius_km: float, dis
         item = {"operator_id": s.operator_id, "station_id": s.station_id, "station_name": s.station_name,
                 "address": s.address, "lng": s.station_lng, "lat": s.station_lat,
                 "connectors": by_station.get(s.pk, [])}  # fmt: skip
-        if lng is not None and lat is not None:
-            item["distance_km"] = round(_km(lng, lat, float(s.station_lng), float(s.station_lat)), 2)
+        if distance:
+            item["distance_km"] = round(distance[s.pk], 2)
         out.append(item)
     return out

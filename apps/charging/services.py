@@ -75,7 +75,7 @@ def _move(session: ChargingSession, to: int, source: str, note: str = "", **fiel
         session.save(update_fields=[*changed, "updated"])
     if to != before:
         SessionEvent.objects.create(session=session, from_state=before, to_state=to, source=source, note=note[:200])
-    if to == S.FINISHED:
+    if to == S.FINISHED and session.order_id is None:  # with its order, order_charge releases the hold itself
         wallet_release(driver_id=session.driver_id, seq=session.start_charge_seq)
     return True
 
@@ -135,8 +135,9 @@ def _check_can_start(driver: Driver, target: Target) -> None:
     if ChargingSession.objects.filter(connector=target.connector, state__in=LIVE_STATES).exists():
         raise Refused("connector_busy", "充电接口已有进行中的充电")
     minimum = Decimal(str(settings.HLHT_DRIVER_MIN_BALANCE))
-    if driver.payment == PaymentKind.PREPAID and balance_of(driver.pk) < minimum:
-        raise Refused("balance_low", f"余额 {balance_of(driver.pk)} 元低于启动充电所需的 {minimum} 元", status=402)
+    balance = balance_of(driver.pk) if driver.payment == PaymentKind.PREPAID else None
+    if balance is not None and balance < minimum:
+        raise Refused("balance_low", f"余额 {balance} 元低于启动充电所需的 {minimum} 元", status=402)
 
 
 def session_start(*, driver_id: int, operator_id: str, connector_id: str, qr_code: str = "") -> ChargingSession:

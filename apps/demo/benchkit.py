@@ -1,12 +1,15 @@
-"""What the benchmark commands share: forked child processes, the portal served in this process, percentiles,
-peak memory and CPU of a phase, and a round's verified counts."""
+"""What the benchmark commands share: forked child processes, the portal served in this process, senders over HTTP,
+percentiles, peak memory and CPU of a phase, a round's verified counts, and clearing a benchmark's operators."""
 
 from __future__ import annotations
 
 import multiprocessing
+import random
 import resource
+import threading
 import time
 import traceback
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -14,10 +17,20 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler
 from django.core.management.base import CommandError
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.db import connection, connections
 from django.db.models import Model
+
+from apps.interconnect.keys import caller_cache_clear
+from apps.interconnect.models import Exchange, PeerToken, RejectedRecord, SeenEnvelope
+from apps.operators.models import Operator
+from apps.orders.models import ChargeDetail, ChargeOrder, OrderFinding, OrderReport
+from apps.pricing.models import BusinessPolicy, PolicyPeriod
+from apps.protocol import KeySet, MemoryTokenStore, PeerClient
+from apps.stations.models import Connector, Equipment, Station
 
 CHILD_TIMEOUT = 3600.0
 
@@ -134,7 +147,127 @@ def percentiles(samples: Sequence[float], prefix: str = "") -> dict[str, float]:
     return {f"{prefix}p50_ms": percentile(samples, 0.5), f"{prefix}p99_ms": percentile(samples, 0.99)}
 
 
-def sql_delete(model: type[Model], column: str, values: list[str]) -> None:
+def sql_delete(model: type[Model], column: str, values: Sequence[Any]) -> None:
     table, column = connection.ops.quote_name(model._meta.db_table), connection.ops.quote_name(column)
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} WHERE {column} IN ({', '.join(['%s'] * len(values))})", values)  # noqa: S608
+
+
+# -- senders over HTTP -----------------------------------------------------------------------------------------------
+
+Script = list[tuple[str, dict[str, Any]]]  # one sender's calls, in order: (interface, Data)
+Check = Callable[[str, dict[str, Any]], "str | None"]  # an answer's problem, or None
+SETUP_TIMEOUT = 120.0  # seconds for every sender to authenticate before the load starts
+
+
+def _senders(conn: Connection, url: str, operator_id: str, keys: dict[str, str], scripts: list[Script],
+             rename: str | None, check: Check | None, interval: float) -> None:  # fmt: skip
+    """The forked child: one thread per script, all authenticated first, released together at the parent's signal."""
+
+    def body() -> None:
+        keyset = KeySet(keys["OperatorSecret"], keys["DataSecret"], keys["DataSecretIV"], keys["SigSecret"])
+        latencies: dict[str, list[float]] = defaultdict(list)
+        errors: list[str] = []
+        setup_errors: list[str] = []
+        lock = threading.Lock()
+        ready = threading.Barrier(len(scripts) + 1)
+
+        def send(script: Script) -> None:
+            try:
+                client = PeerClient(url, operator_id, keyset, MemoryTokenStore(), read_timeout=120.0)
+                token, expires_at = client.authenticate()
+                client.token_store.set(client.token_key, token, expires_at)
+            except BaseException:
+                # A sender that cannot start must not leave the others waiting at the barrier for ever.
+                setup_errors.append(traceback.format_exc())
+                ready.abort()
+                return
+            ready.wait()
+            if interval:  # paced senders start spread over one interval, as real platforms are not in step
+                # (a seeded generator per sender: repeatable runs, not secrets)
+                time.sleep(random.Random(len(script) * 7919 + id(script)).uniform(0, interval))  # noqa: S311
+            for name, payload in script:
+                began = time.perf_counter()
+                problem = None
+                try:
+                    answer = client.call(rename or name, payload)
+                    problem = check(name, answer) if check and not rename else None
+                except Exception as exc:  # a ClientError (Ret ≠ 0) or a bug: counted either way
+                    problem = f"{name}: {type(exc).__name__}: {exc}"
+                with lock:
+                    latencies[name].append((time.perf_counter() - began) * 1000)
+                    if problem:
+                        errors.append(problem)
+                if interval:
+                    time.sleep(interval)
+
+        threads = [threading.Thread(target=send, args=(s,)) for s in scripts]
+        for thread in threads:
+            thread.start()
+        conn.recv()
+        try:
+            ready.wait(timeout=SETUP_TIMEOUT)
+        except threading.BrokenBarrierError:
+            reason = setup_errors[0] if setup_errors else "timed out"
+            raise CommandError(f"a sender could not start:\n{reason}") from None
+        began = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        conn.send({"elapsed_s": time.perf_counter() - began, "latencies": dict(latencies), "errors": len(errors),
+                   "error_samples": errors[:5]})  # fmt: skip
+
+    guarded(conn, body)
+
+
+def send_phase(operator_id: str, keys: dict[str, str], scripts: list[Script], *, rename: str | None = None,
+               check: Check | None = None, interval: float = 0.0) -> dict[str, Any]:  # fmt: skip
+    """Serve the portal in this process and run `scripts` from a forked child over real HTTP, one sender per script.
+
+    `rename` sends every call to that interface instead (the floor: the same Data to a no-op); `check` turns an
+    answer into an error; `interval` paces each sender (0: the next call as soon as the answer comes). Returns the
+    rate, p50/p99 overall and per interface, and the errors.
+    """
+    server = PortalServer(("127.0.0.1", 0), QuietHandler)
+    server.set_app(WSGIHandler())
+    url = f"http://127.0.0.1:{server.server_address[1]}/{settings.HLHT_PROTOCOL_PREFIX}"
+    child, conn = fork(_senders, url, operator_id, keys, scripts, rename, check, interval)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+    try:
+        conn.send("go")
+        result = receive(conn, child)
+    finally:
+        server.shutdown()
+        server.server_close()
+        child.join(timeout=30)
+        conn.close()
+    # The next phase's child is forked from this process, whose (TimeStamp, Seq) generator the senders never
+    # advanced: started within the same second it would reissue their query_token envelopes, which the portal rightly
+    # refuses as replays. Start it on a fresh second instead.
+    time.sleep(1.0 - time.time() % 1.0)
+    every = [x for values in result["latencies"].values() for x in values]
+    per = {name: {"n": len(v), "p50_ms": percentile(v, 0.5), "p99_ms": percentile(v, 0.99)}
+           for name, v in sorted(result["latencies"].items())}  # fmt: skip
+    return {"messages": len(every), "per_s": len(every) / result["elapsed_s"], "p50_ms": percentile(every, 0.5),
+            "p99_ms": percentile(every, 0.99), "interfaces": per, "errors": result["errors"],
+            "error_samples": result["error_samples"]}  # fmt: skip
+
+
+def operators_delete(ids: list[str]) -> None:
+    """Everything a benchmark's operators left (their orders, policies, journal, directory), then the operators."""
+    if not ids:
+        return
+    OrderFinding.objects.filter(order__operator_id__in=ids).delete()
+    OrderReport.objects.filter(order__operator_id__in=ids).delete()
+    ChargeDetail.objects.filter(order__operator_id__in=ids).delete()
+    sql_delete(ChargeOrder, "operator_id", ids)
+    PolicyPeriod.objects.filter(policy__operator_id__in=ids).delete()
+    BusinessPolicy.objects.filter(operator_id__in=ids).delete()
+    for model in (RejectedRecord, SeenEnvelope):
+        model.objects.filter(operator_id__in=ids).delete()
+    sql_delete(Exchange, "operator_id", ids)
+    for operator_id in ids:
+        PeerToken.objects.filter(key__startswith=f"{operator_id}:").delete()
+    for model in (Connector, Equipment, Station):
+        sql_delete(model, "operator_id", ids)
+    Operator.objects.filter(operator_id__in=ids).delete()
+    caller_cache_clear()

@@ -1,30 +1,18 @@
-"""Drivers in the admin: regulators see accounts and ledgers, phone numbers and plates masked; nobody edits money."""
+"""Drivers in the admin: regulators see accounts and ledgers, phone numbers and plates masked; nobody edits money.
+
+Operators' staff never see the city platform's customers: the drivers' querysets return nothing for them."""
 
 from django.contrib import admin
 
+from apps.core.admin import ReadOnlyAdminMixin
 from apps.core.privacy import mask_text
 
 from .models import Driver, Notification, WalletEntry
 from .selectors import balance_of
 
 
-class _RegulatorsOnly:
-    # Operators' staff never see the city platform's customers (the scope rule of DriverQuerySet).
-    def get_queryset(self, request):
-        return super().get_queryset(request).for_user(request.user)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Driver)
-class DriverAdmin(_RegulatorsOnly, admin.ModelAdmin):
+class DriverAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["masked_phone", "masked_plate", "payment", "status", "balance", "created"]
     list_filter = ["payment", "status"]
     exclude = ["phone", "plate", "user"]
@@ -44,7 +32,7 @@ class DriverAdmin(_RegulatorsOnly, admin.ModelAdmin):
 
 
 @admin.register(WalletEntry)
-class WalletEntryAdmin(_RegulatorsOnly, admin.ModelAdmin):
+class WalletEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created", "driver", "kind", "amount", "balance_after", "start_charge_seq", "note"]
     list_filter = ["kind"]
     search_fields = ["=start_charge_seq"]
@@ -54,6 +42,6 @@ class WalletEntryAdmin(_RegulatorsOnly, admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(_RegulatorsOnly, admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created", "driver", "title", "body", "read"]
     list_select_related = ["driver"]

@@ -9,6 +9,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 
 from apps.core.models import TimeStampedModel, choices_constraint
+from apps.core.privacy import mask_text
 from apps.core.roles import sees_everything
 from apps.orders.models import MONEY, ChargeOrder
 
@@ -21,8 +22,8 @@ plate_validator = RegexValidator(
 )
 
 
-class DriverQuerySet(models.QuerySet):
-    def for_user(self, user: Any) -> DriverQuerySet:
+class DriverDataQuerySet(models.QuerySet):
+    def for_user(self, user: Any) -> DriverDataQuerySet:
         """Drivers are the city platform's customers: regulators see them (masked), operators' staff never do."""
         return self if sees_everything(user) else self.none()
 
@@ -39,7 +40,7 @@ class Driver(TimeStampedModel):
     enterprise = models.CharField("企业名称", max_length=64, blank=True)
     status = models.CharField("状态", max_length=12, choices=DriverStatus.choices, default=DriverStatus.ACTIVE)
 
-    objects = DriverQuerySet.as_manager()
+    objects = DriverDataQuerySet.as_manager()
 
     class Meta:
         verbose_name = "充电用户"
@@ -55,8 +56,6 @@ class Driver(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        from apps.core.privacy import mask_text
-
         return mask_text(self.phone)
 
 
@@ -64,10 +63,7 @@ class ImmutableEntry(Exception):
     """A wallet entry was about to be changed or deleted: the ledger only grows."""
 
 
-class WalletEntryQuerySet(models.QuerySet):
-    def for_user(self, user: Any) -> WalletEntryQuerySet:
-        return self if sees_everything(user) else self.none()
-
+class WalletEntryQuerySet(DriverDataQuerySet):
     def update(self, **kwargs: Any) -> int:
         raise ImmutableEntry("钱包流水不可修改")
 
@@ -127,11 +123,6 @@ class WalletEntry(models.Model):
         raise ImmutableEntry("钱包流水不可删除")
 
 
-class NotificationQuerySet(models.QuerySet):
-    def for_user(self, user: Any) -> NotificationQuerySet:
-        return self if sees_everything(user) else self.none()
-
-
 class Notification(models.Model):
     """A message to a driver (the driver API lists them): a charge, a refund, a session that failed or ended."""
 
@@ -143,7 +134,7 @@ class Notification(models.Model):
     read = models.BooleanField("已读", default=False)
     created = models.DateTimeField("时间", auto_now_add=True, db_index=True)
 
-    objects = NotificationQuerySet.as_manager()
+    objects = DriverDataQuerySet.as_manager()
 
     class Meta:
         verbose_name = "用户通知"

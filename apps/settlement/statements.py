@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -42,13 +41,13 @@ def agreement_on(operator_id: str, day: dt.date) -> SettlementAgreement | None:
 
 def _figures(operator_id: str, start: dt.date, end: dt.date) -> dict[str, Decimal | int]:
     """The orders of sessions the portal started on the operator's chargers (the ones its drivers paid for) that
-    ended in [start, end) (Beijing days), summed in the database. The portal's prefix on StartChargeSeq is not enough:
-    the operator writes that field, and an order with no session behind it was never the city's to pay."""
+    ended in [start, end) (Beijing days), summed in the database. The session, not the portal's prefix on
+    StartChargeSeq, decides: the operator writes that field, and an order no session stands behind was never the
+    city's to pay."""
     since = dt.datetime.combine(start, dt.time(), CST)
     until = dt.datetime.combine(end, dt.time(), CST)
     orders = ChargeOrder.objects.filter(
         operator_id=operator_id,
-        start_charge_seq__startswith=settings.HLHT_OPERATOR_ID,
         session__isnull=False,
         end_time__gte=since,
         end_time__lt=until,

@@ -6,37 +6,22 @@ from __future__ import annotations
 import io
 import json
 import statistics
-import threading
 import time
-import traceback
 from datetime import datetime, timedelta
 from decimal import Decimal
-from multiprocessing.connection import Connection
 from typing import Any
 
 from django.conf import settings
-from django.core.handlers.wsgi import WSGIHandler
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 
-from apps.demo.benchkit import (
-    PortalServer,
-    QuietHandler,
-    fork,
-    guarded,
-    percentile,
-    receive,
-    sql_delete,
-)
-from apps.interconnect.keys import caller_cache_clear
-from apps.interconnect.models import Exchange, PeerToken, RejectedRecord, SeenEnvelope
+from apps.demo.benchkit import operators_delete, send_phase
 from apps.interconnect.registry import REGISTRY, interface
 from apps.interconnect.services import operator_provision
 from apps.operators.models import Operator
-from apps.orders.models import ChargeDetail, ChargeOrder, OrderFinding, OrderReport
-from apps.pricing.models import BusinessPolicy, PolicyPeriod
+from apps.orders.models import ChargeOrder
 from apps.pricing.services import policy_observe
-from apps.protocol import CST, KeySet, MemoryTokenStore, PeerClient, format_datetime, jsoncodec, schema
+from apps.protocol import CST, format_datetime, jsoncodec, schema
 from apps.protocol.names import Interface
 from apps.settlement.choices import NOT_LISTED, DisputeReasonChoices
 from apps.settlement.models import Dispute, ReconciliationRun
@@ -52,7 +37,6 @@ TARIFF = [("000000", "0.3370"), ("070000", "0.7286"), ("100000", "1.1802"), ("15
           ("180000", "1.1802"), ("210000", "0.7286"), ("230000", "0.3370")]  # fmt: skip
 SERVICE = Decimal("0.8000")
 CONNECTORS = 200
-SETUP_TIMEOUT = 120.0  # seconds for every sender to authenticate before the load starts
 
 
 def _order(n: int, connector_id: str) -> dict[str, Any]:
@@ -70,82 +54,16 @@ def _order(n: int, connector_id: str) -> dict[str, Any]:
             "SumPeriod": 1, "ChargeDetails": [detail]}  # fmt: skip
 
 
-def _sender_child(conn: Connection, url: str, keys: dict[str, str], senders: int, per_sender: int, name: str) -> None:
-    def body() -> None:
-        keyset = KeySet(keys["OperatorSecret"], keys["DataSecret"], keys["DataSecretIV"], keys["SigSecret"])
-        latencies: list[list[float]] = [[] for _ in range(senders)]
-        errors: list[str] = []
-        setup_errors: list[str] = []
-        ready = threading.Barrier(senders + 1)
-
-        def send(index: int) -> None:
-            try:
-                client = PeerClient(url, OPERATOR_ID, keyset, MemoryTokenStore(), read_timeout=120.0)
-                token, expires_at = client.authenticate()
-                client.token_store.set(client.token_key, token, expires_at)
-                payloads = [_order(index * per_sender + k, f"BC{(index * per_sender + k) % CONNECTORS:04d}")
-                            for k in range(per_sender)]  # fmt: skip
-            except BaseException:
-                # A sender that cannot start must not leave the others waiting at the barrier for ever.
-                setup_errors.append(traceback.format_exc())
-                ready.abort()
-                return
-            ready.wait()
-            for payload in payloads:
-                began = time.perf_counter()
-                try:
-                    answer = client.call(name, payload)
-                    if name != FLOOR and answer.get("ConfirmResult") != 0:
-                        errors.append(f"ConfirmResult {answer.get('ConfirmResult')}")
-                except Exception as exc:  # a ClientError (Ret ≠ 0) or a bug: counted either way
-                    errors.append(f"{type(exc).__name__}: {exc}")
-                latencies[index].append((time.perf_counter() - began) * 1000)
-
-        threads = [threading.Thread(target=send, args=(i,)) for i in range(senders)]
-        for thread in threads:
-            thread.start()
-        conn.recv()
-        try:
-            ready.wait(timeout=SETUP_TIMEOUT)
-        except threading.BrokenBarrierError:
-            reason = setup_errors[0] if setup_errors else "timed out"
-            raise CommandError(f"a sender could not start:\n{reason}") from None
-        began = time.perf_counter()
-        for thread in threads:
-            thread.join()
-        conn.send({"elapsed_s": time.perf_counter() - began, "latencies": [x for own in latencies for x in own],
-                   "errors": len(errors), "error_samples": errors[:5]})  # fmt: skip
-
-    guarded(conn, body)
+def _confirmed(name: str, answer: dict[str, Any]) -> str | None:
+    return None if answer.get("ConfirmResult") == 0 else f"ConfirmResult {answer.get('ConfirmResult')}"
 
 
-def _push_phase(keys: dict[str, str], senders: int, per_sender: int, name: str) -> dict[str, Any]:
-    server = PortalServer(("127.0.0.1", 0), QuietHandler)
-    server.set_app(WSGIHandler())
-    url = f"http://127.0.0.1:{server.server_address[1]}/{settings.HLHT_PROTOCOL_PREFIX}"
-    child, conn = fork(_sender_child, url, keys, senders, per_sender, name)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
-    try:
-        conn.send("go")
-        result = receive(conn, child)
-    finally:
-        server.shutdown()
-        server.server_close()
-        child.join(timeout=30)
-        conn.close()
-    # The next phase's child is forked from this process, whose (TimeStamp, Seq) generator the senders never advanced:
-    # started within the same second it would reissue their query_token envelopes, which the portal rightly refuses
-    # as replays. Start it on a fresh second instead.
-    time.sleep(1.0 - time.time() % 1.0)
-    latencies = result["latencies"]
-    return {
-        "messages": len(latencies),
-        "per_s": len(latencies) / result["elapsed_s"],
-        "p50_ms": percentile(latencies, 0.5),
-        "p99_ms": percentile(latencies, 0.99),
-        "errors": result["errors"],
-        "error_samples": result["error_samples"],
-    }
+def _push_phase(keys: dict[str, str], senders: int, per_sender: int, floor: bool) -> dict[str, Any]:
+    """Each sender pushes its own orders; the floor sends the same Data to the no-op interface."""
+    numbers = [[i * per_sender + k for k in range(per_sender)] for i in range(senders)]
+    scripts = [[(Interface.NOTIFICATION_CHARGE_ORDER_INFO, _order(n, f"BC{n % CONNECTORS:04d}")) for n in own]
+               for own in numbers]  # fmt: skip
+    return send_phase(OPERATOR_ID, keys, scripts, rename=FLOOR if floor else None, check=_confirmed)
 
 
 def _directory(operator: Operator) -> None:
@@ -286,25 +204,9 @@ def _reconcile_phase(operator: Operator, count: int) -> dict[str, Any]:
 @transaction.atomic
 def _clean_up() -> None:
     ids = list(Operator.objects.filter(operator_id__startswith=BENCH_PREFIX).values_list("operator_id", flat=True))
-    if not ids:
-        return
     Dispute.objects.filter(operator_id__in=ids).delete()
     ReconciliationRun.objects.filter(operator_id__in=ids).delete()
-    OrderFinding.objects.filter(order__operator_id__in=ids).delete()
-    OrderReport.objects.filter(order__operator_id__in=ids).delete()
-    ChargeDetail.objects.filter(order__operator_id__in=ids).delete()
-    sql_delete(ChargeOrder, "operator_id", ids)
-    PolicyPeriod.objects.filter(policy__operator_id__in=ids).delete()
-    BusinessPolicy.objects.filter(operator_id__in=ids).delete()
-    for model in (RejectedRecord, SeenEnvelope):
-        model.objects.filter(operator_id__in=ids).delete()
-    sql_delete(Exchange, "operator_id", ids)
-    for operator_id in ids:
-        PeerToken.objects.filter(key__startswith=f"{operator_id}:").delete()
-    for model in (Connector, Equipment, Station):
-        sql_delete(model, "operator_id", ids)
-    Operator.objects.filter(operator_id__in=ids).delete()
-    caller_cache_clear()
+    operators_delete(ids)
 
 
 class Command(BaseCommand):
@@ -344,9 +246,8 @@ class Command(BaseCommand):
                 keys = operator_provision(operator_id=OPERATOR_ID, name="订单基准测试运营商")["inbound"]
                 operator = Operator.objects.get(pk=OPERATOR_ID)
                 _directory(operator)
-                floor = _push_phase(keys, options["senders"], options["orders_per_sender"], FLOOR)
-                orders = _push_phase(keys, options["senders"], options["orders_per_sender"],
-                                     Interface.NOTIFICATION_CHARGE_ORDER_INFO)  # fmt: skip
+                floor = _push_phase(keys, options["senders"], options["orders_per_sender"], floor=True)
+                orders = _push_phase(keys, options["senders"], options["orders_per_sender"], floor=False)
                 stored = ChargeOrder.objects.filter(operator=operator).count()
                 ok = stored == orders["messages"] and not orders["errors"] and not floor["errors"]
                 figures = {"push": orders, "push_floor": floor, "stored": stored, "push_ok": ok}

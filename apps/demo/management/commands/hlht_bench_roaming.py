@@ -5,38 +5,28 @@ against the same number of calls to a no-op interface (the floor). Verifies each
 from __future__ import annotations
 
 import json
-import random
 import statistics
-import threading
-import time
-import traceback
-from collections import defaultdict
 from datetime import datetime, timedelta
 from decimal import Decimal
-from multiprocessing.connection import Connection
 from typing import Any
 
 from django.conf import settings
-from django.core.handlers.wsgi import WSGIHandler
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
 from apps.charging.models import ChargingSession, CommandAttempt, OutboundCommand, SessionEvent
-from apps.demo.benchkit import PortalServer, QuietHandler, fork, guarded, percentile, receive, sql_delete
+from apps.demo.benchkit import operators_delete, send_phase, sql_delete
 from apps.drivers.choices import EntryKind
 from apps.drivers.models import Driver, Notification, WalletEntry
 from apps.drivers.services import driver_register, wallet_top_up
-from apps.interconnect.keys import caller_cache_clear
-from apps.interconnect.models import Exchange, PeerToken, RejectedRecord, SeenEnvelope
 from apps.interconnect.registry import REGISTRY, interface
 from apps.interconnect.services import operator_provision
 from apps.operators.models import Operator
 from apps.orders.choices import StartChargeSeqStat
-from apps.orders.models import ChargeDetail, ChargeOrder, OrderFinding, OrderReport
-from apps.pricing.models import BusinessPolicy, PolicyPeriod
 from apps.pricing.services import policy_observe
-from apps.protocol import CST, KeySet, MemoryTokenStore, PeerClient, format_datetime
+from apps.protocol import CST, format_datetime
 from apps.protocol.names import Interface
 from apps.stations.models import Connector, Equipment, Station
 
@@ -47,7 +37,6 @@ PORTAL = settings.HLHT_OPERATOR_ID
 PHONE_BASE = 19900000000
 BENCH_PHONES = "1990000"  # the benchmark's drivers: 19900000000–19900009999
 PRICE, SERVICE = Decimal("0.7286"), Decimal("0.8000")
-SETUP_TIMEOUT = 120.0
 
 
 def _seq(n: int) -> str:
@@ -93,82 +82,6 @@ def _script(n: int, connector_id: str, statuses: int, start: datetime) -> list[t
     return calls
 
 
-def _child(conn: Connection, url: str, keys: dict[str, str], scripts: list[list[tuple[str, dict]]], floor: bool,
-           interval: float) -> None:  # fmt: skip
-    def body() -> None:
-        keyset = KeySet(keys["OperatorSecret"], keys["DataSecret"], keys["DataSecretIV"], keys["SigSecret"])
-        latencies: dict[str, list[float]] = defaultdict(list)
-        errors: list[str] = []
-        setup_errors: list[str] = []
-        lock = threading.Lock()
-        ready = threading.Barrier(len(scripts) + 1)
-
-        def send(script: list[tuple[str, dict]]) -> None:
-            try:
-                client = PeerClient(url, OPERATOR_ID, keyset, MemoryTokenStore(), read_timeout=120.0)
-                token, expires_at = client.authenticate()
-                client.token_store.set(client.token_key, token, expires_at)
-            except BaseException:
-                setup_errors.append(traceback.format_exc())
-                ready.abort()
-                return
-            ready.wait()
-            if interval:  # paced senders start spread over one interval, as real platforms are not in step
-                # (a seeded generator per sender: repeatable runs, not secrets)
-                time.sleep(random.Random(len(script) * 7919 + id(script)).uniform(0, interval))  # noqa: S311
-            for name, payload in script:
-                began = time.perf_counter()
-                try:
-                    client.call(FLOOR if floor else name, payload)
-                except Exception as exc:
-                    with lock:
-                        errors.append(f"{name}: {type(exc).__name__}: {exc}")
-                with lock:
-                    latencies[name].append((time.perf_counter() - began) * 1000)
-                if interval:
-                    time.sleep(interval)
-
-        threads = [threading.Thread(target=send, args=(s,)) for s in scripts]
-        for thread in threads:
-            thread.start()
-        conn.recv()
-        try:
-            ready.wait(timeout=SETUP_TIMEOUT)
-        except threading.BrokenBarrierError:
-            reason = setup_errors[0] if setup_errors else "timed out"
-            raise CommandError(f"a sender could not start:\n{reason}") from None
-        began = time.perf_counter()
-        for thread in threads:
-            thread.join()
-        conn.send({"elapsed_s": time.perf_counter() - began, "latencies": dict(latencies), "errors": len(errors),
-                   "error_samples": errors[:5]})  # fmt: skip
-
-    guarded(conn, body)
-
-
-def _phase(keys: dict[str, str], scripts: list, floor: bool, interval: float) -> dict[str, Any]:
-    server = PortalServer(("127.0.0.1", 0), QuietHandler)
-    server.set_app(WSGIHandler())
-    url = f"http://127.0.0.1:{server.server_address[1]}/{settings.HLHT_PROTOCOL_PREFIX}"
-    child, conn = fork(_child, url, keys, scripts, floor, interval)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
-    try:
-        conn.send("go")
-        result = receive(conn, child)
-    finally:
-        server.shutdown()
-        server.server_close()
-        child.join(timeout=30)
-        conn.close()
-    time.sleep(1.0 - time.time() % 1.0)  # the next child starts on a fresh second (see hlht_bench_orders)
-    every = [x for values in result["latencies"].values() for x in values]
-    per = {name: {"n": len(v), "p50_ms": percentile(v, 0.5), "p99_ms": percentile(v, 0.99)}
-           for name, v in sorted(result["latencies"].items())}  # fmt: skip
-    return {"messages": len(every), "per_s": len(every) / result["elapsed_s"], "p50_ms": percentile(every, 0.5),
-            "p99_ms": percentile(every, 0.99), "interfaces": per, "errors": result["errors"],
-            "error_samples": result["error_samples"]}  # fmt: skip
-
-
 def _setup(senders: int) -> tuple[dict[str, str], list[ChargingSession]]:
     keys = operator_provision(operator_id=OPERATOR_ID, name="漫游基准测试运营商")["inbound"]
     operator = Operator.objects.get(pk=OPERATOR_ID)
@@ -205,30 +118,12 @@ def _clean_up() -> None:
     SessionEvent.objects.filter(session__in=sessions).delete()
     sessions.delete()
     if drivers:  # the ledger refuses deletes through the ORM: a benchmark's own rows go by SQL
-        sql_delete(WalletEntry, "driver_id", [str(d) for d in drivers])
+        sql_delete(WalletEntry, "driver_id", drivers)
     Notification.objects.filter(driver_id__in=drivers).delete()
     users = list(Driver.objects.filter(pk__in=drivers).values_list("user_id", flat=True))
     Driver.objects.filter(pk__in=drivers).delete()
-    from django.contrib.auth import get_user_model
-
     get_user_model().objects.filter(pk__in=users).delete()
-    if not ids:
-        return
-    OrderFinding.objects.filter(order__operator_id__in=ids).delete()
-    OrderReport.objects.filter(order__operator_id__in=ids).delete()
-    ChargeDetail.objects.filter(order__operator_id__in=ids).delete()
-    sql_delete(ChargeOrder, "operator_id", ids)
-    PolicyPeriod.objects.filter(policy__operator_id__in=ids).delete()
-    BusinessPolicy.objects.filter(operator_id__in=ids).delete()
-    for model in (RejectedRecord, SeenEnvelope):
-        model.objects.filter(operator_id__in=ids).delete()
-    sql_delete(Exchange, "operator_id", ids)
-    for operator_id in ids:
-        PeerToken.objects.filter(key__startswith=f"{operator_id}:").delete()
-    for model in (Connector, Equipment, Station):
-        sql_delete(model, "operator_id", ids)
-    Operator.objects.filter(operator_id__in=ids).delete()
-    caller_cache_clear()
+    operators_delete(ids)
 
 
 class Command(BaseCommand):
@@ -274,8 +169,8 @@ class Command(BaseCommand):
                 start = datetime.now(CST) - timedelta(minutes=30)
                 scripts = [_script(n, s.connector.connector_id, options["statuses"], start)
                            for n, s in enumerate(sessions)]  # fmt: skip
-                floor = _phase(keys, scripts, True, options["interval"])
-                real = _phase(keys, scripts, False, options["interval"])
+                floor = send_phase(OPERATOR_ID, keys, scripts, rename=FLOOR, interval=options["interval"])
+                real = send_phase(OPERATOR_ID, keys, scripts, interval=options["interval"])
                 finished = ChargingSession.objects.filter(operator_id=OPERATOR_ID, state=StartChargeSeqStat.FINISHED,
                                                           order__isnull=False).count()  # fmt: skip
                 charges = WalletEntry.objects.filter(driver__sessions__operator_id=OPERATOR_ID,

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rest_framework.authtoken.models import Token
 
 from apps.core.exceptions import HLHTError
+from apps.drivers.choices import PaymentKind
 from apps.drivers.models import Driver
 from apps.drivers.selectors import balance_of
 from apps.drivers.services import driver_register, wallet_top_up
@@ -26,11 +27,11 @@ class Command(BaseCommand):
         parser.add_argument("--top-up", default="", help="元 to credit (a counter top-up, recorded as by this command)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        payment = PaymentKind.ENTERPRISE if options["enterprise"] else PaymentKind.PREPAID
         try:
             driver = Driver.objects.filter(phone=options["phone"]).first() or driver_register(
-                phone=options["phone"], plate=options["plate"],
-                payment="enterprise" if options["enterprise"] else "prepaid", enterprise=options["enterprise"],
-            )  # fmt: skip
+                phone=options["phone"], plate=options["plate"], payment=payment, enterprise=options["enterprise"]
+            )
             if options["top_up"]:
                 try:
                     amount = Decimal(options["top_up"])
