@@ -30,7 +30,14 @@ from apps.operators.models import Operator
 from apps.orders.models import ChargeDetail, ChargeOrder, OrderFinding, OrderReport
 from apps.pricing.models import BusinessPolicy, PolicyPeriod
 from apps.protocol import KeySet, MemoryTokenStore, PeerClient
-from apps.stations.models import Connector, Equipment, Station
+from apps.stations.models import (
+    Connector,
+    ConnectorStatus,
+    ConnectorStatusHistory,
+    Equipment,
+    PendingConnectorStatus,
+    Station,
+)
 
 CHILD_TIMEOUT = 3600.0
 
@@ -267,6 +274,10 @@ def operators_delete(ids: list[str]) -> None:
     sql_delete(Exchange, "operator_id", ids)
     for operator_id in ids:
         PeerToken.objects.filter(key__startswith=f"{operator_id}:").delete()
+    connectors = list(Connector.objects.filter(operator_id__in=ids).values_list("pk", flat=True))
+    for model in (ConnectorStatusHistory, ConnectorStatus):
+        sql_delete(model, "connector_id", connectors) if connectors else None
+    PendingConnectorStatus.objects.filter(operator_id__in=ids).delete()
     for model in (Connector, Equipment, Station):
         sql_delete(model, "operator_id", ids)
     Operator.objects.filter(operator_id__in=ids).delete()

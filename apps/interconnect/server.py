@@ -11,12 +11,13 @@ import dataclasses
 import logging
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import OperationalError, transaction
 from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.core.exceptions import Busy, HLHTError, ValidationFailed
+from apps.core.rows import insert_rows
 from apps.protocol import (
     BusinessError,
     BusyError,
@@ -26,16 +27,16 @@ from apps.protocol import (
     ProtocolError,
     RequestEnvelope,
 )
-from apps.protocol.receive import Caller, Pipeline, Reception, Request
+from apps.protocol.receive import MARK_BAD_TOKEN, MARK_FIRST, MARK_REPLAY, Caller, Pipeline, Reception, Request
 from apps.protocol.text import safe_text, storable
 
 from .choices import Direction, KeyDirection
 from .dialects import operator_dialect
-from .journal import journal_record
+from .journal import journal_insert
 from .keys import keyset_open, usable_keysets
-from .models import Exchange, RejectedRecord, SeenEnvelope
+from .models import RejectedRecord, SeenEnvelope
 from .registry import BODY_LIMITS, REGISTRY
-from .tokens import token_is_valid
+from .tokens import token_check_and_mark, token_is_valid
 
 logger = logging.getLogger(__name__)
 JSON = "application/json;charset=utf-8"
@@ -61,18 +62,22 @@ def _token_valid(caller: Caller, token: str) -> bool:
     return token_is_valid(operator=caller.party, token=token)
 
 
+def _seen(caller: Caller, envelope: RequestEnvelope) -> dict[str, object]:
+    return {"operator_id": caller.operator_id, "timestamp": envelope.wire_timestamp, "seq": envelope.seq,
+            "sig": envelope.sig.upper(), "received_at": timezone.now()}  # fmt: skip
+
+
 def _first_sight(caller: Caller, envelope: RequestEnvelope) -> bool:
-    try:
-        with transaction.atomic():  # a savepoint: a replay must not break the transaction around it
-            SeenEnvelope.objects.create(
-                operator_id=caller.operator_id,
-                timestamp=envelope.wire_timestamp,
-                seq=envelope.seq,
-                sig=envelope.sig.upper(),
-            )
-    except IntegrityError:
-        return False
-    return True
+    # ON CONFLICT DO NOTHING, not a savepoint around a failing INSERT: a replay leaves the transaction usable, and
+    # the first sight costs one statement.
+    return insert_rows(SeenEnvelope, [_seen(caller, envelope)], conflict=[]) == 1
+
+
+def _mark(caller: Caller, token: str | None, envelope: RequestEnvelope) -> str:
+    if token is None:
+        return MARK_FIRST if _first_sight(caller, envelope) else MARK_REPLAY
+    valid, first = token_check_and_mark(operator=caller.party, token=token, mark=_seen(caller, envelope))
+    return MARK_BAD_TOKEN if not valid else MARK_FIRST if first else MARK_REPLAY
 
 
 def _admit(request: Request, caller: Caller) -> None:
@@ -89,20 +94,6 @@ def _classify(exc: Exception) -> ProtocolError | None:
     if isinstance(exc, HLHTError):
         return BusinessError(exc.message)
     return None
-
-
-PIPELINE = Pipeline(
-    callers=_caller,
-    routes=REGISTRY,
-    tokens=_token_valid,
-    replay=_first_sight,
-    clock=timezone.now,
-    window=lambda: settings.HLHT_CLOCK_SKEW,
-    atomic=transaction.atomic,
-    admit=_admit,
-    classify=_classify,
-    token_refusal="Token错误：无效、已过期或运营商已暂停接入",  # noqa: S106 - a message, not a credential
-)
 
 
 class _Unreadable(Exception):
@@ -157,13 +148,13 @@ def _record_key(payload: object) -> str:
     return ""
 
 
-def _keep_rejection(reception: Reception, row: Exchange) -> None:
+def _keep_rejection(reception: Reception, exchange_id: int) -> None:
     """A message refused for its business fields is a rejected record too, with its rules, like a pulled one: the
     data-quality report counts what operators push, not only what the portal pulls."""
     problems = reception.problems
     RejectedRecord.objects.create(
         operator=reception.caller.party,
-        exchange=row,
+        exchange_id=exchange_id,
         interface=reception.interface,
         record_key=safe_text(_record_key(reception.request), 64),
         rules=sorted({p.rule for p in problems}),
@@ -172,29 +163,50 @@ def _keep_rejection(reception: Reception, row: Exchange) -> None:
     )
 
 
-def _journal(reception: Reception) -> None:
+def _journal_row(reception: Reception) -> int:
     envelope = reception.envelope
+    return journal_insert(
+        operator=reception.caller.party if reception.caller is not None else None,
+        claimed_operator_id=reception.claimed_operator_id,
+        interface=reception.interface,
+        direction=Direction.IN,
+        timestamp=reception.timestamp,
+        seq=reception.seq,
+        ret=envelope.ret if envelope is not None else None,
+        msg=envelope.msg if envelope is not None else "",
+        http_status=200,
+        latency_ms=reception.latency_ms,
+        request=reception.request,
+        response=reception.response,
+        error=reception.error,
+        remote_addr=reception.remote_addr,
+    )
+
+
+def _journal(reception: Reception) -> None:
+    """The journal row of a refused message, written after its transaction was rolled back."""
     try:
-        row = journal_record(
-            operator=reception.caller.party if reception.caller is not None else None,
-            claimed_operator_id=reception.claimed_operator_id,
-            interface=reception.interface,
-            direction=Direction.IN,
-            timestamp=reception.timestamp,
-            seq=reception.seq,
-            ret=envelope.ret if envelope is not None else None,
-            msg=envelope.msg if envelope is not None else "",
-            http_status=200,
-            latency_ms=reception.latency_ms,
-            request=reception.request,
-            response=reception.response,
-            error=reception.error,
-            remote_addr=reception.remote_addr,
-        )
+        row = _journal_row(reception)
         if reception.problems and reception.caller is not None:
             _keep_rejection(reception, row)
     except Exception:  # the answer matters more than its journal row; the failure is logged
         logger.exception("journal write failed for %s", reception.interface)
+
+
+PIPELINE = Pipeline(
+    callers=_caller,
+    routes=REGISTRY,
+    tokens=_token_valid,
+    replay=_first_sight,
+    clock=timezone.now,
+    window=lambda: settings.HLHT_CLOCK_SKEW,
+    atomic=transaction.atomic,
+    admit=_admit,
+    classify=_classify,
+    token_refusal="Token错误：无效、已过期或运营商已暂停接入",  # noqa: S106 - a message, not a credential
+    record=_journal_row,
+    mark=_mark,
+)
 
 
 @csrf_exempt
@@ -216,8 +228,11 @@ def endpoint(request: HttpRequest, interface: str | None = None, legacy: bool = 
     except Exception:  # the pipeline never raises; this is the line behind it, so the answer is still an envelope
         logger.exception("protocol endpoint failed for %s", call.interface)
         reception = PIPELINE.refuse(call, InternalError())
-    _journal(reception)
-    return HttpResponse(reception.body(), content_type=JSON)
+    if not reception.recorded:
+        _journal(reception)
+    body = reception.body()
+    # The length up front: the middleware that would add it is not run here, and an envelope is never streamed.
+    return HttpResponse(body, content_type=JSON, headers={"Content-Length": str(len(body))})
 
 
 class ProtocolMiddleware:

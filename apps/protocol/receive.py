@@ -47,6 +47,9 @@ from .text import safe_text
 from .timestamps import is_operator_id
 
 __all__ = [
+    "MARK_BAD_TOKEN",
+    "MARK_FIRST",
+    "MARK_REPLAY",
     "Caller",
     "Context",
     "NoAnswer",
@@ -135,6 +138,7 @@ class Reception:
     error: str = ""  # why the request failed ("" on success); never sent to the peer
     authenticated: bool = False  # past Sig, token, clock window and replay
     problems: list[Any] = field(default_factory=list)  # the schema's Problems behind a 4004, for the host to keep
+    recorded: bool = False  # the `record` hook wrote this exchange's record in the message's own transaction
 
     @property
     def caller_id(self) -> str:
@@ -160,6 +164,10 @@ CallerLookup = Callable[[str, bool], Caller | None]  # (OperatorID, fresh) → t
 TokenCheck = Callable[[Caller, str], bool]
 ReplayStore = Callable[[Caller, RequestEnvelope], bool]  # marks the envelope seen; False when it already was
 Classifier = Callable[[Exception], ProtocolError | None]
+# (caller, Bearer token or None when the route needs none, envelope) → one of the MARK_ verdicts: the token is
+# checked and, when it is valid, the envelope marked seen, in one step.
+Marker = Callable[[Caller, "str | None", RequestEnvelope], str]
+MARK_FIRST, MARK_REPLAY, MARK_BAD_TOKEN = "first", "replay", "token"
 
 
 @dataclass(slots=True)
@@ -179,6 +187,10 @@ class Pipeline:
       simulator's answer faults); may raise a ProtocolError or NoAnswer.
     - `classify(exc)`: maps a host's own exceptions to a ProtocolError; None (or no classifier) answers Ret 500.
     - `outgoing(caller, payload)`: rewrites an answer before encryption (a simulator speaking a dialect).
+    - `mark(caller, token, envelope)`: `tokens` and `replay` in one step, inside `atomic()` (MARK_FIRST,
+      MARK_REPLAY or MARK_BAD_TOKEN); used whenever the TimeStamp is inside the window.
+    - `record(reception)`: writes the record of an accepted message inside `atomic()`, so both commit together
+      (the portal's journal row); a refusal is left to the host (`reception.recorded` is False).
     - `busy_data`: Data of a Ret -1 answer (None: ""; the simulator sends an encrypted {} as vector V-C5 does).
     - `token_refusal`: the Msg of a 4002 (the portal adds that a suspended operator's tokens end at once).
 
@@ -197,6 +209,8 @@ class Pipeline:
     classify: Classifier | None = None
     outgoing: Callable[[Caller, Payload], Payload] | None = None
     busy_data: Payload | None = None
+    record: Callable[[Reception], None] | None = None
+    mark: Marker | None = None
     token_refusal: str = "Token错误：无效或已过期"  # noqa: S105 - a message, not a credential
 
     # -- the entry points ---------------------------------------------------------------------------------------------
@@ -209,16 +223,15 @@ class Pipeline:
             started=time.perf_counter(),
         )
         try:
-            caller, keys, payload = self._process(request, reception)
-            answer = self.outgoing(caller, payload) if self.outgoing is not None else payload
-            reception.envelope = build_response(Ret.OK, "", answer, keys)
-            reception.response = payload  # recorded only once it was really answered
+            self._process(request, reception)
         except NoAnswer:
             raise
         except ProtocolError as exc:
+            reception.response, reception.recorded = None, False  # nothing of the answer or its record stands
             reception.problems = list(getattr(exc, "problems", ()))
             self._refuse(reception, request, exc, exc.msg)
         except Exception as exc:
+            reception.response, reception.recorded = None, False
             mapped = self.classify(exc) if self.classify is not None else None
             why = f"{type(exc).__name__}: {exc}"
             if mapped is None:
@@ -242,7 +255,7 @@ class Pipeline:
 
     # -- the steps ---------------------------------------------------------------------------------------------------
 
-    def _process(self, request: Request, reception: Reception) -> tuple[Caller, KeySet, Payload]:
+    def _process(self, request: Request, reception: Reception) -> None:
         if request.method != "POST":
             raise EnvelopeError("POST参数不合法，接口只接受POST请求")
         envelope = parse_request(request.body, dialect=lambda operator_id: self._resolve(reception, operator_id))
@@ -271,30 +284,47 @@ class Pipeline:
             raise ParameterError(f"POST参数不合法，不支持的接口：{reception.interface or '(空)'}")
         if route.callers is not None and caller.kind not in route.callers:
             raise ParameterError(f"POST参数不合法，{caller.kind_label or caller.kind}不能调用接口 {route.name}")
-        if route.token_required:
-            token = parse_authorization(request.authorization, caller.dialect)
-            if not self.tokens(caller, token):
-                raise TokenError(self.token_refusal)
-
+        token = parse_authorization(request.authorization, caller.dialect) if route.token_required else None
         skew = abs((self.clock() - envelope.time).total_seconds())
         window = self.window()
-        if skew > window:
+        stale = skew > window
+        # With a `mark` hook the token check and the replay mark are one step (one round trip in the portal); the
+        # refusals keep their order: a bad token is 4002 even when the TimeStamp is stale too.
+        combined = self.mark is not None and not stale
+        if token is not None and not combined and not self.tokens(caller, token):
+            raise TokenError(self.token_refusal)
+        if stale:
             raise EnvelopeError(f"POST参数不合法，TimeStamp与平台时间相差{skew:.1f}秒，超过{window:g}秒")
 
         # The replay mark, the decryption and the handler's writes happen inside one `atomic()`: a message that
         # fails anywhere leaves nothing behind and may be sent again; one that succeeded can never apply twice.
         with self.atomic():
-            if not self.replay(caller, envelope):
+            if combined:
+                verdict = self.mark(caller, token, envelope)  # type: ignore[misc]  # combined implies a mark hook
+                if verdict == MARK_BAD_TOKEN:
+                    raise TokenError(self.token_refusal)
+                first = verdict == MARK_FIRST
+            else:
+                first = self.replay(caller, envelope)
+            if not first:
                 raise EnvelopeError("POST参数不合法，重复的请求：相同的 TimeStamp、Seq 和 Sig 已经处理过")
             reception.authenticated = True
             if self.authenticated is not None:
                 self.authenticated(request, caller, route)
-            payload = open_request(envelope, keys, dialect=caller.dialect)
+            payload = open_request(envelope, keys, dialect=caller.dialect, verified=True)  # the Sig was checked above
             reception.request = payload
             if route.validate is not None:
                 route.validate(payload)
             context = Context(caller=caller, keys=keys, envelope=envelope, remote_addr=request.remote_addr)
-            return caller, keys, route.handler(context, payload)
+            result = route.handler(context, payload)
+            answer = self.outgoing(caller, result) if self.outgoing is not None else result
+            reception.envelope = build_response(Ret.OK, "", answer, keys)
+            reception.response = result  # recorded only once it was really answered
+            if self.record is not None:
+                # The record of an accepted message commits with the message: one transaction, never one without
+                # the other. A refused one is the host's to record after the rollback (`recorded` stays False).
+                self.record(reception)
+                reception.recorded = True
 
     def _resolve(self, reception: Reception, operator_id: str) -> Dialect:
         reception.claimed_operator_id = operator_id

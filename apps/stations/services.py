@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from apps.core.exceptions import ValidationFailed
+from apps.core.rows import insert_statement, write_together
 from apps.protocol.names import Interface
 
 from .models import Connector, ConnectorStatus, ConnectorStatusHistory, PendingConnectorStatus
@@ -35,7 +38,50 @@ def _fields(info: dict[str, Any]) -> dict[str, Any]:
     return {"status": info["Status"], "park_status": info.get("ParkStatus"), "lock_status": info.get("LockStatus")}
 
 
-@transaction.atomic
+_STATUS_FIELDS = ("status", "park_status", "lock_status")
+_WRITE_BATCH = 500  # rows per INSERT: a status sweep's page stays one or two statements, far below any bind limit
+
+
+@dataclass(slots=True)
+class _Current:
+    status: int
+    park_status: int | None
+    lock_status: int | None
+    status_time: datetime
+
+
+@lru_cache(maxsize=64)
+def _locking_sql(count: int, vendor: str, lock: bool) -> str:
+    quote = connection.ops.quote_name
+    c, s = quote(Connector._meta.db_table), quote(ConnectorStatus._meta.db_table)
+    marks = ", ".join(["%s"] * count)
+    return (
+        f"SELECT c.id, c.connector_id, s.status, s.park_status, s.lock_status, s.status_time FROM {c} c "  # noqa: S608
+        f"LEFT JOIN {s} s ON s.connector_id = c.id WHERE c.operator_id = %s AND c.connector_id IN ({marks}) "
+        "ORDER BY c.id" + (" FOR UPDATE OF c" if lock else "")
+    )
+
+
+def _locked_connectors(operator_id: str, ids: list[str]) -> dict[str, tuple[int, _Current | None]]:
+    """ConnectorID → (pk, current status) of the operator's connectors among `ids`, the connector rows locked.
+
+    Locked in a fixed order (pk): two messages about one connector apply one after the other, never interleaved;
+    every writer of a connector's status takes this lock first, so the current row read here stays what it is.
+    One statement, written once (the ORM compiled it on every push for more than the round trip cost).
+    """
+    sql = _locking_sql(len(ids), connection.vendor, connection.features.has_select_for_update_of)
+    found: dict[str, tuple[int, _Current | None]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [operator_id, *ids])
+        for pk, connector_id, status, park, lock, status_time in cursor.fetchall():
+            if status_time is not None and (not isinstance(status_time, datetime) or timezone.is_naive(status_time)):
+                # SQLite answers a raw query in naive UTC (or text): made aware as its ORM would
+                status_time = connection.ops.convert_datetimefield_value(status_time, None, connection)
+            found[connector_id] = (pk, None if status is None else _Current(status, park, lock, status_time))
+    return found
+
+
+@transaction.atomic(savepoint=False)  # inside a message's transaction a savepoint would cost two more round trips
 def connector_statuses_apply(
     *, operator_id: str, infos: list[dict[str, Any]], status_time: datetime, source: str, refuse_overflow: bool = True
 ) -> StatusOutcome:
@@ -46,31 +92,27 @@ def connector_statuses_apply(
     lists them, up to HLHT_MAX_PENDING_STATUSES per operator, so IDs nobody lists cannot fill the database: beyond
     it a push is refused (ValidationFailed, nothing written); a pull (`refuse_overflow=False`) keeps what it knows
     and reports the rest in `outcome.overflow`.
+
+    Set-based: one statement locks the connectors and reads their current statuses, one inserts the new history
+    rows, one upserts the current rows (ON CONFLICT), whatever the batch size.
     """
     outcome = StatusOutcome()
-    ids = {info["ConnectorID"] for info in infos}
-    # Locked in a fixed order: two messages about one connector apply one after the other, never interleaved (two
-    # first statuses at once would otherwise both create the same history row).
-    connectors = {
-        c.connector_id: c
-        for c in Connector.objects.select_for_update()
-        .filter(operator_id=operator_id, connector_id__in=ids)
-        .order_by("pk")
-    }
-    unknown = sorted(ids - connectors.keys())
+    ids = sorted({info["ConnectorID"] for info in infos})
+    connectors = _locked_connectors(operator_id, ids)
+    unknown = [connector_id for connector_id in ids if connector_id not in connectors]
     if unknown:
         room = _pending_room(operator_id, len(unknown), refuse=refuse_overflow)
         if room < len(unknown):
             outcome.overflow = unknown[room:]
             dropped = set(outcome.overflow)
             infos = [info for info in infos if info["ConnectorID"] not in dropped]
-    currents = {
-        s.connector_id: s for s in ConnectorStatus.objects.select_for_update().filter(connector__in=connectors.values())
-    }
+    now = timezone.now()
+    history: dict[tuple, dict[str, Any]] = {}
+    currents: dict[int, dict[str, Any]] = {}
     for info in infos:
         fields = _fields(info)
-        connector = connectors.get(info["ConnectorID"])
-        if connector is None:
+        found = connectors.get(info["ConnectorID"])
+        if found is None:
             _, created = PendingConnectorStatus.objects.get_or_create(
                 operator_id=operator_id,
                 connector_id=info["ConnectorID"],
@@ -81,42 +123,52 @@ def connector_statuses_apply(
             outcome.pending += created
             outcome.duplicates += not created
             continue
-        current = currents.get(connector.pk)
-        if current is not None and all(getattr(current, k) == v for k, v in fields.items()):
+        pk, current = found
+        values = (fields["status"], fields["park_status"], fields["lock_status"])
+        if current is not None and (current.status, current.park_status, current.lock_status) == values:
             # Same status seen again: history records changes, not every observation (a status sweep every
             # five minutes would otherwise write a row per connector each time); the current row learns the time.
             if status_time > current.status_time:
-                current.status_time, current.source = status_time, source
-                current.save(update_fields=["status_time", "source", "updated"])
+                current.status_time = status_time
+                currents[pk] = {"connector_id": pk, **fields, "status_time": status_time, "source": source}
                 outcome.confirmed += 1
                 continue
             if status_time == current.status_time:
                 outcome.duplicates += 1
                 continue
-        # filter().exists(), not get_or_create(): rows duplicated before the connector lock must not make this fail.
-        if ConnectorStatusHistory.objects.filter(connector=connector, status_time=status_time, **fields).exists():
+        key = (pk, status_time, *values)
+        # History never holds a time later than the current status's (every row written is either applied, moving
+        # the current time up to it, or older than it), so only a status no newer than the current one can be a
+        # repeat that history already holds.
+        if key in history or (
+            current is not None
+            and status_time <= current.status_time
+            and ConnectorStatusHistory.objects.filter(connector_id=pk, status_time=status_time, **fields).exists()
+        ):
             outcome.duplicates += 1
             continue
-        ConnectorStatusHistory.objects.create(connector=connector, status_time=status_time, source=source, **fields)
-        if current is None:
-            try:
-                with transaction.atomic():
-                    currents[connector.pk] = ConnectorStatus.objects.create(
-                        connector=connector, status_time=status_time, source=source, **fields
-                    )
-            except IntegrityError:  # a concurrent message created it first: compare with that one
-                current = ConnectorStatus.objects.select_for_update().get(connector=connector)
-            else:
-                outcome.applied += 1
-                continue
-        if status_time >= current.status_time:
-            for name, value in {**fields, "status_time": status_time, "source": source}.items():
-                setattr(current, name, value)
-            current.save()
+        history[key] = {"connector_id": pk, **fields, "status_time": status_time, "source": source,
+                        "created": now, "updated": now}  # fmt: skip
+        if current is None or status_time >= current.status_time:
+            connectors[info["ConnectorID"]] = (pk, _Current(*values, status_time))
+            currents[pk] = {"connector_id": pk, **fields, "status_time": status_time, "source": source}
             outcome.applied += 1
         else:
             outcome.history_only += 1
+    rows = list(history.values())
+    upserts = [{**row, "created": now, "updated": now} for row in currents.values()]
+    for start in range(0, max(len(rows), len(upserts)), _WRITE_BATCH):
+        # History and current rows of one batch in one round trip (on PostgreSQL): the usual push is one of each.
+        statements = []
+        if chunk := rows[start : start + _WRITE_BATCH]:
+            statements.append(insert_statement(ConnectorStatusHistory, chunk))
+        if chunk := upserts[start : start + _WRITE_BATCH]:
+            statements.append(insert_statement(ConnectorStatus, chunk, conflict=["connector"], update=_UPDATED))
+        write_together(statements)
     return outcome
+
+
+_UPDATED = (*_STATUS_FIELDS, "status_time", "source", "updated")
 
 
 def _pending_room(operator_id: str, unknown: int, *, refuse: bool) -> int:

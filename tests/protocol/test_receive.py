@@ -20,7 +20,16 @@ from apps.protocol import (
     open_response,
     sign_response,
 )
-from apps.protocol.receive import Caller, NoAnswer, Pipeline, Request, Route
+from apps.protocol.receive import (
+    MARK_BAD_TOKEN,
+    MARK_FIRST,
+    MARK_REPLAY,
+    Caller,
+    NoAnswer,
+    Pipeline,
+    Request,
+    Route,
+)
 from apps.protocol.text import safe_text
 
 KEYS = KeySet("secret0000000001", "data000000000001", "iv00000000000001", "sig0000000000001")
@@ -179,6 +188,55 @@ def test_token_window_and_replay_in_that_order(host):
     assert pipeline.receive(Request("POST", "echo", body, "Bearer good-token")).ok
     replay = pipeline.receive(Request("POST", "echo", body, "Bearer good-token"))
     assert replay.envelope.ret == Ret.PARAMETERS and "重复" in replay.envelope.msg
+
+
+def test_a_mark_hook_checks_token_and_replay_in_one_step_keeping_the_refusals_order(host):
+    asked = []
+
+    def mark(caller, token, envelope):
+        asked.append(token)
+        if token is not None and token not in host.tokens:
+            return MARK_BAD_TOKEN
+        return MARK_FIRST if host.replay(caller, envelope) else MARK_REPLAY
+
+    pipeline = host.pipeline(mark=mark)
+    assert send(pipeline, "echo", token="stolen").envelope.ret == Ret.TOKEN
+    assert send(pipeline, "open", token=None).ok and asked[-1] is None  # no token needed: only the replay mark
+    body = build_request(OPERATOR, {}, KEYS, seq_generator=SEQ).to_json()
+    assert pipeline.receive(Request("POST", "echo", body, "Bearer good-token")).ok
+    replay = pipeline.receive(Request("POST", "echo", body, "Bearer good-token"))
+    assert replay.envelope.ret == Ret.PARAMETERS and "重复" in replay.envelope.msg
+    # Stale and a bad token: still 4002 first, answered by the plain token check (the mark is never asked).
+    calls = len(asked)
+    old = build_request(OPERATOR, {}, KEYS, timestamp=format_timestamp(now() - timedelta(seconds=301)), seq="0001")
+    assert pipeline.receive(Request("POST", "echo", old.to_json(), "Bearer stolen")).envelope.ret == Ret.TOKEN
+    stale = pipeline.receive(Request("POST", "echo", old.to_json(), "Bearer good-token"))
+    assert stale.envelope.ret == Ret.PARAMETERS and "TimeStamp" in stale.envelope.msg
+    assert len(asked) == calls
+    assert host.transactions.count("begin") == 4  # the mark runs inside the message's transaction
+
+
+def test_the_record_of_an_accepted_message_is_written_inside_its_transaction(host):
+    records = []
+
+    def record(reception):
+        records.append((host.transactions[-1], reception.envelope.ret, reception.response))
+
+    pipeline = host.pipeline(record=record)
+    reception = send(pipeline, "echo", {"A": 1})
+    assert reception.ok and reception.recorded
+    assert records == [("begin", Ret.OK, {"Echo": {"A": 1}, "By": OPERATOR})]  # before the commit
+    refused = send(pipeline, "strict", {"Other": 1})
+    assert refused.envelope.ret == Ret.BUSINESS and not refused.recorded and len(records) == 1  # the host's to record
+
+
+def test_a_record_that_fails_rolls_the_message_back_and_leaves_it_unrecorded(host):
+    def record(reception):
+        raise RuntimeError("journal table full")
+
+    reception = send(host.pipeline(record=record), "echo", {"A": 1})
+    assert reception.envelope.ret == Ret.SYSTEM and not reception.recorded and reception.response is None
+    assert host.transactions == ["begin", "rollback"]
 
 
 def test_a_validation_failure_is_4004_and_rolls_back(host):

@@ -1,0 +1,97 @@
+"""Set-based row writes for the hot paths: one INSERT (or upsert) statement for many rows, SQL built once.
+
+The ORM's `create()` and `bulk_create()` compile their SQL anew for every call, which on a status push costs more
+than the round trip itself. These helpers take field names, adapt values with the fields' own `get_db_prep_save`
+(so a JSONField or an aware datetime is stored exactly as the ORM would store it), and cache the statement text per
+(table, columns, row count, conflict rule). `ON CONFLICT … DO NOTHING / DO UPDATE` is the same SQL on PostgreSQL
+and SQLite (≥ 3.24), so both backends run the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+from django.db import connection
+from django.db.models import Field, Model
+
+__all__ = ["insert_rows", "insert_statement", "write_together"]
+
+
+@lru_cache(maxsize=512)
+def _statement(model: type[Model], names: tuple[str, ...], count: int, conflict: tuple[str, ...] | None,
+               update: tuple[str, ...], returning: bool, vendor: str) -> tuple[str, tuple[Any, ...]]:  # fmt: skip
+    """The statement's text and, per column, how a value becomes a parameter (None: as it is)."""
+    quote = connection.ops.quote_name
+    fields = tuple(model._meta.get_field(name) for name in names)
+    columns = ", ".join(quote(f.column) for f in fields)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {', '.join([row] * count)}"  # noqa: S608
+    if conflict is not None:
+        target = "(" + ", ".join(quote(model._meta.get_field(n).column) for n in conflict) + ")" if conflict else ""
+        if update:
+            sets = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in (model._meta.get_field(n).column
+                                                                            for n in update))  # fmt: skip
+            sql += f" ON CONFLICT {target} DO UPDATE SET {sets}"
+        else:
+            sql += f" ON CONFLICT {target} DO NOTHING"
+    if returning:
+        sql += f" RETURNING {quote(model._meta.pk.column)}"
+    return sql, tuple(_adapter(f, vendor) for f in fields)
+
+
+def _adapter(field: Field, vendor: str) -> Any:
+    """How a Python value of `field` becomes a parameter; None: as it is.
+
+    psycopg2 adapts Python's own types (aware datetimes, Decimals, str, int, None) exactly as the ORM's PostgreSQL
+    operations pass them; JSON needs the backend's adapter. Elsewhere (SQLite) every value goes through its field,
+    which is what the ORM does. Chosen once per statement: on the hot path the generic adaptation chain of every
+    value cost more than building the statement.
+    """
+    if vendor == "postgresql" and field.get_internal_type() != "JSONField":
+        return None
+    return lambda value: field.get_db_prep_save(value, connection)
+
+
+def insert_statement(model: type[Model], rows: Sequence[dict[str, Any]], *, conflict: Sequence[str] | None = None,
+                     update: Sequence[str] = (), returning: bool = False) -> tuple[str, list[Any]]:  # fmt: skip
+    """The SQL and parameters of `insert_rows` (`rows` not empty), to run alone or with others (`write_together`)."""
+    names = tuple(rows[0])
+    sql, adapters = _statement(model, names, len(rows), None if conflict is None else tuple(conflict), tuple(update),
+                               returning, connection.vendor)  # fmt: skip
+    pairs = tuple(zip(names, adapters, strict=True))
+    params = [adapt(row[name]) if adapt else row[name] for row in rows for name, adapt in pairs]
+    return sql, params
+
+
+def insert_rows(model: type[Model], rows: Sequence[dict[str, Any]], *, conflict: Sequence[str] | None = None,
+                update: Sequence[str] = (), returning: bool = False) -> list[Any] | int:  # fmt: skip
+    """Insert `rows` (dicts of field name or attname → value, all with the same keys) in one statement.
+
+    `conflict`: the unique fields of `ON CONFLICT` ([] for any constraint); with `update`, the fields a conflicting
+    row takes from the new one (an upsert), else the new row is skipped. Returns the primary keys when `returning`
+    (PostgreSQL and SQLite ≥ 3.35 both answer RETURNING), else how many rows were written.
+    """
+    if not rows:
+        return [] if returning else 0
+    sql, params = insert_statement(model, rows, conflict=conflict, update=update, returning=returning)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if returning:
+            return [r[0] for r in cursor.fetchall()]
+        return cursor.rowcount
+
+
+def write_together(statements: Sequence[tuple[str, list[Any]]]) -> None:
+    """Run data-modifying statements in one round trip on PostgreSQL (all but the last as CTEs), one by one
+    elsewhere. They must not depend on each other's rows: PostgreSQL runs CTEs on one snapshot."""
+    if not statements:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and len(statements) > 1:
+            ctes = ", ".join(f"w{n} AS ({sql})" for n, (sql, _) in enumerate(statements[:-1]))
+            cursor.execute(f"WITH {ctes} {statements[-1][0]}", [p for _, params in statements for p in params])
+            return
+        for sql, params in statements:
+            cursor.execute(sql, params)

@@ -1,0 +1,295 @@
+"""Status-push benchmark: the portal under gunicorn against a framework-free floor doing the same work, same load.
+
+Each target (the portal, then the floor of apps/demo/pushload.py) is served by gunicorn with the same workers on
+the same PostgreSQL database; a separate load process sends the same kind of pre-signed status pushes
+(`notification_stationStatus`, one connector each, every one a new status) over loopback for `--duration` seconds.
+Afterwards the database is asked what it holds: every push answered Ret 0 must be there once, as a history row and a
+journal row. Printed: pushes/s, p50/p95/p99, answers by Ret, rows stored, CPU of the server and of the load, and the
+portal/floor ratio.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from decimal import Decimal
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+from django.utils import timezone
+
+from apps.demo.benchkit import fork, guarded, operators_delete, percentile, receive, sql_delete
+from apps.demo.pushload import asyncio_load, http_request
+from apps.interconnect.choices import Direction
+from apps.interconnect.models import AccessToken, Exchange, SeenEnvelope
+from apps.interconnect.services import operator_provision
+from apps.interconnect.tokens import token_issue
+from apps.operators.choices import CONNECTED_STATUSES
+from apps.operators.models import Operator
+from apps.protocol import KeySet, build_request, format_timestamp
+from apps.protocol.names import Interface
+from apps.stations.choices import StatusSource
+from apps.stations.models import Connector, ConnectorStatus, ConnectorStatusHistory, Equipment, Station
+
+OPERATOR_ID = "BENCHPUSH"
+CONNECTORS_PER_STATION = 10
+# (Status, ParkStatus, LockStatus): 6 × 3 × 3 distinct combinations, so no connector is sent the same status twice
+# for one TimeStamp and every push is new to the portal (its answer Status 0, a history row each).
+COMBOS = [(s, p, lk) for lk in (0, 10, 50) for p in (50, 10, 0) for s in (2, 3, 1, 4, 255, 0)]
+SEQS_PER_SECOND = 9999  # Seq is 4 digits: a TimeStamp second carries at most 9999 envelopes of one operator
+BIN = Path(sys.executable).parent
+
+
+def _directory(operator: Operator, connectors: int) -> None:
+    stations = [
+        Station(operator=operator, station_id=f"PS{n:05d}", equipment_owner_id=operator.pk, station_name="推送基准站",
+                area_code="110105", address="北京市朝阳区", service_tel="400", station_type=1, station_status=50,
+                station_lng=Decimal("116.48"), station_lat=Decimal("39.92"), construction=255)
+        for n in range(-(-connectors // CONNECTORS_PER_STATION))
+    ]  # fmt: skip
+    Station.objects.bulk_create(stations, batch_size=1000)
+    equipment = [Equipment(operator=operator, station=s, equipment_id=f"PE{n:05d}", equipment_type=1,
+                           power=Decimal("60.0")) for n, s in enumerate(stations)]  # fmt: skip
+    Equipment.objects.bulk_create(equipment, batch_size=1000)
+    Connector.objects.bulk_create(
+        [Connector(operator=operator, station=stations[n // CONNECTORS_PER_STATION],
+                   equipment=equipment[n // CONNECTORS_PER_STATION], connector_id=f"PC{n:06d}", connector_type=4,
+                   voltage_upper_limits=750, voltage_lower_limits=200, current=250, power=Decimal("60.0"),
+                   national_standard=2) for n in range(connectors)],
+        batch_size=2000,
+    )  # fmt: skip
+
+
+def _requests(keys: KeySet, token: str, port: int, count: int, connectors: int, rate: int) -> list[bytes]:
+    """`count` pushes, pre-signed: push k is about connector k % connectors, with TimeStamp k // rate seconds from
+    now, so a connector's statuses are `connectors / rate` seconds apart, as a real connector's are (one change a
+    second at most); the status cycles through COMBOS, so each one is new to the portal."""
+    base = timezone.now()
+    path = f"/{settings.HLHT_PROTOCOL_PREFIX}{Interface.NOTIFICATION_STATION_STATUS}"
+    out = []
+    for k in range(count):
+        second, seq = divmod(k, rate)
+        status, park, lock = COMBOS[(k // connectors) % len(COMBOS)]
+        payload = {"ConnectorStatusInfo": {"ConnectorID": f"PC{k % connectors:06d}", "Status": status,
+                                           "ParkStatus": park, "LockStatus": lock}}  # fmt: skip
+        timestamp = format_timestamp(base + timedelta(seconds=second))
+        envelope = build_request(OPERATOR_ID, payload, keys, timestamp=timestamp, seq=f"{seq + 1:04d}")
+        out.append(http_request("127.0.0.1", port, path, envelope.to_json(), token))
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_port(port: int, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise CommandError(f"gunicorn exited with code {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise CommandError("gunicorn did not start listening in time")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _cpu_s(pids: list[int]) -> float:
+    """CPU seconds (user + system) the processes used so far, from /proc (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def _database_pids() -> list[int]:
+    """The PostgreSQL server's processes, when it runs on this machine (its CPU is the database's share)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def _load_child(conn: Connection, port: int, requests: list[bytes], connections: int, duration: float) -> None:
+    guarded(conn, lambda: conn.send(asyncio_load("127.0.0.1", port, requests, connections, duration)))
+
+
+def _database_url() -> str:
+    """The database this process uses, as a URL for the servers it starts (the test database, under pytest)."""
+    if connection.vendor != "postgresql":
+        raise CommandError("hlht_bench_push measures PostgreSQL: set DATABASE_URL=postgres://…")
+    db = connection.settings_dict
+    auth = quote(db["USER"] or "", safe="") + (":" + quote(db["PASSWORD"], safe="") if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{quote(db['NAME'], safe='')}"
+
+
+class Command(BaseCommand):
+    help = "Benchmark status pushes: the portal under gunicorn against a framework-free floor (PostgreSQL)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes per target")
+        parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
+        parser.add_argument("--connections", type=int, default=16, help="concurrent connections of the load")
+        parser.add_argument("--duration", type=float, default=60.0, help="seconds of load per target")
+        parser.add_argument("--connectors", type=int, default=5000)
+        parser.add_argument("--max-rate", type=int, default=1500, help="pushes/s the pre-signed envelopes allow for")
+        parser.add_argument("--targets", default="portal,floor", help="comma-separated: portal, floor")
+        parser.add_argument("--json", action="store_true", help="print the figures as JSON as well")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        dsn = _database_url()
+        targets = [t.strip() for t in options["targets"].split(",") if t.strip()]
+        if not 1 <= options["max_rate"] <= SEQS_PER_SECOND or options["connectors"] < options["max_rate"]:
+            raise CommandError(f"--max-rate takes 1…{SEQS_PER_SECOND} and no more than --connectors (a connector "
+                               "changes at most once a second)")  # fmt: skip
+        if not set(targets) <= {"portal", "floor"}:
+            raise CommandError("--targets takes portal and/or floor")
+        operators_delete([OPERATOR_ID])
+        keys = operator_provision(operator_id=OPERATOR_ID, name="推送基准测试运营商")["inbound"]
+        operator = Operator.objects.get(pk=OPERATOR_ID)
+        _directory(operator, options["connectors"])
+        token, _ = token_issue(operator=operator)
+        keyset = KeySet(keys["OperatorSecret"], keys["DataSecret"], keys["DataSecretIV"], keys["SigSecret"])
+        self.stdout.write(
+            f"directory: {options['connectors']} connectors; {options['workers']} gunicorn {options['worker_class']} "
+            f"workers per target; {options['connections']} connections for {options['duration']:g} s; "
+            f"{os.cpu_count()} CPUs"
+        )
+        figures: dict[str, dict[str, Any]] = {}
+        try:
+            for target in targets:
+                figures[target] = self._round(target, dsn, keys, keyset, token, options)
+                self._print(target, figures[target])
+        finally:
+            operators_delete([OPERATOR_ID])
+        if "portal" in figures and "floor" in figures and figures["floor"]["per_s"]:
+            ratio = figures["portal"]["per_s"] / figures["floor"]["per_s"]
+            figures["ratio"] = {"portal_over_floor": ratio}
+            self.stdout.write(f"portal / floor: {ratio:.2f} (target ≥ 0.80)")
+        if options["json"]:
+            self.stdout.write(json.dumps(figures, default=str))  # one line, the last
+
+    def _clear(self) -> None:
+        connectors = list(Connector.objects.filter(operator_id=OPERATOR_ID).values_list("pk", flat=True))
+        for model in (ConnectorStatusHistory, ConnectorStatus):
+            sql_delete(model, "connector_id", connectors)
+        sql_delete(SeenEnvelope, "operator_id", [OPERATOR_ID])
+        sql_delete(Exchange, "operator_id", [OPERATOR_ID])
+
+    def _server(self, target: str, dsn: str, keys: dict[str, str], port: int, options: dict) -> subprocess.Popen:
+        env = {**os.environ, "DATABASE_URL": dsn, "DEBUG": "0", "SECRET_KEY": settings.SECRET_KEY,
+               "HLHT_VAR_DIR": str(settings.VAR_DIR), "LOG_LEVEL": "WARNING"}  # fmt: skip
+        if target == "portal":
+            app = "hlht_portal.wsgi:application"
+        else:
+            app = "apps.demo.pushload:floor_app"
+            tables = {"token": AccessToken, "operator": Operator, "seen": SeenEnvelope, "connector": Connector,
+                      "history": ConnectorStatusHistory, "current": ConnectorStatus, "journal": Exchange}  # fmt: skip
+            env["HLHT_FLOOR_DSN"] = dsn
+            env["HLHT_FLOOR_CONFIG"] = json.dumps({
+                "operator_id": OPERATOR_ID, "keys": keys, "window": settings.HLHT_CLOCK_SKEW,
+                "connected": list(CONNECTED_STATUSES), "source": StatusSource.PUSH, "direction": Direction.IN,
+                "interface": str(Interface.NOTIFICATION_STATION_STATUS),
+                "tables": {name: connection.ops.quote_name(model._meta.db_table) for name, model in tables.items()},
+            })  # fmt: skip
+        command = [str(BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}", "--workers", str(options["workers"]),
+                   "--worker-class", options["worker_class"], "--backlog", "2048", "--log-level", "warning",
+                   "--chdir", str(settings.BASE_DIR)]  # fmt: skip
+        return subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)  # noqa: S603 - our own argv
+
+    def _round(self, target: str, dsn: str, keys: dict[str, str], keyset: KeySet, token: str,
+               options: dict) -> dict[str, Any]:  # fmt: skip
+        self._clear()
+        port = _free_port()
+        count = int(options["duration"] * options["max_rate"])
+        warm = options["connections"] * 20
+        requests = _requests(keyset, token, port, warm + count, options["connectors"], options["max_rate"])
+        connection.close()
+        server = self._server(target, dsn, keys, port, options)
+        try:
+            _wait_port(port, server)
+            # Warm-up: every worker imports lazily and opens its database connection on its first requests.
+            child, conn = fork(_load_child, port, requests[:warm], options["connections"], 60.0)
+            warmed = receive(conn, child)
+            child.join()
+            workers = _children(server.pid)
+            database = _database_pids()
+            cpu_before, db_before = _cpu_s([server.pid, *workers]), _cpu_s(database)
+            child, conn = fork(_load_child, port, requests[warm:], options["connections"], options["duration"])
+            result = receive(conn, child)
+            child.join()
+            server_cpu, db_cpu = _cpu_s([server.pid, *workers]) - cpu_before, _cpu_s(database) - db_before
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        ok = warmed["rets"].get(0, 0) + result["rets"].get(0, 0)
+        stored = ConnectorStatusHistory.objects.filter(connector__operator_id=OPERATOR_ID).count()
+        journal = Exchange.objects.filter(operator_id=OPERATOR_ID, ret=0).count()
+        seen = SeenEnvelope.objects.filter(operator_id=OPERATOR_ID).count()
+        latencies = result["latencies"]
+        answered = len(latencies)
+        elapsed = result["elapsed_s"]
+        return {
+            "sent": answered,
+            "per_s": result["rets"].get(0, 0) / elapsed if elapsed else 0.0,
+            "elapsed_s": elapsed,
+            "p50_ms": percentile(latencies, 0.50),
+            "p95_ms": percentile(latencies, 0.95),
+            "p99_ms": percentile(latencies, 0.99),
+            "rets": {str(k): v for k, v in sorted(result["rets"].items())},
+            "ret0_answers": ok,
+            "history_rows": stored,
+            "journal_rows": journal,
+            "seen_rows": seen,
+            "lost": ok - stored,
+            "server_cpu_s_per_push": server_cpu / answered if answered else 0.0,
+            "load_cpu_s_per_push": result["cpu_s"] / answered if answered else 0.0,
+            "database_cpu_s_per_push": db_cpu / answered if answered else 0.0,
+            "exhausted": answered >= count,
+        }
+
+    def _print(self, target: str, f: dict[str, Any]) -> None:
+        verdict = "all stored once" if f["lost"] == 0 and f["journal_rows"] == f["ret0_answers"] else "MISMATCH"
+        self.stdout.write(
+            f"{target:>6}: {f['per_s']:7.1f} pushes/s over {f['elapsed_s']:.1f} s; p50 {f['p50_ms']:.1f} ms, "
+            f"p95 {f['p95_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms; answers by Ret {f['rets']}\n"
+            f"        Ret 0 answers {f['ret0_answers']} (warm-up included), history rows {f['history_rows']}, "
+            f"journal rows {f['journal_rows']}, replay marks {f['seen_rows']}: {verdict}; "
+            f"CPU per push: server {f['server_cpu_s_per_push'] * 1000:.2f} ms, "
+            f"database {f['database_cpu_s_per_push'] * 1000:.2f} ms, load {f['load_cpu_s_per_push'] * 1000:.2f} ms"
+            + ("; the pre-signed envelopes ran out: raise --max-rate" if f["exhausted"] else "")
+        )
