@@ -72,6 +72,16 @@ HLHT_PENDING_STATUS_DAYS = env.int("HLHT_PENDING_STATUS_DAYS", default=7)  # the
 # How long a process may reuse an operator's key sets and dialect flags before reading them again.
 HLHT_CALLER_CACHE_SECONDS = env.int("HLHT_CALLER_CACHE_SECONDS", default=30)
 HLHT_JOURNAL_RETENTION_DAYS = env.int("HLHT_JOURNAL_RETENTION_DAYS", default=180)
+# Days per interface where they differ from the default, "interface=days,…" (say notification_stationStatus=30:
+# a status push's facts live on in the status history; the journal row only shows that the message came).
+HLHT_JOURNAL_RETENTION = {
+    name.strip(): int(days)
+    for name, _, days in (item.partition("=") for item in env_list("HLHT_JOURNAL_RETENTION", []))
+    if name.strip() and days.strip().isdigit()
+}
+# Interfaces whose bulk payloads (crawl pages, status sweeps, reconciliation lists) the journal keeps whole; every
+# other bulk payload is journalled compact: its scalars, per list its length and SHA-256 (apps.interconnect.journal).
+HLHT_JOURNAL_FULL_PAYLOAD = env_list("HLHT_JOURNAL_FULL_PAYLOAD", [])
 HLHT_CLIENT_CONNECT_TIMEOUT = env.float("HLHT_CLIENT_CONNECT_TIMEOUT", default=5)
 HLHT_CLIENT_READ_TIMEOUT = env.float("HLHT_CLIENT_READ_TIMEOUT", default=20)
 HLHT_TOKEN_REFRESH_MARGIN = env.int("HLHT_TOKEN_REFRESH_MARGIN", default=120)

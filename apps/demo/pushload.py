@@ -179,3 +179,49 @@ def asyncio_load(host: str, port: int, requests: list[bytes], connections: int, 
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
     return {"elapsed_s": elapsed, "latencies": latencies, "rets": rets, "cpu_s": cpu}
+
+
+# wrk (Debian's package) with pre-signed bodies, one per line of HLHT_WRK_BODIES; each thread takes every n-th line,
+# so no two threads send the same envelope. An answer counts as Ret 0 only when its envelope says so.
+WRK_SCRIPT = r"""
+local threads = {}
+local counter = 0
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+  table.insert(threads, thread)
+end
+function init(args)
+  local id, n = wrk.thread:get("id"), tonumber(os.getenv("HLHT_WRK_THREADS"))
+  bodies, position, ok, other = {}, 0, 0, 0
+  local i = 0
+  for line in io.lines(os.getenv("HLHT_WRK_BODIES")) do
+    if i % n == id then table.insert(bodies, line) end
+    i = i + 1
+  end
+  headers = {["Content-Type"] = "application/json;charset=utf-8",
+             ["Authorization"] = "Bearer " .. os.getenv("HLHT_WRK_TOKEN")}
+end
+function request()
+  position = position % #bodies + 1
+  return wrk.format("POST", os.getenv("HLHT_WRK_PATH"), headers, bodies[position])
+end
+function response(status, headers, body)
+  if string.find(body, '"Ret":0,', 1, true) then ok = ok + 1 else other = other + 1 end
+  wrk.thread:set("ok", ok)
+  wrk.thread:set("other", other)
+  wrk.thread:set("sent", position)
+end
+function done(summary, latency, requests)
+  local ok, other, sent = 0, 0, 0
+  for _, thread in ipairs(threads) do
+    ok = ok + (thread:get("ok") or 0)
+    other = other + (thread:get("other") or 0)
+  end
+  local e = summary.errors
+  io.write(string.format('HLHT {"ok": %d, "other": %d, "requests": %d, "duration_us": %d, "errors": %d, '
+                         .. '"p50_us": %d, "p95_us": %d, "p99_us": %d}\n',
+    ok, other, summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+"""

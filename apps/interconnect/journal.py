@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -10,6 +12,7 @@ from django.utils import timezone
 
 from apps.core.privacy import mask_name, mask_text
 from apps.core.rows import insert_rows
+from apps.protocol.names import Interface
 from apps.protocol.text import safe_text, storable
 
 from .models import Exchange
@@ -37,6 +40,32 @@ def mask(value: Any) -> Any:
     return storable(value, text=_masked, max_items=JOURNAL_LIST_ITEMS)
 
 
+# Payloads that are lists of records the portal stores elsewhere (stations, statuses, statistics, orders under
+# reconciliation): a full copy per page costs about 120 MB per crawl of 20,000 stations and proves nothing the
+# directory and the rejected records do not. Kept compact unless settings.HLHT_JOURNAL_FULL_PAYLOAD names the interface.
+BULK_INTERFACES = frozenset({
+    Interface.QUERY_STATIONS_INFO, Interface.QUERY_STATION_STATUS, Interface.QUERY_STATION_STATS,
+    Interface.CHECK_CHARGE_ORDERS,
+})  # fmt: skip
+
+
+def compact(value: Any) -> Any:
+    """A bulk payload as the journal keeps it: top-level scalars as they are, each list as its length and the
+    SHA-256 of its canonical JSON (so two answers can be told equal or not), and the payload's size."""
+    if not isinstance(value, dict):
+        return value
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    kept: dict[str, Any] = {"_compact": True, "_bytes": len(text.encode("utf-8", "surrogatepass"))}
+    for key, item in value.items():
+        if isinstance(item, list | dict):
+            canonical = json.dumps(item, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+            digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+            kept[key] = {"_items": len(item), "_sha256": digest}
+        else:
+            kept[key] = item
+    return kept
+
+
 # Text columns and their lengths: whatever bytes a peer sent, the row fits and PostgreSQL takes it.
 _TEXT_LIMITS = {"claimed_operator_id": 64, "interface": 64, "timestamp": 20, "seq": 8, "msg": 500, "error": None}
 
@@ -47,9 +76,10 @@ _DEFAULTS = {f.attname: f.get_default() for f in Exchange._meta.concrete_fields 
 
 
 def _write(fields: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    bulk = fields.get("interface") in BULK_INTERFACES and fields["interface"] not in settings.HLHT_JOURNAL_FULL_PAYLOAD
     for name in ("request", "response"):
         if fields.get(name) is not None:
-            fields[name] = mask(fields[name])
+            fields[name] = mask(compact(fields[name]) if bulk else fields[name])
     for name, limit in _TEXT_LIMITS.items():
         if fields.get(name):
             fields[name] = safe_text(str(fields[name]), limit)
@@ -76,7 +106,15 @@ def journal_record(**fields: Any) -> Exchange:
 
 
 def journal_purge(*, days: int | None = None) -> int:
-    """Delete journal rows older than the retention setting."""
-    cutoff = timezone.now() - timedelta(days=days if days is not None else settings.HLHT_JOURNAL_RETENTION_DAYS)
-    deleted, _ = Exchange.objects.filter(created__lt=cutoff).delete()
+    """Delete journal rows older than their interface's retention (settings.HLHT_JOURNAL_RETENTION, else the
+    default HLHT_JOURNAL_RETENTION_DAYS); `days` overrides both."""
+    now = timezone.now()
+    default = days if days is not None else settings.HLHT_JOURNAL_RETENTION_DAYS
+    special = {} if days is not None else settings.HLHT_JOURNAL_RETENTION
+    deleted, _ = (
+        Exchange.objects.filter(created__lt=now - timedelta(days=default)).exclude(interface__in=list(special)).delete()
+    )
+    for interface, kept in special.items():
+        count, _ = Exchange.objects.filter(interface=interface, created__lt=now - timedelta(days=kept)).delete()
+        deleted += count
     return deleted

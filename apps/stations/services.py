@@ -51,33 +51,40 @@ class _Current:
 
 
 @lru_cache(maxsize=64)
-def _locking_sql(count: int, vendor: str, lock: bool) -> str:
+def _connector_sql(count: int, vendor: str) -> tuple[str, str]:
+    """The lock of the connectors, and the read of their current statuses."""
     quote = connection.ops.quote_name
     c, s = quote(Connector._meta.db_table), quote(ConnectorStatus._meta.db_table)
-    marks = ", ".join(["%s"] * count)
-    return (
+    where = f"c.operator_id = %s AND c.connector_id IN ({', '.join(['%s'] * count)})"
+    lock = f"SELECT c.id FROM {c} c WHERE {where} ORDER BY c.id FOR UPDATE"  # noqa: S608
+    read = (
         f"SELECT c.id, c.connector_id, s.status, s.park_status, s.lock_status, s.status_time FROM {c} c "  # noqa: S608
-        f"LEFT JOIN {s} s ON s.connector_id = c.id WHERE c.operator_id = %s AND c.connector_id IN ({marks}) "
-        "ORDER BY c.id" + (" FOR UPDATE OF c" if lock else "")
+        f"LEFT JOIN {s} s ON s.connector_id = c.id WHERE {where}"
     )
+    return lock, read
 
 
 def _locked_connectors(operator_id: str, ids: list[str]) -> dict[str, tuple[int, _Current | None]]:
     """ConnectorID → (pk, current status) of the operator's connectors among `ids`, the connector rows locked.
 
     Locked in a fixed order (pk): two messages about one connector apply one after the other, never interleaved;
-    every writer of a connector's status takes this lock first, so the current row read here stays what it is.
-    One statement, written once (the ORM compiled it on every push for more than the round trip cost).
+    every writer of a connector's status takes this lock first. The current statuses are read by a second
+    statement: in READ COMMITTED a statement that waited for the lock still reads other tables as they were when
+    it began, so four simultaneous first statuses would each have seen no current row and each written history.
+    SQLite has no row locks: its writers are serialised from BEGIN (IMMEDIATE), so one read is enough there.
+    Statements written once (the ORM compiled them on every push for more than the round trips cost).
     """
-    sql = _locking_sql(len(ids), connection.vendor, connection.features.has_select_for_update_of)
+    lock, read = _connector_sql(len(ids), connection.vendor)
     found: dict[str, tuple[int, _Current | None]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [operator_id, *ids])
-        for pk, connector_id, status, park, lock, status_time in cursor.fetchall():
+        if connection.features.has_select_for_update:
+            cursor.execute(lock, [operator_id, *ids])
+        cursor.execute(read, [operator_id, *ids])
+        for pk, connector_id, status, park, lock_status, status_time in cursor.fetchall():
             if status_time is not None and (not isinstance(status_time, datetime) or timezone.is_naive(status_time)):
                 # SQLite answers a raw query in naive UTC (or text): made aware as its ORM would
                 status_time = connection.ops.convert_datetimefield_value(status_time, None, connection)
-            found[connector_id] = (pk, None if status is None else _Current(status, park, lock, status_time))
+            found[connector_id] = (pk, None if status is None else _Current(status, park, lock_status, status_time))
     return found
 
 
@@ -93,8 +100,8 @@ def connector_statuses_apply(
     it a push is refused (ValidationFailed, nothing written); a pull (`refuse_overflow=False`) keeps what it knows
     and reports the rest in `outcome.overflow`.
 
-    Set-based: one statement locks the connectors and reads their current statuses, one inserts the new history
-    rows, one upserts the current rows (ON CONFLICT), whatever the batch size.
+    Set-based, whatever the batch size: the connectors locked, their current statuses read, then the new history
+    rows inserted and the current rows upserted (ON CONFLICT) in one round trip on PostgreSQL.
     """
     outcome = StatusOutcome()
     ids = sorted({info["ConnectorID"] for info in infos})

@@ -405,6 +405,18 @@ def test_journal_purge_respects_retention(caller, settings):
     assert Exchange.objects.count() == 1
 
 
+def test_journal_retention_per_interface(caller, echo, settings):
+    settings.HLHT_JOURNAL_RETENTION = {"echo": 7}
+    caller.login()
+    caller.call("echo", {"A": 1})
+    ten_days_ago = timezone.now() - timedelta(days=10)
+    Exchange.objects.update(created=ten_days_ago)  # older than echo's 7 days, younger than the default 180
+    from apps.interconnect.tasks import journal_purge_task
+
+    assert journal_purge_task() == 1
+    assert list(Exchange.objects.values_list("interface", flat=True)) == ["query_token"]
+
+
 def test_secrets_are_sealed_at_rest(provisioned):
     row = OperatorKeySet.objects.get(operator_id=OPERATOR_ID, direction="inbound")
     for column, value in (

@@ -224,6 +224,23 @@ def test_an_account_manager_resolves_only_their_own_disputes(dispute, client, dj
     assert dispute.resolution == "operator" and dispute.resolved_by.username == "mgr_a"
 
 
+def test_by_default_the_journal_keeps_a_reconciliation_list_as_its_count_and_digest(operator):
+    import hashlib
+    import json
+
+    from apps.interconnect.models import Exchange
+
+    listed = [order(start=DAY + timedelta(hours=8, minutes=n), number=seq(PORTAL)) for n in range(3)]
+    assert operator.call(CHECK, check(listed)).data["TotalDisputeOrder"] == 3
+    row = Exchange.objects.get(interface=CHECK)
+    kept = row.request["ChargeOrders"]
+    assert kept["_items"] == 3 and len(kept["_sha256"]) == 64 and row.request["_compact"] is True
+    assert row.request["OrderCount"] == 3 and row.request["_bytes"] > 0  # the scalars stay as they were
+    assert row.response["DisputeOrders"]["_items"] == 3  # the answer's list too
+    other = json.dumps([], sort_keys=True)
+    assert kept["_sha256"] != hashlib.sha256(other.encode()).hexdigest()
+
+
 def test_nobody_without_the_permission_resolves(dispute, client, django_user_model):
     user = django_user_model.objects.create_user("viewer", password="pw-for-tests-only", is_staff=True)
     client.force_login(user)
@@ -231,13 +248,14 @@ def test_nobody_without_the_permission_resolves(dispute, client, django_user_mod
 
 
 def test_the_operators_list_is_kept_whole_for_the_run_and_cut_in_the_journal(
-    operator, client, regulator, django_user_model, roles, monkeypatch
+    operator, client, regulator, django_user_model, roles, monkeypatch, settings
 ):
     import json
 
     from apps.interconnect import journal
     from apps.interconnect.models import Exchange
 
+    settings.HLHT_JOURNAL_FULL_PAYLOAD = [CHECK]  # kept whole on request: then cut at JOURNAL_LIST_ITEMS
     monkeypatch.setattr(journal, "JOURNAL_LIST_ITEMS", 5)
     listed = [order(start=DAY + timedelta(hours=8, minutes=n), number=seq(PORTAL)) for n in range(8)]
     payload = check(listed)

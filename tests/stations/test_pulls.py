@@ -12,7 +12,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from apps.interconnect.models import RejectedRecord, SyncRun
+from apps.interconnect.models import Exchange, RejectedRecord, SyncRun
 from apps.interconnect.services import operator_provision
 from apps.operators.models import Operator
 from apps.protocol import CST, format_datetime
@@ -100,7 +100,17 @@ def test_incremental_crawl_fetches_only_changes_and_records_them(platform):
         "out",
         0,
     )
-    assert renamed.name in json.dumps(change.exchange.response, ensure_ascii=False)
+    # Journalled compact (a list's length and digest); the change itself holds what changed.
+    assert change.exchange.response["StationInfos"]["_items"] >= 2 and change.exchange.response["_compact"]
+    assert renamed.name not in json.dumps(change.exchange.response, ensure_ascii=False)
+
+
+def test_a_crawl_page_is_journalled_whole_where_the_setting_asks(platform, settings):
+    settings.HLHT_JOURNAL_FULL_PAYLOAD = ["query_stations_info"]
+    platform()
+    run = stations_info_pull(operator=Operator.objects.get(pk=SIM_ID), full=True)
+    pages = Exchange.objects.filter(interface="query_stations_info", direction="out", ret=0)
+    assert pages.count() == run.pages and all(len(p.response["StationInfos"]) > 0 for p in pages)
 
 
 def test_full_crawl_marks_a_disappeared_station_removed(platform):

@@ -126,7 +126,8 @@ def test_pending_statuses_nobody_linked_are_forgotten(pusher, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_first_statuses_of_one_connector_write_one_history_row(provisioned):
+@pytest.mark.parametrize("earlier", [None, 1], ids=["first-status", "after-an-earlier-status"])
+def test_concurrent_first_statuses_of_one_connector_write_one_history_row(provisioned, earlier):
     # Without the connector lock, four first pushes at once wrote duplicate history rows on PostgreSQL, and a
     # later replay of that status failed with MultipleObjectsReturned (Ret 500) ever after.
     import threading
@@ -140,6 +141,9 @@ def test_concurrent_first_statuses_of_one_connector_write_one_history_row(provis
     station = factories.station(Operator.objects.get(pk=OPERATOR_ID), "S1")
     factories.connector(factories.equipment(station, "E1"), "C1")
     when = timezone.now().replace(microsecond=0)
+    if earlier is not None:  # a current row exists: the waiting pushes must not read it as it was before the first
+        connector_statuses_apply(operator_id=OPERATOR_ID, infos=[{"ConnectorID": "C1", "Status": earlier}],
+                                 status_time=when - timedelta(seconds=60), source=StatusSource.PUSH)  # fmt: skip
     barrier, errors = threading.Barrier(4), []
 
     def apply():
@@ -164,7 +168,7 @@ def test_concurrent_first_statuses_of_one_connector_write_one_history_row(provis
     for thread in threads:
         thread.join(30)
     assert errors == [] or (default_connection.vendor == "sqlite" and all("locked" in str(e) for e in errors))
-    assert ConnectorStatusHistory.objects.filter(connector__connector_id="C1").count() == 1
+    assert ConnectorStatusHistory.objects.filter(connector__connector_id="C1", status_time=when).count() == 1
     assert ConnectorStatus.objects.get().status == 3
 
 

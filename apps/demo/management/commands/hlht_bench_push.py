@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -30,7 +33,7 @@ from django.db import connection
 from django.utils import timezone
 
 from apps.demo.benchkit import fork, guarded, operators_delete, percentile, receive, sql_delete
-from apps.demo.pushload import asyncio_load, http_request
+from apps.demo.pushload import WRK_SCRIPT, asyncio_load, http_request
 from apps.interconnect.choices import Direction
 from apps.interconnect.models import AccessToken, Exchange, SeenEnvelope
 from apps.interconnect.services import operator_provision
@@ -43,6 +46,8 @@ from apps.stations.choices import StatusSource
 from apps.stations.models import Connector, ConnectorStatus, ConnectorStatusHistory, Equipment, Station
 
 OPERATOR_ID = "BENCHPUSH"
+MEDIANS = ("per_s", "p50_ms", "p95_ms", "p99_ms", "server_cpu_s_per_push", "database_cpu_s_per_push",
+           "load_cpu_s_per_push")  # fmt: skip
 CONNECTORS_PER_STATION = 10
 # (Status, ParkStatus, LockStatus): 6 × 3 × 3 distinct combinations, so no connector is sent the same status twice
 # for one TimeStamp and every push is new to the portal (its answer Status 0, a history row each).
@@ -145,6 +150,39 @@ def _load_child(conn: Connection, port: int, requests: list[bytes], connections:
     guarded(conn, lambda: conn.send(asyncio_load("127.0.0.1", port, requests, connections, duration)))
 
 
+def _summarised(result: dict[str, Any]) -> dict[str, Any]:
+    latencies = result["latencies"]
+    return {"ok": result["rets"].get(0, 0), "answered": len(latencies), "elapsed_s": result["elapsed_s"],
+            "p50_ms": percentile(latencies, 0.50), "p95_ms": percentile(latencies, 0.95),
+            "p99_ms": percentile(latencies, 0.99), "cpu_s": result["cpu_s"],
+            "rets": {str(k): v for k, v in sorted(result["rets"].items())}}  # fmt: skip
+
+
+def _wrk(port: int, requests: list[bytes], token: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The same pre-signed pushes sent by wrk (C, one thread per core it is given), its CPU read from wait4()."""
+    threads = min(options["connections"], options["wrk_threads"])
+    with tempfile.TemporaryDirectory() as folder:
+        bodies, script = Path(folder) / "bodies", Path(folder) / "push.lua"
+        bodies.write_bytes(b"\n".join(r.partition(b"\r\n\r\n")[2] for r in requests) + b"\n")
+        script.write_text(WRK_SCRIPT)
+        env = {**os.environ, "HLHT_WRK_BODIES": str(bodies), "HLHT_WRK_THREADS": str(threads), "HLHT_WRK_TOKEN": token,
+               "HLHT_WRK_PATH": f"/{settings.HLHT_PROTOCOL_PREFIX}{Interface.NOTIFICATION_STATION_STATUS}"}  # fmt: skip
+        command = ["wrk", "-t", str(threads), "-c", str(options["connections"]), "-d", f"{options['duration']:g}s",
+                   "-s", str(script), f"http://127.0.0.1:{port}"]  # fmt: skip
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)  # noqa: S603 - our own argv
+        output = process.stdout.read() if process.stdout else ""
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+    line = next((x for x in output.splitlines() if x.startswith("HLHT ")), None)
+    if process.returncode or line is None:
+        raise CommandError(f"wrk failed ({process.returncode}):\n{output}")
+    f = json.loads(line[5:])
+    return {"ok": f["ok"], "answered": f["ok"] + f["other"], "elapsed_s": f["duration_us"] / 1e6,
+            "p50_ms": f["p50_us"] / 1000, "p95_ms": f["p95_us"] / 1000, "p99_ms": f["p99_us"] / 1000,
+            "cpu_s": usage.ru_utime + usage.ru_stime,
+            "rets": {"0": f["ok"], "other": f["other"], "socket errors": f["errors"]}}  # fmt: skip
+
+
 def _database_url() -> str:
     """The database this process uses, as a URL for the servers it starts (the test database, under pytest)."""
     if connection.vendor != "postgresql":
@@ -165,16 +203,22 @@ class Command(BaseCommand):
         parser.add_argument("--connectors", type=int, default=5000)
         parser.add_argument("--max-rate", type=int, default=1500, help="pushes/s the pre-signed envelopes allow for")
         parser.add_argument("--targets", default="portal,floor", help="comma-separated: portal, floor")
+        parser.add_argument("--rounds", type=int, default=3, help="rounds; each runs every target once, alternating")
+        parser.add_argument("--generator", default="asyncio", choices=["asyncio", "wrk"])
+        parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (each one is a busy core)")
         parser.add_argument("--json", action="store_true", help="print the figures as JSON as well")
 
     def handle(self, *args: Any, **options: Any) -> None:
         dsn = _database_url()
+        self.connections = options["connections"]
         targets = [t.strip() for t in options["targets"].split(",") if t.strip()]
         if not 1 <= options["max_rate"] <= SEQS_PER_SECOND or options["connectors"] < options["max_rate"]:
             raise CommandError(f"--max-rate takes 1…{SEQS_PER_SECOND} and no more than --connectors (a connector "
                                "changes at most once a second)")  # fmt: skip
         if not set(targets) <= {"portal", "floor"}:
             raise CommandError("--targets takes portal and/or floor")
+        if options["generator"] == "wrk" and not shutil.which("wrk"):
+            raise CommandError("--generator wrk needs wrk on PATH (Debian: apt install wrk)")
         operators_delete([OPERATOR_ID])
         keys = operator_provision(operator_id=OPERATOR_ID, name="推送基准测试运营商")["inbound"]
         operator = Operator.objects.get(pk=OPERATOR_ID)
@@ -183,16 +227,29 @@ class Command(BaseCommand):
         keyset = KeySet(keys["OperatorSecret"], keys["DataSecret"], keys["DataSecretIV"], keys["SigSecret"])
         self.stdout.write(
             f"directory: {options['connectors']} connectors; {options['workers']} gunicorn {options['worker_class']} "
-            f"workers per target; {options['connections']} connections for {options['duration']:g} s; "
-            f"{os.cpu_count()} CPUs"
+            f"workers per target; load: {options['generator']}, {options['connections']} connections for "
+            f"{options['duration']:g} s; {options['rounds']} round(s), targets alternating; {os.cpu_count()} CPUs"
         )
-        figures: dict[str, dict[str, Any]] = {}
+        rounds: dict[str, list[dict[str, Any]]] = {target: [] for target in targets}
         try:
-            for target in targets:
-                figures[target] = self._round(target, dsn, keys, keyset, token, options)
-                self._print(target, figures[target])
+            for number in range(1, options["rounds"] + 1):
+                for target in targets:
+                    rounds[target].append(self._round(target, dsn, keys, keyset, token, options))
+                    self._print(f"{target} #{number}", rounds[target][-1])
         finally:
             operators_delete([OPERATOR_ID])
+        figures: dict[str, Any] = {"rounds": rounds}
+        for target, runs in rounds.items():
+            medians = {name: statistics.median(run[name] for run in runs) for name in MEDIANS}
+            totals = {name: sum(run[name] for run in runs) for name in ("lost", "duplicates", "journal_missing")}
+            figures[target] = summary = medians | totals
+            cpu = {name: summary[f"{name}_cpu_s_per_push"] * 1000 for name in ("server", "database", "load")}
+            self.stdout.write(
+                f"{target:>6} (median of {len(runs)}): {summary['per_s']:.1f} pushes/s, p50 {summary['p50_ms']:.1f} "
+                f"ms, p95 {summary['p95_ms']:.1f} ms, p99 {summary['p99_ms']:.1f} ms; lost {summary['lost']}, "
+                f"duplicated {summary['duplicates']}; CPU per push: server {cpu['server']:.2f} ms, "
+                f"database {cpu['database']:.2f} ms, load {cpu['load']:.2f} ms"
+            )
         if "portal" in figures and "floor" in figures and figures["floor"]["per_s"]:
             ratio = figures["portal"]["per_s"] / figures["floor"]["per_s"]
             figures["ratio"] = {"portal_over_floor": ratio}
@@ -246,9 +303,12 @@ class Command(BaseCommand):
             workers = _children(server.pid)
             database = _database_pids()
             cpu_before, db_before = _cpu_s([server.pid, *workers]), _cpu_s(database)
-            child, conn = fork(_load_child, port, requests[warm:], options["connections"], options["duration"])
-            result = receive(conn, child)
-            child.join()
+            if options["generator"] == "wrk":
+                result = _wrk(port, requests[warm:], token, options)
+            else:
+                child, conn = fork(_load_child, port, requests[warm:], options["connections"], options["duration"])
+                result = _summarised(receive(conn, child))
+                child.join()
             server_cpu, db_cpu = _cpu_s([server.pid, *workers]) - cpu_before, _cpu_s(database) - db_before
         finally:
             server.send_signal(signal.SIGTERM)
@@ -256,39 +316,47 @@ class Command(BaseCommand):
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 server.kill()
-        ok = warmed["rets"].get(0, 0) + result["rets"].get(0, 0)
-        stored = ConnectorStatusHistory.objects.filter(connector__operator_id=OPERATOR_ID).count()
+        ok = warmed["rets"].get(0, 0) + result["ok"]
+        history = ConnectorStatusHistory.objects.filter(connector__operator_id=OPERATOR_ID)
+        stored = history.count()
+        distinct = history.values("connector_id", "status_time", "status", "park_status", "lock_status").distinct()
         journal = Exchange.objects.filter(operator_id=OPERATOR_ID, ret=0).count()
         seen = SeenEnvelope.objects.filter(operator_id=OPERATOR_ID).count()
-        latencies = result["latencies"]
-        answered = len(latencies)
-        elapsed = result["elapsed_s"]
+        answered, elapsed = result["answered"], result["elapsed_s"]
         return {
             "sent": answered,
-            "per_s": result["rets"].get(0, 0) / elapsed if elapsed else 0.0,
+            "per_s": result["ok"] / elapsed if elapsed else 0.0,
             "elapsed_s": elapsed,
-            "p50_ms": percentile(latencies, 0.50),
-            "p95_ms": percentile(latencies, 0.95),
-            "p99_ms": percentile(latencies, 0.99),
-            "rets": {str(k): v for k, v in sorted(result["rets"].items())},
+            "p50_ms": result["p50_ms"],
+            "p95_ms": result["p95_ms"],
+            "p99_ms": result["p99_ms"],
+            "rets": result["rets"],
             "ret0_answers": ok,
             "history_rows": stored,
             "journal_rows": journal,
             "seen_rows": seen,
-            "lost": ok - stored,
+            # Every push answered Ret 0 is stored (lost 0), and once (duplicates 0). More rows than counted answers
+            # are answers still on the wire when the load stopped (wrk stops on the clock): at most one per
+            # connection, the portal stored them and the load did not read them.
+            "lost": max(0, ok - stored),
+            "duplicates": stored - distinct.count(),
+            "in_flight": max(0, stored - ok),
+            "journal_missing": max(0, ok - journal),
             "server_cpu_s_per_push": server_cpu / answered if answered else 0.0,
-            "load_cpu_s_per_push": result["cpu_s"] / answered if answered else 0.0,
             "database_cpu_s_per_push": db_cpu / answered if answered else 0.0,
+            "load_cpu_s_per_push": result["cpu_s"] / answered if answered else 0.0,
             "exhausted": answered >= count,
         }
 
     def _print(self, target: str, f: dict[str, Any]) -> None:
-        verdict = "all stored once" if f["lost"] == 0 and f["journal_rows"] == f["ret0_answers"] else "MISMATCH"
+        good = f["lost"] == f["duplicates"] == f["journal_missing"] == 0 and f["in_flight"] <= self.connections
+        verdict = "all stored once" if good else "MISMATCH"
         self.stdout.write(
-            f"{target:>6}: {f['per_s']:7.1f} pushes/s over {f['elapsed_s']:.1f} s; p50 {f['p50_ms']:.1f} ms, "
+            f"{target:>9}: {f['per_s']:7.1f} pushes/s over {f['elapsed_s']:.1f} s; p50 {f['p50_ms']:.1f} ms, "
             f"p95 {f['p95_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms; answers by Ret {f['rets']}\n"
             f"        Ret 0 answers {f['ret0_answers']} (warm-up included), history rows {f['history_rows']}, "
-            f"journal rows {f['journal_rows']}, replay marks {f['seen_rows']}: {verdict}; "
+            f"journal rows {f['journal_rows']}, replay marks {f['seen_rows']}, unread answers {f['in_flight']}: "
+            f"{verdict}; "
             f"CPU per push: server {f['server_cpu_s_per_push'] * 1000:.2f} ms, "
             f"database {f['database_cpu_s_per_push'] * 1000:.2f} ms, load {f['load_cpu_s_per_push'] * 1000:.2f} ms"
             + ("; the pre-signed envelopes ran out: raise --max-rate" if f["exhausted"] else "")
