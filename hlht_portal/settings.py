@@ -82,6 +82,9 @@ HLHT_JOURNAL_RETENTION = {
 # Interfaces whose bulk payloads (crawl pages, status sweeps, reconciliation lists) the journal keeps whole; every
 # other bulk payload is journalled compact: its scalars, per list its length and SHA-256 (apps.interconnect.journal).
 HLHT_JOURNAL_FULL_PAYLOAD = env_list("HLHT_JOURNAL_FULL_PAYLOAD", [])
+# The status history keeps 13 months (a year, and the month it started); older months are dropped as partitions.
+HLHT_STATUS_HISTORY_RETENTION_DAYS = env.int("HLHT_STATUS_HISTORY_RETENTION_DAYS", default=400)
+HLHT_PARTITIONS_AHEAD = env.int("HLHT_PARTITIONS_AHEAD", default=3)  # months of partitions made ahead
 HLHT_CLIENT_CONNECT_TIMEOUT = env.float("HLHT_CLIENT_CONNECT_TIMEOUT", default=5)
 HLHT_CLIENT_READ_TIMEOUT = env.float("HLHT_CLIENT_READ_TIMEOUT", default=20)
 HLHT_TOKEN_REFRESH_MARGIN = env.int("HLHT_TOKEN_REFRESH_MARGIN", default=120)
@@ -243,6 +246,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     "protocol-housekeeping": {"task": "apps.interconnect.tasks.protocol_housekeeping_task", "schedule": 600.0},
     "journal-purge": {"task": "apps.interconnect.tasks.journal_purge_task", "schedule": 86400.0},
+    # Monthly partitions (PostgreSQL) made months ahead, so no row ever waits for one; daily is plenty.
+    "journal-partitions": {"task": "apps.interconnect.tasks.journal_partitions_task", "schedule": 86400.0},
+    "status-history-partitions": {"task": "apps.stations.tasks.status_history_partitions_task", "schedule": 86400.0},
     "pending-statuses-purge": {"task": "apps.stations.tasks.pending_statuses_purge_task", "schedule": 3600.0},
     # Each minute, one task per active operator and pull that is due by that operator's own intervals.
     "pulls-dispatch": {"task": "apps.interconnect.tasks.pulls_dispatch_task", "schedule": 60.0},

@@ -142,7 +142,10 @@ class CommandAttempt(models.Model):
     """One sending of a command, with its journal row: what went out, what came back."""
 
     command = models.ForeignKey(OutboundCommand, on_delete=models.CASCADE, related_name="tries", verbose_name="命令")
-    exchange = models.ForeignKey(Exchange, on_delete=models.SET_NULL, null=True, blank=True, verbose_name="报文")
+    # No database constraint: the journal is partitioned on PostgreSQL (see RejectedRecord.exchange).
+    exchange = models.ForeignKey(
+        Exchange, on_delete=models.SET_NULL, null=True, blank=True, verbose_name="报文", db_constraint=False
+    )
     ok = models.BooleanField("成功")
     error = models.CharField("错误", max_length=500, blank=True)
     at = models.DateTimeField("时间", auto_now_add=True)

@@ -44,3 +44,41 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# -- filters for tables of millions of rows ---------------------------------------------------------------------------
+# Django's RelatedOnlyFieldListFilter and AllValuesFieldListFilter find their choices with SELECT DISTINCT over the
+# whole table: on the journal or the status history, a full scan on every changelist page. These take their choices
+# from a small table (the operators the user may see) or a fixed list instead.
+
+
+def scoped_related_filter(field_path: str, title: str, model: type) -> type[admin.SimpleListFilter]:
+    """Filter on `field_path` (a foreign key path) with the rows of `model` the user's scope shows as choices."""
+
+    class ScopedRelatedFilter(admin.SimpleListFilter):
+        parameter_name = field_path
+
+        def lookups(self, request, model_admin):
+            return [(str(obj.pk), str(obj)) for obj in model.objects.for_user(request.user)]
+
+        def queryset(self, request, queryset):
+            return queryset.filter(**{field_path: self.value()}) if self.value() else queryset
+
+    ScopedRelatedFilter.title = title
+    return ScopedRelatedFilter
+
+
+def fixed_choices_filter(field: str, title: str, choices: list[tuple[object, str]]) -> type[admin.SimpleListFilter]:
+    """Filter on `field` among fixed `choices` ((value, label) pairs), never asking the table for its values."""
+
+    class FixedChoicesFilter(admin.SimpleListFilter):
+        parameter_name = field
+
+        def lookups(self, request, model_admin):
+            return [(str(value), label) for value, label in choices]
+
+        def queryset(self, request, queryset):
+            return queryset.filter(**{field: self.value()}) if self.value() else queryset
+
+    FixedChoicesFilter.title = title
+    return FixedChoicesFilter

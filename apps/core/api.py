@@ -16,6 +16,8 @@ from rest_framework import serializers, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.pagination import PageNumberPagination
 
+from .paging import BoundedCountPaginator
+
 
 def wire_name(name: str) -> str:
     """The T/CEC 102 name of a snake_case model field: `station_lng` → `StationLng`, `equipment_owner_id` → `...ID`."""
@@ -119,6 +121,13 @@ class ApiPagination(PageNumberPagination):
 
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+class BoundedPagination(ApiPagination):
+    """For tables of millions of rows (the status history): the count is bounded, then estimated, and pages stop at
+    apps.core.paging.MAX_PAGES; filter by time or connector to reach older rows."""
+
+    django_paginator_class = BoundedCountPaginator
 
 
 class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):

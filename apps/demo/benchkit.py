@@ -12,6 +12,7 @@ import traceback
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -257,6 +258,31 @@ def send_phase(operator_id: str, keys: dict[str, str], scripts: list[Script], *,
     return {"messages": len(every), "per_s": len(every) / result["elapsed_s"], "p50_ms": percentile(every, 0.5),
             "p99_ms": percentile(every, 0.99), "interfaces": per, "errors": result["errors"],
             "error_samples": result["error_samples"]}  # fmt: skip
+
+
+CONNECTORS_PER_STATION = 10
+
+
+def bulk_directory(operator: Operator, connectors: int, *, prefix: str) -> None:
+    """`connectors` connectors, ten to a station, IDs `{prefix}C000000`…, written in bulk (no signals, no history)."""
+    stations = [
+        Station(operator=operator, station_id=f"{prefix}S{n:05d}", equipment_owner_id=operator.pk,
+                station_name="基准测试站", area_code="110105", address="北京市朝阳区", service_tel="400",
+                station_type=1, station_status=50, station_lng=Decimal("116.48"), station_lat=Decimal("39.92"),
+                construction=255)
+        for n in range(-(-connectors // CONNECTORS_PER_STATION))
+    ]  # fmt: skip
+    Station.objects.bulk_create(stations, batch_size=1000)
+    equipment = [Equipment(operator=operator, station=s, equipment_id=f"{prefix}E{n:05d}", equipment_type=1,
+                           power=Decimal("60.0")) for n, s in enumerate(stations)]  # fmt: skip
+    Equipment.objects.bulk_create(equipment, batch_size=1000)
+    Connector.objects.bulk_create(
+        [Connector(operator=operator, station=stations[n // CONNECTORS_PER_STATION],
+                   equipment=equipment[n // CONNECTORS_PER_STATION], connector_id=f"{prefix}C{n:06d}", connector_type=4,
+                   voltage_upper_limits=750, voltage_lower_limits=200, current=250, power=Decimal("60.0"),
+                   national_standard=2) for n in range(connectors)],
+        batch_size=2000,
+    )  # fmt: skip
 
 
 def operators_delete(ids: list[str]) -> None:

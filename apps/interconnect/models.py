@@ -216,9 +216,12 @@ class RejectedRecord(models.Model):
     reasons = models.JSONField("原因", default=list)
     payload = models.JSONField("记录内容", null=True, blank=True)
     # The message the record came in; the journal's retention may outlive it, hence SET_NULL.
+    # No database constraint: on PostgreSQL the journal is partitioned by time, and a foreign key cannot point into
+    # a partitioned table by its id alone. SET_NULL is done by Django; dropping an old partition leaves the id.
     exchange = models.ForeignKey(
-        Exchange, on_delete=models.SET_NULL, null=True, blank=True, related_name="rejected", verbose_name="报文"
-    )
+        Exchange, on_delete=models.SET_NULL, null=True, blank=True, related_name="rejected", verbose_name="报文",
+        db_constraint=False,
+    )  # fmt: skip
     created = models.DateTimeField("时间", auto_now_add=True, db_index=True)
 
     scope_operator_field = "operator"

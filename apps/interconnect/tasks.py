@@ -8,10 +8,12 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from apps.core.partitions import partitions_ensure
+
 from .choices import RunStatus
 from .journal import journal_purge
 from .keys import keysets_destroy_retired
-from .models import SeenEnvelope
+from .models import Exchange, SeenEnvelope
 from .pulls import Dispatch
 from .registry import PULL_JOBS
 from .scheduling import dispatch_forget, pull_run, pulls_dispatch, retry_delay, scheduled_operators
@@ -21,6 +23,12 @@ from .tokens import tokens_purge_expired
 @shared_task
 def journal_purge_task() -> int:
     return journal_purge()
+
+
+@shared_task
+def journal_partitions_task() -> list[str]:
+    """Create the journal's monthly partitions ahead (PostgreSQL; nothing on SQLite)."""
+    return partitions_ensure(Exchange, months_ahead=settings.HLHT_PARTITIONS_AHEAD)
 
 
 @shared_task

@@ -10,7 +10,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
 
-from apps.core.admin import OperatorDataAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline
+from apps.core.admin import OperatorDataAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline, scoped_related_filter
+from apps.core.paging import BoundedCountPaginator
+from apps.operators.models import Operator
 
 from .choices import ConnectorStatus as Status
 from .models import (
@@ -265,13 +267,21 @@ class ConnectorStatusAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
 
 @admin.register(ConnectorStatusHistory)
 class ConnectorStatusHistoryAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+    """A year of Beijing is a billion rows: filters with fixed or small choice lists, a bounded count, time as a
+    filter rather than date_hierarchy (whose links are a DISTINCT over the whole table)."""
+
     list_display = ["connector", "status", "park_status", "lock_status", "status_time", "source", "created"]
-    list_filter = ["status", "source", ("connector__operator", admin.RelatedOnlyFieldListFilter)]
+    list_filter = [
+        "status",
+        "source",
+        scoped_related_filter("connector__operator", "运营商", Operator),
+        ("status_time", admin.DateFieldListFilter),
+    ]
     search_fields = ["=connector__connector_id"]
     list_select_related = ["connector"]
     ordering = ["-status_time"]
-    date_hierarchy = "status_time"
     show_full_result_count = False
+    paginator = BoundedCountPaginator
 
 
 class EquipmentStatsInline(ReadOnlyInline):

@@ -242,7 +242,11 @@ class ConnectorStatusHistory(_StatusFields, TimeStampedModel):
         verbose_name = "接口状态历史"
         verbose_name_plural = "接口状态历史"
         ordering = ["-status_time", "-id"]
-        indexes = [models.Index(fields=["connector", "-status_time"], name="status_history_conn_time")]
+        indexes = [
+            models.Index(fields=["connector", "-status_time"], name="status_history_conn_time"),
+            # The changelist's and the API's order, across every connector.
+            models.Index(fields=["-status_time", "-id"], name="status_history_time"),
+        ]
         constraints = [
             choices_constraint("status", ConnectorStatusChoices, "connectorstatushistory"),
             choices_constraint("park_status", ParkStatus, "connectorstatushistory"),
@@ -384,6 +388,7 @@ class DirectoryChange(models.Model):
         blank=True,
         related_name="changes",
         verbose_name="报文",
+        db_constraint=False,  # the journal is partitioned on PostgreSQL (see RejectedRecord.exchange)
     )
     created = models.DateTimeField("时间", auto_now_add=True, db_index=True)
 

@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch, QuerySet
 
-from apps.core.api import ScopedReadOnlyViewSet
+from apps.core.api import BoundedPagination, ScopedReadOnlyViewSet
 from apps.stations.models import (
     Connector,
     ConnectorStats,
@@ -69,6 +69,7 @@ class ConnectorStatusHistoryViewSet(ScopedReadOnlyViewSet):
     serializer_class = serializers.ConnectorStatusHistorySerializer
     filterset_class = filtersets.ConnectorStatusHistoryFilterSet
     select_related = ("connector__station",)
+    pagination_class = BoundedPagination  # millions of rows: the count is bounded, then estimated
 
 
 class StationStatsViewSet(ScopedReadOnlyViewSet):

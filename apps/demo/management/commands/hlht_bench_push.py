@@ -21,7 +21,6 @@ import sys
 import tempfile
 import time
 from datetime import timedelta
-from decimal import Decimal
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.utils import timezone
 
-from apps.demo.benchkit import fork, guarded, operators_delete, percentile, receive, sql_delete
+from apps.demo.benchkit import bulk_directory, fork, guarded, operators_delete, percentile, receive, sql_delete
 from apps.demo.pushload import WRK_SCRIPT, asyncio_load, http_request
 from apps.interconnect.choices import Direction
 from apps.interconnect.models import AccessToken, Exchange, SeenEnvelope
@@ -43,37 +42,16 @@ from apps.operators.models import Operator
 from apps.protocol import KeySet, build_request, format_timestamp
 from apps.protocol.names import Interface
 from apps.stations.choices import StatusSource
-from apps.stations.models import Connector, ConnectorStatus, ConnectorStatusHistory, Equipment, Station
+from apps.stations.models import Connector, ConnectorStatus, ConnectorStatusHistory
 
 OPERATOR_ID = "BENCHPUSH"
 MEDIANS = ("per_s", "p50_ms", "p95_ms", "p99_ms", "server_cpu_s_per_push", "database_cpu_s_per_push",
            "load_cpu_s_per_push")  # fmt: skip
-CONNECTORS_PER_STATION = 10
 # (Status, ParkStatus, LockStatus): 6 × 3 × 3 distinct combinations, so no connector is sent the same status twice
 # for one TimeStamp and every push is new to the portal (its answer Status 0, a history row each).
 COMBOS = [(s, p, lk) for lk in (0, 10, 50) for p in (50, 10, 0) for s in (2, 3, 1, 4, 255, 0)]
 SEQS_PER_SECOND = 9999  # Seq is 4 digits: a TimeStamp second carries at most 9999 envelopes of one operator
 BIN = Path(sys.executable).parent
-
-
-def _directory(operator: Operator, connectors: int) -> None:
-    stations = [
-        Station(operator=operator, station_id=f"PS{n:05d}", equipment_owner_id=operator.pk, station_name="推送基准站",
-                area_code="110105", address="北京市朝阳区", service_tel="400", station_type=1, station_status=50,
-                station_lng=Decimal("116.48"), station_lat=Decimal("39.92"), construction=255)
-        for n in range(-(-connectors // CONNECTORS_PER_STATION))
-    ]  # fmt: skip
-    Station.objects.bulk_create(stations, batch_size=1000)
-    equipment = [Equipment(operator=operator, station=s, equipment_id=f"PE{n:05d}", equipment_type=1,
-                           power=Decimal("60.0")) for n, s in enumerate(stations)]  # fmt: skip
-    Equipment.objects.bulk_create(equipment, batch_size=1000)
-    Connector.objects.bulk_create(
-        [Connector(operator=operator, station=stations[n // CONNECTORS_PER_STATION],
-                   equipment=equipment[n // CONNECTORS_PER_STATION], connector_id=f"PC{n:06d}", connector_type=4,
-                   voltage_upper_limits=750, voltage_lower_limits=200, current=250, power=Decimal("60.0"),
-                   national_standard=2) for n in range(connectors)],
-        batch_size=2000,
-    )  # fmt: skip
 
 
 def _requests(keys: KeySet, token: str, port: int, count: int, connectors: int, rate: int) -> list[bytes]:
@@ -222,7 +200,7 @@ class Command(BaseCommand):
         operators_delete([OPERATOR_ID])
         keys = operator_provision(operator_id=OPERATOR_ID, name="推送基准测试运营商")["inbound"]
         operator = Operator.objects.get(pk=OPERATOR_ID)
-        _directory(operator, options["connectors"])
+        bulk_directory(operator, options["connectors"], prefix="P")
         token, _ = token_issue(operator=operator)
         keyset = KeySet(keys["OperatorSecret"], keys["DataSecret"], keys["DataSecretIV"], keys["SigSecret"])
         self.stdout.write(

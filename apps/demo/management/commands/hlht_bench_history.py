@@ -1,0 +1,161 @@
+"""Big-table benchmark: the status history and the journal at millions of rows, their admin pages and API list.
+
+Builds `--rows` status-history rows and as many journal rows (PostgreSQL: generate_series straight into the monthly
+partitions, a year of them), then times what a regulator opens: the changelists unfiltered, filtered by operator,
+status, interface and time, searched by connector, a deep page, and the API's history list — each the median of
+`--repeat` requests through Django (server time: middleware, queries, template). The floor is the same first page
+as bare SQL (ORDER BY … LIMIT 100); a plain COUNT(*) is timed too, to show what the bounded count saves.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+from django.test import Client
+
+from apps.core.partitions import partitions_ensure
+from apps.demo.benchkit import bulk_directory, operators_delete
+from apps.interconnect.models import Exchange
+from apps.interconnect.services import operator_provision
+from apps.operators.models import Operator
+from apps.protocol.names import Interface
+from apps.stations.models import Connector, ConnectorStatusHistory
+
+OPERATOR_ID = "BENCHHIST"
+USERNAME = "bench-history-regulator"
+TARGET_MS = 300.0
+SPAN = timedelta(days=360)  # the rows spread over about a year, newest now
+
+
+def _timed(action) -> float:
+    began = time.perf_counter()
+    action()
+    return (time.perf_counter() - began) * 1000
+
+
+class Command(BaseCommand):
+    help = "Benchmark the status history and the journal at millions of rows: admin changelists and the API list."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--rows", type=int, default=5_000_000, help="rows of each table")
+        parser.add_argument("--connectors", type=int, default=10_000)
+        parser.add_argument("--repeat", type=int, default=5)
+        parser.add_argument("--keep", action="store_true", help="leave the rows for another run (--reuse)")
+        parser.add_argument("--reuse", action="store_true", help="measure rows a --keep run left")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if connection.vendor != "postgresql":
+            raise CommandError("hlht_bench_history measures PostgreSQL: set DATABASE_URL=postgres://…")
+        rows = options["rows"]
+        if not options["reuse"]:
+            operators_delete([OPERATOR_ID])
+            self._build(rows, options["connectors"])
+        user = get_user_model().objects.filter(username=USERNAME).first() or get_user_model().objects.create_superuser(
+            USERNAME, password=None
+        )
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.force_login(user)
+        connector = (
+            Connector.objects.filter(operator_id=OPERATOR_ID)
+            .order_by("pk")
+            .values_list("connector_id", flat=True)[options["connectors"] // 2]
+        )
+        # As the admin's own date filter writes it: an aware midnight, seven days back.
+        week = quote(
+            (datetime.now(UTC) - timedelta(days=7)).replace(hour=0, minute=0, second=0, microsecond=0).isoformat()
+        )
+        history, journal = "/admin/stations/connectorstatushistory/", "/admin/interconnect/exchange/"
+        deep = max(1, min(150, rows // 200))  # a deep page (100 rows a page), inside the pages the rows make
+        pages = [
+            ("history: first page", history),
+            ("history: operator", f"{history}?connector__operator={OPERATOR_ID}"),
+            ("history: status 3 (charging)", f"{history}?status__exact=3"),
+            ("history: one connector", f"{history}?q={connector}"),
+            ("history: past 7 days", f"{history}?status_time__gte={week}"),
+            (f"history: page {deep}", f"{history}?p={deep}"),
+            ("journal: first page", journal),
+            ("journal: operator", f"{journal}?operator={OPERATOR_ID}"),
+            ("journal: interface", f"{journal}?interface={Interface.NOTIFICATION_STATION_STATUS}"),
+            ("journal: Ret 0, past 7 days", f"{journal}?ret=0&created__gte={week}"),
+            (f"journal: page {deep}", f"{journal}?p={deep}"),
+            ("API: history list", "/api/status-history/"),
+            ("API: one connector", f"/api/status-history/?connector={connector}"),
+        ]
+        self.stdout.write(
+            f"{ConnectorStatusHistory.objects.count() if rows <= 1_000_000 else rows:,} history rows, "
+            f"{rows:,} journal rows; median of {options['repeat']} requests each (server time through Django)"
+        )
+        worst = 0.0
+        try:
+            for title, url in pages:
+                response = client.get(url)
+                if response.status_code != 200:
+                    raise CommandError(f"{url} answered {response.status_code}")
+                median = statistics.median(_timed(lambda u=url: client.get(u)) for _ in range(options["repeat"]))
+                worst = max(worst, median)
+                self.stdout.write(f"  {title:<30} {median:8.1f} ms  {'ok' if median <= TARGET_MS else 'SLOW'}")
+            self._floors(options["repeat"])
+        finally:
+            if not options["keep"]:
+                get_user_model().objects.filter(username=USERNAME).delete()
+                operators_delete([OPERATOR_ID])
+        verdict = "met" if worst <= TARGET_MS else "NOT met"
+        self.stdout.write(f"slowest page {worst:.1f} ms: target ≤ {TARGET_MS:g} ms {verdict}")
+
+    def _floors(self, repeat: int) -> None:
+        with connection.cursor() as cursor:
+            for title, sql in (
+                ("floor: history page, bare SQL", "SELECT * FROM stations_connectorstatushistory "
+                 "ORDER BY status_time DESC, id DESC LIMIT 100"),
+                ("floor: journal page, bare SQL", "SELECT * FROM interconnect_exchange "
+                 "ORDER BY created DESC, id DESC LIMIT 100"),
+                ("what is avoided: COUNT(*) journal", "SELECT count(*) FROM interconnect_exchange"),
+            ):  # fmt: skip
+                median = statistics.median(_timed(lambda s=sql: (cursor.execute(s), cursor.fetchall()))
+                                           for _ in range(repeat))  # fmt: skip
+                self.stdout.write(f"  {title:<30} {median:8.1f} ms")
+
+    def _build(self, rows: int, connectors: int) -> None:
+        began = time.perf_counter()
+        operator_provision(operator_id=OPERATOR_ID, name="大表基准测试运营商")
+        bulk_directory(Operator.objects.get(pk=OPERATOR_ID), connectors, prefix="H")
+        now = datetime.now(UTC)
+        month = now - SPAN
+        while month <= now:  # a partition for every month the rows span (the scheduled task makes them ahead)
+            for model in (ConnectorStatusHistory, Exchange):
+                partitions_ensure(model, months_ahead=0, today=month.date())
+            month += timedelta(days=28)
+        step = SPAN.total_seconds() / rows
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO stations_connectorstatushistory (connector_id, status, park_status, lock_status, "
+                "status_time, source, created, updated) "
+                "SELECT ids[1 + g %% cardinality(ids)], (ARRAY[0,1,2,3,4,255])[1 + g %% 6], "
+                "(ARRAY[0,10,50])[1 + g %% 3], NULL, now() - g * %s * interval '1 second', 'push', now(), now() "
+                "FROM generate_series(0, %s - 1) g, "
+                "(SELECT array_agg(id ORDER BY id) AS ids FROM stations_connector WHERE operator_id = %s) c",
+                [step, rows, OPERATOR_ID],
+            )
+            cursor.execute(
+                "INSERT INTO interconnect_exchange (operator_id, claimed_operator_id, interface, direction, timestamp, "
+                "seq, ret, msg, http_status, latency_ms, request, response, error, remote_addr, created) "
+                "SELECT %s, %s, (ARRAY[%s, %s, %s])[1 + g %% 3], 'in', "
+                "to_char(now() - g * %s * interval '1 second', 'YYYYMMDDHH24MISS'), "
+                "lpad((1 + g %% 9999)::text, 4, '0'), "
+                "CASE WHEN g %% 50 = 0 THEN 4004 ELSE 0 END, '', 200, 3.5, "
+                "jsonb_build_object('ConnectorStatusInfo', jsonb_build_object('ConnectorID', 'H' || g %% %s, "
+                "'Status', 2)), '{\"Status\": 0}'::jsonb, '', '127.0.0.1', now() - g * %s * interval '1 second' "
+                "FROM generate_series(0, %s - 1) g",
+                [OPERATOR_ID, OPERATOR_ID, Interface.NOTIFICATION_STATION_STATUS,
+                 Interface.NOTIFICATION_CHARGE_ORDER_INFO, Interface.QUERY_TOKEN, step, connectors, step, rows],
+            )  # fmt: skip
+            cursor.execute("ANALYZE stations_connectorstatushistory")
+            cursor.execute("ANALYZE interconnect_exchange")
+        self.stdout.write(f"built {rows:,} + {rows:,} rows in {time.perf_counter() - began:.0f} s")
