@@ -34,7 +34,7 @@ from .choices import Direction, KeyDirection
 from .dialects import operator_dialect
 from .journal import journal_insert
 from .keys import keyset_open, usable_keysets
-from .models import RejectedRecord, SeenEnvelope
+from .models import OperatorKeySet, RejectedRecord, SeenEnvelope
 from .registry import BODY_LIMITS, REGISTRY
 from .tokens import token_check_and_mark, token_is_valid
 
@@ -43,12 +43,22 @@ JSON = "application/json;charset=utf-8"
 LEGACY = "legacy"
 
 
+# Caller objects per set of key-set rows: the rows come from keys.usable_keysets' per-process cache, so while they
+# stay the same objects the caller built from them is the same too (opening four sealed secrets and reading the
+# operator's flags once, not on every message). An entry keeps its rows alive, so their ids cannot be reused.
+_callers: dict[tuple[int, ...], tuple[tuple[OperatorKeySet, ...], Caller]] = {}
+
+
 def _caller(operator_id: str, fresh: bool) -> Caller | None:
-    rows = usable_keysets(operator_id, KeyDirection.INBOUND, fresh=fresh)
+    rows = tuple(usable_keysets(operator_id, KeyDirection.INBOUND, fresh=fresh))
     if not rows:
         return None
+    key = tuple(id(row) for row in rows)
+    hit = _callers.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], rows, strict=True)):
+        return hit[1]
     operator = rows[0].operator
-    return Caller(
+    caller = Caller(
         operator_id=operator.pk,
         keysets=tuple(keyset_open(row) for row in rows),
         dialect=operator_dialect(operator),
@@ -56,6 +66,10 @@ def _caller(operator_id: str, fresh: bool) -> Caller | None:
         kind_label=operator.get_kind_display(),
         party=operator,
     )
+    if len(_callers) > 1024:
+        _callers.clear()
+    _callers[key] = (rows, caller)
+    return caller
 
 
 def _token_valid(caller: Caller, token: str) -> bool:
