@@ -17,12 +17,14 @@ POSTGRES = connection.vendor == "postgresql"
 @pytest.mark.skipif(not POSTGRES, reason="the benchmark builds its rows with PostgreSQL's generate_series")
 def test_every_page_is_timed_against_its_floor_and_the_rows_are_removed():
     out = StringIO()
-    call_command("hlht_bench_history", rows=3000, connectors=200, repeat=1, stdout=out, stderr=StringIO())
+    call_command("hlht_bench_history", rows=3000, connectors=200, repeat=1, sample=10, stdout=out, stderr=StringIO())
     text = out.getvalue()
     assert "3,000 history rows" in text and "target ≤ 300 ms" in text
     for title in ("history: operator", "journal: interface", "API: one connector", "floor: journal page"):
         assert title in text
-    assert "SLOW" not in text  # 3,000 rows: every page well inside the target
+    timed = [line for line in text.splitlines() if line.rstrip().endswith((" ok", " SLOW"))]
+    assert len(timed) == 13  # every page answered 200 and was timed (speed is the benchmark's to judge, not a test's)
+    assert "journal bytes per row" in text and "a Beijing day:" in text
     assert not Operator.objects.exists() and not Exchange.objects.exists()
     assert not ConnectorStatusHistory.objects.exists()
 

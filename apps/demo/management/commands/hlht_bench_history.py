@@ -18,14 +18,16 @@ from urllib.parse import quote
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 
 from apps.core.partitions import partitions_ensure
 from apps.demo.benchkit import bulk_directory, operators_delete
+from apps.interconnect.journal import journal_insert
 from apps.interconnect.models import Exchange
 from apps.interconnect.services import operator_provision
 from apps.operators.models import Operator
 from apps.protocol.names import Interface
+from apps.simulator.directory import Directory, station_status, status_info
 from apps.stations.models import Connector, ConnectorStatusHistory
 
 OPERATOR_ID = "BENCHHIST"
@@ -47,13 +49,14 @@ class Command(BaseCommand):
         parser.add_argument("--rows", type=int, default=5_000_000, help="rows of each table")
         parser.add_argument("--connectors", type=int, default=10_000)
         parser.add_argument("--repeat", type=int, default=5)
+        parser.add_argument("--sample", type=int, default=1000, help="journal rows written to measure each row kind")
         parser.add_argument("--keep", action="store_true", help="leave the rows for another run (--reuse)")
         parser.add_argument("--reuse", action="store_true", help="measure rows a --keep run left")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if connection.vendor != "postgresql":
             raise CommandError("hlht_bench_history measures PostgreSQL: set DATABASE_URL=postgres://…")
-        rows = options["rows"]
+        rows, self.sample = options["rows"], options["sample"]
         if not options["reuse"]:
             operators_delete([OPERATOR_ID])
             self._build(rows, options["connectors"])
@@ -102,12 +105,63 @@ class Command(BaseCommand):
                 worst = max(worst, median)
                 self.stdout.write(f"  {title:<30} {median:8.1f} ms  {'ok' if median <= TARGET_MS else 'SLOW'}")
             self._floors(options["repeat"])
+            self._journal_bytes()
         finally:
             if not options["keep"]:
                 get_user_model().objects.filter(username=USERNAME).delete()
                 operators_delete([OPERATOR_ID])
         verdict = "met" if worst <= TARGET_MS else "NOT met"
         self.stdout.write(f"slowest page {worst:.1f} ms: target ≤ {TARGET_MS:g} ms {verdict}")
+
+    def _journal_bytes(self) -> None:
+        """Bytes a journal row of each kind takes in the table and its indexes (measured: SAMPLE rows written by
+        journal_insert, as the portal writes them), and what a day of Beijing writes (assumptions printed)."""
+        directory = Directory(OPERATOR_ID, seed=7, count=100, start=time.time())
+        page = {"PageNo": 1, "PageCount": 100, "ItemSize": 10_000,
+                "StationInfos": [directory.station_info(st) for st in directory.stations]}  # fmt: skip
+        sweep = {"Total": 50, "StationStatusInfos": [station_status(st) for st in directory.stations[:50]]}
+        push = {"ConnectorStatusInfo": status_info(next(iter(directory.stations[0].connectors)))}
+        kinds = [
+            ("status push", Interface.NOTIFICATION_STATION_STATUS, "in", push, {"Status": 0}),
+            ("status sweep (50 stations)", Interface.QUERY_STATION_STATUS, "out", {"StationIDs": ["x"] * 50}, sweep),
+            ("crawl page (100 stations)", Interface.QUERY_STATIONS_INFO, "out", {"PageNo": 1, "PageSize": 100}, page),
+        ]
+        # A day of Beijing: 100,000 connectors changing 20 times a day; 10,000 stations swept every 5 minutes in
+        # calls of 50; one full crawl (100 pages) and 24 increments (~5 pages each).
+        per_day = {"status push": 2_000_000, "status sweep (50 stations)": 200 * 288, "crawl page (100 stations)": 220}
+        sample = self.sample
+        self.stdout.write(
+            f"journal bytes per row (table + indexes, {sample} rows each, a tenth for crawl pages) and per Beijing day:"
+        )
+        total = {"compact": 0.0, "whole": 0.0}
+        for title, interface, direction, request, response in kinds:
+            sizes, rows = {}, sample if len(repr(response)) < 10_000 else max(10, sample // 10)  # big rows: fewer
+            for mode in ("compact", "whole"):
+                with override_settings(HLHT_JOURNAL_FULL_PAYLOAD=[interface] if mode == "whole" else []):
+                    before = self._journal_size()
+                    for _ in range(rows):
+                        journal_insert(operator=None, claimed_operator_id=OPERATOR_ID, interface=interface,
+                                       direction=direction, timestamp="20261202120000", seq="0001", ret=0, msg="",
+                                       http_status=200, latency_ms=3.0, request=request, response=response)  # fmt: skip
+                    sizes[mode] = (self._journal_size() - before) / rows
+                    Exchange.objects.filter(claimed_operator_id=OPERATOR_ID, interface=interface).delete()
+                total[mode] += sizes[mode] * per_day[title]
+            self.stdout.write(
+                f"  {title:<28} compact {sizes['compact']:8.0f} B   whole {sizes['whole']:8.0f} B   "
+                f"× {per_day[title]:>9,}/day = {sizes['compact'] * per_day[title] / 2**20:8.0f} MiB compact, "
+                f"{sizes['whole'] * per_day[title] / 2**20:8.0f} MiB whole"
+            )
+        self.stdout.write(
+            f"  a Beijing day: {total['compact'] / 2**30:.2f} GiB compact, {total['whole'] / 2**30:.2f} GiB whole"
+        )
+
+    def _journal_size(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree(%s)",
+                [Exchange._meta.db_table],
+            )
+            return int(cursor.fetchone()[0])
 
     def _floors(self, repeat: int) -> None:
         with connection.cursor() as cursor:
