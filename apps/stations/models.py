@@ -243,7 +243,8 @@ class ConnectorStatusHistory(_StatusFields, TimeStampedModel):
         verbose_name_plural = "接口状态历史"
         ordering = ["-status_time", "-id"]
         indexes = [
-            models.Index(fields=["connector", "-status_time"], name="status_history_conn_time"),
+            # A connector's history newest first, in the list's exact order (no sort after the index scan).
+            models.Index(fields=["connector", "-status_time", "-id"], name="status_history_conn_time_id"),
             # The changelist's and the API's order, across every connector.
             models.Index(fields=["-status_time", "-id"], name="status_history_time"),
         ]

@@ -264,3 +264,9 @@ def station_stats_info(station: Station, *, start: dt.date, end: dt.date) -> dic
             for eid in sorted(equipment)
         ],
     }
+
+
+def connector_keys(connector_id: str) -> list[int]:
+    """Primary keys of the connectors with this ConnectorID (one per operator that uses it), for filtering the
+    status history by key: a literal list lets PostgreSQL use the (connector, time) index of each partition."""
+    return list(Connector.objects.filter(connector_id=connector_id).values_list("pk", flat=True)[:1000])

@@ -8,6 +8,7 @@ from apps.interconnect.api.filtersets import created_since_filter, run_filter
 from apps.operators.api.filtersets import operator_filter
 from apps.stations import choices as sc
 from apps.stations.models import Connector, ConnectorStatusHistory, DirectoryChange, Equipment, Station, StationStats
+from apps.stations.selectors import connector_keys
 
 STATION_ID_LABEL = "充电站ID（StationID，运营商内唯一，配合 operator 使用可唯一确定）"
 
@@ -83,12 +84,16 @@ class ConnectorStatusHistoryFilterSet(django_filters.FilterSet):
     operator = operator_filter("connector__operator")
     station = station_filter("connector__station__station_id")
     connector = django_filters.CharFilter(
-        field_name="connector__connector_id", max_length=26, label="充电设备接口编码（ConnectorID）"
+        method="filter_connector", max_length=26, label="充电设备接口编码（ConnectorID）"
     )
     status = django_filters.ChoiceFilter(choices=sc.ConnectorStatus.choices, label="接口状态（Status）")
     source = django_filters.ChoiceFilter(choices=sc.StatusSource.choices, label="来源")
     since = django_filters.IsoDateTimeFilter(field_name="status_time", lookup_expr="gte", label="状态时间不早于")
     until = django_filters.IsoDateTimeFilter(field_name="status_time", lookup_expr="lte", label="状态时间不晚于")
+
+    def filter_connector(self, queryset, name, value):
+        # By key, not by a join on ConnectorID (see selectors.connector_keys): millions of rows.
+        return queryset.filter(connector_id__in=connector_keys(value))
 
     class Meta:
         model = ConnectorStatusHistory

@@ -21,7 +21,7 @@ from django.db import connection
 from django.test import Client, override_settings
 
 from apps.core.partitions import partitions_ensure
-from apps.demo.benchkit import bulk_directory, operators_delete
+from apps.demo.benchkit import bulk_directory, operators_delete, sql_delete
 from apps.interconnect.journal import journal_insert
 from apps.interconnect.models import Exchange
 from apps.interconnect.services import operator_provision
@@ -138,13 +138,14 @@ class Command(BaseCommand):
             sizes, rows = {}, sample if len(repr(response)) < 10_000 else max(10, sample // 10)  # big rows: fewer
             for mode in ("compact", "whole"):
                 with override_settings(HLHT_JOURNAL_FULL_PAYLOAD=[interface] if mode == "whole" else []):
-                    before = self._journal_size()
+                    before, written = self._journal_size(), []
+                    fields = {"operator": None, "claimed_operator_id": OPERATOR_ID, "interface": interface,
+                              "direction": direction, "timestamp": "20261202120000", "seq": "0001", "ret": 0, "msg": "",
+                              "http_status": 200, "latency_ms": 3.0}  # fmt: skip
                     for _ in range(rows):
-                        journal_insert(operator=None, claimed_operator_id=OPERATOR_ID, interface=interface,
-                                       direction=direction, timestamp="20261202120000", seq="0001", ret=0, msg="",
-                                       http_status=200, latency_ms=3.0, request=request, response=response)  # fmt: skip
+                        written.append(journal_insert(**fields, request=request, response=response))
                     sizes[mode] = (self._journal_size() - before) / rows
-                    Exchange.objects.filter(claimed_operator_id=OPERATOR_ID, interface=interface).delete()
+                    sql_delete(Exchange, "id", written)
                 total[mode] += sizes[mode] * per_day[title]
             self.stdout.write(
                 f"  {title:<28} compact {sizes['compact']:8.0f} B   whole {sizes['whole']:8.0f} B   "
