@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import ValidationError
 
 
 class ScopedAdminMixin:
@@ -52,6 +54,16 @@ class ReadOnlyInline(admin.TabularInline):
 # from a small table (the operators the user may see) or a fixed list instead.
 
 
+def _filtered(queryset, lookup: str, value: str | None):
+    """The filter applied; a value the column cannot hold (`?ret=abc`) is the admin's "incorrect lookup" notice."""
+    if not value:
+        return queryset
+    try:
+        return queryset.filter(**{lookup: value})
+    except (ValueError, ValidationError) as exc:
+        raise IncorrectLookupParameters(exc) from exc
+
+
 def scoped_related_filter(field_path: str, title: str, model: type) -> type[admin.SimpleListFilter]:
     """Filter on `field_path` (a foreign key path) with the rows of `model` the user's scope shows as choices."""
 
@@ -62,7 +74,7 @@ def scoped_related_filter(field_path: str, title: str, model: type) -> type[admi
             return [(str(obj.pk), str(obj)) for obj in model.objects.for_user(request.user)]
 
         def queryset(self, request, queryset):
-            return queryset.filter(**{field_path: self.value()}) if self.value() else queryset
+            return _filtered(queryset, field_path, self.value())
 
     ScopedRelatedFilter.title = title
     return ScopedRelatedFilter
@@ -78,7 +90,7 @@ def fixed_choices_filter(field: str, title: str, choices: list[tuple[object, str
             return [(str(value), label) for value, label in choices]
 
         def queryset(self, request, queryset):
-            return queryset.filter(**{field: self.value()}) if self.value() else queryset
+            return _filtered(queryset, field, self.value())
 
     FixedChoicesFilter.title = title
     return FixedChoicesFilter

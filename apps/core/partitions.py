@@ -13,9 +13,11 @@ tables (the models that link to a journal row do so without a database constrain
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection, models, transaction
+
+MONTHS_BACK = 13  # at most this many past months get their own partition when a table is first partitioned
 
 __all__ = ["is_partitioned", "partition_table", "partitions_drop_before", "partitions_ensure", "partitions_of"]
 
@@ -88,14 +90,16 @@ def _create_partition(table: str, month: date) -> None:
     name, upper = _name(table, month), _next_month(month)
     with transaction.atomic(), connection.cursor() as cursor:
         # Rows of that month that reached the DEFAULT partition first are moved into the new one: PostgreSQL refuses
-        # to attach a partition whose rows the DEFAULT partition still holds.
-        cursor.execute(f"CREATE TABLE {quote(name)} (LIKE {quote(table)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+        # to attach a partition whose rows the DEFAULT partition still holds. The DEFAULT partition is locked first
+        # (ATTACH takes the same lock), so no row can arrive there between the move and the attach.
         default = quote(f"{table}_default")
+        cursor.execute(f"LOCK TABLE {default} IN ACCESS EXCLUSIVE MODE")
+        cursor.execute(f"CREATE TABLE {quote(name)} (LIKE {quote(table)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
         column = _partition_column(table)
         where = f"{quote(column)} >= %s AND {quote(column)} < %s"
         params = [_bound(month), _bound(upper)]
-        cursor.execute(f"INSERT INTO {quote(name)} SELECT * FROM {default} WHERE {where}", params)  # noqa: S608
-        cursor.execute(f"DELETE FROM {default} WHERE {where}", params)  # noqa: S608
+        moved = f"WITH moved AS (DELETE FROM {default} WHERE {where} RETURNING *) "  # noqa: S608
+        cursor.execute(moved + f"INSERT INTO {quote(name)} SELECT * FROM moved", params)  # noqa: S608
         cursor.execute(
             f"ALTER TABLE {quote(table)} ATTACH PARTITION {quote(name)} "
             f"FOR VALUES FROM ('{_bound(month)}') TO ('{_bound(upper)}')"
@@ -148,8 +152,21 @@ def partition_table(schema_editor, model: type[models.Model], column: str, *, mo
     with schema_editor.connection.cursor() as cursor:
         cursor.execute(f"SELECT min({quote(column)}), max({quote(pk)}) FROM {quote(old)}")  # noqa: S608
         first, top = cursor.fetchone()
-    month = _month(first.astimezone(UTC).date() if first else datetime.now(UTC).date())
-    last = _month(datetime.now(UTC).date())
+        # Where the old identity had got to: ids of deleted rows are never handed out again (links to journal rows
+        # carry no database constraint, so a reused id would point at the wrong row).
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [old, pk])
+        (sequence,) = cursor.fetchone()
+        if sequence:
+            cursor.execute(f"SELECT last_value FROM {sequence}")  # noqa: S608
+            top = max(top or 0, cursor.fetchone()[0])
+    # Months from the first row's, but at most MONTHS_BACK: one stray old timestamp must not make hundreds of
+    # partitions (older rows stay in DEFAULT, where retention deletes them).
+    now = _month(datetime.now(UTC).date())
+    oldest = now
+    for _ in range(MONTHS_BACK):
+        oldest = _month(oldest - timedelta(days=1))
+    month = max(_month(first.astimezone(UTC).date()) if first else now, oldest)
+    last = now
     for _ in range(months_ahead):
         last = _next_month(last)
     while month <= last:

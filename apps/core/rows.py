@@ -45,11 +45,12 @@ def _adapter(field: Field, vendor: str) -> Any:
     """How a Python value of `field` becomes a parameter; None: as it is.
 
     psycopg2 adapts Python's own types (aware datetimes, Decimals, str, int, None) exactly as the ORM's PostgreSQL
-    operations pass them; JSON needs the backend's adapter. Elsewhere (SQLite) every value goes through its field,
-    which is what the ORM does. Chosen once per statement: on the hot path the generic adaptation chain of every
-    value cost more than building the statement.
+    operations pass them; JSON and IP addresses go through their fields. Elsewhere (SQLite) every value goes
+    through its field, which is what the ORM does. Chosen once per statement: on the hot path the generic
+    adaptation chain of every value cost more than building the statement.
     """
-    if vendor == "postgresql" and field.get_internal_type() != "JSONField":
+    # JSON needs its adapter; an empty IP address is NULL to the ORM (gunicorn on a unix socket sends REMOTE_ADDR "").
+    if vendor == "postgresql" and field.get_internal_type() not in ("JSONField", "GenericIPAddressField"):
         return None
     return lambda value: field.get_db_prep_save(value, connection)
 

@@ -54,7 +54,7 @@ def test_retention_drops_whole_months_and_keeps_the_rest(settings):
     old, recent = _row(datetime(2019, 5, 17, tzinfo=UTC)), _row(timezone.now() - timedelta(days=1))
     partitions_ensure(Exchange, months_ahead=0, today=date(2019, 5, 1))
     settings.HLHT_JOURNAL_RETENTION_DAYS, settings.HLHT_JOURNAL_RETENTION = 30, {}
-    assert journal_purge() >= 1
+    journal_purge()
     assert "interconnect_exchange_p201905" not in [name for name, _, _ in partitions_of(Exchange)]
     assert not Exchange.objects.filter(pk=old.pk).exists() and Exchange.objects.filter(pk=recent.pk).exists()
     report = status_history_partitions_task()

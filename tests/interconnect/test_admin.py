@@ -66,3 +66,11 @@ def test_tokens_can_be_revoked_but_the_journal_cannot_be_deleted(client, django_
     assert not AccessToken.objects.exists()
     assert client.post(reverse("admin:interconnect_exchange_delete", args=[row.pk]), {"post": "yes"}).status_code == 403
     assert Exchange.objects.filter(pk=row.pk).exists()
+
+
+def test_journal_filters_answer_a_value_the_column_cannot_hold_with_the_admin_notice(client, regulator):
+    client.force_login(regulator)
+    url = reverse("admin:interconnect_exchange_changelist")
+    assert client.get(url, {"ret": "0"}).status_code == 200
+    bad = client.get(url, {"ret": "abc"})
+    assert bad.status_code == 302 and "e=1" in bad["Location"]  # Django's "incorrect lookup", not a 500

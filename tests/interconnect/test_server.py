@@ -405,12 +405,22 @@ def test_journal_purge_respects_retention(caller, settings):
     assert Exchange.objects.count() == 1
 
 
-def test_journal_retention_per_interface(caller, echo, settings):
-    settings.HLHT_JOURNAL_RETENTION = {"echo": 7}
+def test_an_empty_remote_address_is_journalled_as_none(caller, echo):
+    # gunicorn on a unix socket (behind nginx) sets REMOTE_ADDR to "": the inet column must get NULL, not ''.
     caller.login()
-    caller.call("echo", {"A": 1})
+    body = json.dumps(caller.envelope({"A": 1}), ensure_ascii=False)
+    response = caller.client.post("/evcs/v1/test_echo", data=body, content_type="application/json;charset=utf-8",
+                                  HTTP_AUTHORIZATION=f"Bearer {caller.token}", REMOTE_ADDR="")  # fmt: skip
+    assert json.loads(response.content)["Ret"] == 0
+    assert Exchange.objects.get(interface="test_echo").remote_addr is None
+
+
+def test_journal_retention_per_interface(caller, echo, settings):
+    settings.HLHT_JOURNAL_RETENTION = {"test_echo": 7}
+    caller.login()
+    assert caller.call("test_echo", {"A": 1}).ret == 0
     ten_days_ago = timezone.now() - timedelta(days=10)
-    Exchange.objects.update(created=ten_days_ago)  # older than echo's 7 days, younger than the default 180
+    Exchange.objects.update(created=ten_days_ago)  # older than test_echo's 7 days, younger than the default 180
     from apps.interconnect.tasks import journal_purge_task
 
     assert journal_purge_task() == 1
