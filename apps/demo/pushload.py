@@ -111,7 +111,8 @@ def floor_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     try:
         body = _floor_push(environ, started)
     except Exception as exc:  # the floor answers like the portal does: an envelope, never a traceback
-        _state.get("config", {}).get("db") and _state["config"]["db"].rollback()
+        if "config" in _state:
+            _state["config"]["db"].rollback()
         body = error_response(ProtocolError(f"{type(exc).__name__}: {exc}", ret=Ret.SYSTEM), None).to_json()
     start_response("200 OK", [("Content-Type", "application/json;charset=utf-8"), ("Content-Length", str(len(body)))])
     return [body]

@@ -39,6 +39,7 @@ def _fields(info: dict[str, Any]) -> dict[str, Any]:
 
 
 _STATUS_FIELDS = ("status", "park_status", "lock_status")
+_UPDATED = (*_STATUS_FIELDS, "status_time", "source", "updated")  # what an upsert takes from the newer status
 _WRITE_BATCH = 500  # rows per INSERT: a status sweep's page stays one or two statements, far below any bind limit
 
 
@@ -173,9 +174,6 @@ def connector_statuses_apply(
             statements.append(insert_statement(ConnectorStatus, chunk, conflict=["connector"], update=_UPDATED))
         write_together(statements)
     return outcome
-
-
-_UPDATED = (*_STATUS_FIELDS, "status_time", "source", "updated")
 
 
 def _pending_room(operator_id: str, unknown: int, *, refuse: bool) -> int:

@@ -41,6 +41,7 @@ from apps.operators.choices import CONNECTED_STATUSES
 from apps.operators.models import Operator
 from apps.protocol import KeySet, build_request, format_timestamp
 from apps.protocol.names import Interface
+from apps.protocol.timestamps import MAX_PER_SECOND  # Seq is 4 digits: at most 9999 envelopes a second
 from apps.stations.choices import StatusSource
 from apps.stations.models import Connector, ConnectorStatus, ConnectorStatusHistory
 
@@ -50,7 +51,6 @@ MEDIANS = ("per_s", "p50_ms", "p95_ms", "p99_ms", "server_cpu_s_per_push", "data
 # (Status, ParkStatus, LockStatus): 6 × 3 × 3 distinct combinations, so no connector is sent the same status twice
 # for one TimeStamp and every push is new to the portal (its answer Status 0, a history row each).
 COMBOS = [(s, p, lk) for lk in (0, 10, 50) for p in (50, 10, 0) for s in (2, 3, 1, 4, 255, 0)]
-SEQS_PER_SECOND = 9999  # Seq is 4 digits: a TimeStamp second carries at most 9999 envelopes of one operator
 BIN = Path(sys.executable).parent
 
 
@@ -184,8 +184,8 @@ class Command(BaseCommand):
         dsn = _database_url()
         self.connections = options["connections"]
         targets = [t.strip() for t in options["targets"].split(",") if t.strip()]
-        if not 1 <= options["max_rate"] <= SEQS_PER_SECOND or options["connectors"] < options["max_rate"]:
-            raise CommandError(f"--max-rate takes 1…{SEQS_PER_SECOND} and no more than --connectors (a connector "
+        if not 1 <= options["max_rate"] <= MAX_PER_SECOND or options["connectors"] < options["max_rate"]:
+            raise CommandError(f"--max-rate takes 1…{MAX_PER_SECOND} and no more than --connectors (a connector "
                                "changes at most once a second)")  # fmt: skip
         if not set(targets) <= {"portal", "floor"}:
             raise CommandError("--targets takes portal and/or floor")
