@@ -9,19 +9,23 @@ and SQLite (≥ 3.24), so both backends run the same code.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Sequence
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 from django.db import connection
 from django.db.models import Field, Model
 
-__all__ = ["insert_rows", "insert_statement", "write_together"]
+__all__ = ["insert_many", "insert_rows", "insert_statement", "write_together"]
 
 
 @lru_cache(maxsize=512)
 def _statement(model: type[Model], names: tuple[str, ...], count: int, conflict: tuple[str, ...] | None,
-               update: tuple[str, ...], returning: bool, vendor: str) -> tuple[str, tuple[Any, ...]]:  # fmt: skip
+               update: tuple[str, ...], returning: tuple[str, ...], vendor: str,
+               ) -> tuple[str, tuple[Any, ...]]:  # fmt: skip
     """The statement's text and, per column, how a value becomes a parameter (None: as it is)."""
     quote = connection.ops.quote_name
     fields = tuple(model._meta.get_field(name) for name in names)
@@ -37,7 +41,7 @@ def _statement(model: type[Model], names: tuple[str, ...], count: int, conflict:
         else:
             sql += f" ON CONFLICT {target} DO NOTHING"
     if returning:
-        sql += f" RETURNING {quote(model._meta.pk.column)}"
+        sql += " RETURNING " + ", ".join(quote(model._meta.get_field(n).column) for n in returning)
     return sql, tuple(_adapter(f, vendor) for f in fields)
 
 
@@ -55,32 +59,43 @@ def _adapter(field: Field, vendor: str) -> Any:
     return lambda value: field.get_db_prep_save(value, connection)
 
 
+def _returned(model: type[Model], returning: bool | Sequence[str]) -> tuple[str, ...]:
+    if isinstance(returning, bool):
+        return (model._meta.pk.name,) if returning else ()
+    return tuple(returning)
+
+
 def insert_statement(model: type[Model], rows: Sequence[dict[str, Any]], *, conflict: Sequence[str] | None = None,
-                     update: Sequence[str] = (), returning: bool = False) -> tuple[str, list[Any]]:  # fmt: skip
+                     update: Sequence[str] = (), returning: bool | Sequence[str] = False,
+                     ) -> tuple[str, list[Any]]:  # fmt: skip
     """The SQL and parameters of `insert_rows` (`rows` not empty), to run alone or with others (`write_together`)."""
     names = tuple(rows[0])
     sql, adapters = _statement(model, names, len(rows), None if conflict is None else tuple(conflict), tuple(update),
-                               returning, connection.vendor)  # fmt: skip
+                               _returned(model, returning), connection.vendor)  # fmt: skip
     pairs = tuple(zip(names, adapters, strict=True))
     params = [adapt(row[name]) if adapt else row[name] for row in rows for name, adapt in pairs]
     return sql, params
 
 
 def insert_rows(model: type[Model], rows: Sequence[dict[str, Any]], *, conflict: Sequence[str] | None = None,
-                update: Sequence[str] = (), returning: bool = False) -> list[Any] | int:  # fmt: skip
+                update: Sequence[str] = (), returning: bool | Sequence[str] = False) -> list[Any] | int:  # fmt: skip
     """Insert `rows` (dicts of field name or attname → value, all with the same keys) in one statement.
 
     `conflict`: the unique fields of `ON CONFLICT` ([] for any constraint); with `update`, the fields a conflicting
     row takes from the new one (an upsert), else the new row is skipped. Returns the primary keys when `returning`
-    (PostgreSQL and SQLite ≥ 3.35 both answer RETURNING), else how many rows were written.
+    is True, tuples of the named fields when it names them (PostgreSQL and SQLite ≥ 3.35 both answer RETURNING;
+    SQLite in no stated order, so a caller that must pair rows asks for a key with the pk), else how many rows
+    were written.
     """
     if not rows:
         return [] if returning else 0
     sql, params = insert_statement(model, rows, conflict=conflict, update=update, returning=returning)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        if returning:
+        if returning is True:
             return [r[0] for r in cursor.fetchall()]
+        if returning:
+            return [tuple(r) for r in cursor.fetchall()]
         return cursor.rowcount
 
 
@@ -96,3 +111,76 @@ def write_together(statements: Sequence[tuple[str, list[Any]]]) -> None:
             return
         for sql, params in statements:
             cursor.execute(sql, params)
+
+
+# Rows per statement where rows travel as parameters: 500 rows of 16 columns stays far below PostgreSQL's 65,535
+# and SQLite's 32,766 parameters.
+CHUNK = 500
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)  # exact: numeric's input reads the text, no float in between
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()  # an aware datetime keeps its offset; timestamptz's input reads it
+    raise TypeError(f"{type(value).__name__} is not a column value")
+
+
+@lru_cache(maxsize=64)
+def _recordset_statement(model: type[Model], names: tuple[str, ...], conflict: tuple[str, ...] | None,
+                         update: tuple[str, ...], returning: tuple[str, ...]) -> str:  # fmt: skip
+    quote = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in names]
+    columns = ", ".join(quote(f.column) for f in fields)
+    types = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608 - names from the model, never from input
+        f"SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS r({types})"
+    )
+    if conflict is not None:
+        target = "(" + ", ".join(quote(model._meta.get_field(n).column) for n in conflict) + ")" if conflict else ""
+        if update:
+            sets = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in (model._meta.get_field(n).column
+                                                                            for n in update))  # fmt: skip
+            sql += f" ON CONFLICT {target} DO UPDATE SET {sets}"
+        else:
+            sql += f" ON CONFLICT {target} DO NOTHING"
+    if returning:
+        sql += " RETURNING " + ", ".join(quote(model._meta.get_field(n).column) for n in returning)
+    return sql
+
+
+def insert_many(model: type[Model], rows: Sequence[dict[str, Any]], *, conflict: Sequence[str] | None = None,
+                update: Sequence[str] = (), returning: Sequence[str] = ()) -> list[tuple[Any, ...]] | int:  # fmt: skip
+    """`insert_rows` for hundreds or thousands of rows (a crawl page's connectors).
+
+    On PostgreSQL the rows travel as one JSON document unpacked by `jsonb_to_recordset`: one parameter and one
+    short statement whatever the count, so neither the client's adaptation of every value nor the server's parse
+    and plan of a VALUES list grows with it (a 500-row VALUES upsert cost 38 ms against 14 ms to execute).
+    Values must be what JSON can carry or a Decimal, date or datetime (sent as exact text). Elsewhere (SQLite),
+    `insert_rows` in chunks. Returns tuples of the `returning` fields, else how many rows were written.
+    """
+    if not rows:
+        return [] if returning else 0
+    if connection.vendor != "postgresql":
+        out: list[tuple[Any, ...]] = []
+        count = 0
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            result = insert_rows(model, chunk, conflict=conflict, update=update, returning=tuple(returning) or False)
+            if returning:
+                out += result
+            else:
+                count += result
+        return out if returning else count
+    names = tuple(rows[0])
+    sql = _recordset_statement(model, names, None if conflict is None else tuple(conflict), tuple(update),
+                               tuple(returning))  # fmt: skip
+    columns = [model._meta.get_field(name).column for name in names]
+    document = json.dumps(
+        [{column: row[name] for column, name in zip(columns, names, strict=True)} for row in rows],
+        default=_json_value, ensure_ascii=False, separators=(",", ":"),
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [document])
+        return [tuple(r) for r in cursor.fetchall()] if returning else cursor.rowcount

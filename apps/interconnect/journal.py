@@ -58,15 +58,18 @@ def compact(value: Any) -> Any:
     SHA-256 of its canonical JSON (so two answers can be told equal or not), and the payload's size."""
     if not isinstance(value, dict):
         return value
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-    kept: dict[str, Any] = {"_compact": True, "_bytes": len(text.encode("utf-8", "surrogatepass"))}
+    kept: dict[str, Any] = {"_compact": True}
+    size = 2 + max(len(value) - 1, 0)  # the braces and commas of the whole canonical text
     for key, item in value.items():
+        canonical = json.dumps(item, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+        encoded = canonical.encode("utf-8", "surrogatepass")
+        # Each value is dumped once: the whole payload's size is the sum of its members' ("key":value).
+        size += len(json.dumps(key, ensure_ascii=False).encode("utf-8", "surrogatepass")) + 1 + len(encoded)
         if isinstance(item, list | dict):
-            canonical = json.dumps(item, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-            digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
-            kept[key] = {"_items": len(item), "_sha256": digest}
+            kept[key] = {"_items": len(item), "_sha256": hashlib.sha256(encoded).hexdigest()}
         else:
             kept[key] = item
+    kept["_bytes"] = size
     return kept
 
 

@@ -135,14 +135,17 @@ class PullJob:
         """The journal row of the latest answer: the message a page's records came in."""
         return last_exchange(self.client) if self.client is not None else None
 
-    def rejected(self, key: Any, record: Any, problems: Iterable[Problem]) -> RejectedRecord:
-        """A RejectedRecord (unsaved) for a record of the last answer that broke rules, naming its message."""
+    def rejected(
+        self, key: Any, record: Any, problems: Iterable[Problem], *, exchange: Exchange | None = None
+    ) -> RejectedRecord:
+        """A RejectedRecord (unsaved) for a record that broke rules, naming its message: `exchange`, else the last
+        answer of the run's client."""
         problems = list(problems)
         run = self.sync_run
         return RejectedRecord(
             operator_id=run.operator_id,
             run=run,
-            exchange=self.last_message,
+            exchange=exchange or self.last_message,
             interface=run.interface,
             record_key=safe_text(str(key), 64),
             rules=sorted({p.rule for p in problems}),

@@ -47,6 +47,7 @@ class OperatorAdmin(ScopedAdminMixin, ImportExportMixin, admin.ModelAdmin):
                     "pull_status_minutes",
                     "pull_stats_at",
                     "pull_policy_minutes",
+                    "pull_concurrency",
                 ]
             },
         ),

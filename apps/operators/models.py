@@ -54,6 +54,15 @@ class Operator(TimeStampedModel):
         help_text="每个充电接口每天查询一次业务策略，按此间隔分批进行",
     )
 
+    # The operator's limit on parallel calls, as agreed when connecting: the daily statistics (one call per station)
+    # are asked this many at a time, so 20,000 stations take minutes, not hours, without flooding a small platform.
+    pull_concurrency = models.PositiveSmallIntegerField(
+        "并发查询数",
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(16)],
+        help_text="逐站查询（如每日统计）时同时发出的请求数，按与运营商约定的上限设置",
+    )
+
     # Deviations from T/CEC 102 seen in the field. The portal accepts one only from an operator whose record
     # says it speaks it, and always emits the standard form itself.
     dialect_lowercase_sig = models.BooleanField(

@@ -125,6 +125,69 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class _Sent:
+    record: ExchangeRecord
+    result: dict[str, Any] | None
+    error: ClientError | None
+
+
+class Pending:
+    """A `PeerClient.call_later` on its way; `result()` waits for it and answers as `call` would."""
+
+    def __init__(
+        self,
+        client: PeerClient,
+        interface: str,
+        payload: Mapping[str, Any],
+        token: str,
+        then: Callable[[dict[str, Any]], Any] | None = None,
+    ) -> None:
+        self._client, self._interface, self._payload, self._token = client, interface, payload, token
+        self._then = then
+        self._prepared: Any = None
+        self._taken = False
+        self._sent: _Sent | None = None
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=f"call_later {interface}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._sent = sent = self._client._send(self._interface, self._payload, self._token)
+            if self._then is not None and sent.error is None:
+                self._prepared = self._then(sent.result if sent.result is not None else {})
+        except BaseException as exc:  # a bug, not the peer: handed to result(), which raises it where it is seen
+            self._failure = exc
+
+    def result(self) -> Any:
+        """Wait for the exchange; journal it; Data for Ret 0 (with `then`'s outcome), else the ClientError (after
+        one token renewal, whose answer `then` is applied to here)."""
+        if self._taken:
+            raise RuntimeError("result() of this call was already taken (its exchange is journalled once)")
+        self._taken = True
+        self._thread.join()
+        client = self._client
+        if client._pending is self:
+            client._pending = None
+        if self._failure is not None:
+            raise self._failure
+        sent = self._sent
+        assert sent is not None  # _run sets one of the two
+        answered_first = False
+
+        def first() -> dict[str, Any]:
+            nonlocal answered_first
+            data = client._settle(sent)
+            answered_first = True  # not reached after Ret 4002: then the resend's Data comes back from _renewing
+            return data
+
+        data = client._renewing(self._interface, self._payload, self._token, first)
+        if self._then is None:
+            return data
+        return data, (self._prepared if answered_first else self._then(data))
+
+
 class PeerClient:
     """Calls one peer: `call(interface, payload)` returns the decrypted Data dict or raises a ClientError subclass.
 
@@ -165,6 +228,7 @@ class PeerClient:
         # None → the process-wide generator, so (TimeStamp, Seq) stays unique across every client in this process.
         self.seq_generator = seq_generator
         self.clock = clock
+        self._pending: Pending | None = None
 
     # -- public API -----------------------------------------------------------------------------------------------
 
@@ -173,11 +237,40 @@ class PeerClient:
 
     def call(self, interface: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         """POST a business interface with the cached token; on Ret 4002 re-authenticate and resend exactly once."""
+        self._not_pending()
         if interface == QUERY_TOKEN:
             raise ValueError("use authenticate() for query_token")
         token = self._current_token()
+        return self._renewing(interface, payload, token, lambda: self._exchange(interface, payload, token))
+
+    def call_later(
+        self, interface: str, payload: Mapping[str, Any], *, then: Callable[[dict[str, Any]], Any] | None = None
+    ) -> Pending:
+        """`call`, started now and finished by `result()`: the HTTP exchange, the answer's Sig check, decryption and
+        parse run on a background thread, while the caller goes on (a crawl writes one page while the next is on
+        the wire). The journal, the token renewal after Ret 4002 and any error happen in `result()`, on the
+        caller's thread, in the order of the calls. One call at a time: the client refuses another until then.
+
+        `then`, a pure function of a Ret 0 answer's Data (no database, no shared state), also runs on that thread;
+        `result()` then answers (Data, what `then` returned) — a crawl checks a page's records there."""
+        self._not_pending()
+        if interface == QUERY_TOKEN:
+            raise ValueError("use authenticate() for query_token")
+        token = self._current_token()
+        pending = Pending(self, interface, payload, token, then)
+        self._pending = pending
+        return pending
+
+    def _not_pending(self) -> None:
+        if self._pending is not None:
+            raise RuntimeError("this client has a call_later() whose result() was not taken yet")
+
+    def _renewing(
+        self, interface: str, payload: Mapping[str, Any], token: str, first: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The outcome of `first` (one exchange with `token`); after its Ret 4002, one resend with a fresh token."""
         try:
-            return self._exchange(interface, payload, token)
+            return first()
         except TokenRejected:
             pass
         token = self._replace_token(rejected=token)
@@ -268,6 +361,10 @@ class PeerClient:
 
     def _exchange(self, interface: str, payload: Mapping[str, Any], token: str | None) -> dict[str, Any]:
         """Send one envelope, journal it, return Data (or {}) for Ret 0, raise the mapped ClientError otherwise."""
+        return self._settle(self._send(interface, payload, token))
+
+    def _send(self, interface: str, payload: Mapping[str, Any], token: str | None) -> _Sent:
+        """The exchange itself, up to the decrypted answer: nothing journalled, nothing raised (the error is kept)."""
         url = self.url(interface)
         envelope = build_request(self.operator_id, encode_payload(payload), self.keys, seq_generator=self.seq_generator)
         headers = {"Content-Type": "application/json;charset=utf-8"}
@@ -294,7 +391,6 @@ class PeerClient:
 
         if error is None:
             ret, msg, result, error = self._interpret(interface, content, http_status)
-
         record = ExchangeRecord(
             interface=interface,
             url=url,
@@ -308,10 +404,14 @@ class PeerClient:
             latency_ms=latency_ms,
             error=str(error) if error is not None else None,
         )
-        self._journal(record)
-        if error is not None:
-            raise error
-        return result if result is not None else {}
+        return _Sent(record, result, error)
+
+    def _settle(self, sent: _Sent) -> dict[str, Any]:
+        """Journal a sent exchange, then answer its Data (or {}) or raise its error."""
+        self._journal(sent.record)
+        if sent.error is not None:
+            raise sent.error
+        return sent.result if sent.result is not None else {}
 
     def _interpret(
         self, interface: str, content: bytes, http_status: int | None

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
+from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -10,12 +14,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.exceptions import ValidationFailed
+from apps.core.rows import insert_many
 from apps.interconnect.choices import RunStatus
-from apps.interconnect.models import PullState, RejectedRecord, SyncRun
+from apps.interconnect.client import last_exchange, operator_client
+from apps.interconnect.models import Exchange, PullState, RejectedRecord, SyncRun
 from apps.interconnect.pulls import Dispatch, Heartbeat, PullJob
 from apps.interconnect.registry import pull_job
 from apps.operators.models import Operator
-from apps.protocol import ClientError, format_datetime, schema
+from apps.protocol import ClientError, PeerClient, format_datetime, schema
+from apps.protocol.client import Pending
 from apps.protocol.names import Interface
 
 from .choices import ChangeAction, StatusSource
@@ -29,6 +36,7 @@ MAX_PAGES = 10_000  # a platform that keeps answering PageCount ever higher must
 # The next increment asks from a little before the last complete crawl began, for clocks that disagree.
 WATERMARK_MARGIN = dt.timedelta(minutes=5)
 STATUS_BATCH = 50  # query_station_status takes at most 50 StationIDs (part 2 §1.3)
+STATS_SAVE_EVERY = 50  # the statistics pull saves its counts and renews its lease every this many stations
 
 
 def _older(moment: dt.datetime | None, than: dt.datetime) -> bool:
@@ -59,6 +67,35 @@ def stations_info_watermark(operator_id: str) -> str:
 def _incomplete(reason: str) -> ClientError:
     """A crawl that cannot be trusted to be complete: it fails, so the watermark stays and nothing is removed."""
     return ClientError(f"{Interface.QUERY_STATIONS_INFO} 未完整获取：{reason}", interface=Interface.QUERY_STATIONS_INFO)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedPage:
+    """A page's StationInfos sorted by the rules: the good ones, the rejected with their problems, and every
+    StationID listed (a rejected record is still listed: a bad record is not a removal)."""
+
+    good: list[dict[str, Any]]
+    rejected: list[tuple[Any, Any, list[schema.Problem]]]
+    listed: list[str]
+
+
+def checked_page(data: dict[str, Any], *, operator_id: str) -> CheckedPage | None:
+    """The rules applied to one answer of query_stations_info (pure: it runs on the client's fetching thread)."""
+    infos = data.get("StationInfos")
+    if not isinstance(infos, list):
+        return None
+    good, rejected, listed = [], [], []
+    claimed: dict[tuple[str, str], str] = {}
+    for info in infos:
+        problems = station_problems(info, operator_id=operator_id) or page_conflicts(info, claimed)
+        key = info.get("StationID", "") if isinstance(info, dict) else ""
+        if isinstance(key, str) and key:
+            listed.append(key)
+        if problems:
+            rejected.append((key, info, problems))
+        else:
+            good.append(info)
+    return CheckedPage(good, rejected, listed)
 
 
 @pull_job
@@ -98,23 +135,31 @@ class StationsInfoPull(PullJob):
         run, client = self.sync_run, self.client
         listed: set[str] = set()
         page, page_count, item_size = 1, 1, None
-        while page <= page_count:
-            if page > MAX_PAGES:
-                raise _incomplete(f"PageCount {page_count} 超过上限 {MAX_PAGES} 页")
-            request: dict[str, Any] = {"PageNo": page, "PageSize": PAGE_SIZE}
-            if run.last_query_time:
-                request["LastQueryTime"] = run.last_query_time
-            data = client.call(self.interface, request)
-            infos, page_count, item_size = data.get("StationInfos"), data.get("PageCount"), data.get("ItemSize")
-            if not isinstance(infos, list) or not isinstance(page_count, int) or isinstance(page_count, bool):
-                raise _incomplete("应答缺少 StationInfos 列表或整数 PageCount")
-            self._store_page(infos, listed)
-            run.pages = page
-            run.save(update_fields=["pages", "created_count", "updated_count", "unchanged_count", "rejected_count"])
-            self.beat()
-            if not infos and page < page_count:
-                raise _incomplete(f"第 {page} 页为空，但 PageCount 为 {page_count}")
-            page += 1
+        check = functools.partial(checked_page, operator_id=run.operator_id)
+        pending = client.call_later(self.interface, self._request(1), then=check)
+        try:
+            while pending is not None:
+                current, pending = pending, None  # taken: the finally below is for a later page only
+                data, checked = current.result()
+                infos, page_count, item_size = data.get("StationInfos"), data.get("PageCount"), data.get("ItemSize")
+                if not isinstance(infos, list) or not isinstance(page_count, int) or isinstance(page_count, bool):
+                    raise _incomplete("应答缺少 StationInfos 列表或整数 PageCount")
+                if not infos and page < page_count:
+                    raise _incomplete(f"第 {page} 页为空，但 PageCount 为 {page_count}")
+                if page < page_count and page < MAX_PAGES:
+                    # The next page is on the wire (and decrypted on another thread) while this one is written.
+                    pending = client.call_later(self.interface, self._request(page + 1), then=check)
+                self._store_page(checked, listed)
+                run.pages = page
+                run.save(update_fields=["pages", "created_count", "updated_count", "unchanged_count", "rejected_count"])
+                self.beat()
+                if page < page_count and pending is None:
+                    raise _incomplete(f"PageCount {page_count} 超过上限 {MAX_PAGES} 页")
+                page += 1
+        finally:
+            if pending is not None:  # a page failed to store: the exchange already sent is journalled all the same
+                with contextlib.suppress(ClientError):
+                    pending.result()
         if full:
             # Only a crawl known to be complete may say what is gone: a short crawl would mark live stations removed.
             if isinstance(item_size, int) and len(listed) < item_size:
@@ -124,36 +169,31 @@ class StationsInfoPull(PullJob):
             self._mark_removed(listed)
         pending_statuses_link(operator_id=self.operator.pk)
 
-    def _store_page(self, infos: list, listed: set[str]) -> None:
+    def _request(self, page: int) -> dict[str, Any]:
+        request: dict[str, Any] = {"PageNo": page, "PageSize": PAGE_SIZE}
+        if self.sync_run.last_query_time:
+            request["LastQueryTime"] = self.sync_run.last_query_time
+        return request
+
+    def _store_page(self, checked: CheckedPage, listed: set[str]) -> None:
         run = self.sync_run
         exchange = self.last_message
-        good, rejected = [], []
-        claimed: dict[tuple[str, str], str] = {}
-        for info in infos:
-            problems = station_problems(info, operator_id=run.operator_id) or page_conflicts(info, claimed)
-            key = info.get("StationID", "") if isinstance(info, dict) else ""
-            if isinstance(key, str) and key:
-                listed.add(key)  # listed, even if rejected: a bad record is not a removal
-            if problems:
-                rejected.append(self.rejected(key, info, problems))
-            else:
-                good.append(info)
+        listed.update(checked.listed)
+        good = checked.good
+        rejected = [self.rejected(key, info, problems) for key, info, problems in checked.rejected]
         with transaction.atomic():
             outcome = station_infos_upsert(operator_id=run.operator_id, infos=good)
             RejectedRecord.objects.bulk_create(rejected)
-            DirectoryChange.objects.bulk_create(
-                DirectoryChange(
-                    operator_id=run.operator_id,
-                    station_id=sid,
-                    kind=kind,
-                    object_id=oid,
-                    action=action,
-                    changes=diff,
-                    run=run,
-                    exchange=exchange,
-                )
-                for kind, oid, sid, action, diff in outcome.changes
-            )
+            now = timezone.now()
+            insert_many(
+                DirectoryChange,
+                [
+                    {"operator_id": run.operator_id, "station_id": sid, "kind": kind, "object_id": oid,
+                     "action": action, "changes": diff, "run_id": run.pk,
+                     "exchange_id": exchange.pk if exchange is not None else None, "created": now}
+                    for kind, oid, sid, action, diff in outcome.changes
+                ],
+            )  # fmt: skip
         run.created_count += outcome.created
         run.updated_count += outcome.updated
         run.unchanged_count += outcome.unchanged
@@ -254,30 +294,61 @@ class StationStatsPull(PullJob):
         return None
 
     def run(self, *, day: dt.date | str | None = None) -> None:
-        run, client = self.sync_run, self.client
         if isinstance(day, str):
             day = dt.date.fromisoformat(day)
         day = day or (timezone.localdate() - dt.timedelta(days=1))
-        for station_id in _listed_station_ids(self.operator):
-            data = client.call(
-                self.interface, {"StationID": station_id, "StartTime": day.isoformat(), "EndTime": day.isoformat()}
-            )
-            info = data.get("StationStats")
-            problems = schema.validate(info, schema.STATION_STATS_INFO)
-            run.pages += 1
-            if not problems:
-                try:
-                    created = station_stats_store(operator_id=self.operator.pk, info=info)
-                except ValidationFailed as exc:
-                    problems = [schema.Problem(exc.field or "", DIRECTORY_RULE, exc.message)]
-                else:
-                    run.created_count += created
-                    run.updated_count += not created
-            if problems:
-                RejectedRecord.objects.bulk_create([self.rejected(station_id, info, problems)])
-                run.rejected_count += 1
+        todo = deque(_listed_station_ids(self.operator))
+        # One call per station (part 2 §1.4), `pull_concurrency` of them on the wire at a time, each on its own
+        # client (its own connection), answered and stored in the order asked: the journal rows, the stored
+        # statistics and the rejections are written here, on this thread, one station after another.
+        window: deque[tuple[PeerClient, str, Pending]] = deque()
+
+        def ask(client: PeerClient) -> None:
+            if todo:
+                station_id = todo.popleft()
+                request = {"StationID": station_id, "StartTime": day.isoformat(), "EndTime": day.isoformat()}
+                window.append((client, station_id, client.call_later(self.interface, request, then=checked_stats)))
+
+        with contextlib.ExitStack() as clients:
+            ask(self.client)
+            for _ in range(self.operator.pull_concurrency - 1):
+                if not todo:
+                    break
+                ask(clients.enter_context(operator_client(self.operator)))
+            try:
+                while window:
+                    client, station_id, pending = window.popleft()
+                    data, problems = pending.result()
+                    ask(client)
+                    self._store(station_id, data.get("StationStats"), problems, last_exchange(client))
+            finally:
+                for _, _, pending in window:  # a station failed: what is already on the wire is journalled
+                    with contextlib.suppress(ClientError):
+                        pending.result()
+        self.sync_run.save()
+
+    def _store(self, station_id: str, info: Any, problems: list[schema.Problem], exchange: Exchange | None) -> None:
+        run = self.sync_run
+        run.pages += 1
+        if not problems:
+            try:
+                created = station_stats_store(operator_id=self.operator.pk, info=info)
+            except ValidationFailed as exc:
+                problems = [schema.Problem(exc.field or "", DIRECTORY_RULE, exc.message)]
+            else:
+                run.created_count += created
+                run.updated_count += not created
+        if problems:
+            RejectedRecord.objects.bulk_create([self.rejected(station_id, info, problems, exchange=exchange)])
+            run.rejected_count += 1
+        if run.pages % STATS_SAVE_EVERY == 0:
             run.save()
             self.beat()
+
+
+def checked_stats(data: dict[str, Any]) -> list[schema.Problem]:
+    """The schema's problems with one answer of query_station_stats (pure: it runs on the fetching thread)."""
+    return schema.validate(data.get("StationStats"), schema.STATION_STATS_INFO)
 
 
 def stations_info_pull(*, operator: Operator, full: bool = False, heartbeat: Heartbeat | None = None) -> SyncRun:

@@ -1,13 +1,15 @@
 """Set-based writes (apps.core.rows) on the test database's own backend: the same SQL on PostgreSQL and SQLite."""
 
+import datetime as dt
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
-from apps.core.rows import insert_rows, insert_statement, write_together
+from apps.core.rows import CHUNK, insert_many, insert_rows, insert_statement, write_together
 from apps.interconnect.models import Exchange, SeenEnvelope
-from apps.stations.models import ConnectorStatus, ConnectorStatusHistory
+from apps.stations.models import ConnectorStatus, ConnectorStatusHistory, Equipment
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -63,3 +65,45 @@ def test_many_rows_are_one_statement(django_assert_num_queries):
     with django_assert_num_queries(1):
         assert insert_rows(SeenEnvelope, rows, conflict=[]) == 300
     assert SeenEnvelope.objects.count() == 300
+
+
+def _pile(station, n: int, when, **overrides) -> dict:
+    return {"operator_id": station.operator_id, "equipment_id": f"E{n:05d}", "station_id": station.pk,
+            "manufacturer_id": "", "manufacturer_name": "厂商\"引号", "equipment_model": "M", "equipment_type": 1,
+            "production_date": dt.date(2024, 2, 29), "equipment_lng": Decimal("116.400001"), "equipment_lat": None,
+            "power": Decimal("60.0"), "equipment_name": "桩", "removed_at": None, "created": when, "updated": when,
+            **overrides}  # fmt: skip
+
+
+def test_insert_many_upserts_more_rows_than_a_chunk_and_stores_values_exactly():
+    """On PostgreSQL the rows travel as one JSON document; elsewhere in chunks. Either way: exact decimals, dates,
+    aware datetimes, text with quotes; an upsert that updates the named fields; (pk, key) pairs that match."""
+    station = factories.station(factories.operator(), "S1")
+    when = timezone.now()
+    rows = [_pile(station, n, when) for n in range(CHUNK + 7)]
+    names = ("equipment_lng", "equipment_lat", "power", "production_date", "removed_at", "updated")
+    pairs = insert_many(Equipment, rows, conflict=("operator", "equipment_id"), update=names,
+                        returning=("id", "equipment_id"))  # fmt: skip
+    assert len(pairs) == CHUNK + 7
+    stored = dict(Equipment.objects.values_list("equipment_id", "pk"))
+    assert {key: pk for pk, key in pairs} == stored
+    first = Equipment.objects.get(equipment_id="E00000")
+    assert (first.equipment_lng, first.power, first.production_date, first.created, first.manufacturer_name) == (
+        Decimal("116.400001"),
+        Decimal("60.0"),
+        dt.date(2024, 2, 29),
+        when,
+        '厂商"引号',
+    )
+
+    later = when + timedelta(minutes=1)
+    again = [_pile(station, n, later, power=Decimal("7.5"), manufacturer_name="不更新") for n in (0, 1)]
+    assert insert_many(Equipment, again, conflict=("operator", "equipment_id"), update=names) == 2
+    first.refresh_from_db()
+    assert (first.power, first.updated, first.created, first.manufacturer_name) == (
+        Decimal("7.5"),
+        later,
+        when,
+        '厂商"引号',
+    )  # only the named fields move
+    assert Equipment.objects.count() == CHUNK + 7

@@ -324,3 +324,59 @@ def test_bad_url_is_permanent(records: list[ExchangeRecord]) -> None:
     with pytest.raises(PermanentError, match="bad peer URL"):
         client.authenticate()
     client.close()
+
+
+# -- call_later: the exchange on a background thread, the journal and errors on the caller's ------------------------
+
+
+def test_call_later_journals_in_the_callers_thread_and_applies_then(
+    peer: PeerServer, make_client: Callable[..., PeerClient]
+) -> None:
+    seen: list[tuple[str, str]] = []
+    client = make_client(on_exchange=lambda r: seen.append((r.interface, threading.current_thread().name)))
+    client.call("query_stations_info", PAYLOAD)  # the token, first
+    workers: list[str] = []
+
+    def then(data: dict) -> int:
+        workers.append(threading.current_thread().name)
+        return len(data["Echo"])
+
+    pending = client.call_later("query_stations_info", {"PageNo": 2}, then=then)
+    with pytest.raises(RuntimeError):
+        client.call("query_stations_info", PAYLOAD)  # one call at a time: the session is in use
+    assert pending.result() == ({"Echo": {"PageNo": 2}}, 1)
+    assert workers == ["call_later query_stations_info"]  # `then` ran on the fetching thread
+    assert seen[-1] == ("query_stations_info", threading.current_thread().name)  # journalled here, in order
+    with pytest.raises(RuntimeError):
+        pending.result()  # taken once: a second take would journal the exchange twice
+    assert len(seen) == 3
+    assert client.call_later("query_stations_info", PAYLOAD).result() == {"Echo": PAYLOAD}  # free again
+
+
+def test_call_later_renews_the_token_after_4002_and_raises_in_result(
+    peer: PeerServer, make_client: Callable[..., PeerClient], records: list[ExchangeRecord]
+) -> None:
+    client = make_client()
+    client.call("query_stations_info", PAYLOAD)
+    peer.state.modes.extend(["4002"])
+    assert client.call_later("query_stations_info", PAYLOAD, then=len).result() == ({"Echo": PAYLOAD}, 1)
+    assert [(r.interface, r.ret) for r in records[2:]] == [
+        ("query_stations_info", 4002), ("query_token", 0), ("query_stations_info", 0),
+    ]  # fmt: skip
+    peer.state.modes.append("busy")
+    pending = client.call_later("query_stations_info", PAYLOAD, then=len)
+    with pytest.raises(TransientError):
+        pending.result()
+    assert records[-1].ret == -1 and records[-1].error
+
+
+def test_call_later_hands_a_bug_in_then_to_result(make_client: Callable[..., PeerClient]) -> None:
+    client = make_client()
+
+    def broken(data: dict) -> None:
+        raise KeyError("NoSuchField")
+
+    pending = client.call_later("query_stations_info", PAYLOAD, then=broken)
+    with pytest.raises(KeyError):
+        pending.result()
+    assert client.call("query_stations_info", PAYLOAD) == {"Echo": PAYLOAD}  # the client is usable afterwards

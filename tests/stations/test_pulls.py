@@ -22,6 +22,7 @@ from apps.stations.directory import CONNECTOR_FIELDS, EQUIPMENT_FIELDS, STATION_
 from apps.stations.models import Connector, ConnectorStatus, DirectoryChange, Equipment, Station, StationStats
 from apps.stations.pulls import (
     StationsInfoPull,
+    checked_page,
     station_stats_pull,
     station_status_pull,
     stations_info_pull,
@@ -201,7 +202,8 @@ def test_a_connector_claimed_by_two_stations_of_one_page_keeps_the_first(db):
     listed: set[str] = set()
 
     job = StationsInfoPull(operator=Operator.objects.get(pk=SIM_ID), run=run, client=None, heartbeat=None)
-    job._store_page([first, thief, third, copy.deepcopy(third)], listed)
+    page = {"StationInfos": [first, thief, third, copy.deepcopy(third)]}
+    job._store_page(checked_page(page, operator_id=SIM_ID), listed)
 
     assert (run.created_count, run.rejected_count) == (2, 2)
     rejected = {r.record_key: r for r in RejectedRecord.objects.filter(run=run)}
@@ -272,9 +274,28 @@ def test_a_pulled_record_with_nul_is_rejected_and_the_rest_of_the_page_kept(db):
     bad["X\x00"] = {"deep": [[[[["x"]]]]]}
     run = SyncRun.objects.create(operator_id=SIM_ID, interface="query_stations_info")
     job = StationsInfoPull(operator=Operator.objects.get(pk=SIM_ID), run=run, client=None, heartbeat=None)
-    job._store_page([good, bad], set())
+    job._store_page(checked_page({"StationInfos": [good, bad]}, operator_id=SIM_ID), set())
     assert (run.created_count, run.rejected_count) == (1, 1)
     assert Station.objects.filter(station_id=good["StationID"]).exists()
     record = RejectedRecord.objects.get(run=run)
     assert record.rules == ["characters"] and "StationName" in record.reasons[0]
     assert record.payload["StationName"] == "坏\\x00站\\ud800" and "X\\x00" in record.payload
+
+
+def test_stats_are_asked_concurrently_and_journalled_in_the_order_asked(platform):
+    """pull_concurrency calls on the wire at once: with every answer delayed, the pull takes less time than its
+    exchanges added up (they overlapped); the answers are still journalled and stored station by station."""
+    sim = platform(faults="slow:0.2")
+    operator = Operator.objects.get(pk=SIM_ID)
+    stations_info_pull(operator=operator, full=True)
+    Operator.objects.filter(pk=SIM_ID).update(pull_concurrency=5)
+    operator.refresh_from_db()
+    run = station_stats_pull(operator=operator, day=(datetime.now(CST) - timedelta(days=1)).date())
+    assert (run.status, run.rejected_count, run.created_count, run.pages) == ("succeeded", 0, 25, 25)
+    asked = Exchange.objects.filter(interface="query_station_stats", direction="out", created__gte=run.started)
+    rows = list(asked.order_by("id").values_list("request", "latency_ms"))
+    listed = sorted(st.sid for st in sim.directory.stations if not st.removed)
+    assert [request["StationID"] for request, _ in rows] == listed  # one call each, journalled in order
+    elapsed_ms = (run.finished - run.started).total_seconds() * 1000
+    assert sum(latency for _, latency in rows) > 2 * elapsed_ms  # ≥ 25 × 200 ms of exchanges in far less time
+    assert StationStats.objects.filter(station__operator_id=SIM_ID).count() == 25
