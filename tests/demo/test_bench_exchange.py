@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from apps.interconnect.models import Exchange, SeenEnvelope, SyncRun
 from apps.operators.models import Operator
-from apps.stations.models import Connector, ConnectorStatusHistory, DirectoryChange, Station
+from apps.stations.models import Connector, ConnectorStatusHistory, DirectoryChange, Station, StationStats
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the portal serves real HTTP from other threads
@@ -20,7 +20,7 @@ def test_benchmark_verifies_every_phase_and_cleans_up():
     out = StringIO()
     call_command(
         "hlht_bench_exchange", stations=30, changed=0.1, senders=3, messages_per_sender=5, rounds=2, json=True,
-        stdout=out, stderr=StringIO(),
+        stats=True, stats_concurrency=3, stdout=out, stderr=StringIO(),
     )  # fmt: skip
     summary = json.loads(out.getvalue())
 
@@ -36,13 +36,19 @@ def test_benchmark_verifies_every_phase_and_cleans_up():
         assert push["messages"] == 15
         assert push["errors"] == 0
         assert push["verified"]["history_rows"]["actual"] == 15
+        stats = figures["stats_pull"]
+        assert (stats["floor"]["concurrency"], stats["portal"]["concurrency"]) == (1, 3)
+        assert all(check["ok"] for label in ("floor", "portal") for check in stats[label]["verified"].values())
+        assert stats["portal"]["verified"]["stored"]["actual"] == 30  # every station's day, stored afresh each time
     median = summary["median"]
+    assert median["stats_pull"]["ratio"] > 0
     assert median["full_crawl"]["pages"] == 1
     assert median["status_push"]["messages_per_s"] > 0
     assert 0 < median["status_push"]["p50_ms"] <= median["status_push"]["p99_ms"] <= median["status_push"]["max_ms"]
 
     assert not Operator.objects.exists()
-    for model in (Station, Connector, ConnectorStatusHistory, SyncRun, DirectoryChange, Exchange, SeenEnvelope):
+    for model in (Station, Connector, ConnectorStatusHistory, SyncRun, DirectoryChange, Exchange, SeenEnvelope,
+                  StationStats):  # fmt: skip
         assert not model.objects.exists(), model.__name__
 
 

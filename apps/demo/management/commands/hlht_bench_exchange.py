@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
+from django.db import connection, transaction
 
 from apps.demo.benchkit import (
     PortalServer,
@@ -43,14 +43,17 @@ from apps.simulator.config import SimulatorConfig, load_keys
 from apps.simulator.simulator import Simulator
 from apps.stations.models import (
     Connector,
+    ConnectorStats,
     ConnectorStatus,
     ConnectorStatusHistory,
     DirectoryChange,
     Equipment,
+    EquipmentStats,
     PendingConnectorStatus,
     Station,
+    StationStats,
 )
-from apps.stations.pulls import PAGE_SIZE, stations_info_pull
+from apps.stations.pulls import PAGE_SIZE, station_stats_pull, stations_info_pull
 
 # The benchmark's operator namespace. Every round provisions BENCHEX01 afresh and deletes it at the end: a first crawl
 # is only a first crawl into an empty directory, and one round's watermark (LastQueryTime) and tokens must not leak
@@ -225,6 +228,42 @@ def _crawl(operator: Operator, *, full: bool) -> tuple[SyncRun, dict[str, Any], 
     return run, figures | {"portal_peak_rss_mib": peak}, {"page": page, "fetch": fetch}
 
 
+def _delete_stats(operator_ids: list[str]) -> None:
+    """The benchmark operators' statistics, in plain SQL (children first), so that each measurement stores afresh."""
+    marks = ", ".join(["%s"] * len(operator_ids))
+    stations = f"SELECT id FROM {Station._meta.db_table} WHERE operator_id IN ({marks})"  # noqa: S608
+    stats = f"SELECT id FROM {StationStats._meta.db_table} WHERE station_id IN ({stations})"  # noqa: S608
+    breakdown = f"SELECT id FROM {EquipmentStats._meta.db_table} WHERE station_stats_id IN ({stats})"  # noqa: S608
+    with connection.cursor() as cursor:
+        for table, column, rows in (
+            (ConnectorStats, "equipment_stats_id", breakdown),
+            (EquipmentStats, "station_stats_id", stats),
+            (StationStats, "station_id", stations),
+        ):
+            cursor.execute(f"DELETE FROM {table._meta.db_table} WHERE {column} IN ({rows})", operator_ids)  # noqa: S608
+
+
+def _stats(operator: Operator, width: int, stations: int, round_: Round) -> dict[str, Any]:
+    """The daily statistics pull of every station, first one call at a time (the floor: the simplest way), then
+    `width` at a time as the operator's pull_concurrency says; both store into an empty statistics table."""
+    figures: dict[str, Any] = {}
+    for label, concurrency in (("floor", 1), ("portal", width)):
+        _delete_stats([operator.pk])
+        operator.pull_concurrency = concurrency
+        operator.save(update_fields=["pull_concurrency"])
+        began = time.perf_counter()
+        run = station_stats_pull(operator=operator)
+        elapsed = time.perf_counter() - began
+        figures[label] = {"time_s": elapsed, "stations_per_s": run.pages / elapsed, "concurrency": concurrency}
+        figures[label]["verified"] = {
+            "status": round_.check(f"stats pull ({label}) status", run.status, RunStatus.SUCCEEDED),
+            "stored": round_.check(f"stats stored ({label})", run.created_count, stations),
+            "rejected": round_.check(f"stats rejected ({label})", run.rejected_count, 0),
+        }
+    figures["ratio"] = figures["floor"]["time_s"] / figures["portal"]["time_s"]
+    return figures
+
+
 def _push_plan(
     connector_ids: list[str], senders: int, messages: int
 ) -> tuple[list[list[tuple[str, int]]], dict[str, int]]:
@@ -365,6 +404,16 @@ def _run_round(operator_id: str, options: dict[str, Any], log: Callable[[str], N
             },
         }
         log(_line("incremental", round_.figures["incremental"]))
+
+        # (3) optional: the daily statistics, one call per station, sequential and then concurrent
+        if options["stats"]:
+            stats = _stats(operator, options["stats_concurrency"], sim["stations"], round_)
+            round_.figures["stats_pull"] = stats
+            log(
+                f"  stats pull: {stats['portal']['time_s']:.2f} s at {stats['portal']['concurrency']} at a time "
+                f"({stats['portal']['stations_per_s']:.0f} stations/s), one at a time {stats['floor']['time_s']:.2f} s "
+                f"({stats['floor']['stations_per_s']:.0f} stations/s): {stats['ratio']:.2f}× faster"
+            )
     finally:
         if child.is_alive():
             conn.send(("stop", None))
@@ -372,7 +421,7 @@ def _run_round(operator_id: str, options: dict[str, Any], log: Callable[[str], N
         child.join(timeout=10)
         conn.close()
 
-    # (3) concurrent status pushes, to the connectors just crawled
+    # (4) concurrent status pushes, to the connectors just crawled
     _push(operator, keys["inbound"], options["senders"], options["messages_per_sender"], round_)
     log(_line("status push", round_.figures["status_push"]))
     for sample in round_.figures["status_push"]["error_samples"]:
@@ -412,6 +461,7 @@ def _clean_up(operator_ids: list[str]) -> None:
     """
     if not operator_ids:
         return
+    _delete_stats(operator_ids)
     for model in (DirectoryChange, RejectedRecord, PendingConnectorStatus, SeenEnvelope):
         model.objects.filter(operator_id__in=operator_ids).delete()
     sql_delete(Exchange, "operator_id", operator_ids)
@@ -451,6 +501,11 @@ def _summary(rounds: list[Round], options: dict[str, Any]) -> dict[str, Any]:
             median[phase]["errors"] = sum(r.figures[phase]["errors"] for r in rounds)
         else:
             median[phase] |= percentiles(pooled("page"), "page_") | percentiles(pooled("fetch"), "fetch_")
+    if "stats_pull" in rounds[0].figures:
+        median["stats_pull"] = {
+            f"{label}_{name}": statistics.median(r.figures["stats_pull"][label][name] for r in rounds)
+            for label in ("floor", "portal") for name in ("time_s", "stations_per_s", "concurrency")
+        } | {"ratio": statistics.median(r.figures["stats_pull"]["ratio"] for r in rounds)}  # fmt: skip
     database = settings.DATABASES["default"]
     first = rounds[0].figures["full_crawl"]["verified"]
     return {
@@ -501,6 +556,14 @@ def _table(summary: dict[str, Any]) -> str:
         f"{full['simulator_build_s']:.1f} s), senders {push['senders_peak_rss_mib']:.0f} MiB",
         "verified: " + ("all counts as expected" if summary["ok"] else "; ".join(summary["failures"])),
     ]
+    stats = summary["median"].get("stats_pull")
+    if stats:
+        lines.insert(-1, (
+            f"stats pull (one call per station): {stats['portal_time_s']:.2f} s at {stats['portal_concurrency']:.0f} "
+            f"at a time ({stats['portal_stations_per_s']:.0f} stations/s); floor, one at a time: "
+            f"{stats['floor_time_s']:.2f} s ({stats['floor_stations_per_s']:.0f} stations/s); "
+            f"{stats['ratio']:.2f}× the floor's speed"
+        ))  # fmt: skip
     return "\n".join(lines)
 
 
@@ -527,6 +590,11 @@ class Command(BaseCommand):
         parser.add_argument("--messages-per-sender", type=int, default=200)
         parser.add_argument("--rounds", type=int, default=3)
         parser.add_argument("--seed", type=int, default=1, help="the simulator's seed (same seed, same directory)")
+        parser.add_argument(
+            "--stats", action="store_true",
+            help="also pull every station's daily statistics, one call at a time, then --stats-concurrency at a time",
+        )  # fmt: skip
+        parser.add_argument("--stats-concurrency", type=int, default=4)
         parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
         parser.add_argument("--yes", action="store_true", help="run even though the database holds other operators")
 
