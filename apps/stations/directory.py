@@ -273,39 +273,53 @@ def stations_mark_removed(*, operator_id: str, listed: set[str]) -> list[str]:
 def station_stats_store(*, operator_id: str, info: dict[str, Any]) -> bool:
     """Store one StationStatsInfo (replacing an earlier answer for the same period); True when it was new.
 
+    A fixed number of statements whatever the station's size: its keys read as tuples, the breakdown deleted and
+    written with one INSERT per level (one per pile and connector before: 36 ms a station, 10 minutes for 20,000).
     Raises ValidationFailed when the record names a station, equipment or connector the directory lacks.
     """
-    station = Station.objects.filter(operator_id=operator_id, station_id=info["StationID"]).first()
-    if station is None:
+    station = Station.objects.filter(operator_id=operator_id, station_id=info["StationID"])
+    station_pk = station.values_list("pk", flat=True).first()
+    if station_pk is None:
         raise ValidationFailed(f"充电站 {info['StationID']} 不在目录中", field="StationID")
     eq_ids = [e["EquipmentID"] for e in info["EquipmentStatsInfos"]]
-    equipment = {e.equipment_id: e for e in Equipment.objects.filter(operator_id=operator_id, equipment_id__in=eq_ids)}
+    equipment = dict(
+        Equipment.objects.filter(operator_id=operator_id, equipment_id__in=eq_ids).values_list("equipment_id", "pk")
+    )
     conn_ids = [c["ConnectorID"] for e in info["EquipmentStatsInfos"] for c in e["ConnectorStatsInfos"]]
-    connectors = {
-        c.connector_id: c for c in Connector.objects.filter(operator_id=operator_id, connector_id__in=conn_ids)
-    }
+    connectors = dict(
+        Connector.objects.filter(operator_id=operator_id, connector_id__in=conn_ids).values_list("connector_id", "pk")
+    )
     missing = sorted(set(eq_ids) - set(equipment)) + sorted(set(conn_ids) - set(connectors))
     if missing:
         raise ValidationFailed(f"目录中没有这些设备或接口：{'、'.join(missing[:10])}", field="EquipmentStatsInfos")
     stats, created = StationStats.objects.update_or_create(
-        station=station,
+        station_id=station_pk,
         start_time=dt.date.fromisoformat(info["StartTime"]),
         end_time=dt.date.fromisoformat(info["EndTime"]),
         defaults={"station_electricity": _value(StationStats, "station_electricity", info["StationElectricity"])},
     )
-    stats.equipment_stats.all().delete()  # a repeated answer replaces the breakdown as a whole
-    for e in info["EquipmentStatsInfos"]:
-        es = EquipmentStats.objects.create(
-            station_stats=stats,
-            equipment=equipment[e["EquipmentID"]],
-            equipment_electricity=_value(EquipmentStats, "equipment_electricity", e["EquipmentElectricity"]),
-        )
-        ConnectorStats.objects.bulk_create(
-            ConnectorStats(
-                equipment_stats=es,
-                connector=connectors[c["ConnectorID"]],
-                connector_electricity=_value(ConnectorStats, "connector_electricity", c.get("ConnectorElectricity")),
-            )
+    if not created:  # a repeated answer replaces the breakdown as a whole
+        ConnectorStats.objects.filter(equipment_stats__station_stats=stats).delete()
+        EquipmentStats.objects.filter(station_stats=stats).delete()
+    now = timezone.now()
+    piles = insert_many(
+        EquipmentStats,
+        [
+            {"station_stats_id": stats.pk, "equipment_id": equipment[e["EquipmentID"]], "created": now, "updated": now,
+             "equipment_electricity": _value(EquipmentStats, "equipment_electricity", e["EquipmentElectricity"])}
+            for e in info["EquipmentStatsInfos"]
+        ],
+        returning=("id", "equipment"),
+    )  # fmt: skip
+    pile_of = {equipment_pk: pk for pk, equipment_pk in piles}
+    insert_many(
+        ConnectorStats,
+        [
+            {"equipment_stats_id": pile_of[equipment[e["EquipmentID"]]], "connector_id": connectors[c["ConnectorID"]],
+             "created": now, "updated": now,
+             "connector_electricity": _value(ConnectorStats, "connector_electricity", c.get("ConnectorElectricity"))}
+            for e in info["EquipmentStatsInfos"]
             for c in e["ConnectorStatsInfos"]
-        )
+        ],
+    )  # fmt: skip
     return created

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import copy
 import time
+from decimal import Decimal
 
 import pytest
 
+from apps.core.exceptions import ValidationFailed
 from apps.simulator.directory import Directory
-from apps.stations.directory import station_infos_upsert
-from apps.stations.models import Connector, Equipment, Station
+from apps.stations.directory import station_infos_upsert, station_stats_store
+from apps.stations.models import Connector, ConnectorStats, Equipment, EquipmentStats, Station, StationStats
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +93,39 @@ def test_a_new_station_is_one_change_and_a_pile_added_later_is_its_own(info):
 
     created = {(kind, oid) for kind, oid, _, action, _ in outcome.changes if action == "created"}
     assert created == {("equipment", "NEWPILE0001")} | {("connector", c["ConnectorID"]) for c in pile["ConnectorInfos"]}
+
+
+def _stats_of(info: dict, energy: str) -> dict:
+    return {
+        "StationID": info["StationID"], "StartTime": "2026-12-01", "EndTime": "2026-12-01",
+        "StationElectricity": energy,
+        "EquipmentStatsInfos": [
+            {"EquipmentID": e["EquipmentID"], "EquipmentElectricity": energy,
+             "ConnectorStatsInfos": [{"ConnectorID": c["ConnectorID"], "ConnectorElectricity": energy}
+                                     for c in e["ConnectorInfos"]]}
+            for e in info["EquipmentInfos"]
+        ],
+    }  # fmt: skip
+
+
+def test_a_repeated_stats_answer_replaces_the_breakdown_and_an_unknown_pile_is_refused(info):
+    station_infos_upsert(operator_id=OPERATOR, infos=[info])
+    piles = len(info["EquipmentInfos"])
+    connectors = sum(len(e["ConnectorInfos"]) for e in info["EquipmentInfos"])
+    assert station_stats_store(operator_id=OPERATOR, info=_stats_of(info, "12.5")) is True
+    assert station_stats_store(operator_id=OPERATOR, info=_stats_of(info, "30.0")) is False
+    stats = StationStats.objects.get()
+    assert stats.station_electricity == Decimal("30.0")
+    assert EquipmentStats.objects.filter(station_stats=stats).count() == piles
+    assert set(ConnectorStats.objects.values_list("connector_electricity", flat=True)) == {Decimal("30.0")}
+    assert ConnectorStats.objects.count() == connectors
+    first = info["EquipmentInfos"][0]
+    assert ConnectorStats.objects.filter(equipment_stats__equipment__equipment_id=first["EquipmentID"]).count() == len(
+        first["ConnectorInfos"]
+    )  # each connector under its own pile
+    wrong = _stats_of(info, "1.0")
+    wrong["EquipmentStatsInfos"][0]["EquipmentID"] = "NOSUCHPILE"
+    with pytest.raises(ValidationFailed) as refused:
+        station_stats_store(operator_id=OPERATOR, info=wrong)
+    assert refused.value.field == "EquipmentStatsInfos" and "NOSUCHPILE" in refused.value.message
+    assert StationStats.objects.get().station_electricity == Decimal("30.0")  # the refused answer changed nothing
