@@ -16,12 +16,9 @@ from rest_framework import serializers, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.pagination import PageNumberPagination
 
+from apps.protocol.names import wire_name
+
 from .paging import BoundedCountPaginator
-
-
-def wire_name(name: str) -> str:
-    """The T/CEC 102 name of a snake_case model field: `station_lng` → `StationLng`, `equipment_owner_id` → `...ID`."""
-    return "".join("ID" if part == "id" else part.capitalize() for part in name.split("_"))
 
 
 class EnumField(serializers.ChoiceField):

@@ -32,17 +32,29 @@ def _statement(model: type[Model], names: tuple[str, ...], count: int, conflict:
     columns = ", ".join(quote(f.column) for f in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {', '.join([row] * count)}"  # noqa: S608
+    sql += _tail(model, conflict, update, returning)
+    return sql, tuple(_adapter(f, vendor) for f in fields)
+
+
+def _tail(model: type[Model], conflict: tuple[str, ...] | None, update: tuple[str, ...],
+          returning: tuple[str, ...]) -> str:  # fmt: skip
+    """An INSERT's `ON CONFLICT …` and `RETURNING …` clauses, whichever form its rows travel in."""
+    quote = connection.ops.quote_name
+
+    def columns(names: tuple[str, ...]) -> list[str]:
+        return [quote(model._meta.get_field(n).column) for n in names]
+
+    sql = ""
     if conflict is not None:
-        target = "(" + ", ".join(quote(model._meta.get_field(n).column) for n in conflict) + ")" if conflict else ""
+        target = "(" + ", ".join(columns(conflict)) + ")" if conflict else ""
         if update:
-            sets = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in (model._meta.get_field(n).column
-                                                                            for n in update))  # fmt: skip
+            sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns(update))
             sql += f" ON CONFLICT {target} DO UPDATE SET {sets}"
         else:
             sql += f" ON CONFLICT {target} DO NOTHING"
     if returning:
-        sql += " RETURNING " + ", ".join(quote(model._meta.get_field(n).column) for n in returning)
-    return sql, tuple(_adapter(f, vendor) for f in fields)
+        sql += " RETURNING " + ", ".join(columns(returning))
+    return sql
 
 
 def _adapter(field: Field, vendor: str) -> Any:
@@ -137,16 +149,7 @@ def _recordset_statement(model: type[Model], names: tuple[str, ...], conflict: t
         f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608 - names from the model, never from input
         f"SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS r({types})"
     )
-    if conflict is not None:
-        target = "(" + ", ".join(quote(model._meta.get_field(n).column) for n in conflict) + ")" if conflict else ""
-        if update:
-            sets = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in (model._meta.get_field(n).column
-                                                                            for n in update))  # fmt: skip
-            sql += f" ON CONFLICT {target} DO UPDATE SET {sets}"
-        else:
-            sql += f" ON CONFLICT {target} DO NOTHING"
-    if returning:
-        sql += " RETURNING " + ", ".join(quote(model._meta.get_field(n).column) for n in returning)
+    sql += _tail(model, conflict, update, returning)
     return sql
 
 

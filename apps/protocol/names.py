@@ -1,10 +1,11 @@
-"""The interface names of T/CEC 102 parts 2–4 and Beijing's additions: the one place each name is written."""
+"""The wire names of T/CEC 102 parts 2–4 and Beijing's additions: every interface's, and how a field's is spelt."""
 
 from __future__ import annotations
 
+import functools
 from enum import StrEnum
 
-__all__ = ["Interface", "interface_label"]
+__all__ = ["Interface", "interface_label", "wire_name"]
 
 
 class Interface(StrEnum):
@@ -66,3 +67,10 @@ def interface_label(name: str) -> str:
         return Interface(name).label
     except ValueError:
         return ""
+
+
+@functools.cache
+def wire_name(field_name: str) -> str:
+    """The wire name of a snake_case field: `station_lng` → `StationLng`, `equipment_owner_id` → `EquipmentOwnerID`
+    (the portal's models and serializers name their fields after the wire, so this is the whole mapping)."""
+    return "".join("ID" if part == "id" else part.capitalize() for part in field_name.split("_"))

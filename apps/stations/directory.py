@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from apps.core.exceptions import ValidationFailed
 from apps.core.rows import insert_many
+from apps.protocol.names import wire_name
 
 from .models import Connector, ConnectorStats, Equipment, EquipmentStats, Station, StationStats
 
@@ -32,12 +33,6 @@ CONNECTOR_FIELDS = [
     "connector_name", "connector_type", "voltage_upper_limits", "voltage_lower_limits", "current", "power",
     "park_no", "national_standard",
 ]  # fmt: skip
-
-
-@functools.cache
-def wire_name(field_name: str) -> str:
-    """`station_lng` → `StationLng`, `equipment_owner_id` → `EquipmentOwnerID`: field names mirror the wire."""
-    return "".join("ID" if part == "id" else part.capitalize() for part in field_name.split("_"))
 
 
 @functools.cache
@@ -64,10 +59,6 @@ def _value(model: type[models.Model], name: str, raw: Any) -> Any:
     if is_date:
         return dt.date.fromisoformat(raw)
     return raw
-
-
-def _fields(model: type[models.Model], names: list[str], info: dict[str, Any]) -> dict[str, Any]:
-    return {name: _value(model, name, info.get(wire_name(name))) for name in names}
 
 
 def _jsonable(value: Any) -> Any:

@@ -14,9 +14,10 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from apps.operators.choices import OperatorStatus
+from apps.protocol.names import wire_name
 
 from .choices import ConnectorStatus as ConnectorStatusChoices
-from .directory import CONNECTOR_FIELDS, EQUIPMENT_FIELDS, STATION_FIELDS, wire_name
+from .directory import CONNECTOR_FIELDS, EQUIPMENT_FIELDS, STATION_FIELDS
 from .models import Connector, ConnectorStats, ConnectorStatus, Equipment, EquipmentStats, Station, StationStats
 
 # Only operators in 正式接入 are published. 联调测试 (testing) operators may hold tokens and exchange messages, but

@@ -16,9 +16,10 @@ from apps.interconnect.models import Exchange, RejectedRecord, SyncRun
 from apps.interconnect.services import operator_provision
 from apps.operators.models import Operator
 from apps.protocol import CST, format_datetime
+from apps.protocol.names import wire_name
 from apps.simulator import handlers as sim_handlers
 from apps.simulator.directory import Directory
-from apps.stations.directory import CONNECTOR_FIELDS, EQUIPMENT_FIELDS, STATION_FIELDS, wire_name
+from apps.stations.directory import CONNECTOR_FIELDS, EQUIPMENT_FIELDS, STATION_FIELDS
 from apps.stations.models import Connector, ConnectorStatus, DirectoryChange, Equipment, Station, StationStats
 from apps.stations.pulls import (
     StationsInfoPull,
