@@ -19,7 +19,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Field, Model
 
-__all__ = ["insert_many", "insert_rows", "insert_statement", "write_together"]
+__all__ = ["CHUNK", "insert_many", "insert_rows", "insert_statement", "write_together"]
 
 
 @lru_cache(maxsize=512)
@@ -133,7 +133,7 @@ CHUNK = 500
 def _json_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)  # exact: numeric's input reads the text, no float in between
-    if isinstance(value, dt.date | dt.datetime):
+    if isinstance(value, dt.date):  # and so datetime
         return value.isoformat()  # an aware datetime keeps its offset; timestamptz's input reads it
     raise TypeError(f"{type(value).__name__} is not a column value")
 

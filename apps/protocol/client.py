@@ -174,18 +174,12 @@ class Pending:
             raise self._failure
         sent = self._sent
         assert sent is not None  # _run sets one of the two
-        answered_first = False
-
-        def first() -> dict[str, Any]:
-            nonlocal answered_first
-            data = client._settle(sent)
-            answered_first = True  # not reached after Ret 4002: then the resend's Data comes back from _renewing
-            return data
-
-        data = client._renewing(self._interface, self._payload, self._token, first)
-        if self._then is None:
-            return data
-        return data, (self._prepared if answered_first else self._then(data))
+        try:
+            data, prepared = client._settle(sent), self._prepared
+        except TokenRejected:
+            data = client._resend(self._interface, self._payload, rejected=self._token)
+            prepared = self._then(data) if self._then is not None else None  # the resend's answer, checked here
+        return data if self._then is None else (data, prepared)
 
 
 class PeerClient:
@@ -237,11 +231,11 @@ class PeerClient:
 
     def call(self, interface: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         """POST a business interface with the cached token; on Ret 4002 re-authenticate and resend exactly once."""
-        self._not_pending()
-        if interface == QUERY_TOKEN:
-            raise ValueError("use authenticate() for query_token")
-        token = self._current_token()
-        return self._renewing(interface, payload, token, lambda: self._exchange(interface, payload, token))
+        token = self._begin(interface)
+        try:
+            return self._exchange(interface, payload, token)
+        except TokenRejected:
+            return self._resend(interface, payload, rejected=token)
 
     def call_later(
         self, interface: str, payload: Mapping[str, Any], *, then: Callable[[dict[str, Any]], Any] | None = None
@@ -253,27 +247,21 @@ class PeerClient:
 
         `then`, a pure function of a Ret 0 answer's Data (no database, no shared state), also runs on that thread;
         `result()` then answers (Data, what `then` returned) — a crawl checks a page's records there."""
-        self._not_pending()
-        if interface == QUERY_TOKEN:
-            raise ValueError("use authenticate() for query_token")
-        token = self._current_token()
-        pending = Pending(self, interface, payload, token, then)
-        self._pending = pending
-        return pending
+        token = self._begin(interface)
+        self._pending = Pending(self, interface, payload, token, then)
+        return self._pending
 
-    def _not_pending(self) -> None:
+    def _begin(self, interface: str) -> str:
+        """The checks before any business call, and the token it goes with."""
         if self._pending is not None:
             raise RuntimeError("this client has a call_later() whose result() was not taken yet")
+        if interface == QUERY_TOKEN:
+            raise ValueError("use authenticate() for query_token")
+        return self._current_token()
 
-    def _renewing(
-        self, interface: str, payload: Mapping[str, Any], token: str, first: Callable[[], dict[str, Any]]
-    ) -> dict[str, Any]:
-        """The outcome of `first` (one exchange with `token`); after its Ret 4002, one resend with a fresh token."""
-        try:
-            return first()
-        except TokenRejected:
-            pass
-        token = self._replace_token(rejected=token)
+    def _resend(self, interface: str, payload: Mapping[str, Any], *, rejected: str) -> dict[str, Any]:
+        """After Ret 4002 with `rejected`: one resend with a fresh token."""
+        token = self._replace_token(rejected=rejected)
         try:
             return self._exchange(interface, payload, token)
         except TokenRejected as exc:

@@ -196,13 +196,9 @@ def station_infos_upsert(*, operator_id: str, infos: list[dict[str, Any]]) -> Pa
     for info in infos:
         sid = info["StationID"]
         touched[sid] = False
+        sync(STATIONS, stations, sid, STATIONS.values(info), sid, write)
         if sid not in stations:
-            new_ids.add(sid)
-            outcome.changes.append(("station", sid, sid, "created", {}))
-            touched[sid] = True
-            write[sid] = STATIONS.values(info)
-        else:
-            sync(STATIONS, stations, sid, STATIONS.values(info), sid, write)
+            new_ids.add(sid)  # after its own "created": its piles and connectors are part of that change
     station_pks = {sid: row[0] for sid, row in stations.items()} | STATIONS.write(operator_id, write)
 
     write = {}

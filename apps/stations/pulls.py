@@ -153,7 +153,7 @@ class StationsInfoPull(PullJob):
                 run.pages = page
                 run.save(update_fields=["pages", "created_count", "updated_count", "unchanged_count", "rejected_count"])
                 self.beat()
-                if page < page_count and pending is None:
+                if page < page_count and page >= MAX_PAGES:
                     raise _incomplete(f"PageCount {page_count} 超过上限 {MAX_PAGES} 页")
                 page += 1
         finally:
@@ -179,10 +179,9 @@ class StationsInfoPull(PullJob):
         run = self.sync_run
         exchange = self.last_message
         listed.update(checked.listed)
-        good = checked.good
         rejected = [self.rejected(key, info, problems) for key, info, problems in checked.rejected]
         with transaction.atomic():
-            outcome = station_infos_upsert(operator_id=run.operator_id, infos=good)
+            outcome = station_infos_upsert(operator_id=run.operator_id, infos=checked.good)
             RejectedRecord.objects.bulk_create(rejected)
             now = timezone.now()
             insert_many(
@@ -325,7 +324,6 @@ class StationStatsPull(PullJob):
                 for _, _, pending in window:  # a station failed: what is already on the wire is journalled
                     with contextlib.suppress(ClientError):
                         pending.result()
-        self.sync_run.save()
 
     def _store(self, station_id: str, info: Any, problems: list[schema.Problem], exchange: Exchange | None) -> None:
         run = self.sync_run

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.core.exceptions import ValidationFailed
-from apps.core.rows import insert_statement, write_together
+from apps.core.rows import CHUNK, insert_statement, write_together
 from apps.protocol.names import Interface
 
 from .models import Connector, ConnectorStatus, ConnectorStatusHistory, PendingConnectorStatus
@@ -40,7 +40,6 @@ def _fields(info: dict[str, Any]) -> dict[str, Any]:
 
 _STATUS_FIELDS = ("status", "park_status", "lock_status")
 _UPDATED = (*_STATUS_FIELDS, "status_time", "source", "updated")  # what an upsert takes from the newer status
-_WRITE_BATCH = 500  # rows per INSERT: a status sweep's page stays one or two statements, far below any bind limit
 
 
 @dataclass(slots=True)
@@ -165,12 +164,12 @@ def connector_statuses_apply(
             outcome.history_only += 1
     rows = list(history.values())
     upserts = [{**row, "created": now, "updated": now} for row in currents.values()]
-    for start in range(0, max(len(rows), len(upserts)), _WRITE_BATCH):
+    for start in range(0, max(len(rows), len(upserts)), CHUNK):
         # History and current rows of one batch in one round trip (on PostgreSQL): the usual push is one of each.
         statements = []
-        if chunk := rows[start : start + _WRITE_BATCH]:
+        if chunk := rows[start : start + CHUNK]:
             statements.append(insert_statement(ConnectorStatusHistory, chunk))
-        if chunk := upserts[start : start + _WRITE_BATCH]:
+        if chunk := upserts[start : start + CHUNK]:
             statements.append(insert_statement(ConnectorStatus, chunk, conflict=["connector"], update=_UPDATED))
         write_together(statements)
     return outcome

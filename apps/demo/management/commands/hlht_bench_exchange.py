@@ -599,7 +599,7 @@ class Command(BaseCommand):
         parser.add_argument("--yes", action="store_true", help="run even though the database holds other operators")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        for name in ("stations", "senders", "messages_per_sender", "rounds"):
+        for name in ("stations", "senders", "messages_per_sender", "rounds", "stats_concurrency"):
             if options[name] < 1:
                 raise CommandError(f"--{name.replace('_', '-')} must be at least 1")
         if not 0 < options["changed"] <= 1:
