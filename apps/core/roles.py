@@ -38,6 +38,14 @@ def sees_everything(user: AbstractBaseUser | AnonymousUser) -> bool:
     return bool(_group_names(user) & {REGULATOR, PLATFORM_ADMIN})
 
 
+def edits_operator_data(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Only those who run the portal (superusers, platform admins) may correct what an operator's platform or its
+    application sent; regulators supervise it and change the lifecycle, the pull plan and the dialect flags."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or PLATFORM_ADMIN in _group_names(user)
+
+
 def operator_scope(user: AbstractBaseUser | AnonymousUser) -> str | None:
     """The OperatorID an operator account manager is tied to, or None."""
     if not user.is_authenticated or not user.is_active:

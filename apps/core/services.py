@@ -16,6 +16,13 @@ CONFIRM_STATEMENTS = Q(content_type__app_label="settlement", codename="confirm_s
 PAY_STATEMENTS = Q(content_type__app_label="settlement", codename="pay_statement")
 
 
+OPERATOR_MANAGER_HIDDEN = [
+    f"{action}_{model}"
+    for model in ("operatorkeyset", "accesstoken", "peertoken", "seenenvelope", "exchange")
+    for action in ("view", "export")
+]
+
+
 def _domain(q: Q) -> Q:
     return Q(content_type__app_label__in=DOMAIN_APPS) & q
 
@@ -31,6 +38,9 @@ ROLE_PERMISSIONS: dict[str, Q] = {
     OPERATOR_MANAGER: (
         _domain(Q(codename__startswith="view_") | Q(codename__startswith="export_"))
         & ~Q(codename__in=["view_operatoraccount"])
+        # The portal's own machinery (its key sets, tokens, replay guard and message journal) is the city's; the
+        # operator's staff see what came of their data: sync runs, rejected records, the quality report.
+        & ~Q(content_type__app_label="interconnect", codename__in=OPERATOR_MANAGER_HIDDEN)
         # Drivers are the city platform's customers, not the operator's.
         & ~Q(content_type__app_label="drivers")
     )

@@ -6,15 +6,22 @@ What regulators read across the domain about an operator (stations, health) is a
 from django.contrib import admin
 from django.db import models
 from import_export.admin import ImportExportMixin
+from simple_history.admin import SimpleHistoryAdmin
 
 from apps.core.admin import ScopedAdminMixin
+from apps.core.roles import edits_operator_data
 
 from .models import Operator
 from .resources import OperatorResource
 
+# What came from the operator's platform or its application: regulators read it, only the portal's admins correct it.
+OPERATOR_OWNED = [
+    "operator_name", "operator_tel1", "operator_tel2", "operator_reg_address", "operator_note", "kind", "endpoint_url",
+]  # fmt: skip
+
 
 @admin.register(Operator)
-class OperatorAdmin(ScopedAdminMixin, ImportExportMixin, admin.ModelAdmin):
+class OperatorAdmin(ScopedAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
     resource_classes = [OperatorResource]
     list_display = ["operator_id", "operator_name", "kind", "status", "updated"]
     list_filter = ["kind", "status"]
@@ -66,3 +73,12 @@ class OperatorAdmin(ScopedAdminMixin, ImportExportMixin, admin.ModelAdmin):
         ),
         ("记录", {"fields": ["created", "updated"]}),
     ]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = [*super().get_readonly_fields(request, obj)]
+        if obj is not None:
+            # The primary key: "changing" it would make Django save a second operator beside the first.
+            fields.append("operator_id")
+        if not edits_operator_data(request.user):
+            fields += OPERATOR_OWNED
+        return fields

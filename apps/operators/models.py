@@ -5,6 +5,7 @@ import datetime
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from apps.core.models import TimeStampedModel
 from apps.core.roles import ScopedManager
@@ -85,6 +86,9 @@ class Operator(TimeStampedModel):
 
     scope_operator_field = None
     objects = ScopedManager()
+    # Who changed what and when (a regulator's lifecycle decision, a new pull plan, a dialect flag), before and after,
+    # shown on the operator's page under 历史.
+    history = HistoricalRecords(verbose_name="运营商变更记录", excluded_fields=["created", "updated"])
 
     class Meta:
         verbose_name = "运营商"

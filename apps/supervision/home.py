@@ -1,0 +1,49 @@
+"""What a person's admin home shows before the list of sections: for an operator's account manager, their own
+operator's health, data quality and rejected records first (the regulator's dashboard is the dashboard issue's)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.core.roles import operator_scope, sees_everything
+from apps.interconnect.models import RejectedRecord
+from apps.operators.models import Operator
+
+from .health import with_health
+from .selectors import TARGET, correctness
+
+HOME_DAYS = 30  # the correctness figure on the home page covers the last 30 Beijing days
+RECENT_REJECTIONS = 10
+
+
+def home_context(request: HttpRequest) -> dict[str, Any]:
+    """Extra context for the admin index: the title, and for an operator manager their operator's overview."""
+    user = request.user
+    operator_id = None if sees_everything(user) else operator_scope(user)
+    if operator_id is None:
+        return {}
+    operator = with_health(Operator.objects.for_user(user).filter(pk=operator_id)).first()
+    if operator is None:
+        return {}
+    today = timezone.localdate()
+    figure = correctness(operator_id, today - timedelta(days=HOME_DAYS - 1), today)
+    rejected = RejectedRecord.objects.for_user(user).filter(operator_id=operator_id)
+    return {
+        "title": f"运营商工作台 · {operator.operator_name}",
+        "operator_home": {
+            "operator": operator,
+            "operator_url": reverse("admin:operators_operator_change", args=[operator_id]),
+            "correctness": figure,
+            "target": TARGET,
+            "days": HOME_DAYS,
+            "rejected_total": rejected.count(),
+            "rejected_recent": list(rejected.order_by("-created")[:RECENT_REJECTIONS]),
+            "rejected_url": reverse("admin:interconnect_rejectedrecord_changelist"),
+            "quality_url": reverse("admin:interconnect_rejectedrecord_quality"),
+        },
+    }

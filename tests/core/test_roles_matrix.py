@@ -1,0 +1,132 @@
+"""The permission matrix (README, Roles): what each role may and may not reach, page by page, export and API.
+
+The expectations are written out here, not derived from the role definitions, so a change to a role that widens or
+narrows its reach fails a test until the matrix (and the README) say so.
+"""
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from apps.core.roles import OPERATOR_MANAGER, PLATFORM_ADMIN, REGULATOR
+from apps.operators.models import Operator, OperatorAccount
+from tests.core.test_admin_pages import demo, demo_data  # noqa: F401 - fixtures
+
+ROLES = (PLATFORM_ADMIN, REGULATOR, OPERATOR_MANAGER)
+# Admin lists a role may NOT open (403); every other registered list answers 200 for every role.
+HIDDEN = {
+    "auth.Group": {REGULATOR, OPERATOR_MANAGER},
+    "auth.User": {REGULATOR, OPERATOR_MANAGER},
+    "authtoken.TokenProxy": {PLATFORM_ADMIN, REGULATOR, OPERATOR_MANAGER},  # API tokens: superusers only
+    "drivers.Driver": {OPERATOR_MANAGER},  # drivers are the city platform's customers
+    "drivers.WalletEntry": {OPERATOR_MANAGER},
+    "drivers.Notification": {OPERATOR_MANAGER},
+    "interconnect.OperatorKeySet": {OPERATOR_MANAGER},  # the portal's machinery
+    "interconnect.AccessToken": {OPERATOR_MANAGER},
+    "interconnect.Exchange": {OPERATOR_MANAGER},
+}
+# Lists with an import page, and who may import (everyone else: 403).
+IMPORTERS = {PLATFORM_ADMIN}
+IMPORTABLE = ["operators.Operator", "stations.Station", "stations.Connector"]
+EXPORTABLE = ["operators.Operator", "stations.Station", "orders.ChargeOrder"]
+API = [
+    "operator", "station", "equipment", "connector", "status-history", "station-stats", "sync-run",
+    "directory-change", "rejected-record", "order", "order-finding", "policy", "reconciliation", "dispute",
+]  # fmt: skip
+
+
+def _login(client, django_user_model, role):
+    user = django_user_model.objects.create_user(username=f"u_{role}", password="pw-for-tests-only", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    if role == OPERATOR_MANAGER:
+        OperatorAccount.objects.create(user=user, operator=Operator.objects.order_by("pk").first())
+    client.force_login(user)
+    return user
+
+
+def _model(label):
+    return next(m for m in admin.site._registry if m._meta.label == label)
+
+
+def _url(model, view, *args):
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+@pytest.fixture
+def as_role(demo, roles, client, django_user_model, request):  # noqa: F811
+    _login(client, django_user_model, request.param)
+    return request.param
+
+
+@pytest.mark.parametrize("as_role", ROLES, indirect=True)
+@pytest.mark.parametrize(
+    "model", sorted(admin.site._registry, key=lambda m: m._meta.label), ids=lambda m: m._meta.label
+)
+def test_each_admin_list_per_role(as_role, client, model):
+    expected = 403 if as_role in HIDDEN.get(model._meta.label, set()) else 200
+    assert client.get(_url(model, "changelist")).status_code == expected
+
+
+@pytest.mark.parametrize("as_role", ROLES, indirect=True)
+def test_home_lists_only_reachable_sections(as_role, client):
+    html = client.get(reverse("admin:index")).content.decode()
+    for label, hidden in HIDDEN.items():
+        link = _url(_model(label), "changelist")
+        assert (link in html) == (as_role not in hidden), (label, as_role)
+
+
+@pytest.mark.parametrize("as_role", ROLES, indirect=True)
+@pytest.mark.parametrize("label", IMPORTABLE)
+def test_import_only_for_platform_admins(as_role, client, label):
+    expected = 200 if as_role in IMPORTERS else 403
+    assert client.get(_url(_model(label), "import")).status_code == expected
+
+
+@pytest.mark.parametrize("as_role", ROLES, indirect=True)
+@pytest.mark.parametrize("label", EXPORTABLE)
+def test_export_reachable_and_scoped(as_role, client, label):
+    model = _model(label)
+    resource = admin.site._registry[model].resource_classes[0]
+    prefix = resource.__name__.lower()
+    page = client.post(_url(model, "export"), {"format": "0", "resource": "0",
+                                               **{f"{prefix}_{name}": "on" for name in resource().fields}})  # fmt: skip
+    assert page.status_code == 200
+    assert page["Content-Type"].startswith("text/csv")
+    if as_role == OPERATOR_MANAGER and label == "operators.Operator":
+        body = page.content.decode("utf-8-sig")
+        own = Operator.objects.order_by("pk").first()
+        assert own.pk in body
+        assert all(o.pk not in body for o in Operator.objects.exclude(pk=own.pk))
+
+
+@pytest.mark.parametrize("as_role", ROLES, indirect=True)
+@pytest.mark.parametrize("name", API)
+def test_api_per_role(as_role, client, name):
+    answer = client.get(reverse(f"api:{name}-list"))
+    assert answer.status_code == 200
+    if as_role == OPERATOR_MANAGER and name == "operator":
+        own = Operator.objects.order_by("pk").first().pk
+        assert [row["OperatorID"] for row in answer.json()["results"]] == [own]
+
+
+@pytest.mark.parametrize("name", API)
+def test_api_refuses_anonymous(demo, client, name):  # noqa: F811
+    assert client.get(reverse(f"api:{name}-list")).status_code in (401, 403)
+
+
+def test_operator_manager_home_is_theirs(demo, roles, client, django_user_model):  # noqa: F811
+    _login(client, django_user_model, OPERATOR_MANAGER)
+    own = Operator.objects.order_by("pk").first()
+    html = client.get(reverse("admin:index")).content.decode()
+    assert f"运营商工作台 · {own.operator_name}" in html
+    assert "监管工作台" not in html
+    assert 'id="operator-home"' in html
+    other = Operator.objects.exclude(pk=own.pk).first()
+    assert other.operator_name not in html
+
+
+@pytest.mark.parametrize("as_role", [REGULATOR, PLATFORM_ADMIN], indirect=True)
+def test_city_roles_keep_the_supervision_home(as_role, client):
+    html = client.get(reverse("admin:index")).content.decode()
+    assert "监管工作台" in html and 'id="operator-home"' not in html
