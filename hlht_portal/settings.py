@@ -105,6 +105,10 @@ HLHT_ORDER_POWER_MARGIN = env.str("HLHT_ORDER_POWER_MARGIN", default="1.10")
 HLHT_PRICE_TOLERANCE = env.str("HLHT_PRICE_TOLERANCE", default="0.01")
 # Operator health: a connected operator whose connector statuses (pushed or pulled) are older than this is stale.
 HLHT_STALE_MINUTES = env.int("HLHT_STALE_MINUTES", default=30)
+# Onboarding: a testing operator goes live only with a passing conformance report at most this many days old.
+HLHT_CONFORMANCE_VALID_DAYS = env.int("HLHT_CONFORMANCE_VALID_DAYS", default=7)
+# The public application form takes at most this many submissions per client address per hour (counted in the cache).
+HLHT_APPLY_PER_HOUR = env.int("HLHT_APPLY_PER_HOUR", default=5)
 # The people's pages; the protocol reads its bodies itself, bounded per interface (apps/interconnect/server.py).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
@@ -130,6 +134,7 @@ INSTALLED_APPS = [
     "apps.drivers",
     "apps.charging",
     "apps.interconnect",
+    "apps.onboarding",
     "apps.supervision",
     "apps.demo",
     "apps.simulator",

@@ -1,11 +1,12 @@
-"""Root URLs: the admin (the regulators' product), the API and language switching.
+"""Root URLs: the admin (the regulators' product), the API, the public onboarding form and language switching.
 
 The protocol (`/evcs/v1/…`, HLHT_PROTOCOL_PREFIX) has no URL pattern: apps.interconnect.server.ProtocolMiddleware
 serves every path under its prefixes before any other middleware, so whatever a peer sends gets an envelope.
 """
 
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, reverse_lazy
 from django.views.generic import RedirectView
 
 urlpatterns = [
@@ -13,4 +14,12 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include("hlht_portal.api_urls")),
+    path("apply/", include("apps.onboarding.urls")),
+    # An approved operator's manager sets a password through the one-time link issued with the keys.
+    path(
+        "account/set-password/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(success_url=reverse_lazy("password_set_done")),
+        name="password_set",
+    ),
+    path("account/set-password/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_set_done"),
 ]

@@ -8,12 +8,19 @@ from django.db.models import Q
 
 from .roles import OPERATOR_MANAGER, PLATFORM_ADMIN, REGULATOR
 
-DOMAIN_APPS = ("operators", "stations", "pricing", "orders", "settlement", "drivers", "charging", "interconnect")
+DOMAIN_APPS = (
+    "operators", "stations", "pricing", "orders", "settlement", "drivers", "charging", "interconnect", "onboarding",
+)  # fmt: skip
 # Settling a dispute is a decision on the record, not an edit of operator data: both sides of it may take it.
 RESOLVE_DISPUTES = Q(content_type__app_label="settlement", codename="resolve_dispute")
 # Confirming a statement is both sides agreeing the figures; recording the payment is the city platform's alone.
 CONFIRM_STATEMENTS = Q(content_type__app_label="settlement", codename="confirm_statement")
 PAY_STATEMENTS = Q(content_type__app_label="settlement", codename="pay_statement")
+# Onboarding: regulators decide applications; both sides may run the conformance check (the operator's manager on
+# their own platform, to get ready); the manager enters the key set their platform issued to the portal.
+REVIEW_APPLICATIONS = Q(content_type__app_label="onboarding", codename="review_application")
+RUN_CONFORMANCE = Q(content_type__app_label="onboarding", codename="run_conformance")
+ENTER_OUTBOUND_KEYS = Q(content_type__app_label="onboarding", codename="enter_outbound_keys")
 
 
 OPERATOR_MANAGER_HIDDEN = [
@@ -21,6 +28,8 @@ OPERATOR_MANAGER_HIDDEN = [
     for model in ("operatorkeyset", "accesstoken", "peertoken", "seenenvelope", "exchange")
     for action in ("view", "export")
 ]
+# Hidden from operator managers in onboarding: the sealed handovers are the reviewing regulator's.
+OPERATOR_MANAGER_HIDDEN_ONBOARDING = ["view_keyhandover", "export_keyhandover"]
 
 
 def _domain(q: Q) -> Q:
@@ -33,7 +42,9 @@ ROLE_PERMISSIONS: dict[str, Q] = {
     | Q(content_type__app_label="operators", codename="change_operator")
     | RESOLVE_DISPUTES
     | CONFIRM_STATEMENTS
-    | PAY_STATEMENTS,
+    | PAY_STATEMENTS
+    | REVIEW_APPLICATIONS
+    | RUN_CONFORMANCE,
     # An operator's account manager sees and exports their own operator's rows (the scope rule narrows them).
     OPERATOR_MANAGER: (
         _domain(Q(codename__startswith="view_") | Q(codename__startswith="export_"))
@@ -41,11 +52,14 @@ ROLE_PERMISSIONS: dict[str, Q] = {
         # The portal's own machinery (its key sets, tokens, replay guard and message journal) is the city's; the
         # operator's staff see what came of their data: sync runs, rejected records, the quality report.
         & ~Q(content_type__app_label="interconnect", codename__in=OPERATOR_MANAGER_HIDDEN)
+        & ~Q(content_type__app_label="onboarding", codename__in=OPERATOR_MANAGER_HIDDEN_ONBOARDING)
         # Drivers are the city platform's customers, not the operator's.
         & ~Q(content_type__app_label="drivers")
     )
     | RESOLVE_DISPUTES
-    | CONFIRM_STATEMENTS,
+    | CONFIRM_STATEMENTS
+    | RUN_CONFORMANCE
+    | ENTER_OUTBOUND_KEYS,
     # Platform admins run the portal: everything in the domain apps, imports included, plus user management.
     PLATFORM_ADMIN: _domain(Q()) | Q(content_type__app_label="auth", codename__in=[
         "add_user", "change_user", "view_user", "view_group",

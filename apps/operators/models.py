@@ -124,3 +124,8 @@ class OperatorAccount(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.operator_id}"
+
+
+def dialect_fields() -> list[tuple[str, str]]:
+    """The operator's dialect flags as (field name, label): one list for the admin, the application and conformance."""
+    return [(f.name, str(f.verbose_name)) for f in Operator._meta.fields if f.name.startswith("dialect_")]

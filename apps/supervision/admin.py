@@ -26,6 +26,7 @@ from django.utils.html import format_html
 
 from apps.interconnect.admin import RejectedRecordAdmin
 from apps.interconnect.models import RejectedRecord
+from apps.onboarding.admin import OperatorLifecycleForm, conformance_panel
 from apps.operators.admin import OperatorAdmin
 from apps.operators.choices import OperatorKind
 from apps.operators.models import Operator
@@ -88,8 +89,27 @@ class SupervisedOperatorAdmin(OperatorAdmin):
         "last_info_pull", "stale_connectors", "updated",
     ]  # fmt: skip
     list_filter = [StaleFilter, *OperatorAdmin.list_filter]
-    readonly_fields = [*OperatorAdmin.readonly_fields, "health_panel"]
-    fieldsets = [*OperatorAdmin.fieldsets[:-1], ("运行状况", {"fields": ["health_panel"]}), OperatorAdmin.fieldsets[-1]]
+    readonly_fields = [*OperatorAdmin.readonly_fields, "health_panel", "onboarding"]
+    form = OperatorLifecycleForm
+    fieldsets = [
+        OperatorAdmin.fieldsets[0],
+        ("接入", {"fields": ["kind", "status", "activation_override", "endpoint_url", "onboarding"]}),
+        *OperatorAdmin.fieldsets[2:-1],
+        ("运行状况", {"fields": ["health_panel"]}),
+        OperatorAdmin.fieldsets[-1],
+    ]
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj._viewer = request  # the onboarding panel shows the actions this person may take (per request)
+        return obj
+
+    @admin.display(description="一致性检测")
+    def onboarding(self, obj):
+        if obj is None or getattr(obj, "_viewer", None) is None:
+            return "—"
+        return conformance_panel(obj._viewer, obj)
 
     def get_queryset(self, request):
         # A correlated count, not a join: joined with the health subqueries, a JOIN + GROUP BY would evaluate them

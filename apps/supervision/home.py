@@ -1,5 +1,5 @@
 """What a person's admin home shows before the list of sections: for an operator's account manager, their own
-operator's health, data quality and rejected records first (the regulator's dashboard is the dashboard issue's)."""
+operator's health, data quality and rejected records first, then their applications and conformance reports."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from apps.core.roles import operator_scope, sees_everything
 from apps.interconnect.models import RejectedRecord
+from apps.onboarding.admin import onboarding_links
+from apps.onboarding.models import Application, ConformanceReport
 from apps.operators.models import Operator
 
 from .health import with_health
@@ -45,5 +47,8 @@ def home_context(request: HttpRequest) -> dict[str, Any]:
             "rejected_recent": list(rejected.order_by("-created")[:RECENT_REJECTIONS]),
             "rejected_url": reverse("admin:interconnect_rejectedrecord_changelist"),
             "quality_url": reverse("admin:interconnect_rejectedrecord_quality"),
+            "links": onboarding_links(request, operator),
+            "applications": list(Application.objects.for_user(user).order_by("-created")[:3]),
+            "reports": list(ConformanceReport.objects.for_user(user).order_by("-started")[:3]),
         },
     }

@@ -4,11 +4,22 @@ import pytest
 from django.contrib import admin
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.demo.data import demo_load
 from apps.stations.models import Station
 
-DOMAIN = {"operators", "stations", "pricing", "orders", "settlement", "interconnect", "drivers", "charging"}
+DOMAIN = {
+    "operators",
+    "stations",
+    "pricing",
+    "orders",
+    "settlement",
+    "interconnect",
+    "drivers",
+    "charging",
+    "onboarding",
+}
 ADMINS = [m for m in admin.site._registry if m._meta.app_label in DOMAIN]
 
 
@@ -85,6 +96,7 @@ def _add_protocol_rows(operator):
     PendingConnectorStatus.objects.create(
         operator=operator, connector_id="NOT-YET-LISTED", status=1, status_time=timezone.now(), source="push"
     )
+    _add_onboarding_rows(operator)
     journal_record(
         operator=operator,
         claimed_operator_id=operator.pk,
@@ -94,6 +106,22 @@ def _add_protocol_rows(operator):
         request={"OperatorID": operator.pk, "OperatorSecret": "x"},
         response={"SuccStat": 0},
     )
+
+
+def _add_onboarding_rows(operator):
+    from apps.onboarding.models import Application, ConformanceReport
+
+    Application.objects.create(
+        reference="SQTESTREF01", legal_name="申请单位", credit_code="91330110MABM7G6QXL",
+        applied_operator_id="MABM7G6QX", kind="operator", contact_name="张", contact_phone="1", service_tel="400",
+        base_url="https://example.com/evcs/v1/", station_count=1, connector_count=2, email="a@example.com",
+    )  # fmt: skip
+    now = timezone.now()
+    ConformanceReport.objects.create(
+        operator=operator, started=now, finished=now, passed=False, dialects_detected=["dialect_service_spelling"],
+        checks=[{"name": "token_out", "title": "token", "outcome": "failed", "detail": "x", "ms": 3.0, "flag": ""}],
+        exchanges=[{"id": 1, "interface": "query_token", "direction": "out", "ret": 0}],
+    )  # fmt: skip
 
 
 @pytest.fixture

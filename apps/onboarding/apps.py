@@ -1,0 +1,9 @@
+"""App config for onboarding: operators' applications, their review, keys handed over once, conformance checks."""
+
+from django.apps import AppConfig
+
+
+class OnboardingConfig(AppConfig):
+    name = "apps.onboarding"
+    verbose_name = "接入管理"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,96 @@
+"""The conformance check over real HTTP against the simulator: normal mode passes, each fault fails where it should."""
+
+from datetime import datetime
+
+import pytest
+
+from apps.interconnect.services import operator_provision
+from apps.onboarding.conformance import conformance_run
+from apps.operators.models import Operator
+from apps.protocol import CST
+from tests.simulator.support import SIM_ID, keys_file, make_sim, usable
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def _platform(live_server, faults: str = "", **overrides):
+    operator_provision(operator_id=SIM_ID, name="模拟运营商", keys=keys_file(), status="testing")
+    sim = make_sim(start=datetime.now(CST), push=True, portal_url=f"{live_server.url}/evcs/v1/", stations=25,
+                   seed=3, faults=faults, **overrides)  # fmt: skip
+    Operator.objects.filter(pk=SIM_ID).update(endpoint_url=sim.base_url)
+    # A status changes and is pushed: the platform fetches its token from the portal (the inbound direction).
+    sim.set_connector_status(usable(sim)[0], 4)
+    assert sim.flush(20)
+    return sim
+
+
+def _outcomes(report):
+    return {c["name"]: c["outcome"] for c in report.checks}
+
+
+def test_normal_platform_passes_every_check(live_server):
+    sim = _platform(live_server)
+    try:
+        report = conformance_run(operator_id=SIM_ID)
+    finally:
+        sim.stop()
+    failed = [c for c in report.checks if c["outcome"] == "failed"]
+    assert report.passed, failed
+    outcomes = _outcomes(report)
+    for name in ("configured", "token_out", "token_wrong_secret", "token_in", "sig_encryption", "query_stations_info",
+                 "paging", "last_query_time", "query_station_status", "query_station_stats",
+                 "query_equip_business_policy", "query_equip_auth", "bad_sig", "bad_token", "bad_envelope",
+                 "bad_business", "time:query_stations_info", "time:query_equip_auth"):  # fmt: skip
+        assert outcomes[name] == "passed", name
+    assert all(c["ms"] is not None for c in report.checks if c["name"].startswith("time:"))
+    assert report.exchanges and {e["interface"] for e in report.exchanges} >= {"query_token", "query_stations_info"}
+    assert report.dialects_detected == []
+
+
+@pytest.mark.parametrize(
+    ("faults", "dialect", "failing", "passing", "flag"),
+    [
+        ("bad_sig:1", "", {"sig_encryption", "query_stations_info"}, {"token_out"}, None),
+        ("busy:1", "", {"query_stations_info"}, {"token_out", "token_wrong_secret"}, None),
+        ("error500:1", "", {"query_stations_info"}, {"token_out"}, None),
+        ("invalid_records:1", "", {"query_stations_info"}, {"token_out", "sig_encryption"}, None),
+        ("slow:1.2", "", {"time:query_equip_auth", "time:query_equip_business_policy"},
+         {"time:query_stations_info", "query_equip_auth"}, None),
+        ("early_token_expiry:0", "", {"query_stations_info"}, {"token_out"}, None),
+        ("clock_skew:900", "", {"token_out"}, {"configured"}, None),
+        ("", "service_spelling", {"query_equip_business_policy"}, {"query_stations_info"}, "dialect_service_spelling"),
+    ],
+    ids=["bad_sig", "busy", "error500", "invalid_records", "slow", "early_token_expiry", "clock_skew",
+         "dialect:service_spelling"],
+)  # fmt: skip
+def test_each_fault_fails_at_its_check(live_server, faults, dialect, failing, passing, flag):
+    from apps.simulator.config import parse_dialect
+
+    sim = _platform(live_server, faults, dialect=parse_dialect(dialect))
+    try:
+        report = conformance_run(operator_id=SIM_ID)
+    finally:
+        sim.stop()
+    outcomes = _outcomes(report)
+    assert not report.passed
+    for name in failing:
+        assert outcomes.get(name) == "failed", (name, report.checks)
+    for name in passing:
+        assert outcomes.get(name) == "passed", (name, report.checks)
+    if flag:
+        assert report.dialects_detected == [flag]
+
+
+def test_the_command_prints_the_report(live_server, capsys):
+    import json
+
+    from django.core.management import call_command
+
+    sim = _platform(live_server)
+    try:
+        call_command("hlht_conformance", "--operator-id", SIM_ID)
+    finally:
+        sim.stop()
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["passed"] is True and printed["OperatorID"] == SIM_ID
+    assert {c["name"] for c in printed["checks"]} >= {"token_out", "bad_sig", "query_stations_info"}

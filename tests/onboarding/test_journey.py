@@ -1,0 +1,245 @@
+"""An operator onboards through the forms: apply, be approved, receive keys once, enter its own keys, pass the
+conformance check against its (simulated) platform, go live. And the refusals on the way."""
+
+import json
+import re
+from datetime import datetime
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.urls import reverse
+
+from apps.core.roles import OPERATOR_MANAGER, REGULATOR
+from apps.interconnect.choices import KeyDirection
+from apps.interconnect.keys import current_keyset, keyset_as_wire
+from apps.onboarding.models import Application, KeyHandover
+from apps.operators.models import Operator
+from apps.protocol import CST, KeySet
+from apps.protocol.creditcode import check_character
+from tests import factories
+from tests.simulator.support import OUTBOUND, make_sim, usable
+
+BODY = "91110108MA01CN7K2"  # a 17-character body; the check character is computed, not typed
+CODE = BODY + check_character(BODY)
+OPERATOR_ID = "MA01CN7K2"
+
+
+def _form(**changes):
+    data = {
+        "legal_name": "北京测试充电科技有限公司", "credit_code": CODE, "kind": "operator", "contact_name": "张工",
+        "contact_phone": "13800000000", "service_tel": "400-800-0000", "reg_address": "北京市海淀区",
+        "base_url": "http://127.0.0.1:9/evcs/v1/", "station_count": "20", "connector_count": "200",
+        "email": "ops@example.com",
+    }  # fmt: skip
+    data.update(changes)
+    return data
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limit():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_wrong_check_character_is_refused_naming_the_field(client, db):
+    wrong = BODY + ("A" if CODE[-1] != "A" else "B")
+    page = client.post(reverse("onboarding:apply"), _form(credit_code=wrong))
+    assert page.status_code == 400
+    html = page.content.decode()
+    field = html[html.index('id="field-credit_code"') :][:800]
+    assert "校验位错误" in field and f"应为“{CODE[-1]}”" in field
+    assert not Application.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "text"),
+    [
+        ({"credit_code": "12345"}, "credit_code", "应为18位"),
+        ({"email": "not-an-address"}, "email", "邮"),
+        ({"legal_name": ""}, "legal_name", "请填写单位名称"),
+        ({"station_count": "-1"}, "station_count", ""),
+        ({"base_url": "ftp://x"}, "base_url", ""),
+    ],
+)
+def test_every_field_error_names_its_field(client, db, changes, field, text):
+    page = client.post(reverse("onboarding:apply"), _form(**changes))
+    assert page.status_code == 400
+    html = page.content.decode()
+    block = html[html.index(f'id="field-{field}"') :][:600]
+    assert 'class="errorlist' in block and text in block
+
+
+def test_known_operator_and_duplicate_application_are_refused(client, db):
+    assert client.post(reverse("onboarding:apply"), _form()).status_code == 200
+    again = client.post(reverse("onboarding:apply"), _form(email="other@example.com"))
+    assert again.status_code == 400 and "已有待审核的申请" in again.content.decode()
+    factories.operator("MA59CU773")
+    body = "91110000MA59CU773"
+    taken = client.post(reverse("onboarding:apply"), _form(credit_code=body + check_character(body)))
+    assert taken.status_code == 400 and "已接入本平台" in taken.content.decode()
+    assert Application.objects.count() == 1
+
+
+def test_submissions_are_rate_limited_per_address(client, db, settings):
+    settings.HLHT_APPLY_PER_HOUR = 2
+    for _ in range(2):
+        assert client.post(reverse("onboarding:apply"), _form(legal_name="")).status_code == 400
+    refused = client.post(reverse("onboarding:apply"), _form())
+    assert refused.status_code == 429 and "每小时最多提交2次" in refused.content.decode()
+    assert not Application.objects.exists()
+
+
+def test_the_form_is_csrf_protected(db):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post(reverse("onboarding:apply"), _form()).status_code == 403
+
+
+def _user(django_user_model, name, group):
+    user = django_user_model.objects.create_user(username=name, password="pw-for-tests-only", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_form_approval_keys_once_outbound_keys_conformance_active(client, live_server, roles, django_user_model):
+    # 1. The operator applies; the status page shows it pending.
+    page = client.post(reverse("onboarding:apply"), _form(dialects=["dialect_bare_token"]))
+    reference = re.search(r'id="reference">(\w+)<', page.content.decode()).group(1)
+    status = client.post(reverse("onboarding:status"), {"reference": reference, "email": "OPS@example.com"})
+    assert "待审核" in status.content.decode()
+    assert (
+        client.post(reverse("onboarding:status"), {"reference": reference, "email": "x@example.com"}).status_code == 400
+    )
+    application = Application.objects.get(reference=reference)
+    assert application.applied_operator_id == OPERATOR_ID
+
+    # 2. A regulator approves; the keys and the manager's password link are shown once.
+    regulator = _user(django_user_model, "reg", REGULATOR)
+    client.force_login(regulator)
+    assert b'id="approve"' in client.get(reverse("admin:onboarding_application_change", args=[application.pk])).content
+    answer = client.post(reverse("admin:onboarding_application_approve", args=[application.pk]), {"reason": "材料齐全"})
+    assert answer.status_code == 302
+    operator = Operator.objects.get(pk=OPERATOR_ID)
+    assert (operator.status, operator.operator_name, operator.dialect_bare_token) == (
+        "testing",
+        "北京测试充电科技有限公司",
+        True,
+    )
+    shown = client.get(answer["Location"])
+    assert "no-store" in shown["Cache-Control"]
+    html = shown.content.decode()
+    keys = json.loads(re.search(r'<pre id="keys"[^>]*>(.*?)</pre>', html, re.S).group(1).replace("&quot;", '"'))
+    assert keys["OperatorID"] == OPERATOR_ID and keys["inbound"] == keyset_as_wire(
+        current_keyset(OPERATOR_ID, KeyDirection.INBOUND)
+    )
+    assert 'download="MA01CN7K2-keys.json"' in html
+    link = re.search(r'<pre id="password-link"[^>]*>(.*?)</pre>', html, re.S).group(1).strip()
+    second = client.get(answer["Location"]).content.decode()
+    assert 'id="already-shown"' in second and keys["inbound"]["SigSecret"] not in second
+    handover = KeyHandover.objects.get(operator=operator)
+    assert handover.sealed == "" and handover.shown_by == regulator
+    application.refresh_from_db()
+    assert application.status == "approved" and application.history.latest().history_user == regulator
+
+    # 3. The manager sets a password through the one-time link and signs in.
+    client.logout()
+    path = link.removeprefix(live_server.url).replace("http://testserver", "")
+    form_page = client.get(path, follow=True)
+    assert form_page.status_code == 200
+    set_url = form_page.redirect_chain[-1][0] if form_page.redirect_chain else path
+    done = client.post(
+        set_url, {"new_password1": "Ab3-very-long-passphrase", "new_password2": "Ab3-very-long-passphrase"}
+    )
+    assert done.status_code == 302
+    assert client.login(username="op_ma01cn7k2", password="Ab3-very-long-passphrase")
+    assert client.get(path, follow=True).context["validlink"] is False  # the link worked once
+
+    # 4. The operator's platform runs (the simulator, with the keys it was handed); its manager enters its keys.
+    inbound = KeySet(keys["inbound"]["OperatorSecret"], keys["inbound"]["DataSecret"], keys["inbound"]["DataSecretIV"],
+                     keys["inbound"]["SigSecret"])  # fmt: skip
+    sim = make_sim(start=datetime.now(CST), push=True, portal_url=f"{live_server.url}/evcs/v1/", stations=25, seed=5,
+                   operator_id=OPERATOR_ID, inbound=inbound, outbound=OUTBOUND)  # fmt: skip
+    try:
+        home = client.get(reverse("admin:index")).content.decode()
+        keys_url = reverse("admin:onboarding_outbound_keys", args=[OPERATOR_ID])
+        assert keys_url in home
+        bad = client.post(keys_url, {"endpoint_url": sim.base_url, "OperatorSecret": "x", "DataSecret": "short",
+                                     "DataSecretIV": OUTBOUND.data_secret_iv,
+                                     "SigSecret": OUTBOUND.sig_secret})  # fmt: skip
+        assert bad.status_code == 200 and "DataSecret" in bad.content.decode()
+        saved = client.post(keys_url, {"endpoint_url": sim.base_url, "OperatorSecret": OUTBOUND.operator_secret,
+                                       "DataSecret": OUTBOUND.data_secret, "DataSecretIV": OUTBOUND.data_secret_iv,
+                                       "SigSecret": OUTBOUND.sig_secret})  # fmt: skip
+        assert saved.status_code == 302
+        sim.set_connector_status(usable(sim)[0], 4)  # a push: the platform fetches its token from the portal
+        assert sim.flush(20)
+
+        # 5. The manager runs the conformance check; it passes.
+        run = client.post(reverse("admin:onboarding_conformancereport_run", args=[OPERATOR_ID]))
+        assert run.status_code == 302
+        report_page = client.get(run["Location"]).content.decode()
+        assert "✔ 通过" in report_page and "✘ 未通过" not in report_page
+    finally:
+        sim.stop()
+
+    # 6. The regulator activates the operator: allowed now that a passing report exists.
+    client.force_login(regulator)
+    operator.refresh_from_db()
+    from tests.operators.test_admin_roles import _form as operator_form
+
+    answer = client.post(reverse("admin:operators_operator_change", args=[OPERATOR_ID]),
+                         operator_form(operator, status="active"))  # fmt: skip
+    assert answer.status_code == 302, answer.content.decode()[:3000]
+    operator.refresh_from_db()
+    assert operator.status == "active"
+
+
+def test_activation_needs_a_passing_report_or_an_audited_override(client, regulator):
+    from tests.operators.test_admin_roles import _form as operator_form
+
+    operator = factories.operator("123456789", status="testing")
+    client.force_login(regulator)
+    url = reverse("admin:operators_operator_change", args=[operator.pk])
+    refused = client.post(url, operator_form(operator, status="active"))
+    assert refused.status_code == 200 and "一致性检测报告" in refused.content.decode()
+    operator.refresh_from_db()
+    assert operator.status == "testing"
+    allowed = client.post(url, operator_form(operator, status="active", activation_override="市局批准先行上线"))
+    assert allowed.status_code == 302
+    operator.refresh_from_db()
+    assert operator.status == "active"
+    last = operator.history.latest()
+    assert last.history_user == regulator and "市局批准先行上线" in last.history_change_reason
+
+
+def test_rejection_needs_a_reason_and_is_shown_to_the_applicant(client, db, roles, django_user_model):
+    client.post(reverse("onboarding:apply"), _form())
+    application = Application.objects.get()
+    client.force_login(_user(django_user_model, "reg", REGULATOR))
+    url = reverse("admin:onboarding_application_reject", args=[application.pk])
+    assert "驳回须说明原因" in client.post(url, {"reason": ""}).content.decode()
+    assert client.post(url, {"reason": "营业执照不清晰"}).status_code == 302
+    client.logout()
+    page = client.post(reverse("onboarding:status"), {"reference": application.reference, "email": application.email})
+    assert "已驳回" in page.content.decode() and "营业执照不清晰" in page.content.decode()
+    assert not Operator.objects.exists()
+
+
+def test_operator_manager_cannot_review_or_see_another_operators_keys_page(client, db, roles, django_user_model):
+    from apps.operators.models import OperatorAccount
+
+    client.post(reverse("onboarding:apply"), _form())
+    application = Application.objects.get()
+    own, other = factories.operator("123456789"), factories.operator("MA59CU773")
+    manager = _user(django_user_model, "m", OPERATOR_MANAGER)
+    OperatorAccount.objects.create(user=manager, operator=own)
+    client.force_login(manager)
+    assert client.post(reverse("admin:onboarding_application_approve", args=[application.pk]), {}).status_code == 403
+    assert client.get(reverse("admin:onboarding_outbound_keys", args=[other.pk])).status_code == 404
+    assert client.get(reverse("admin:onboarding_outbound_keys", args=[own.pk])).status_code == 200
+    assert client.get(reverse("admin:onboarding_conformancereport_run", args=[other.pk])).status_code == 404
