@@ -1,4 +1,4 @@
-"""Root URLs: the admin (the regulators' product), the API, the public onboarding form and language switching.
+"""Root URLs: the admin (the regulators' product), the API, and the public onboarding form.
 
 The protocol (`/evcs/v1/…`, HLHT_PROTOCOL_PREFIX) has no URL pattern: apps.interconnect.server.ProtocolMiddleware
 serves every path under its prefixes before any other middleware, so whatever a peer sends gets an envelope.
@@ -11,7 +11,6 @@ from django.views.generic import RedirectView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
-    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include("hlht_portal.api_urls")),
     path("apply/", include("apps.onboarding.urls")),

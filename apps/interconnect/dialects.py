@@ -11,4 +11,6 @@ def operator_dialect(operator: Operator) -> Dialect:
         millisecond_timestamp=operator.dialect_millisecond_timestamp,
         service_spelling=operator.dialect_service_spelling,
         no_v_base_url=operator.dialect_no_v_base_url,
+        lowercase_keys=operator.dialect_lowercase_keys,
+        lower_camel_fields=operator.dialect_lower_camel_fields,
     )

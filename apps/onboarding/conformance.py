@@ -28,8 +28,8 @@ from apps.interconnect.models import Exchange
 from apps.operators.choices import OperatorKind
 from apps.operators.models import Operator
 from apps.protocol import KeySet, PeerClient, build_request, format_datetime, open_response, parse_response, schema
-from apps.protocol.dialect import SERVICE_ALIASES
-from apps.protocol.errors import ClientError, EnvelopeError, Ret, SignatureError
+from apps.protocol.dialect import SERVICE_ALIASES, Dialect
+from apps.protocol.errors import ClientError, EnvelopeError, ProtocolError, Ret, SignatureError
 from apps.protocol.names import Interface
 
 from .choices import CheckOutcome
@@ -127,7 +127,7 @@ class _Run:
             )
             status = response.status_code
             try:
-                answer = parse_response(response.content)
+                answer = parse_response(response.content, dialect=self.client.dialect)
                 ret, shown = answer.ret, f"Ret {answer.ret} {answer.msg}".strip()
             except EnvelopeError:
                 shown = f"HTTP {status}，不是协议报文：{response.content[:120]!r}"
@@ -207,32 +207,41 @@ class _Checks:
             run.client.token_store.set(run.client.token_key, *value)
             run.add("token_out", title, CheckOutcome.PASSED, f"TokenAvailableTime 有效至 {value[1]:%Y-%m-%d %H:%M}", ms)
             return
-        detail, flag = str(error), ""
-        if "without a protocol envelope" in detail:
-            content = self._probe_token_body()
-            if _lower_envelope(content):
-                detail = "应答报文的参数名为小写（ret、msg、data、sig），规范为 Ret、Msg、Data、Sig"
-                flag = "dialect_lowercase_keys"
+        detail, flags = str(error), self._token_dialects()
+        if flags:
+            names = {
+                "dialect_lowercase_keys": "报文参数名为小写（ret、msg、data、sig），规范为 Ret、Msg、Data、Sig",
+                "dialect_lower_camel_fields": "Data 字段名为小驼峰（succStat、accessToken），"
+                "规范为 SuccStat、AccessToken",
+            }
+            detail = "；".join(names[f] for f in flags) + f"。开启运营商的协议差异“{'、'.join(flags)}”后可接受"
         elif isinstance(error, ClientError) and "SuccStat" in detail:
             detail = f"运营商拒绝本平台签发给它的 OperatorSecret：{detail}"
-        run.add("token_out", title, CheckOutcome.FAILED, detail, ms, flag)
+        run.add("token_out", title, CheckOutcome.FAILED, detail[:500], ms, ",".join(flags))
 
-    def _probe_token_body(self) -> bytes:
+    def _token_dialects(self) -> list[str]:
+        """Ask for a token once more and read the answer leniently: which known deviation explains the failure."""
         run = self.run
-        envelope = build_request(
-            settings.HLHT_OPERATOR_ID,
-            {"OperatorID": settings.HLHT_OPERATOR_ID, "OperatorSecret": run.keys.operator_secret},
-            run.keys,
-        )
+        payload = {"OperatorID": settings.HLHT_OPERATOR_ID, "OperatorSecret": run.keys.operator_secret}
+        envelope = build_request(settings.HLHT_OPERATOR_ID, payload, run.keys)
         try:
-            return requests.post(
+            content = requests.post(
                 run.client.url(Interface.QUERY_TOKEN),
                 data=envelope.to_json(),
                 headers={"Content-Type": "application/json;charset=utf-8"},
                 timeout=10,
             ).content
         except requests.RequestException:
-            return b""
+            return []
+        flags = ["dialect_lowercase_keys"] if _lower_envelope(content) else []
+        try:
+            answer = parse_response(content, dialect=Dialect(lowercase_keys=True))
+            data = open_response(answer, run.keys)
+        except (EnvelopeError, SignatureError, ProtocolError):
+            return flags
+        if _lower_camel(data):
+            flags.append("dialect_lower_camel_fields")
+        return flags
 
     def token_wrong_secret(self) -> None:
         """A wrong OperatorSecret must be answered Ret 0 with SuccStat 1 and FailReason 2 (part 4 §2)."""
@@ -249,8 +258,8 @@ class _Checks:
                 headers={"Content-Type": "application/json;charset=utf-8"},
                 timeout=10,
             )
-            answer = parse_response(response.content)
-            data = open_response(answer, run.keys) if answer.ret == Ret.OK else None
+            answer = parse_response(response.content, dialect=run.client.dialect)
+            data = open_response(answer, run.keys, dialect=run.client.dialect) if answer.ret == Ret.OK else None
         except (requests.RequestException, EnvelopeError, SignatureError, ClientError) as exc:
             run.add(
                 "token_wrong_secret",
@@ -478,7 +487,7 @@ def conformance_run(*, operator_id: str, by=None) -> ConformanceReport:
         finished=timezone.now(),
         passed=not failed,
         checks=[c.as_dict() for c in run.checks],
-        dialects_detected=sorted({c.flag for c in failed if c.flag}),
+        dialects_detected=sorted({flag for c in failed for flag in c.flag.split(",") if flag}),
         exchanges=[
             {"id": e.pk, "interface": e.interface, "direction": e.direction, "ret": e.ret}
             for e in exchanges.order_by("created")[:200]

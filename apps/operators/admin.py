@@ -67,6 +67,8 @@ class OperatorAdmin(ScopedAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
                     "dialect_millisecond_timestamp",
                     "dialect_service_spelling",
                     "dialect_no_v_base_url",
+                    "dialect_lowercase_keys",
+                    "dialect_lower_camel_fields",
                 ],
                 "classes": ["collapse"],
             },

@@ -83,6 +83,16 @@ class Operator(TimeStampedModel):
     dialect_no_v_base_url = models.BooleanField(
         "无 v 的地址", default=False, help_text="对方使用 /evcs/20160701/ 形式的地址（如北京 e充网的旧路径）"
     )
+    dialect_lowercase_keys = models.BooleanField(
+        "小写报文参数名",
+        default=False,
+        help_text="报文参数名为小写：ret、msg、data、sig（请求为 operatorID、timeStamp 等）",
+    )
+    dialect_lower_camel_fields = models.BooleanField(
+        "小驼峰字段名",
+        default=False,
+        help_text="Data 中字段名首字母小写：succStat、accessToken、stationInfos、connectorID",
+    )
 
     scope_operator_field = None
     objects = ScopedManager()

@@ -406,7 +406,7 @@ class PeerClient:
     ) -> tuple[int | None, str | None, dict[str, Any] | None, ClientError | None]:
         """Turn an HTTP answer into (Ret, Msg, Data, error) — error None only for a verified Ret 0."""
         try:
-            envelope = parse_response(content)
+            envelope = parse_response(content, dialect=self.dialect)
         except EnvelopeError:
             # No envelope at all: a proxy/gateway page or a crash. Decide on the HTTP status alone.
             status = http_status or 0

@@ -17,6 +17,8 @@ __all__ = [
     "normalise_aliases",
     "normalise_timestamp",
     "parse_authorization",
+    "standard_envelope_keys",
+    "standard_field_names",
 ]
 
 
@@ -35,6 +37,11 @@ class Dialect:
     service_spelling: bool = False
     # The peer's interfaces live under /evcs/20160701/ (no "v"), e.g. Beijing e充网; see build_base_url().
     no_v_base_url: bool = False
+    # Envelope keys in lower case (ret, msg, data, sig; operatorID/operatorId, timeStamp, seq…), as one FastAPI
+    # operator server answers; see standard_envelope_keys().
+    lowercase_keys: bool = False
+    # Data field names in lowerCamel (succStat, accessToken, stationInfos, connectorID); see standard_field_names().
+    lower_camel_fields: bool = False
 
 
 STANDARD = Dialect()
@@ -65,8 +72,45 @@ def _rename(value: Any) -> Any:
     return value
 
 
+def _upper_first(value: Any) -> Any:
+    if isinstance(value, dict):
+        renamed: dict[str, Any] = {}
+        for key, item in value.items():
+            target = key[:1].upper() + key[1:] if isinstance(key, str) else key
+            if target != key and target in value:
+                continue  # both forms present: the standard one wins
+            renamed[target] = _upper_first(item)
+        return renamed
+    if isinstance(value, list):
+        return [_upper_first(item) for item in value]
+    return value
+
+
+def standard_field_names(payload: T) -> T:
+    """lowerCamel Data keys (`succStat`, `connectorID`) to the standard's UpperCamel (`SuccStat`, `ConnectorID`)."""
+    return _upper_first(payload)  # type: ignore[no-any-return]
+
+
+# Lower-case (and camel) spellings of the envelope's keys seen in the field → the standard's.
+_ENVELOPE_KEYS = {key.lower(): key for key in ("Ret", "Msg", "Data", "Sig", "OperatorID", "TimeStamp", "Seq")}
+
+
+def standard_envelope_keys(obj: dict[str, Any]) -> dict[str, Any]:
+    """An envelope whose keys are in another case (`ret`, `operatorId`, `timeStamp`) with the standard's keys."""
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        target = _ENVELOPE_KEYS.get(key.lower(), key) if isinstance(key, str) else key
+        if target in out and target == key:
+            out[target] = value  # the standard spelling wins over a variant seen earlier
+        elif target not in out:
+            out[target] = value
+    return out
+
+
 def normalise_aliases(payload: T, dialect: Dialect) -> T:
     """Rename variant keys to the standard spelling, recursively, when the peer's dialect allows them."""
+    if dialect.lower_camel_fields:
+        payload = standard_field_names(payload)
     if not dialect.service_spelling:
         return payload  # strict peers: a variant key stays unknown and business validation reports it (4004)
     return _rename(payload)  # type: ignore[no-any-return]

@@ -12,7 +12,7 @@ from typing import Any
 
 from . import jsoncodec
 from .crypto import decrypt, encrypt, sign_request, sign_response, verify
-from .dialect import STANDARD, Dialect, normalise_aliases, normalise_timestamp
+from .dialect import STANDARD, Dialect, normalise_aliases, normalise_timestamp, standard_envelope_keys
 from .errors import BusinessError, EnvelopeError, InvalidKeyError, ProtocolError, SignatureError
 from .timestamps import SeqGenerator, is_operator_id, parse_timestamp
 
@@ -206,6 +206,14 @@ def parse_request(body: bytes | bytearray | memoryview | str, *, dialect: Dialec
     only known once the body is parsed. Whatever that callable raises (e.g. unknown operator) propagates.
     """
     obj = _load_body(body, "请求体")
+    if "OperatorID" not in obj and callable(dialect):
+        # A peer that writes the envelope's keys in lower case: its record says whether that is accepted.
+        variant = standard_envelope_keys(obj)
+        claimed = variant.get("OperatorID")
+        if isinstance(claimed, str) and is_operator_id(claimed) and dialect(claimed).lowercase_keys:
+            obj = variant
+    elif "OperatorID" not in obj and isinstance(dialect, Dialect) and dialect.lowercase_keys:
+        obj = standard_envelope_keys(obj)
     # Check presence and type of all five before formats, so the first message names the most basic problem.
     operator_id, data, timestamp, seq, sig = (_require_str(obj, name) for name in REQUEST_FIELDS)
     if not is_operator_id(operator_id):
@@ -267,9 +275,13 @@ def error_response(error: ProtocolError, keys: KeySet | None) -> ResponseEnvelop
     return build_response(error.ret, error.msg, None, keys)
 
 
-def parse_response(body: bytes | bytearray | memoryview | str) -> ResponseEnvelope:
-    """Validate a response body; EnvelopeError when a field is missing or mistyped (Msg, Data, Sig may be "")."""
+def parse_response(body: bytes | bytearray | memoryview | str, *, dialect: Dialect = STANDARD) -> ResponseEnvelope:
+    """Validate a response body; EnvelopeError when a field is missing or mistyped (Msg, Data, Sig may be "").
+
+    A peer whose dialect has `lowercase_keys` may answer `ret`/`msg`/`data`/`sig`."""
     obj = _load_body(body, "响应体")
+    if dialect.lowercase_keys and "Ret" not in obj:
+        obj = standard_envelope_keys(obj)
     if "Ret" not in obj:
         raise EnvelopeError("响应缺少参数：Ret")
     ret = obj["Ret"]

@@ -52,6 +52,13 @@ SPECS: tuple[FaultSpec, ...] = (
     FaultSpec("lost_start_result", "RATE of successful starts whose start result is never pushed", 1.0, 0.0, 1.0),
     FaultSpec("lost_stop_result", "RATE of portal stops whose stop result is never pushed", 1.0, 0.0, 1.0),
     FaultSpec(
+        "refuse_secret_4004",
+        "a wrong OperatorSecret is answered Ret 4004 instead of Ret 0 + SuccStat 1 (seen in the field)",
+        1.0,
+        0.0,
+        1.0,
+    ),
+    FaultSpec(
         "down_during_stop", "the first COUNT query_stop_charge calls find the platform down (no answer)", 2.0, 0.0, 1e6
     ),
 )

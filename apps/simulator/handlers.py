@@ -115,6 +115,8 @@ def query_token(sim: Simulator, envelope: RequestEnvelope, payload: dict[str, An
         return refuse(1)  # 无此运营商
     expected = sim.config.outbound.operator_secret.encode("utf-8")
     if not hmac.compare_digest(secret.encode("utf-8", "surrogatepass"), expected):
+        if sim.faults.roll("refuse_secret_4004"):
+            raise _fail("参数OperatorSecret错误")  # a deviation met in the field: Ret 4004, not SuccStat 1
         return refuse(2)  # 密钥错误
     token, ttl = sim.issue_token()
     return {"OperatorID": requester, "SuccStat": 0, "AccessToken": token, "TokenAvailableTime": ttl, "FailReason": 0}

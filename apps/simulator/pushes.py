@@ -90,7 +90,9 @@ class DialectSession(requests.Session):
         headers = dict(kwargs.pop("headers", None) or {})
         if self.dialect.bare_token and headers.get("Authorization", "").startswith("Bearer "):
             headers["Authorization"] = headers["Authorization"][len("Bearer ") :]
-        if isinstance(data, bytes) and (self.dialect.millisecond_timestamp or self.dialect.lowercase_sig):
+        if isinstance(data, bytes) and (
+            self.dialect.millisecond_timestamp or self.dialect.lowercase_sig or self.dialect.lowercase_keys
+        ):
             data = self._rewrite(data)
         return super().post(url, data=data, json=json, headers=headers, **kwargs)
 
@@ -104,6 +106,8 @@ class DialectSession(requests.Session):
             )
         if self.dialect.lowercase_sig:
             envelope["Sig"] = envelope["Sig"].lower()
+        if self.dialect.lowercase_keys:  # operatorID, data, timeStamp, seq, sig
+            envelope = {key[:1].lower() + key[1:]: value for key, value in envelope.items()}
         return json_dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 

@@ -8,6 +8,7 @@ authenticated, before its Data is decrypted. Always HTTP 200 with a JSON envelop
 
 from __future__ import annotations
 
+import json
 import logging
 import socketserver
 import threading
@@ -90,6 +91,8 @@ class Gateway:
         if envelope.sig:
             business = reception.authenticated and request.interface != Interface.QUERY_TOKEN
             envelope = self._deviate(envelope, business)
+        if self.sim.config.dialect.lowercase_keys:  # the FastAPI operator server's answers: ret, msg, data, sig
+            return json.dumps({k.lower(): v for k, v in envelope.to_dict().items()}, ensure_ascii=False).encode()
         return envelope.to_json()
 
     def refuse(self, error: ProtocolError) -> bytes:
@@ -98,7 +101,9 @@ class Gateway:
 
     def _outgoing(self, caller: Caller, payload: Any) -> Any:
         if self.sim.config.dialect.service_spelling and isinstance(payload, dict):
-            return to_variant_spelling(payload)
+            payload = to_variant_spelling(payload)
+        if self.sim.config.dialect.lower_camel_fields and isinstance(payload, dict):
+            payload = _lower_camel(payload)
         return payload
 
     def _deviate(self, envelope: ResponseEnvelope, business: bool) -> ResponseEnvelope:
@@ -129,6 +134,15 @@ class Gateway:
             raise BusyError()
         if faults.roll("error500"):
             raise InternalError()
+
+
+def _lower_camel(value: Any) -> Any:
+    """succStat, accessToken, stationInfos, connectorID: Data keys with a lower-case first letter."""
+    if isinstance(value, dict):
+        return {(k[:1].lower() + k[1:] if isinstance(k, str) else k): _lower_camel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_lower_camel(v) for v in value]
+    return value
 
 
 def _interface(path: str, base_path: str) -> str:

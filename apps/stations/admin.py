@@ -10,9 +10,16 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
 
-from apps.core.admin import OperatorDataAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline, scoped_related_filter
+from apps.core.admin import (
+    OperatorDataAdminMixin,
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+    fixed_choices_filter,
+    scoped_related_filter,
+)
 from apps.core.paging import BoundedCountPaginator
 from apps.operators.models import Operator
+from apps.protocol.beijing import DISTRICTS
 
 from .choices import ConnectorStatus as Status
 from .models import (
@@ -110,7 +117,7 @@ class StationAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin):
         "station_id",
         "station_name",
         "operator",
-        "area_code",
+        "district",
         "station_type",
         "station_status",
         "construction",
@@ -122,7 +129,8 @@ class StationAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin):
         "station_status",
         "station_type",
         "construction",
-        "area_code",
+        # Beijing's districts by name (the one table, apps/protocol/beijing.py), not bare GB/T 2260 codes.
+        fixed_choices_filter("area_code", "区县", [(code, d.name) for code, d in DISTRICTS.items()]),
         ("operator", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = ["station_id", "station_name", "address", "operator__operator_name", "=operator__operator_id"]
@@ -171,6 +179,11 @@ class StationAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_connector_count=Count("connectors"))
+
+    @admin.display(description="区县", ordering="area_code")
+    def district(self, obj):
+        district = DISTRICTS.get(obj.area_code)
+        return district.name if district else obj.area_code  # outside Beijing: the code as sent
 
     @admin.display(description="接口数", ordering="_connector_count")
     def connector_count(self, obj):

@@ -196,7 +196,15 @@ def test_operator_manager_sees_only_their_stations(demo, client):
     assert client.get(_url(Station, "change", other.pk)).status_code == 302
 
 
-def test_admin_speaks_chinese_by_default_and_english_on_request(demo, superuser_client):
-    assert "充电站".encode() in superuser_client.get(_url(Station, "changelist")).content
-    english = superuser_client.get(_url(Station, "changelist"), HTTP_ACCEPT_LANGUAGE="en")
-    assert b"Select" in english.content or b"Add" in english.content or b"Search" in english.content
+def test_admin_speaks_chinese_whatever_the_browser_asks(demo, superuser_client):
+    for language in ("zh-CN", "en", "en-US,en;q=0.9"):
+        page = superuser_client.get(_url(Station, "changelist"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert '<html lang="zh-hans"' in page and "充电站" in page
+        assert "Select 充电站 to change" not in page and "Django administration" not in page
+
+
+def test_district_filter_and_column_show_names(demo, superuser_client):
+    page = superuser_client.get(_url(Station, "changelist")).content.decode()
+    assert "朝阳区" in page and "?area_code=110105" in page
+    narrowed = superuser_client.get(_url(Station, "changelist"), {"area_code": "110105"}).content.decode()
+    assert all(s.station_id in narrowed for s in Station.objects.filter(area_code="110105")[:5])

@@ -58,10 +58,13 @@ def test_normal_platform_passes_every_check(live_server):
          {"time:query_stations_info", "query_equip_auth"}, None),
         ("early_token_expiry:0", "", {"query_stations_info"}, {"token_out"}, None),
         ("clock_skew:900", "", {"token_out"}, {"configured"}, None),
+        ("refuse_secret_4004", "", {"token_wrong_secret"}, {"token_out", "query_stations_info"}, None),
         ("", "service_spelling", {"query_equip_business_policy"}, {"query_stations_info"}, "dialect_service_spelling"),
+        ("", "lowercase_keys", {"token_out"}, {"configured"}, "dialect_lowercase_keys"),
+        ("", "lower_camel_fields", {"token_out"}, {"configured"}, "dialect_lower_camel_fields"),
     ],
     ids=["bad_sig", "busy", "error500", "invalid_records", "slow", "early_token_expiry", "clock_skew",
-         "dialect:service_spelling"],
+         "refuse_secret_4004", "dialect:service_spelling", "dialect:lowercase_keys", "dialect:lower_camel_fields"],
 )  # fmt: skip
 def test_each_fault_fails_at_its_check(live_server, faults, dialect, failing, passing, flag):
     from apps.simulator.config import parse_dialect
@@ -79,6 +82,28 @@ def test_each_fault_fails_at_its_check(live_server, faults, dialect, failing, pa
         assert outcomes.get(name) == "passed", (name, report.checks)
     if flag:
         assert report.dialects_detected == [flag]
+        detail = next(c["detail"] for c in report.checks if c["name"] == min(failing))
+        assert flag in detail or flag == "dialect_service_spelling"
+
+
+@pytest.mark.parametrize("dialect", ["service_spelling", "lowercase_keys", "lower_camel_fields",
+                                     "lowercase_keys,lower_camel_fields"])  # fmt: skip
+def test_a_dialect_is_accepted_once_the_operator_has_its_flag(live_server, dialect):
+    from apps.simulator.config import parse_dialect
+
+    sim = _platform(live_server, dialect=parse_dialect(dialect))
+    try:
+        first = conformance_run(operator_id=SIM_ID)
+        flags = {f"dialect_{name}": True for name in dialect.split(",")}
+        assert set(first.dialects_detected) == set(flags) and not first.passed
+        Operator.objects.filter(pk=SIM_ID).update(**flags)
+        # Its pushes (the other direction) are accepted too now: a lower-case envelope included.
+        sim.set_connector_status(usable(sim, 2)[1], 4)
+        assert sim.flush(20)
+        second = conformance_run(operator_id=SIM_ID)
+    finally:
+        sim.stop()
+    assert second.passed, [c for c in second.checks if c["outcome"] == "failed"]
 
 
 def test_the_command_prints_the_report(live_server, capsys):

@@ -205,3 +205,47 @@ def test_build_base_url() -> None:
         == "http://hlht.zc3u.com/evcs/20160701/"
     )
     assert build_base_url("https://x.example", "v1.0") == "https://x.example/evcs/v1.0/"
+
+
+# -- lower-case envelope keys and lowerCamel Data (a FastAPI operator server met in the field) ------------------------
+
+
+def test_lowercase_envelope_keys_only_under_their_flag():
+    import json as _json
+
+    from apps.protocol import EnvelopeError, KeySet, build_response, parse_response
+    from apps.protocol.dialect import Dialect
+
+    keys = KeySet("1234567890abcdef", "1234567890abcdef", "1234567890abcdef", "1234567890abcdef")
+    standard = build_response(0, "", {"SuccStat": 0}, keys)
+    lower = _json.dumps({k.lower(): v for k, v in standard.to_dict().items()}).encode()
+    with pytest.raises(EnvelopeError):
+        parse_response(lower)
+    assert parse_response(lower, dialect=Dialect(lowercase_keys=True)) == standard
+    assert parse_response(standard.to_json(), dialect=Dialect(lowercase_keys=True)) == standard
+
+
+def test_lowercase_request_keys_looked_up_by_the_claimed_sender():
+    import json as _json
+
+    from apps.protocol import STANDARD, EnvelopeError, KeySet, build_request, parse_request
+    from apps.protocol.dialect import Dialect
+
+    keys = KeySet("1234567890abcdef", "1234567890abcdef", "1234567890abcdef", "1234567890abcdef")
+    envelope = build_request("123456789", {"PageNo": 1}, keys)
+    body = _json.dumps({k[:1].lower() + k[1:]: v for k, v in envelope.to_dict().items()}).encode()  # operatorID…
+    assert parse_request(body, dialect=lambda oid: Dialect(lowercase_keys=True)).sig == envelope.sig
+    with pytest.raises(EnvelopeError, match="OperatorID"):
+        parse_request(body, dialect=lambda oid: STANDARD)
+
+
+def test_lower_camel_data_renamed_only_under_its_flag():
+    from apps.protocol.dialect import Dialect, normalise_aliases
+
+    data = {"succStat": 0, "stationInfos": [{"stationID": "S1", "equipmentInfos": [{"connectorInfos": []}]}]}
+    assert normalise_aliases(data, Dialect()) == data
+    assert normalise_aliases(data, Dialect(lower_camel_fields=True)) == {
+        "SuccStat": 0, "StationInfos": [{"StationID": "S1", "EquipmentInfos": [{"ConnectorInfos": []}]}],
+    }  # fmt: skip
+    both = {"succStat": 1, "SuccStat": 0}
+    assert normalise_aliases(both, Dialect(lower_camel_fields=True)) == {"SuccStat": 0}
