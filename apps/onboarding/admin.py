@@ -109,10 +109,11 @@ class ApplicationAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         return self._decide(request, pk, approve=False)
 
     def handover_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """The issued keys and the manager's password link, once: the page that shows them also empties them."""
+        """The issued keys and the manager's password link, once: the POST that shows them also empties them (a GET
+        only offers the button, so a link preview or a prefetching browser cannot use up the one showing)."""
         _perm(request, "review_application")
         handover = get_object_or_404(KeyHandover.objects.for_user(request.user), pk=pk)
-        content = keys_hand_over(handover_id=handover.pk, by=request.user)
+        content = keys_hand_over(handover_id=handover.pk, by=request.user) if request.method == "POST" else None
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -121,15 +122,13 @@ class ApplicationAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         }
         if content is not None:
             text = json.dumps(content["keys"], ensure_ascii=False, indent=2)
-            context.update(
-                {
-                    "keys_json": text,
-                    "download": "data:application/json;base64," + base64.b64encode(text.encode()).decode(),
-                    "filename": f"{handover.operator_id}-keys.json",
-                    "username": content["login"]["username"],
-                    "password_link": request.build_absolute_uri(content["login"]["path"]),
-                }
-            )
+            context.update({
+                "keys_json": text,
+                "download": "data:application/json;base64," + base64.b64encode(text.encode()).decode(),
+                "filename": f"{handover.operator_id}-keys.json",
+                "username": content["login"]["username"],
+                "password_link": request.build_absolute_uri(content["login"]["path"]),
+            })  # fmt: skip
         else:
             handover.refresh_from_db()
         response = TemplateResponse(request, "admin/onboarding/keys_handover.html", context)

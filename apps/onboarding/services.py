@@ -163,6 +163,8 @@ def _manager_login(application: Application):
         user = users.objects.create_user(username=username, email=application.email, is_staff=True)
         user.set_unusable_password()  # the manager sets it through the one-time link
         user.save()
+    elif OperatorAccount.objects.filter(user=user).exclude(operator_id=application.applied_operator_id).exists():
+        raise Conflict(f"用户 {username} 已属于另一家运营商，请先处理该账号")
     user.groups.add(Group.objects.get_or_create(name=OPERATOR_MANAGER)[0])
     OperatorAccount.objects.update_or_create(user=user, defaults={"operator_id": application.applied_operator_id})
     return user

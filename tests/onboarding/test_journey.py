@@ -130,7 +130,9 @@ def test_form_approval_keys_once_outbound_keys_conformance_active(client, live_s
         "北京测试充电科技有限公司",
         True,
     )
-    shown = client.get(answer["Location"])
+    offered = client.get(answer["Location"]).content.decode()  # a GET only offers the one showing
+    assert 'id="reveal"' in offered and "SigSecret" not in offered
+    shown = client.post(answer["Location"])
     assert "no-store" in shown["Cache-Control"]
     html = shown.content.decode()
     keys = json.loads(re.search(r'<pre id="keys"[^>]*>(.*?)</pre>', html, re.S).group(1).replace("&quot;", '"'))
@@ -139,7 +141,7 @@ def test_form_approval_keys_once_outbound_keys_conformance_active(client, live_s
     )
     assert 'download="MA01CN7K2-keys.json"' in html
     link = re.search(r'<pre id="password-link"[^>]*>(.*?)</pre>', html, re.S).group(1).strip()
-    second = client.get(answer["Location"]).content.decode()
+    second = client.post(answer["Location"]).content.decode()
     assert 'id="already-shown"' in second and keys["inbound"]["SigSecret"] not in second
     handover = KeyHandover.objects.get(operator=operator)
     assert handover.sealed == "" and handover.shown_by == regulator
