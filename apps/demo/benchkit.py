@@ -4,19 +4,25 @@ percentiles, peak memory and CPU of a phase, a round's verified counts, and clea
 from __future__ import annotations
 
 import multiprocessing
-import random
+import os
 import resource
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 import traceback
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
@@ -121,6 +127,62 @@ def guarded(conn: Connection, body: Callable[[], None]) -> None:
         conn.send({"error": traceback.format_exc()})
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Until something listens on `port`; CommandError if `process` (the server) exits first or it takes too long."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise CommandError(f"gunicorn exited with code {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise CommandError("gunicorn did not start listening in time")
+
+
+@contextmanager
+def gunicorn_portal(workers: int, threads: int = 4) -> Iterator[str]:
+    """The portal served by gunicorn (gthread workers, as in production) on this database; yields the protocol URL.
+
+    Each worker also serves the benchmarks' no-op floor interface (apps/demo/floor.py, via gunicorn_bench.py).
+    """
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "0", "SECRET_KEY": settings.SECRET_KEY,
+           "HLHT_VAR_DIR": str(settings.VAR_DIR), "LOG_LEVEL": "WARNING", "HLHT_SESSION_TASKS": "0",
+           "ALLOWED_HOSTS": "127.0.0.1,localhost"}  # fmt: skip
+    command = [str(Path(sys.executable).parent / "gunicorn"), "hlht_portal.wsgi:application", "--bind",
+               f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
+               "--backlog", "2048", "--log-level", "warning", "--config", "python:apps.demo.gunicorn_bench",
+               "--chdir", str(settings.BASE_DIR)]  # fmt: skip
+    connections.close_all()
+    server = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)  # noqa: S603 - our own argv
+    try:
+        wait_port(port, server)
+        yield f"http://127.0.0.1:{port}/{settings.HLHT_PROTOCOL_PREFIX}"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def database_url() -> str:
+    """The database this process uses, as a URL for the servers it starts (the test database, under pytest)."""
+    if connection.vendor != "postgresql":
+        raise CommandError("serving under gunicorn needs PostgreSQL: set DATABASE_URL=postgres://…")
+    db = connection.settings_dict
+    auth = quote(db["USER"] or "", safe="") + (":" + quote(db["PASSWORD"], safe="") if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{quote(db['NAME'], safe='')}"
+
+
 class PortalServer(ThreadedWSGIServer):
     # Django's development server listens with a backlog of 10: 50 senders connecting at once would lose SYNs and
     # wait out TCP's 1 s / 3 s retransmits (or hit the connect timeout). Production servers use 2048 (gunicorn).
@@ -169,7 +231,7 @@ SETUP_TIMEOUT = 120.0  # seconds for every sender to authenticate before the loa
 
 
 def _senders(conn: Connection, url: str, operator_id: str, keys: dict[str, str], scripts: list[Script],
-             rename: str | None, check: Check | None, interval: float) -> None:  # fmt: skip
+             rename: str | None, check: Check | None, interval: float, stagger: float) -> None:  # fmt: skip
     """The forked child: one thread per script, all authenticated first, released together at the parent's signal."""
 
     def body() -> None:
@@ -180,7 +242,7 @@ def _senders(conn: Connection, url: str, operator_id: str, keys: dict[str, str],
         lock = threading.Lock()
         ready = threading.Barrier(len(scripts) + 1)
 
-        def send(script: Script) -> None:
+        def send(script: Script, offset: float) -> None:
             try:
                 client = PeerClient(url, operator_id, keyset, MemoryTokenStore(), read_timeout=120.0)
                 token, expires_at = client.authenticate()
@@ -191,9 +253,8 @@ def _senders(conn: Connection, url: str, operator_id: str, keys: dict[str, str],
                 ready.abort()
                 return
             ready.wait()
-            if interval:  # paced senders start spread over one interval, as real platforms are not in step
-                # (a seeded generator per sender: repeatable runs, not secrets)
-                time.sleep(random.Random(len(script) * 7919 + id(script)).uniform(0, interval))  # noqa: S311
+            if offset:  # paced senders start out of step, as real platforms and real sessions are
+                time.sleep(offset)
             for name, payload in script:
                 began = time.perf_counter()
                 problem = None
@@ -209,7 +270,9 @@ def _senders(conn: Connection, url: str, operator_id: str, keys: dict[str, str],
                 if interval:
                     time.sleep(interval)
 
-        threads = [threading.Thread(target=send, args=(s,)) for s in scripts]
+        # Sender i of n starts at i/n of the stagger: evenly out of phase, the same in every run.
+        spread = stagger if stagger else interval
+        threads = [threading.Thread(target=send, args=(s, spread * i / len(scripts))) for i, s in enumerate(scripts)]
         for thread in threads:
             thread.start()
         conn.recv()
@@ -228,26 +291,33 @@ def _senders(conn: Connection, url: str, operator_id: str, keys: dict[str, str],
 
 
 def send_phase(operator_id: str, keys: dict[str, str], scripts: list[Script], *, rename: str | None = None,
-               check: Check | None = None, interval: float = 0.0) -> dict[str, Any]:  # fmt: skip
+               check: Check | None = None, interval: float = 0.0, stagger: float = 0.0,
+               workers: int = 0) -> dict[str, Any]:  # fmt: skip
     """Serve the portal in this process and run `scripts` from a forked child over real HTTP, one sender per script.
 
     `rename` sends every call to that interface instead (the floor: the same Data to a no-op); `check` turns an
-    answer into an error; `interval` paces each sender (0: the next call as soon as the answer comes). Returns the
-    rate, p50/p99 overall and per interface, and the errors.
+    answer into an error; `interval` paces each sender (0: the next call as soon as the answer comes); `stagger`
+    spreads the senders' starts evenly over that many seconds (default: one interval); `workers` > 0 serves the
+    portal under gunicorn with that many worker processes instead of in this process (PostgreSQL). Returns the rate,
+    p50/p99 overall and per interface, and the errors.
     """
-    server = PortalServer(("127.0.0.1", 0), QuietHandler)
-    server.set_app(WSGIHandler())
-    url = f"http://127.0.0.1:{server.server_address[1]}/{settings.HLHT_PROTOCOL_PREFIX}"
-    child, conn = fork(_senders, url, operator_id, keys, scripts, rename, check, interval)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
-    try:
-        conn.send("go")
-        result = receive(conn, child)
-    finally:
-        server.shutdown()
-        server.server_close()
-        child.join(timeout=30)
-        conn.close()
+    server = None
+    with gunicorn_portal(workers) if workers else nullcontext() as served:
+        if served is None:
+            server = PortalServer(("127.0.0.1", 0), QuietHandler)
+            server.set_app(WSGIHandler())
+            served = f"http://127.0.0.1:{server.server_address[1]}/{settings.HLHT_PROTOCOL_PREFIX}"
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+        child, conn = fork(_senders, served, operator_id, keys, scripts, rename, check, interval, stagger)
+        try:
+            conn.send("go")
+            result = receive(conn, child)
+        finally:
+            if server is not None:
+                server.shutdown()
+                server.server_close()
+            child.join(timeout=30)
+            conn.close()
     # The next phase's child is forked from this process, whose (TimeStamp, Seq) generator the senders never
     # advanced: started within the same second it would reissue their query_token envelopes, which the portal rightly
     # refuses as replays. Start it on a fresh second instead.

@@ -46,3 +46,25 @@ def test_the_benchmark_refuses_a_database_with_real_drivers():
     factories.operator("123456789")
     with pytest.raises(CommandError, match="operators"):
         call_command("hlht_bench_roaming", rounds=1, stdout=StringIO(), stderr=StringIO())
+
+
+def test_under_gunicorn_paced_and_staggered(settings):
+    """--workers serves the portal under gunicorn (each worker serving the floor too); --interval paces the senders
+    and their starts are spread over one session."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        with pytest.raises(CommandError, match="PostgreSQL"):
+            call_command("hlht_bench_roaming", senders=2, statuses=1, rounds=1, workers=1, interval=0.05,
+                         stdout=StringIO(), stderr=StringIO())  # fmt: skip
+        return
+    out = StringIO()
+    call_command("hlht_bench_roaming", senders=3, statuses=1, rounds=1, workers=1, interval=0.05, json=True,
+                 stdout=out, stderr=StringIO())  # fmt: skip
+    summary = json.loads(out.getvalue())
+    assert summary["ok"] and summary["workers"] == 1
+    assert summary["stagger_s"] == pytest.approx(0.05 * (1 + 5))  # one session: 6 calls at 0.05 s
+    round_ = summary["per_round"][0]
+    assert round_["real"]["errors"] == round_["floor"]["errors"] == 0
+    assert round_["real"]["messages"] == round_["floor"]["messages"] == 3 * (1 + 5)
+    assert not Operator.objects.exists() and not ChargeOrder.objects.exists()

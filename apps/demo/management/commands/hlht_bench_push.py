@@ -14,24 +14,32 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.utils import timezone
 
-from apps.demo.benchkit import bulk_directory, fork, guarded, operators_delete, percentile, receive, sql_delete
+from apps.demo.benchkit import (
+    bulk_directory,
+    database_url,
+    fork,
+    free_port,
+    guarded,
+    operators_delete,
+    percentile,
+    receive,
+    sql_delete,
+    wait_port,
+)
 from apps.demo.pushload import WRK_SCRIPT, asyncio_load, http_request
 from apps.interconnect.choices import Direction
 from apps.interconnect.models import AccessToken, Exchange, SeenEnvelope
@@ -70,25 +78,6 @@ def _requests(keys: KeySet, token: str, port: int, count: int, connectors: int, 
         envelope = build_request(OPERATOR_ID, payload, keys, timestamp=timestamp, seq=f"{seq + 1:04d}")
         out.append(http_request("127.0.0.1", port, path, envelope.to_json(), token))
     return out
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_port(port: int, process: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise CommandError(f"gunicorn exited with code {process.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise CommandError("gunicorn did not start listening in time")
 
 
 def _children(pid: int) -> list[int]:
@@ -155,15 +144,6 @@ def _wrk(port: int, requests: list[bytes], token: str, options: dict[str, Any]) 
             "rets": {"0": f["ok"], "other": f["other"], "socket errors": f["errors"]}}  # fmt: skip
 
 
-def _database_url() -> str:
-    """The database this process uses, as a URL for the servers it starts (the test database, under pytest)."""
-    if connection.vendor != "postgresql":
-        raise CommandError("hlht_bench_push measures PostgreSQL: set DATABASE_URL=postgres://…")
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "", safe="") + (":" + quote(db["PASSWORD"], safe="") if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{quote(db['NAME'], safe='')}"
-
-
 class Command(BaseCommand):
     help = "Benchmark status pushes: the portal under gunicorn against a framework-free floor (PostgreSQL)."
 
@@ -181,7 +161,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the figures as JSON as well")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        dsn = _database_url()
+        dsn = database_url()
         self.connections = options["connections"]
         targets = [t.strip() for t in options["targets"].split(",") if t.strip()]
         if not 1 <= options["max_rate"] <= MAX_PER_SECOND or options["connectors"] < options["max_rate"]:
@@ -260,14 +240,14 @@ class Command(BaseCommand):
     def _round(self, target: str, dsn: str, keys: dict[str, str], keyset: KeySet, token: str,
                options: dict) -> dict[str, Any]:  # fmt: skip
         self._clear()
-        port = _free_port()
+        port = free_port()
         count = int(options["duration"] * options["max_rate"])
         warm = options["connections"] * 20
         requests = _requests(keyset, token, port, warm + count, options["connectors"], options["max_rate"])
         connection.close()
         server = self._server(target, dsn, keys, port, options)
         try:
-            _wait_port(port, server)
+            wait_port(port, server)
             # Warm-up: every worker imports lazily and opens its database connection on its first requests.
             child, conn = fork(_load_child, port, requests[:warm], options["connections"], 60.0)
             warmed = receive(conn, child)

@@ -18,10 +18,10 @@ from django.utils import timezone
 
 from apps.charging.models import ChargingSession, CommandAttempt, OutboundCommand, SessionEvent
 from apps.demo.benchkit import operators_delete, send_phase, sql_delete
+from apps.demo.floor import FLOOR, floor_register, floor_unregister
 from apps.drivers.choices import EntryKind
 from apps.drivers.models import Driver, Notification, WalletEntry
 from apps.drivers.services import driver_register, wallet_top_up
-from apps.interconnect.registry import REGISTRY, interface
 from apps.interconnect.services import operator_provision
 from apps.operators.models import Operator
 from apps.orders.choices import StartChargeSeqStat
@@ -32,7 +32,6 @@ from apps.stations.models import Connector, Equipment, Station
 
 PREFIX = "BENCHRO"
 OPERATOR_ID = f"{PREFIX}01"
-FLOOR = "bench_roaming_noop"
 PORTAL = settings.HLHT_OPERATOR_ID
 PHONE_BASE = 19900000000
 BENCH_PHONES = "1990000"  # the benchmark's drivers: 19900000000–19900009999
@@ -139,7 +138,16 @@ class Command(BaseCommand):
         parser.add_argument("--senders", type=int, default=50)
         parser.add_argument("--statuses", type=int, default=10)
         parser.add_argument("--interval", type=float, default=0.0)
+        parser.add_argument(
+            "--stagger", type=float, default=None,
+            help="spread the senders' starts over this many seconds (default with --interval: one whole session, so "
+                 "at any moment the 50 sessions are at different steps, as real ones are; 0 = all within one interval)",
+        )  # fmt: skip
         parser.add_argument("--rounds", type=int, default=3)
+        parser.add_argument(
+            "--workers", type=int, default=0,
+            help="serve the portal under gunicorn with this many worker processes (PostgreSQL; 0 = in this process)",
+        )  # fmt: skip
         parser.add_argument("--json", action="store_true")
         parser.add_argument("--yes", action="store_true")
 
@@ -157,10 +165,13 @@ class Command(BaseCommand):
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1"]
         settings.HLHT_SESSION_TASKS = False  # no timers: the operator's pushes drive every session to its end
 
-        @interface(FLOOR)
-        def noop(ctx, payload):
-            return {"StartChargeSeq": payload.get("StartChargeSeq", ""), "SuccStat": 0}
+        floor_register()
 
+        calls = len(_script(0, "C", options["statuses"], datetime.now(CST)))
+        stagger = options["stagger"]
+        if stagger is None:
+            stagger = options["interval"] * calls
+        options["stagger"] = stagger
         rounds = []
         try:
             for index in range(options["rounds"]):
@@ -169,8 +180,9 @@ class Command(BaseCommand):
                 start = datetime.now(CST) - timedelta(minutes=30)
                 scripts = [_script(n, s.connector.connector_id, options["statuses"], start)
                            for n, s in enumerate(sessions)]  # fmt: skip
-                floor = send_phase(OPERATOR_ID, keys, scripts, rename=FLOOR, interval=options["interval"])
-                real = send_phase(OPERATOR_ID, keys, scripts, interval=options["interval"])
+                pace = {"interval": options["interval"], "stagger": stagger, "workers": options["workers"]}
+                floor = send_phase(OPERATOR_ID, keys, scripts, rename=FLOOR, **pace)
+                real = send_phase(OPERATOR_ID, keys, scripts, **pace)
                 finished = ChargingSession.objects.filter(operator_id=OPERATOR_ID, state=StartChargeSeqStat.FINISHED,
                                                           order__isnull=False).count()  # fmt: skip
                 charges = WalletEntry.objects.filter(driver__sessions__operator_id=OPERATOR_ID,
@@ -181,7 +193,7 @@ class Command(BaseCommand):
                                   f"{real['per_s']:.0f}/s (floor p50 {floor['p50_ms']:.1f} ms); "
                                   f"sessions paid {charges}/{len(sessions)}")  # fmt: skip
         finally:
-            REGISTRY.pop(FLOOR, None)
+            floor_unregister()
             _clean_up()
         summary = self._summary(rounds, options)
         self.stdout.write(
@@ -198,6 +210,7 @@ class Command(BaseCommand):
         names = sorted({n for r in rounds for n in r["real"]["interfaces"]})
         return {
             "senders": options["senders"], "statuses": options["statuses"], "interval_s": options["interval"],
+            "stagger_s": options["stagger"], "workers": options["workers"],
             "rounds": len(rounds),
             "all": {k: med([r["real"][k] for r in rounds]) for k in ("p50_ms", "p99_ms", "per_s")},
             "floor": {k: med([r["floor"][k] for r in rounds]) for k in ("p50_ms", "p99_ms", "per_s")},
@@ -210,8 +223,10 @@ class Command(BaseCommand):
     @staticmethod
     def _table(s: dict[str, Any]) -> str:
         a, f = s["all"], s["floor"]
-        pace = f"{s['interval_s']:g} s between a sender's calls" if s["interval_s"] else "closed loop"
-        lines = [f"HLHT roaming benchmark: {s['senders']} senders, {pace}, {s['rounds']} round(s), medians",
+        pace = (f"{s['interval_s']:g} s between a sender's calls, starts spread over {s['stagger_s']:g} s"
+                if s["interval_s"] else "closed loop")  # fmt: skip
+        served = f"gunicorn, {s['workers']} workers" if s["workers"] else "served in-process"
+        lines = [f"HLHT roaming benchmark: {s['senders']} senders, {pace}, {served}, {s['rounds']} round(s), medians",
                  f"{'interface':45} {'p50 ms':>9} {'p99 ms':>9}"]  # fmt: skip
         lines += [f"{n:45} {v['p50_ms']:9.1f} {v['p99_ms']:9.1f}" for n, v in s["interfaces"].items()]
         lines += [
