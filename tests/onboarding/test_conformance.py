@@ -59,17 +59,19 @@ def test_normal_platform_passes_every_check(live_server):
         ("early_token_expiry:0", "", {"query_stations_info"}, {"token_out"}, None),
         ("clock_skew:900", "", {"token_out"}, {"configured"}, None),
         ("refuse_secret_4004", "", {"token_wrong_secret"}, {"token_out", "query_stations_info"}, None),
+        ("timeout:1", "", {"query_stations_info"}, {"token_out"}, None),
         ("", "service_spelling", {"query_equip_business_policy"}, {"query_stations_info"}, "dialect_service_spelling"),
         ("", "lowercase_keys", {"token_out"}, {"configured"}, "dialect_lowercase_keys"),
         ("", "lower_camel_fields", {"token_out"}, {"configured"}, "dialect_lower_camel_fields"),
     ],
     ids=["bad_sig", "busy", "error500", "invalid_records", "slow", "early_token_expiry", "clock_skew",
-         "refuse_secret_4004", "dialect:service_spelling", "dialect:lowercase_keys", "dialect:lower_camel_fields"],
+         "refuse_secret_4004", "timeout", "dialect:service_spelling", "dialect:lowercase_keys",
+         "dialect:lower_camel_fields"],
 )  # fmt: skip
 def test_each_fault_fails_at_its_check(live_server, faults, dialect, failing, passing, flag):
     from apps.simulator.config import parse_dialect
 
-    sim = _platform(live_server, faults, dialect=parse_dialect(dialect))
+    sim = _platform(live_server, faults, dialect=parse_dialect(dialect), timeout_hold=0.2)
     try:
         report = conformance_run(operator_id=SIM_ID)
     finally:
