@@ -109,6 +109,11 @@ HLHT_STALE_MINUTES = env.int("HLHT_STALE_MINUTES", default=30)
 HLHT_CONFORMANCE_VALID_DAYS = env.int("HLHT_CONFORMANCE_VALID_DAYS", default=7)
 # The public application form takes at most this many submissions per client address per hour (counted in the cache).
 HLHT_APPLY_PER_HOUR = env.int("HLHT_APPLY_PER_HOUR", default=5)
+# The conformance check calls the endpoint an applicant or manager typed: loopback and private addresses are refused
+# unless allowed (the demo's and the tests' simulated platforms run on 127.0.0.1; `make run` sets DEBUG).
+HLHT_ALLOW_PRIVATE_ENDPOINTS = env.bool("HLHT_ALLOW_PRIVATE_ENDPOINTS", default=DEBUG)
+# A record's history is evidence: shown, never restored through the admin (apps.core.admin.AuditedAdmin).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 # The people's pages; the protocol reads its bodies itself, bounded per interface (apps/interconnect/server.py).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 

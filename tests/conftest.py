@@ -26,6 +26,8 @@ def _no_caller_cache(settings):
     from apps.interconnect.keys import caller_cache_clear
 
     settings.HLHT_CALLER_CACHE_SECONDS = 0
+    # The tests' simulated platforms listen on 127.0.0.1 (tests/onboarding checks the refusal with this off).
+    settings.HLHT_ALLOW_PRIVATE_ENDPOINTS = True
     caller_cache_clear()
     yield
     caller_cache_clear()

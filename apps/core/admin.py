@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from simple_history.admin import SimpleHistoryAdmin
 
 
 class ScopedAdminMixin:
@@ -13,6 +15,31 @@ class ScopedAdminMixin:
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         return qs.for_user(request.user)
+
+
+class AuditedAdmin(SimpleHistoryAdmin):
+    """django-simple-history's pages (历史, one old version) behind the scope rule, and read-only.
+
+    The library loads the object without the ModelAdmin's queryset and lets anyone who may view it POST an old
+    version back, which would bypass read-only fields, the scope rule and every service: a record's history is
+    evidence, so it is shown and never restored through the admin.
+    """
+
+    def _in_scope(self, request, object_id) -> None:
+        if not self.get_queryset(request).filter(pk=object_id).exists():
+            raise Http404
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._in_scope(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._in_scope(request, object_id)
+        if request.method == "POST":
+            raise PermissionDenied  # reverting is an edit that no rule would check
+        return super().history_form_view(
+            request, object_id, version_id, {**(extra_context or {}), "revert_disabled": True}
+        )
 
 
 class ReadOnlyAdminMixin(ScopedAdminMixin):

@@ -15,9 +15,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
 
-from apps.core.admin import ReadOnlyAdminMixin, ScopedAdminMixin
+from apps.core.admin import AuditedAdmin, ReadOnlyAdminMixin, ScopedAdminMixin
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.roles import operator_scope, sees_everything
 from apps.operators.models import Operator
@@ -44,7 +43,7 @@ def _perm(request: HttpRequest, codename: str) -> None:
 
 
 @admin.register(Application)
-class ApplicationAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class ApplicationAdmin(ScopedAdminMixin, AuditedAdmin):
     list_display = ["reference", "legal_name", "applied_operator_id", "kind", "status", "created", "decided_by"]
     list_filter = ["status", "kind"]
     search_fields = ["reference", "legal_name", "applied_operator_id", "credit_code"]
@@ -78,7 +77,7 @@ class ApplicationAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     def _decide(self, request: HttpRequest, pk: int, approve: bool) -> HttpResponse:
         _perm(request, "review_application")
         application = get_object_or_404(self.get_queryset(request), pk=pk)
-        form = DecisionForm(request.POST or None)
+        form = DecisionForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             reason = form.cleaned_data["reason"]
             try:
@@ -112,7 +111,9 @@ class ApplicationAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         """The issued keys and the manager's password link, once: the POST that shows them also empties them (a GET
         only offers the button, so a link preview or a prefetching browser cannot use up the one showing)."""
         _perm(request, "review_application")
-        handover = get_object_or_404(KeyHandover.objects.for_user(request.user), pk=pk)
+        handover = get_object_or_404(KeyHandover.objects.select_related("application"), pk=pk)
+        if handover.application is None or handover.application.decided_by_id != request.user.pk:
+            raise PermissionDenied  # only the person who approved the application hands its keys over
         content = keys_hand_over(handover_id=handover.pk, by=request.user) if request.method == "POST" else None
         context = {
             **self.admin_site.each_context(request),
@@ -138,7 +139,9 @@ class ApplicationAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     def outbound_keys_view(self, request: HttpRequest, operator_id: str) -> HttpResponse:
         _perm(request, "enter_outbound_keys")
         operator = get_object_or_404(Operator.objects.for_user(request.user), pk=operator_id)
-        form = OutboundKeysForm(request.POST or None, initial={"endpoint_url": operator.endpoint_url})
+        form = OutboundKeysForm(
+            request.POST if request.method == "POST" else None, initial={"endpoint_url": operator.endpoint_url}
+        )
         if request.method == "POST" and form.is_valid():
             values = {name: form.cleaned_data[name] for name in form.fields if name != "endpoint_url"}
             try:
@@ -267,9 +270,9 @@ class OperatorLifecycleForm(forms.ModelForm):
         status = cleaned.get("status")
         if status is None or self.instance.pk is None:
             return cleaned
-        previous = Operator.objects.filter(pk=self.instance.pk).values_list("status", flat=True).first()
+        before = Operator.objects.filter(pk=self.instance.pk).values("status", "kind").first() or {}
         candidate = Operator(pk=self.instance.pk, kind=cleaned.get("kind", self.instance.kind), status=status)
-        refusal = activation_refusal(candidate, previous)
+        refusal = activation_refusal(candidate, before.get("status"), before.get("kind"))
         reason = (cleaned.get("activation_override") or "").strip()
         if refusal and not reason:
             self.add_error("status", refusal)

@@ -32,6 +32,7 @@ from apps.protocol.dialect import SERVICE_ALIASES, Dialect
 from apps.protocol.errors import ClientError, EnvelopeError, ProtocolError, Ret, SignatureError
 from apps.protocol.names import Interface
 
+from .addresses import endpoint_problem
 from .choices import CheckOutcome
 from .models import ConformanceReport
 
@@ -130,9 +131,9 @@ class _Run:
                 answer = parse_response(response.content, dialect=self.client.dialect)
                 ret, shown = answer.ret, f"Ret {answer.ret} {answer.msg}".strip()
             except EnvelopeError:
-                shown = f"HTTP {status}，不是协议报文：{response.content[:120]!r}"
+                shown = f"HTTP {status}，应答不是协议报文"  # the body itself is not quoted: it may be anything
         except requests.RequestException as exc:
-            shown = f"{type(exc).__name__}: {exc}"
+            shown = f"网络错误或超时（{type(exc).__name__}）"
         ms = (time.perf_counter() - began) * 1000
         journal_record(
             operator=self.operator,
@@ -150,6 +151,26 @@ class _Run:
             error="" if ret is not None else shown[:500],
         )
         return ret, shown, ms
+
+
+def _explained(error: Exception) -> str:
+    """A client error as the report shows it: what it means in Chinese, then the client's own words."""
+    text = str(error)
+    if "without a protocol envelope" in text:
+        meaning = "应答不是协议报文"
+    elif "bad response Sig" in text:
+        meaning = "应答签名错误"
+    elif "undecryptable" in text:
+        meaning = "应答 Data 无法解密"
+    elif isinstance(error, requests.RequestException) or "Timeout" in text or "Connection" in text:
+        meaning = "网络错误或超时"
+    elif "Ret 4002" in text:
+        meaning = "token 被拒绝"
+    elif "Ret " in text:
+        meaning = "运营商以错误码应答"
+    else:
+        meaning = "调用失败"
+    return f"{meaning}：{text}"
 
 
 def _serial(prefix: str = "") -> str:
@@ -194,6 +215,10 @@ class _Checks:
         if missing:
             run.add("configured", "接入配置", CheckOutcome.FAILED, f"缺少{'、'.join(missing)}：请运营商先填写")
             return False
+        problem = endpoint_problem(op.endpoint_url)
+        if problem:
+            run.add("configured", "接入配置", CheckOutcome.FAILED, f"接口地址{problem}")
+            return False
         run.client, run.keys = operator_client(op), keyset_open(row)
         run.add("configured", "接入配置", CheckOutcome.PASSED, op.endpoint_url)
         return True
@@ -207,7 +232,7 @@ class _Checks:
             run.client.token_store.set(run.client.token_key, *value)
             run.add("token_out", title, CheckOutcome.PASSED, f"TokenAvailableTime 有效至 {value[1]:%Y-%m-%d %H:%M}", ms)
             return
-        detail, flags = str(error), self._token_dialects()
+        detail, flags = _explained(error), self._token_dialects()
         if flags:
             names = {
                 "dialect_lowercase_keys": "报文参数名为小写（ret、msg、data、sig），规范为 Ret、Msg、Data、Sig",
@@ -318,7 +343,7 @@ class _Checks:
         run = self.run
         value, ms, error = run.timed(lambda: run.client.call(interface, payload))
         if error is not None:
-            detail = str(error)
+            detail = _explained(error)
             flag = "dialect_lowercase_keys" if "without a protocol envelope" in detail else ""
             name = "sig_encryption" if "Sig" in detail or "undecryptable" in detail else interface
             run.add(interface, interface, CheckOutcome.FAILED, detail[:300], ms, flag)

@@ -8,7 +8,13 @@ from apps.interconnect.keys import WIRE_NAMES
 from apps.operators.models import dialect_fields
 from apps.protocol.creditcode import credit_code_problem
 
+from .addresses import endpoint_problem
 from .models import Application
+
+
+def _required_messages(form: forms.Form) -> None:
+    for field in form.fields.values():
+        field.error_messages["required"] = f"请填写{field.label}"
 
 
 class ApplicationForm(forms.ModelForm):
@@ -29,9 +35,14 @@ class ApplicationForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["base_url"].assume_scheme = "https"
-        for field in self.fields.values():
-            field.error_messages.setdefault("required", "必填")
-            field.error_messages["required"] = f"请填写{field.label}"
+        _required_messages(self)
+
+    def clean_base_url(self) -> str:
+        url = self.cleaned_data["base_url"]
+        problem = endpoint_problem(url)
+        if problem:
+            raise forms.ValidationError(f"平台接口地址{problem}")
+        return url
 
     def clean_credit_code(self) -> str:
         code = self.cleaned_data["credit_code"].strip().upper()
@@ -45,6 +56,10 @@ class StatusForm(forms.Form):
     reference = forms.CharField(label="申请编号", max_length=20)
     email = forms.EmailField(label="联系邮箱")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _required_messages(self)
+
 
 class OutboundKeysForm(forms.Form):
     """The key set the operator's platform issued to the portal, as its engineers hand it over."""
@@ -56,3 +71,11 @@ class OutboundKeysForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name in WIRE_NAMES:
             self.fields[name] = forms.CharField(label=name, max_length=64, strip=True)
+        _required_messages(self)
+
+    def clean_endpoint_url(self) -> str:
+        url = self.cleaned_data["endpoint_url"]
+        problem = endpoint_problem(url)
+        if problem:
+            raise forms.ValidationError(f"对方接口地址{problem}")
+        return url

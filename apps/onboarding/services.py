@@ -101,7 +101,7 @@ def application_find(reference: str, email: str) -> Application | None:
 
 def _decided(application: Application, by, status: str, reason: str) -> None:
     if application.status != ApplicationStatus.PENDING:
-        raise Conflict(f"申请 {application.reference} 已{application.get_status_display()}，不能再次审核")
+        raise Conflict(f"申请 {application.reference} 的状态为“{application.get_status_display()}”，不能再次审核")
     application.status = status
     application.decided_by = by
     application.decided_at = timezone.now()
@@ -163,8 +163,9 @@ def _manager_login(application: Application):
         user = users.objects.create_user(username=username, email=application.email, is_staff=True)
         user.set_unusable_password()  # the manager sets it through the one-time link
         user.save()
-    elif OperatorAccount.objects.filter(user=user).exclude(operator_id=application.applied_operator_id).exists():
-        raise Conflict(f"用户 {username} 已属于另一家运营商，请先处理该账号")
+    elif not OperatorAccount.objects.filter(user=user, operator_id=application.applied_operator_id).exists():
+        # Never hand a one-time password link for somebody else's login (an admin's, another operator's).
+        raise Conflict(f"用户名 {username} 已被其他账号使用，请先处理该账号再批准")
     user.groups.add(Group.objects.get_or_create(name=OPERATOR_MANAGER)[0])
     OperatorAccount.objects.update_or_create(user=user, defaults={"operator_id": application.applied_operator_id})
     return user
@@ -209,11 +210,18 @@ def latest_passing_report(operator_id: str) -> ConformanceReport | None:
     return reports.order_by("-started").first()
 
 
-def activation_refusal(operator: Operator, previous_status: str | None) -> str | None:
-    """Why `operator` may not become active now, or None: from testing, a recent passing report is required."""
-    if operator.status != OperatorStatus.ACTIVE or previous_status == OperatorStatus.ACTIVE:
+def activation_refusal(operator: Operator, previous_status: str | None, previous_kind: str | None = None) -> str | None:
+    """Why `operator` may not become (or stay, after a change of kind) an active charging operator now, or None.
+
+    A charging operator goes live with a recent passing report. A third-party platform serves no query interface
+    the portal calls, so its activation is the regulator's decision alone (kept in the history); turning an active
+    platform into a charging operator is a going live and passes the gate too.
+    """
+    if operator.status != OperatorStatus.ACTIVE or operator.kind != OperatorKind.OPERATOR:
         return None
-    if operator.kind == OperatorKind.OPERATOR and latest_passing_report(operator.pk) is None:
+    if previous_status == OperatorStatus.ACTIVE and previous_kind in (None, OperatorKind.OPERATOR):
+        return None
+    if latest_passing_report(operator.pk) is None:
         days = settings.HLHT_CONFORMANCE_VALID_DAYS
         return f"转为正式接入需要近{days}天内通过的一致性检测报告；没有时须填写放行理由（将记入变更记录）"
     return None

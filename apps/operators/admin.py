@@ -6,9 +6,8 @@ What regulators read across the domain about an operator (stations, health) is a
 from django.contrib import admin
 from django.db import models
 from import_export.admin import ImportExportMixin
-from simple_history.admin import SimpleHistoryAdmin
 
-from apps.core.admin import ScopedAdminMixin
+from apps.core.admin import AuditedAdmin, ScopedAdminMixin
 from apps.core.roles import edits_operator_data
 
 from .models import Operator
@@ -21,7 +20,7 @@ OPERATOR_OWNED = [
 
 
 @admin.register(Operator)
-class OperatorAdmin(ScopedAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
+class OperatorAdmin(ScopedAdminMixin, ImportExportMixin, AuditedAdmin):
     resource_classes = [OperatorResource]
     list_display = ["operator_id", "operator_name", "kind", "status", "updated"]
     list_filter = ["kind", "status"]

@@ -10,9 +10,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from import_export.admin import ExportMixin
-from simple_history.admin import SimpleHistoryAdmin
 
-from apps.core.admin import ReadOnlyAdminMixin, ReadOnlyInline
+from apps.core.admin import AuditedAdmin, ReadOnlyAdminMixin, ReadOnlyInline
 from apps.core.exceptions import HLHTError
 
 from .choices import DisputeState, StatementState
@@ -92,7 +91,7 @@ class ReconciliationRunAdmin(ReadOnlyAdminMixin, ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(ReadOnlyAdminMixin, ExportMixin, SimpleHistoryAdmin):
+class DisputeAdmin(ReadOnlyAdminMixin, ExportMixin, AuditedAdmin):
     """Disputes are settled on their own page (a choice and a comment), never edited; the history shows each step."""
 
     resource_classes = [DisputeResource]
@@ -158,7 +157,7 @@ class DisputeAdmin(ReadOnlyAdminMixin, ExportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(SettlementAgreement)
-class SettlementAgreementAdmin(SimpleHistoryAdmin):
+class SettlementAgreementAdmin(AuditedAdmin):
     """Agreements are the platform's to write (platform admins); regulators and account managers read them."""
 
     list_display = ["operator", "period", "commission_rate", "effective_from", "effective_to"]
@@ -170,7 +169,7 @@ class SettlementAgreementAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Statement)
-class StatementAdmin(ReadOnlyAdminMixin, ExportMixin, SimpleHistoryAdmin):
+class StatementAdmin(ReadOnlyAdminMixin, ExportMixin, AuditedAdmin):
     """Statements are made by the nightly task; people confirm them and record the payment, never edit figures."""
 
     resource_classes = [StatementResource]

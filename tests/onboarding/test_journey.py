@@ -245,3 +245,103 @@ def test_operator_manager_cannot_review_or_see_another_operators_keys_page(clien
     assert client.get(reverse("admin:onboarding_outbound_keys", args=[other.pk])).status_code == 404
     assert client.get(reverse("admin:onboarding_outbound_keys", args=[own.pk])).status_code == 200
     assert client.get(reverse("admin:onboarding_conformancereport_run", args=[other.pk])).status_code == 404
+
+
+def test_internal_addresses_are_refused_unless_allowed(client, db, settings):
+    settings.HLHT_ALLOW_PRIVATE_ENDPOINTS = False
+    for url in ("http://127.0.0.1:8000/evcs/v1/", "http://10.1.2.3/evcs/v1/", "http://[::1]/evcs/v1/",
+                "http://169.254.169.254/latest/"):  # fmt: skip
+        page = client.post(reverse("onboarding:apply"), _form(base_url=url)).content.decode()
+        block = page[page.index('id="field-base_url"') :][:600]
+        assert "内部地址" in block, url
+    assert not Application.objects.exists()
+
+
+def test_conformance_refuses_an_internal_endpoint(db, settings):
+    from apps.interconnect.services import operator_provision
+    from apps.onboarding.conformance import conformance_run
+    from tests.simulator.support import SIM_ID, keys_file
+
+    operator_provision(operator_id=SIM_ID, name="x", keys=keys_file(), status="testing",
+                       endpoint="http://127.0.0.1:9/evcs/v1/")  # fmt: skip
+    settings.HLHT_ALLOW_PRIVATE_ENDPOINTS = False
+    report = conformance_run(operator_id=SIM_ID)
+    assert not report.passed and report.checks[0]["name"] == "configured" and "内部地址" in report.checks[0]["detail"]
+    assert len(report.checks) == 1  # nothing was sent
+
+
+def test_history_pages_are_scoped_and_never_restore(client, db, roles, django_user_model, regulator):
+    from apps.operators.models import OperatorAccount
+
+    own, other = factories.operator("123456789", status="testing"), factories.operator("MA59CU773", status="testing")
+    Operator.objects.filter(pk=other.pk).update(operator_name="改过的名字")
+    version = other.history.earliest()
+    manager = _user(django_user_model, "m", OPERATOR_MANAGER)
+    OperatorAccount.objects.create(user=manager, operator=own)
+    client.force_login(manager)
+    history = reverse("admin:operators_operator_history", args=[other.pk])
+    old = reverse("admin:operators_operator_simple_history", args=[other.pk, version.history_id])
+    assert client.get(history).status_code == 404 and client.get(old).status_code == 404
+    assert client.post(old, {"status": "active", "activation_override": "x"}).status_code == 404
+    client.force_login(regulator)  # in scope, may view: still cannot restore an old version
+    assert client.get(old).status_code == 200
+    assert client.post(old, {"status": "active", "activation_override": "x"}).status_code == 403
+    other.refresh_from_db()
+    assert (other.status, other.operator_name) == ("testing", "改过的名字")
+
+
+def test_import_never_changes_the_lifecycle(client, db, django_user_model, roles):
+    from apps.operators.resources import OperatorResource
+
+    operator = factories.operator("123456789", status="testing")
+    exported = OperatorResource().export(Operator.objects.all())
+    row = list(exported[0])
+    row[exported.headers.index("接入状态")] = "active"
+    data = OperatorResource().export(Operator.objects.none())
+    data.append(row)
+    result = OperatorResource().import_data(data, dry_run=False)
+    assert not result.has_errors()
+    operator.refresh_from_db()
+    assert operator.status == "testing"
+
+
+def test_a_kind_switch_does_not_bypass_the_gate(client, regulator):
+    from tests.operators.test_admin_roles import _form as operator_form
+
+    operator = factories.operator("123456789", status="active", kind="consumer")  # a live third-party platform
+    client.force_login(regulator)
+    url = reverse("admin:operators_operator_change", args=[operator.pk])
+    # Regulators cannot change the kind; a platform admin can, and the gate holds for them too.
+    platform_admin = _user(type(regulator), "pa", "platform_admin")
+    client.force_login(platform_admin)
+    refused = client.post(url, operator_form(operator, kind="operator"))
+    assert refused.status_code == 200 and "一致性检测报告" in refused.content.decode()
+    operator.refresh_from_db()
+    assert operator.kind == "consumer"
+
+
+def test_approval_refuses_to_reuse_someone_elses_login(client, db, roles, django_user_model):
+    client.post(reverse("onboarding:apply"), _form())
+    application = Application.objects.get()
+    django_user_model.objects.create_user(username="op_ma01cn7k2", password="x" * 20, is_staff=True, is_superuser=True)
+    reviewer = _user(django_user_model, "reg", REGULATOR)
+    client.force_login(reviewer)
+    page = client.post(reverse("admin:onboarding_application_approve", args=[application.pk]), {"reason": ""})
+    assert page.status_code == 200 and "已被其他账号使用" in page.content.decode()
+    assert not Operator.objects.exists()
+    application.refresh_from_db()
+    assert application.status == "pending"
+
+
+def test_only_the_approving_regulator_sees_the_handover(client, db, roles, django_user_model):
+    client.post(reverse("onboarding:apply"), _form())
+    application = Application.objects.get()
+    reviewer, colleague = _user(django_user_model, "reg", REGULATOR), _user(django_user_model, "reg2", REGULATOR)
+    client.force_login(reviewer)
+    approved = client.post(reverse("admin:onboarding_application_approve", args=[application.pk]), {})  # no note
+    assert approved.status_code == 302, approved.content.decode()[:2000]
+    handover_url = approved["Location"]
+    client.force_login(colleague)
+    assert client.post(handover_url).status_code == 403
+    client.force_login(reviewer)
+    assert 'id="keys"' in client.post(handover_url).content.decode()
