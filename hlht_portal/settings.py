@@ -112,6 +112,8 @@ HLHT_APPLY_PER_HOUR = env.int("HLHT_APPLY_PER_HOUR", default=5)
 # The conformance check calls the endpoint an applicant or manager typed: loopback and private addresses are refused
 # unless allowed (the demo's and the tests' simulated platforms run on 127.0.0.1; `make run` sets DEBUG).
 HLHT_ALLOW_PRIVATE_ENDPOINTS = env.bool("HLHT_ALLOW_PRIVATE_ENDPOINTS", default=DEBUG)
+# The dashboard's figures are computed at most once per this many seconds per scope (the city, or one operator).
+HLHT_DASHBOARD_CACHE_SECONDS = env.int("HLHT_DASHBOARD_CACHE_SECONDS", default=60)
 # A record's history is evidence: shown, never restored through the admin (apps.core.admin.AuditedAdmin).
 SIMPLE_HISTORY_REVERT_DISABLED = True
 # The people's pages; the protocol reads its bodies itself, bounded per interface (apps/interconnect/server.py).

@@ -16,6 +16,7 @@ from apps.onboarding.admin import onboarding_links
 from apps.onboarding.models import Application, ConformanceReport
 from apps.operators.models import Operator
 
+from .dashboard import dashboard
 from .health import with_health
 from .selectors import TARGET, correctness
 
@@ -26,16 +27,18 @@ RECENT_REJECTIONS = 10
 def home_context(request: HttpRequest) -> dict[str, Any]:
     """Extra context for the admin index: the title, and for an operator manager their operator's overview."""
     user = request.user
+    figures = {"dashboard": dashboard(user)} if user.is_authenticated else {}
     operator_id = None if sees_everything(user) else operator_scope(user)
     if operator_id is None:
-        return {}
+        return figures
     operator = with_health(Operator.objects.for_user(user).filter(pk=operator_id)).first()
     if operator is None:
-        return {}
+        return figures
     today = timezone.localdate()
     figure = correctness(operator_id, today - timedelta(days=HOME_DAYS - 1), today)
     rejected = RejectedRecord.objects.for_user(user).filter(operator_id=operator_id)
     return {
+        **figures,
         "title": f"运营商工作台 · {operator.operator_name}",
         "operator_home": {
             "operator": operator,

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.test import Client, override_settings
@@ -90,6 +91,9 @@ class Command(BaseCommand):
             (f"journal: page {deep}", f"{journal}?p={deep}"),
             ("API: history list", "/api/status-history/"),
             ("API: one connector", f"/api/status-history/?connector={connector}"),
+            # The regulator's dashboard, its figures computed afresh (the cache emptied first) and then cached.
+            ("admin home: figures computed", "/admin/", True),
+            ("admin home: figures cached", "/admin/"),
         ]
         self.stdout.write(
             f"{rows:,} history rows, "
@@ -97,11 +101,17 @@ class Command(BaseCommand):
         )
         worst = 0.0
         try:
-            for title, url in pages:
+            for title, url, *fresh in pages:
                 response = client.get(url)
                 if response.status_code != 200:
                     raise CommandError(f"{url} answered {response.status_code}")
-                median = statistics.median(_timed(lambda u=url: client.get(u)) for _ in range(options["repeat"]))
+
+                def get(u: str = url, clear: bool = bool(fresh)) -> None:
+                    if clear:
+                        cache.clear()
+                    client.get(u)
+
+                median = statistics.median(_timed(get) for _ in range(options["repeat"]))
                 worst = max(worst, median)
                 self.stdout.write(f"  {title:<30} {median:8.1f} ms  {'ok' if median <= TARGET_MS else 'SLOW'}")
             self._floors(options["repeat"])
@@ -211,6 +221,13 @@ class Command(BaseCommand):
                 [OPERATOR_ID, OPERATOR_ID, Interface.NOTIFICATION_STATION_STATUS,
                  Interface.NOTIFICATION_CHARGE_ORDER_INFO, Interface.QUERY_TOKEN, step, connectors, step, rows],
             )  # fmt: skip
+            # Every connector has a current status, as in service (the dashboard counts them by status and district).
+            cursor.execute(
+                "INSERT INTO stations_connectorstatus (connector_id, status, park_status, lock_status, status_time, "
+                "source, created, updated) SELECT id, (ARRAY[0,1,2,3,4,255])[1 + id %% 6], 0, NULL, now(), 'push', "
+                "now(), now() FROM stations_connector WHERE operator_id = %s ON CONFLICT DO NOTHING",
+                [OPERATOR_ID],
+            )
             cursor.execute("ANALYZE stations_connectorstatushistory")
             cursor.execute("ANALYZE interconnect_exchange")
         self.stdout.write(f"built {rows:,} + {rows:,} rows in {time.perf_counter() - began:.0f} s")

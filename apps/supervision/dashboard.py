@@ -1,0 +1,182 @@
+"""The regulator's dashboard: today's figures for the city (or one operator, for its manager), each from set-based
+SQL, cached for HLHT_DASHBOARD_CACHE_SECONDS, each with the filtered list behind it.
+
+Figures that do not exist yet are left out, not faked; charts and the district map come with the dashboard issue's
+front-end part.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate, TruncHour
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.core.roles import operator_scope, sees_everything
+from apps.interconnect.choices import Direction, RunStatus
+from apps.interconnect.models import Exchange, SyncRun
+from apps.onboarding.choices import ApplicationStatus
+from apps.onboarding.models import Application, ConformanceReport
+from apps.operators.choices import OperatorKind, OperatorStatus
+from apps.operators.models import Operator
+from apps.orders.models import ChargeOrder
+from apps.protocol import CST
+from apps.protocol.beijing import DISTRICTS
+from apps.protocol.names import Interface
+from apps.settlement.choices import DisputeState
+from apps.settlement.models import Dispute
+from apps.stations.choices import ConnectorStatus as Status
+from apps.stations.models import ConnectorStatusHistory
+from apps.stations.selectors import listed_connectors
+
+from .health import with_health
+from .selectors import TARGET, correctness_by_operator
+
+ORDER_DAYS = 30
+
+
+def _url(name: str, **query: Any) -> str:
+    base = reverse(f"admin:{name}_changelist")
+    return f"{base}?{urlencode(query)}" if query else base
+
+
+def _today_start() -> datetime:
+    return datetime.combine(timezone.localdate(), time.min, tzinfo=CST)
+
+
+def _status_now(connectors) -> dict[str, Any]:
+    rows = connectors.values("station__area_code", "current_status__status").annotate(n=Count("pk")).order_by()
+    labels = dict(Status.choices)
+    city: dict[Any, int] = {}
+    districts: dict[str, dict[Any, int]] = {}
+    for row in rows:
+        status, n = row["current_status__status"], row["n"]
+        city[status] = city.get(status, 0) + n
+        district = districts.setdefault(row["station__area_code"], {})
+        district[status] = district.get(status, 0) + n
+    columns = [value for value in labels if value in city] + ([None] if None in city else [])
+
+    def cells(counts: dict[Any, int]) -> list[int]:
+        return [counts.get(value, 0) for value in columns]
+
+    return {
+        "columns": [
+            (labels.get(value, "未收到状态"),
+             _url("stations_connector", **({"current_status__status__exact": value} if value is not None
+                                            else {"current_status__status__isnull": "True"})))
+            for value in columns
+        ],
+        "city": cells(city), "total": sum(city.values()),
+        "districts": [(DISTRICTS[code].name if code in DISTRICTS else code, cells(counts), sum(counts.values()))
+                      for code, counts in sorted(districts.items())],
+    }  # fmt: skip
+
+
+def _figures(operator_id: str | None) -> dict[str, Any]:
+    start = _today_start()
+    operators = Operator.objects.all() if operator_id is None else Operator.objects.filter(pk=operator_id)
+    own = {} if operator_id is None else {"operator_id": operator_id}
+    connectors = listed_connectors().filter(**own)
+
+    stale = [
+        {"operator": op, "since": op.last_status_data, "url": reverse("admin:operators_operator_change", args=[op.pk])}
+        for op in with_health(operators.filter(kind=OperatorKind.OPERATOR, status=OperatorStatus.ACTIVE)).filter(
+            is_stale=True
+        )
+    ]
+    history = ConnectorStatusHistory.objects.filter(status_time__gte=start)
+    if operator_id is not None:
+        history = history.filter(connector__operator_id=operator_id)
+    per_hour = {
+        timezone.localtime(row["hour"]).hour: row["n"]
+        for row in history.annotate(hour=TruncHour("status_time", tzinfo=CST)).values("hour").annotate(n=Count("pk"))
+    }
+    runs = (
+        SyncRun.objects.filter(started__gte=start, **own)
+        .values("operator_id")
+        .annotate(total=Count("pk"), failed=Count("pk", filter=Q(status=RunStatus.FAILED)))
+    )
+    pushes = Exchange.objects.filter(created__gte=start, direction=Direction.IN,
+                                     interface=Interface.NOTIFICATION_STATION_STATUS, **own)  # fmt: skip
+    pushed = pushes.values("operator_id").annotate(total=Count("pk"), failed=Count("pk", filter=~Q(ret=0)))
+    exchange = {row["operator_id"]: {"runs": row["total"], "runs_failed": row["failed"]} for row in runs}
+    for row in pushed:
+        exchange.setdefault(row["operator_id"], {}).update(pushes=row["total"], pushes_failed=row["failed"])
+    names = dict(operators.values_list("operator_id", "operator_name"))
+    today = start.isoformat()  # with its offset: a bare date on a DateTimeField would be read as naive
+
+    since = timezone.localdate() - timedelta(days=ORDER_DAYS - 1)
+    orders = (
+        ChargeOrder.objects.filter(start_time__gte=datetime.combine(since, time.min, tzinfo=CST), **own)
+        .annotate(day=TruncDate("start_time", tzinfo=CST))
+        .values("day")
+        .annotate(n=Count("pk"), energy=Sum("total_power"))
+        .order_by("day")
+    )
+    by_operator = (
+        ChargeOrder.objects.filter(start_time__gte=datetime.combine(since, time.min, tzinfo=CST), **own)
+        .values("operator_id")
+        .annotate(n=Count("pk"), energy=Sum("total_power"))
+        .order_by("-n")
+    )
+    charging_ops = list(operators.filter(kind=OperatorKind.OPERATOR).values_list("pk", flat=True))
+    correctness = correctness_by_operator(charging_ops, since, timezone.localdate())
+    disputes = Dispute.objects.filter(state=DisputeState.OPEN, **own)
+    pending = Application.objects.filter(status=ApplicationStatus.PENDING)
+    if operator_id is not None:
+        pending = pending.filter(operator_id=operator_id)
+    testing = operators.filter(status=OperatorStatus.TESTING)
+    latest = {r.operator_id: r for r in ConformanceReport.objects.filter(operator__in=testing).order_by("started")}
+    return {
+        "generated": timezone.now(),
+        "status_now": _status_now(connectors),
+        "stale": stale,
+        "stale_url": _url("operators_operator", stale="1"),
+        "per_hour": [(hour, per_hour.get(hour, 0)) for hour in range(timezone.localtime().hour + 1)],
+        "per_hour_total": sum(per_hour.values()),
+        "history_url": _url("stations_connectorstatushistory", status_time__gte=start.isoformat()),
+        "exchange": [
+            {"operator_id": oid, "name": names.get(oid, oid), **{"runs": 0, "runs_failed": 0, "pushes": 0,
+                                                                 "pushes_failed": 0, **figures},
+             "runs_url": _url("interconnect_syncrun", operator__operator_id__exact=oid, started__gte=today),
+             "pushes_url": _url("interconnect_exchange", operator__operator_id__exact=oid, created__gte=today,
+                                interface=Interface.NOTIFICATION_STATION_STATUS)}
+            for oid, figures in sorted(exchange.items())
+        ],
+        "orders_days": list(orders),
+        "orders_by_operator": [{**row, "name": names.get(row["operator_id"], row["operator_id"]),
+                                "url": _url("orders_chargeorder", operator__operator_id__exact=row["operator_id"])}
+                               for row in by_operator],
+        "orders_days_n": ORDER_DAYS,
+        "correctness": [(names.get(oid, oid), figure) for oid, figure in correctness.items() if figure.received],
+        "target": TARGET,
+        "quality_url": reverse("admin:interconnect_rejectedrecord_quality"),
+        "disputes": disputes.count(),
+        "disputes_url": _url("settlement_dispute", state__exact=DisputeState.OPEN),
+        "pending_applications": pending.count(),
+        "applications_url": _url("onboarding_application", status__exact=ApplicationStatus.PENDING),
+        "testing": [{"operator": op, "report": latest.get(op.pk)} for op in testing.order_by("operator_id")],
+        "cache_seconds": settings.HLHT_DASHBOARD_CACHE_SECONDS,
+    }  # fmt: skip
+
+
+def dashboard(user) -> dict[str, Any] | None:
+    """The figures this person may see (the city, or their own operator), cached per scope; None for nobody."""
+    if sees_everything(user):
+        scope = None
+    else:
+        scope = operator_scope(user)
+        if scope is None:
+            return None
+    key = f"supervision:dashboard:{scope or 'city'}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = _figures(scope)
+        cache.set(key, figures, settings.HLHT_DASHBOARD_CACHE_SECONDS)
+    return figures

@@ -1,0 +1,80 @@
+"""The dashboard on the admin home: its figures equal what the database holds, every link opens its list, each role
+sees its own scope."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.db.models import Count
+from django.urls import reverse
+
+from apps.core.roles import OPERATOR_MANAGER, REGULATOR
+from apps.operators.models import Operator, OperatorAccount
+from apps.stations.selectors import listed_connectors
+from apps.supervision.dashboard import dashboard
+from tests.core.test_admin_pages import demo, demo_data  # noqa: F401 - fixtures
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_figures():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _login(client, django_user_model, role, operator=None):
+    user = django_user_model.objects.create_user(username=f"d_{role}", password="pw-for-tests-only", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    if operator is not None:
+        OperatorAccount.objects.create(user=user, operator=operator)
+    client.force_login(user)
+    return user
+
+
+def _block(html, element_id):
+    start = html.index(f'id="{element_id}"')
+    return html[start : html.index("</table>", start)]
+
+
+def test_figures_equal_the_database_and_every_link_opens(demo, roles, client, django_user_model):  # noqa: F811
+    user = _login(client, django_user_model, REGULATOR)
+    html = client.get(reverse("admin:index")).content.decode()
+    assert 'id="dashboard"' in html
+    figures = dashboard(user)
+    connectors = listed_connectors()
+    assert figures["status_now"]["total"] == connectors.count() > 0
+    by_status = dict(connectors.values_list("current_status__status").annotate(n=Count("pk")).order_by())
+    assert sorted(figures["status_now"]["city"]) == sorted(by_status.values())
+    city_row = re.search(r"<th>全市</th>(.*?)</tr>", _block(html, "status-now"), re.S).group(1)
+    assert [int(n) for n in re.findall(r"<td>(\d+)</td>", city_row)][:-1] == figures["status_now"]["city"]
+    assert sum(total for _, _, total in figures["status_now"]["districts"]) == connectors.count()
+    links = set(re.findall(r'href="(/admin/[^"]+)"', html[html.index('id="dashboard"') :].split("</div>")[0]))
+    assert len(links) >= 5
+    for link in links:
+        page = client.get(link.replace("&amp;", "&"))
+        assert page.status_code == 200, link
+        assert "?e=1" not in page.get("Location", ""), link
+
+
+def test_an_operator_manager_sees_their_operator_only(demo, roles, client, django_user_model):  # noqa: F811
+    own = Operator.objects.order_by("pk").first()
+    user = _login(client, django_user_model, OPERATOR_MANAGER, own)
+    figures = dashboard(user)
+    assert figures["status_now"]["total"] == listed_connectors().filter(operator=own).count()
+    assert {e["operator_id"] for e in figures["exchange"]} <= {own.pk}
+    assert {row["operator_id"] for row in figures["orders_by_operator"]} <= {own.pk}
+    html = client.get(reverse("admin:index")).content.decode()
+    assert html.index('id="operator-home"') < html.index('id="dashboard"')  # their inbox first
+
+
+def test_figures_are_cached_per_scope(demo, roles, django_user_model):  # noqa: F811
+    regulator = django_user_model.objects.create_user(username="r", is_staff=True)
+    regulator.groups.add(Group.objects.get(name=REGULATOR))
+    first = dashboard(regulator)
+    from django.utils import timezone
+
+    listed_connectors().filter(pk=listed_connectors().first().pk).update(removed_at=timezone.now())
+    assert dashboard(regulator)["status_now"]["total"] == first["status_now"]["total"]  # within the cache time
+    cache.clear()
+    assert dashboard(regulator)["status_now"]["total"] == first["status_now"]["total"] - 1
