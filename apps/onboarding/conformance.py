@@ -30,7 +30,7 @@ from apps.operators.models import Operator
 from apps.protocol import KeySet, PeerClient, build_request, format_datetime, open_response, parse_response, schema
 from apps.protocol.dialect import SERVICE_ALIASES, Dialect
 from apps.protocol.errors import ClientError, EnvelopeError, ProtocolError, Ret, SignatureError
-from apps.protocol.names import Interface
+from apps.protocol.names import TEST_STATUS_CHANGE, Interface
 
 from .addresses import endpoint_problem
 from .choices import CheckOutcome
@@ -42,6 +42,7 @@ PART2 = (Interface.QUERY_STATIONS_INFO, Interface.QUERY_STATION_STATUS, Interfac
 PART3 = (Interface.QUERY_EQUIP_BUSINESS_POLICY, Interface.QUERY_EQUIP_AUTH)
 TOKEN_SEEN_DAYS = 7  # an inbound query_token from the operator this recent counts for "token, operator → portal"
 MAX_PROBLEMS = 5  # schema problems quoted per check
+PUSH_WAIT_SECONDS = 15  # how long the status-push check waits for the push it asked for
 
 
 @dataclass
@@ -474,10 +475,45 @@ class _Checks:
         )
 
     def status_push(self) -> None:
-        self.run.skip(
+        """Where the platform offers the test hook, ask it to change a status and wait for the push to arrive."""
+        run, title = self.run, "状态变化推送"
+        began = timezone.now()
+        value, ms, error = run.timed(lambda: run.client.call(TEST_STATUS_CHANGE, {}))
+        if error is not None:
+            run.skip(
+                "status_push",
+                title,
+                "平台未提供测试接口 test_status_change（规范没有让对方按请求改变状态的接口）；"
+                "以运行中收到的 notification_stationStatus 为准（见运行状况）",
+            )
+            return
+        deadline = time.monotonic() + PUSH_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            arrived = Exchange.objects.filter(
+                operator=run.operator,
+                interface=Interface.NOTIFICATION_STATION_STATUS,
+                direction=Direction.IN,
+                ret=0,
+                created__gte=began,
+            ).exists()
+            if arrived:
+                waited = (timezone.now() - began).total_seconds()
+                run.add(
+                    "status_push",
+                    title,
+                    CheckOutcome.PASSED,
+                    f"{value.get('ConnectorID')} 状态改变后 {waited:.1f} 秒内收到推送",
+                    ms,
+                )
+                return
+            time.sleep(0.2)
+        run.add(
             "status_push",
-            "状态变化推送",
-            "规范没有让对方平台按请求改变状态的接口；以运行中收到的 notification_stationStatus 为准（见运行状况）",
+            title,
+            CheckOutcome.FAILED,
+            f"请平台改变 {value.get('ConnectorID')} 的状态后 {PUSH_WAIT_SECONDS} 秒内"
+            "没有收到 notification_stationStatus",
+            ms,
         )
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import functools
 from enum import StrEnum
 
-__all__ = ["Interface", "interface_label", "wire_name"]
+__all__ = ["TEST_STATUS_CHANGE", "Interface", "interface_label", "wire_name"]
+
+# Not T/CEC 102: a test hook a platform may offer during 联调测试 (the simulator does): "change one connector's
+# status now and push it", so the conformance check can see a status push arrive. A platform without it answers
+# an unknown interface, and that check is not applicable.
+TEST_STATUS_CHANGE = "test_status_change"
 
 
 class Interface(StrEnum):

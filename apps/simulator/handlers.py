@@ -16,7 +16,7 @@ from apps.protocol import (
     parse_date,
     parse_datetime,
 )
-from apps.protocol.names import Interface
+from apps.protocol.names import TEST_STATUS_CHANGE, Interface
 
 from .directory import FAULT, IDLE, OFFLINE, PLUGGED, station_status
 from .tariff import TARIFFS
@@ -224,6 +224,24 @@ def query_stop_charge(sim: Simulator, envelope: RequestEnvelope, payload: dict[s
     return sim.stop_charge(serial(payload, "StartChargeSeq"), connector_id(payload))
 
 
+def test_status_change(sim: Simulator, envelope: RequestEnvelope, payload: dict[str, Any]) -> Payload:
+    """The conformance hook (apps/protocol/names.py): an idle connector of a station in service becomes occupied
+    (or the one named, to the Status given) and the change is pushed like any other."""
+    wanted = text(payload, "ConnectorID", max_len=26, required=False)
+    status = integer(payload, "Status", default=PLUGGED, low=0, high=255)
+    if not wanted:
+        idle = [c.id for st in sim.directory.stations if st.in_service for e in st.equipments for c in e.connectors
+                if c.status == IDLE]  # fmt: skip
+        if not idle:
+            raise _fail("没有空闲的充电接口")
+        wanted = idle[0]
+    try:
+        sim.set_connector_status(wanted, status)
+    except KeyError:
+        raise _fail(f"参数ConnectorID不存在：{wanted}") from None
+    return {"ConnectorID": wanted, "Status": status, "SuccStat": 0}
+
+
 INTERFACES: dict[str, Handler] = {
     Interface.QUERY_TOKEN: query_token,
     Interface.QUERY_STATIONS_INFO: query_stations_info,
@@ -234,4 +252,5 @@ INTERFACES: dict[str, Handler] = {
     Interface.QUERY_START_CHARGE: query_start_charge,
     Interface.QUERY_EQUIP_CHARGE_STATUS: query_equip_charge_status,
     Interface.QUERY_STOP_CHARGE: query_stop_charge,
+    TEST_STATUS_CHANGE: test_status_change,
 }

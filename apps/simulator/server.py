@@ -41,11 +41,12 @@ JSON_TYPE = "application/json;charset=utf-8"
 
 
 def _route(sim: Simulator, name: str) -> Route:
-    request_struct = schema.INTERFACES[name][0]
+    request_struct = schema.INTERFACES[name][0] if name in schema.INTERFACES else None  # the test hook has none
 
     def validate(payload: dict[str, Any]) -> None:
         # The shared part-2/3 schema first (4004 naming every bad field), then the handler's own semantic checks.
-        schema.check(payload, request_struct)
+        if request_struct is not None:
+            schema.check(payload, request_struct)
 
     return Route(
         name=name,

@@ -40,7 +40,7 @@ def test_normal_platform_passes_every_check(live_server):
     for name in ("configured", "token_out", "token_wrong_secret", "token_in", "sig_encryption", "query_stations_info",
                  "paging", "last_query_time", "query_station_status", "query_station_stats",
                  "query_equip_business_policy", "query_equip_auth", "bad_sig", "bad_token", "bad_envelope",
-                 "bad_business", "time:query_stations_info", "time:query_equip_auth"):  # fmt: skip
+                 "bad_business", "time:query_stations_info", "time:query_equip_auth", "status_push"):  # fmt: skip
         assert outcomes[name] == "passed", name
     assert all(c["ms"] is not None for c in report.checks if c["name"].startswith("time:"))
     assert report.exchanges and {e["interface"] for e in report.exchanges} >= {"query_token", "query_stations_info"}
@@ -60,12 +60,13 @@ def test_normal_platform_passes_every_check(live_server):
         ("clock_skew:900", "", {"token_out"}, {"configured"}, None),
         ("refuse_secret_4004", "", {"token_wrong_secret"}, {"token_out", "query_stations_info"}, None),
         ("timeout:1", "", {"query_stations_info"}, {"token_out"}, None),
+        ("drop_push:1", "", {"status_push"}, {"query_stations_info", "token_out"}, None),
         ("", "service_spelling", {"query_equip_business_policy"}, {"query_stations_info"}, "dialect_service_spelling"),
         ("", "lowercase_keys", {"token_out"}, {"configured"}, "dialect_lowercase_keys"),
         ("", "lower_camel_fields", {"token_out"}, {"configured"}, "dialect_lower_camel_fields"),
     ],
     ids=["bad_sig", "busy", "error500", "invalid_records", "slow", "early_token_expiry", "clock_skew",
-         "refuse_secret_4004", "timeout", "dialect:service_spelling", "dialect:lowercase_keys",
+         "refuse_secret_4004", "timeout", "drop_push", "dialect:service_spelling", "dialect:lowercase_keys",
          "dialect:lower_camel_fields"],
 )  # fmt: skip
 def test_each_fault_fails_at_its_check(live_server, faults, dialect, failing, passing, flag):
