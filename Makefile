@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run serve worker migrate demo test test-fast lint format check bench bench-exchange clean
+.PHONY: help venv run serve worker migrate demo test test-fast lint format check bench bench-exchange clean vendor screenshots
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,6 +49,15 @@ lint: venv ## ruff check, ruff format --check, import layers (lint-imports), Dja
 	$(BIN)/lint-imports --no-cache
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
+
+vendor: venv ## Refresh the committed front-end files in static/ from npm (ECharts, the Beijing district map)
+	npm ci --no-audit --no-fund
+	mkdir -p static/vendor/echarts
+	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE static/vendor/echarts/
+	$(MANAGE) hlht_district_map
+
+screenshots: venv ## Refresh the README's screenshots (static/readme/*.png) from the browser tests (needs chromium)
+	HLHT_README_SHOTS=1 $(BIN)/python -m pytest tests/browser -q
 
 format: venv ## Format and autofix with ruff
 	$(BIN)/ruff format .

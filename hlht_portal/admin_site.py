@@ -11,6 +11,13 @@ class HLHTAdminSite(admin.AdminSite):
     index_template = "admin/hlht_index.html"
     enable_nav_sidebar = True
 
+    def get_urls(self):
+        from django.urls import path
+
+        from apps.supervision.views import map_points
+
+        return [path("dashboard/map.json", self.admin_view(map_points), name="dashboard_map"), *super().get_urls()]
+
     def index(self, request, extra_context=None):
         # Imported here: the admin site is built before the apps' models are ready.
         from apps.supervision.home import home_context

@@ -231,7 +231,13 @@ class _Checks:
         if error is None:
             run.token = value[0]
             run.client.token_store.set(run.client.token_key, *value)
-            run.add("token_out", title, CheckOutcome.PASSED, f"TokenAvailableTime 有效至 {value[1]:%Y-%m-%d %H:%M}", ms)
+            run.add(
+                "token_out",
+                title,
+                CheckOutcome.PASSED,
+                f"TokenAvailableTime 有效至 {timezone.localtime(value[1]):%Y-%m-%d %H:%M}",
+                ms,
+            )
             return
         detail, flags = _explained(error), self._token_dialects()
         if flags:

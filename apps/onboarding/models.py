@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from apps.core.models import TimeStampedModel
@@ -92,7 +93,7 @@ class KeyHandover(models.Model):
         permissions = [("enter_outbound_keys", "Can enter the key set an operator's platform issued to the portal")]
 
     def __str__(self) -> str:
-        return f"{self.operator_id} {self.created:%Y-%m-%d %H:%M}"
+        return f"{self.operator_id} {timezone.localtime(self.created):%Y-%m-%d %H:%M}"
 
 
 class ConformanceReport(models.Model):
@@ -120,4 +121,5 @@ class ConformanceReport(models.Model):
         permissions = [("run_conformance", "Can run 一致性检测")]
 
     def __str__(self) -> str:
-        return f"{self.operator_id} {self.started:%Y-%m-%d %H:%M} {'通过' if self.passed else '未通过'}"
+        outcome = "通过" if self.passed else "未通过"
+        return f"{self.operator_id} {timezone.localtime(self.started):%Y-%m-%d %H:%M} {outcome}"

@@ -166,6 +166,55 @@ def _figures(operator_id: str | None) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _station_points(operator_id: str | None) -> list[list[Any]]:
+    """[lng, lat, share of connectors available (0–1), station name, station pk] for every station with connectors."""
+    connectors = listed_connectors()
+    if operator_id is not None:
+        connectors = connectors.filter(operator_id=operator_id)
+    rows = (
+        connectors.values("station_id", "station__station_lng", "station__station_lat", "station__station_name")
+        .annotate(total=Count("pk"), idle=Count("pk", filter=Q(current_status__status=Status.IDLE)))
+        .order_by()
+    )
+    return [
+        [float(r["station__station_lng"]), float(r["station__station_lat"]), round(r["idle"] / r["total"], 3),
+         r["station__station_name"], r["station_id"]]
+        for r in rows
+        if r["station__station_lng"] is not None
+    ]  # fmt: skip
+
+
+def station_points(user) -> list[list[Any]] | None:
+    """The map's points for this person's scope, cached like the figures."""
+    if sees_everything(user):
+        scope = None
+    else:
+        scope = operator_scope(user)
+        if scope is None:
+            return None
+    key = f"supervision:dashboard:points:{scope or 'city'}"
+    points = cache.get(key)
+    if points is None:
+        points = _station_points(scope)
+        cache.set(key, points, settings.HLHT_DASHBOARD_CACHE_SECONDS)
+    return points
+
+
+def charts(figures: dict[str, Any]) -> dict[str, Any]:
+    """The figures in the shape the dashboard's charts draw (apps' static/supervision/dashboard.js)."""
+    status = figures["status_now"]
+    return {
+        "statuses": [label for label, _ in status["columns"]],
+        "districts": [name for name, _, _ in status["districts"]],
+        "by_district": [cells for _, cells, _ in status["districts"]],
+        "hours": [f"{hour}时" for hour, _ in figures["per_hour"]],
+        "per_hour": [n for _, n in figures["per_hour"]],
+        "days": [row["day"].isoformat() for row in figures["orders_days"]],
+        "orders": [row["n"] for row in figures["orders_days"]],
+        "energy": [float(row["energy"] or 0) for row in figures["orders_days"]],
+    }
+
+
 def dashboard(user) -> dict[str, Any] | None:
     """The figures this person may see (the city, or their own operator), cached per scope; None for nobody."""
     if sees_everything(user):
@@ -178,5 +227,6 @@ def dashboard(user) -> dict[str, Any] | None:
     figures = cache.get(key)
     if figures is None:
         figures = _figures(scope)
+        figures["charts"] = charts(figures)
         cache.set(key, figures, settings.HLHT_DASHBOARD_CACHE_SECONDS)
     return figures
