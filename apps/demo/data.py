@@ -18,7 +18,7 @@ from django.utils import timezone
 from apps.charging.choices import CommandKind, CommandState
 from apps.charging.models import ChargingSession, OutboundCommand
 from apps.charging.services import order_pay
-from apps.core.roles import OPERATOR_MANAGER, REGULATOR
+from apps.core.roles import OPERATOR_MANAGER, PLATFORM_ADMIN, REGULATOR
 from apps.core.services import roles_sync
 from apps.drivers.models import Driver
 from apps.drivers.services import driver_register, wallet_top_up
@@ -194,6 +194,7 @@ def demo_load(*, seed: int = 20161110) -> list[DemoLogin]:
     _demo_reconciliation(operators[0], now)
     _demo_roaming(operators, now)
     return [
+        _set_login("admin", PLATFORM_ADMIN),
         _set_login("regulator", REGULATOR),
         _set_login("operator1", OPERATOR_MANAGER, operator=operators[0]),
     ]

@@ -225,3 +225,20 @@ def activation_refusal(operator: Operator, previous_status: str | None, previous
         days = settings.HLHT_CONFORMANCE_VALID_DAYS
         return f"转为正式接入需要近{days}天内通过的一致性检测报告；没有时须填写放行理由（将记入变更记录）"
     return None
+
+
+@transaction.atomic
+def operator_activate(*, operator_id: str, by, override_reason: str = "") -> Operator:
+    """Testing → active through the gate (a recent passing report, or a stated override kept in the history)."""
+    operator = Operator.objects.select_for_update().get(pk=operator_id)
+    before = (operator.status, operator.kind)
+    operator.status = OperatorStatus.ACTIVE
+    refusal = activation_refusal(operator, *before)
+    if refusal and not override_reason.strip():
+        raise ValidationFailed(refusal, field="status")
+    operator._change_reason = (
+        f"未经一致性检测放行：{override_reason.strip()}" if refusal else "一致性检测通过，正式接入"
+    )
+    operator._history_user = by
+    operator.save()
+    return operator

@@ -1,0 +1,162 @@
+"""The live demo: two simulated operator platforms onboarded the way a real operator is, then left running.
+
+Each goes through the services the forms use: an application (a valid 统一社会信用代码), approval by the demo's
+platform administrator, the inbound keys handed over once (to the simulator), the simulator's own keys entered with
+its endpoint, a conformance check against it, and activation through the gate. Then they run — statuses change,
+sessions end in orders — until this command is stopped (Ctrl-C or SIGTERM stops the simulators too). The
+portal's scheduled pulls (the worker's beat) crawl them; their pushes arrive on their own.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from apps.interconnect.choices import Direction
+from apps.interconnect.keys import keys_generate
+from apps.interconnect.models import Exchange
+from apps.interconnect.services import operator_provision
+from apps.onboarding.conformance import conformance_run
+from apps.onboarding.services import (
+    application_approve,
+    application_submit,
+    keys_hand_over,
+    operator_activate,
+    outbound_keys_enter,
+)
+from apps.operators.choices import OperatorKind, OperatorStatus
+from apps.operators.models import Operator
+from apps.protocol.creditcode import check_character
+from apps.protocol.names import Interface
+
+# Two platforms, told apart by name, size and seed. Their OperatorIDs are characters 9–17 of the credit codes.
+PLATFORMS = (
+    {"operator_id": "MA01DMA01", "name": "演示·京畿快充科技有限公司", "stations": 40, "seed": 11},
+    {"operator_id": "MA01DMB02", "name": "演示·燕山绿能充电有限公司", "stations": 25, "seed": 23},
+)
+BANNER = re.compile(r"serving (http://127\.0\.0\.1:\d+/evcs/v1/)")
+
+
+def _credit_code(operator_id: str) -> str:
+    body = "91110105" + operator_id
+    return body + check_character(body)
+
+
+class Command(BaseCommand):
+    help = "Onboard two simulated operator platforms through the onboarding services and keep them running."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--portal", default="http://127.0.0.1:8000/evcs/v1/", help="the portal's protocol URL")
+        parser.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second")
+        parser.add_argument("--wait", type=float, default=120.0, help="seconds to wait for the portal to answer")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self._wait_for_portal(options["portal"], options["wait"])
+        admin = get_user_model().objects.filter(username="admin").first()
+        if admin is None:
+            raise CommandError("run `manage.py hlht_demo` first: the live demo is onboarded by its platform admin")
+        folder = Path(tempfile.mkdtemp(prefix="hlht-demo-"))
+        simulators: list[subprocess.Popen] = []
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        try:
+            for platform in PLATFORMS:
+                keys = self._keys(platform, admin)
+                path = folder / f"{platform['operator_id']}.json"
+                path.write_text(json.dumps(keys), encoding="utf-8")
+                process, url = self._simulator(platform, path, options)
+                simulators.append(process)
+                outbound_keys_enter(operator_id=platform["operator_id"], values=keys["outbound"], endpoint=url)
+                self._go_live(platform["operator_id"], admin)
+            self.stdout.write(self.style.SUCCESS("live demo: two simulated platforms running (Ctrl-C stops them)"))
+            while not stop.wait(1.0):
+                if any(p.poll() is not None for p in simulators):
+                    raise CommandError("a simulator stopped; see its output above")
+        finally:
+            for process in simulators:
+                process.terminate()
+            for process in simulators:
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+    def _wait_for_portal(self, portal: str, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                requests.post(portal + Interface.QUERY_TOKEN, data=b"{}", timeout=2)
+                return
+            except requests.RequestException:
+                time.sleep(1.0)
+        raise CommandError(f"the portal did not answer at {portal} within {seconds:g} s")
+
+    def _keys(self, platform: dict[str, Any], admin) -> dict[str, Any]:
+        """Onboard through the application (first run) and return the key file the simulator is started with."""
+        operator_id = platform["operator_id"]
+        outbound = keys_generate()  # the keys "its platform issued to the portal"
+        if Operator.objects.filter(pk=operator_id).exists():
+            # A later `make run`: the keys were handed over once, long ago; the platform admin issues a new set.
+            inbound = operator_provision(operator_id=operator_id, name=platform["name"], status=OperatorStatus.TESTING,
+                                         keys={"inbound": keys_generate()})["inbound"]  # fmt: skip
+        else:
+            application = application_submit(data={
+                "legal_name": platform["name"], "credit_code": _credit_code(operator_id), "kind": OperatorKind.OPERATOR,
+                "contact_name": "演示联系人", "contact_phone": "010-00000000", "service_tel": "400-000-0000",
+                "reg_address": "北京市朝阳区", "base_url": "http://127.0.0.1/evcs/v1/",
+                "station_count": platform["stations"], "connector_count": platform["stations"] * 10,
+                "email": f"{operator_id.lower()}@demo.invalid",
+            })  # fmt: skip
+            handover = application_approve(application_id=application.pk, by=admin, note="演示平台")
+            inbound = keys_hand_over(handover_id=handover.pk, by=admin)["keys"]["inbound"]
+        return {"OperatorID": operator_id, "inbound": inbound, "outbound": outbound}
+
+    def _simulator(self, platform: dict[str, Any], keys: Path, options: dict[str, Any]) -> tuple[subprocess.Popen, str]:
+        command = [sys.executable, "manage.py", "simulate_operator", "--operator-id", platform["operator_id"],
+                   "--port", "0", "--keys", str(keys), "--portal", options["portal"],
+                   "--stations", str(platform["stations"]), "--seed", str(platform["seed"]),
+                   "--speed", str(options["speed"])]  # fmt: skip
+        process = subprocess.Popen(command, cwd=settings.BASE_DIR, stdout=subprocess.PIPE,  # noqa: S603 - our argv
+                                   stderr=subprocess.STDOUT, text=True)  # fmt: skip
+        first = process.stdout.readline()
+        match = BANNER.search(first)
+        if match is None:
+            process.kill()
+            raise CommandError(f"simulator {platform['operator_id']} did not start: {first.strip()}")
+        # Its further output (warnings) goes to ours.
+        threading.Thread(target=lambda: [sys.stdout.write(line) for line in process.stdout], daemon=True).start()
+        self.stdout.write(f"{platform['operator_id']} {platform['name']}: {match.group(1)}")
+        return process, match.group(1)
+
+    def _go_live(self, operator_id: str, admin) -> None:
+        """Wait for the platform's first push (its token from the portal), check conformance, activate."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if Exchange.objects.filter(operator_id=operator_id, interface=Interface.QUERY_TOKEN,
+                                       direction=Direction.IN, ret=0).exists():  # fmt: skip
+                break
+            time.sleep(0.5)
+        report = conformance_run(operator_id=operator_id, by=admin)
+        failed = [c["title"] for c in report.checks if c["outcome"] == "failed"]
+        if failed:
+            operator_activate(
+                operator_id=operator_id, by=admin, override_reason=f"演示：检测未通过的项 {'、'.join(failed)}"
+            )
+        else:
+            operator_activate(operator_id=operator_id, by=admin)
+        self.stdout.write(f"{operator_id}: conformance {'passed' if report.passed else 'failed: ' + '、'.join(failed)}"
+                          "; active")  # fmt: skip
