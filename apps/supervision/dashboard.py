@@ -145,8 +145,10 @@ def _figures(operator_id: str | None) -> dict[str, Any]:
             {"operator_id": oid, "name": names.get(oid, oid), **{"runs": 0, "runs_failed": 0, "pushes": 0,
                                                                  "pushes_failed": 0, **figures},
              "runs_url": _url("interconnect_syncrun", operator__operator_id__exact=oid, started__gte=today),
-             "pushes_url": _url("interconnect_exchange", operator__operator_id__exact=oid, created__gte=today,
-                                interface=Interface.NOTIFICATION_STATION_STATUS)}
+             # The journal is the city's (operator managers do not see it): linked on the city's dashboard only.
+             "pushes_url": None if operator_id else _url("interconnect_exchange", operator__operator_id__exact=oid,
+                                                         created__gte=today,
+                                                         interface=Interface.NOTIFICATION_STATION_STATUS)}
             for oid, figures in sorted(exchange.items())
         ],
         "orders_days": list(orders),
