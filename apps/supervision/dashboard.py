@@ -112,13 +112,20 @@ def _figures(operator_id: str | None) -> dict[str, Any]:
     today = start.isoformat()  # with its offset: a bare date on a DateTimeField would be read as naive
 
     since = timezone.localdate() - timedelta(days=ORDER_DAYS - 1)
-    orders = (
+    # One query: orders and energy per operator per Beijing day; the city's days are their sums.
+    per_day = list(
         ChargeOrder.objects.filter(start_time__gte=datetime.combine(since, time.min, tzinfo=CST), **own)
         .annotate(day=TruncDate("start_time", tzinfo=CST))
-        .values("day")
+        .values("operator_id", "day")
         .annotate(n=Count("pk"), energy=Sum("total_power"))
-        .order_by("day")
+        .order_by("day", "operator_id")
     )
+    days: dict[Any, dict[str, Any]] = {}
+    for row in per_day:
+        day = days.setdefault(row["day"], {"day": row["day"], "n": 0, "energy": 0})
+        day["n"] += row["n"]
+        day["energy"] += row["energy"] or 0
+    orders = list(days.values())
     by_operator = (
         ChargeOrder.objects.filter(start_time__gte=datetime.combine(since, time.min, tzinfo=CST), **own)
         .values("operator_id")
@@ -151,7 +158,8 @@ def _figures(operator_id: str | None) -> dict[str, Any]:
                                                          interface=Interface.NOTIFICATION_STATION_STATUS)}
             for oid, figures in sorted(exchange.items())
         ],
-        "orders_days": list(orders),
+        "orders_days": orders,
+        "orders_per_operator_day": per_day,
         "orders_by_operator": [{**row, "name": names.get(row["operator_id"], row["operator_id"]),
                                 "url": _url("orders_chargeorder", operator__operator_id__exact=row["operator_id"])}
                                for row in by_operator],
@@ -214,7 +222,20 @@ def charts(figures: dict[str, Any]) -> dict[str, Any]:
         "days": [row["day"].isoformat() for row in figures["orders_days"]],
         "orders": [row["n"] for row in figures["orders_days"]],
         "energy": [float(row["energy"] or 0) for row in figures["orders_days"]],
+        # Orders per operator per day, one stacked series per operator (by name), aligned on `days`.
+        "operator_orders": _per_operator(figures),
     }
+
+
+def _per_operator(figures: dict[str, Any]) -> list[dict[str, Any]]:
+    days = [row["day"] for row in figures["orders_days"]]
+    names = {row["operator_id"]: row["name"] for row in figures["orders_by_operator"]}
+    cells: dict[str, dict[Any, int]] = {}
+    for row in figures["orders_per_operator_day"]:
+        cells.setdefault(row["operator_id"], {})[row["day"]] = row["n"]
+    return [
+        {"name": names.get(oid, oid), "data": [counts.get(day, 0) for day in days]} for oid, counts in cells.items()
+    ]
 
 
 def dashboard(user) -> dict[str, Any] | None:

@@ -32,15 +32,14 @@
   var orders = chart("chart-orders");
   if (orders) {
     orders.setOption({
-      title: { text: "近30天每日订单与电量", left: 8, textStyle: { fontSize: 14 } },
-      tooltip: { trigger: "axis" }, legend: { top: 4, right: 8 },
-      grid: { left: 50, right: 50, top: 40, bottom: 30 },
+      title: { text: "近30天每日订单（按运营商）与电量", left: 8, textStyle: { fontSize: 14 } },
+      tooltip: { trigger: "axis" }, legend: { top: 26, left: 8, right: 8, type: "scroll" },
+      grid: { left: 50, right: 50, top: 76, bottom: 30 },
       xAxis: { type: "category", data: data.days },
       yAxis: [{ type: "value", name: "单" }, { type: "value", name: "kWh" }],
-      series: [
-        { name: "订单", type: "bar", data: data.orders, color: "#2e7d32" },
-        { name: "电量", type: "line", yAxisIndex: 1, data: data.energy, color: "#f9a825" }
-      ]
+      series: data.operator_orders.map(function (operator) {
+        return { name: operator.name, type: "bar", stack: "orders", data: operator.data };
+      }).concat([{ name: "电量", type: "line", yAxisIndex: 1, data: data.energy, color: "#f9a825" }])
     });
   }
   var map = chart("map");
