@@ -167,11 +167,16 @@ def gunicorn_portal(workers: int, threads: int = 4) -> Iterator[str]:
         wait_port(port, server)
         yield f"http://127.0.0.1:{port}/{settings.HLHT_PROTOCOL_PREFIX}"
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        server_stop(server)
+
+
+def server_stop(server: subprocess.Popen) -> None:
+    """SIGTERM (gunicorn finishes its requests), then SIGKILL after 30 s."""
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
 
 
 def database_url() -> str:

@@ -194,20 +194,26 @@ def _station_points(operator_id: str | None) -> list[list[Any]]:
     ]  # fmt: skip
 
 
-def station_points(user) -> list[list[Any]] | None:
-    """The map's points for this person's scope, cached like the figures."""
+def _scoped_cache(user, name: str, compute):
+    """`compute(scope)` for this person's scope (None: the city; an OperatorID: their operator), cached per scope
+    for HLHT_DASHBOARD_CACHE_SECONDS; None for someone with neither."""
     if sees_everything(user):
         scope = None
     else:
         scope = operator_scope(user)
         if scope is None:
             return None
-    key = f"supervision:dashboard:points:{scope or 'city'}"
-    points = cache.get(key)
-    if points is None:
-        points = _station_points(scope)
-        cache.set(key, points, settings.HLHT_DASHBOARD_CACHE_SECONDS)
-    return points
+    key = f"supervision:dashboard:{name}:{scope or 'city'}"
+    value = cache.get(key)
+    if value is None:
+        value = compute(scope)
+        cache.set(key, value, settings.HLHT_DASHBOARD_CACHE_SECONDS)
+    return value
+
+
+def station_points(user) -> list[list[Any]] | None:
+    """The map's points for this person's scope, cached like the figures."""
+    return _scoped_cache(user, "points", _station_points)
 
 
 def charts(figures: dict[str, Any]) -> dict[str, Any]:
@@ -240,16 +246,10 @@ def _per_operator(figures: dict[str, Any]) -> list[dict[str, Any]]:
 
 def dashboard(user) -> dict[str, Any] | None:
     """The figures this person may see (the city, or their own operator), cached per scope; None for nobody."""
-    if sees_everything(user):
-        scope = None
-    else:
-        scope = operator_scope(user)
-        if scope is None:
-            return None
-    key = f"supervision:dashboard:{scope or 'city'}"
-    figures = cache.get(key)
-    if figures is None:
+
+    def compute(scope: str | None) -> dict[str, Any]:
         figures = _figures(scope)
         figures["charts"] = charts(figures)
-        cache.set(key, figures, settings.HLHT_DASHBOARD_CACHE_SECONDS)
-    return figures
+        return figures
+
+    return _scoped_cache(user, "figures", compute)

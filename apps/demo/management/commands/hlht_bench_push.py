@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from apps.demo.benchkit import (
     operators_delete,
     percentile,
     receive,
+    server_stop,
     sql_delete,
     wait_port,
 )
@@ -265,11 +265,7 @@ class Command(BaseCommand):
             # not summed one by one), the kernel's networking and whatever else ran: an upper bound for the database.
             db_cpu = max(0.0, machine_cpu - server_cpu - result["cpu_s"])
         finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            server_stop(server)
         ok = warmed["rets"].get(0, 0) + result["ok"]
         history = ConnectorStatusHistory.objects.filter(connector__operator_id=OPERATOR_ID)
         stored = history.count()
