@@ -30,6 +30,7 @@ from .services import (
     application_reject,
     keys_hand_over,
     outbound_keys_enter,
+    override_note,
 )
 
 
@@ -256,8 +257,6 @@ def onboarding_links(request: HttpRequest, operator: Operator) -> dict[str, str]
         sees_everything(request.user) or operator_scope(request.user) == operator.pk
     ):
         links["outbound_keys"] = reverse("admin:onboarding_outbound_keys", args=[operator.pk])
-    if request.user.has_perm("onboarding.view_application"):
-        links["applications"] = reverse("admin:onboarding_application_changelist")
     return links
 
 
@@ -287,7 +286,7 @@ class OperatorLifecycleForm(forms.ModelForm):
         if refusal and not reason:
             self.add_error("status", refusal)
         elif refusal:
-            self.instance._change_reason = f"未经一致性检测放行：{reason}"
+            self.instance._change_reason = override_note(reason)
         return cleaned
 
 

@@ -227,6 +227,11 @@ def activation_refusal(operator: Operator, previous_status: str | None, previous
     return None
 
 
+def override_note(reason: str) -> str:
+    """What the history keeps when a regulator lets an operator go live without a passing report."""
+    return f"未经一致性检测放行：{reason.strip()}"
+
+
 @transaction.atomic
 def operator_activate(*, operator_id: str, by, override_reason: str = "") -> Operator:
     """Testing → active through the gate (a recent passing report, or a stated override kept in the history)."""

@@ -112,7 +112,8 @@ def _figures(operator_id: str | None) -> dict[str, Any]:
     today = start.isoformat()  # with its offset: a bare date on a DateTimeField would be read as naive
 
     since = timezone.localdate() - timedelta(days=ORDER_DAYS - 1)
-    # One query: orders and energy per operator per Beijing day; the city's days are their sums.
+    # One query: orders and energy per operator per Beijing day; the city's days and each operator's 30 days are
+    # their sums.
     per_day = list(
         ChargeOrder.objects.filter(start_time__gte=datetime.combine(since, time.min, tzinfo=CST), **own)
         .annotate(day=TruncDate("start_time", tzinfo=CST))
@@ -121,17 +122,16 @@ def _figures(operator_id: str | None) -> dict[str, Any]:
         .order_by("day", "operator_id")
     )
     days: dict[Any, dict[str, Any]] = {}
+    totals: dict[str, dict[str, Any]] = {}
     for row in per_day:
-        day = days.setdefault(row["day"], {"day": row["day"], "n": 0, "energy": 0})
-        day["n"] += row["n"]
-        day["energy"] += row["energy"] or 0
+        for bucket in (
+            days.setdefault(row["day"], {"day": row["day"], "n": 0, "energy": 0}),
+            totals.setdefault(row["operator_id"], {"operator_id": row["operator_id"], "n": 0, "energy": 0}),
+        ):
+            bucket["n"] += row["n"]
+            bucket["energy"] += row["energy"] or 0
     orders = list(days.values())
-    by_operator = (
-        ChargeOrder.objects.filter(start_time__gte=datetime.combine(since, time.min, tzinfo=CST), **own)
-        .values("operator_id")
-        .annotate(n=Count("pk"), energy=Sum("total_power"))
-        .order_by("-n")
-    )
+    by_operator = sorted(totals.values(), key=lambda row: -row["n"])
     charging_ops = list(operators.filter(kind=OperatorKind.OPERATOR).values_list("pk", flat=True))
     correctness = correctness_by_operator(charging_ops, since, timezone.localdate())
     disputes = Dispute.objects.filter(state=DisputeState.OPEN, **own)

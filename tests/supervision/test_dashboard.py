@@ -49,15 +49,19 @@ def test_figures_equal_the_database_and_every_link_opens(demo, roles, client, dj
     city_row = re.search(r"<th>全市</th>(.*?)</tr>", _block(html, "status-now"), re.S).group(1)
     assert [int(n) for n in re.findall(r"<td>(\d+)</td>", city_row)][:-1] == figures["status_now"]["city"]
     assert sum(total for _, _, total in figures["status_now"]["districts"]) == connectors.count()
-    # Orders per operator per day add up to the 30 days' totals, operator by operator.
-    from collections import Counter
+    # Each operator's orders over the 30 days equal the table's count; the chart's series add up to the days.
+    from datetime import datetime, time, timedelta
 
-    per_operator = Counter()
-    for row in figures["orders_per_operator_day"]:
-        per_operator[row["operator_id"]] += row["n"]
-    assert per_operator == Counter({row["operator_id"]: row["n"] for row in figures["orders_by_operator"]})
-    assert sum(sum(series["data"]) for series in figures["charts"]["operator_orders"]) == sum(
-        day["n"] for day in figures["orders_days"])  # fmt: skip
+    from django.utils import timezone
+
+    from apps.orders.models import ChargeOrder
+    from apps.protocol import CST
+
+    since = datetime.combine(timezone.localdate() - timedelta(days=29), time.min, tzinfo=CST)
+    expected = dict(ChargeOrder.objects.filter(start_time__gte=since).values_list("operator_id")
+                    .annotate(n=Count("pk")).order_by())  # fmt: skip
+    assert expected and {row["operator_id"]: row["n"] for row in figures["orders_by_operator"]} == expected
+    assert sum(sum(series["data"]) for series in figures["charts"]["operator_orders"]) == sum(expected.values())
     block = html[html.index('id="dashboard"') : html.index('id="dashboard-charts"')]
     links = set(re.findall(r'href="(/admin/[^"]+)"', block))
     assert len(links) >= 5
