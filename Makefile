@@ -32,7 +32,7 @@ run: demo ## Set up everything and serve the portal, its worker and beat, and tw
 	@DEBUG=1 $(BIN)/celery -A hlht_portal worker --beat -Q celery,pulls --loglevel=INFO --concurrency=2 & WORKER=$$!; \
 	DEBUG=1 $(MANAGE) hlht_demo_live --portal http://127.0.0.1:8000/evcs/v1/ & LIVE=$$!; \
 	trap 'kill $$LIVE $$WORKER 2>/dev/null; for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 $$WORKER 2>/dev/null || kill -0 $$LIVE 2>/dev/null || break; sleep 1; done; \
-	      pkill -KILL -P $$WORKER 2>/dev/null; kill -KILL $$WORKER $$LIVE 2>/dev/null; true' EXIT INT TERM; \
+	      pkill -KILL -P $$WORKER 2>/dev/null; pkill -KILL -P $$LIVE 2>/dev/null; kill -KILL $$WORKER $$LIVE 2>/dev/null; true' EXIT INT TERM; \
 	DEBUG=1 $(MANAGE) runserver 127.0.0.1:8000
 
 serve: venv ## Serve the web portal only (no worker, no demo data)

@@ -97,8 +97,42 @@ def test_simulator_runs_as_a_real_process(keys_path: Path, receiver: Receiver) -
             time.sleep(0.1)
         assert receiver.pushes("notification_stationStatus"), "no status push arrived from the process"
     finally:
+        # Twice, as `make run`'s trap and a second Ctrl-C may: the second must not deadlock the first's stop.
+        process.send_signal(signal.SIGTERM)
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
         reader.join(timeout=5)
     assert process.returncode == 0, "".join(output)
     assert "Simulator stopped." in output[-1]
+
+
+def test_the_stop_handler_never_waits_for_the_events_lock() -> None:
+    """A signal handler runs on the main thread, which may hold the Event's lock (inside `wait()` or an earlier
+    handler's `set()`): a handler that took that lock itself would deadlock. Here another thread holds the lock for
+    a while; the handler must return at once, and the Event be set once the lock is free."""
+    from apps.simulator.stopping import stop_on_signals
+
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stop = threading.Event()
+    try:
+        stop_on_signals(stop)
+        handler = signal.getsignal(signal.SIGTERM)
+        held, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with stop._cond:  # the lock Event.set() needs
+                held.set()
+                release.wait(5)
+
+        holder = threading.Thread(target=hold, daemon=True)
+        holder.start()
+        assert held.wait(5)
+        began = time.monotonic()
+        handler(signal.SIGTERM, None)
+        handler(signal.SIGTERM, None)  # a second signal changes nothing
+        assert time.monotonic() - began < 0.5
+        release.set()
+        assert stop.wait(5)
+    finally:
+        for sig, saved_handler in saved.items():
+            signal.signal(sig, saved_handler)

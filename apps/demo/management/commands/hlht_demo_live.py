@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -41,6 +40,7 @@ from apps.operators.choices import OperatorKind, OperatorStatus
 from apps.operators.models import Operator
 from apps.protocol.creditcode import check_character
 from apps.protocol.names import Interface
+from apps.simulator.stopping import stop_on_signals
 
 # Two platforms, told apart by name, size and seed. Their OperatorIDs are characters 9–17 of the credit codes.
 PLATFORMS = (
@@ -71,8 +71,7 @@ class Command(BaseCommand):
         folder = Path(tempfile.mkdtemp(prefix="hlht-demo-"))
         simulators: list[subprocess.Popen] = []
         stop = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
+        stop_on_signals(stop)
         try:
             for platform in PLATFORMS:
                 keys = self._keys(platform, admin)
@@ -87,11 +86,14 @@ class Command(BaseCommand):
                 if any(p.poll() is not None for p in simulators):
                     raise CommandError("a simulator stopped; see its output above")
         finally:
+            # A simulator finishing its pushes to a portal that is already stopping would wait for their timeouts:
+            # 5 s in all, then it is killed, well inside the time `make run` gives this command to stop.
             for process in simulators:
                 process.terminate()
+            deadline = time.monotonic() + 5
             for process in simulators:
                 try:
-                    process.wait(timeout=15)
+                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     process.kill()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
 from argparse import ArgumentTypeError
@@ -15,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.simulator.config import DIALECT_NAMES, PORTAL_OPERATOR_ID, SimulatorConfig, load_keys, parse_dialect
 from apps.simulator.faults import Faults, describe
 from apps.simulator.simulator import Simulator
+from apps.simulator.stopping import stop_on_signals
 
 STATS_INTERVAL = 60.0  # seconds between the one-line activity reports
 
@@ -112,8 +112,7 @@ class Command(BaseCommand):
         self.stdout.flush()
 
         stop = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
+        stop_on_signals(stop)
         reporter = threading.Thread(target=self._report, args=(sim, stop), daemon=True)
         reporter.start()
         try:
