@@ -6,11 +6,14 @@ serves every path under its prefixes before any other middleware, so whatever a 
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path, reverse_lazy
 from django.views.generic import RedirectView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    # Browsers ask for /favicon.ico before reading any page; the icon itself is a static file.
+    path("favicon.ico", RedirectView.as_view(url=static("hlht/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("api/", include("hlht_portal.api_urls")),
     path("apply/", include("apps.onboarding.urls")),

@@ -26,9 +26,9 @@ def credit_code_problem(code: str) -> str | None:
     wrong = [c for c in code if c not in _VALUE]
     if wrong:
         return f"含有不允许的字符“{wrong[0]}”（只允许数字和除 I、O、S、V、Z 外的大写字母）"
-    expected = check_character(code[:-1])
-    if code[-1] != expected:
-        return f"校验位错误：按 GB 32100 第18位应为“{expected}”，填写的是“{code[-1]}”"
+    # The message never names the expected character: the form would then compute valid codes for anyone.
+    if code[-1] != check_character(code[:-1]):
+        return "校验位错误：不是有效的统一社会信用代码，请核对后重新填写"
     return None
 
 

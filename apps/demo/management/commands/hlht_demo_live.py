@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -96,6 +97,8 @@ class Command(BaseCommand):
                     process.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     process.kill()
+            # The key files hold both key sets in the clear; they live only as long as the simulators that read them.
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _wait_for_portal(self, portal: str, seconds: float) -> None:
         deadline = time.monotonic() + seconds
