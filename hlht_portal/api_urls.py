@@ -1,4 +1,4 @@
-"""URLs of the read-only REST API under /api/: the resources, the OpenAPI schema and its docs page."""
+"""URLs of the REST API under /api/: the resources, the driver API, the OpenAPI schema and its Swagger UI."""
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
@@ -6,7 +6,7 @@ from rest_framework.authentication import SessionAuthentication, TokenAuthentica
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
-from apps.core.api import api_docs
+from apps.core.api_docs import ApiDocsView
 from apps.interconnect.api.viewsets import RejectedRecordViewSet, SyncRunViewSet
 from apps.orders.api.viewsets import ChargeOrderViewSet, OrderFindingViewSet
 from apps.pricing.api.viewsets import BusinessPolicyViewSet
@@ -48,7 +48,7 @@ urlpatterns = [
         ),
         name="schema",
     ),
-    path("docs/", api_docs, name="docs"),
+    path("docs/", ApiDocsView.as_view(url_name="api:schema"), name="docs"),
     path("driver/", include("apps.charging.api.urls")),
     *router.urls,
 ]

@@ -1,4 +1,4 @@
-"""Shared pieces of the read-only REST API: wire-name serializers, strict filters, the scoped viewset, the docs page."""
+"""Shared pieces of the read-only REST API: wire-name serializers, strict filters, the scoped viewset."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ from typing import Any, ClassVar
 
 import django_filters
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
@@ -147,70 +144,3 @@ class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
         if self.ordering:
             queryset = queryset.order_by(*self.ordering)
         return queryset
-
-
-def _schema_type(schema: dict) -> str:
-    if "$ref" in schema:
-        return schema["$ref"].rsplit("/", 1)[-1]
-    if "allOf" in schema:  # how drf-spectacular adds readOnly or nullable to a reference
-        return _schema_type(schema["allOf"][0]) + (" | null" if schema.get("nullable") else "")
-    if schema.get("type") == "array":
-        return f"{_schema_type(schema.get('items', {}))}[]"
-    kind = schema.get("type", "any")
-    kind = f"{kind} ({schema['format']})" if "format" in schema else kind
-    return f"{kind} | null" if schema.get("nullable") else kind
-
-
-def api_endpoints(schema: dict) -> list[dict]:
-    """The GET operations of an OpenAPI document, flattened for the docs page: path, parameters, response fields."""
-    components = schema.get("components", {}).get("schemas", {})
-
-    def fields_of(ref: str) -> list[dict]:
-        properties = components.get(ref.rsplit("/", 1)[-1], {}).get("properties", {})
-        return [
-            {"name": name, "type": _schema_type(prop), "description": prop.get("description") or prop.get("title", "")}
-            for name, prop in properties.items()
-        ]
-
-    endpoints = []
-    for path, operations in schema.get("paths", {}).items():
-        operation = operations.get("get")
-        if operation is None:
-            continue
-        body = operation.get("responses", {}).get("200", {}).get("content", {}).get("application/json", {})
-        ref = body.get("schema", {}).get("$ref", "")
-        fields = fields_of(ref) if ref else []
-        if any(f["name"] == "results" for f in fields):  # a page: describe the rows, not the envelope
-            item = components.get(ref.rsplit("/", 1)[-1], {})["properties"]["results"].get("items", {})
-            fields = fields_of(item.get("$ref", ""))
-        endpoints.append(
-            {
-                "path": path,
-                "description": operation.get("description", ""),
-                "parameters": [
-                    {
-                        "name": p["name"],
-                        "where": p["in"],
-                        "type": _schema_type(p.get("schema", {})),
-                        "enum": sorted(p.get("schema", {}).get("enum", []), key=lambda v: (isinstance(v, str), v)),
-                        "description": p.get("description", ""),
-                    }
-                    for p in operation.get("parameters", [])
-                ],
-                "fields": fields,
-            }
-        )
-    return endpoints
-
-
-@login_required
-def api_docs(request: HttpRequest) -> HttpResponse:
-    """The API's reference drawn from the generated OpenAPI schema, with no assets from outside the portal."""
-    from drf_spectacular.generators import SchemaGenerator
-
-    schema = SchemaGenerator().get_schema(request=None, public=True)
-    return render(
-        request,
-        "api/docs.html",
-        {"info": schema.get("info", {}), "endpoints": api_endpoints(schema)},
-    )

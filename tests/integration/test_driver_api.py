@@ -78,6 +78,11 @@ def test_a_driver_finds_scans_prices_starts_watches_stops_and_pays(sim):
 
     policy = api.get(f"/api/driver/connectors/{SIM_ID}/{connector_id}/policy/").json()
     assert policy["asked_now"] and policy["periods"] and policy["price_now"] is not None
+    # REST spells "service" correctly (the wire's SevicePrice stays on the wire), and times are Beijing time.
+    assert {"elec_price", "service_price"} <= set(policy["price_now"]) and "sevice_price" not in policy["price_now"]
+    assert all("service_price" in period for period in policy["periods"])
+    assert policy["effective_from"].endswith("+08:00")
+    assert "service_price" in found["connectors"][0] and "sevice_price" not in found["connectors"][0]
     assert BusinessPolicy.objects.filter(connector=connector).count() == 1
     assert api.get(f"/api/driver/connectors/{SIM_ID}/{connector_id}/policy/").json()["asked_now"] is False  # cached
 
@@ -96,8 +101,10 @@ def test_a_driver_finds_scans_prices_starts_watches_stops_and_pays(sim):
     _run(sim, 60)
     done = api.get(f"/api/driver/sessions/{seq}/").json()
     assert done["state"] == 4 and done["order_total_money"] is not None
+    assert "service_money" in done and "sevice_money" not in done
     orders = api.get("/api/driver/orders/").json()["results"]
     assert [o["start_charge_seq"] for o in orders] == [seq]
+    assert "total_service_money" in orders[0] and orders[0]["end_time"].endswith("+08:00")
     wallet = api.get("/api/driver/wallet/").json()
     assert Decimal(wallet["balance"]) == Decimal("100") - Decimal(done["order_total_money"])
     assert [e["kind"] for e in wallet["results"]][:1] == ["charge"]

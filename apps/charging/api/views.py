@@ -26,9 +26,12 @@ from apps.protocol.qr import qr_parse
 from .serializers import (
     NotificationSerializer,
     OrderSerializer,
+    PolicySerializer,
     QRSerializer,
+    ScannedSerializer,
     SessionSerializer,
     StartSerializer,
+    StationsSerializer,
     WalletEntrySerializer,
 )
 
@@ -71,7 +74,7 @@ class StationsView(DriverView):
             OpenApiParameter("radius_km", float, description="默认 3 公里，最大 50"),
             OpenApiParameter("district", str, description="行政区划代码，如 110105"),
         ],
-        responses={200: dict},
+        responses={200: StationsSerializer},
     )  # fmt: skip
     def get(self, request: Request) -> Response:
         """Stations near a point or in a district, each connector with its live status and its price now."""
@@ -85,11 +88,12 @@ class StationsView(DriverView):
             raise ValidationError({"lng": "经纬度与半径须为数字"}) from None
         if not district and (lng is None or lat is None):
             raise ValidationError({"lng": "请提供 lng 与 lat，或 district"})
-        return Response({"results": stations_near(lng=lng, lat=lat, radius_km=radius, district=district)})
+        found = stations_near(lng=lng, lat=lat, radius_km=radius, district=district)
+        return Response(StationsSerializer({"results": found}).data)
 
 
 class QRView(DriverView):
-    @extend_schema(request=QRSerializer, responses={200: dict})
+    @extend_schema(request=QRSerializer, responses={200: ScannedSerializer})
     def post(self, request: Request) -> Response:
         """Resolve a scanned QR string (appendix A, and the 充电网 `?extra=` form) to its connector."""
         serializer = QRSerializer(data=request.data)
@@ -100,21 +104,21 @@ class QRView(DriverView):
         except Refused as exc:
             return refused(exc)
         current = getattr(target.connector, "current_status", None)
-        return Response({
+        return Response(ScannedSerializer({
             "operator_id": code.operator_id, "connector_id": code.connector_id, "qr_code": code.custom,
             "extra": list(code.extra), "station_id": target.connector.station.station_id,
             "station_name": target.connector.station.station_name,
             "status": current.status if current else None, "power": target.connector.power,
-        })  # fmt: skip
+        }).data)  # fmt: skip
 
 
 class PolicyView(DriverView):
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: PolicySerializer})
     def get(self, request: Request, operator_id: str, connector_id: str) -> Response:
         """The connector's business policy (query_equip_business_policy, cached per connector) and its price now."""
         try:
             target = target_of(operator_id, connector_id)
-            return Response(connector_policy(target.connector))
+            return Response(PolicySerializer(connector_policy(target.connector)).data)
         except Refused as exc:
             return refused(exc)
 
