@@ -327,13 +327,13 @@ class PeerClient:
         """The token store's lock, with the journal of the query_token made under it written after its release: a
         store may lock with a database transaction, which rolls back when the query_token fails and would take that
         exchange's journal row with it — and the failures are the rows the journal is for."""
-        held: list[ExchangeRecord] = []
+        outer, held = self._held, []
         self._held = held
         try:
             with self.token_store.lock(self.token_key):
                 yield
         finally:
-            self._held = None
+            self._held = outer  # inside another such block, the records wait for the outermost release
             for record in held:
                 self._journal(record)
 
