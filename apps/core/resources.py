@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
@@ -68,6 +70,17 @@ class ForeignKeyWidgetWithReason(widgets.ForeignKeyWidget):
             return super().clean(value, row, **kwargs)
         except self.model.DoesNotExist as exc:
             raise ValueError(f"不存在{self.model._meta.verbose_name} {self.field}={value}") from exc
+
+
+def masked_field(model, attribute: str, mask: Callable[[str], str]) -> fields.Field:
+    """A column of personal data that leaves the portal masked and is never read back: import skips it (readonly),
+    so re-importing an export cannot overwrite the real value with its masked form (`张三丰` → `张**`)."""
+    return fields.Field(
+        attribute=attribute,
+        column_name=str(model._meta.get_field(attribute).verbose_name),
+        readonly=True,
+        dehydrate_method=lambda instance: mask(getattr(instance, attribute) or ""),
+    )
 
 
 def operator_field(attribute: str = "operator") -> fields.Field:

@@ -32,11 +32,11 @@ def driver_register(*, phone: str, plate: str = "", payment: str = PaymentKind.P
             try:
                 validator(value)
             except Exception as exc:
-                raise ValidationFailed(f"{field}: {exc.messages[0]}", field=field) from None
+                raise ValidationFailed(exc.messages[0], field=field) from None
     if payment not in PaymentKind.values:
-        raise ValidationFailed(f"payment: 应为 {', '.join(PaymentKind.values)}", field="payment")
+        raise ValidationFailed(f"应为 {', '.join(PaymentKind.values)}", field="payment")
     if payment == PaymentKind.ENTERPRISE and not enterprise.strip():
-        raise ValidationFailed("enterprise: 企业账户须填写企业名称", field="enterprise")
+        raise ValidationFailed("企业账户须填写企业名称", field="enterprise")
     users = get_user_model()
     with transaction.atomic():
         if Driver.objects.filter(phone=phone).exists() or users.objects.filter(username=phone).exists():
@@ -52,7 +52,7 @@ def _post(driver: Driver, *, kind: str, amount: Decimal, key: str, order: Charge
     """Post one entry once per (driver, key). The caller holds the driver's row lock (see `_locked`)."""
     amount = Decimal(amount).quantize(CENT)
     if amount <= 0:
-        raise ValidationFailed("amount: 金额必须大于0", field="amount")
+        raise ValidationFailed("金额必须大于0", field="amount")
     existing = WalletEntry.objects.filter(driver=driver, key=key).first()
     if existing is not None:
         return Posting(existing, created=False)
@@ -79,7 +79,7 @@ def wallet_top_up(*, driver_id: int, amount: Decimal, key: str, by: str = "", no
     """Money in (a payment gateway's receipt number as `key`, so a repeated notification credits once)."""
     driver = _locked(driver_id)
     if driver.payment != PaymentKind.PREPAID:
-        raise ValidationFailed("payment: 企业账户按月结算，无需充值", field="payment")
+        raise ValidationFailed("企业账户按月结算，无需充值", field="payment")
     return _post(driver, kind=EntryKind.TOP_UP, amount=amount, key=f"top_up:{key}", by=by, note=note or "充值")
 
 
@@ -87,7 +87,7 @@ def wallet_top_up(*, driver_id: int, amount: Decimal, key: str, by: str = "", no
 def wallet_refund(*, driver_id: int, amount: Decimal, key: str, by: str, note: str) -> Posting:
     """Money back by a person's decision (a dispute settled in the driver's favour): who and why are kept."""
     if not note.strip():
-        raise ValidationFailed("note: 退款须说明原因", field="note")
+        raise ValidationFailed("退款须说明原因", field="note")
     return _post(_locked(driver_id), kind=EntryKind.REFUND, amount=amount, key=f"refund:{key}", by=by, note=note)
 
 

@@ -27,7 +27,16 @@ from apps.interconnect.keys import current_keyset, keyset_open
 from apps.interconnect.models import Exchange
 from apps.operators.choices import OperatorKind
 from apps.operators.models import Operator
-from apps.protocol import KeySet, PeerClient, build_request, format_datetime, open_response, parse_response, schema
+from apps.protocol import (
+    KeySet,
+    PeerClient,
+    build_request,
+    format_datetime,
+    open_response,
+    parse_response,
+    schema,
+    sign_request,
+)
 from apps.protocol.dialect import SERVICE_ALIASES, Dialect
 from apps.protocol.errors import ClientError, EnvelopeError, ProtocolError, Ret, SignatureError
 from apps.protocol.names import TEST_STATUS_CHANGE, Interface
@@ -196,6 +205,31 @@ def _lower_camel(payload: Any) -> bool:
     return isinstance(payload, dict) and bool(payload) and all(k[:1].islower() for k in payload if isinstance(k, str))
 
 
+# The deviations a token answer can show, as the report explains them.
+_TOKEN_DIALECTS = {
+    "dialect_lowercase_keys": "报文参数名为小写（ret、msg、data、sig），规范为 Ret、Msg、Data、Sig",
+    "dialect_lower_camel_fields": "Data 字段名为小驼峰（succStat、accessToken），规范为 SuccStat、AccessToken",
+}
+
+
+def _token_dialects(content: bytes, keys: KeySet) -> list[str]:
+    """Read a query_token answer leniently: the known deviations (dialect flags) it shows."""
+    flags = ["dialect_lowercase_keys"] if _lower_envelope(content) else []
+    try:
+        answer = parse_response(content, dialect=Dialect(lowercase_keys=True))
+        data = open_response(answer, keys)
+    except (EnvelopeError, SignatureError, ProtocolError):
+        return flags
+    if _lower_camel(data):
+        flags.append("dialect_lower_camel_fields")
+    return flags
+
+
+def _dialect_advice(flags: list[str]) -> str:
+    """What the report says of deviations it recognised: each one, and the flags that would accept them."""
+    return "；".join(_TOKEN_DIALECTS[f] for f in flags) + f"。开启运营商的协议差异“{'、'.join(flags)}”后可接受"
+
+
 def _variant_spelling(payload: Any) -> bool:
     """Data using ServicePrice/ServiceMoney/ElectMoney where the standard (typo and all) says Sevice*/ElecMoney."""
     text = json.dumps(payload, default=str)
@@ -238,14 +272,9 @@ class _Checks:
                 ms,
             )
             return
-        detail, flags = _explained(error), self._token_dialects()
+        detail, flags = _explained(error), self._asked_dialects()
         if flags:
-            names = {
-                "dialect_lowercase_keys": "报文参数名为小写（ret、msg、data、sig），规范为 Ret、Msg、Data、Sig",
-                "dialect_lower_camel_fields": "Data 字段名为小驼峰（succStat、accessToken），"
-                "规范为 SuccStat、AccessToken",
-            }
-            detail = "；".join(names[f] for f in flags) + f"。开启运营商的协议差异“{'、'.join(flags)}”后可接受"
+            detail = _dialect_advice(flags)
         elif isinstance(error, ClientError) and "SuccStat" in detail:
             detail = f"运营商拒绝本平台签发给它的 OperatorSecret：{detail}"
         run.add("token_out", title, CheckOutcome.FAILED, detail[:500], ms, ",".join(flags))
@@ -257,39 +286,29 @@ class _Checks:
         return requests.post(self.run.client.url(Interface.QUERY_TOKEN), data=envelope.to_json(),
                              headers={"Content-Type": "application/json;charset=utf-8"}, timeout=10)  # fmt: skip
 
-    def _token_dialects(self) -> list[str]:
+    def _asked_dialects(self) -> list[str]:
         """Ask for a token once more and read the answer leniently: which known deviation explains the failure."""
-        run = self.run
         try:
-            content = self._ask_token(run.keys.operator_secret).content
+            content = self._ask_token(self.run.keys.operator_secret).content
         except requests.RequestException:
             return []
-        flags = ["dialect_lowercase_keys"] if _lower_envelope(content) else []
-        try:
-            answer = parse_response(content, dialect=Dialect(lowercase_keys=True))
-            data = open_response(answer, run.keys)
-        except (EnvelopeError, SignatureError, ProtocolError):
-            return flags
-        if _lower_camel(data):
-            flags.append("dialect_lower_camel_fields")
-        return flags
+        return _token_dialects(content, self.run.keys)
 
     def token_wrong_secret(self) -> None:
         """A wrong OperatorSecret must be answered Ret 0 with SuccStat 1 and FailReason 2 (part 4 §2)."""
         run, title = self.run, "错误密钥的 token 请求"
         began = time.perf_counter()
+        content = b""
         try:
-            response = self._ask_token(secrets.token_hex(8))
-            answer = parse_response(response.content, dialect=run.client.dialect)
+            content = self._ask_token(secrets.token_hex(8)).content
+            answer = parse_response(content, dialect=run.client.dialect)
             data = open_response(answer, run.keys, dialect=run.client.dialect) if answer.ret == Ret.OK else None
-        except (requests.RequestException, EnvelopeError, SignatureError, ClientError) as exc:
-            run.add(
-                "token_wrong_secret",
-                title,
-                CheckOutcome.FAILED,
-                f"{type(exc).__name__}: {exc}",
-                (time.perf_counter() - began) * 1000,
-            )
+        except (requests.RequestException, ProtocolError, ClientError) as exc:
+            # A deviation seen in the field is named with its flag, as token_out names it.
+            flags = _token_dialects(content, run.keys) if content else []
+            detail = _dialect_advice(flags) if flags else f"{type(exc).__name__}: {exc}"
+            ms = (time.perf_counter() - began) * 1000
+            run.add("token_wrong_secret", title, CheckOutcome.FAILED, detail[:500], ms, ",".join(flags))
             return
         ms = (time.perf_counter() - began) * 1000
         if answer.ret == Ret.OK and isinstance(data, dict) and data.get("SuccStat") == 1:
@@ -304,6 +323,9 @@ class _Checks:
                 f"以 Ret 4004 拒绝（{answer.msg}）；规范要求 Ret 0、SuccStat 1、FailReason 2（密钥错误）",
                 ms,
             )
+        elif answer.ret == Ret.OK and _lower_camel(data):
+            flag = "dialect_lower_camel_fields"
+            run.add("token_wrong_secret", title, CheckOutcome.FAILED, _dialect_advice([flag]), ms, flag)
         else:
             run.add("token_wrong_secret", title, CheckOutcome.FAILED, f"Ret {answer.ret}，Data {data!r}"[:300], ms)
 
@@ -449,7 +471,11 @@ class _Checks:
             return body
 
         def bad_timestamp(body: dict[str, Any]) -> dict[str, Any]:
+            # Signed again: with the Sig of the original TimeStamp, a platform that checks the Sig first rightly
+            # answers 4001, and this probe is about the TimeStamp's format.
             body["TimeStamp"] = "2024-13-45"
+            body["Sig"] = sign_request(run.keys.sig_secret, body["OperatorID"], body["Data"], body["TimeStamp"],
+                                       body["Seq"])  # fmt: skip
             return body
 
         cases = [

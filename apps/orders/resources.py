@@ -3,7 +3,7 @@
 from import_export import fields
 
 from apps.core.privacy import mask_name
-from apps.core.resources import OperatorScopedKeyWidget, SpecResource, operator_field
+from apps.core.resources import OperatorScopedKeyWidget, SpecResource, masked_field, operator_field
 from apps.stations.models import Connector
 
 from .models import ChargeOrder, OrderFinding
@@ -14,6 +14,8 @@ class ChargeOrderResource(SpecResource):
     connector = fields.Field(
         attribute="connector", column_name="充电接口（平台）", widget=OperatorScopedKeyWidget(Connector, "connector_id")
     )
+    # A customer's name leaves the portal masked, as in the journal, and a masked name is never imported back.
+    user_name = masked_field(ChargeOrder, "user_name", mask_name)
 
     class Meta(SpecResource.Meta):
         model = ChargeOrder
@@ -45,10 +47,6 @@ class ChargeOrderResource(SpecResource):
             "bonus_confirm_result",
             "bonus_received_at",
         ]
-
-    def dehydrate_user_name(self, order: ChargeOrder) -> str:
-        # A customer's name leaves the portal masked, as in the journal.
-        return mask_name(order.user_name)
 
 
 class OrderFindingResource(SpecResource):

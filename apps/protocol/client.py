@@ -223,6 +223,8 @@ class PeerClient:
         self.seq_generator = seq_generator
         self.clock = clock
         self._pending: Pending | None = None
+        # Exchanges made while the token store's lock is held, journalled once it is released (see _token_lock).
+        self._held: list[ExchangeRecord] | None = None
 
     # -- public API -----------------------------------------------------------------------------------------------
 
@@ -320,11 +322,26 @@ class PeerClient:
         self.token_store.set(self.token_key, token, expires_at)
         return token
 
+    @contextmanager
+    def _token_lock(self) -> Iterator[None]:
+        """The token store's lock, with the journal of the query_token made under it written after its release: a
+        store may lock with a database transaction, which rolls back when the query_token fails and would take that
+        exchange's journal row with it — and the failures are the rows the journal is for."""
+        outer, held = self._held, []
+        self._held = held
+        try:
+            with self.token_store.lock(self.token_key):
+                yield
+        finally:
+            self._held = outer  # inside another such block, the records wait for the outermost release
+            for record in held:
+                self._journal(record)
+
     def _current_token(self) -> str:
         cached = self.token_store.get(self.token_key)
         if cached is not None and self._is_fresh(cached):
             return cached[0]
-        with self.token_store.lock(self.token_key):
+        with self._token_lock():
             # Re-check: whoever held the lock before us has probably just stored a fresh token.
             cached = self.token_store.get(self.token_key)
             if cached is not None and self._is_fresh(cached):
@@ -332,7 +349,7 @@ class PeerClient:
             return self._fetch_and_store()
 
     def _replace_token(self, *, rejected: str) -> str:
-        with self.token_store.lock(self.token_key):
+        with self._token_lock():
             cached = self.token_store.get(self.token_key)
             if cached is not None and cached[0] != rejected and self._is_fresh(cached):
                 return cached[0]  # another worker already re-authenticated after the same 4002
@@ -340,7 +357,7 @@ class PeerClient:
             return self._fetch_and_store()
 
     def _discard(self, token: str) -> None:
-        with self.token_store.lock(self.token_key):
+        with self._token_lock():
             cached = self.token_store.get(self.token_key)
             if cached is not None and cached[0] == token:
                 self.token_store.delete(self.token_key)
@@ -436,6 +453,9 @@ class PeerClient:
 
     def _journal(self, record: ExchangeRecord) -> None:
         if self.on_exchange is None:
+            return
+        if self._held is not None:
+            self._held.append(record)
             return
         try:
             self.on_exchange(record)

@@ -130,6 +130,6 @@ def statement_confirm(*, statement: Statement, user) -> Statement:
 def statement_pay(*, statement: Statement, user, reference: str) -> Statement:
     """The city platform paid the operator the net amount; the bank's reference is kept."""
     if not reference.strip():
-        raise ValidationFailed("payment_reference: 请填写付款凭证号", field="payment_reference")
+        raise ValidationFailed("请填写付款凭证号", field="payment_reference")
     return _advance(statement, StatementState.PAID, paid_by=user, paid_at=timezone.now(),
                     payment_reference=reference.strip()[:64])  # fmt: skip

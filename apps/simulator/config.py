@@ -84,6 +84,9 @@ class SimulatorConfig:
     push_workers: int = 1
     max_pending_pushes: int = 100_000
     timeout_hold: float = 35.0
+    # Check the Sig over the envelope's fields as received before anything else (their formats included), as some
+    # platforms in the field do; the standard order checks the fields' formats first.
+    sig_first: bool = False
     connect_timeout: float = 5.0
     read_timeout: float = 20.0
 

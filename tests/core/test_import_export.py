@@ -51,6 +51,23 @@ def test_export_reimport_updates_in_place(directory, resource_cls, model):
     assert {row.import_type for row in result.rows} <= {"skip", "update"}
 
 
+def test_reimporting_an_order_export_keeps_the_real_customer_name(directory):
+    """The name column is exported masked and is export-only: the masked form never overwrites the stored name."""
+    order = factories.order(directory["connectors"]["123456789"], user_name="张三丰")
+    exported = ChargeOrderResource().export()
+    column = str(ChargeOrder._meta.get_field("user_name").verbose_name)
+    assert [row[column] for row in exported.dict] == ["张**"]
+    data = tablib.Dataset(headers=exported.headers)
+    for row in exported.dict:  # the file as a person sends it back, one real change with the masked name in it
+        row["充电结束原因"] = "1"
+        data.append([row[h] for h in exported.headers])
+    result = ChargeOrderResource().import_data(data, dry_run=False)
+    assert not result.has_errors() and not result.has_validation_errors(), result.invalid_rows
+    assert [r.import_type for r in result.rows] == ["update"]
+    order.refresh_from_db()
+    assert (order.stop_reason, order.user_name) == (1, "张三丰")
+
+
 def test_headers_are_chinese(directory):
     headers = StationResource().export().headers
     assert headers[:3] == ["运营商ID", "充电站ID", "设备所属方ID"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -11,7 +12,7 @@ from apps.interconnect.client import DatabaseTokenStore, NotConfigured, operator
 from apps.interconnect.models import Exchange, PeerToken
 from apps.interconnect.services import operator_provision
 from apps.operators.models import Operator
-from apps.protocol import PermanentError, TransientError
+from apps.protocol import PermanentError, TokenRejected, TransientError
 from tests.protocol.peer_server import PeerServer
 
 from .conftest import keyset
@@ -95,3 +96,24 @@ def test_database_token_store_roundtrip(db):
     assert store.get("k") == ("tok", expires)
     store.delete("k")
     assert store.get("k") is None
+
+
+@pytest.mark.parametrize("down", [False, True], ids=["refused", "unreachable"])
+def test_failed_query_token_is_journalled(peer, down):
+    """The token store's lock is a transaction on PostgreSQL; a failed query_token under it still leaves its row."""
+    operator = Operator.objects.get(pk="MA59CU773")
+    if down:
+        with socket.socket() as closed:  # a port nothing listens on: the connection is refused
+            closed.bind(("127.0.0.1", 0))
+            operator.endpoint_url = f"http://127.0.0.1:{closed.getsockname()[1]}/evcs/v1/"
+    else:
+        peer.state.token_mode = "fail"
+    with operator_client(operator) as client, pytest.raises(TokenRejected if not down else TransientError):
+        client.call("echo", {})
+    row = Exchange.objects.get()
+    assert (row.interface, row.direction, row.operator_id) == ("query_token", "out", "MA59CU773")
+    assert row.request["OperatorSecret"] == "******"
+    if down:
+        assert row.ret is None and "ConnectionError" in row.error
+    else:  # the exchange went through; its answer is the refusal
+        assert row.ret == 0 and row.response["SuccStat"] == 1 and row.response["FailReason"] == 2

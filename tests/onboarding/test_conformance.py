@@ -89,6 +89,36 @@ def test_each_fault_fails_at_its_check(live_server, faults, dialect, failing, pa
         assert flag in detail or flag == "dialect_service_spelling"
 
 
+def test_a_platform_that_checks_the_sig_first_passes(live_server):
+    """Its 4001 for a changed field with a stale Sig is right: the bad-envelope probe re-signs what it changed."""
+    sim = _platform(live_server, sig_first=True)
+    try:
+        report = conformance_run(operator_id=SIM_ID)
+    finally:
+        sim.stop()
+    assert report.passed, [c for c in report.checks if c["outcome"] == "failed"]
+    outcomes = _outcomes(report)
+    assert outcomes["bad_envelope"] == outcomes["bad_sig"] == "passed"
+    assert next(c["detail"] for c in report.checks if c["name"] == "bad_envelope").startswith("Ret 4003")
+
+
+@pytest.mark.parametrize("dialect", ["lowercase_keys", "lower_camel_fields"])
+def test_the_wrong_secret_check_names_the_dialect_flag(live_server, dialect):
+    from apps.simulator.config import parse_dialect
+
+    sim = _platform(live_server, dialect=parse_dialect(dialect))
+    try:
+        report = conformance_run(operator_id=SIM_ID)
+    finally:
+        sim.stop()
+    flag = f"dialect_{dialect}"
+    for name in ("token_out", "token_wrong_secret"):
+        check = next(c for c in report.checks if c["name"] == name)
+        assert (check["outcome"], check["flag"]) == ("failed", flag), check
+        assert flag in check["detail"], check
+    assert report.dialects_detected == [flag]
+
+
 @pytest.mark.parametrize("dialect", ["service_spelling", "lowercase_keys", "lower_camel_fields",
                                      "lowercase_keys,lower_camel_fields"])  # fmt: skip
 def test_a_dialect_is_accepted_once_the_operator_has_its_flag(live_server, dialect):

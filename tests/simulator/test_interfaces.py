@@ -143,6 +143,19 @@ def test_timestamp_outside_window_is_4003(sims: Sims) -> None:
     assert raw.envelope.ret == 4003 and "TimeStamp" in raw.envelope.msg
 
 
+@pytest.mark.parametrize("sig_first", [False, True])
+def test_a_sig_first_platform_answers_4001_for_a_field_changed_after_signing(sims: Sims, sig_first: bool) -> None:
+    sim = sims(sig_first=sig_first)
+    body = build_request("MA01HLHT0", {"OperatorID": "MA01HLHT0", "OperatorSecret": "x"}, OUTBOUND).to_dict()
+    body["TimeStamp"] = "2024-13-45"
+    stale_sig = exchange(sim, "query_token", {}, body=body).envelope
+    assert stale_sig.ret == (4001 if sig_first else 4003)
+    verify_response(stale_sig, OUTBOUND)
+    body["Sig"] = sign_request(OUTBOUND.sig_secret, body["OperatorID"], body["Data"], body["TimeStamp"], body["Seq"])
+    resigned = exchange(sim, "query_token", {}, body=body).envelope
+    assert resigned.ret == 4003 and "TimeStamp" in resigned.msg
+
+
 def test_exact_replay_is_rejected(sims: Sims) -> None:
     sim = sims()
     body = build_request("MA01HLHT0", {"OperatorID": "MA01HLHT0", "OperatorSecret": "x"}, OUTBOUND).to_dict()

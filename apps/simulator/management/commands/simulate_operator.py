@@ -62,6 +62,9 @@ class Command(BaseCommand):
         parser.add_argument("--churn", type=float, default=24.0, help="directory changes per simulated day")
         parser.add_argument("--push-workers", type=int, default=1, help="concurrent push senders (default 1)")
         parser.add_argument("--timeout-hold", type=float, default=35.0, help="seconds the timeout fault holds a call")
+        parser.add_argument(
+            "--sig-first", action="store_true", help="check the Sig before the envelope's field formats (4001 first)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -91,6 +94,7 @@ class Command(BaseCommand):
                 churn_per_day=options["churn"],
                 push_workers=options["push_workers"],
                 timeout_hold=options["timeout_hold"],
+                sig_first=options["sig_first"],
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
