@@ -27,6 +27,7 @@ from .errors import (
     TransientError,
 )
 from .names import Interface
+from .text import redact_secrets
 from .timestamps import SeqGenerator
 
 __all__ = [
@@ -41,9 +42,6 @@ logger = logging.getLogger(__name__)
 
 QUERY_TOKEN = Interface.QUERY_TOKEN
 MAX_TOKEN_SECONDS = 604_800  # the standard caps validity at 7 days; a larger value is a peer bug, not a promise
-REDACTED = "******"
-# Credentials must not end up in the exchange journal, which regulators and operators can read.
-_SECRET_FIELDS = frozenset({"OperatorSecret", "AccessToken"})
 _FAIL_REASONS = {0: "无", 1: "无此运营商", 2: "密钥错误"}
 # Statuses where a plain retry later can succeed even though no protocol envelope came back.
 _TRANSIENT_HTTP = frozenset({408, 425, 429})
@@ -113,12 +111,6 @@ class MemoryTokenStore:
             key_lock = self._locks.setdefault(key, threading.Lock())
         with key_lock:
             yield
-
-
-def _redact(payload: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    if payload is None:
-        return None
-    return {k: (REDACTED if k in _SECRET_FIELDS else v) for k, v in payload.items()}
 
 
 def _utcnow() -> datetime:
@@ -384,8 +376,9 @@ class PeerClient:
             url=url,
             timestamp=envelope.timestamp,
             seq=envelope.seq,
-            request=_redact(payload) or {},
-            response=_redact(result),
+            # Credentials must not end up in the exchange journal, which regulators and operators can read.
+            request=redact_secrets(dict(payload)),
+            response=redact_secrets(result),
             ret=ret,
             msg=msg,
             http_status=http_status,
