@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import requests
 
+from .addresses import AddressRefused, peer_session
 from .dialect import STANDARD, Dialect
 from .envelope import KeySet, build_request, encode_payload, open_response, parse_response
 from .errors import (
@@ -198,6 +199,7 @@ class PeerClient:
         token_key: str | None = None,
         seq_generator: SeqGenerator | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        public_only: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
         self.operator_id = operator_id
@@ -205,7 +207,9 @@ class PeerClient:
         self.token_store = token_store
         self.timeout = (connect_timeout, read_timeout)
         self._own_session = session is None
-        self.session = session if session is not None else requests.Session()
+        # public_only: every connection of the client's own session checks the address it connects to
+        # (apps/protocol/addresses.py); the portal's client to operators sets it, tests and the simulator do not.
+        self.session = session if session is not None else peer_session(public_only=public_only)
         self.on_exchange = on_exchange
         self.dialect = dialect
         self.refresh_margin = timedelta(seconds=refresh_margin)
@@ -359,9 +363,21 @@ class PeerClient:
         content = b""
         started = time.perf_counter()
         try:
-            response = self.session.post(url, data=envelope.to_json(), headers=headers, timeout=self.timeout)
+            # No redirects: a peer that answers 3xx would have the portal re-POST its envelope wherever it likes.
+            response = self.session.post(
+                url, data=envelope.to_json(), headers=headers, timeout=self.timeout, allow_redirects=False
+            )
             content = response.content
             http_status = response.status_code
+            if 300 <= http_status < 400:
+                location = response.headers.get("Location", "")[:200]
+                error = PermanentError(
+                    f"{interface}: HTTP {http_status} redirect to {location!r} refused (no redirect is followed)",
+                    interface=interface,
+                    http_status=http_status,
+                )
+        except AddressRefused as exc:
+            error = PermanentError(f"{interface}: {exc}", interface=interface)
         except _CONFIG_ERRORS as exc:
             error = PermanentError(f"{interface}: bad peer URL {url!r}: {exc}", interface=interface)
         except requests.RequestException as exc:
