@@ -4,17 +4,42 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.db.models import Q
 from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
+from .roles import sees_everything
+
 
 class ScopedAdminMixin:
-    """Every changelist, change page, filter and export goes through `Model.objects.for_user`."""
+    """Every changelist, change page, filter and export goes through `Model.objects.for_user`.
+
+    Filters and form choices too: Django offers a relation's filter every row of the related table (the dispute
+    list's 对账记录 filter named every operator's runs) and a foreign key's select every related row. Here a filter
+    on a relation offers only related rows in the user's scope (scoped_list_filter), and a form's related choices
+    are the related model's rows `for_user` (get_field_queryset, which Django asks for every foreign key and
+    many-to-many field).
+    """
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         return qs.for_user(request.user)
+
+    def get_list_filter(self, request):
+        return [scoped_list_filter(self.model, spec) for spec in super().get_list_filter(request)]
+
+    def get_field_queryset(self, db, db_field, request):
+        queryset = super().get_field_queryset(db, db_field, request)
+        if queryset is None:
+            queryset = db_field.remote_field.model._default_manager.using(db).all()
+        if hasattr(queryset, "for_user"):
+            return queryset.for_user(request.user)
+        if sees_everything(request.user):
+            return queryset
+        return queryset.none()  # rows of an unscoped model are not offered to someone with a scope
 
 
 class AuditedAdmin(SimpleHistoryAdmin):
@@ -121,3 +146,79 @@ def fixed_choices_filter(field: str, title: str, choices: list[tuple[object, str
 
     FixedChoicesFilter.title = title
     return FixedChoicesFilter
+
+
+# -- the scope rule in Django's own field filters ------------------------------------------------------------------
+
+
+def _related_in_scope(field, request, model_admin, field_path: str, present_only: bool) -> Q:
+    """Which related rows a relation's filter may offer: those the user's scope shows of the related model (where it
+    has a scope), and — for present_only, or a related model without a scope — those the changelist's own (scoped)
+    rows refer to."""
+    limit = Q()
+    related = field.remote_field.model._default_manager.all()
+    scoped = hasattr(related, "for_user")
+    if sees_everything(request.user) and not present_only:
+        return limit
+    if scoped and not sees_everything(request.user):
+        limit &= Q(pk__in=related.for_user(request.user).values("pk"))
+    if present_only or not scoped:
+        present = model_admin.get_queryset(request).distinct().values_list(f"{field_path}__pk", flat=True)
+        limit &= Q(pk__in=present)
+    own = field.get_limit_choices_to()
+    return limit & (own if isinstance(own, Q) else Q(**own))
+
+
+class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """Django's relation filter, offering only the related rows in the user's scope."""
+
+    present_only = False
+
+    def field_choices(self, field, request, model_admin):
+        limit = _related_in_scope(field, request, model_admin, self.field_path, self.present_only)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(include_blank=False, limit_choices_to=limit, ordering=ordering)
+
+
+class ScopedRelatedOnlyFieldListFilter(ScopedRelatedFieldListFilter):
+    """Django's RelatedOnlyFieldListFilter (related rows the listed rows refer to), in the user's scope."""
+
+    present_only = True
+
+
+class ScopedAllValuesFieldListFilter(admin.AllValuesFieldListFilter):
+    """A plain field across a relation (`run__check_order_seq`): Django lists its values from the whole related
+    table; these are the values of the rows the changelist shows, which are in scope."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        rows = model_admin.get_queryset(request).distinct().order_by(field_path)
+        self.lookup_choices = rows.values_list(field_path, flat=True)
+
+
+_SCOPED = {
+    None: ScopedRelatedFieldListFilter,
+    admin.RelatedFieldListFilter: ScopedRelatedFieldListFilter,
+    admin.RelatedOnlyFieldListFilter: ScopedRelatedOnlyFieldListFilter,
+}
+_OWN_CHOICES = (models.BooleanField, models.DateField)  # Django's filters for these offer fixed choices
+
+
+def scoped_list_filter(model: type[models.Model], spec):
+    """`spec` (a list_filter entry) with Django's field filters that would read choices from a related table
+    replaced by their scoped versions; SimpleListFilter classes keep their own lookups (scoped_related_filter,
+    fixed_choices_filter)."""
+    if isinstance(spec, str):
+        path, chosen = spec, None
+    elif isinstance(spec, tuple | list) and len(spec) == 2 and isinstance(spec[1], type):
+        path, chosen = spec
+    else:
+        return spec
+    fields = get_fields_from_path(model, path)
+    field = fields[-1]
+    if field.is_relation and chosen in _SCOPED:
+        return (path, _SCOPED[chosen])
+    values = not field.is_relation and not field.choices and not isinstance(field, _OWN_CHOICES)
+    if len(fields) > 1 and values and chosen in (None, admin.AllValuesFieldListFilter):
+        return (path, ScopedAllValuesFieldListFilter)
+    return spec

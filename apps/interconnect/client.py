@@ -115,4 +115,6 @@ def operator_client(operator: Operator) -> PeerClient:
         dialect=operator_dialect(operator),
         refresh_margin=settings.HLHT_TOKEN_REFRESH_MARGIN,
         token_key=f"{operator.operator_id}:{operator.endpoint_url}",
+        # Checked when each connection is made, not only when the endpoint was entered (DNS rebinding).
+        public_only=not settings.HLHT_ALLOW_PRIVATE_ENDPOINTS,
     )

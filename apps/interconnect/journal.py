@@ -21,13 +21,11 @@ from .models import Exchange
 
 logger = logging.getLogger(__name__)
 
-SECRET_FIELDS = frozenset({"OperatorSecret", "AccessToken", "DataSecret", "DataSecretIV", "SigSecret"})
 NAME_FIELDS = frozenset({"UserName", "CustomerName"})
 
 
 def _masked(key: str | None, value: str) -> str:
-    if key in SECRET_FIELDS:
-        return "******"
+    # Secrets, of any type under any spelling, were already masked by storable (apps.protocol.text.is_secret_key).
     if key in NAME_FIELDS:
         return mask_name(value)
     return mask_text(value)

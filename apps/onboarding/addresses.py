@@ -2,15 +2,18 @@
 
 The conformance check (and later every pull) POSTs to it from inside the city's network, so a loopback, private,
 link-local or reserved address would let anyone who can fill in a form probe that network through the portal.
+This is the early answer on the form; every connection the portal makes checks again (apps/protocol/addresses.py,
+the one rule of what may be called), since the name may resolve elsewhere by then.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 from urllib.parse import urlsplit
 
 from django.conf import settings
+
+from apps.protocol.addresses import address_problem
 
 
 def endpoint_problem(url: str) -> str | None:
@@ -25,7 +28,7 @@ def endpoint_problem(url: str) -> str | None:
     except (socket.gaierror, UnicodeError):
         return f"无法解析主机名 {parts.hostname}"
     for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            return f"{parts.hostname} 指向内部地址 {address}，平台不会调用内网、本机或保留地址"
+        problem = address_problem(info[4][0])
+        if problem is not None:
+            return f"{parts.hostname} 指向内部地址 {info[4][0]}（{problem}），平台不会调用"
     return None

@@ -129,11 +129,13 @@ class _Run:
         began = time.perf_counter()
         ret, shown, status = None, "", None
         try:
-            response = requests.post(
+            # The client's session: its connections are checked (apps/protocol/addresses.py); no redirect is followed.
+            response = self.client.session.post(
                 self.client.url(interface),
                 data=json.dumps(body),
                 headers=headers,
                 timeout=(settings.HLHT_CLIENT_CONNECT_TIMEOUT, settings.HLHT_CLIENT_READ_TIMEOUT),
+                allow_redirects=False,
             )
             status = response.status_code
             try:
@@ -283,8 +285,9 @@ class _Checks:
         """A query_token with `secret`, sent by hand: the client would refuse to read what a deviant answer holds."""
         payload = {"OperatorID": settings.HLHT_OPERATOR_ID, "OperatorSecret": secret}
         envelope = build_request(settings.HLHT_OPERATOR_ID, payload, self.run.keys)
-        return requests.post(self.run.client.url(Interface.QUERY_TOKEN), data=envelope.to_json(),
-                             headers={"Content-Type": "application/json;charset=utf-8"}, timeout=10)  # fmt: skip
+        return self.run.client.session.post(self.run.client.url(Interface.QUERY_TOKEN), data=envelope.to_json(),
+                                            headers={"Content-Type": "application/json;charset=utf-8"}, timeout=10,
+                                            allow_redirects=False)  # fmt: skip
 
     def _asked_dialects(self) -> list[str]:
         """Ask for a token once more and read the answer leniently: which known deviation explains the failure."""

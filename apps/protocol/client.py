@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import requests
 
+from .addresses import AddressRefused, peer_session
 from .dialect import STANDARD, Dialect
 from .envelope import KeySet, build_request, encode_payload, open_response, parse_response
 from .errors import (
@@ -27,6 +28,7 @@ from .errors import (
     TransientError,
 )
 from .names import Interface
+from .text import redact_secrets
 from .timestamps import SeqGenerator
 
 __all__ = [
@@ -41,9 +43,6 @@ logger = logging.getLogger(__name__)
 
 QUERY_TOKEN = Interface.QUERY_TOKEN
 MAX_TOKEN_SECONDS = 604_800  # the standard caps validity at 7 days; a larger value is a peer bug, not a promise
-REDACTED = "******"
-# Credentials must not end up in the exchange journal, which regulators and operators can read.
-_SECRET_FIELDS = frozenset({"OperatorSecret", "AccessToken"})
 _FAIL_REASONS = {0: "无", 1: "无此运营商", 2: "密钥错误"}
 # Statuses where a plain retry later can succeed even though no protocol envelope came back.
 _TRANSIENT_HTTP = frozenset({408, 425, 429})
@@ -113,12 +112,6 @@ class MemoryTokenStore:
             key_lock = self._locks.setdefault(key, threading.Lock())
         with key_lock:
             yield
-
-
-def _redact(payload: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    if payload is None:
-        return None
-    return {k: (REDACTED if k in _SECRET_FIELDS else v) for k, v in payload.items()}
 
 
 def _utcnow() -> datetime:
@@ -206,6 +199,7 @@ class PeerClient:
         token_key: str | None = None,
         seq_generator: SeqGenerator | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        public_only: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
         self.operator_id = operator_id
@@ -213,7 +207,9 @@ class PeerClient:
         self.token_store = token_store
         self.timeout = (connect_timeout, read_timeout)
         self._own_session = session is None
-        self.session = session if session is not None else requests.Session()
+        # public_only: every connection of the client's own session checks the address it connects to
+        # (apps/protocol/addresses.py); the portal's client to operators sets it, tests and the simulator do not.
+        self.session = session if session is not None else peer_session(public_only=public_only)
         self.on_exchange = on_exchange
         self.dialect = dialect
         self.refresh_margin = timedelta(seconds=refresh_margin)
@@ -384,9 +380,21 @@ class PeerClient:
         content = b""
         started = time.perf_counter()
         try:
-            response = self.session.post(url, data=envelope.to_json(), headers=headers, timeout=self.timeout)
+            # No redirects: a peer that answers 3xx would have the portal re-POST its envelope wherever it likes.
+            response = self.session.post(
+                url, data=envelope.to_json(), headers=headers, timeout=self.timeout, allow_redirects=False
+            )
             content = response.content
             http_status = response.status_code
+            if 300 <= http_status < 400:
+                location = response.headers.get("Location", "")[:200]
+                error = PermanentError(
+                    f"{interface}: HTTP {http_status} redirect to {location!r} refused (no redirect is followed)",
+                    interface=interface,
+                    http_status=http_status,
+                )
+        except AddressRefused as exc:
+            error = PermanentError(f"{interface}: {exc}", interface=interface)
         except _CONFIG_ERRORS as exc:
             error = PermanentError(f"{interface}: bad peer URL {url!r}: {exc}", interface=interface)
         except requests.RequestException as exc:
@@ -401,8 +409,9 @@ class PeerClient:
             url=url,
             timestamp=envelope.timestamp,
             seq=envelope.seq,
-            request=_redact(payload) or {},
-            response=_redact(result),
+            # Credentials must not end up in the exchange journal, which regulators and operators can read.
+            request=redact_secrets(dict(payload)),
+            response=redact_secrets(result),
             ret=ret,
             msg=msg,
             http_status=http_status,

@@ -6,7 +6,16 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["FORBIDDEN", "STORABLE_DEPTH", "first_forbidden", "safe_text", "storable"]
+__all__ = [
+    "FORBIDDEN",
+    "SECRET_MARK",
+    "STORABLE_DEPTH",
+    "first_forbidden",
+    "is_secret_key",
+    "redact_secrets",
+    "safe_text",
+    "storable",
+]
 
 # Characters no text field of the spec can hold: C0 controls (NUL, CR, LF, tab…), DEL, C1 controls and lone
 # surrogates. They cannot be stored (PostgreSQL refuses NUL in text and jsonb, and lone surrogates in jsonb), shown,
@@ -37,6 +46,37 @@ def safe_text(value: str, limit: int | None = None) -> str:
     return text[:limit] if limit is not None else text
 
 
+# -- secrets ----------------------------------------------------------------------------------------------------------
+# A credential is never stored, whoever spelt its key how: peers send `operatorSecret`, `operator_secret`, a secret
+# wrapped in a list, a number. A key is secret when, folded to lower case without `_`, `-` or spaces, it contains
+# "secret" (OperatorSecret, DataSecret, DataSecretIV, SigSecret…) or is "accesstoken"; its value, whatever its type,
+# is replaced by SECRET_MARK in every copy that is kept (storable) or journalled (redact_secrets).
+SECRET_MARK = "******"  # noqa: S105 - the mask shown instead of a secret, not a credential
+_KEY_NOISE = re.compile(r"[\s_\-]+")
+
+
+def is_secret_key(key: object) -> bool:
+    """Whether a payload key names a credential (see above); None and non-text keys are not."""
+    if not isinstance(key, str):
+        return False
+    folded = _KEY_NOISE.sub("", key).casefold()
+    return "secret" in folded or folded == "accesstoken"
+
+
+def _masked_secret(key: object, value: Any) -> bool:
+    # None carries nothing to hide, and shows the peer sent no value.
+    return value is not None and is_secret_key(key)
+
+
+def redact_secrets(value: Any) -> Any:
+    """A copy of `value` with every secret-keyed value, at any depth, replaced by SECRET_MARK; the rest as it was."""
+    if isinstance(value, dict):
+        return {k: SECRET_MARK if _masked_secret(k, v) else redact_secrets(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_secrets(v) for v in value]
+    return value
+
+
 # Deeper structures are cut off in what is stored: a record is evidence, and nothing of the spec nests this deep.
 STORABLE_DEPTH = 40
 _TOO_DEEP = "…（嵌套过深，已截断）"
@@ -49,16 +89,18 @@ def storable(
     key: str | None = None,
     max_items: int | None = None,
 ) -> Any:
-    """A JSON-storable copy of anything a peer sent: every string (keys too) made safe, numbers that JSON cannot hold
-    exactly (Decimal) as text, and nesting cut at STORABLE_DEPTH. `text(key, value)` may rewrite each string after it
-    was made safe (the journal masks personal data with it); `max_items` keeps the first items of a longer list and
-    says how many were left out (a reconciliation lists a million orders)."""
+    """A JSON-storable copy of anything a peer sent: every secret masked (is_secret_key), every string (keys too) made
+    safe, numbers that JSON cannot hold exactly (Decimal) as text, and nesting cut at STORABLE_DEPTH. `text(key,
+    value)` may rewrite each string after it was made safe (the journal masks personal data with it); `max_items`
+    keeps the first items of a longer list and says how many were left out (a reconciliation lists a million orders)."""
     return _storable(value, key, text, 0, max_items)
 
 
 def _storable(
     value: Any, key: str | None, text: Callable[[str | None, str], str] | None, depth: int, max_items: int | None
 ) -> Any:
+    if _masked_secret(key, value):
+        return SECRET_MARK
     if isinstance(value, str):
         value = safe_text(value)
         return text(key, value) if text is not None else value

@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from import_export.admin import ExportMixin
 
-from apps.core.admin import AuditedAdmin, ReadOnlyAdminMixin, ReadOnlyInline
+from apps.core.admin import AuditedAdmin, ReadOnlyAdminMixin, ReadOnlyInline, ScopedAdminMixin
 from apps.core.exceptions import HLHTError
 
 from .choices import DisputeState, StatementState
@@ -157,15 +157,12 @@ class DisputeAdmin(ReadOnlyAdminMixin, ExportMixin, AuditedAdmin):
 
 
 @admin.register(SettlementAgreement)
-class SettlementAgreementAdmin(AuditedAdmin):
+class SettlementAgreementAdmin(ScopedAdminMixin, AuditedAdmin):
     """Agreements are the platform's to write (platform admins); regulators and account managers read them."""
 
     list_display = ["operator", "period", "commission_rate", "effective_from", "effective_to"]
     list_filter = ["period", ("operator", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["operator"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).for_user(request.user)
 
 
 @admin.register(Statement)

@@ -4,6 +4,9 @@ The expectations are written out here, not derived from the role definitions, so
 narrows its reach fails a test until the matrix (and the README) say so.
 """
 
+import html
+import re
+
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group
@@ -148,3 +151,97 @@ def test_operator_manager_home_is_theirs(demo, roles, client, django_user_model)
 def test_city_roles_keep_the_supervision_home(as_role, client):
     html = client.get(reverse("admin:index")).content.decode()
     assert "监管工作台" in html and 'id="operator-home"' not in html
+
+
+# -- scope reaches the filters: an operator manager's sidebars and forms name no other operator ------------------------
+
+
+def _other_operators_identifiers(own: Operator) -> set[str]:
+    """What would tell an operator manager about another operator: its OperatorID and name, its stations',
+    equipment's and connectors' ids, its orders' and disputes' StartChargeSeq and its runs' CheckOrderSeq."""
+    from apps.orders.models import ChargeOrder
+    from apps.settlement.models import Dispute, ReconciliationRun
+    from apps.stations.models import Connector, Equipment, Station
+
+    others = Operator.objects.exclude(pk=own.pk)
+    found = {*others.values_list("operator_id", flat=True), *others.values_list("operator_name", flat=True)}
+    found |= set(Station.objects.filter(operator__in=others).values_list("station_id", flat=True))
+    found |= set(Equipment.objects.filter(operator__in=others).values_list("equipment_id", flat=True))
+    found |= set(Connector.objects.filter(operator__in=others).values_list("connector_id", flat=True))
+    found |= set(ChargeOrder.objects.filter(operator__in=others).values_list("start_charge_seq", flat=True))
+    found |= set(Dispute.objects.filter(operator__in=others).values_list("start_charge_seq", flat=True))
+    found |= set(ReconciliationRun.objects.filter(operator__in=others).values_list("check_order_seq", flat=True))
+    return {value for value in found if value}
+
+
+def _reconcile_another_operator() -> None:
+    """A reconciliation run with a dispute for a second operator: the dispute list's 对账记录 filter had both runs."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from apps.settlement.services import orders_reconcile
+
+    other = Operator.objects.order_by("pk")[1]
+    day = timezone.localdate() - timedelta(days=2)
+    unknown = {"StartChargeSeq": f"{settings.HLHT_OPERATOR_ID}{day:%Y%m%d}0000008888", "TotalPower": "5.00",
+               "TotalMoney": "7.50"}  # fmt: skip
+    orders_reconcile(
+        operator_id=other.pk,
+        payload={
+            "CheckOrderSeq": f"{other.pk}{day:%Y%m%d}0100000002",
+            "StartTime": f"{day} 00:00:00",
+            "EndTime": f"{day} 23:59:59",
+            "OrderCount": 1,
+            "TotalOrderPower": "5.00",
+            "TotalOrderMoney": "7.50",
+            "ChargeOrders": [unknown],
+        },
+        received_at=timezone.now(),
+    )
+
+
+_SIDEBAR = re.compile(r'<nav id="changelist-filter".*?</nav>', re.S)
+_LINK = re.compile(r'href="(\?[^"]*)"')
+
+
+def _leaks(html: str, identifiers: set[str]) -> list[str]:
+    return sorted(value for value in identifiers if value in html)
+
+
+def test_an_operator_managers_filters_and_forms_name_no_other_operator(demo, roles, client, django_user_model):  # noqa: F811
+    _reconcile_another_operator()
+    user = _login(client, django_user_model, OPERATOR_MANAGER)
+    own = user.operator_account.operator
+    identifiers = _other_operators_identifiers(own)
+    assert len(identifiers) > 50  # the demo has other operators with stations, orders and a reconciliation
+    crawled = 0
+    for model in sorted(admin.site._registry, key=lambda m: m._meta.label):
+        if OPERATOR_MANAGER in HIDDEN.get(model._meta.label, set()):
+            continue
+        changelist = _url(model, "changelist")
+        page = client.get(changelist)
+        assert page.status_code == 200, model._meta.label
+        sidebar = _SIDEBAR.search(page.content.decode())
+        if sidebar is None:
+            continue
+        assert _leaks(sidebar.group(), identifiers) == [], (model._meta.label, "sidebar")
+        # One level deeper: each choice of each filter, whose page may offer further choices (a station once an
+        # operator is chosen).
+        for link in dict.fromkeys(_LINK.findall(sidebar.group())):
+            deeper = client.get(changelist + html.unescape(link))
+            crawled += 1
+            assert deeper.status_code == 200, (model._meta.label, link)
+            inner = _SIDEBAR.search(deeper.content.decode())
+            assert inner is None or _leaks(inner.group(), identifiers) == [], (model._meta.label, link)
+        # The add and change forms' related choices (select options) go through the scope rule too.
+        model_admin = admin.site._registry[model]
+        obj = model_admin.get_queryset(page.wsgi_request).first()
+        for view, args in (("add", ()), ("change", (obj.pk,) if obj is not None else None)):
+            if args is None:
+                continue
+            form = client.get(_url(model, view, *args))
+            if form.status_code == 200:
+                assert _leaks(form.content.decode(), identifiers) == [], (model._meta.label, view)
+    assert crawled > 100

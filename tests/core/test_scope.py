@@ -53,3 +53,26 @@ def test_roles_sync_is_idempotent(db):
     first = roles_sync()
     assert roles_sync() == first
     assert first["regulator"] > 0 and first["platform_admin"] > first["regulator"]
+
+
+def test_django_field_filters_are_replaced_by_scoped_ones():
+    from django.contrib import admin
+
+    from apps.core.admin import (
+        ScopedAllValuesFieldListFilter,
+        ScopedRelatedFieldListFilter,
+        ScopedRelatedOnlyFieldListFilter,
+        scoped_list_filter,
+    )
+    from apps.settlement.models import Dispute
+
+    assert scoped_list_filter(Dispute, "run") == ("run", ScopedRelatedFieldListFilter)
+    assert scoped_list_filter(Dispute, ("operator", admin.RelatedOnlyFieldListFilter)) == (
+        "operator",
+        ScopedRelatedOnlyFieldListFilter,
+    )
+    assert scoped_list_filter(Dispute, "run__check_order_seq") == (
+        "run__check_order_seq",
+        ScopedAllValuesFieldListFilter,
+    )
+    assert scoped_list_filter(Dispute, "state") == "state"  # fixed choices
