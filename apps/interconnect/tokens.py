@@ -59,6 +59,23 @@ def token_is_valid(*, operator: Operator, token: str) -> bool:
         return cursor.fetchone() is not None
 
 
+def token_holder(token: str) -> Operator | None:
+    """The operator an unexpired token was issued to, while it may connect; None for any other token.
+
+    Asked before a request's body is read, when only its Authorization header is known (a body larger than
+    HLHT_MAX_BODY_BYTES is read for a known caller only); the pipeline still checks the token against the envelope.
+    """
+    return (
+        Operator.objects.filter(
+            access_tokens__token_hash=_digest(token),
+            access_tokens__expires_at__gt=timezone.now(),
+            status__in=CONNECTED_STATUSES,
+        )
+        .only("pk", "kind", "dialect_bare_token")
+        .first()
+    )
+
+
 _MARK_COLUMNS = ("operator_id", "timestamp", "seq", "sig", "received_at")
 
 

@@ -13,15 +13,17 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 
-from apps.interconnect.models import Exchange, SeenEnvelope
+from apps.interconnect.models import AccessToken, Exchange, SeenEnvelope
+from apps.interconnect.services import operator_provision
 from apps.operators.models import Operator
 from apps.protocol import Ret, build_request
 from apps.protocol.names import Interface
 from apps.protocol.text import safe_text
 from apps.stations.models import ConnectorStatus, PendingConnectorStatus
 from tests import factories
-from tests.caller import OPERATOR_ID, Caller
+from tests.caller import OPERATOR_ID, Caller, keyset
 
 pytestmark = pytest.mark.django_db
 
@@ -298,3 +300,68 @@ def test_a_client_that_goes_away_mid_body_gets_an_envelope_and_a_row(caller):
     answer = json.loads(endpoint(_wsgi_request(Reset(), CONTENT_LENGTH="900"), "query_token").content)
     assert answer["Ret"] == Ret.PARAMETERS and "读取失败" in answer["Msg"]
     assert Exchange.objects.count() == before + 1
+
+
+# -- a body beyond HLHT_MAX_BODY_BYTES only after a valid Bearer token of a charging operator --------------------------
+
+
+class _CountingBody:
+    """A request body that counts what the server read of it."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.taken = size, 0
+
+    def read(self, n: int | None = -1) -> bytes:
+        left = self.size - self.taken
+        n = left if n is None or n < 0 else min(n, left)
+        self.taken += n
+        return b" " * n
+
+    readline = read
+
+
+def _post_large(authorization: str | None, *, chunked: bool = False, size: int = 24 * 1024 * 1024):
+    from apps.interconnect.server import endpoint
+
+    body = _CountingBody(size)
+    headers = {"HTTP_AUTHORIZATION": authorization} if authorization is not None else {}
+    if chunked:
+        headers.update(HTTP_TRANSFER_ENCODING="chunked", **{"wsgi.input_terminated": True})
+    else:
+        headers["CONTENT_LENGTH"] = str(size)
+    request = _wsgi_request(body, PATH_INFO="/evcs/v1/check_charge_orders", **headers)
+    return json.loads(endpoint(request, Interface.CHECK_CHARGE_ORDERS).content), body
+
+
+def test_a_strangers_large_reconciliation_is_refused_unread(caller, settings):
+    token = caller.login()
+    consumer = Caller(client=caller.client, operator_id="CONSUMER1", keys=keyset(
+        operator_provision(operator_id="CONSUMER1", name="第三方", kind="consumer")["inbound"]))  # fmt: skip
+    consumer_token = consumer.login()
+    expired = caller.login()
+    AccessToken.objects.filter(pk=AccessToken.objects.order_by("-id").first().pk).update(expires_at=timezone.now())
+    limit = str(settings.HLHT_MAX_BODY_BYTES)
+    for authorization in (None, "", "Bearer forged", f"Bearer {expired}", token):  # a bare token without its flag
+        for chunked in (False, True):
+            answer, body = _post_large(authorization, chunked=chunked)
+            assert answer["Ret"] == Ret.PARAMETERS and limit in answer["Msg"], (authorization, answer)
+            assert answer["Sig"] == ""  # nobody known: unsigned, as every refusal of an unknown caller
+            # Nothing read: the Content-Length refusal reads no byte; a chunked body at most the ordinary bound + 1.
+            assert body.taken == (int(limit) + 1 if chunked else 0), (authorization, chunked, body.taken)
+    # A third-party platform's valid token: known, so the refusal is signed with its keys, and still nothing read.
+    answer, body = _post_large(f"Bearer {consumer_token}")
+    assert answer["Ret"] == Ret.PARAMETERS and answer["Sig"] and body.taken == 0
+    assert Exchange.objects.filter(interface=Interface.CHECK_CHARGE_ORDERS, operator_id="CONSUMER1").exists()
+
+
+def test_a_charging_operators_large_reconciliation_is_read_after_its_token(caller, settings):
+    from tests.settlement.test_reconcile import check
+
+    caller.login()
+    payload = check([])
+    settings.HLHT_MAX_BODY_BYTES = 300  # the reconciliation's envelope is larger: read only for the token's holder
+    assert len(json.dumps(caller.envelope(payload))) > 300
+    assert caller.call(Interface.CHECK_CHARGE_ORDERS, payload).ret == Ret.OK
+    caller.token = "forged"
+    refused = caller.call(Interface.CHECK_CHARGE_ORDERS, payload)
+    assert refused.ret == Ret.PARAMETERS and "300" in refused.envelope.msg
