@@ -204,11 +204,17 @@ def _read_body(request: HttpRequest, interface: str) -> bytes | bytearray:
         if len(body) < length:
             raise _Unreadable(_INCOMPLETE, sender.pk if sender else None)
         return body
+    except _Unreadable:
+        raise
     except (UnreadablePostError, OSError) as exc:
         raise _Unreadable(_INCOMPLETE, sender.pk if sender else None) from exc
+    except Exception as exc:  # the WSGI server's own body parser: gunicorn's InvalidChunkSize is no OSError
+        logger.info("unreadable body for %s: %r", interface, exc)
+        raise _Unreadable(_MALFORMED, sender.pk if sender else None) from exc
 
 
 _INCOMPLETE = EnvelopeError("POST参数不合法，请求体读取失败（连接中断或长度不符）")
+_MALFORMED = EnvelopeError("POST参数不合法，请求体读取失败（分块传输编码错误）")
 
 
 def _too_large(limit: int, larger: int) -> EnvelopeError:

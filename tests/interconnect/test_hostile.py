@@ -12,6 +12,7 @@ import json
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -365,3 +366,30 @@ def test_a_charging_operators_large_reconciliation_is_read_after_its_token(calle
     caller.token = "forged"
     refused = caller.call(Interface.CHECK_CHARGE_ORDERS, payload)
     assert refused.ret == Ret.PARAMETERS and "300" in refused.envelope.msg
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="gunicorn serves PostgreSQL only (CI runs it there)")
+@pytest.mark.parametrize("size", [b"ZZ", b"-1", b"0x10"])
+def test_a_chunked_body_with_a_bad_chunk_size_over_real_gunicorn_is_4003(size):
+    # gunicorn decodes chunked bodies itself and raises InvalidChunkSize (no OSError) while the portal reads: that
+    # was Ret 500 with a traceback in the log.
+    import socket
+
+    from apps.demo.benchkit import gunicorn_portal
+
+    with gunicorn_portal(workers=1, threads=1) as url:
+        address = urlsplit(url)
+        with socket.create_connection((address.hostname, address.port), timeout=10) as conn:
+            conn.sendall(
+                b"POST /evcs/v1/query_token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n" + size + b"\r\nabc\r\n0\r\n\r\n"
+            )
+            answer = b""
+            while chunk := conn.recv(65536):
+                answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    envelope = json.loads(body)
+    assert envelope["Ret"] == Ret.PARAMETERS and "分块" in envelope["Msg"], envelope
+    assert Exchange.objects.filter(interface=Interface.QUERY_TOKEN, ret=Ret.PARAMETERS).exists()
