@@ -59,6 +59,12 @@ HLHT_PROTOCOL_LEGACY_PREFIX = env.str("HLHT_PROTOCOL_LEGACY_PREFIX", default="ev
 HLHT_TOKEN_LIFETIME = env.int("HLHT_TOKEN_LIFETIME", default=7200)  # seconds; the spec allows at most 7 days
 if not 60 <= HLHT_TOKEN_LIFETIME <= 604800:
     raise ImproperlyConfigured("HLHT_TOKEN_LIFETIME must be between 60 s and 7 days (604800 s).")
+# An operator holds at most this many live tokens: a new one retires the oldest beyond it (2,000 were issued in 8 s).
+HLHT_MAX_LIVE_TOKENS = env.int("HLHT_MAX_LIVE_TOKENS", default=5)
+# query_token answers per operator and minute that issue a token; more get SuccStat 1, FailReason 4 (请求过于频繁).
+HLHT_TOKEN_RATE = env.int("HLHT_TOKEN_RATE", default=10)
+if HLHT_MAX_LIVE_TOKENS < 1 or HLHT_TOKEN_RATE < 1:
+    raise ImproperlyConfigured("HLHT_MAX_LIVE_TOKENS and HLHT_TOKEN_RATE must be at least 1.")
 HLHT_CLOCK_SKEW = env.int("HLHT_CLOCK_SKEW", default=300)  # seconds a TimeStamp may differ from our clock
 HLHT_MAX_BODY_BYTES = env.int("HLHT_MAX_BODY_BYTES", default=2 * 1024 * 1024)
 # check_charge_orders lists a day's orders: a million of them is about 100 MB on the wire.

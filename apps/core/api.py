@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
@@ -104,8 +106,33 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+# The widest offsets in use on Earth are −12:00 and +14:00; PostgreSQL refuses a displacement past ±15:59 with an
+# error, and a moment past year 9999 (or before year 1) once in UTC cannot be computed at all.
+_MAX_OFFSET = timedelta(hours=14)
+
+
+class StrictIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 moment whose offset is a real one and that converts to UTC: anything else is the filter's 400."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        offset = moment.utcoffset()
+        if offset is not None and abs(offset) > _MAX_OFFSET:
+            raise ValidationError("时区偏移应在 -12:00 到 +14:00 之间", code="invalid")
+        try:
+            return moment.astimezone(UTC) if offset is not None else moment
+        except OverflowError:
+            raise ValidationError("时间超出可表示的范围", code="invalid") from None
+
+
+class StrictIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = StrictIsoDateTimeField
+
+
 def updated_since_filter() -> django_filters.IsoDateTimeFilter:
-    return django_filters.IsoDateTimeFilter(
+    return StrictIsoDateTimeFilter(
         field_name="updated", lookup_expr="gte", label="更新时间不早于（ISO 8601，如 2024-01-01T00:00:00+08:00）"
     )
 

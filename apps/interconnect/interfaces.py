@@ -9,12 +9,13 @@ from apps.operators.selectors import operator_is_connected
 from apps.protocol.names import Interface
 
 from .registry import CallContext, interface
-from .tokens import token_issue
+from .tokens import TokenRateExceeded, token_issue
 
-# query_token FailReason: 1 无此运营商, 2 密钥错误 (standard); 3 is ours (custom range 3–99).
+# query_token FailReason: 1 无此运营商, 2 密钥错误 (standard); 3 and 4 are ours (custom range 3–99).
 FAIL_UNKNOWN_OPERATOR = 1
 FAIL_WRONG_SECRET = 2
 FAIL_NOT_CONNECTED = 3
+FAIL_TOO_OFTEN = 4  # more than HLHT_TOKEN_RATE tokens asked in a minute: the business answer, retry later
 
 
 @interface(Interface.QUERY_TOKEN, token_required=False)
@@ -39,7 +40,10 @@ def query_token(ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]:
         return refuse(FAIL_WRONG_SECRET)
     if not operator_is_connected(ctx.operator.pk):
         return refuse(FAIL_NOT_CONNECTED)
-    token, lifetime = token_issue(operator=ctx.operator)
+    try:
+        token, lifetime = token_issue(operator=ctx.operator)
+    except TokenRateExceeded:
+        return refuse(FAIL_TOO_OFTEN)
     return {
         "OperatorID": requester,
         "SuccStat": 0,

@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from apps.core.exceptions import Busy, HLHTError, ValidationFailed
 from apps.core.rows import insert_rows
+from apps.operators.models import Operator
 from apps.protocol import (
     BusinessError,
     BusyError,
@@ -27,6 +28,8 @@ from apps.protocol import (
     ProtocolError,
     RequestEnvelope,
 )
+from apps.protocol.dialect import Dialect, parse_authorization
+from apps.protocol.errors import TokenError
 from apps.protocol.receive import MARK_BAD_TOKEN, MARK_FIRST, MARK_REPLAY, Caller, Pipeline, Reception, Request
 from apps.protocol.text import safe_text, storable
 
@@ -36,7 +39,7 @@ from .journal import journal_insert
 from .keys import keyset_open, usable_keysets
 from .models import OperatorKeySet, RejectedRecord, SeenEnvelope
 from .registry import BODY_LIMITS, REGISTRY
-from .tokens import token_check_and_mark, token_is_valid
+from .tokens import token_check_and_mark, token_holder, token_is_valid
 
 logger = logging.getLogger(__name__)
 JSON = "application/json;charset=utf-8"
@@ -111,11 +114,13 @@ def _classify(exc: Exception) -> ProtocolError | None:
 
 
 class _Unreadable(Exception):
-    """The request's body cannot be read: its length is not a number, it is too large, or the client went away."""
+    """The request's body cannot be read: its length is not a number, it is too large, or the client went away.
+    `caller` is the operator its Bearer token named, when one was asked (the refusal is then signed)."""
 
-    def __init__(self, error: EnvelopeError) -> None:
+    def __init__(self, error: EnvelopeError, caller: str | None = None) -> None:
         super().__init__(error.msg)
         self.error = error
+        self.caller = caller
 
 
 def body_limit(interface: str) -> int:
@@ -123,28 +128,100 @@ def body_limit(interface: str) -> int:
     return getattr(settings, BODY_LIMITS.get(interface, "HLHT_MAX_BODY_BYTES"))
 
 
-def _read_body(request: HttpRequest, interface: str) -> bytes:
+_BARE = Dialect(bare_token=True)
+
+
+def _token_holder(request: HttpRequest) -> Operator | None:
+    """The holder of the request's valid Bearer token (a bare token only under its dialect flag), from the header
+    alone: asked before any of a body beyond HLHT_MAX_BODY_BYTES is read, so a stranger's 160 MB is never read,
+    parsed or decrypted. The pipeline still checks the token against the envelope's OperatorID."""
+    header = request.META.get("HTTP_AUTHORIZATION")
+    bare = False
+    try:
+        token = parse_authorization(header)
+    except TokenError:
+        try:
+            token, bare = parse_authorization(header, _BARE), True
+        except TokenError:
+            return None
+    operator = token_holder(token)
+    return None if operator is None or (bare and not operator.dialect_bare_token) else operator
+
+
+def _may_send_large(operator: Operator | None, interface: str) -> bool:
+    route = REGISTRY.get(interface)
+    return operator is not None and route is not None and (route.callers is None or operator.kind in route.callers)
+
+
+def _read_into(read, size: int) -> bytearray:
+    """`size` bytes (or what a chunked body holds, up to `size`) read in slices into one buffer: a large body is
+    held once, not as its slices and their join."""
+    body = bytearray()
+    while len(body) < size:
+        piece = read(min(_READ_SLICE, size - len(body)))
+        if not piece:
+            break
+        body += piece
+    return body
+
+
+_READ_SLICE = 1024 * 1024
+
+
+def _read_body(request: HttpRequest, interface: str) -> bytes | bytearray:
     """The body, read only when it is known to fit: by Content-Length, or to the end of a chunked body a server
-    has decoded (gunicorn sets wsgi.input_terminated); many Java peers send chunked by default."""
-    limit = body_limit(interface)
-    too_large = EnvelopeError(f"请求体过大，不能超过{limit}字节")
+    has decoded (gunicorn sets wsgi.input_terminated); many Java peers send chunked by default.
+
+    Beyond HLHT_MAX_BODY_BYTES (the interfaces that registered a larger bound: reconciliation) only for a caller
+    whose Bearer token was checked first; anyone else is refused unread, as on every other interface."""
+    limit = settings.HLHT_MAX_BODY_BYTES
+    larger = body_limit(interface)
     declared = request.META.get("CONTENT_LENGTH") or ""
     chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    sender: Operator | None = None
     try:
         if not declared and chunked and request.META.get("wsgi.input_terminated"):
-            body = request.META["wsgi.input"].read(limit + 1)
+            if larger > limit:
+                sender = _token_holder(request)
+                limit = larger if _may_send_large(sender, interface) else limit
+            body = _read_into(request.META["wsgi.input"].read, limit + 1)
             if len(body) > limit:
-                raise _Unreadable(too_large)
+                raise _Unreadable(_too_large(limit, larger), sender.pk if sender else None)
             return body
         if not (declared or "0").isascii() or not (declared or "0").isdigit():
             raise _Unreadable(EnvelopeError("POST参数不合法，请求头 Content-Length 不是合法的长度"))
         length = int(declared or "0")
+        if length > limit and larger > limit:
+            sender = _token_holder(request)
+            limit = larger if _may_send_large(sender, interface) else limit
         if length > limit:
-            raise _Unreadable(too_large)
-        # read(), not .body: the bound is the interface's own, not DATA_UPLOAD_MAX_MEMORY_SIZE of the people's pages.
-        return request.read(length) if length else b""
+            raise _Unreadable(_too_large(limit, larger), sender.pk if sender else None)
+        if length <= settings.HLHT_MAX_BODY_BYTES:
+            # read(), not .body: the bound is the interface's own, not DATA_UPLOAD_MAX_MEMORY_SIZE of the people's
+            # pages.
+            return request.read(length) if length else b""
+        body = _read_into(request.read, length)
+        if len(body) < length:
+            raise _Unreadable(_INCOMPLETE, sender.pk if sender else None)
+        return body
+    except _Unreadable:
+        raise
     except (UnreadablePostError, OSError) as exc:
-        raise _Unreadable(EnvelopeError("POST参数不合法，请求体读取失败（连接中断或长度不符）")) from exc
+        raise _Unreadable(_INCOMPLETE, sender.pk if sender else None) from exc
+    except Exception as exc:  # the WSGI server's own body parser: gunicorn's InvalidChunkSize is no OSError
+        logger.info("unreadable body for %s: %r", interface, exc)
+        raise _Unreadable(_MALFORMED, sender.pk if sender else None) from exc
+
+
+_INCOMPLETE = EnvelopeError("POST参数不合法，请求体读取失败（连接中断或长度不符）")
+_MALFORMED = EnvelopeError("POST参数不合法，请求体读取失败（分块传输编码错误）")
+
+
+def _too_large(limit: int, larger: int) -> EnvelopeError:
+    if larger > limit:
+        why = f"更大的请求体只接受带有效Bearer令牌的运营商，上限{larger}字节"
+        return EnvelopeError(f"请求体过大，不能超过{limit}字节（{why}）")
+    return EnvelopeError(f"请求体过大，不能超过{limit}字节")
 
 
 # Where a refused message's business key is, for its rejected record (the first one present wins).
@@ -238,7 +315,8 @@ def endpoint(request: HttpRequest, interface: str | None = None, legacy: bool = 
         try:
             reception = PIPELINE.receive(dataclasses.replace(call, body=_read_body(request, call.interface)))
         except _Unreadable as exc:
-            reception = PIPELINE.refuse(call, exc.error)
+            known = _caller(exc.caller, False) if exc.caller is not None else None
+            reception = PIPELINE.refuse(call, exc.error, caller=known)
     except Exception:  # the pipeline never raises; this is the line behind it, so the answer is still an envelope
         logger.exception("protocol endpoint failed for %s", call.interface)
         reception = PIPELINE.refuse(call, InternalError())

@@ -23,14 +23,32 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+class TokenRateExceeded(Exception):
+    """The operator asked for more tokens in the last minute than HLHT_TOKEN_RATE allows."""
+
+
 @transaction.atomic
 def token_issue(*, operator: Operator) -> tuple[str, int]:
-    """A new opaque token and its lifetime in seconds; earlier tokens stay valid until they expire."""
+    """A new opaque token and its lifetime in seconds.
+
+    An operator holds at most HLHT_MAX_LIVE_TOKENS live tokens: the oldest beyond it are retired (expired now, kept
+    until housekeeping purges them, so they still count against the rate). At most HLHT_TOKEN_RATE are issued per
+    minute, else TokenRateExceeded. The operator's row is locked, so concurrent requests count one after another.
+    """
+    Operator.objects.select_for_update().filter(pk=operator.pk).values_list("pk", flat=True).first()
+    now = timezone.now()
+    issued = AccessToken.objects.filter(operator=operator, created__gt=now - timedelta(minutes=1)).count()
+    if issued >= settings.HLHT_TOKEN_RATE:
+        raise TokenRateExceeded(operator.pk)
     lifetime = settings.HLHT_TOKEN_LIFETIME
     token = secrets.token_urlsafe(32)
     AccessToken.objects.create(
-        operator=operator, token_hash=_digest(token), expires_at=timezone.now() + timedelta(seconds=lifetime)
+        operator=operator, token_hash=_digest(token), expires_at=now + timedelta(seconds=lifetime)
     )
+    live = AccessToken.objects.filter(operator=operator, expires_at__gt=now).order_by("-created", "-pk")
+    retired = list(live.values_list("pk", flat=True)[settings.HLHT_MAX_LIVE_TOKENS :])
+    if retired:
+        AccessToken.objects.filter(pk__in=retired).update(expires_at=now)
     return token, lifetime
 
 
@@ -57,6 +75,23 @@ def token_is_valid(*, operator: Operator, token: str) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(_valid_sql(connection.vendor), [_digest(token), operator.pk, expires, *CONNECTED_STATUSES])
         return cursor.fetchone() is not None
+
+
+def token_holder(token: str) -> Operator | None:
+    """The operator an unexpired token was issued to, while it may connect; None for any other token.
+
+    Asked before a request's body is read, when only its Authorization header is known (a body larger than
+    HLHT_MAX_BODY_BYTES is read for a known caller only); the pipeline still checks the token against the envelope.
+    """
+    return (
+        Operator.objects.filter(
+            access_tokens__token_hash=_digest(token),
+            access_tokens__expires_at__gt=timezone.now(),
+            status__in=CONNECTED_STATUSES,
+        )
+        .only("pk", "kind", "dialect_bare_token")
+        .first()
+    )
 
 
 _MARK_COLUMNS = ("operator_id", "timestamp", "seq", "sig", "received_at")

@@ -17,10 +17,14 @@ from apps.protocol.addresses import address_problem
 
 
 def endpoint_problem(url: str) -> str | None:
-    """Why the portal should not call `url`, in Chinese, or None (HLHT_ALLOW_PRIVATE_ENDPOINTS allows any)."""
+    """Why the portal should not call `url`, in Chinese, or None (HLHT_ALLOW_PRIVATE_ENDPOINTS allows any address)."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when it is read: 99999 raises ValueError here
+    except ValueError:
+        return "端口应在 1 到 65535 之间"
     if settings.HLHT_ALLOW_PRIVATE_ENDPOINTS:
         return None
-    parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "应为 http 或 https 地址"
     try:

@@ -59,7 +59,8 @@ def portal_started(start_charge_seq: str) -> bool:
 
 def _digest(payload: dict[str, Any]) -> str:
     # The codec's compact form with sorted keys: the same order re-sent is the same text, whatever the key order.
-    return hashlib.sha256(dumps(_sorted(payload)).encode("utf-8")).hexdigest()
+    # surrogatepass: a key the schema ignores may hold a lone surrogate, and it is part of the content like any text.
+    return hashlib.sha256(dumps(_sorted(payload)).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _sorted(value: Any) -> Any:

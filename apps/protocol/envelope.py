@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from . import jsoncodec
+from . import jsoncodec, schema
 from .crypto import decrypt, encrypt, sign_request, sign_response, verify
 from .dialect import STANDARD, Dialect, normalise_aliases, normalise_timestamp, standard_envelope_keys
 from .errors import BusinessError, EnvelopeError, InvalidKeyError, ProtocolError, SignatureError
+from .text import safe_text
 from .timestamps import SeqGenerator, is_operator_id, parse_timestamp
 
 __all__ = [
@@ -131,11 +132,12 @@ def _load_body(body: bytes | bytearray | memoryview | str, what: str) -> dict[st
     if isinstance(body, str):
         text = body
     elif isinstance(body, bytes | bytearray | memoryview):
-        raw = bytes(body)
-        if raw.startswith(codecs.BOM_UTF8):  # harmless, and some Windows/Java stacks add one
+        # A bytearray (a large body read into one buffer) is decoded where it lies, not copied to bytes first.
+        raw = body if isinstance(body, bytes) else memoryview(body)
+        if raw[:3] == codecs.BOM_UTF8:  # harmless, and some Windows/Java stacks add one
             raw = raw[3:]
         try:
-            text = raw.decode("utf-8")  # the C fast path; the "utf-8-sig" codec is ~10x slower
+            text = str(raw, "utf-8")  # the C fast path; the "utf-8-sig" codec is ~10x slower
         except UnicodeDecodeError as exc:
             raise EnvelopeError(f"{what}不是UTF-8编码") from exc
     else:
@@ -163,6 +165,8 @@ def _require_str(obj: Mapping[str, Any], name: str, *, allow_blank: bool = False
 def _load_payload(text: str, dialect: Dialect) -> dict[str, Any]:
     try:
         obj = jsoncodec.loads(text)
+    except jsoncodec.ImplausibleNumber as exc:
+        raise _implausible(exc) from None
     except (ValueError, RecursionError) as exc:
         raise BusinessError("Data解密后不是合法的JSON") from exc
     if not isinstance(obj, dict):
@@ -171,6 +175,18 @@ def _load_payload(text: str, dialect: Dialect) -> dict[str, Any]:
         # Checked before anything walks the payload recursively (aliases, validation, the journal).
         raise BusinessError(f"Data嵌套层数超过{jsoncodec.MAX_DEPTH}层，不是合法的业务参数")
     return normalise_aliases(obj, dialect)
+
+
+def _implausible(exc: jsoncodec.ImplausibleNumber) -> BusinessError:
+    """Ret 4004 naming the field of a number no column could hold (a business field out of range, as the schema
+    answers for one inside any plausible range but beyond its column), with its Problem for the rejected record."""
+    path = safe_text(exc.path, 120)
+    shown = safe_text(exc.literal[:24]) + ("…" if len(exc.literal) > 24 else "")
+    message = (
+        f"{path}的数值{shown}超出任何字段可能的范围"
+        f"（不能超过{jsoncodec.MAX_NUMBER_CHARS}个字符，指数不能超过±{jsoncodec.MAX_EXPONENT}）"
+    )
+    return schema.InvalidPayload([schema.Problem(path, schema.RANGE, message)])
 
 
 # ----------------------------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["dumps", "loads"]
+__all__ = ["MAX_EXPONENT", "MAX_NUMBER_CHARS", "ImplausibleNumber", "dumps", "loads"]
 
 # The C string encoder that json.dumps(ensure_ascii=False) uses: escapes quotes/controls, keeps Chinese as UTF-8.
 _encode_str = json.encoder.encode_basestring  # type: ignore[attr-defined]
@@ -88,9 +88,90 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+# No field of the protocol needs a number written with more characters or a larger exponent than this: the widest
+# column is numeric(16, 4), and Java peers write doubles such as 1.0E-4 or 1.2E7. `1E+999999999` is a valid Decimal
+# that prints as a gigabyte (the order's digest, the journal); it is refused while it is parsed.
+MAX_NUMBER_CHARS = 40
+MAX_EXPONENT = 30
+
+
+class ImplausibleNumber(ValueError):
+    """A number no field could hold, refused at parse: `path` names where it was (`ChargeDetails[0].DetailPower`)."""
+
+    def __init__(self, path: str, literal: str) -> None:
+        super().__init__(f"{path}: implausible number {literal[:MAX_NUMBER_CHARS]}")
+        self.path = path
+        self.literal = literal
+
+
+class _Implausible(ValueError):
+    """Raised by the number hook: aborts the fast parse at once, whatever follows in the text."""
+
+
+def _plausible(literal: str) -> bool:
+    if len(literal) > MAX_NUMBER_CHARS:
+        return False
+    mark = literal.find("e")
+    if mark < 0:
+        mark = literal.find("E")
+    # The exponent is at most MAX_NUMBER_CHARS digits long here, so int() of it is cheap.
+    return mark < 0 or abs(int(literal[mark + 1 :])) <= MAX_EXPONENT
+
+
+def _decimal(literal: str) -> Decimal:
+    # The common short plain literal skips the check.
+    if (len(literal) > 24 or "e" in literal or "E" in literal) and not _plausible(literal):
+        raise _Implausible(literal)
+    return Decimal(literal)
+
+
+class _Marker:
+    __slots__ = ("literal",)
+
+    def __init__(self, literal: str) -> None:
+        self.literal = literal
+
+
+def _marked(literal: str) -> Any:
+    return Decimal(literal) if _plausible(literal) else _Marker(literal)
+
+
+def _marked_int(literal: str) -> Any:
+    return int(literal) if len(literal) <= MAX_NUMBER_CHARS else _Marker(literal)
+
+
+def _first_marker(value: Any) -> tuple[str, str] | None:
+    """(path, literal) of the first marked number, walking iteratively (the depth was not checked yet)."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, _Marker):
+            return path or "Data", item.literal
+        if isinstance(item, dict):
+            stack.extend((f"{path}.{key}" if path else str(key), child) for key, child in reversed(item.items()))
+        elif isinstance(item, list):
+            stack.extend((f"{path}[{index}]", child) for index, child in reversed(list(enumerate(item))))
+    return None
+
+
 def loads(text: str | bytes) -> Any:
-    """Parse JSON with non-integer numbers as Decimal (exact money) and NaN/Infinity refused (not JSON)."""
-    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    """Parse JSON with non-integer numbers as Decimal (exact money) and NaN/Infinity refused (not JSON).
+
+    A number longer than MAX_NUMBER_CHARS or with an exponent beyond MAX_EXPONENT raises ImplausibleNumber naming
+    where it was: found by a second parse that marks such numbers (and integers too long for int()), which only
+    text that failed the first one ever pays for.
+    """
+    try:
+        return json.loads(text, parse_float=_decimal, parse_constant=_reject_constant)
+    except ValueError as exc:
+        try:
+            marked = json.loads(text, parse_float=_marked, parse_int=_marked_int, parse_constant=_reject_constant)
+        except (ValueError, RecursionError):
+            raise exc from None
+        found = _first_marker(marked)
+        if found is None:
+            raise
+        raise ImplausibleNumber(*found) from None
 
 
 # The deepest structure of parts 2–4 (a StationInfo page) nests 7 levels; nothing legitimate comes near this.

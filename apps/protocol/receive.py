@@ -110,11 +110,14 @@ class Route:
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """One HTTP request as the pipeline needs it; `variant` names a second URL family a host serves (legacy paths)."""
+    """One HTTP request as the pipeline needs it; `variant` names a second URL family a host serves (legacy paths).
+
+    `body` may be a bytearray a host hands over (a large body read into one buffer): the pipeline empties it once
+    the envelope is parsed."""
 
     method: str
     interface: str
-    body: bytes
+    body: bytes | bytearray
     authorization: str | None = None
     remote_addr: str | None = None
     variant: str = ""
@@ -243,14 +246,18 @@ class Pipeline:
             self._refuse(reception, request, mapped, why)
         return reception
 
-    def refuse(self, request: Request, error: ProtocolError) -> Reception:
-        """Refuse a request the HTTP layer would not read (a body too large or of unknown length): unsigned."""
+    def refuse(self, request: Request, error: ProtocolError, *, caller: Caller | None = None) -> Reception:
+        """Refuse a request the HTTP layer would not read (a body too large or of unknown length): unsigned, unless
+        the host knows the caller from the request's headers (its Bearer token), whose current keys then sign it."""
         reception = Reception(
             interface=safe_text(request.interface, INTERFACE_NAME_LIMIT),
             remote_addr=request.remote_addr,
             started=time.perf_counter(),
         )
-        reception.envelope, reception.error = error_response(error, None), error.msg
+        keys = caller.keysets[0] if caller is not None and caller.keysets else None
+        if keys is not None:
+            reception.caller, reception.claimed_operator_id = caller, caller.operator_id  # type: ignore[union-attr]
+        reception.envelope, reception.error = error_response(error, keys), error.msg
         return reception
 
     # -- the steps ---------------------------------------------------------------------------------------------------
@@ -259,6 +266,10 @@ class Pipeline:
         if request.method != "POST":
             raise EnvelopeError("POST参数不合法，接口只接受POST请求")
         envelope = parse_request(request.body, dialect=lambda operator_id: self._resolve(reception, operator_id))
+        if isinstance(request.body, bytearray):
+            # A buffer the host handed over (a large body): the envelope holds what is needed of it now, and a
+            # refusal from here on is signed with the resolved caller's keys, so the body need not be held twice.
+            request.body.clear()
         reception.timestamp, reception.seq = envelope.wire_timestamp, envelope.seq
         caller = reception.caller
         if caller is None:  # parse_request resolved the caller or raised

@@ -12,6 +12,7 @@ from typing import Any, Final
 from .errors import BusinessError
 from .names import Interface
 from .text import first_forbidden, safe_text
+from .timestamps import FIRST_YEAR, LAST_YEAR
 
 __all__ = [
     "CHARACTERS",
@@ -32,8 +33,10 @@ __all__ = [
     "FIXED_LEN",
     "FORMAT",
     "INTERFACES",
+    "MAX_INTEGER",
     "MAX_ITEMS",
     "MAX_LEN",
+    "MAX_MEASURE",
     "MIN_ITEMS",
     "MIN_LEN",
     "NOTIFICATION_CHARGE_ORDER_INFO_FOR_BONUS_REQUEST",
@@ -93,6 +96,7 @@ __all__ = [
     "Str",
     "Struct",
     "check",
+    "column_max",
     "consistency_problems",
     "status_infos",
     "validate",
@@ -383,14 +387,14 @@ _DAYS_IN_MONTH = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def _is_calendar_date(value: str) -> bool:
-    """`yyyy-MM-dd` at the start of `value`: ASCII digits, a real date (year ≥ 1, as datetime requires)."""
+    """`yyyy-MM-dd` at the start of `value`: ASCII digits, a real date of a year FIRST_YEAR–LAST_YEAR."""
     if value[4] != "-" or value[7] != "-":
         return False
     digits = value[0:4] + value[5:7] + value[8:10]
     if not (digits.isascii() and digits.isdigit()):
         return False
     year, month, day = int(value[0:4]), int(value[5:7]), int(value[8:10])
-    if year < 1 or not 1 <= month <= 12 or not 1 <= day <= _DAYS_IN_MONTH[month]:
+    if not FIRST_YEAR <= year <= LAST_YEAR or not 1 <= month <= 12 or not 1 <= day <= _DAYS_IN_MONTH[month]:
         return False
     return month != 2 or day < 29 or (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0))
 
@@ -426,13 +430,18 @@ def _is_hhmmss(value: str) -> bool:
     )
 
 
+_YEARS = f"（年份{FIRST_YEAR}–{LAST_YEAR}）"
+
+
 class DateTime(Str):
     """`yyyy-MM-dd HH:mm:ss`, zero-padded, a real calendar date and time."""
 
     __slots__ = ()
 
     def __init__(self, name: str = "", label: str = "", *, required: bool = True) -> None:
-        super().__init__(name, label, required=required, predicate=_is_datetime, format_name="yyyy-MM-dd HH:mm:ss")
+        super().__init__(
+            name, label, required=required, predicate=_is_datetime, format_name=f"yyyy-MM-dd HH:mm:ss{_YEARS}"
+        )
 
 
 class Date(Str):
@@ -441,7 +450,7 @@ class Date(Str):
     __slots__ = ()
 
     def __init__(self, name: str = "", label: str = "", *, required: bool = True) -> None:
-        super().__init__(name, label, required=required, predicate=_is_date, format_name="yyyy-MM-dd")
+        super().__init__(name, label, required=required, predicate=_is_date, format_name=f"yyyy-MM-dd{_YEARS}")
 
 
 class HHmmss(Str):
@@ -854,16 +863,41 @@ _FAIL_REASON_RECEIPT = Int("FailReason", "失败原因", choices=(0, 1), custom=
 _FAIL_REASON_STOP = (0, 1, 2, 3)
 
 
-def _money(name: str, label: str, *, required: bool = True) -> Num:
-    return Num(name, label, required=required, scale=2, min=0)
+# Every number has the bounds of the column that stores it (numeric(p, s) holds less than 10**(p − s); integer up to
+# 2**31 − 1), so a figure beyond it is a 4004 naming the field here, never a database error or Ret 500 later.
+# tests/protocol/test_number_bounds.py holds these against the models' columns.
+MAX_INTEGER = 2**31 - 1
+# Measurements the portal does not store (phase currents and voltages): bounded all the same, generously.
+MAX_MEASURE = 999_999
 
 
-def _energy(name: str, label: str, scale: int = 2, *, required: bool = True) -> Num:
-    return Num(name, label, required=required, scale=scale, min=0)
+def column_max(digits: int, scale: int) -> Decimal:
+    """The largest value numeric(digits, scale) holds, e.g. 9999999999.99 for (12, 2)."""
+    return Decimal(10) ** (digits - scale) - Decimal(1).scaleb(-scale)
+
+
+def _money(name: str, label: str, *, required: bool = True, digits: int = 12) -> Num:
+    return Num(name, label, required=required, scale=2, min=0, max=column_max(digits, 2))
+
+
+def _energy(name: str, label: str, scale: int = 2, *, required: bool = True, digits: int = 12) -> Num:
+    return Num(name, label, required=required, scale=scale, min=0, max=column_max(digits, scale))
 
 
 def _price(name: str, label: str, *, required: bool = True) -> Num:
-    return Num(name, label, required=required, scale=4, min=0)
+    return Num(name, label, required=required, scale=4, min=0, max=column_max(10, 4))
+
+
+def _power(name: str, label: str) -> Num:
+    return Num(name, label, scale=1, min=0, max=column_max(7, 1))
+
+
+def _count(name: str, label: str, *, required: bool = True, low: int = 0) -> Int:
+    return Int(name, label, required=required, min=low, max=MAX_INTEGER)
+
+
+def _measure(name: str, label: str, *, required: bool = True) -> Num:
+    return Num(name, label, required=required, min=-MAX_MEASURE, max=MAX_MEASURE)
 
 
 def _lng(name: str, label: str, *, required: bool = True) -> Num:
@@ -900,10 +934,10 @@ CONNECTOR_INFO = Struct(
         _CONNECTOR_ID,
         Str("ConnectorName", "充电设备接口名称", required=False, max_len=30),
         Int("ConnectorType", "充电设备接口类型", choices=(1, 2, 3, 4, 5, 6)),
-        Int("VoltageUpperLimits", "额定电压上限", min=0),
-        Int("VoltageLowerLimits", "额定电压下限", min=0),
-        Int("Current", "额定电流", min=0),
-        Num("Power", "额定功率", scale=1, min=0),
+        _count("VoltageUpperLimits", "额定电压上限"),
+        _count("VoltageLowerLimits", "额定电压下限"),
+        _count("Current", "额定电流"),
+        _power("Power", "额定功率"),
         Str("ParkNo", "车位号", required=False, max_len=10),
         Int("NationalStandard", "国家标准", choices=(1, 2)),
     ],
@@ -924,7 +958,7 @@ EQUIPMENT_INFO = Struct(
         List("ConnectorInfos", "充电设备接口列表", CONNECTOR_INFO),
         _lng("EquipmentLng", "充电设备经度", required=False),
         _lat("EquipmentLat", "充电设备纬度", required=False),
-        Num("Power", "充电设备总功率", scale=1, min=0),
+        _power("Power", "充电设备总功率"),
         Str("EquipmentName", "充电设备名称", required=False, max_len=30),
     ],
 )
@@ -944,7 +978,7 @@ STATION_INFO = Struct(
         Str("ServiceTel", "服务电话", max_len=30),
         Int("StationType", "站点类型", choices=(1, 50, 100, 101, 102, 103, 255)),
         Int("StationStatus", "站点状态", choices=(0, 1, 5, 6, 50)),
-        Int("ParkNums", "车位数量", min=0),
+        _count("ParkNums", "车位数量"),
         _lng("StationLng", "经度"),
         _lat("StationLat", "纬度"),
         Str("SiteGuide", "站点引导", required=False, max_len=100),
@@ -989,7 +1023,7 @@ CONNECTOR_STATS_INFO = Struct(
     "充电设备接口统计信息",
     [
         _CONNECTOR_ID,
-        _energy("ConnectorElectricity", "充电设备接口累计电量", 1, required=False),
+        _energy("ConnectorElectricity", "充电设备接口累计电量", 1, required=False, digits=14),
     ],
 )
 
@@ -998,7 +1032,7 @@ EQUIPMENT_STATS_INFO = Struct(
     "充电设备统计信息",
     [
         _EQUIPMENT_ID,
-        _energy("EquipmentElectricity", "充电设备累计电量", 1),
+        _energy("EquipmentElectricity", "充电设备累计电量", 1, digits=14),
         List("ConnectorStatsInfos", "充电设备接口统计信息列表", CONNECTOR_STATS_INFO),
     ],
 )
@@ -1010,7 +1044,7 @@ STATION_STATS_INFO = Struct(
         _STATION_ID,
         Date("StartTime", "统计开始时间"),
         Date("EndTime", "统计结束时间"),
-        _energy("StationElectricity", "充电站累计电量", 1),
+        _energy("StationElectricity", "充电站累计电量", 1, digits=14),
         List("EquipmentStatsInfos", "充电设备统计信息列表", EQUIPMENT_STATS_INFO),
     ],
     rules=[_time_order_rule("StartTime", "统计开始时间", "EndTime", "统计结束时间", _is_date)],
@@ -1089,7 +1123,7 @@ QUERY_TOKEN_RESPONSE = Struct(
         OperatorID("OperatorID", "运营商标识"),
         _SUCC_STAT,
         Str("AccessToken", "获取的凭证", required=False),  # required on success: see _token_rule
-        Int("TokenAvailableTime", "凭证有效期", min=0),
+        _count("TokenAvailableTime", "凭证有效期"),
         Int("FailReason", "失败原因", choices=(0, 1, 2), custom=((3, 99),)),
     ],
     rules=[_token_rule],
@@ -1100,17 +1134,17 @@ QUERY_STATIONS_INFO_REQUEST = Struct(
     "查询充电站信息请求参数",
     [
         DateTime("LastQueryTime", "上次查询时间", required=False),  # "" or absent: full load
-        Int("PageNo", "查询页码", required=False, min=1),
-        Int("PageSize", "每页数量", required=False, min=1),
+        _count("PageNo", "查询页码", required=False, low=1),
+        _count("PageSize", "每页数量", required=False, low=1),
     ],
 )
 QUERY_STATIONS_INFO_RESPONSE = Struct(
     "query_stations_info.response",
     "查询充电站信息返回参数",
     [
-        Int("PageNo", "当前页数", min=1),
-        Int("PageCount", "页码总数", min=0),
-        Int("ItemSize", "总记录条数", min=0),
+        _count("PageNo", "当前页数", low=1),
+        _count("PageCount", "页码总数"),
+        _count("ItemSize", "总记录条数"),
         List("StationInfos", "充电站信息列表", STATION_INFO),
     ],
 )
@@ -1136,7 +1170,7 @@ QUERY_STATION_STATUS_RESPONSE = Struct(
     "设备接口状态查询返回参数",
     [
         # "Y*": in the standard's example and every implementation, not in its table; absent is tolerated.
-        Int("Total", "总数", required=False, min=0),
+        _count("Total", "总数", required=False),
         List("StationStatusInfos", "充电站状态信息列表", STATION_STATUS_INFO),
     ],
 )
@@ -1244,12 +1278,12 @@ EQUIP_CHARGE_STATUS = Struct(
         _START_CHARGE_SEQ_STAT,
         _CONNECTOR_ID,
         Int("ConnectorStatus", "充电设备接口状态", choices=(1, 2, 3, 4, 255)),
-        Num("CurrentA", "A相电流"),
-        Num("CurrentB", "B相电流", required=False),
-        Num("CurrentC", "C相电流", required=False),
-        Num("VoltageA", "A相电压"),
-        Num("VoltageB", "B相电压", required=False),
-        Num("VoltageC", "C相电压", required=False),
+        _measure("CurrentA", "A相电流"),
+        _measure("CurrentB", "B相电流", required=False),
+        _measure("CurrentC", "C相电流", required=False),
+        _measure("VoltageA", "A相电压"),
+        _measure("VoltageB", "B相电压", required=False),
+        _measure("VoltageC", "C相电压", required=False),
         Num("Soc", "电池剩余电量", min=0, max=100),
         DateTime("StartTime", "开始充电时间"),
         DateTime("EndTime", "本次采样时间"),
@@ -1357,10 +1391,10 @@ NOTIFICATION_CHARGE_ORDER_INFO_FOR_BONUS_REQUEST = Struct(
         Str("UserName", "客户名称", required=False, max_len=20),  # "Y?" in the digest: checked when sent
         _STATION_ID,
         _EQUIPMENT_ID,
-        Num("ConnectorPower", "接口额定功率", scale=1, min=0),
-        Int("ChargeLast", "充电时长", min=0),
-        _energy("MeterValueStart", "电表总起值"),
-        _energy("MeterValueEnd", "电表总止值"),
+        _power("ConnectorPower", "接口额定功率"),
+        _count("ChargeLast", "充电时长"),
+        _energy("MeterValueStart", "电表总起值", digits=14),
+        _energy("MeterValueEnd", "电表总止值", digits=14),
     ],
     rules=[
         _time_order_rule("StartTime", "开始充电时间", "EndTime", "结束充电时间", _DT_ORDER),
@@ -1381,9 +1415,9 @@ CHECK_CHARGE_ORDERS_REQUEST = Struct(
         Serial27("CheckOrderSeq", "订单对账流水号"),
         DateTime("StartTime", "账单开始时间"),
         DateTime("EndTime", "账单结束时间"),
-        Int("OrderCount", "订单数量N", min=0),
-        _energy("TotalOrderPower", "总电量", 4),
-        _money("TotalOrderMoney", "总金额"),
+        _count("OrderCount", "订单数量N"),
+        _energy("TotalOrderPower", "总电量", 4, digits=16),
+        _money("TotalOrderMoney", "总金额", digits=16),
         List("ChargeOrders", "订单列表", CHARGE_ORDER, unique_by="StartChargeSeq"),
     ],
     rules=[
@@ -1398,9 +1432,9 @@ CHECK_CHARGE_ORDERS_RESPONSE = Struct(
         Serial27("CheckOrderSeq", "订单对账流水号"),
         DateTime("StartTime", "账单开始时间"),
         DateTime("EndTime", "账单结束时间"),
-        Int("TotalDisputeOrder", "争议订单数量N", min=0),
-        _energy("TotalDisputePower", "总电量", 4),
-        _money("TotalDisputeMoney", "总金额"),
+        _count("TotalDisputeOrder", "争议订单数量N"),
+        _energy("TotalDisputePower", "总电量", 4, digits=16),
+        _money("TotalDisputeMoney", "总金额", digits=16),
         List("DisputeOrders", "订单列表", DISPUTE_ORDER, unique_by="StartChargeSeq"),
     ],
     rules=[

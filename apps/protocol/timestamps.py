@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
     "CST",
+    "FIRST_YEAR",
+    "LAST_YEAR",
     "SeqGenerator",
     "SerialNumberGenerator",
     "format_date",
@@ -41,6 +43,10 @@ _DATETIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _OPERATOR_ID = re.compile(r"[0-9A-Za-z]{9}")
 _SERIAL = re.compile(r"[0-9A-Za-z]{27}")
+
+# The years a business date may carry: a year inside datetime's range on both sides, so whatever the portal adds
+# or subtracts (a skew window, a day's end, a time zone) stays computable and storable (year 9999 + 1 day raises).
+FIRST_YEAR, LAST_YEAR = 2, 9998
 
 SERIAL_LENGTH = 27
 MAX_PER_SECOND = 9999
@@ -118,6 +124,8 @@ def parse_datetime(value: str) -> datetime:
     if match is None:
         raise ValueError(f"expected yyyy-MM-dd HH:mm:ss: {value!r}")
     year, month, day, hour, minute, second = (int(g) for g in match.groups())
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"year outside {FIRST_YEAR}–{LAST_YEAR}: {value!r}")
     return datetime(year, month, day, hour, minute, second, tzinfo=CST)
 
 
@@ -134,6 +142,8 @@ def parse_date(value: str) -> date:
     if match is None:
         raise ValueError(f"expected yyyy-MM-dd: {value!r}")
     year, month, day = (int(g) for g in match.groups())
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"year outside {FIRST_YEAR}–{LAST_YEAR}: {value!r}")
     return date(year, month, day)
 
 

@@ -12,16 +12,19 @@ import json
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.utils import timezone
 
-from apps.interconnect.models import Exchange, SeenEnvelope
+from apps.interconnect.models import AccessToken, Exchange, SeenEnvelope
+from apps.interconnect.services import operator_provision
 from apps.operators.models import Operator
 from apps.protocol import Ret, build_request
 from apps.protocol.names import Interface
 from apps.protocol.text import safe_text
 from apps.stations.models import ConnectorStatus, PendingConnectorStatus
 from tests import factories
-from tests.caller import OPERATOR_ID, Caller
+from tests.caller import OPERATOR_ID, Caller, keyset
 
 pytestmark = pytest.mark.django_db
 
@@ -298,3 +301,95 @@ def test_a_client_that_goes_away_mid_body_gets_an_envelope_and_a_row(caller):
     answer = json.loads(endpoint(_wsgi_request(Reset(), CONTENT_LENGTH="900"), "query_token").content)
     assert answer["Ret"] == Ret.PARAMETERS and "读取失败" in answer["Msg"]
     assert Exchange.objects.count() == before + 1
+
+
+# -- a body beyond HLHT_MAX_BODY_BYTES only after a valid Bearer token of a charging operator --------------------------
+
+
+class _CountingBody:
+    """A request body that counts what the server read of it."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.taken = size, 0
+
+    def read(self, n: int | None = -1) -> bytes:
+        left = self.size - self.taken
+        n = left if n is None or n < 0 else min(n, left)
+        self.taken += n
+        return b" " * n
+
+    readline = read
+
+
+def _post_large(authorization: str | None, *, chunked: bool = False, size: int = 24 * 1024 * 1024):
+    from apps.interconnect.server import endpoint
+
+    body = _CountingBody(size)
+    headers = {"HTTP_AUTHORIZATION": authorization} if authorization is not None else {}
+    if chunked:
+        headers.update(HTTP_TRANSFER_ENCODING="chunked", **{"wsgi.input_terminated": True})
+    else:
+        headers["CONTENT_LENGTH"] = str(size)
+    request = _wsgi_request(body, PATH_INFO="/evcs/v1/check_charge_orders", **headers)
+    return json.loads(endpoint(request, Interface.CHECK_CHARGE_ORDERS).content), body
+
+
+def test_a_strangers_large_reconciliation_is_refused_unread(caller, settings):
+    token = caller.login()
+    consumer = Caller(client=caller.client, operator_id="CONSUMER1", keys=keyset(
+        operator_provision(operator_id="CONSUMER1", name="第三方", kind="consumer")["inbound"]))  # fmt: skip
+    consumer_token = consumer.login()
+    expired = caller.login()
+    AccessToken.objects.filter(pk=AccessToken.objects.order_by("-id").first().pk).update(expires_at=timezone.now())
+    limit = str(settings.HLHT_MAX_BODY_BYTES)
+    for authorization in (None, "", "Bearer forged", f"Bearer {expired}", token):  # a bare token without its flag
+        for chunked in (False, True):
+            answer, body = _post_large(authorization, chunked=chunked)
+            assert answer["Ret"] == Ret.PARAMETERS and limit in answer["Msg"], (authorization, answer)
+            assert answer["Sig"] == ""  # nobody known: unsigned, as every refusal of an unknown caller
+            # Nothing read: the Content-Length refusal reads no byte; a chunked body at most the ordinary bound + 1.
+            assert body.taken == (int(limit) + 1 if chunked else 0), (authorization, chunked, body.taken)
+    # A third-party platform's valid token: known, so the refusal is signed with its keys, and still nothing read.
+    answer, body = _post_large(f"Bearer {consumer_token}")
+    assert answer["Ret"] == Ret.PARAMETERS and answer["Sig"] and body.taken == 0
+    assert Exchange.objects.filter(interface=Interface.CHECK_CHARGE_ORDERS, operator_id="CONSUMER1").exists()
+
+
+def test_a_charging_operators_large_reconciliation_is_read_after_its_token(caller, settings):
+    from tests.settlement.test_reconcile import check
+
+    caller.login()
+    payload = check([])
+    settings.HLHT_MAX_BODY_BYTES = 300  # the reconciliation's envelope is larger: read only for the token's holder
+    assert len(json.dumps(caller.envelope(payload))) > 300
+    assert caller.call(Interface.CHECK_CHARGE_ORDERS, payload).ret == Ret.OK
+    caller.token = "forged"
+    refused = caller.call(Interface.CHECK_CHARGE_ORDERS, payload)
+    assert refused.ret == Ret.PARAMETERS and "300" in refused.envelope.msg
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="gunicorn serves PostgreSQL only (CI runs it there)")
+@pytest.mark.parametrize("size", [b"ZZ", b"-1", b"0x10"])
+def test_a_chunked_body_with_a_bad_chunk_size_over_real_gunicorn_is_4003(size):
+    # gunicorn decodes chunked bodies itself and raises InvalidChunkSize (no OSError) while the portal reads: that
+    # was Ret 500 with a traceback in the log.
+    import socket
+
+    from apps.demo.benchkit import gunicorn_portal
+
+    with gunicorn_portal(workers=1, threads=1) as url:
+        address = urlsplit(url)
+        with socket.create_connection((address.hostname, address.port), timeout=10) as conn:
+            conn.sendall(
+                b"POST /evcs/v1/query_token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n" + size + b"\r\nabc\r\n0\r\n\r\n"
+            )
+            answer = b""
+            while chunk := conn.recv(65536):
+                answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    envelope = json.loads(body)
+    assert envelope["Ret"] == Ret.PARAMETERS and "分块" in envelope["Msg"], envelope
+    assert Exchange.objects.filter(interface=Interface.QUERY_TOKEN, ret=Ret.PARAMETERS).exists()

@@ -453,3 +453,26 @@ def test_an_interface_registered_twice_is_refused():
         interface("test_twice")(first)  # the same handler again (a module imported twice) is not a conflict
     finally:
         REGISTRY.pop("test_twice", None)
+
+
+# --- tokens are bounded (issue 21 item 8) ---------------------------------------------------------------------------
+
+
+def test_a_new_token_retires_the_oldest_beyond_the_live_limit(caller, echo, settings):
+    settings.HLHT_MAX_LIVE_TOKENS, settings.HLHT_TOKEN_RATE = 3, 100
+    tokens = [caller.login() for _ in range(5)]
+    live = AccessToken.objects.filter(operator_id=OPERATOR_ID, expires_at__gt=timezone.now())
+    assert live.count() == 3
+    for token, works in zip(tokens, [False, False, True, True, True], strict=True):
+        caller.token = token
+        assert (caller.call("test_echo", {"A": 1}).ret == Ret.OK) is works, token
+
+
+def test_query_token_is_rate_limited_per_operator_with_fail_reason_4(caller, echo, settings):
+    settings.HLHT_TOKEN_RATE = 4
+    for _ in range(4):
+        caller.login()
+    refused = caller.call("query_token", {"OperatorID": OPERATOR_ID, "OperatorSecret": caller.keys.operator_secret})
+    assert refused.ret == Ret.OK and refused.data["SuccStat"] == 1 and refused.data["FailReason"] == 4
+    assert refused.data["AccessToken"] == ""
+    assert caller.call("test_echo", {"A": 1}).ret == Ret.OK  # the tokens already issued keep working

@@ -62,6 +62,7 @@ def test_wrong_check_character_is_refused_naming_the_field(client, db):
         ({"legal_name": ""}, "legal_name", "请填写单位名称"),
         ({"station_count": "-1"}, "station_count", ""),
         ({"base_url": "ftp://x"}, "base_url", ""),
+        ({"base_url": "http://platform.example.com:99999/evcs/v1/"}, "base_url", "端口"),  # was a 500
     ],
 )
 def test_every_field_error_names_its_field(client, db, changes, field, text):

@@ -281,3 +281,62 @@ def test_the_same_order_pushed_twice_at_once_is_stored_once(provisioned):
     assert errors == []
     assert ChargeOrder.objects.count() == 1 and OrderReport.objects.count() == 1
     assert set(results) == {0}
+
+
+# -- numbers bounded where they are parsed (issue 21 item 6) ----------------------------------------------------------
+
+
+def _with_number(payload: dict, field: str, literal: str) -> str:
+    from apps.protocol import dumps
+
+    payload[field] = "@NUMBER@"
+    return dumps(payload).replace('"@NUMBER@"', literal)
+
+
+def test_an_exponent_no_field_could_hold_is_4004_naming_it_and_no_slower_than_an_order(operator):
+    import time
+
+    started = time.perf_counter()
+    assert operator.call(ORDER, order()).data["ConfirmResult"] == 0
+    ordinary = time.perf_counter() - started
+    started = time.perf_counter()
+    answer = operator.call(ORDER, _with_number(order(), "TotalMoney", "1E+999999999"))
+    hostile = time.perf_counter() - started
+    assert answer.ret == Ret.BUSINESS and "TotalMoney" in answer.envelope.msg, answer.raw
+    assert hostile < 3 * ordinary, (hostile, ordinary)  # before: seconds of CPU printing a gigabyte-long digest
+    rejected = RejectedRecord.objects.get(interface=ORDER)
+    assert rejected.rules == [schema.RANGE] and Exchange.objects.filter(interface=ORDER, ret=Ret.BUSINESS).exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "literal"),
+    [("TotalMoney", "10000000000.00"), ("TotalPower", "1E+12"), ("TotalElecMoney", "99999999999")],
+)
+def test_a_figure_beyond_its_column_is_4004_naming_it(operator, field, literal):
+    answer = operator.call(ORDER, _with_number(order(), field, literal))
+    assert answer.ret == Ret.BUSINESS and field in answer.envelope.msg and "9999999999.99" in answer.envelope.msg
+    assert not ChargeOrder.objects.exists()
+
+
+def test_a_bonus_orders_charge_last_beyond_its_column_is_4004(operator):
+    answer = operator.call(
+        Interface.NOTIFICATION_CHARGE_ORDER_INFO_FOR_BONUS, _with_number(bonus(order()), "ChargeLast", "3" * 12)
+    )
+    assert answer.ret == Ret.BUSINESS and "ChargeLast" in answer.envelope.msg
+
+
+def test_a_year_past_9998_is_4004(operator):
+    payload = order()
+    payload["EndTime"] = "9999-12-31 23:59:59"
+    answer = operator.call(ORDER, payload)
+    assert answer.ret == Ret.BUSINESS and "EndTime" in answer.envelope.msg
+
+
+def test_a_key_with_a_lone_surrogate_is_journalled_and_digested(operator):
+    from apps.protocol import dumps
+
+    text = dumps(order() | {"@KEY@": "extra"}).replace('"@KEY@"', '"\\ud800x"')  # as JSON escapes it
+    answer = operator.call(ORDER, text)
+    assert answer.ret == Ret.OK and answer.data["ConfirmResult"] == 0, answer.raw
+    assert OrderReport.objects.get().payload["\\ud800x"] == "extra"
+    assert "\\ud800x" in Exchange.objects.filter(interface=ORDER).latest("id").request

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apps.protocol import dumps, loads
-from apps.protocol.jsoncodec import _encode
+from apps.protocol.jsoncodec import MAX_NUMBER_CHARS, ImplausibleNumber, _encode
 
 
 def test_decimal_keeps_scale() -> None:
@@ -77,5 +77,42 @@ def test_python_encoder_matches_stdlib_for_decimal_free_values(value: object) ->
 
 @settings(max_examples=150, deadline=None, database=None)
 @given(st.decimals(allow_nan=False, allow_infinity=False))
-def test_any_finite_decimal_round_trips_by_value(value: Decimal) -> None:
-    assert loads(dumps([value]))[0] == value
+def test_any_finite_decimal_round_trips_by_value_or_is_refused_as_implausible(value: Decimal) -> None:
+    text = dumps([value])
+    if len(text) - 2 > MAX_NUMBER_CHARS:
+        with pytest.raises(ImplausibleNumber) as refused:
+            loads(text)
+        assert refused.value.path == "[0]"
+    else:
+        assert loads(text)[0] == value
+
+
+@pytest.mark.parametrize(
+    "literal", ["1E+999999999", "0E-999999999", "1e31", "-1.5E-31", "1" * 41 + ".5", "0." + "0" * 39, "9" * 5000]
+)
+def test_a_number_no_field_could_hold_is_refused_at_parse_naming_where(literal):
+    with pytest.raises(ImplausibleNumber) as refused:
+        loads('{"TotalMoney":1,"ChargeDetails":[{"DetailPower":2},{"DetailPower":' + literal + "}]}")
+    assert refused.value.path == "ChargeDetails[1].DetailPower"
+
+
+def test_java_doubles_and_long_fractions_are_plausible():
+    assert loads('{"a":1.0E-4,"b":1.2E7,"c":0.30000000000000004,"d":1e30}') == {
+        "a": Decimal("0.00010"),
+        "b": Decimal("1.2E+7"),
+        "c": Decimal("0.30000000000000004"),
+        "d": Decimal("1E+30"),
+    }
+
+
+def test_a_hostile_number_costs_no_more_than_an_ordinary_one():
+    import timeit
+
+    ordinary = '{"TotalMoney":15.00,"TotalPower":12.50,"ChargeDetails":[{"DetailPower":6.25}]}'
+    hostile = ordinary.replace("6.25", "1E+999999999")
+
+    def refuse():
+        with pytest.raises(ImplausibleNumber):
+            loads(hostile)
+
+    assert timeit.timeit(refuse, number=2000) < 10 * timeit.timeit(lambda: loads(ordinary), number=2000)

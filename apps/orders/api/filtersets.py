@@ -2,7 +2,7 @@
 
 import django_filters
 
-from apps.core.api import StrictBooleanFilter
+from apps.core.api import StrictBooleanFilter, StrictIsoDateTimeFilter
 from apps.operators.api.filtersets import operator_filter
 from apps.orders.choices import ChargeModel, FindingCategory
 from apps.orders.models import ChargeOrder, OrderFinding
@@ -14,8 +14,8 @@ class ChargeOrderFilterSet(django_filters.FilterSet):
     station = django_filters.CharFilter(method="filter_station", max_length=20, label="充电站ID")
     connector = django_filters.CharFilter(field_name="connector_code", max_length=26, label="充电设备接口编码")
     day = django_filters.DateFilter(field_name="end_time", lookup_expr="date", label="结束日期（北京时间）")
-    ended_since = django_filters.IsoDateTimeFilter(field_name="end_time", lookup_expr="gte", label="结束时间不早于")
-    ended_before = django_filters.IsoDateTimeFilter(field_name="end_time", lookup_expr="lt", label="结束时间早于")
+    ended_since = StrictIsoDateTimeFilter(field_name="end_time", lookup_expr="gte", label="结束时间不早于")
+    ended_before = StrictIsoDateTimeFilter(field_name="end_time", lookup_expr="lt", label="结束时间早于")
     charge_model = django_filters.ChoiceFilter(choices=ChargeModel.choices, label="启动方式")
     disputed = StrictBooleanFilter(method="filter_disputed", label="争议交易（ConfirmResult 1）")
 

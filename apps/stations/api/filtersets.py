@@ -2,7 +2,7 @@
 
 import django_filters
 
-from apps.core.api import StrictBooleanFilter, updated_since_filter
+from apps.core.api import StrictBooleanFilter, StrictIsoDateTimeFilter, updated_since_filter
 from apps.core.validators import area_code_validator
 from apps.interconnect.api.filtersets import created_since_filter, run_filter
 from apps.operators.api.filtersets import operator_filter
@@ -88,8 +88,8 @@ class ConnectorStatusHistoryFilterSet(django_filters.FilterSet):
     )
     status = django_filters.ChoiceFilter(choices=sc.ConnectorStatus.choices, label="接口状态（Status）")
     source = django_filters.ChoiceFilter(choices=sc.StatusSource.choices, label="来源")
-    since = django_filters.IsoDateTimeFilter(field_name="status_time", lookup_expr="gte", label="状态时间不早于")
-    until = django_filters.IsoDateTimeFilter(field_name="status_time", lookup_expr="lte", label="状态时间不晚于")
+    since = StrictIsoDateTimeFilter(field_name="status_time", lookup_expr="gte", label="状态时间不早于")
+    until = StrictIsoDateTimeFilter(field_name="status_time", lookup_expr="lte", label="状态时间不晚于")
 
     def filter_connector(self, queryset, name, value):
         # By key, not by a join on ConnectorID (see selectors.connector_keys): millions of rows.
