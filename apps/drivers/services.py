@@ -13,7 +13,7 @@ from apps.orders.models import ChargeOrder
 
 from .choices import SIGNS, DriverStatus, EntryKind, PaymentKind
 from .models import Driver, Notification, WalletEntry, phone_validator, plate_validator
-from .selectors import balance_of
+from .selectors import balance_of, hold_key
 
 CENT = Decimal("0.01")
 
@@ -103,12 +103,12 @@ def wallet_hold(*, driver_id: int, amount: Decimal, seq: str, minimum: Decimal) 
     balance = balance_of(driver.pk)
     if balance < minimum or balance <= 0:
         raise Conflict(f"balance: 余额 {balance} 元低于启动充电所需的 {minimum} 元")
-    return _post(driver, kind=EntryKind.HOLD, amount=min(amount, balance), key=f"hold:{seq}", seq=seq,
+    return _post(driver, kind=EntryKind.HOLD, amount=min(amount, balance), key=hold_key(seq), seq=seq,
                  note="启动充电预授权")  # fmt: skip
 
 
 def _release(driver: Driver, seq: str) -> None:
-    hold = WalletEntry.objects.filter(driver=driver, key=f"hold:{seq}").first()
+    hold = WalletEntry.objects.filter(driver=driver, key=hold_key(seq)).first()
     if hold is not None:
         _post(driver, kind=EntryKind.RELEASE, amount=-hold.amount, key=f"release:{seq}", seq=seq, note="预授权解冻")
 

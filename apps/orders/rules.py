@@ -45,6 +45,10 @@ STATION_MISMATCH = "station_mismatch"
 EQUIPMENT_MISMATCH = "equipment_mismatch"
 CONNECTOR_POWER = "connector_power"
 REVISED = "revised_after_confirmation"
+# Refusals of an order push (4004, a rejected record): the session it claims is not one the portal knows.
+UNKNOWN_SESSION = "unknown_session"
+SESSION_CONNECTOR = "session_connector"
+REFUSALS = (UNKNOWN_SESSION, SESSION_CONNECTOR, UNKNOWN_CONNECTOR, FOREIGN_CONNECTOR)
 
 RULE_LABELS: dict[str, str] = {
     MONEY_SUM: "总金额不等于电费与服务费之和",
@@ -69,6 +73,8 @@ RULE_LABELS: dict[str, str] = {
     EQUIPMENT_MISMATCH: "充电设备与接口不符",
     CONNECTOR_POWER: "接口额定功率与充电站信息不符",
     REVISED: "已确认的订单被修改后重新推送",
+    UNKNOWN_SESSION: "市级平台未启动该充电（订单号不存在）",
+    SESSION_CONNECTOR: "充电接口与市级平台启动的充电不符",
 }
 
 

@@ -12,14 +12,19 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from apps.pricing.selectors import versions_of
-from apps.protocol import dumps, parse_datetime
+from apps.protocol import dumps, parse_datetime, schema
+from apps.protocol.schema import Problem
 from apps.protocol.text import storable
 from apps.stations.models import Connector
 
 from .choices import ChargeModel, ConfirmResult, OrderInterface, StartChargeSeqStat
 from .models import ChargeDetail, ChargeOrder, OrderFinding, OrderReport
 from .rules import (
+    FOREIGN_CONNECTOR,
     REVISED,
+    SESSION_CONNECTOR,
+    UNKNOWN_CONNECTOR,
+    UNKNOWN_SESSION,
     Finding,
     FindingCategory,
     Tolerances,
@@ -28,7 +33,7 @@ from .rules import (
     directory_findings,
     price_findings,
 )
-from .signals import order_stored
+from .signals import PortalSession, order_stored, portal_session
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +93,30 @@ _CONNECTOR_FIELDS = (
     "connector_id", "operator_id", "power", "removed_at", "station__station_id", "station__removed_at",
     "equipment__equipment_id",
 )  # fmt: skip
+
+
+def _session_or_refuse(
+    operator_id: str, seq_no: str, connector_id: str, connector: Connector | None, foreign: bool
+) -> PortalSession | None:
+    """An order is about a session someone known started, on a connector of the caller: the portal's own session
+    with this caller (its session, on its connector), or a walk-in on a connector the caller's directory lists.
+    Anything else is 4004 naming the field, as the session pushes answer: the portal never confirms an order for a
+    session it never had, nor one that another operator's order number or connector would make it believe in."""
+    if portal_started(seq_no):
+        session = portal_session(operator_id, seq_no)
+        if session is None:
+            message = f"StartChargeSeq（充电订单号）{seq_no} 不是市级平台在该运营商启动的充电"
+            schema.raise_problems([Problem("StartChargeSeq", UNKNOWN_SESSION, message)])
+        elif session.connector_id != connector_id:
+            message = f"ConnectorID（充电设备接口编码）与该充电订单的接口 {session.connector_id} 不符"
+            schema.raise_problems([Problem("ConnectorID", SESSION_CONNECTOR, message)])
+        return session
+    if connector is None:
+        unknown = (UNKNOWN_CONNECTOR, "不在平台已获取的充电站信息中")
+        rule, why = (FOREIGN_CONNECTOR, "属于其他运营商") if foreign else unknown
+        message = f"ConnectorID（充电设备接口编码）{connector_id} {why}：运营商自行启动的充电须在其自己的充电接口上"
+        schema.raise_problems([Problem("ConnectorID", rule, message)])
+    return None
 
 
 def _order_fields(payload: dict[str, Any], bonus: bool) -> dict[str, Any]:
@@ -174,6 +203,7 @@ def order_receive(
     seq_no, connector_id = payload["StartChargeSeq"], payload["ConnectorID"]
     digest = _digest(payload)
     connector, foreign = _connector(operator_id, connector_id)
+    _session_or_refuse(operator_id, seq_no, connector_id, connector, foreign)
     # The order row is the lock: every push of one order waits for the one before it, created or not.
     order = ChargeOrder.objects.select_for_update().filter(operator_id=operator_id, start_charge_seq=seq_no).first()
     created = order is None
