@@ -45,6 +45,7 @@ STATION_MISMATCH = "station_mismatch"
 EQUIPMENT_MISMATCH = "equipment_mismatch"
 CONNECTOR_POWER = "connector_power"
 REVISED = "revised_after_confirmation"
+CHARGE_OVER_BOUND = "charge_over_bound"
 # Refusals of an order push (4004, a rejected record): the session it claims is not one the portal knows.
 UNKNOWN_SESSION = "unknown_session"
 SESSION_CONNECTOR = "session_connector"
@@ -73,6 +74,7 @@ RULE_LABELS: dict[str, str] = {
     EQUIPMENT_MISMATCH: "充电设备与接口不符",
     CONNECTOR_POWER: "接口额定功率与充电站信息不符",
     REVISED: "已确认的订单被修改后重新推送",
+    CHARGE_OVER_BOUND: "金额超过本次充电可能的最高金额（预授权、电量×备案单价）",
     UNKNOWN_SESSION: "市级平台未启动该充电（订单号不存在）",
     SESSION_CONNECTOR: "充电接口与市级平台启动的充电不符",
 }
@@ -87,6 +89,7 @@ class Tolerances:
     duration: int = 60  # seconds between ChargeLast and EndTime − StartTime
     power_margin: Decimal = Decimal("1.10")  # energy may exceed rated power × duration by this factor
     price: Decimal = CENT  # per detail between the money and energy × the declared policy's price
+    bound_margin: Decimal = Decimal("0.05")  # a portal session's charge may exceed energy × the dearest price by this
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +247,43 @@ def price_findings(payload: dict[str, Any], *, versions: Sequence[BusinessPolicy
                 message = f"{path}.{money_key} {money} 与电量 {energy} × 备案{label} {declared_price} = {expected} 不符"
                 out.append(_price(PRICE_MONEY, f"{path}.{money_key}", message))
     return out
+
+
+def charge_bound(
+    *,
+    start: dt.datetime,
+    end: dt.datetime | None,
+    energy: Decimal | None,
+    ceiling: Decimal,
+    versions: Sequence[BusinessPolicy],
+    tol: Tolerances,
+) -> Decimal:
+    """The most a portal-started session may cost its driver: its hold (`ceiling`), and energy × the dearest price
+    (electricity + service) of the policy versions in force during it × (1 + bound_margin) + the money tolerance.
+    Without a known policy the hold alone bounds it. Never more than the hold: the balance can never run away."""
+    end = end or start
+    in_force = [v for v in versions if v.effective_from <= end]
+    first = next((i for i, v in enumerate(in_force) if v.effective_from <= start), None)  # newest first
+    in_force = in_force if first is None else in_force[: first + 1]
+    dearest = max(
+        (p.elec_price + p.sevice_price for v in in_force for p in v.periods.all()),
+        default=None,
+    )
+    if dearest is None or energy is None:
+        return ceiling
+    return min(ceiling, _money(energy * dearest * (1 + tol.bound_margin) + tol.money))
+
+
+def charge_bound_findings(payload: dict[str, Any], *, bound: Decimal) -> list[Finding]:
+    """A portal session's order asking more than the session could cost: disputed, its money held for review."""
+    total = Decimal(payload["TotalMoney"])
+    if total <= bound:
+        return []
+    message = (
+        f"TotalMoney（累计总金额）{total} 元超过本次充电可能的最高金额 {bound} 元（预授权、电量×备案单价）："
+        "待复核，未扣款"
+    )
+    return [Finding(FindingCategory.SESSION, CHARGE_OVER_BOUND, "TotalMoney", message, disputes=True)]
 
 
 def _directory(rule: str, path: str, message: str) -> Finding:

@@ -28,6 +28,8 @@ from .rules import (
     Finding,
     FindingCategory,
     Tolerances,
+    charge_bound,
+    charge_bound_findings,
     charge_model_findings,
     consistency_findings,
     directory_findings,
@@ -54,6 +56,7 @@ def tolerances() -> Tolerances:
         duration=int(settings.HLHT_ORDER_DURATION_TOLERANCE),
         power_margin=Decimal(str(settings.HLHT_ORDER_POWER_MARGIN)),
         price=Decimal(str(settings.HLHT_PRICE_TOLERANCE)),
+        bound_margin=Decimal(str(settings.HLHT_CHARGE_BOUND_MARGIN)),
     )
 
 
@@ -170,7 +173,13 @@ def _details(order: ChargeOrder, payload: dict[str, Any]) -> list[ChargeDetail]:
 
 
 def _check(
-    payload: dict[str, Any], *, operator_id: str, connector: Connector | None, foreign: bool, bonus: bool
+    payload: dict[str, Any],
+    *,
+    operator_id: str,
+    connector: Connector | None,
+    foreign: bool,
+    bonus: bool,
+    session: PortalSession | None,
 ) -> list[Finding]:
     tol = tolerances()
     findings = directory_findings(payload, connector=connector, foreign=foreign, bonus=bonus)
@@ -180,6 +189,11 @@ def _check(
     if connector is not None:
         versions = versions_of([connector.pk]).get(connector.pk, [])
         findings += price_findings(payload, versions=versions, tol=tol)
+        if session is not None:
+            bound = charge_bound(start=parse_datetime(payload["StartTime"]), end=parse_datetime(payload["EndTime"]),
+                                 energy=Decimal(payload["TotalPower"]), ceiling=session.ceiling, versions=versions,
+                                 tol=tol)  # fmt: skip
+            findings += charge_bound_findings(payload, bound=bound)
     return findings
 
 
@@ -203,7 +217,7 @@ def order_receive(
     seq_no, connector_id = payload["StartChargeSeq"], payload["ConnectorID"]
     digest = _digest(payload)
     connector, foreign = _connector(operator_id, connector_id)
-    _session_or_refuse(operator_id, seq_no, connector_id, connector, foreign)
+    session = _session_or_refuse(operator_id, seq_no, connector_id, connector, foreign)
     # The order row is the lock: every push of one order waits for the one before it, created or not.
     order = ChargeOrder.objects.select_for_update().filter(operator_id=operator_id, start_charge_seq=seq_no).first()
     created = order is None
@@ -215,7 +229,9 @@ def order_receive(
             OrderReport.objects.filter(pk=seen.pk).update(repeats=seen.repeats + 1)
             return Receipt(seen.confirm_result, order, seen, repeated=True)
 
-    findings = _check(payload, operator_id=operator_id, connector=connector, foreign=foreign, bonus=bonus)
+    findings = _check(
+        payload, operator_id=operator_id, connector=connector, foreign=foreign, bonus=bonus, session=session
+    )
     previous = (
         None if created else OrderReport.objects.filter(order=order, interface=interface).order_by("-revision").first()
     )
