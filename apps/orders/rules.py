@@ -46,6 +46,7 @@ EQUIPMENT_MISMATCH = "equipment_mismatch"
 CONNECTOR_POWER = "connector_power"
 REVISED = "revised_after_confirmation"
 CHARGE_OVER_BOUND = "charge_over_bound"
+SEQ_LENGTH = "seq_length"
 # Refusals of an order push (4004, a rejected record): the session it claims is not one the portal knows.
 UNKNOWN_SESSION = "unknown_session"
 SESSION_CONNECTOR = "session_connector"
@@ -75,6 +76,7 @@ RULE_LABELS: dict[str, str] = {
     CONNECTOR_POWER: "接口额定功率与充电站信息不符",
     REVISED: "已确认的订单被修改后重新推送",
     CHARGE_OVER_BOUND: "金额超过本次充电可能的最高金额（预授权、电量×备案单价）",
+    SEQ_LENGTH: "奖励订单的充电订单号不是建议的27位",
     UNKNOWN_SESSION: "市级平台未启动该充电（订单号不存在）",
     SESSION_CONNECTOR: "充电接口与市级平台启动的充电不符",
 }
@@ -325,6 +327,16 @@ def directory_findings(
                            f"ConnectorPower {stated} kW 与充电站信息中的额定功率 {connector.power} kW 不符")
             )  # fmt: skip
     return out
+
+
+def seq_length_findings(payload: dict[str, Any]) -> list[Finding]:
+    """The bonus push's StartChargeSeq of other than the recommended 27 characters (accepted up to the column's
+    bound): flagged for supervision, never a dispute."""
+    seq = payload["StartChargeSeq"]
+    if len(seq) == 27:
+        return []
+    message = f"StartChargeSeq（充电订单号）为{len(seq)}位，建议为27位（运营商ID+18位编号）"
+    return [Finding(FindingCategory.CONSISTENCY, SEQ_LENGTH, "StartChargeSeq", message)]
 
 
 def charge_model_findings(payload: dict[str, Any], *, portal_started: bool) -> list[Finding]:

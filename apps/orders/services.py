@@ -34,6 +34,7 @@ from .rules import (
     consistency_findings,
     directory_findings,
     price_findings,
+    seq_length_findings,
 )
 from .signals import PortalSession, order_stored, portal_session
 
@@ -186,6 +187,7 @@ def _check(
     findings += consistency_findings(payload, rated_power=connector.power if connector else None, tol=tol)
     if bonus:
         findings += charge_model_findings(payload, portal_started=portal_started(payload["StartChargeSeq"]))
+        findings += seq_length_findings(payload)
     if connector is not None:
         versions = versions_of([connector.pk]).get(connector.pk, [])
         findings += price_findings(payload, versions=versions, tol=tol)

@@ -319,3 +319,30 @@ def test_the_same_order_pushed_twice_at_once_is_stored_once(provisioned):
     assert errors == []
     assert ChargeOrder.objects.count() == 1 and OrderReport.objects.count() == 1
     assert set(results) == {0}
+
+
+# -- the bonus order's StartChargeSeq: 27 recommended, up to the column's bound accepted (issue 21 item 4) -------------
+
+
+@pytest.mark.parametrize("length", [28, 29, 32])
+def test_a_bonus_walk_in_numbered_longer_than_27_is_kept_with_a_finding(operator, length):
+    number = OPERATOR_ID + "2026120100" + "7" * (length - 19)
+    payload = bonus(order(number=number))
+    answer = operator.call(BONUS, payload)
+    assert answer.ret == Ret.OK and answer.data["StartChargeSeq"] == number and answer.data["ConfirmResult"] == 0
+    row = ChargeOrder.objects.get()
+    assert row.start_charge_seq == number and len(number) == length
+    finding = OrderFinding.objects.get(order=row, rule="seq_length")
+    assert not finding.disputes and str(length) in finding.message
+
+
+def test_a_bonus_order_number_beyond_the_columns_bound_or_not_alphanumeric_is_4004(operator):
+    for number in (OPERATOR_ID + "2026120100" + "7" * 14, OPERATOR_ID + "2026120100" + "7" * 7 + "-1"):
+        answer = operator.call(BONUS, bonus(order(number=number)))
+        assert answer.ret == Ret.BUSINESS and "StartChargeSeq" in answer.envelope.msg
+    assert not ChargeOrder.objects.exists()
+
+
+def test_the_standard_order_push_still_takes_27_characters_only(operator):
+    answer = operator.call(ORDER, order(number=OPERATOR_ID + "2026120100" + "7" * 10))
+    assert answer.ret == Ret.BUSINESS and "27" in answer.envelope.msg
