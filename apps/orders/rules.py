@@ -14,7 +14,7 @@ from typing import Any
 
 from apps.pricing.models import BusinessPolicy
 from apps.pricing.selectors import price_at
-from apps.protocol import parse_datetime
+from apps.protocol import format_datetime, parse_datetime
 from apps.stations.models import Connector
 
 from .choices import FindingCategory
@@ -47,6 +47,7 @@ CONNECTOR_POWER = "connector_power"
 REVISED = "revised_after_confirmation"
 CHARGE_OVER_BOUND = "charge_over_bound"
 SEQ_LENGTH = "seq_length"
+TIME_IN_FUTURE = "time_in_future"
 # Refusals of an order push (4004, a rejected record): the session it claims is not one the portal knows.
 UNKNOWN_SESSION = "unknown_session"
 SESSION_CONNECTOR = "session_connector"
@@ -77,6 +78,7 @@ RULE_LABELS: dict[str, str] = {
     REVISED: "已确认的订单被修改后重新推送",
     CHARGE_OVER_BOUND: "金额超过本次充电可能的最高金额（预授权、电量×备案单价）",
     SEQ_LENGTH: "奖励订单的充电订单号不是建议的27位",
+    TIME_IN_FUTURE: "时间晚于平台收到订单的时间（运营商时钟不可信）",
     UNKNOWN_SESSION: "市级平台未启动该充电（订单号不存在）",
     SESSION_CONNECTOR: "充电接口与市级平台启动的充电不符",
 }
@@ -326,6 +328,20 @@ def directory_findings(
                 _directory(CONNECTOR_POWER, "ConnectorPower",
                            f"ConnectorPower {stated} kW 与充电站信息中的额定功率 {connector.power} kW 不符")
             )  # fmt: skip
+    return out
+
+
+def time_findings(payload: dict[str, Any], *, received_at: dt.datetime, skew: dt.timedelta) -> list[Finding]:
+    """An order's own times later than its arrival by more than the clock window: the session cannot have ended (or
+    started) after the operator pushed it, so its own envelope's time and its order disagree — a dispute. (An end
+    before its start is refused by the schema's time_order rule.)"""
+    latest = received_at + skew
+    out: list[Finding] = []
+    for name, label in (("StartTime", "开始充电时间"), ("EndTime", "结束充电时间")):
+        if parse_datetime(payload[name]) > latest:
+            arrived = format_datetime(received_at)
+            message = f"{name}（{label}）{payload[name]} 晚于平台收到订单的时间 {arrived}，超过允许的时钟误差"
+            out.append(Finding(FindingCategory.CONSISTENCY, TIME_IN_FUTURE, name, message, disputes=True))
     return out
 
 

@@ -35,6 +35,7 @@ from .rules import (
     directory_findings,
     price_findings,
     seq_length_findings,
+    time_findings,
 )
 from .signals import PortalSession, order_stored, portal_session
 
@@ -59,6 +60,11 @@ def tolerances() -> Tolerances:
         price=Decimal(str(settings.HLHT_PRICE_TOLERANCE)),
         bound_margin=Decimal(str(settings.HLHT_CHARGE_BOUND_MARGIN)),
     )
+
+
+def clock_skew() -> dt.timedelta:
+    """How far an operator's clock may run ahead of the portal's (HLHT_CLOCK_SKEW, the TimeStamp window)."""
+    return dt.timedelta(seconds=settings.HLHT_CLOCK_SKEW)
 
 
 def portal_started(start_charge_seq: str) -> bool:
@@ -181,9 +187,11 @@ def _check(
     foreign: bool,
     bonus: bool,
     session: PortalSession | None,
+    received_at: dt.datetime,
 ) -> list[Finding]:
     tol = tolerances()
     findings = directory_findings(payload, connector=connector, foreign=foreign, bonus=bonus)
+    findings += time_findings(payload, received_at=received_at, skew=clock_skew())
     findings += consistency_findings(payload, rated_power=connector.power if connector else None, tol=tol)
     if bonus:
         findings += charge_model_findings(payload, portal_started=portal_started(payload["StartChargeSeq"]))
@@ -232,7 +240,13 @@ def order_receive(
             return Receipt(seen.confirm_result, order, seen, repeated=True)
 
     findings = _check(
-        payload, operator_id=operator_id, connector=connector, foreign=foreign, bonus=bonus, session=session
+        payload,
+        operator_id=operator_id,
+        connector=connector,
+        foreign=foreign,
+        bonus=bonus,
+        session=session,
+        received_at=received_at,
     )
     previous = (
         None if created else OrderReport.objects.filter(order=order, interface=interface).order_by("-revision").first()

@@ -4,7 +4,7 @@ unknown facilities flagged, revisions after a dispute, Beijing's bonus push."""
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -346,3 +346,22 @@ def test_a_bonus_order_number_beyond_the_columns_bound_or_not_alphanumeric_is_40
 def test_the_standard_order_push_still_takes_27_characters_only(operator):
     answer = operator.call(ORDER, order(number=OPERATOR_ID + "2026120100" + "7" * 10))
     assert answer.ret == Ret.BUSINESS and "27" in answer.envelope.msg
+
+
+# -- operator clocks are not trusted (issue 21 item 3) ---------------------------------------------------------------
+
+
+def test_an_order_that_ends_hours_after_it_was_pushed_is_a_finding_and_disputed(operator, settings):
+    from django.utils import timezone
+
+    settings.HLHT_CLOCK_SKEW = 300
+    ahead = order(start=timezone.localtime() + timedelta(minutes=10), minutes=180)  # ends 3 h 10 min from now
+    answer = operator.call(ORDER, ahead)
+    assert answer.ret == Ret.OK and answer.data["ConfirmResult"] == 1
+    finding = OrderFinding.objects.get(rule="time_in_future", path="EndTime")
+    assert finding.disputes and ahead["EndTime"] in finding.message
+    assert OrderFinding.objects.filter(rule="time_in_future", path="StartTime").exists()  # 10 min > the 5 min window
+    # Within the clock window an operator's clock a little ahead is no finding.
+    near = order(start=timezone.localtime() - timedelta(minutes=58), minutes=60, number=seq())
+    operator.call(ORDER, near)
+    assert not OrderFinding.objects.filter(order__start_charge_seq=near["StartChargeSeq"]).exists()
