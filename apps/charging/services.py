@@ -24,8 +24,8 @@ from apps.operators.choices import OperatorStatus
 from apps.operators.models import Operator
 from apps.orders.choices import SEQ_STAT_TRANSITIONS, StartChargeSeqStat
 from apps.orders.models import ChargeOrder
-from apps.orders.rules import CHARGE_OVER_BOUND, charge_bound
-from apps.orders.services import tolerances
+from apps.orders.rules import CHARGE_OVER_BOUND, TIME_IN_FUTURE, charge_bound
+from apps.orders.services import clock_skew, tolerances
 from apps.pricing.models import PolicyCheck
 from apps.pricing.selectors import price_at, version_at, versions_of
 from apps.pricing.services import policy_check_record, policy_observe
@@ -356,10 +356,24 @@ def session_for_push(operator_id: str, seq: str) -> ChargingSession | None:
     )
 
 
+def _operator_time(session: ChargingSession, payload: dict[str, Any], name: str, source: str,
+                   now: dt.datetime) -> dt.datetime:  # fmt: skip
+    """An operator's time for the session. One later than its arrival by more than the clock window is not believed
+    (the operator's clock runs ahead): the arrival stands in for it, and the session's events say so with the rule
+    code, so a sample from the future never hides the true ones that follow it."""
+    moment = parse_datetime(payload[name])
+    if moment <= now + clock_skew():
+        return moment
+    note = f"{TIME_IN_FUTURE}: {name} {payload[name]} 晚于收到时间，按收到时间记录"
+    SessionEvent.objects.create(session=session, from_state=session.state, to_state=session.state, source=source,
+                                note=note[:200])  # fmt: skip
+    return now
+
+
 def start_result_apply(session: ChargingSession, payload: dict[str, Any]) -> None:
     """notification_start_charge_result: 2 充电中 started; 4/5 a start that failed. A repeat changes nothing."""
     stat = payload["StartChargeSeqStat"]
-    started = parse_datetime(payload["StartTime"])
+    started = _operator_time(session, payload, "StartTime", EventSource.PUSH, timezone.now())
     ident = str(payload.get("IdentCode") or "")[:64]
     if stat in (S.CHARGING, S.STOPPING):
         if _move(session, stat, EventSource.PUSH, "运营商推送启动成功", started_at=started, ident_code=ident):
@@ -383,7 +397,7 @@ def snapshot_apply(session: ChargingSession, payload: dict[str, Any], source: st
     """A charging-status snapshot, pushed or polled. An older sample than the one kept changes only the times."""
     now = timezone.now()
     times = {"last_status_at": now} if source == EventSource.PUSH else {"last_poll_at": now}
-    sampled = parse_datetime(payload["EndTime"]) if payload.get("EndTime") else now
+    sampled = _operator_time(session, payload, "EndTime", source, now) if payload.get("EndTime") else now
     stat = payload.get("StartChargeSeqStat", session.state)
     fields: dict[str, Any] = dict(times)
     if session.sampled_at is None or sampled >= session.sampled_at:
@@ -397,7 +411,7 @@ def snapshot_apply(session: ChargingSession, payload: dict[str, Any], source: st
             "soc": _decimal(payload.get("Soc")) or None,
         }
         if session.started_at is None and payload.get("StartTime"):
-            fields["started_at"] = parse_datetime(payload["StartTime"])
+            fields["started_at"] = _operator_time(session, payload, "StartTime", source, now)
     else:
         stat = session.state  # an older sample says nothing about where the session is now
     if stat == S.FINISHED:

@@ -331,3 +331,21 @@ def test_the_ledger_refuses_an_amount_its_columns_cannot_hold(live):
     wallet_top_up(driver_id=session.driver_id, amount=Decimal("9999999000"), key="BIG")
     with pytest.raises(Conflict):
         wallet_top_up(driver_id=session.driver_id, amount=Decimal("9999999000"), key="BIGGER")
+
+
+def test_a_charging_sample_from_an_operator_clock_running_ahead_does_not_hide_the_true_ones(live):
+    """A sample stamped three hours ahead is taken at its arrival (with the rule code in the session's events), so the
+    next true sample, a minute later, is still the newest."""
+    from apps.protocol import format_datetime
+
+    caller, session = live
+    now = timezone.localtime()
+    ahead = _status(session, format_datetime(now + timedelta(hours=3)), "5.00")
+    assert caller.call(Interface.NOTIFICATION_EQUIP_CHARGE_STATUS, ahead).ret == Ret.OK
+    session.refresh_from_db()
+    assert session.sampled_at <= timezone.now()
+    assert SessionEvent.objects.filter(session=session, note__startswith="time_in_future: EndTime").exists()
+    true = _status(session, format_datetime(now + timedelta(minutes=1)), "6.00")
+    caller.call(Interface.NOTIFICATION_EQUIP_CHARGE_STATUS, true)
+    session.refresh_from_db()
+    assert session.total_power == Decimal("6.00")
