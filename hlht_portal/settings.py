@@ -109,6 +109,8 @@ HLHT_ORDER_METER_TOLERANCE = env.str("HLHT_ORDER_METER_TOLERANCE", default="0.01
 HLHT_ORDER_DURATION_TOLERANCE = env.int("HLHT_ORDER_DURATION_TOLERANCE", default=60)
 HLHT_ORDER_POWER_MARGIN = env.str("HLHT_ORDER_POWER_MARGIN", default="1.10")
 HLHT_PRICE_TOLERANCE = env.str("HLHT_PRICE_TOLERANCE", default="0.01")
+# A portal session's charge may exceed its energy × the dearest declared price by this share (never its hold).
+HLHT_CHARGE_BOUND_MARGIN = env.str("HLHT_CHARGE_BOUND_MARGIN", default="0.05")
 # Operator health: a connected operator whose connector statuses (pushed or pulled) are older than this is stale.
 HLHT_STALE_MINUTES = env.int("HLHT_STALE_MINUTES", default=30)
 # Onboarding: a testing operator goes live only with a passing conformance report at most this many days old.

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from apps.drivers.selectors import hold_of
 from apps.operators.choices import CONNECTED_STATUSES
+from apps.orders.signals import PortalSession
 from apps.pricing.selectors import price_at, versions_of
 from apps.stations.models import Connector, Station
 
@@ -18,6 +22,22 @@ from .models import ChargingSession
 
 def live_sessions() -> QuerySet[ChargingSession]:
     return ChargingSession.objects.filter(state__in=LIVE_STATES)
+
+
+def portal_session_of(operator_id: str, seq: str) -> PortalSession | None:
+    """The order push's view of a session the portal started with this operator (registered in ChargingConfig):
+    its connector, and its ceiling: the hold taken for it, or for an account that holds nothing (billed monthly)
+    the hold a prepaid one would have given."""
+    row = (
+        ChargingSession.objects.filter(operator_id=operator_id, start_charge_seq=seq)
+        .values_list("connector__connector_id", "driver_id")
+        .first()
+    )
+    if row is None:
+        return None
+    connector_id, driver_id = row
+    hold = hold_of(driver_id, seq)
+    return PortalSession(connector_id, hold if hold is not None else Decimal(str(settings.HLHT_DRIVER_HOLD)))
 
 
 def _km(lng1: float, lat1: float, lng2: float, lat2: float) -> float:

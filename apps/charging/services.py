@@ -18,12 +18,14 @@ from apps.core.exceptions import HLHTError
 from apps.drivers.choices import DriverStatus, PaymentKind
 from apps.drivers.models import Driver
 from apps.drivers.selectors import balance_of
-from apps.drivers.services import notify, order_charge, wallet_hold, wallet_release
+from apps.drivers.services import notify, order_charge, order_charge_settle, wallet_hold, wallet_release
 from apps.interconnect.client import NotConfigured, last_exchange, operator_client
 from apps.operators.choices import OperatorStatus
 from apps.operators.models import Operator
 from apps.orders.choices import SEQ_STAT_TRANSITIONS, StartChargeSeqStat
 from apps.orders.models import ChargeOrder
+from apps.orders.rules import CHARGE_OVER_BOUND, TIME_IN_FUTURE, charge_bound
+from apps.orders.services import clock_skew, tolerances
 from apps.pricing.models import PolicyCheck
 from apps.pricing.selectors import price_at, version_at, versions_of
 from apps.pricing.services import policy_check_record, policy_observe
@@ -36,6 +38,7 @@ from apps.stations.models import Connector
 
 from .choices import LIVE_STATES, CommandKind, CommandState, EventSource, Outcome
 from .models import ChargingSession, CommandAttempt, OutboundCommand, SessionEvent
+from .selectors import portal_session_of
 
 S = StartChargeSeqStat
 WATCH_TASK = "apps.charging.tasks.session_watch_task"
@@ -353,10 +356,24 @@ def session_for_push(operator_id: str, seq: str) -> ChargingSession | None:
     )
 
 
+def _operator_time(session: ChargingSession, payload: dict[str, Any], name: str, source: str,
+                   now: dt.datetime) -> dt.datetime:  # fmt: skip
+    """An operator's time for the session. One later than its arrival by more than the clock window is not believed
+    (the operator's clock runs ahead): the arrival stands in for it, and the session's events say so with the rule
+    code, so a sample from the future never hides the true ones that follow it."""
+    moment = parse_datetime(payload[name])
+    if moment <= now + clock_skew():
+        return moment
+    note = f"{TIME_IN_FUTURE}: {name} {payload[name]} 晚于收到时间，按收到时间记录"
+    SessionEvent.objects.create(session=session, from_state=session.state, to_state=session.state, source=source,
+                                note=note[:200])  # fmt: skip
+    return now
+
+
 def start_result_apply(session: ChargingSession, payload: dict[str, Any]) -> None:
     """notification_start_charge_result: 2 充电中 started; 4/5 a start that failed. A repeat changes nothing."""
     stat = payload["StartChargeSeqStat"]
-    started = parse_datetime(payload["StartTime"])
+    started = _operator_time(session, payload, "StartTime", EventSource.PUSH, timezone.now())
     ident = str(payload.get("IdentCode") or "")[:64]
     if stat in (S.CHARGING, S.STOPPING):
         if _move(session, stat, EventSource.PUSH, "运营商推送启动成功", started_at=started, ident_code=ident):
@@ -380,7 +397,7 @@ def snapshot_apply(session: ChargingSession, payload: dict[str, Any], source: st
     """A charging-status snapshot, pushed or polled. An older sample than the one kept changes only the times."""
     now = timezone.now()
     times = {"last_status_at": now} if source == EventSource.PUSH else {"last_poll_at": now}
-    sampled = parse_datetime(payload["EndTime"]) if payload.get("EndTime") else now
+    sampled = _operator_time(session, payload, "EndTime", source, now) if payload.get("EndTime") else now
     stat = payload.get("StartChargeSeqStat", session.state)
     fields: dict[str, Any] = dict(times)
     if session.sampled_at is None or sampled >= session.sampled_at:
@@ -394,7 +411,7 @@ def snapshot_apply(session: ChargingSession, payload: dict[str, Any], source: st
             "soc": _decimal(payload.get("Soc")) or None,
         }
         if session.started_at is None and payload.get("StartTime"):
-            fields["started_at"] = parse_datetime(payload["StartTime"])
+            fields["started_at"] = _operator_time(session, payload, "StartTime", source, now)
     else:
         stat = session.state  # an older sample says nothing about where the session is now
     if stat == S.FINISHED:
@@ -456,7 +473,9 @@ def session_watch(session_id: int, *, now: dt.datetime | None = None) -> float |
 
 def order_pay(*, order: ChargeOrder, interface: str, revision: int) -> None:
     """The order of a portal-started session arrived (inside the transaction storing it): the session ends, and the
-    driver is charged its TotalMoney once (a correction: the difference)."""
+    driver is charged its TotalMoney once (a correction: the difference) — unless that is more than the session
+    could cost (`charge_bound`): then nothing is taken, any hold still standing stays, and the session waits for a
+    person (`order_charge_review`). The wallet is never debited beyond the bound by an operator's figures."""
     session = session_for_push(order.operator_id, order.start_charge_seq)
     if session is None:
         return
@@ -466,7 +485,39 @@ def order_pay(*, order: ChargeOrder, interface: str, revision: int) -> None:
     if session.live:
         _move(session, S.FINISHED, EventSource.ORDER, "收到充电订单", outcome=Outcome.COMPLETED,
               ended_at=order.end_time or timezone.now())  # fmt: skip
+    found = portal_session_of(order.operator_id, order.start_charge_seq)
+    versions = versions_of([order.connector_id]).get(order.connector_id, []) if order.connector_id else []
+    bound = charge_bound(start=order.start_time, end=order.end_time, energy=order.total_power,
+                         ceiling=found.ceiling, versions=versions, tol=tolerances())  # fmt: skip
+    if (order.total_money or Decimal(0)) > bound:
+        reason = f"{CHARGE_OVER_BOUND}: 订单金额 {order.total_money} 元超过本次充电可能的最高金额 {bound} 元，未扣款"
+        session.review, session.review_reason = True, reason[:200]
+        session.save(update_fields=["review", "review_reason", "updated"])
+        return
     order_charge(driver_id=session.driver_id, order=order, revision=f"{interface}:r{revision}")
+
+
+@transaction.atomic
+def order_charge_review(*, seq: str, amount: Decimal, by: str, note: str) -> None:
+    """A person settles a session whose order asked more than it could cost: the driver is charged `amount` (at most
+    the order's TotalMoney; 0 charges nothing), the hold comes back, the session leaves review. Who and why are kept
+    on the ledger entry."""
+    session = (
+        ChargingSession.objects.select_for_update(of=("self",))
+        .select_related("order")
+        .filter(start_charge_seq=seq)
+        .first()
+    )
+    if session is None or session.order is None or not session.review:
+        raise Refused("session_not_in_review", "该充电会话没有待复核的订单", status=409)
+    if not note.strip():
+        raise Refused("note_required", "复核须说明原因", status=400)
+    total = session.order.total_money or Decimal(0)
+    if not Decimal(0) <= amount <= total:
+        raise Refused("amount_out_of_range", f"复核金额应在 0 与订单金额 {total} 元之间", status=400)
+    order_charge_settle(driver_id=session.driver_id, order=session.order, amount=amount, by=by, note=note)
+    session.review, session.review_reason = False, ""
+    session.save(update_fields=["review", "review_reason", "updated"])
 
 
 # -- the driver's price ----------------------------------------------------------------------------------------------

@@ -15,16 +15,15 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from apps.charging.choices import CommandKind, CommandState
+from apps.charging.choices import CommandKind, CommandState, Outcome
 from apps.charging.models import ChargingSession, OutboundCommand
-from apps.charging.services import order_pay
 from apps.core.roles import OPERATOR_MANAGER, PLATFORM_ADMIN, REGULATOR
 from apps.core.services import roles_sync
 from apps.drivers.models import Driver
 from apps.drivers.services import driver_register, wallet_top_up
 from apps.operators.choices import OperatorKind, OperatorStatus
 from apps.operators.models import Operator, OperatorAccount
-from apps.orders.choices import OrderInterface, StopReason
+from apps.orders.choices import OrderInterface, StartChargeSeqStat, StopReason
 from apps.orders.models import ChargeOrder
 from apps.orders.services import order_receive
 from apps.pricing.models import PolicySource
@@ -104,6 +103,7 @@ def demo_load(*, seed: int = 20161110) -> list[DemoLogin]:
     roles_sync()
     now = timezone.now()
     operators = []
+    driver = _demo_driver()
     for operator_id, name, tel, address in OPERATORS:
         operator, _ = Operator.objects.update_or_create(
             operator_id=operator_id,
@@ -189,7 +189,7 @@ def demo_load(*, seed: int = 20161110) -> list[DemoLogin]:
                 _demo_status(connector, rng, now)
                 _demo_policy(connector, now)
                 if dc:
-                    _demo_orders(connector, rng, now)
+                    _demo_orders(connector, rng, now, driver)
 
     _demo_reconciliation(operators[0], now)
     _demo_roaming(operators, now)
@@ -250,13 +250,16 @@ def _demo_policy(connector: Connector, now: datetime) -> None:
     )  # fmt: skip
 
 
-def _demo_orders(connector: Connector, rng: random.Random, now: datetime) -> None:
+def _demo_orders(connector: Connector, rng: random.Random, now: datetime, driver: Driver) -> None:
     """Three finished sessions a day for the last days, pushed through the same service an operator's push reaches:
-    the first started through the city platform, the others at the pile; priced at the period they started in, so a
-    session that crosses into the next period shows as a price finding."""
+    the first started through the city platform for the demo driver (its session exists before its order, which pays
+    for it), the others at the pile; priced at the period they started in, so a session that crosses into the next
+    period shows as a price finding."""
     for n in range(3):
         start = (now - timedelta(days=n + 1)).replace(hour=rng.randint(7, 20), minute=rng.randint(0, 59), second=0)
         minutes = rng.randint(25, 80)
+        if n == 0:  # a portal-started session costs at most the hold a driver gives (HLHT_DRIVER_HOLD)
+            minutes = min(minutes, 60)
         end = start + timedelta(minutes=minutes)
         power = (Decimal(minutes) * Decimal("0.75")).quantize(Decimal("0.01"))
         price = Decimal(next(p for s, p in reversed(TARIFF) if s <= f"{start:%H%M%S}"))
@@ -287,6 +290,13 @@ def _demo_orders(connector: Connector, rng: random.Random, now: datetime) -> Non
                 }
             ],
         }
+        if n == 0:
+            ChargingSession.objects.get_or_create(
+                start_charge_seq=seq,
+                defaults={"driver": driver, "operator_id": connector.operator_id, "connector": connector,
+                          "requested_at": start, "started_at": start, "ended_at": end,
+                          "state": StartChargeSeqStat.FINISHED, "outcome": Outcome.COMPLETED},
+            )  # fmt: skip
         order_receive(
             operator_id=connector.operator_id,
             interface=OrderInterface.ORDER,
@@ -323,22 +333,21 @@ def _demo_reconciliation(operator: Operator, now: datetime) -> None:
     )
 
 
-def _demo_roaming(operators: list[Operator], now: datetime) -> None:
-    """A demo driver whose wallet paid for the portal-started demo orders (through the payment service, as an order
-    push does), and each operator's settlement agreement with this and last month's statements."""
+def _demo_driver() -> Driver:
+    """The demo driver, topped up: it pays for the portal-started demo orders as their pushes arrive."""
     driver = Driver.objects.filter(phone=DEMO_DRIVER_PHONE).first() or driver_register(
         phone=DEMO_DRIVER_PHONE, plate="京AD12345"
     )
-    wallet_top_up(driver_id=driver.pk, amount=Decimal("500"), key="demo", by="hlht_demo", note="演示充值")
+    wallet_top_up(driver_id=driver.pk, amount=Decimal("5000"), key="demo", by="hlht_demo", note="演示充值")
+    return driver
+
+
+def _demo_roaming(operators: list[Operator], now: datetime) -> None:
+    """The start commands the outbox held for the first portal-started demo sessions, and each operator's settlement
+    agreement with this and last month's statements."""
     for order in ChargeOrder.objects.filter(
         operator__in=operators, start_charge_seq__startswith=settings.HLHT_OPERATOR_ID, connector__isnull=False
     ).order_by("start_time")[:6]:
-        ChargingSession.objects.get_or_create(
-            start_charge_seq=order.start_charge_seq,
-            defaults={"driver": driver, "operator_id": order.operator_id, "connector_id": order.connector_id,
-                      "requested_at": order.start_time, "started_at": order.start_time},
-        )  # fmt: skip
-        order_pay(order=order, interface=OrderInterface.ORDER, revision=1)
         session = ChargingSession.objects.get(start_charge_seq=order.start_charge_seq)
         # What the outbox held for it: the start the portal sent, as the operator answered it.
         OutboundCommand.objects.get_or_create(

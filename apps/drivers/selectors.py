@@ -6,7 +6,23 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
+from .choices import EntryKind
 from .models import WalletEntry
+
+
+def hold_key(seq: str) -> str:
+    """The ledger key of a session's hold: one hold per StartChargeSeq."""
+    return f"hold:{seq}"
+
+
+def hold_of(driver_id: int, seq: str) -> Decimal | None:
+    """The amount held for the session `seq` (positive; still held or released since), or None: nothing was held."""
+    amount = (
+        WalletEntry.objects.filter(driver_id=driver_id, key=hold_key(seq), kind=EntryKind.HOLD)
+        .values_list("amount", flat=True)
+        .first()
+    )
+    return None if amount is None else -amount
 
 
 def balance_of(driver_id: int) -> Decimal:

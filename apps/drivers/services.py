@@ -9,13 +9,15 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
 from apps.core.exceptions import Conflict, ValidationFailed
-from apps.orders.models import ChargeOrder
+from apps.orders.models import MONEY, ChargeOrder
 
 from .choices import SIGNS, DriverStatus, EntryKind, PaymentKind
 from .models import Driver, Notification, WalletEntry, phone_validator, plate_validator
-from .selectors import balance_of
+from .selectors import balance_of, hold_key
 
 CENT = Decimal("0.01")
+# The largest amount or balance the ledger's MONEY columns hold (max_digits 12, 2 decimals).
+BALANCE_LIMIT = Decimal(10) ** (MONEY["max_digits"] - MONEY["decimal_places"]) - CENT
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,11 @@ def _post(driver: Driver, *, kind: str, amount: Decimal, key: str, order: Charge
     if existing is not None:
         return Posting(existing, created=False)
     signed = amount * SIGNS[kind]
+    after = balance_of(driver.pk) + signed
+    if abs(signed) > BALANCE_LIMIT or abs(after) > BALANCE_LIMIT:  # the columns' bound: refused, never an overflow
+        raise Conflict(f"amount: 金额 {amount} 元使余额超出可记录的范围（±{BALANCE_LIMIT} 元）")
     entry = WalletEntry(
-        driver=driver, kind=kind, amount=signed, balance_after=balance_of(driver.pk) + signed, key=key, order=order,
+        driver=driver, kind=kind, amount=signed, balance_after=after, key=key, order=order,
         start_charge_seq=seq or (order.start_charge_seq if order else ""), note=note[:200], created_by=by[:150],
     )  # fmt: skip
     try:
@@ -103,12 +108,12 @@ def wallet_hold(*, driver_id: int, amount: Decimal, seq: str, minimum: Decimal) 
     balance = balance_of(driver.pk)
     if balance < minimum or balance <= 0:
         raise Conflict(f"balance: 余额 {balance} 元低于启动充电所需的 {minimum} 元")
-    return _post(driver, kind=EntryKind.HOLD, amount=min(amount, balance), key=f"hold:{seq}", seq=seq,
+    return _post(driver, kind=EntryKind.HOLD, amount=min(amount, balance), key=hold_key(seq), seq=seq,
                  note="启动充电预授权")  # fmt: skip
 
 
 def _release(driver: Driver, seq: str) -> None:
-    hold = WalletEntry.objects.filter(driver=driver, key=f"hold:{seq}").first()
+    hold = WalletEntry.objects.filter(driver=driver, key=hold_key(seq)).first()
     if hold is not None:
         _post(driver, kind=EntryKind.RELEASE, amount=-hold.amount, key=f"release:{seq}", seq=seq, note="预授权解冻")
 
@@ -143,6 +148,21 @@ def order_charge(*, driver_id: int, order: ChargeOrder, revision: str) -> Postin
         body = f"{note}：{abs(owed)} 元，余额 {posting.entry.balance_after} 元"
         notify(driver=driver, key=key, seq=seq, title=title, body=body)
     return posting
+
+
+@transaction.atomic
+def order_charge_settle(*, driver_id: int, order: ChargeOrder, amount: Decimal, by: str, note: str) -> Posting | None:
+    """A person's decision on an order held for review: the session's hold comes back and the driver is charged
+    `amount` in all for the order (what was charged already counts), once; who and why are kept."""
+    driver = _locked(driver_id)
+    _release(driver, order.start_charge_seq)
+    charged = -sum((e.amount for e in WalletEntry.objects.filter(driver=driver, order=order)), Decimal(0))
+    owed = Decimal(amount) - charged
+    if owed == 0:
+        return None
+    kind = EntryKind.CHARGE if owed > 0 else EntryKind.REFUND
+    return _post(driver, kind=kind, amount=abs(owed), key=f"order:{order.pk}:review", order=order, by=by,
+                 note=f"订单 {order.start_charge_seq} 复核：{note}")  # fmt: skip
 
 
 def notify(*, driver: Driver, key: str, title: str, body: str, seq: str = "") -> Notification:

@@ -1,12 +1,14 @@
 """Charging sessions and their orders (T/CEC 102.3 §3.9, Beijing's bonus order) with ChargeDetails (§4.2)."""
 
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Length
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 
-from apps.core.models import TimeStampedModel, choices_constraint, fixed_length_constraint
+from apps.core.models import TimeStampedModel, choices_constraint
 from apps.core.roles import ScopedManager
-from apps.core.validators import serial_number_validator
 from apps.operators.models import Operator
+from apps.protocol.schema import BONUS_SEQ_MAX_LEN
 from apps.stations.models import Connector
 
 from .choices import (
@@ -24,6 +26,9 @@ MONEY = {"max_digits": 12, "decimal_places": 2}  # 元, 2 decimals
 ENERGY = {"max_digits": 12, "decimal_places": 2}  # kWh, 2 decimals in part 3
 PRICE = {"max_digits": 10, "decimal_places": 4}
 CUSTOM_CODE = [MinValueValidator(0), MaxValueValidator(99)]
+ORDER_NUMBER = RegexValidator(
+    rf"^[0-9A-Za-z]{{27,{BONUS_SEQ_MAX_LEN}}}$", f"充电订单号应为27位（奖励订单至多{BONUS_SEQ_MAX_LEN}位）字母或数字"
+)
 
 
 class ChargeOrder(TimeStampedModel):
@@ -42,7 +47,8 @@ class ChargeOrder(TimeStampedModel):
     connector_code = models.CharField("充电设备接口编码", max_length=26, db_index=True)
     station_code = models.CharField("充电站ID", max_length=20, blank=True)
     equipment_code = models.CharField("设备编码", max_length=23, blank=True)
-    start_charge_seq = models.CharField("充电订单号", max_length=27, validators=[serial_number_validator])
+    # 27 characters (the standard's serial); Beijing's bonus push may carry up to BONUS_SEQ_MAX_LEN (see the schema).
+    start_charge_seq = models.CharField("充电订单号", max_length=BONUS_SEQ_MAX_LEN, validators=[ORDER_NUMBER])
     start_charge_seq_stat = models.PositiveSmallIntegerField(
         "充电订单状态", choices=StartChargeSeqStat.choices, default=StartChargeSeqStat.FINISHED, db_index=True
     )
@@ -90,7 +96,11 @@ class ChargeOrder(TimeStampedModel):
         ]
         constraints = [
             models.UniqueConstraint(fields=["operator", "start_charge_seq"], name="order_unique_seq_per_operator"),
-            fixed_length_constraint("start_charge_seq", 27, "chargeorder"),
+            models.CheckConstraint(
+                condition=models.Q(GreaterThanOrEqual(Length("start_charge_seq"), 27))
+                & models.Q(LessThanOrEqual(Length("start_charge_seq"), BONUS_SEQ_MAX_LEN)),
+                name="chargeorder_start_charge_seq_len",
+            ),
             choices_constraint("start_charge_seq_stat", StartChargeSeqStat, "chargeorder"),
             choices_constraint("charge_model", ChargeModel, "chargeorder"),
             models.CheckConstraint(

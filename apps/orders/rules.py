@@ -14,7 +14,7 @@ from typing import Any
 
 from apps.pricing.models import BusinessPolicy
 from apps.pricing.selectors import price_at
-from apps.protocol import parse_datetime
+from apps.protocol import format_datetime, parse_datetime
 from apps.stations.models import Connector
 
 from .choices import FindingCategory
@@ -45,6 +45,13 @@ STATION_MISMATCH = "station_mismatch"
 EQUIPMENT_MISMATCH = "equipment_mismatch"
 CONNECTOR_POWER = "connector_power"
 REVISED = "revised_after_confirmation"
+CHARGE_OVER_BOUND = "charge_over_bound"
+SEQ_LENGTH = "seq_length"
+TIME_IN_FUTURE = "time_in_future"
+# Refusals of an order push (4004, a rejected record): the session it claims is not one the portal knows.
+UNKNOWN_SESSION = "unknown_session"
+SESSION_CONNECTOR = "session_connector"
+REFUSALS = (UNKNOWN_SESSION, SESSION_CONNECTOR, UNKNOWN_CONNECTOR, FOREIGN_CONNECTOR)
 
 RULE_LABELS: dict[str, str] = {
     MONEY_SUM: "总金额不等于电费与服务费之和",
@@ -69,6 +76,11 @@ RULE_LABELS: dict[str, str] = {
     EQUIPMENT_MISMATCH: "充电设备与接口不符",
     CONNECTOR_POWER: "接口额定功率与充电站信息不符",
     REVISED: "已确认的订单被修改后重新推送",
+    CHARGE_OVER_BOUND: "金额超过本次充电可能的最高金额（预授权、电量×备案单价）",
+    SEQ_LENGTH: "奖励订单的充电订单号不是建议的27位",
+    TIME_IN_FUTURE: "时间晚于平台收到订单的时间（运营商时钟不可信）",
+    UNKNOWN_SESSION: "市级平台未启动该充电（订单号不存在）",
+    SESSION_CONNECTOR: "充电接口与市级平台启动的充电不符",
 }
 
 
@@ -81,6 +93,7 @@ class Tolerances:
     duration: int = 60  # seconds between ChargeLast and EndTime − StartTime
     power_margin: Decimal = Decimal("1.10")  # energy may exceed rated power × duration by this factor
     price: Decimal = CENT  # per detail between the money and energy × the declared policy's price
+    bound_margin: Decimal = Decimal("0.05")  # a portal session's charge may exceed energy × the dearest price by this
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +253,43 @@ def price_findings(payload: dict[str, Any], *, versions: Sequence[BusinessPolicy
     return out
 
 
+def charge_bound(
+    *,
+    start: dt.datetime,
+    end: dt.datetime | None,
+    energy: Decimal | None,
+    ceiling: Decimal,
+    versions: Sequence[BusinessPolicy],
+    tol: Tolerances,
+) -> Decimal:
+    """The most a portal-started session may cost its driver: its hold (`ceiling`), and energy × the dearest price
+    (electricity + service) of the policy versions in force during it × (1 + bound_margin) + the money tolerance.
+    Without a known policy the hold alone bounds it. Never more than the hold: the balance can never run away."""
+    end = end or start
+    in_force = [v for v in versions if v.effective_from <= end]
+    first = next((i for i, v in enumerate(in_force) if v.effective_from <= start), None)  # newest first
+    in_force = in_force if first is None else in_force[: first + 1]
+    dearest = max(
+        (p.elec_price + p.sevice_price for v in in_force for p in v.periods.all()),
+        default=None,
+    )
+    if dearest is None or energy is None:
+        return ceiling
+    return min(ceiling, _money(energy * dearest * (1 + tol.bound_margin) + tol.money))
+
+
+def charge_bound_findings(payload: dict[str, Any], *, bound: Decimal) -> list[Finding]:
+    """A portal session's order asking more than the session could cost: disputed, its money held for review."""
+    total = Decimal(payload["TotalMoney"])
+    if total <= bound:
+        return []
+    message = (
+        f"TotalMoney（累计总金额）{total} 元超过本次充电可能的最高金额 {bound} 元（预授权、电量×备案单价）："
+        "待复核，未扣款"
+    )
+    return [Finding(FindingCategory.SESSION, CHARGE_OVER_BOUND, "TotalMoney", message, disputes=True)]
+
+
 def _directory(rule: str, path: str, message: str) -> Finding:
     return Finding(FindingCategory.DIRECTORY, rule, path, message)
 
@@ -279,6 +329,30 @@ def directory_findings(
                            f"ConnectorPower {stated} kW 与充电站信息中的额定功率 {connector.power} kW 不符")
             )  # fmt: skip
     return out
+
+
+def time_findings(payload: dict[str, Any], *, received_at: dt.datetime, skew: dt.timedelta) -> list[Finding]:
+    """An order's own times later than its arrival by more than the clock window: the session cannot have ended (or
+    started) after the operator pushed it, so its own envelope's time and its order disagree — a dispute. (An end
+    before its start is refused by the schema's time_order rule.)"""
+    latest = received_at + skew
+    out: list[Finding] = []
+    for name, label in (("StartTime", "开始充电时间"), ("EndTime", "结束充电时间")):
+        if parse_datetime(payload[name]) > latest:
+            arrived = format_datetime(received_at)
+            message = f"{name}（{label}）{payload[name]} 晚于平台收到订单的时间 {arrived}，超过允许的时钟误差"
+            out.append(Finding(FindingCategory.CONSISTENCY, TIME_IN_FUTURE, name, message, disputes=True))
+    return out
+
+
+def seq_length_findings(payload: dict[str, Any]) -> list[Finding]:
+    """The bonus push's StartChargeSeq of other than the recommended 27 characters (accepted up to the column's
+    bound): flagged for supervision, never a dispute."""
+    seq = payload["StartChargeSeq"]
+    if len(seq) == 27:
+        return []
+    message = f"StartChargeSeq（充电订单号）为{len(seq)}位，建议为27位（运营商ID+18位编号）"
+    return [Finding(FindingCategory.CONSISTENCY, SEQ_LENGTH, "StartChargeSeq", message)]
 
 
 def charge_model_findings(payload: dict[str, Any], *, portal_started: bool) -> list[Finding]:

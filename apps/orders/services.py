@@ -12,23 +12,32 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from apps.pricing.selectors import versions_of
-from apps.protocol import dumps, parse_datetime
+from apps.protocol import dumps, parse_datetime, schema
+from apps.protocol.schema import Problem
 from apps.protocol.text import storable
 from apps.stations.models import Connector
 
 from .choices import ChargeModel, ConfirmResult, OrderInterface, StartChargeSeqStat
 from .models import ChargeDetail, ChargeOrder, OrderFinding, OrderReport
 from .rules import (
+    FOREIGN_CONNECTOR,
     REVISED,
+    SESSION_CONNECTOR,
+    UNKNOWN_CONNECTOR,
+    UNKNOWN_SESSION,
     Finding,
     FindingCategory,
     Tolerances,
+    charge_bound,
+    charge_bound_findings,
     charge_model_findings,
     consistency_findings,
     directory_findings,
     price_findings,
+    seq_length_findings,
+    time_findings,
 )
-from .signals import order_stored
+from .signals import PortalSession, order_stored, portal_session
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +58,13 @@ def tolerances() -> Tolerances:
         duration=int(settings.HLHT_ORDER_DURATION_TOLERANCE),
         power_margin=Decimal(str(settings.HLHT_ORDER_POWER_MARGIN)),
         price=Decimal(str(settings.HLHT_PRICE_TOLERANCE)),
+        bound_margin=Decimal(str(settings.HLHT_CHARGE_BOUND_MARGIN)),
     )
+
+
+def clock_skew() -> dt.timedelta:
+    """How far an operator's clock may run ahead of the portal's (HLHT_CLOCK_SKEW, the TimeStamp window)."""
+    return dt.timedelta(seconds=settings.HLHT_CLOCK_SKEW)
 
 
 def portal_started(start_charge_seq: str) -> bool:
@@ -89,6 +104,30 @@ _CONNECTOR_FIELDS = (
     "connector_id", "operator_id", "power", "removed_at", "station__station_id", "station__removed_at",
     "equipment__equipment_id",
 )  # fmt: skip
+
+
+def _session_or_refuse(
+    operator_id: str, seq_no: str, connector_id: str, connector: Connector | None, foreign: bool
+) -> PortalSession | None:
+    """An order is about a session someone known started, on a connector of the caller: the portal's own session
+    with this caller (its session, on its connector), or a walk-in on a connector the caller's directory lists.
+    Anything else is 4004 naming the field, as the session pushes answer: the portal never confirms an order for a
+    session it never had, nor one that another operator's order number or connector would make it believe in."""
+    if portal_started(seq_no):
+        session = portal_session(operator_id, seq_no)
+        if session is None:
+            message = f"StartChargeSeq（充电订单号）{seq_no} 不是市级平台在该运营商启动的充电"
+            schema.raise_problems([Problem("StartChargeSeq", UNKNOWN_SESSION, message)])
+        elif session.connector_id != connector_id:
+            message = f"ConnectorID（充电设备接口编码）与该充电订单的接口 {session.connector_id} 不符"
+            schema.raise_problems([Problem("ConnectorID", SESSION_CONNECTOR, message)])
+        return session
+    if connector is None:
+        unknown = (UNKNOWN_CONNECTOR, "不在平台已获取的充电站信息中")
+        rule, why = (FOREIGN_CONNECTOR, "属于其他运营商") if foreign else unknown
+        message = f"ConnectorID（充电设备接口编码）{connector_id} {why}：运营商自行启动的充电须在其自己的充电接口上"
+        schema.raise_problems([Problem("ConnectorID", rule, message)])
+    return None
 
 
 def _order_fields(payload: dict[str, Any], bonus: bool) -> dict[str, Any]:
@@ -142,16 +181,30 @@ def _details(order: ChargeOrder, payload: dict[str, Any]) -> list[ChargeDetail]:
 
 
 def _check(
-    payload: dict[str, Any], *, operator_id: str, connector: Connector | None, foreign: bool, bonus: bool
+    payload: dict[str, Any],
+    *,
+    operator_id: str,
+    connector: Connector | None,
+    foreign: bool,
+    bonus: bool,
+    session: PortalSession | None,
+    received_at: dt.datetime,
 ) -> list[Finding]:
     tol = tolerances()
     findings = directory_findings(payload, connector=connector, foreign=foreign, bonus=bonus)
+    findings += time_findings(payload, received_at=received_at, skew=clock_skew())
     findings += consistency_findings(payload, rated_power=connector.power if connector else None, tol=tol)
     if bonus:
         findings += charge_model_findings(payload, portal_started=portal_started(payload["StartChargeSeq"]))
+        findings += seq_length_findings(payload)
     if connector is not None:
         versions = versions_of([connector.pk]).get(connector.pk, [])
         findings += price_findings(payload, versions=versions, tol=tol)
+        if session is not None:
+            bound = charge_bound(start=parse_datetime(payload["StartTime"]), end=parse_datetime(payload["EndTime"]),
+                                 energy=Decimal(payload["TotalPower"]), ceiling=session.ceiling, versions=versions,
+                                 tol=tol)  # fmt: skip
+            findings += charge_bound_findings(payload, bound=bound)
     return findings
 
 
@@ -175,6 +228,7 @@ def order_receive(
     seq_no, connector_id = payload["StartChargeSeq"], payload["ConnectorID"]
     digest = _digest(payload)
     connector, foreign = _connector(operator_id, connector_id)
+    session = _session_or_refuse(operator_id, seq_no, connector_id, connector, foreign)
     # The order row is the lock: every push of one order waits for the one before it, created or not.
     order = ChargeOrder.objects.select_for_update().filter(operator_id=operator_id, start_charge_seq=seq_no).first()
     created = order is None
@@ -186,7 +240,15 @@ def order_receive(
             OrderReport.objects.filter(pk=seen.pk).update(repeats=seen.repeats + 1)
             return Receipt(seen.confirm_result, order, seen, repeated=True)
 
-    findings = _check(payload, operator_id=operator_id, connector=connector, foreign=foreign, bonus=bonus)
+    findings = _check(
+        payload,
+        operator_id=operator_id,
+        connector=connector,
+        foreign=foreign,
+        bonus=bonus,
+        session=session,
+        received_at=received_at,
+    )
     previous = (
         None if created else OrderReport.objects.filter(order=order, interface=interface).order_by("-revision").first()
     )

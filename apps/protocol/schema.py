@@ -15,6 +15,7 @@ from .text import first_forbidden, safe_text
 from .timestamps import FIRST_YEAR, LAST_YEAR
 
 __all__ = [
+    "BONUS_SEQ_MAX_LEN",
     "CHARACTERS",
     "CHARGE_DETAIL",
     "CHARGE_ORDER",
@@ -1369,7 +1370,14 @@ NOTIFICATION_CHARGE_ORDER_INFO_RESPONSE = Struct(
     [_START_CHARGE_SEQ, _CONNECTOR_ID, _CONFIRM_RESULT],
 )
 
-_BONUS_ORDER_NO = Str("StartChargeSeq", "充电订单号")
+# Beijing's bonus order: 27 characters are recommended, and operators send 28–29 for walk-ins they number themselves
+# (exactly the records the reward scheme needs). Accepted up to the order column's bound, letters and digits; one
+# not of 27 is a finding (apps/orders/rules.py SEQ_LENGTH), not a refusal. The order model takes its bound from here.
+BONUS_SEQ_MAX_LEN: Final = 32
+_BONUS_ORDER_NO = Str(
+    "StartChargeSeq", "充电订单号", min_len=27, max_len=BONUS_SEQ_MAX_LEN, predicate=_alnum_ascii,
+    format_name="27–32位字母或数字",
+)  # fmt: skip
 
 NOTIFICATION_CHARGE_ORDER_INFO_FOR_BONUS_REQUEST = Struct(
     "notification_charge_order_info_for_bonus.request",

@@ -14,7 +14,9 @@ class SimClock:
     """Epoch seconds of the simulated world: start + speed × real seconds elapsed + everything advanced by hand.
 
     Speed 0 freezes time (tests drive it with `advance`); speed 1 follows the wall clock; speed 60 runs a day in
-    24 minutes (business times then run ahead of the wall clock, which only the envelopes' TimeStamps follow).
+    24 minutes. A world faster than real time is given a `ceiling` (the wall clock) and a start in the past: it runs
+    fast until it reaches the present and then keeps pace with it, so no business time it stamps lies in the future
+    (the portal takes such times as an operator clock running ahead). It shifts its world, not its timestamps.
     """
 
     def __init__(
@@ -23,6 +25,7 @@ class SimClock:
         speed: float = 1.0,
         *,
         monotonic: Callable[[], float] = time.monotonic,
+        ceiling: Callable[[], float] | None = None,
     ) -> None:
         if speed < 0:
             raise ValueError("speed must not be negative")
@@ -31,12 +34,14 @@ class SimClock:
         self._monotonic = monotonic
         self._anchor = monotonic()
         self._offset = 0.0
+        self._ceiling = ceiling
         self._lock = threading.Lock()
 
     def time(self) -> float:
         """Current simulated epoch seconds."""
         with self._lock:
-            return self._start + (self._monotonic() - self._anchor) * self._speed + self._offset
+            world = self._start + (self._monotonic() - self._anchor) * self._speed + self._offset
+        return world if self._ceiling is None else min(world, self._ceiling())
 
     def now(self) -> datetime:
         """Current simulated time, aware, Asia/Shanghai."""

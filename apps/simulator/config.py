@@ -68,6 +68,9 @@ class SimulatorConfig:
     stations: int = 50
     seed: int = 1
     speed: float = 1.0
+    # Seconds the world of a simulator faster than real time begins behind the wall clock (it runs fast until it
+    # reaches the present, then keeps pace: its times are never in the future).
+    behind: float = 6 * 3600.0
     faults: Faults = field(default_factory=Faults)
     dialect: Dialect = STANDARD
     push: bool = True
@@ -97,6 +100,8 @@ class SimulatorConfig:
             raise ValueError("stations must be at least 1")
         if self.speed < 0:
             raise ValueError("speed must not be negative")
+        if self.behind < 0:
+            raise ValueError("behind must not be negative")
         if not 1 <= self.page_size_default <= self.page_size_max:
             raise ValueError("page sizes must satisfy 1 <= default <= max")
         if not 60 <= self.token_ttl <= 604_800:

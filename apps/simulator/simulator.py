@@ -116,6 +116,9 @@ class Simulator:
     ) -> None:
         self.config = config
         self.faults = config.faults
+        if clock is None and config.speed > 1:  # faster than real time: begun in the past, never past the present
+            start = wall() - timedelta(seconds=config.behind)
+            clock = SimClock(start, config.speed, ceiling=lambda: wall().timestamp())
         self.clock = clock or SimClock(speed=config.speed)
         skew = timedelta(seconds=self.faults.params.get("clock_skew", 0.0))
         # Transport time (TimeStamps, token lifetimes) follows the wall clock, off by the clock_skew fault if any.

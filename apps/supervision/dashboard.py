@@ -26,6 +26,7 @@ from apps.onboarding.models import Application, ConformanceReport
 from apps.operators.choices import OperatorKind, OperatorStatus
 from apps.operators.models import Operator
 from apps.orders.models import ChargeOrder
+from apps.orders.selectors import with_trusted_times
 from apps.protocol import CST
 from apps.protocol.beijing import DISTRICTS
 from apps.protocol.names import Interface
@@ -115,7 +116,9 @@ def _figures(operator_id: str | None) -> dict[str, Any]:
     # One query: orders and energy per operator per Beijing day; the city's days and each operator's 30 days are
     # their sums.
     per_day = list(
-        ChargeOrder.objects.filter(start_time__gte=datetime.combine(since, time.min, tzinfo=CST), **own)
+        with_trusted_times(
+            ChargeOrder.objects.filter(start_time__gte=datetime.combine(since, time.min, tzinfo=CST), **own)
+        )
         .annotate(day=TruncDate("start_time", tzinfo=CST))
         .values("operator_id", "day")
         .annotate(n=Count("pk"), energy=Sum("total_power"))

@@ -1,11 +1,13 @@
 """The catalogue of data-quality rules: every rule code a rejected record can carry, with its Chinese name.
 
 The codes are defined where the rules are checked (apps/protocol/schema.py for the spec's structure,
-apps/stations/rules.py for Beijing's station rules); this is where regulators read them.
+apps/stations/rules.py for Beijing's station rules, apps/orders/rules.py for the order pushes' refusals); this is
+where regulators read them.
 """
 
 from __future__ import annotations
 
+from apps.orders import rules as orders
 from apps.protocol import schema
 from apps.stations import rules as station
 
@@ -39,6 +41,8 @@ RULE_LABELS: dict[str, str] = {
     station.VOLTAGE_RULE: "电压超出合理范围",
     station.DIRECTORY_RULE: "入库校验失败",
     station.PENDING_LIMIT_RULE: "未知接口的待关联状态超出上限",
+    # An order push refused for the session it claims (apps/orders/rules.py).
+    **{code: orders.RULE_LABELS[code] for code in orders.REFUSALS},
     UNKNOWN_RULE: "未注明规则",
 }
 

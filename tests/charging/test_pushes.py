@@ -262,3 +262,90 @@ def test_a_result_is_written_only_by_the_worker_that_still_holds_the_command(liv
     assert services.command_send(command.pk) == "superseded"
     command.refresh_from_db()
     assert command.state == CommandState.PENDING and not command.tries.exists()
+
+
+# -- the charge is bounded by what the session could cost (issue 21 item 2) -------------------------------------------
+
+
+def _order_asking(session, money: str, **extra):
+    """The session's order asking `money` 元 in all, its own figures consistent (only the total is out of reason)."""
+    payload = order(number=session.start_charge_seq, **extra)
+    payload["TotalMoney"] = Decimal(money)
+    payload["TotalElecMoney"] = Decimal(money) - payload["TotalSeviceMoney"]
+    payload.pop("ChargeDetails"), payload.pop("SumPeriod")
+    return payload
+
+
+def test_an_order_of_ten_billion_takes_nothing_keeps_the_hold_and_later_orders_still_pay(live):
+    from apps.orders.models import OrderFinding
+
+    caller, session = live
+    answer = caller.call(Interface.NOTIFICATION_CHARGE_ORDER_INFO, _order_asking(session, "9999999999.99"))
+    assert answer.ret == Ret.OK and answer.data["ConfirmResult"] == 1  # received, and disputed
+    finding = OrderFinding.objects.get(rule="charge_over_bound")
+    assert finding.disputes and finding.path == "TotalMoney"
+    session.refresh_from_db()
+    assert session.state == S.FINISHED and session.review and "charge_over_bound" in session.review_reason
+    assert balance_of(session.driver_id) == Decimal("200.00")  # the hold still held, nothing charged
+    assert not WalletEntry.objects.filter(kind=EntryKind.CHARGE).exists()
+
+    # The driver's next session pays as usual: the ledger was never driven out of its columns.
+    number = seq(PORTAL)
+    wallet_hold(driver_id=session.driver_id, amount=Decimal("100"), seq=number, minimum=Decimal("10"))
+    ChargingSession.objects.create(driver_id=session.driver_id, operator_id=OPERATOR_ID, connector=session.connector,
+                                   start_charge_seq=number, requested_at=timezone.now())  # fmt: skip
+    second = order(number=number)
+    assert caller.call(Interface.NOTIFICATION_CHARGE_ORDER_INFO, second).data["ConfirmResult"] == 0
+    assert balance_of(session.driver_id) == Decimal("200.00") - second["TotalMoney"]
+
+
+def test_an_order_within_the_hold_but_beyond_energy_times_the_declared_price_is_not_taken(live):
+    caller, session = live
+    # 30 kWh at the dearest declared price (1.1802 + 0.8000) with 5 % margin is 62.39 元; 90 is within the 100 held.
+    answer = caller.call(Interface.NOTIFICATION_CHARGE_ORDER_INFO, _order_asking(session, "90.00"))
+    assert answer.data["ConfirmResult"] == 1
+    assert balance_of(session.driver_id) == Decimal("200.00")
+    session.refresh_from_db()
+    assert session.review
+
+
+def test_a_person_settles_an_order_held_for_review_by_an_explicit_call(live):
+    from apps.charging.services import Refused, order_charge_review
+
+    caller, session = live
+    caller.call(Interface.NOTIFICATION_CHARGE_ORDER_INFO, _order_asking(session, "90.00"))
+    with pytest.raises(Refused):
+        order_charge_review(seq=session.start_charge_seq, amount=Decimal("91.00"), by="auditor", note="核实")
+    order_charge_review(seq=session.start_charge_seq, amount=Decimal("60.00"), by="auditor", note="按电量核定")
+    assert balance_of(session.driver_id) == Decimal("240.00")  # the hold back, 60 taken
+    entry = WalletEntry.objects.get(kind=EntryKind.CHARGE)
+    assert (entry.created_by, entry.amount) == ("auditor", Decimal("-60.00"))
+    session.refresh_from_db()
+    assert not session.review
+
+
+def test_the_ledger_refuses_an_amount_its_columns_cannot_hold(live):
+    from apps.core.exceptions import Conflict
+
+    _, session = live
+    wallet_top_up(driver_id=session.driver_id, amount=Decimal("9999999000"), key="BIG")
+    with pytest.raises(Conflict):
+        wallet_top_up(driver_id=session.driver_id, amount=Decimal("9999999000"), key="BIGGER")
+
+
+def test_a_charging_sample_from_an_operator_clock_running_ahead_does_not_hide_the_true_ones(live):
+    """A sample stamped three hours ahead is taken at its arrival (with the rule code in the session's events), so the
+    next true sample, a minute later, is still the newest."""
+    from apps.protocol import format_datetime
+
+    caller, session = live
+    now = timezone.localtime()
+    ahead = _status(session, format_datetime(now + timedelta(hours=3)), "5.00")
+    assert caller.call(Interface.NOTIFICATION_EQUIP_CHARGE_STATUS, ahead).ret == Ret.OK
+    session.refresh_from_db()
+    assert session.sampled_at <= timezone.now()
+    assert SessionEvent.objects.filter(session=session, note__startswith="time_in_future: EndTime").exists()
+    true = _status(session, format_datetime(now + timedelta(minutes=1)), "6.00")
+    caller.call(Interface.NOTIFICATION_EQUIP_CHARGE_STATUS, true)
+    session.refresh_from_db()
+    assert session.total_power == Decimal("6.00")

@@ -18,6 +18,7 @@ from apps.protocol import CST
 from apps.protocol.names import Interface
 from apps.settlement.models import Dispute, ReconciliationRun
 from apps.stations.pulls import stations_info_pull
+from tests.orders.support import started as session
 from tests.simulator.support import SIM_ID, keys_file, make_sim, serial, usable
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -25,7 +26,8 @@ FAULTS = "duplicate_push:0.3,bad_money_sum:0.25,price_mismatch:0.25,unpushed_ord
 
 
 @pytest.fixture
-def sim(live_server):
+def sim(live_server, settings):
+    settings.HLHT_SESSION_TASKS = False  # the sessions' timers are not what this test is about
     operator_provision(operator_id=SIM_ID, name="模拟运营商", keys=keys_file())
     # Yesterday 17:00 in Beijing: an evening of orders, then the reconciliation of the day at 01:00 today.
     start = datetime.now(CST).replace(hour=17, minute=0, second=0, microsecond=0) - timedelta(days=1)
@@ -55,6 +57,8 @@ def test_a_day_of_orders_with_the_operators_mistakes(sim):
     started = []
     for n in range(10):
         for connector_id in usable(sim, 1):
+            # The portal's session first (its order push is refused without one), as the driver API makes it.
+            session(connector_id, SIM_ID, live=True, number=serial(n + 1))
             if sim.start_charge(serial(n + 1), connector_id)["SuccStat"] == 0:
                 started.append(serial(n + 1))
         _run(sim, 0.5)

@@ -32,7 +32,9 @@ def world(live_server, settings, request):
     settings.HLHT_SESSION_TASKS = False  # this test sends the outbox itself; the worker test lets Celery do it
     faults = getattr(request, "param", "")
     operator_provision(operator_id=SIM_ID, name="模拟运营商", keys=keys_file())
-    sim = make_sim(start=datetime.now(CST), push=True, portal_url=f"{live_server.url}/evcs/v1/", stations=6, seed=11,
+    # The simulated world an hour behind the wall clock: the tests advance it, and it must not run into the future.
+    sim = make_sim(start=datetime.now(CST) - timedelta(hours=1), push=True, portal_url=f"{live_server.url}/evcs/v1/",
+                   stations=6, seed=11,
                    faults=faults, walkin_rate=0.0)  # fmt: skip
     Operator.objects.filter(pk=SIM_ID).update(endpoint_url=sim.base_url)
     assert stations_info_pull(operator=Operator.objects.get(pk=SIM_ID), full=True).status == "succeeded"

@@ -42,6 +42,30 @@ def seq(creator: str = OPERATOR_ID) -> str:
     return f"{creator}20261201{next(_serial):010d}"
 
 
+def started(connector_id: str = "C1", operator_id: str = OPERATOR_ID, *, hold: str = "100", top_up: str = "300",
+            live: bool = False, number: str | None = None) -> str:  # fmt: skip
+    """A session the portal started for a driver (topped up, the hold taken) on the operator's connector: the
+    StartChargeSeq its order push may carry. Finished unless `live` (its hold then released, as the stop push does);
+    a live one is 启动中, as the portal leaves it when it sends the start."""
+    from django.utils import timezone
+
+    from apps.charging.models import ChargingSession
+    from apps.drivers.services import driver_register, wallet_hold, wallet_release, wallet_top_up
+    from apps.orders.choices import StartChargeSeqStat
+
+    number = number or seq(PORTAL)
+    driver = driver_register(phone=f"139{next(_serial):08d}")
+    wallet_top_up(driver_id=driver.pk, amount=Decimal(top_up), key=f"PAY-{number}")
+    wallet_hold(driver_id=driver.pk, amount=Decimal(hold), seq=number, minimum=Decimal("10"))
+    connector = Connector.objects.get(operator_id=operator_id, connector_id=connector_id)
+    state = StartChargeSeqStat.STARTING if live else StartChargeSeqStat.FINISHED
+    ChargingSession.objects.create(driver=driver, operator_id=operator_id, connector=connector,
+                                   start_charge_seq=number, requested_at=timezone.now(), state=state)  # fmt: skip
+    if not live:
+        wallet_release(driver_id=driver.pk, seq=number)
+    return number
+
+
 def _price(moment: datetime) -> tuple[Decimal, Decimal]:
     clock = moment.strftime("%H%M%S")
     start, elec, service = next(row for row in reversed(TARIFF) if row[0] <= clock)

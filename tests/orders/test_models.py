@@ -25,11 +25,14 @@ def conn(db):
     return factories.connector(factories.equipment(factories.station(op)))
 
 
-def test_order_seq_is_27_chars_and_unique(conn):
+def test_order_seq_is_27_to_32_chars_and_unique(conn):
     o = factories.order(conn)
     assert len(o.start_charge_seq) == 27
     _rejected_by_db(lambda: factories.order(conn, start_charge_seq=o.start_charge_seq))
-    _rejected_by_db(lambda: factories.order(conn, start_charge_seq="1234567892024010112000012345"))  # 28 chars
+    # Beijing's bonus orders may carry up to 32 (the schema's BONUS_SEQ_MAX_LEN); 26 and 33 the database refuses.
+    assert len(factories.order(conn, start_charge_seq="1234567892024010112000012345").start_charge_seq) == 28
+    _rejected_by_db(lambda: factories.order(conn, start_charge_seq="123456789202401011200001234"[:26]))
+    _rejected_by_db(lambda: factories.order(conn, start_charge_seq="1" * 33))
     bad = factories.order(conn)
     bad.start_charge_seq = "12345678920240101120000123"  # 26
     with pytest.raises(ValidationError) as exc:

@@ -4,20 +4,21 @@ unknown facilities flagged, revisions after a dispute, Beijing's bonus push."""
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 
 from apps.interconnect.models import Exchange, RejectedRecord
+from apps.operators.models import Operator
 from apps.orders.models import ChargeDetail, ChargeOrder, OrderFinding, OrderReport
 from apps.protocol import CST, Ret, schema
 from apps.protocol.names import Interface
 from tests import factories
 from tests.caller import OPERATOR_ID
 
-from .support import PORTAL, bonus, directory, order, seq
+from .support import PORTAL, bonus, directory, order, seq, started
 
 pytestmark = pytest.mark.django_db
 ORDER, BONUS = Interface.NOTIFICATION_CHARGE_ORDER_INFO, Interface.NOTIFICATION_CHARGE_ORDER_INFO_FOR_BONUS
@@ -125,20 +126,24 @@ def test_the_price_tolerance_is_a_setting(operator, settings):
     assert "price_money" in rules(ChargeOrder.objects.latest("created"))
 
 
-def test_an_order_for_an_unknown_connector_is_kept_and_flagged(operator):
-    answer = operator.call(ORDER, order(connector="NOT-LISTED"))
-    assert answer.data["ConfirmResult"] == 0 and answer.data["ConnectorID"] == "NOT-LISTED"
-    row = ChargeOrder.objects.get()
-    assert row.connector is None and row.connector_code == "NOT-LISTED"
-    assert rules(row) == {"unknown_connector"}  # prices cannot be checked without the connector's policy
+def test_a_walk_in_on_a_connector_the_callers_directory_does_not_list_is_4004_naming_it(operator):
+    number = seq()
+    answer = operator.call(ORDER, order(connector="NOT-LISTED", number=number))
+    assert answer.ret == Ret.BUSINESS and "ConnectorID" in answer.envelope.msg and "NOT-LISTED" in answer.envelope.msg
+    assert not ChargeOrder.objects.exists()
+    record = RejectedRecord.objects.get()
+    assert (record.rules, record.record_key) == (["unknown_connector"], number)
 
 
-def test_an_order_for_another_operators_connector_is_flagged(operator):
+def test_a_walk_in_on_another_operators_connector_is_4004_naming_it(operator):
     other = factories.operator("MA59CU773")
     factories.connector(factories.equipment(factories.station(other, "X1"), "XE1"), "THEIRS")
-    operator.call(ORDER, order(connector="THEIRS"))
-    row = ChargeOrder.objects.get()
-    assert row.connector is None and rules(row) == {"foreign_connector"}
+    for interface, payload in ((ORDER, order(connector="THEIRS")), (BONUS, bonus(order(connector="THEIRS")))):
+        answer = operator.call(interface, payload)
+        assert answer.ret == Ret.BUSINESS and "ConnectorID" in answer.envelope.msg
+        assert "其他运营商" in answer.envelope.msg
+    assert not ChargeOrder.objects.exists()
+    assert list(RejectedRecord.objects.values_list("rules", flat=True)) == [["foreign_connector"]] * 2
 
 
 @pytest.mark.parametrize(
@@ -158,12 +163,45 @@ def test_an_order_number_that_is_not_its_creators_27_characters_is_4004(operator
 
 
 def test_walk_in_and_platform_started_orders_are_both_kept(operator):
-    walk_in, portal = order(number=seq()), order(number=seq(PORTAL))
+    walk_in, portal = order(number=seq()), order(number=started())
     assert operator.call(ORDER, walk_in).data["ConfirmResult"] == 0
     assert operator.call(ORDER, portal).data["ConfirmResult"] == 0
     by_seq = {o.start_charge_seq: o for o in ChargeOrder.objects.all()}
     assert by_seq[portal["StartChargeSeq"]].charge_model == 1  # 市级平台启动
     assert by_seq[walk_in["StartChargeSeq"]].charge_model == 0  # unknown until the bonus push says
+
+
+@pytest.mark.parametrize("interface", [ORDER, BONUS])
+def test_an_order_number_of_the_portals_that_it_never_started_is_4004_and_never_confirmed(operator, interface):
+    number = seq(PORTAL)  # the portal's prefix, but no session of the portal's stands behind it
+    payload = order(number=number) if interface == ORDER else bonus(order(number=number))
+    answer = operator.call(interface, payload)
+    assert answer.ret == Ret.BUSINESS and "StartChargeSeq" in answer.envelope.msg and number in answer.envelope.msg
+    assert not ChargeOrder.objects.exists()
+    record = RejectedRecord.objects.get()
+    assert (record.interface, record.rules, record.record_key) == (interface, ["unknown_session"], number)
+
+
+def test_another_operators_portal_session_cannot_be_claimed(operator):
+    """The seq the portal issued for a session at operator B, pushed by A (on A's own connector): refused, and B's
+    session still has no order; B's own push of it is confirmed and pays."""
+    other = factories.operator("MA59CU773")
+    factories.connector(factories.equipment(factories.station(other, "X1"), "XE1"), "XC1")
+    theirs = started("XC1", operator_id=other.pk)
+    answer = operator.call(ORDER, order(number=theirs))
+    assert answer.ret == Ret.BUSINESS and "StartChargeSeq" in answer.envelope.msg
+    answer = operator.call(ORDER, order(number=theirs, connector="XC1"))  # naming B's connector does not help
+    assert answer.ret == Ret.BUSINESS and "StartChargeSeq" in answer.envelope.msg
+    assert not ChargeOrder.objects.exists()
+
+
+def test_a_portal_session_pushed_on_another_connector_is_4004_naming_the_connector(operator):
+    factories.connector(factories.equipment(factories.station(Operator.objects.get(pk=OPERATOR_ID), "S2"), "E2"), "C2")
+    number = started("C1")
+    answer = operator.call(ORDER, order(number=number, connector="C2"))
+    assert answer.ret == Ret.BUSINESS and "ConnectorID" in answer.envelope.msg and "C1" in answer.envelope.msg
+    assert not ChargeOrder.objects.exists()
+    assert RejectedRecord.objects.get().rules == ["session_connector"]
 
 
 def test_a_corrected_repush_after_a_dispute_is_a_new_revision_with_the_old_one_kept(operator):
@@ -189,7 +227,7 @@ def test_changing_a_confirmed_order_is_noted(operator):
 
 
 def test_the_bonus_push_checks_the_meter_the_duration_and_the_pile(operator):
-    payload = bonus(order(number=seq(PORTAL)))
+    payload = bonus(order(number=started()))
     answer = operator.call(BONUS, payload)
     assert answer.data == {"StartChargeSeq": payload["StartChargeSeq"], "ConnectorID": "C1", "ConfirmResult": 0}
     row = ChargeOrder.objects.get()
@@ -212,7 +250,7 @@ def test_the_bonus_push_checks_the_meter_the_duration_and_the_pile(operator):
     ],
 )
 def test_bonus_figures(operator, change, rule, disputes):
-    answer = operator.call(BONUS, bonus(order(number=seq(PORTAL)), **change))
+    answer = operator.call(BONUS, bonus(order(number=started()), **change))
     assert answer.data["ConfirmResult"] == (1 if disputes else 0)
     finding = OrderFinding.objects.get(rule=rule)
     assert finding.disputes is disputes
@@ -340,3 +378,49 @@ def test_a_key_with_a_lone_surrogate_is_journalled_and_digested(operator):
     assert answer.ret == Ret.OK and answer.data["ConfirmResult"] == 0, answer.raw
     assert OrderReport.objects.get().payload["\\ud800x"] == "extra"
     assert "\\ud800x" in Exchange.objects.filter(interface=ORDER).latest("id").request
+
+
+# -- the bonus order's StartChargeSeq: 27 recommended, up to the column's bound accepted (issue 21 item 4) -------------
+
+
+@pytest.mark.parametrize("length", [28, 29, 32])
+def test_a_bonus_walk_in_numbered_longer_than_27_is_kept_with_a_finding(operator, length):
+    number = OPERATOR_ID + "2026120100" + "7" * (length - 19)
+    payload = bonus(order(number=number))
+    answer = operator.call(BONUS, payload)
+    assert answer.ret == Ret.OK and answer.data["StartChargeSeq"] == number and answer.data["ConfirmResult"] == 0
+    row = ChargeOrder.objects.get()
+    assert row.start_charge_seq == number and len(number) == length
+    finding = OrderFinding.objects.get(order=row, rule="seq_length")
+    assert not finding.disputes and str(length) in finding.message
+
+
+def test_a_bonus_order_number_beyond_the_columns_bound_or_not_alphanumeric_is_4004(operator):
+    for number in (OPERATOR_ID + "2026120100" + "7" * 14, OPERATOR_ID + "2026120100" + "7" * 7 + "-1"):
+        answer = operator.call(BONUS, bonus(order(number=number)))
+        assert answer.ret == Ret.BUSINESS and "StartChargeSeq" in answer.envelope.msg
+    assert not ChargeOrder.objects.exists()
+
+
+def test_the_standard_order_push_still_takes_27_characters_only(operator):
+    answer = operator.call(ORDER, order(number=OPERATOR_ID + "2026120100" + "7" * 10))
+    assert answer.ret == Ret.BUSINESS and "27" in answer.envelope.msg
+
+
+# -- operator clocks are not trusted (issue 21 item 3) ---------------------------------------------------------------
+
+
+def test_an_order_that_ends_hours_after_it_was_pushed_is_a_finding_and_disputed(operator, settings):
+    from django.utils import timezone
+
+    settings.HLHT_CLOCK_SKEW = 300
+    ahead = order(start=timezone.localtime() + timedelta(minutes=10), minutes=180)  # ends 3 h 10 min from now
+    answer = operator.call(ORDER, ahead)
+    assert answer.ret == Ret.OK and answer.data["ConfirmResult"] == 1
+    finding = OrderFinding.objects.get(rule="time_in_future", path="EndTime")
+    assert finding.disputes and ahead["EndTime"] in finding.message
+    assert OrderFinding.objects.filter(rule="time_in_future", path="StartTime").exists()  # 10 min > the 5 min window
+    # Within the clock window an operator's clock a little ahead is no finding.
+    near = order(start=timezone.localtime() - timedelta(minutes=58), minutes=60, number=seq())
+    operator.call(ORDER, near)
+    assert not OrderFinding.objects.filter(order__start_charge_seq=near["StartChargeSeq"]).exists()

@@ -144,7 +144,7 @@ def charge_order() -> dict[str, Any]:
 
 def bonus_order() -> dict[str, Any]:
     return {
-        "StartChargeSeq": "2024051412345",  # a CPO's own order number: no 27-character rule for bonus orders
+        "StartChargeSeq": SEQ + "12",  # a CPO's own number for a walk-in: 27 recommended, up to 32 accepted
         "ConnectorID": "EQ00000",
         "StartTime": "2024-05-14 08:30:59",
         "EndTime": "2024-05-14 10:30:00",
@@ -258,7 +258,7 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     ),
     "notification_charge_order_info_for_bonus": (
         bonus_order(),
-        {"StartChargeSeq": "2024051412345", "ConnectorID": "EQ00000", "ConfirmResult": 0},
+        {"StartChargeSeq": SEQ + "12", "ConnectorID": "EQ00000", "ConfirmResult": 0},
     ),
     "check_charge_orders": (
         {

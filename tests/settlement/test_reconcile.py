@@ -16,7 +16,7 @@ from apps.settlement.models import Dispute, ReconciliationRun
 from apps.settlement.services import dispute_resolve
 from tests import factories
 from tests.caller import OPERATOR_ID
-from tests.orders.support import PORTAL, directory, order, seq
+from tests.orders.support import PORTAL, directory, order, seq, started
 
 pytestmark = pytest.mark.django_db
 CHECK, ORDER = Interface.CHECK_CHARGE_ORDERS, Interface.NOTIFICATION_CHARGE_ORDER_INFO
@@ -46,7 +46,7 @@ def check(orders: list[dict], *, number: str | None = None, day: datetime = DAY)
 
 def portal_day(operator, n: int) -> list[dict]:
     """n portal-started orders that ended on DAY, each pushed and confirmed."""
-    orders = [order(start=DAY + timedelta(hours=8 + n_), number=seq(PORTAL)) for n_ in range(n)]
+    orders = [order(start=DAY + timedelta(hours=8 + n_), number=started()) for n_ in range(n)]
     for payload in orders:
         assert operator.call(ORDER, payload).data["ConfirmResult"] == 0
     return orders
@@ -110,8 +110,8 @@ def test_a_repeated_reconciliation_gets_the_same_answer_and_adds_nothing(operato
 def test_walk_ins_and_orders_outside_the_period_are_not_the_portals_to_claim(operator):
     portal_day(operator, 1)
     operator.call(ORDER, order(start=DAY + timedelta(hours=9)))  # started at the pile: not in the reconciliation
-    late = order(start=DAY + timedelta(hours=23, minutes=30), minutes=60, number=seq(PORTAL))  # ends next day
-    early = order(start=DAY - timedelta(hours=2), minutes=60, number=seq(PORTAL))  # ended the day before
+    late = order(start=DAY + timedelta(hours=23, minutes=30), minutes=60, number=started())  # ends next day
+    early = order(start=DAY - timedelta(hours=2), minutes=60, number=started())  # ended the day before
     operator.call(ORDER, late)
     operator.call(ORDER, early)
     data = operator.call(CHECK, check([])).data
@@ -276,3 +276,15 @@ def test_the_operators_list_is_kept_whole_for_the_run_and_cut_in_the_journal(
 
     client.force_login(_manager(django_user_model, "mgr_b", factories.operator("MA59CU773")))
     assert client.get(url).status_code == 404  # another operator's list does not exist for them
+
+
+def test_an_order_refused_for_a_session_the_portal_never_had_is_disputed_as_not_found(operator):
+    """An order push of the portal's prefix with no session behind it is refused (4004), so the operator's list that
+    names it meets 交易不存在 (DisputeReason 1) with the operator's own figures; nothing of it is the portal's."""
+    invented = order(start=DAY + timedelta(hours=9), number=seq(PORTAL))
+    assert operator.call(ORDER, invented).ret == Ret.BUSINESS
+    data = operator.call(CHECK, check([invented])).data
+    assert [(d["StartChargeSeq"], d["DisputeReason"], d["TotalMoney"]) for d in data["DisputeOrders"]] == [
+        (invented["StartChargeSeq"], 1, invented["TotalMoney"])
+    ]
+    assert ReconciliationRun.objects.get().portal_order_count == 0

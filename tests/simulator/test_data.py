@@ -6,7 +6,7 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
@@ -210,3 +210,24 @@ def test_walk_in_orders_are_consistent(sims: Factory) -> None:
     for series in by_connector.values():  # the meter only moves forward, session after session
         for before, after in pairwise(series):
             assert after["MeterValueStart"] == before["MeterValueEnd"]
+
+
+def test_a_world_faster_than_real_time_never_runs_past_the_present() -> None:
+    """At 60 simulated seconds a second, begun an hour behind: fast until it reaches the wall clock, then in step
+    with it — none of its times (orders, samples) can lie in the future."""
+    real = [1_000.0]
+    wall = datetime.fromtimestamp(2_000_000_000, CST)
+    clock = SimClock(
+        wall - timedelta(hours=1), 60, monotonic=lambda: real[0], ceiling=lambda: wall.timestamp() + real[0] - 1_000
+    )
+    assert clock.time() == wall.timestamp() - 3600
+    real[0] += 30  # 30 real seconds: 30 simulated minutes
+    assert clock.time() == wall.timestamp() - 1800
+    real[0] += 60  # it would be 60 min ahead of where the present is: it is at the present instead
+    assert clock.time() == wall.timestamp() + 90
+    real[0] += 10
+    assert clock.time() == wall.timestamp() + 100  # and keeps pace with it
+
+    sim = Simulator(make_config(speed=60, behind=3600), wall=lambda: wall)
+    assert wall.timestamp() - 3600 <= sim.clock.time() < wall.timestamp() - 3000
+    assert Simulator(make_config(speed=60), wall=lambda: wall).clock.time() <= wall.timestamp()

@@ -92,3 +92,28 @@ def test_figures_are_cached_per_scope(demo, roles, django_user_model):  # noqa: 
     assert dashboard(regulator)["status_now"]["total"] == first["status_now"]["total"]  # within the cache time
     cache.clear()
     assert dashboard(regulator)["status_now"]["total"] == first["status_now"]["total"] - 1
+
+
+@pytest.mark.django_db
+def test_an_order_from_a_clock_running_ahead_is_never_counted(caller):
+    """Two orders pushed now: one that ended an hour ago, one that says it ends in three hours. Only the first is
+    today's activity, now and after its claimed time has come (the order's own arrival says it was impossible)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.orders.models import ChargeOrder
+    from apps.protocol.names import Interface
+    from apps.supervision.dashboard import _figures
+    from tests.caller import OPERATOR_ID
+    from tests.orders.support import directory, order
+
+    caller.login()
+    directory()
+    now = timezone.localtime()
+    for start in (now - timedelta(hours=2), now + timedelta(minutes=30)):
+        assert caller.call(Interface.NOTIFICATION_CHARGE_ORDER_INFO, order(start=start, minutes=60)).ret == 0
+    assert ChargeOrder.objects.filter(operator_id=OPERATOR_ID).count() == 2
+    figures = _figures(OPERATOR_ID)  # the operator's scope: what its manager's dashboard shows
+    assert sum(day["n"] for day in figures["orders_days"]) == 1
+    assert [row["n"] for row in figures["orders_by_operator"]] == [1]

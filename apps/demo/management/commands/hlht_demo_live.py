@@ -62,6 +62,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--portal", default="http://127.0.0.1:8000/evcs/v1/", help="the portal's protocol URL")
         parser.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second")
+        parser.add_argument("--behind", type=float, default=6 * 3600,
+                            help="seconds the simulated world begins in the past: it runs at --speed until it reaches "
+                                 "the present, then keeps pace")  # fmt: skip
         parser.add_argument("--wait", type=float, default=120.0, help="seconds to wait for the portal to answer")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -134,7 +137,7 @@ class Command(BaseCommand):
         command = [sys.executable, "manage.py", "simulate_operator", "--operator-id", platform["operator_id"],
                    "--port", "0", "--keys", str(keys), "--portal", options["portal"],
                    "--stations", str(platform["stations"]), "--seed", str(platform["seed"]),
-                   "--speed", str(options["speed"])]  # fmt: skip
+                   "--speed", str(options["speed"]), "--behind", str(options["behind"])]  # fmt: skip
         process = subprocess.Popen(command, cwd=settings.BASE_DIR, stdout=subprocess.PIPE,  # noqa: S603 - our argv
                                    stderr=subprocess.STDOUT, text=True)  # fmt: skip
         first = process.stdout.readline()
