@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.db import models
 
 from apps.interconnect.keys import WIRE_NAMES
 from apps.operators.models import dialect_fields
@@ -40,6 +41,13 @@ def _name_every_error(form: forms.Form) -> None:
             field.widget.attrs["aria-required"] = "true"
 
 
+def _https_by_default(db_field: models.Field, **kwargs) -> forms.Field | None:
+    """An address typed without a scheme is https (what Django 6 assumes; said here, so 5.2 has nothing to warn of)."""
+    if isinstance(db_field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return db_field.formfield(**kwargs)
+
+
 class ApplicationForm(forms.ModelForm):
     dialects = forms.MultipleChoiceField(
         label="已知的协议差异", required=False, widget=forms.CheckboxSelectMultiple, choices=dialect_fields,
@@ -56,6 +64,7 @@ class ApplicationForm(forms.ModelForm):
 
     class Meta:
         model = Application
+        formfield_callback = _https_by_default
         fields = ["legal_name", "credit_code", "kind", "reg_address", "contact_name", "contact_phone", "service_tel",
                   "email", "base_url", "station_count", "connector_count", "dialects"]  # fmt: skip
         help_texts = {
@@ -75,7 +84,6 @@ class ApplicationForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", LABEL_SUFFIX)
         super().__init__(*args, **kwargs)
-        self.fields["base_url"].assume_scheme = "https"
         _name_every_error(self)
 
     def grouped(self) -> list[tuple[str, list[forms.BoundField]]]:
