@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
+from datetime import date, timedelta
 
 import pytest
 from django.contrib import admin
@@ -107,3 +109,50 @@ def test_a_changelist_costs_the_same_for_n_and_3n_rows(client, roles, model):
     after, rows_3n = cost(client, url)
     assert after == before
     assert rows_3n > rows
+
+
+DAYS = itertools.count()  # statements of one operator never share a period
+
+
+def _own_connector(op):
+    return f.ConnectorStatusFactory(connector__equipment__station__operator=op).connector
+
+
+# The main lists an operator's account manager works in, each row built under their own operator.
+OWN: dict[type, Callable[[object], object]] = {
+    Station: lambda op: _own_connector(op).station,
+    f.EquipmentFactory._meta.model: lambda op: _own_connector(op).equipment,
+    Connector: _own_connector,
+    f.ConnectorStatusHistoryFactory._meta.model: lambda op: f.ConnectorStatusHistoryFactory(
+        connector=_own_connector(op)
+    ),
+    f.StationStatsFactory._meta.model: lambda op: f.station_stats(_own_connector(op).station, f.MOMENT.date(), "1.0"),
+    f.ChargeOrderFactory._meta.model: lambda op: f.ChargeOrderFactory(connector=_own_connector(op)),
+    f.OrderFindingFactory._meta.model: lambda op: f.OrderFindingFactory(order__connector=_own_connector(op)),
+    f.BusinessPolicyFactory._meta.model: lambda op: f.PolicyPeriodFactory(policy__connector=_own_connector(op)).policy,
+    f.ReconciliationRunFactory._meta.model: lambda op: f.ReconciliationRunFactory(operator=op),
+    Dispute: lambda op: f.DisputeFactory(run__operator=op, order=f.ChargeOrderFactory(connector=_own_connector(op))),
+    Statement: lambda op: f.StatementFactory(
+        agreement__operator=op, period_start=date(2024, 1, 1) + timedelta(days=next(DAYS)), period_end=date(2030, 1, 1)
+    ),
+    f.SyncRunFactory._meta.model: lambda op: f.SyncRunFactory(operator=op, status="failed", error="timeout"),
+    ChargingSession: lambda op: f.ChargingSessionFactory(
+        connector=_own_connector(op), state=StartChargeSeqStat.FINISHED
+    ),
+}
+
+
+@pytest.mark.parametrize("model", sorted(OWN, key=lambda m: m._meta.label), ids=lambda model: model._meta.label)
+def test_an_operator_managers_changelist_costs_the_same_for_n_and_3n_rows(client, manager_a, directory, model):
+    client.force_login(manager_a)
+    grow, op = OWN[model], directory["a"]
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    for _ in range(2):
+        grow(op)
+    grow(directory["b"])  # another operator's row, which stays out of the list
+    before, rows = cost(client, url)
+    for _ in range(4):
+        grow(op)
+    after, rows_3n = cost(client, url)
+    assert after == before
+    assert rows_3n == rows + 4
