@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 from apps.operators.models import Operator
 from apps.orders.models import ChargeOrder
 from apps.stations.models import Connector, Equipment, Station
@@ -44,6 +46,11 @@ from .stations import (
     StationStatsFactory,
     station_stats,
 )
+
+# The indicators app (issue 24) lands from its own branch: its factories join once it is installed, so the check that
+# every model has a factory holds on either side of that merge. Drop the condition once both are in main.
+if "apps.indicators" in settings.INSTALLED_APPS:
+    from .indicators import ExemptionFactory, IndicatorFactory, MaintenanceWindowFactory  # noqa: F401
 
 __all__ = [
     "MOMENT",
