@@ -139,10 +139,10 @@ def snapshot_apply(session: ChargingSession, payload: dict[str, Any], source: st
             **fields,
         )
         hold_release(session)
-    elif stat == session.state or not transition(
-        session, stat, source=source, note="运营商报告的状态", ignore_late=True, **fields
-    ):
-        session_update(session, **fields)  # no move (the same state, or one behind): keep the figures and the times
+    elif stat == session.state:
+        session_update(session, **fields)
+    elif not transition(session, stat, source=source, note="运营商报告的状态", ignore_late=True, **fields):
+        session_update(session, **fields)  # a state behind the session's: never backwards, but keep figures and times
 
 
 def stop_result_apply(session: ChargingSession, payload: dict[str, Any]) -> None:

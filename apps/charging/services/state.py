@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
+from django.db.transaction import TransactionManagementError
+
 from apps.core.exceptions import HLHTError
 from apps.orders.choices import StartChargeSeqStat
 
@@ -27,12 +30,15 @@ def _label(state: int) -> str:
 def transition(
     session: ChargingSession, to: int, *, source: str, note: str = "", ignore_late: bool = False, **fields: Any
 ) -> bool:
-    """Move the locked `session` to `to`, writing `fields` (facts of the move: how it ended, when) in the same save,
-    and leave an event. Raises IllegalTransition for a move the table does not allow.
+    """Move the locked `session` to `to`, inside the transaction that locked it (check, then one save with
+    `update_fields`, then the event: pretix's shape). `fields` are facts of the move (how it ended, when), written in
+    the same save. Raises IllegalTransition for a move the table does not allow.
 
     `ignore_late=True` is for what operators report, which may arrive late or out of order (a start result after the
     stop, anything after the end): such a move is not made, nothing is written and the answer is False. How a
     session ended is never rewritten."""
+    if not transaction.get_connection().in_atomic_block:  # the session's row lock is held until the caller commits
+        raise TransactionManagementError("transition() runs inside the transaction that locked the session")
     if not session.can_move_to(to):
         if ignore_late:
             return False
