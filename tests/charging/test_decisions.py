@@ -23,10 +23,16 @@ SECOND = timedelta(seconds=1)
 # -- the outbox ------------------------------------------------------------------------------------------------------
 
 
-def test_the_retry_delay_doubles_from_five_seconds_and_is_capped():
-    assert [retry_delay(n) for n in (0, 1, 2, 3, 4)] == [5.0, 5.0, 10.0, 20.0, 40.0]
-    cap = settings.HLHT_COMMAND_RETRY_MAX_DELAY
-    assert retry_delay(30) == cap and retry_delay(1000) == cap  # no overflow however many attempts
+def _envelope(attempts: int) -> float:
+    """The most the wait before attempt `attempts + 1` may be: 5 s doubling per attempt, capped."""
+    return float(min(settings.HLHT_COMMAND_RETRY_MAX_DELAY, 5 * 2 ** max(0, attempts - 1)))
+
+
+def test_the_retry_delay_stays_under_five_seconds_doubling_and_the_cap():
+    # Within the envelope (a jittered delay may be shorter, never longer), however many attempts (no overflow).
+    for attempts in (0, 1, 2, 3, 4, 30, 1000):
+        assert 0 <= retry_delay(attempts) <= _envelope(attempts)
+    assert _envelope(1000) == settings.HLHT_COMMAND_RETRY_MAX_DELAY
 
 
 @pytest.mark.parametrize(
@@ -55,7 +61,8 @@ def test_a_transient_error_is_retried_with_backoff_until_the_attempts_run_out():
     last = settings.HLHT_COMMAND_ATTEMPTS
     for attempts in range(1, last):
         decision = after_attempt(answered=False, transient=True, attempts=attempts)
-        assert decision == AfterAttempt(CommandState.PENDING, retry_delay(attempts))
+        assert decision.state == CommandState.PENDING
+        assert decision.retry_in is not None and 0 <= decision.retry_in <= _envelope(attempts)
     assert after_attempt(answered=False, transient=True, attempts=last) == AfterAttempt(CommandState.FAILED)
 
 
