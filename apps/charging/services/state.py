@@ -9,14 +9,15 @@ from typing import Any
 from django.db import transaction
 from django.db.transaction import TransactionManagementError
 
-from apps.core.exceptions import HLHTError
+from apps.core.exceptions import Conflict
 from apps.orders.choices import StartChargeSeqStat
 
 from ..models import ChargingSession, SessionEvent
 
 
-class IllegalTransition(HLHTError):
-    """A move ChargingSession.TRANSITIONS does not allow: backwards, from 已结束, or to the state the session is in."""
+class IllegalTransition(Conflict):
+    """A move ChargingSession.TRANSITIONS does not allow: backwards, from 已结束, or to the state the session is in.
+    Inside a protocol call it undoes the transaction and is answered as a business error (4004), like any Conflict."""
 
     def __init__(self, session: ChargingSession, to: int) -> None:
         super().__init__(f"充电会话 {session.start_charge_seq} 不能从{_label(session.state)}变为{_label(to)}")
