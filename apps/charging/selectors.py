@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apps.drivers.selectors import hold_of
 from apps.operators.choices import CONNECTED_STATUSES
-from apps.orders.signals import PortalSession
+from apps.orders.hooks import PortalSession
 from apps.pricing.selectors import price_at, versions_of
 from apps.stations.models import Connector, Station
 

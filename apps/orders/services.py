@@ -17,7 +17,9 @@ from apps.protocol.schema import Problem
 from apps.protocol.text import storable
 from apps.stations.models import Connector
 
+from . import hooks
 from .choices import ChargeModel, ConfirmResult, OrderInterface, StartChargeSeqStat
+from .hooks import PortalSession
 from .models import ChargeDetail, ChargeOrder, OrderFinding, OrderReport
 from .rules import (
     FOREIGN_CONNECTOR,
@@ -37,7 +39,6 @@ from .rules import (
     seq_length_findings,
     time_findings,
 )
-from .signals import PortalSession, order_stored, portal_session
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +115,7 @@ def _session_or_refuse(
     Anything else is 4004 naming the field, as the session pushes answer: the portal never confirms an order for a
     session it never had, nor one that another operator's order number or connector would make it believe in."""
     if portal_started(seq_no):
-        session = portal_session(operator_id, seq_no)
+        session = hooks.portal_session(operator_id, seq_no)
         if session is None:
             message = f"StartChargeSeq（充电订单号）{seq_no} 不是市级平台在该运营商启动的充电"
             schema.raise_problems([Problem("StartChargeSeq", UNKNOWN_SESSION, message)])
@@ -280,7 +281,8 @@ def order_receive(
         for f in findings
     )
     _apply(order, payload, connector, connector_id, bonus, confirm, received_at, created=created)
-    order_stored.send(sender=ChargeOrder, order=order, interface=interface, revision=report.revision)
+    if portal_started(seq_no):  # the portal's own session: its driver pays, in this transaction (charging's hook)
+        hooks.order_pay(order=order, interface=interface, revision=report.revision)
     return Receipt(confirm, order, report, repeated=False, findings=tuple(findings))
 
 

@@ -133,7 +133,7 @@ def test_the_order_ends_the_session_and_charges_once(live):
 def test_an_order_whose_charge_fails_is_not_stored_and_its_retry_charges_once(live, monkeypatch):
     """A worker dying between the order and the charge: both are one transaction, so neither is kept, and the
     operator's retry stores the order and charges it once."""
-    import apps.charging.services as services
+    import apps.charging.services.payment as services
 
     caller, session = live
     payload = order(number=session.start_charge_seq)
@@ -248,7 +248,7 @@ def test_only_the_latest_timer_of_a_session_runs(live):
 
 def test_a_result_is_written_only_by_the_worker_that_still_holds_the_command(live, monkeypatch):
     """The lease ran out during a slow call and another worker took the command: the first one's result is dropped."""
-    import apps.charging.services as services
+    import apps.charging.services.outbox as services
     from apps.charging.choices import CommandKind, CommandState
     from apps.charging.models import OutboundCommand
 
