@@ -235,8 +235,8 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 LOGIN_URL = "admin:login"
 
 # --- Roaming charging (part 3 §3.1–3.8, §7): the driver's money, the outbox, the timers.
-HLHT_DRIVER_MIN_BALANCE = env.float("HLHT_DRIVER_MIN_BALANCE", default=10.0)  # 元 needed to start
-HLHT_DRIVER_HOLD = env.float("HLHT_DRIVER_HOLD", default=100.0)  # 元 held while charging (at most the balance)
+HLHT_DRIVER_MIN_BALANCE = env.str("HLHT_DRIVER_MIN_BALANCE", default="10.00")  # 元 needed to start (a Decimal)
+HLHT_DRIVER_HOLD = env.str("HLHT_DRIVER_HOLD", default="100.00")  # 元 held while charging (at most the balance)
 HLHT_SESSION_TASKS = env.bool("HLHT_SESSION_TASKS", default=True)  # send commands and timers through Celery
 HLHT_COMMAND_ATTEMPTS = env.int("HLHT_COMMAND_ATTEMPTS", default=8)  # sends of a command on transient errors
 HLHT_COMMAND_RETRY_MAX_DELAY = env.float("HLHT_COMMAND_RETRY_MAX_DELAY", default=300.0)
