@@ -9,11 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 from celery import current_app
+from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.core.conf import conf
 from apps.core.exceptions import HLHTError
 from apps.drivers.choices import DriverStatus, PaymentKind
 from apps.drivers.models import Driver
@@ -137,7 +137,7 @@ def _check_can_start(driver: Driver, target: Target) -> None:
         raise Refused(code, message)
     if ChargingSession.objects.filter(connector=target.connector, state__in=LIVE_STATES).exists():
         raise Refused("connector_busy", "充电接口已有进行中的充电")
-    minimum = conf().charging.driver_min_balance
+    minimum = Decimal(str(settings.HLHT_DRIVER_MIN_BALANCE))
     balance = balance_of(driver.pk) if driver.payment == PaymentKind.PREPAID else None
     if balance is not None and balance < minimum:
         raise Refused("balance_low", f"余额 {balance} 元低于启动充电所需的 {minimum} 元", status=402)
@@ -149,7 +149,7 @@ def session_start(*, driver_id: int, operator_id: str, connector_id: str, qr_cod
     driver = Driver.objects.get(pk=driver_id)
     target = target_of(operator_id, connector_id)
     _check_can_start(driver, target)
-    auth_seq = serial_number(conf().protocol.operator_id)
+    auth_seq = serial_number(settings.HLHT_OPERATOR_ID)
     try:
         with operator_client(target.operator) as client:
             answer = client.call(Interface.QUERY_EQUIP_AUTH, {"EquipAuthSeq": auth_seq, "ConnectorID": connector_id})
@@ -159,11 +159,11 @@ def session_start(*, driver_id: int, operator_id: str, connector_id: str, qr_cod
         reason = answer.get("FailReason")
         text = {1: "此设备尚未插枪", 2: "设备检测失败"}.get(reason, f"运营商拒绝（FailReason {reason}）")
         raise Refused("auth_refused", f"设备认证失败：{text}", fail_reason=reason)
-    seq = serial_number(conf().protocol.operator_id)
+    seq = serial_number(settings.HLHT_OPERATOR_ID)
     try:
         with transaction.atomic():
-            wallet_hold(driver_id=driver.pk, amount=conf().charging.driver_hold, seq=seq,
-                        minimum=conf().charging.driver_min_balance)  # fmt: skip
+            wallet_hold(driver_id=driver.pk, amount=Decimal(str(settings.HLHT_DRIVER_HOLD)), seq=seq,
+                        minimum=Decimal(str(settings.HLHT_DRIVER_MIN_BALANCE)))  # fmt: skip
             session = ChargingSession.objects.create(
                 driver=driver, operator=target.operator, connector=target.connector, start_charge_seq=seq,
                 equip_auth_seq=auth_seq, qr_code=qr_code[:200], requested_at=timezone.now(),
@@ -213,7 +213,7 @@ def session_stop(*, driver_id: int, seq: str) -> ChargingSession:
 
 
 def _after_commit_send(command_id: int, countdown: float = 0) -> None:
-    if conf().charging.session_tasks:
+    if settings.HLHT_SESSION_TASKS:
         transaction.on_commit(lambda: current_app.send_task(SEND_TASK, args=[command_id], countdown=countdown))
 
 
@@ -223,7 +223,7 @@ def schedule_watch(session: ChargingSession, countdown: float) -> None:
     due = timezone.now() + dt.timedelta(seconds=countdown)
     session.watch_at = due
     session.save(update_fields=["watch_at", "updated"])
-    if conf().charging.session_tasks:
+    if settings.HLHT_SESSION_TASKS:
         stamp, pk = due.isoformat(), session.pk
         transaction.on_commit(lambda: current_app.send_task(WATCH_TASK, args=[pk, stamp], countdown=countdown))
 
@@ -242,7 +242,7 @@ def _payload(command: OutboundCommand) -> tuple[str, dict[str, Any]]:
 
 def retry_delay(attempts: int) -> float:
     """Seconds before attempt `attempts + 1`: 5, 10, 20, 40 … capped at HLHT_COMMAND_RETRY_MAX_DELAY."""
-    return float(min(conf().charging.command_retry_max_delay_seconds, 5 * 2 ** max(0, attempts - 1)))
+    return float(min(settings.HLHT_COMMAND_RETRY_MAX_DELAY, 5 * 2 ** max(0, attempts - 1)))
 
 
 def _claim(command_id: int) -> OutboundCommand | None:
@@ -257,7 +257,7 @@ def _claim(command_id: int) -> OutboundCommand | None:
         ):
             return None
         # A call may take a token, the call, a re-authentication on 4002 and the resend: four round trips at worst.
-        lease = 4 * (conf().client.connect_timeout_seconds + conf().client.read_timeout_seconds) + 30
+        lease = 4 * (settings.HLHT_CLIENT_CONNECT_TIMEOUT + settings.HLHT_CLIENT_READ_TIMEOUT) + 30
         command.lease_until = now + dt.timedelta(seconds=lease)
         command.save(update_fields=["lease_until", "updated"])
     return OutboundCommand.objects.select_related("session__operator", "session__connector").get(pk=command_id)
@@ -297,7 +297,7 @@ def command_send(command_id: int) -> str:
             command.state, command.answer, command.last_error = CommandState.DONE, storable(answer), ""
             command.save(update_fields=["state", "answer", "last_error", "attempts", "lease_until", "updated"])
             _apply_answer(command, answer)
-        elif transient and command.attempts < conf().charging.command_attempts:
+        elif transient and command.attempts < settings.HLHT_COMMAND_ATTEMPTS:
             delay = retry_delay(command.attempts)
             command.last_error, command.next_attempt_at = error[:500], timezone.now() + dt.timedelta(seconds=delay)
             command.save(update_fields=["last_error", "next_attempt_at", "attempts", "lease_until", "updated"])
@@ -319,11 +319,7 @@ def _apply_answer(command: OutboundCommand, answer: dict[str, Any]) -> None:
         snapshot_apply(session, answer, EventSource.POLL)
         return
     if answer.get("SuccStat") == 0:
-        wait = (
-            conf().charging.start_result_wait_seconds
-            if command.kind == CommandKind.START
-            else conf().charging.stop_result_wait_seconds
-        )
+        wait = settings.HLHT_START_RESULT_WAIT if command.kind == CommandKind.START else settings.HLHT_STOP_RESULT_WAIT
         schedule_watch(session, wait)  # the result push is due within this; otherwise poll
         return
     reason = answer.get("FailReason")
@@ -335,7 +331,7 @@ def _apply_answer(command: OutboundCommand, answer: dict[str, Any]) -> None:
     else:
         session.fail_reason = reason
         session.save(update_fields=["fail_reason", "updated"])
-        schedule_watch(session, conf().charging.stop_result_wait_seconds)
+        schedule_watch(session, settings.HLHT_STOP_RESULT_WAIT)
 
 
 def _command_failed(command: OutboundCommand) -> None:
@@ -381,7 +377,7 @@ def start_result_apply(session: ChargingSession, payload: dict[str, Any]) -> Non
     ident = str(payload.get("IdentCode") or "")[:64]
     if stat in (S.CHARGING, S.STOPPING):
         if _move(session, stat, EventSource.PUSH, "运营商推送启动成功", started_at=started, ident_code=ident):
-            schedule_watch(session, conf().charging.status_push_wait_seconds)
+            schedule_watch(session, settings.HLHT_STATUS_PUSH_WAIT)
         elif session.state != S.FINISHED and session.started_at is None:
             # The driver pressed stop before this arrived (停止中 cannot go back): keep when it started and its code.
             _move(session, session.state, EventSource.PUSH, started_at=started, ident_code=ident)
@@ -390,7 +386,7 @@ def start_result_apply(session: ChargingSession, payload: dict[str, Any]) -> Non
     elif stat == S.FINISHED:
         _move(session, S.FINISHED, EventSource.PUSH, "运营商推送已结束", ended_at=timezone.now())
     else:  # 1 启动中 again, or 5 未知: nothing learnt; a poll will tell
-        schedule_watch(session, conf().charging.start_result_wait_seconds)
+        schedule_watch(session, settings.HLHT_START_RESULT_WAIT)
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -432,7 +428,7 @@ def stop_result_apply(session: ChargingSession, payload: dict[str, Any]) -> None
     else:
         session.fail_reason = payload.get("FailReason")
         session.save(update_fields=["fail_reason", "updated"])
-        schedule_watch(session, conf().charging.stop_result_wait_seconds)
+        schedule_watch(session, settings.HLHT_STOP_RESULT_WAIT)
 
 
 # -- timers ----------------------------------------------------------------------------------------------------------
@@ -451,19 +447,17 @@ def session_watch(session_id: int, *, now: dt.datetime | None = None) -> float |
         session = _locked_session(session_id)
         if not session.live:
             return None
-        if now - session.requested_at > conf().charging.session_stuck:
+        if (now - session.requested_at).total_seconds() > settings.HLHT_SESSION_STUCK_HOURS * 3600:
             _finish(session, EventSource.TIMER, Outcome.STUCK, "会话长时间未结束，已关闭并待复核", when=now,
                     review="超过最长会话时间仍未结束")  # fmt: skip
             return None
-        poll_gap = conf().charging.poll_min_interval_seconds
+        poll_gap = settings.HLHT_POLL_MIN_INTERVAL
         if session.state == S.STARTING:
-            overdue = _older(session.requested_at, conf().charging.start_result_wait_seconds, now)
+            overdue = _older(session.requested_at, settings.HLHT_START_RESULT_WAIT, now)
         elif session.state == S.CHARGING:
-            overdue = _older(
-                session.last_status_at or session.started_at, conf().charging.status_push_wait_seconds, now
-            )
+            overdue = _older(session.last_status_at or session.started_at, settings.HLHT_STATUS_PUSH_WAIT, now)
         elif session.state == S.STOPPING:
-            overdue = _older(session.stop_requested_at, conf().charging.stop_result_wait_seconds, now)
+            overdue = _older(session.stop_requested_at, settings.HLHT_STOP_RESULT_WAIT, now)
         else:  # 未知
             overdue = True
         if overdue and _older(session.last_poll_at, poll_gap, now):
@@ -471,7 +465,7 @@ def session_watch(session_id: int, *, now: dt.datetime | None = None) -> float |
             session.save(update_fields=["last_poll_at", "updated"])
             command = OutboundCommand.objects.create(session=session, kind=CommandKind.POLL)
             _after_commit_send(command.pk)
-        return float(min(poll_gap, conf().charging.status_push_wait_seconds))
+        return float(min(poll_gap, settings.HLHT_STATUS_PUSH_WAIT))
 
 
 # -- payment ---------------------------------------------------------------------------------------------------------
@@ -542,13 +536,13 @@ def connector_policy(connector: Connector) -> dict[str, Any]:
     check = PolicyCheck.objects.filter(connector=connector).first()
     live, error = False, ""
     unreachable = f"hlht:policy-unreachable:{connector.operator_id}"
-    stale = check is None or (now - check.checked_at).total_seconds() > conf().charging.policy_cache_seconds
+    stale = check is None or (now - check.checked_at).total_seconds() > settings.HLHT_DRIVER_POLICY_CACHE
     if stale and cache.get(unreachable):
         error = (
-            f"运营商平台暂时无法连接，{conf().charging.policy_backoff_seconds:g} 秒内不再询问；以下为已知的最新业务策略"
+            f"运营商平台暂时无法连接，{settings.HLHT_DRIVER_POLICY_BACKOFF:g} 秒内不再询问；以下为已知的最新业务策略"
         )
     elif stale:
-        seq = serial_number(conf().protocol.operator_id)
+        seq = serial_number(settings.HLHT_OPERATOR_ID)
         try:
             with operator_client(connector.operator) as client:
                 data = client.call(Interface.QUERY_EQUIP_BUSINESS_POLICY,
@@ -566,7 +560,7 @@ def connector_policy(connector: Connector) -> dict[str, Any]:
                 live = True
         except (ClientError, NotConfigured) as exc:
             error = str(exc)
-            cache.set(unreachable, True, conf().charging.policy_backoff_seconds)
+            cache.set(unreachable, True, settings.HLHT_DRIVER_POLICY_BACKOFF)
     versions = versions_of([connector.pk]).get(connector.pk, [])
     current = version_at(versions, now)
     price = price_at(versions, now)
