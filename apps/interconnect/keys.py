@@ -58,8 +58,7 @@ def keys_validate(values: dict[str, str]) -> KeySet:
         )
     except InvalidKeyError as exc:
         # The codec names the key in English (its callers log it); people read the rule in Chinese.
-        name = next((n for n in WIRE_NAMES if str(exc).startswith(n)), None)
-        raise ValidationFailed("必须正好16字节（UTF-8）", field=name) if name else ValidationFailed(str(exc)) from exc
+        raise ValidationFailed("必须正好16字节（UTF-8）", field=exc.key) from exc
 
 
 @transaction.atomic

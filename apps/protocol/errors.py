@@ -48,7 +48,13 @@ def default_msg(ret: int) -> str:
 
 
 class InvalidKeyError(ValueError):
-    """A DataSecret/DataSecretIV is not exactly 16 UTF-8 bytes: a key-management mistake, answered with Ret 500."""
+    """A DataSecret/DataSecretIV is not exactly 16 UTF-8 bytes: a key-management mistake, answered with Ret 500.
+
+    `key` is the wire name of the key at fault (DataSecret, DataSecretIV, SigSecret), for callers that tell people."""
+
+    def __init__(self, message: str, *, key: str) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 # --------------------------------------------------------------------------------------------------------------------
