@@ -38,7 +38,7 @@ from apps.protocol import (
     sign_request,
 )
 from apps.protocol.dialect import SERVICE_ALIASES, Dialect
-from apps.protocol.errors import ClientError, EnvelopeError, ProtocolError, Ret, SignatureError
+from apps.protocol.errors import ClientError, EnvelopeError, ProtocolError, Ret, SignatureError, TokenRefused
 from apps.protocol.names import TEST_STATUS_CHANGE, Interface
 
 from .addresses import endpoint_problem
@@ -277,7 +277,7 @@ class _Checks:
         detail, flags = _explained(error), self._asked_dialects()
         if flags:
             detail = _dialect_advice(flags)
-        elif isinstance(error, ClientError) and "SuccStat" in detail:
+        elif isinstance(error, TokenRefused):
             detail = f"运营商拒绝本平台签发给它的 OperatorSecret：{detail}"
         run.add("token_out", title, CheckOutcome.FAILED, detail[:500], ms, ",".join(flags))
 

@@ -24,6 +24,7 @@ from .errors import (
     ProtocolError,
     Ret,
     SignatureError,
+    TokenRefused,
     TokenRejected,
     TransientError,
 )
@@ -282,8 +283,9 @@ class PeerClient:
         if data.get("SuccStat") != 0:
             reason = data.get("FailReason")
             label = TokenFailReason.describe(reason)
-            raise TokenRejected(
+            raise TokenRefused(
                 f"query_token refused: SuccStat={data.get('SuccStat')!r}, FailReason={reason!r} ({label})",
+                fail_reason=reason,
                 interface=QUERY_TOKEN,
                 ret=0,
             )
