@@ -126,7 +126,6 @@ class Charging:
 
     driver_min_balance: Decimal = _setting("HLHT_DRIVER_MIN_BALANCE", _money)
     driver_hold: Decimal = _setting("HLHT_DRIVER_HOLD", _money)
-    session_tasks: bool = _setting("HLHT_SESSION_TASKS", bool)
     command_attempts: int = _setting("HLHT_COMMAND_ATTEMPTS", int)
     command_retry_max_delay_seconds: float = _setting("HLHT_COMMAND_RETRY_MAX_DELAY", float)
     start_result_wait_seconds: float = _setting("HLHT_START_RESULT_WAIT", float)
