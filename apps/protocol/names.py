@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from enum import IntEnum, StrEnum
+from typing import Self
 
 __all__ = [
     "TEST_STATUS_CHANGE",
@@ -118,6 +119,16 @@ class FailReason(IntEnum):
             return cls(value).label
         except ValueError:
             return "自定义"
+
+    @classmethod
+    def known(cls, value: object) -> Self | None:
+        """The member a received FailReason is, if it is a known failure (not 0 无, not a platform's own 自定义)."""
+        if not isinstance(value, int) or isinstance(value, bool) or value == 0:
+            return None
+        try:
+            return cls(value)
+        except ValueError:
+            return None
 
     @property
     def label(self) -> str:

@@ -50,3 +50,12 @@ def test_a_received_reason_is_described_whatever_it_is():
     assert StopFailReason.describe(3) == "设备已停止充电"
     assert StartFailReason.describe(42) == "自定义"
     assert TokenFailReason.describe(None) == "未知" and TokenFailReason.describe(True) == "未知"
+
+
+def test_known_is_the_member_of_a_standard_failure_only():
+    assert AuthFailReason.known(2) is AuthFailReason.CHECK_FAILED
+    assert StopFailReason.known(3) is StopFailReason.ALREADY_STOPPED
+    assert AuthFailReason.known(0) is None  # 无: not a failure
+    assert (
+        StartFailReason.known(42) is None and StartFailReason.known("1") is None and StartFailReason.known(True) is None
+    )
