@@ -16,12 +16,14 @@ class HLHTError(Exception):
 
 
 class ValidationFailed(HLHTError):
-    """Business data broke a rule of the spec; `field` names the wire field (maps to Ret 4004)."""
+    """Business data broke a rule of the spec; `field` names the wire field (maps to Ret 4004). `message` names the
+    field too ("DataSecret: 必须正好16字节"); `detail` is the rule alone, for a form that shows it beside the field."""
 
     default_message = "业务参数不合法"
 
     def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
         self.field = field
+        self.detail = message or self.default_message
         super().__init__(f"{field}: {message}" if field and message else message)
 
 

@@ -46,7 +46,7 @@ def apply(request: HttpRequest) -> HttpResponse:
         try:
             application = application_submit(data=form.cleaned_data, address=request.META.get("REMOTE_ADDR"))
         except ValidationFailed as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message.removeprefix(f"{exc.field}: "))
+            form.add_error(exc.field if exc.field in form.fields else None, exc.detail)
         else:
             return render(request, "onboarding/submitted.html", {"application": application})
     return render(request, "onboarding/apply.html", {"form": form}, status=400)

@@ -25,3 +25,11 @@ def test_the_rest_is_drfs():
     assert exception_handler(ValidationError({"qr": "无效"}), {}).status_code == 400
     assert exception_handler(NotAuthenticated(), {}).status_code == 401
     assert exception_handler(Conflict("状态冲突"), {}) is None  # not a refusal: a 500, as before
+
+
+def test_a_validation_failure_keeps_its_rule_apart_from_the_field():
+    from apps.core.exceptions import ValidationFailed
+
+    failed = ValidationFailed("必须正好16字节（UTF-8）", field="DataSecret")
+    assert failed.message == "DataSecret: 必须正好16字节（UTF-8）" and failed.detail == "必须正好16字节（UTF-8）"
+    assert ValidationFailed().detail == ValidationFailed().message == "业务参数不合法"
