@@ -31,6 +31,7 @@ from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.db import connection, connections
 from django.db.models import Model
 
+from apps.core.conf import conf
 from apps.interconnect.keys import caller_cache_clear
 from apps.interconnect.models import Exchange, PeerToken, RejectedRecord, SeenEnvelope
 from apps.operators.models import Operator
@@ -165,7 +166,7 @@ def gunicorn_portal(workers: int, threads: int = 4) -> Iterator[str]:
     server = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)  # noqa: S603 - our own argv
     try:
         wait_port(port, server)
-        yield f"http://127.0.0.1:{port}/{settings.HLHT_PROTOCOL_PREFIX}"
+        yield f"http://127.0.0.1:{port}/{conf().protocol.prefix}"
     finally:
         server_stop(server)
 
@@ -311,7 +312,7 @@ def send_phase(operator_id: str, keys: dict[str, str], scripts: list[Script], *,
         if served is None:
             server = PortalServer(("127.0.0.1", 0), QuietHandler)
             server.set_app(WSGIHandler())
-            served = f"http://127.0.0.1:{server.server_address[1]}/{settings.HLHT_PROTOCOL_PREFIX}"
+            served = f"http://127.0.0.1:{server.server_address[1]}/{conf().protocol.prefix}"
             threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
         child, conn = fork(_senders, served, operator_id, keys, scripts, rename, check, interval, stagger)
         try:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -17,6 +16,7 @@ from django.utils import timezone
 
 from apps.charging.choices import CommandKind, CommandState, Outcome
 from apps.charging.models import ChargingSession, OutboundCommand
+from apps.core.conf import conf
 from apps.core.roles import OPERATOR_MANAGER, PLATFORM_ADMIN, REGULATOR
 from apps.core.services import roles_sync
 from apps.drivers.models import Driver
@@ -265,7 +265,7 @@ def _demo_orders(connector: Connector, rng: random.Random, now: datetime, driver
         price = Decimal(next(p for s, p in reversed(TARIFF) if s <= f"{start:%H%M%S}"))
         elec = (power * price).quantize(Decimal("0.01"))
         service = (power * SERVICE_PRICE).quantize(Decimal("0.01"))
-        creator = settings.HLHT_OPERATOR_ID if n == 0 else connector.operator_id
+        creator = conf().protocol.operator_id if n == 0 else connector.operator_id
         seq = f"{creator}{start:%Y%m%d%H%M%S}{zlib.crc32(connector.connector_id.encode()) % 10000:04d}"
         payload = {
             "StartChargeSeq": seq,
@@ -316,7 +316,7 @@ def _demo_reconciliation(operator: Operator, now: datetime) -> None:
               for o in held[1:]]  # fmt: skip
     if listed:
         listed[0]["TotalMoney"] += Decimal("1.00")
-    unknown = f"{settings.HLHT_OPERATOR_ID}{day:%Y%m%d}0000009999"
+    unknown = f"{conf().protocol.operator_id}{day:%Y%m%d}0000009999"
     listed.append({"StartChargeSeq": unknown, "TotalPower": Decimal("12.00"), "TotalMoney": Decimal("18.00")})
     orders_reconcile(
         operator_id=operator.pk,
@@ -346,7 +346,7 @@ def _demo_roaming(operators: list[Operator], now: datetime) -> None:
     """The start commands the outbox held for the first portal-started demo sessions, and each operator's settlement
     agreement with this and last month's statements."""
     for order in ChargeOrder.objects.filter(
-        operator__in=operators, start_charge_seq__startswith=settings.HLHT_OPERATOR_ID, connector__isnull=False
+        operator__in=operators, start_charge_seq__startswith=conf().protocol.operator_id, connector__isnull=False
     ).order_by("start_time")[:6]:
         session = ChargingSession.objects.get(start_charge_seq=order.start_charge_seq)
         # What the outbox held for it: the start the portal sent, as the operator answered it.

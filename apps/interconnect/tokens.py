@@ -8,10 +8,10 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.core.rows import insert_rows
 from apps.operators.choices import CONNECTED_STATUSES
 from apps.operators.models import Operator
@@ -38,15 +38,15 @@ def token_issue(*, operator: Operator) -> tuple[str, int]:
     Operator.objects.select_for_update().filter(pk=operator.pk).values_list("pk", flat=True).first()
     now = timezone.now()
     issued = AccessToken.objects.filter(operator=operator, created__gt=now - timedelta(minutes=1)).count()
-    if issued >= settings.HLHT_TOKEN_RATE:
+    if issued >= conf().protocol.tokens_per_minute:
         raise TokenRateExceeded(operator.pk)
-    lifetime = settings.HLHT_TOKEN_LIFETIME
+    lifetime = conf().protocol.token_lifetime_seconds
     token = secrets.token_urlsafe(32)
     AccessToken.objects.create(
         operator=operator, token_hash=_digest(token), expires_at=now + timedelta(seconds=lifetime)
     )
     live = AccessToken.objects.filter(operator=operator, expires_at__gt=now).order_by("-created", "-pk")
-    retired = list(live.values_list("pk", flat=True)[settings.HLHT_MAX_LIVE_TOKENS :])
+    retired = list(live.values_list("pk", flat=True)[conf().protocol.max_live_tokens :])
     if retired:
         AccessToken.objects.filter(pk__in=retired).update(expires_at=now)
     return token, lifetime

@@ -11,8 +11,7 @@ from __future__ import annotations
 import socket
 from urllib.parse import urlsplit
 
-from django.conf import settings
-
+from apps.core.conf import conf
 from apps.protocol.addresses import address_problem
 
 
@@ -23,7 +22,7 @@ def endpoint_problem(url: str) -> str | None:
         parts.port  # noqa: B018 - urlsplit checks the port only when it is read: 99999 raises ValueError here
     except ValueError:
         return "端口应在 1 到 65535 之间"
-    if settings.HLHT_ALLOW_PRIVATE_ENDPOINTS:
+    if conf().client.allow_private_endpoints:
         return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "应为 http 或 https 地址"

@@ -8,7 +8,6 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
@@ -18,6 +17,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from apps.core.conf import conf
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.roles import OPERATOR_MANAGER
 from apps.core.secretbox import seal, unseal
@@ -205,7 +205,7 @@ def outbound_keys_enter(*, operator_id: str, values: dict[str, str], endpoint: s
 
 def latest_passing_report(operator_id: str) -> ConformanceReport | None:
     """The newest passing report young enough to let the operator go live (HLHT_CONFORMANCE_VALID_DAYS)."""
-    since = timezone.now() - timedelta(days=settings.HLHT_CONFORMANCE_VALID_DAYS)
+    since = timezone.now() - timedelta(days=conf().supervision.conformance_valid_days)
     reports = ConformanceReport.objects.filter(operator_id=operator_id, passed=True, started__gte=since)
     return reports.order_by("-started").first()
 
@@ -222,7 +222,7 @@ def activation_refusal(operator: Operator, previous_status: str | None, previous
     if previous_status == OperatorStatus.ACTIVE and previous_kind in (None, OperatorKind.OPERATOR):
         return None
     if latest_passing_report(operator.pk) is None:
-        days = settings.HLHT_CONFORMANCE_VALID_DAYS
+        days = conf().supervision.conformance_valid_days
         return f"转为正式接入需要近{days}天内通过的一致性检测报告；没有时须填写放行理由（将记入变更记录）"
     return None
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from apps.core.conf import conf
 from apps.pricing.selectors import versions_of
 from apps.protocol import dumps, parse_datetime, schema
 from apps.protocol.schema import Problem
@@ -54,23 +54,23 @@ class Receipt:
 
 def tolerances() -> Tolerances:
     return Tolerances(
-        money=Decimal(str(settings.HLHT_ORDER_MONEY_TOLERANCE)),
-        meter=Decimal(str(settings.HLHT_ORDER_METER_TOLERANCE)),
-        duration=int(settings.HLHT_ORDER_DURATION_TOLERANCE),
-        power_margin=Decimal(str(settings.HLHT_ORDER_POWER_MARGIN)),
-        price=Decimal(str(settings.HLHT_PRICE_TOLERANCE)),
-        bound_margin=Decimal(str(settings.HLHT_CHARGE_BOUND_MARGIN)),
+        money=conf().orders.money_tolerance,
+        meter=conf().orders.meter_tolerance,
+        duration=conf().orders.duration_tolerance_seconds,
+        power_margin=conf().orders.power_margin,
+        price=conf().orders.price_tolerance,
+        bound_margin=conf().orders.charge_bound_margin,
     )
 
 
 def clock_skew() -> dt.timedelta:
     """How far an operator's clock may run ahead of the portal's (HLHT_CLOCK_SKEW, the TimeStamp window)."""
-    return dt.timedelta(seconds=settings.HLHT_CLOCK_SKEW)
+    return conf().protocol.clock_skew
 
 
 def portal_started(start_charge_seq: str) -> bool:
     """Sessions the city platform started carry its OperatorID; walk-ins carry the operator's own."""
-    return start_charge_seq.startswith(settings.HLHT_OPERATOR_ID)
+    return start_charge_seq.startswith(conf().protocol.operator_id)
 
 
 def _digest(payload: dict[str, Any]) -> str:

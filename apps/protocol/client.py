@@ -24,10 +24,11 @@ from .errors import (
     ProtocolError,
     Ret,
     SignatureError,
+    TokenRefused,
     TokenRejected,
     TransientError,
 )
-from .names import Interface
+from .names import Interface, TokenFailReason
 from .text import redact_secrets
 from .timestamps import SeqGenerator
 
@@ -43,7 +44,6 @@ logger = logging.getLogger(__name__)
 
 QUERY_TOKEN = Interface.QUERY_TOKEN
 MAX_TOKEN_SECONDS = 604_800  # the standard caps validity at 7 days; a larger value is a peer bug, not a promise
-_FAIL_REASONS = {0: "无", 1: "无此运营商", 2: "密钥错误"}
 # Statuses where a plain retry later can succeed even though no protocol envelope came back.
 _TRANSIENT_HTTP = frozenset({408, 425, 429})
 # Ret codes a caller should retry with backoff; everything else non-zero (incl. invented 4005/4006) is permanent.
@@ -282,9 +282,10 @@ class PeerClient:
 
         if data.get("SuccStat") != 0:
             reason = data.get("FailReason")
-            label = _FAIL_REASONS.get(reason, "自定义") if isinstance(reason, int) else "未知"
-            raise TokenRejected(
+            label = TokenFailReason.describe(reason)
+            raise TokenRefused(
                 f"query_token refused: SuccStat={data.get('SuccStat')!r}, FailReason={reason!r} ({label})",
+                fail_reason=reason,
                 interface=QUERY_TOKEN,
                 ret=0,
             )

@@ -12,11 +12,11 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.orders.models import ChargeOrder
 from apps.protocol import parse_datetime
@@ -122,7 +122,7 @@ def portal_orders(operator_id: str, start: dt.datetime, end: dt.datetime):
         operator_id=operator_id,
         end_time__gte=start,
         end_time__lte=end,
-        start_charge_seq__startswith=settings.HLHT_OPERATOR_ID,
+        start_charge_seq__startswith=conf().protocol.operator_id,
     )
 
 

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.operators.choices import OperatorStatus
 from apps.protocol.names import wire_name
 
@@ -37,7 +37,7 @@ def listed_connectors() -> models.QuerySet[Connector]:
 
 def stale_cutoff(now: dt.datetime | None = None) -> dt.datetime:
     """Statuses older than this are stale (HLHT_STALE_MINUTES)."""
-    return (now or timezone.now()) - dt.timedelta(minutes=settings.HLHT_STALE_MINUTES)
+    return (now or timezone.now()) - conf().supervision.stale_after
 
 
 def stale_connectors(cutoff: dt.datetime) -> models.QuerySet[Connector]:

@@ -7,10 +7,10 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.core.exceptions import ValidationFailed
 from apps.core.rows import CHUNK, insert_statement, write_together
 from apps.protocol.names import Interface
@@ -177,7 +177,7 @@ def connector_statuses_apply(
 
 def _pending_room(operator_id: str, unknown: int, *, refuse: bool) -> int:
     """How many of `unknown` new connectors may be kept pending; ValidationFailed instead when `refuse` and short."""
-    limit = settings.HLHT_MAX_PENDING_STATUSES
+    limit = conf().protocol.max_pending_statuses
     held = PendingConnectorStatus.objects.filter(operator_id=operator_id).count()
     room = max(0, limit - held)
     if refuse and unknown > room:

@@ -11,13 +11,13 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate, TruncHour
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.core.roles import operator_scope, sees_everything
 from apps.interconnect.choices import Direction, RunStatus
 from apps.interconnect.models import Exchange, SyncRun
@@ -175,7 +175,7 @@ def _figures(operator_id: str | None) -> dict[str, Any]:
         "pending_applications": pending.count(),
         "applications_url": _url("onboarding_application", status__exact=ApplicationStatus.PENDING),
         "testing": [{"operator": op, "report": latest.get(op.pk)} for op in testing.order_by("operator_id")],
-        "cache_seconds": settings.HLHT_DASHBOARD_CACHE_SECONDS,
+        "cache_seconds": conf().supervision.dashboard_cache_seconds,
     }  # fmt: skip
 
 
@@ -210,7 +210,7 @@ def _scoped_cache(user, name: str, compute):
     value = cache.get(key)
     if value is None:
         value = compute(scope)
-        cache.set(key, value, settings.HLHT_DASHBOARD_CACHE_SECONDS)
+        cache.set(key, value, conf().supervision.dashboard_cache_seconds)
     return value
 
 

@@ -17,6 +17,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 
+from apps.core.conf import conf
 from apps.demo.benchkit import (
     PortalServer,
     QuietHandler,
@@ -299,7 +300,7 @@ def _push(operator: Operator, keys: dict[str, str], senders: int, messages: int,
     plan, last = _push_plan(connector_ids, senders, messages)
     server = PortalServer(("127.0.0.1", 0), QuietHandler)
     server.set_app(WSGIHandler())
-    url = f"http://127.0.0.1:{server.server_address[1]}/{settings.HLHT_PROTOCOL_PREFIX}"
+    url = f"http://127.0.0.1:{server.server_address[1]}/{conf().protocol.prefix}"
     child, conn = fork(_sender_child, url, operator.pk, keys, plan)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
     try:

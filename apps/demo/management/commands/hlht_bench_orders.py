@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 
+from apps.core.conf import conf
 from apps.demo.benchkit import operators_delete, send_phase
 from apps.interconnect.registry import REGISTRY, interface
 from apps.interconnect.services import operator_provision
@@ -31,7 +32,7 @@ from apps.stations.models import Connector, Equipment, Station
 BENCH_PREFIX = "BENCHOR"
 OPERATOR_ID = f"{BENCH_PREFIX}01"
 FLOOR = "bench_orders_noop"  # a no-op interface: the same transport, envelope, token, replay and journal, no order
-PORTAL = settings.HLHT_OPERATOR_ID
+PORTAL = conf().protocol.operator_id
 DAY = datetime(2026, 11, 30, tzinfo=CST)
 TARIFF = [("000000", "0.3370"), ("070000", "0.7286"), ("100000", "1.1802"), ("150000", "0.7286"),
           ("180000", "1.1802"), ("210000", "0.7286"), ("230000", "0.3370")]  # fmt: skip

@@ -27,6 +27,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.demo.benchkit import (
     bulk_directory,
     database_url,
@@ -67,7 +68,7 @@ def _requests(keys: KeySet, token: str, port: int, count: int, connectors: int, 
     now, so a connector's statuses are `connectors / rate` seconds apart, as a real connector's are (one change a
     second at most); the status cycles through COMBOS, so each one is new to the portal."""
     base = timezone.now()
-    path = f"/{settings.HLHT_PROTOCOL_PREFIX}{Interface.NOTIFICATION_STATION_STATUS}"
+    path = f"/{conf().protocol.prefix}{Interface.NOTIFICATION_STATION_STATUS}"
     out = []
     for k in range(count):
         second, seq = divmod(k, rate)
@@ -127,7 +128,7 @@ def _wrk(port: int, requests: list[bytes], token: str, options: dict[str, Any]) 
         bodies.write_bytes(b"\n".join(r.partition(b"\r\n\r\n")[2] for r in requests) + b"\n")
         script.write_text(WRK_SCRIPT)
         env = {**os.environ, "HLHT_WRK_BODIES": str(bodies), "HLHT_WRK_THREADS": str(threads), "HLHT_WRK_TOKEN": token,
-               "HLHT_WRK_PATH": f"/{settings.HLHT_PROTOCOL_PREFIX}{Interface.NOTIFICATION_STATION_STATUS}"}  # fmt: skip
+               "HLHT_WRK_PATH": f"/{conf().protocol.prefix}{Interface.NOTIFICATION_STATION_STATUS}"}  # fmt: skip
         command = ["wrk", "-t", str(threads), "-c", str(options["connections"]), "-d", f"{options['duration']:g}s",
                    "-s", str(script), f"http://127.0.0.1:{port}"]  # fmt: skip
         process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)  # noqa: S603 - our own argv
@@ -227,7 +228,7 @@ class Command(BaseCommand):
                       "history": ConnectorStatusHistory, "current": ConnectorStatus, "journal": Exchange}  # fmt: skip
             env["HLHT_FLOOR_DSN"] = dsn
             env["HLHT_FLOOR_CONFIG"] = json.dumps({
-                "operator_id": OPERATOR_ID, "keys": keys, "window": settings.HLHT_CLOCK_SKEW,
+                "operator_id": OPERATOR_ID, "keys": keys, "window": conf().protocol.clock_skew_seconds,
                 "connected": list(CONNECTED_STATUSES), "source": StatusSource.PUSH, "direction": Direction.IN,
                 "interface": str(Interface.NOTIFICATION_STATION_STATUS),
                 "tables": {name: connection.ops.quote_name(model._meta.db_table) for name, model in tables.items()},

@@ -14,9 +14,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from apps.charging.models import ChargingSession, CommandAttempt, OutboundCommand, SessionEvent
+from apps.core.conf import conf
 from apps.demo.benchkit import operators_delete, send_phase, sql_delete
 from apps.demo.floor import FLOOR, floor_register, floor_unregister
 from apps.drivers.choices import EntryKind
@@ -32,7 +34,7 @@ from apps.stations.models import Connector, Equipment, Station
 
 PREFIX = "BENCHRO"
 OPERATOR_ID = f"{PREFIX}01"
-PORTAL = settings.HLHT_OPERATOR_ID
+PORTAL = conf().protocol.operator_id
 PHONE_BASE = 19900000000
 BENCH_PHONES = "1990000"  # the benchmark's drivers: 19900000000–19900009999
 PRICE, SERVICE = Decimal("0.7286"), Decimal("0.8000")
@@ -163,7 +165,8 @@ class Command(BaseCommand):
         if not 0 < options["senders"] <= 10000:
             raise CommandError("--senders must be between 1 and 10000")
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1"]
-        settings.HLHT_SESSION_TASKS = False  # no timers: the operator's pushes drive every session to its end
+        # No timers: the operator's pushes drive every session to its end (for the rest of this process).
+        override_settings(HLHT_SESSION_TASKS=False).enable()
 
         floor_register()
 
