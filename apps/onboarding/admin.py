@@ -18,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 
 from apps.core.admin import AuditedAdmin, ReadOnlyAdminMixin, ScopedAdminMixin
 from apps.core.exceptions import Conflict, ValidationFailed
-from apps.core.roles import operator_scope, sees_everything
+from apps.core.roles import scope_of
 from apps.operators.models import Operator
 
 from .conformance import conformance_run
@@ -253,9 +253,7 @@ def onboarding_links(request: HttpRequest, operator: Operator) -> dict[str, str]
     links = {}
     if request.user.has_perm("onboarding.run_conformance"):
         links["run_conformance"] = reverse("admin:onboarding_conformancereport_run", args=[operator.pk])
-    if request.user.has_perm("onboarding.enter_outbound_keys") and (
-        sees_everything(request.user) or operator_scope(request.user) == operator.pk
-    ):
+    if request.user.has_perm("onboarding.enter_outbound_keys") and scope_of(request.user).covers(operator.pk):
         links["outbound_keys"] = reverse("admin:onboarding_outbound_keys", args=[operator.pk])
     return links
 

@@ -18,7 +18,7 @@ from django.db.models.functions import TruncDate, TruncHour
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.core.roles import operator_scope, sees_everything
+from apps.core.roles import scope_of
 from apps.interconnect.choices import Direction, RunStatus
 from apps.interconnect.models import Exchange, SyncRun
 from apps.onboarding.choices import ApplicationStatus
@@ -200,13 +200,11 @@ def _station_points(operator_id: str | None) -> list[list[Any]]:
 def _scoped_cache(user, name: str, compute):
     """`compute(scope)` for this person's scope (None: the city; an OperatorID: their operator), cached per scope
     for HLHT_DASHBOARD_CACHE_SECONDS; None for someone with neither."""
-    if sees_everything(user):
-        scope = None
-    else:
-        scope = operator_scope(user)
-        if scope is None:
-            return None
-    key = f"supervision:dashboard:{name}:{scope or 'city'}"
+    reach = scope_of(user)
+    if reach.empty:
+        return None
+    scope = reach.operator_id
+    key = f"supervision:dashboard:{name}:{reach.key}"
     value = cache.get(key)
     if value is None:
         value = compute(scope)
