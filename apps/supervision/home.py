@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from apps.core.roles import scope_of
 from apps.interconnect.models import RejectedRecord
-from apps.onboarding.admin import onboarding_links
 from apps.onboarding.models import Application, ConformanceReport
+from apps.onboarding.selectors import onboarding_links
 from apps.operators.models import Operator
 
 from .dashboard import dashboard
@@ -50,7 +50,7 @@ def home_context(request: HttpRequest) -> dict[str, Any]:
             "rejected_recent": list(rejected.order_by("-created")[:RECENT_REJECTIONS]),
             "rejected_url": reverse("admin:interconnect_rejectedrecord_changelist"),
             "quality_url": reverse("admin:interconnect_rejectedrecord_quality"),
-            "links": onboarding_links(request, operator),
+            "links": onboarding_links(user, operator),
             "applications": list(Application.objects.for_user(user).order_by("-created")[:3]),
             "reports": list(ConformanceReport.objects.for_user(user).order_by("-started")[:3]),
         },
