@@ -370,3 +370,44 @@ def test_filter_choices_are_the_rules_rows(as_role, client):
     # leaves out a filter with one choice, as an operator manager's is).
     present = set(Station.objects.for_user(user).values_list("operator_id", flat=True))
     assert present <= expected and offered == (present if len(present) > 1 else set())
+
+
+# -- the dashboard's figures are the rule's rows ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("as_role", ROLES, indirect=True)
+def test_dashboard_figures_are_the_rules_rows(as_role, client):
+    """Each figure counts what for_user lets this person view: connectors, orders, runs, disputes, applications."""
+    from datetime import datetime, time, timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from apps.interconnect.models import SyncRun
+    from apps.onboarding.models import Application
+    from apps.orders.models import ChargeOrder
+    from apps.orders.selectors import with_trusted_times
+    from apps.protocol import CST
+    from apps.settlement.models import Dispute
+    from apps.stations.models import Connector
+    from apps.stations.selectors import listed_connectors
+    from apps.supervision.dashboard import dashboard
+
+    cache.clear()
+    user = get_user_model().objects.get(username=f"u_{as_role}")
+    figures = dashboard(user)
+    connectors = listed_connectors().filter(pk__in=Connector.objects.for_user(user).values("pk"))
+    assert figures.status_now.total == connectors.count() > 0
+    since = datetime.combine(timezone.localdate() - timedelta(days=29), time.min, tzinfo=CST)
+    orders = with_trusted_times(ChargeOrder.objects.for_user(user).filter(start_time__gte=since))
+    assert sum(row.n for row in figures.orders.by_operator) == orders.count() > 0
+    today = datetime.combine(timezone.localdate(), time.min, tzinfo=CST)
+    assert (
+        sum(row.runs for row in figures.exchange) == SyncRun.objects.for_user(user).filter(started__gte=today).count()
+    )
+    assert figures.disputes.n == Dispute.objects.for_user(user).filter(state="open").count()
+    assert figures.pending_applications.n == Application.objects.for_user(user).filter(status="pending").count()
+    if as_role == OPERATOR_MANAGER:
+        own = Operator.objects.order_by("pk").first().pk
+        assert {row.operator_id for row in figures.orders.by_operator} == {own}
