@@ -141,8 +141,9 @@ def test_queries_do_not_grow_with_rows(api, city, who, request, django_assert_ma
     after = {url: count_queries(api, url) for url in urls}
     assert after == before
     for url in urls:
-        # Session, user, groups, operator account, count, page, and at most two prefetches.
-        with django_assert_max_num_queries(8):
+        # Session, user, the user's and the groups' permissions (the rule's `may`), groups, operator account, count,
+        # page, and at most two prefetches.
+        with django_assert_max_num_queries(10):
             api.get(url)
 
 
