@@ -280,7 +280,7 @@ def _person(django_user_model, *permissions, operator=True):
         app_label, codename = name.split(".")
         user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
     if operator:
-        OperatorAccount.objects.create(user=user, operator=Operator.objects.order_by("pk").first())
+        factories.OperatorAccountFactory(user=user, operator=Operator.objects.order_by("pk").first())
     return django_user_model.objects.get(pk=user.pk)  # a fresh object: no cached permissions
 
 

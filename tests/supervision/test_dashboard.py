@@ -165,7 +165,7 @@ def test_the_dashboard_costs_a_fixed_number_of_queries(
     user = django_user_model.objects.create_user(username=f"q_{role}", is_staff=True)
     user.groups.add(Group.objects.get(name=role))
     if role == OPERATOR_MANAGER:
-        OperatorAccount.objects.create(user=user, operator=Operator.objects.order_by("pk").first())
+        factories.OperatorAccountFactory(user=user, operator=Operator.objects.order_by("pk").first())
     user = django_user_model.objects.get(pk=user.pk)
     # Fourteen for the figures (one each; the exchange, orders, correctness and testing figures one more to name
     # their operators or reports), whatever the number of rows; then the scope's groups and operator account.
