@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 from ..errors import BusinessError
 from ..text import first_forbidden, safe_text
@@ -107,7 +107,7 @@ def show(value: Any) -> str:
     return text if len(text) <= _MAX_SHOWN else text[:_MAX_SHOWN] + "…"
 
 
-def is_number(value: Any) -> bool:
+def is_number(value: Any) -> TypeGuard[int | Decimal | float]:
     """int (not bool), finite Decimal or finite float."""
     if isinstance(value, bool):
         return False
@@ -410,8 +410,8 @@ class Int(Field):
             return _type_finding(value, "整数")
         choices = self.choices
         if choices is not None and value not in choices:
-            for low, high in self.custom:
-                if low <= value <= high:
+            for first, last in self.custom:
+                if first <= value <= last:
                     break
             else:
                 return ENUM, f"取值{show(int(value))}不在允许范围内（{self.allowed_text}）"

@@ -357,8 +357,9 @@ def _power_sum(order_payload: dict[Any, Any], out: list[Problem]) -> None:
     details, total_power = order_payload.get("ChargeDetails"), order_payload.get("TotalPower")
     if isinstance(details, SEQUENCE) and details and is_number(total_power):
         parts = [d.get("DetailPower") if isinstance(d, dict) else None for d in details]
-        if all(is_number(p) for p in parts):
-            summed = sum((as_decimal(p) for p in parts), Decimal(0))
+        numbers = [p for p in parts if is_number(p)]
+        if len(numbers) == len(parts):  # every detail has a number (a missing one is validate()'s to report)
+            summed = sum((as_decimal(p) for p in numbers), Decimal(0))
             tolerance = _CENT * len(parts)  # each detail may be rounded to 0.01 independently
             if abs(summed - as_decimal(total_power)) > tolerance:
                 out.append(
