@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -16,7 +17,8 @@ from apps.orders.models import ENERGY, MONEY, ChargeOrder
 
 from .choices import DisputeReasonChoices, DisputeState, Resolution, SettlementPeriod, StatementState
 
-ENERGY4 = {"max_digits": 16, "decimal_places": 4}  # TotalOrderPower / TotalDisputePower: kWh with 4 decimals
+# TotalOrderPower / TotalDisputePower: kWh with 4 decimals
+ENERGY4: dict[str, Any] = {"max_digits": 16, "decimal_places": 4}
 
 
 class ReconciliationRun(models.Model):
