@@ -44,10 +44,11 @@ worker: venv ## Run one Celery worker (beat, housekeeping and the pulls queue) i
 test: venv ## Run the whole test suite (SQLite by default; DATABASE_URL selects PostgreSQL)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: venv ## ruff check, ruff format --check, import layers (lint-imports), Django checks, missing migrations
+lint: venv ## ruff check, ruff format --check, import layers (lint-imports), types (mypy), Django checks, migrations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
 

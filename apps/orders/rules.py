@@ -183,9 +183,10 @@ def _detail_findings(payload: dict[str, Any], details: Sequence[dict[str, Any]],
     ):
         parts = [_d(d.get(key)) for d in details]
         total = _d(payload.get(name))
-        if total is None or any(p is None for p in parts):
+        numbers = [p for p in parts if p is not None]
+        if total is None or len(numbers) != len(parts):
             continue
-        summed = sum(parts, ZERO)  # type: ignore[arg-type]
+        summed = sum(numbers, ZERO)
         if abs(summed - total) > tol.money * n:
             out.append(_consistency(rule, name, f"ChargeDetails 各时段{label}之和 {summed} 与 {name} {total} 不符"))
     start, end = parse_datetime(payload["StartTime"]), parse_datetime(payload["EndTime"])

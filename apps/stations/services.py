@@ -82,8 +82,10 @@ def _locked_connectors(operator_id: str, ids: list[str]) -> dict[str, tuple[int,
         cursor.execute(read, [operator_id, *ids])
         for pk, connector_id, status, park, lock_status, status_time in cursor.fetchall():
             if status_time is not None and (not isinstance(status_time, datetime) or timezone.is_naive(status_time)):
-                # SQLite answers a raw query in naive UTC (or text): made aware as its ORM would
-                status_time = connection.ops.convert_datetimefield_value(status_time, None, connection)
+                # SQLite answers a raw query in naive UTC (or text): made aware as its ORM would. The converter is
+                # SQLite's own (not on the base operations the stubs type `connection.ops` as): only SQLite gets here.
+                ops: Any = connection.ops
+                status_time = ops.convert_datetimefield_value(status_time, None, connection)
             found[connector_id] = (pk, None if status is None else _Current(status, park, lock_status, status_time))
     return found
 
