@@ -8,6 +8,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -312,8 +313,10 @@ def _demo_reconciliation(operator: Operator, now: datetime) -> None:
     start = timezone.make_aware(datetime.combine(day, time.min))
     end = timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
     held = list(portal_orders(operator.pk, start, end).order_by("start_charge_seq"))
-    listed = [{"StartChargeSeq": o.start_charge_seq, "TotalPower": o.total_power, "TotalMoney": o.total_money}
-              for o in held[1:]]  # fmt: skip
+    listed: list[dict[str, Any]] = [
+        {"StartChargeSeq": o.start_charge_seq, "TotalPower": o.total_power, "TotalMoney": o.total_money}
+        for o in held[1:]
+    ]
     if listed:
         listed[0]["TotalMoney"] += Decimal("1.00")
     unknown = f"{settings.HLHT_OPERATOR_ID}{day:%Y%m%d}0000009999"

@@ -116,7 +116,7 @@ def connector_statuses_apply(
             dropped = set(outcome.overflow)
             infos = [info for info in infos if info["ConnectorID"] not in dropped]
     now = timezone.now()
-    history: dict[tuple, dict[str, Any]] = {}
+    history: dict[tuple[Any, ...], dict[str, Any]] = {}
     currents: dict[int, dict[str, Any]] = {}
     for info in infos:
         fields = _fields(info)
@@ -181,7 +181,7 @@ def _pending_room(operator_id: str, unknown: int, *, refuse: bool) -> int:
     """How many of `unknown` new connectors may be kept pending; ValidationFailed instead when `refuse` and short."""
     limit = settings.HLHT_MAX_PENDING_STATUSES
     held = PendingConnectorStatus.objects.filter(operator_id=operator_id).count()
-    room = max(0, limit - held)
+    room: int = max(0, limit - held)
     if refuse and unknown > room:
         raise ValidationFailed(
             f"有{unknown}个充电设备接口不在平台已获取的充电站信息中，该运营商待关联的接口状态已有{held}条，"
