@@ -23,9 +23,15 @@ __all__ = ["CHUNK", "insert_many", "insert_rows", "insert_statement", "write_tog
 
 
 @lru_cache(maxsize=512)
-def _statement(model: type[Model], names: tuple[str, ...], count: int, conflict: tuple[str, ...] | None,
-               update: tuple[str, ...], returning: tuple[str, ...], vendor: str,
-               ) -> tuple[str, tuple[Any, ...]]:  # fmt: skip
+def _statement(
+    model: type[Model],
+    names: tuple[str, ...],
+    count: int,
+    conflict: tuple[str, ...] | None,
+    update: tuple[str, ...],
+    returning: tuple[str, ...],
+    vendor: str,
+) -> tuple[str, tuple[Any, ...]]:
     """The statement's text and, per column, how a value becomes a parameter (None: as it is)."""
     quote = connection.ops.quote_name
     fields = tuple(model._meta.get_field(name) for name in names)
@@ -36,8 +42,9 @@ def _statement(model: type[Model], names: tuple[str, ...], count: int, conflict:
     return sql, tuple(_adapter(f, vendor) for f in fields)
 
 
-def _tail(model: type[Model], conflict: tuple[str, ...] | None, update: tuple[str, ...],
-          returning: tuple[str, ...]) -> str:  # fmt: skip
+def _tail(
+    model: type[Model], conflict: tuple[str, ...] | None, update: tuple[str, ...], returning: tuple[str, ...]
+) -> str:
     """An INSERT's `ON CONFLICT …` and `RETURNING …` clauses, whichever form its rows travel in."""
     quote = connection.ops.quote_name
 
@@ -77,20 +84,38 @@ def _returned(model: type[Model], returning: bool | Sequence[str]) -> tuple[str,
     return tuple(returning)
 
 
-def insert_statement(model: type[Model], rows: Sequence[dict[str, Any]], *, conflict: Sequence[str] | None = None,
-                     update: Sequence[str] = (), returning: bool | Sequence[str] = False,
-                     ) -> tuple[str, list[Any]]:  # fmt: skip
+def insert_statement(
+    model: type[Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: Sequence[str] | None = None,
+    update: Sequence[str] = (),
+    returning: bool | Sequence[str] = False,
+) -> tuple[str, list[Any]]:
     """The SQL and parameters of `insert_rows` (`rows` not empty), to run alone or with others (`write_together`)."""
     names = tuple(rows[0])
-    sql, adapters = _statement(model, names, len(rows), None if conflict is None else tuple(conflict), tuple(update),
-                               _returned(model, returning), connection.vendor)  # fmt: skip
+    sql, adapters = _statement(
+        model,
+        names,
+        len(rows),
+        None if conflict is None else tuple(conflict),
+        tuple(update),
+        _returned(model, returning),
+        connection.vendor,
+    )
     pairs = tuple(zip(names, adapters, strict=True))
     params = [adapt(row[name]) if adapt else row[name] for row in rows for name, adapt in pairs]
     return sql, params
 
 
-def insert_rows(model: type[Model], rows: Sequence[dict[str, Any]], *, conflict: Sequence[str] | None = None,
-                update: Sequence[str] = (), returning: bool | Sequence[str] = False) -> list[Any] | int:  # fmt: skip
+def insert_rows(
+    model: type[Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: Sequence[str] | None = None,
+    update: Sequence[str] = (),
+    returning: bool | Sequence[str] = False,
+) -> list[Any] | int:
     """Insert `rows` (dicts of field name or attname → value, all with the same keys) in one statement.
 
     `conflict`: the unique fields of `ON CONFLICT` ([] for any constraint); with `update`, the fields a conflicting
@@ -139,8 +164,13 @@ def _json_value(value: Any) -> Any:
 
 
 @lru_cache(maxsize=64)
-def _recordset_statement(model: type[Model], names: tuple[str, ...], conflict: tuple[str, ...] | None,
-                         update: tuple[str, ...], returning: tuple[str, ...]) -> str:  # fmt: skip
+def _recordset_statement(
+    model: type[Model],
+    names: tuple[str, ...],
+    conflict: tuple[str, ...] | None,
+    update: tuple[str, ...],
+    returning: tuple[str, ...],
+) -> str:
     quote = connection.ops.quote_name
     fields = [model._meta.get_field(name) for name in names]
     columns = ", ".join(quote(f.column) for f in fields)
@@ -153,8 +183,14 @@ def _recordset_statement(model: type[Model], names: tuple[str, ...], conflict: t
     return sql
 
 
-def insert_many(model: type[Model], rows: Sequence[dict[str, Any]], *, conflict: Sequence[str] | None = None,
-                update: Sequence[str] = (), returning: Sequence[str] = ()) -> list[tuple[Any, ...]] | int:  # fmt: skip
+def insert_many(
+    model: type[Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: Sequence[str] | None = None,
+    update: Sequence[str] = (),
+    returning: Sequence[str] = (),
+) -> list[tuple[Any, ...]] | int:
     """`insert_rows` for hundreds or thousands of rows (a crawl page's connectors).
 
     On PostgreSQL the rows travel as one JSON document unpacked by `jsonb_to_recordset`: one parameter and one
@@ -177,13 +213,16 @@ def insert_many(model: type[Model], rows: Sequence[dict[str, Any]], *, conflict:
                 count += result
         return out if returning else count
     names = tuple(rows[0])
-    sql = _recordset_statement(model, names, None if conflict is None else tuple(conflict), tuple(update),
-                               tuple(returning))  # fmt: skip
+    sql = _recordset_statement(
+        model, names, None if conflict is None else tuple(conflict), tuple(update), tuple(returning)
+    )
     columns = [model._meta.get_field(name).column for name in names]
     document = json.dumps(
         [{column: row[name] for column, name in zip(columns, names, strict=True)} for row in rows],
-        default=_json_value, ensure_ascii=False, separators=(",", ":"),
-    )  # fmt: skip
+        default=_json_value,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, [document])
         return [tuple(r) for r in cursor.fetchall()] if returning else cursor.rowcount

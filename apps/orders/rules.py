@@ -196,9 +196,13 @@ def _detail_findings(payload: dict[str, Any], details: Sequence[dict[str, Any]],
         d_start, d_end = parse_datetime(detail["DetailStartTime"]), parse_datetime(detail["DetailEndTime"])
         if d_start < start - slack or d_end > end + slack:
             out.append(
-                _consistency(DETAIL_WINDOW, path, f"{path} 时段 {detail['DetailStartTime']}–{detail['DetailEndTime']} "
-                             f"超出充电起止时间 {payload['StartTime']}–{payload['EndTime']}")
-            )  # fmt: skip
+                _consistency(
+                    DETAIL_WINDOW,
+                    path,
+                    f"{path} 时段 {detail['DetailStartTime']}–{detail['DetailEndTime']} "
+                    f"超出充电起止时间 {payload['StartTime']}–{payload['EndTime']}",
+                )
+            )
         energy = Decimal(detail["DetailPower"])
         for price_key, money_key in (("ElecPrice", "DetailElecMoney"), ("SevicePrice", "DetailSeviceMoney")):
             price, money = _d(detail.get(price_key)), _d(detail.get(money_key))
@@ -326,9 +330,12 @@ def directory_findings(
         stated = _d(payload.get("ConnectorPower"))
         if stated is not None and stated != connector.power:
             out.append(
-                _directory(CONNECTOR_POWER, "ConnectorPower",
-                           f"ConnectorPower {stated} kW 与充电站信息中的额定功率 {connector.power} kW 不符")
-            )  # fmt: skip
+                _directory(
+                    CONNECTOR_POWER,
+                    "ConnectorPower",
+                    f"ConnectorPower {stated} kW 与充电站信息中的额定功率 {connector.power} kW 不符",
+                )
+            )
     return out
 
 

@@ -63,11 +63,16 @@ def _load_listed(orders: Iterable[dict[str, Any]]) -> None:
             cursor.executemany(
                 f"INSERT INTO {TEMP} (seq, power, money, power_c, money_c) VALUES (%s, %s, %s, %s, %s)",  # noqa: S608
                 [
-                    (o["StartChargeSeq"], str(o["TotalPower"]), str(o["TotalMoney"]),
-                     _cents(o["TotalPower"]), _cents(o["TotalMoney"]))
+                    (
+                        o["StartChargeSeq"],
+                        str(o["TotalPower"]),
+                        str(o["TotalMoney"]),
+                        _cents(o["TotalPower"]),
+                        _cents(o["TotalMoney"]),
+                    )
                     for o in orders
                 ],
-            )  # fmt: skip
+            )
 
 
 def _insert_disputes(run: ReconciliationRun, start: dt.datetime, end: dt.datetime) -> None:
@@ -98,11 +103,17 @@ def _insert_disputes(run: ReconciliationRun, start: dt.datetime, end: dt.datetim
                OR {cents.format("o.total_power")} <> l.power_c
             """,  # noqa: S608
             [
-                now, now, run.pk, run.operator_id,
-                DisputeReasonChoices.NOT_FOUND, DisputeReasonChoices.WRONG_MONEY, DisputeReasonChoices.WRONG_ENERGY,
-                DisputeState.OPEN, run.operator_id,
+                now,
+                now,
+                run.pk,
+                run.operator_id,
+                DisputeReasonChoices.NOT_FOUND,
+                DisputeReasonChoices.WRONG_MONEY,
+                DisputeReasonChoices.WRONG_ENERGY,
+                DisputeState.OPEN,
+                run.operator_id,
             ],
-        )  # fmt: skip
+        )
         # The portal's side is portal_orders() itself, compiled by the ORM (one definition, datetimes adapted).
         held_sql, held_params = portal_orders(run.operator_id, start, end).values("id").query.sql_with_params()
         cursor.execute(

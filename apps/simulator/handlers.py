@@ -228,8 +228,14 @@ def test_status_change(sim: Platform, envelope: RequestEnvelope, payload: dict[s
     wanted = text(payload, "ConnectorID", max_len=26, required=False)
     status = integer(payload, "Status", default=PLUGGED, low=0, high=255)
     if not wanted:
-        idle = [c.id for st in sim.directory.stations if st.in_service for e in st.equipments for c in e.connectors
-                if c.status == IDLE]  # fmt: skip
+        idle = [
+            c.id
+            for st in sim.directory.stations
+            if st.in_service
+            for e in st.equipments
+            for c in e.connectors
+            if c.status == IDLE
+        ]
         if not idle:
             raise _fail("没有空闲的充电接口")
         wanted = idle[0]

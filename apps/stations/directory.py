@@ -20,19 +20,52 @@ from apps.protocol.names import wire_name
 from .models import Connector, ConnectorStats, Equipment, EquipmentStats, Station, StationStats
 
 STATION_FIELDS = [
-    "equipment_owner_id", "station_name", "country_code", "area_code", "address", "station_tel", "service_tel",
-    "station_type", "station_status", "park_nums", "station_lng", "station_lat", "site_guide", "construction",
-    "pictures", "match_cars", "park_info", "busine_hours", "electricity_fee", "service_fee", "park_fee", "payment",
-    "support_order", "remark",
-]  # fmt: skip
+    "equipment_owner_id",
+    "station_name",
+    "country_code",
+    "area_code",
+    "address",
+    "station_tel",
+    "service_tel",
+    "station_type",
+    "station_status",
+    "park_nums",
+    "station_lng",
+    "station_lat",
+    "site_guide",
+    "construction",
+    "pictures",
+    "match_cars",
+    "park_info",
+    "busine_hours",
+    "electricity_fee",
+    "service_fee",
+    "park_fee",
+    "payment",
+    "support_order",
+    "remark",
+]
 EQUIPMENT_FIELDS = [
-    "manufacturer_id", "manufacturer_name", "equipment_model", "production_date", "equipment_type",
-    "equipment_lng", "equipment_lat", "power", "equipment_name",
-]  # fmt: skip
+    "manufacturer_id",
+    "manufacturer_name",
+    "equipment_model",
+    "production_date",
+    "equipment_type",
+    "equipment_lng",
+    "equipment_lat",
+    "power",
+    "equipment_name",
+]
 CONNECTOR_FIELDS = [
-    "connector_name", "connector_type", "voltage_upper_limits", "voltage_lower_limits", "current", "power",
-    "park_no", "national_standard",
-]  # fmt: skip
+    "connector_name",
+    "connector_type",
+    "voltage_upper_limits",
+    "voltage_lower_limits",
+    "current",
+    "power",
+    "park_no",
+    "national_standard",
+]
 
 
 @functools.cache
@@ -119,14 +152,22 @@ class _Kind:
             return {}
         now = timezone.now()
         dicts = [
-            {"operator_id": operator_id, self.key: key, **dict(zip(self.names, values, strict=True)),
-             "created": now, "updated": now}
+            {
+                "operator_id": operator_id,
+                self.key: key,
+                **dict(zip(self.names, values, strict=True)),
+                "created": now,
+                "updated": now,
+            }
             for key, values in rows.items()
-        ]  # fmt: skip
+        ]
         returned = insert_many(
-            self.model, dicts, conflict=("operator", self.key), update=(*self.names, "updated"),
+            self.model,
+            dicts,
+            conflict=("operator", self.key),
+            update=(*self.names, "updated"),
             returning=("id", self.key),
-        )  # fmt: skip
+        )
         return {key: pk for pk, key in returned}
 
 
@@ -292,21 +333,30 @@ def station_stats_store(*, operator_id: str, info: dict[str, Any]) -> bool:
     piles = insert_many(
         EquipmentStats,
         [
-            {"station_stats_id": stats.pk, "equipment_id": equipment[e["EquipmentID"]], "created": now, "updated": now,
-             "equipment_electricity": _value(EquipmentStats, "equipment_electricity", e["EquipmentElectricity"])}
+            {
+                "station_stats_id": stats.pk,
+                "equipment_id": equipment[e["EquipmentID"]],
+                "created": now,
+                "updated": now,
+                "equipment_electricity": _value(EquipmentStats, "equipment_electricity", e["EquipmentElectricity"]),
+            }
             for e in info["EquipmentStatsInfos"]
         ],
         returning=("id", "equipment"),
-    )  # fmt: skip
+    )
     pile_of = {equipment_pk: pk for pk, equipment_pk in piles}
     insert_many(
         ConnectorStats,
         [
-            {"equipment_stats_id": pile_of[equipment[e["EquipmentID"]]], "connector_id": connectors[c["ConnectorID"]],
-             "created": now, "updated": now,
-             "connector_electricity": _value(ConnectorStats, "connector_electricity", c.get("ConnectorElectricity"))}
+            {
+                "equipment_stats_id": pile_of[equipment[e["EquipmentID"]]],
+                "connector_id": connectors[c["ConnectorID"]],
+                "created": now,
+                "updated": now,
+                "connector_electricity": _value(ConnectorStats, "connector_electricity", c.get("ConnectorElectricity")),
+            }
             for e in info["EquipmentStatsInfos"]
             for c in e["ConnectorStatsInfos"]
         ],
-    )  # fmt: skip
+    )
     return created

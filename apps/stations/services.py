@@ -156,8 +156,14 @@ def connector_statuses_apply(
         ):
             outcome.duplicates += 1
             continue
-        history[key] = {"connector_id": pk, **fields, "status_time": status_time, "source": source,
-                        "created": now, "updated": now}  # fmt: skip
+        history[key] = {
+            "connector_id": pk,
+            **fields,
+            "status_time": status_time,
+            "source": source,
+            "created": now,
+            "updated": now,
+        }
         if current is None or status_time >= current.status_time:
             connectors[info["ConnectorID"]] = (pk, _Current(*values, status_time))
             currents[pk] = {"connector_id": pk, **fields, "status_time": status_time, "source": source}

@@ -32,9 +32,13 @@ from .part3 import CHARGE_DETAILS_OPT, SUM_PERIOD_DETAILS
 # not of 27 is a finding (apps/orders/rules.py SEQ_LENGTH), not a refusal. The order model takes its bound from here.
 BONUS_SEQ_MAX_LEN: Final = 32
 _BONUS_ORDER_NO = Str(
-    "StartChargeSeq", "充电订单号", min_len=27, max_len=BONUS_SEQ_MAX_LEN, predicate=alnum_ascii,
+    "StartChargeSeq",
+    "充电订单号",
+    min_len=27,
+    max_len=BONUS_SEQ_MAX_LEN,
+    predicate=alnum_ascii,
     format_name="27–32位字母或数字",
-)  # fmt: skip
+)
 
 NOTIFICATION_CHARGE_ORDER_INFO_FOR_BONUS_REQUEST = Struct(
     "notification_charge_order_info_for_bonus.request",

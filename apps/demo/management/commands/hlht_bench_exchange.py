@@ -82,9 +82,16 @@ def _simulator_child(conn: Connection, operator_id: str, keys: dict[str, Any], s
         started = time.perf_counter()
         _, inbound, outbound = load_keys(keys)
         config = SimulatorConfig(
-            operator_id=operator_id, inbound=inbound, outbound=outbound, stations=stations, seed=seed,
-            push=False, walkin_rate=0.0, incident_rate=0.0, churn_per_day=0.0,
-        )  # fmt: skip
+            operator_id=operator_id,
+            inbound=inbound,
+            outbound=outbound,
+            stations=stations,
+            seed=seed,
+            push=False,
+            walkin_rate=0.0,
+            incident_rate=0.0,
+            churn_per_day=0.0,
+        )
         # A frozen simulated clock and no ticking: the directory changes only when the benchmark says so.
         sim = Simulator(config, clock=SimClock(speed=0)).start()
         directory = sim.directory
@@ -504,8 +511,9 @@ def _summary(rounds: list[Round], options: dict[str, Any]) -> dict[str, Any]:
     if "stats_pull" in rounds[0].figures:
         median["stats_pull"] = {
             f"{label}_{name}": statistics.median(r.figures["stats_pull"][label][name] for r in rounds)
-            for label in ("floor", "portal") for name in ("time_s", "stations_per_s", "concurrency")
-        } | {"ratio": statistics.median(r.figures["stats_pull"]["ratio"] for r in rounds)}  # fmt: skip
+            for label in ("floor", "portal")
+            for name in ("time_s", "stations_per_s", "concurrency")
+        } | {"ratio": statistics.median(r.figures["stats_pull"]["ratio"] for r in rounds)}
     database = settings.DATABASES["default"]
     first = rounds[0].figures["full_crawl"]["verified"]
     return {
@@ -558,12 +566,13 @@ def _table(summary: dict[str, Any]) -> str:
     ]
     stats = summary["median"].get("stats_pull")
     if stats:
-        lines.insert(-1, (
+        line = (
             f"stats pull (one call per station): {stats['portal_time_s']:.2f} s at {stats['portal_concurrency']:.0f} "
             f"at a time ({stats['portal_stations_per_s']:.0f} stations/s); floor, one at a time: "
             f"{stats['floor_time_s']:.2f} s ({stats['floor_stations_per_s']:.0f} stations/s); "
             f"{stats['ratio']:.2f}× the floor's speed"
-        ))  # fmt: skip
+        )
+        lines.insert(-1, line)
     return "\n".join(lines)
 
 
@@ -591,9 +600,10 @@ class Command(BaseCommand):
         parser.add_argument("--rounds", type=int, default=3)
         parser.add_argument("--seed", type=int, default=1, help="the simulator's seed (same seed, same directory)")
         parser.add_argument(
-            "--stats", action="store_true",
+            "--stats",
+            action="store_true",
             help="also pull every station's daily statistics, one call at a time, then --stats-concurrency at a time",
-        )  # fmt: skip
+        )
         parser.add_argument("--stats-concurrency", type=int, default=4)
         parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
         parser.add_argument("--yes", action="store_true", help="run even though the database holds other operators")
