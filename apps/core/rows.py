@@ -14,12 +14,28 @@ import json
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal, overload
 
 from django.db import connection
 from django.db.models import Field, Model
 
-__all__ = ["CHUNK", "insert_many", "insert_rows", "insert_statement", "write_together"]
+__all__ = ["CHUNK", "column_of", "concrete_field", "insert_many", "insert_rows", "insert_statement", "write_together"]
+
+
+def concrete_field(model: type[Model], name: str) -> Field[Any, Any]:
+    """The field stored in a column, by name or attname (`get_field` also answers reverse relations: no column)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise TypeError(f"{model._meta.label}.{name} is not stored in a column")
+    return field
+
+
+def column_of(model: type[Model], name: str) -> str:
+    """The column of a field, by name or attname."""
+    column = concrete_field(model, name).column
+    if column is None:  # only a field not attached to a model has none
+        raise TypeError(f"{model._meta.label}.{name} has no column")
+    return column
 
 
 @lru_cache(maxsize=512)
@@ -34,8 +50,8 @@ def _statement(
 ) -> tuple[str, tuple[Any, ...]]:
     """The statement's text and, per column, how a value becomes a parameter (None: as it is)."""
     quote = connection.ops.quote_name
-    fields = tuple(model._meta.get_field(name) for name in names)
-    columns = ", ".join(quote(f.column) for f in fields)
+    fields = tuple(concrete_field(model, name) for name in names)
+    columns = ", ".join(quote(column_of(model, name)) for name in names)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {', '.join([row] * count)}"  # noqa: S608
     sql += _tail(model, conflict, update, returning)
@@ -49,7 +65,7 @@ def _tail(
     quote = connection.ops.quote_name
 
     def columns(names: tuple[str, ...]) -> list[str]:
-        return [quote(model._meta.get_field(n).column) for n in names]
+        return [quote(column_of(model, n)) for n in names]
 
     sql = ""
     if conflict is not None:
@@ -106,6 +122,29 @@ def insert_statement(
     pairs = tuple(zip(names, adapters, strict=True))
     params = [adapt(row[name]) if adapt else row[name] for row in rows for name, adapt in pairs]
     return sql, params
+
+
+# What comes back depends on `returning` (see the docstring): the overloads say so to the type checker.
+@overload
+def insert_rows(
+    model: type[Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: Sequence[str] | None = None,
+    update: Sequence[str] = (),
+    returning: Literal[False] = False,
+) -> int: ...
+
+
+@overload
+def insert_rows(
+    model: type[Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: Sequence[str] | None = None,
+    update: Sequence[str] = (),
+    returning: Literal[True] | Sequence[str],
+) -> list[Any]: ...
 
 
 def insert_rows(
@@ -172,15 +211,37 @@ def _recordset_statement(
     returning: tuple[str, ...],
 ) -> str:
     quote = connection.ops.quote_name
-    fields = [model._meta.get_field(name) for name in names]
-    columns = ", ".join(quote(f.column) for f in fields)
-    types = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
+    columns = ", ".join(quote(column_of(model, name)) for name in names)
+    types = ", ".join(
+        f"{quote(column_of(model, name))} {concrete_field(model, name).db_type(connection)}" for name in names
+    )
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608 - names from the model, never from input
         f"SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS r({types})"
     )
     sql += _tail(model, conflict, update, returning)
     return sql
+
+
+@overload
+def insert_many(
+    model: type[Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: Sequence[str] | None = None,
+    update: Sequence[str] = (),
+) -> int: ...
+
+
+@overload
+def insert_many(
+    model: type[Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: Sequence[str] | None = None,
+    update: Sequence[str] = (),
+    returning: Sequence[str],
+) -> list[tuple[Any, ...]]: ...
 
 
 def insert_many(
@@ -206,17 +267,16 @@ def insert_many(
         count = 0
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
-            result = insert_rows(model, chunk, conflict=conflict, update=update, returning=tuple(returning) or False)
             if returning:
-                out += result
+                out += insert_rows(model, chunk, conflict=conflict, update=update, returning=tuple(returning))
             else:
-                count += result
+                count += insert_rows(model, chunk, conflict=conflict, update=update)
         return out if returning else count
     names = tuple(rows[0])
     sql = _recordset_statement(
         model, names, None if conflict is None else tuple(conflict), tuple(update), tuple(returning)
     )
-    columns = [model._meta.get_field(name).column for name in names]
+    columns = [column_of(model, name) for name in names]
     document = json.dumps(
         [{column: row[name] for column, name in zip(columns, names, strict=True)} for row in rows],
         default=_json_value,

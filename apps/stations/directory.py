@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -14,7 +15,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from apps.core.exceptions import ValidationFailed
-from apps.core.rows import insert_many
+from apps.core.rows import concrete_field, insert_many
 from apps.protocol.names import wire_name
 
 from .models import Connector, ConnectorStats, Equipment, EquipmentStats, Station, StationStats
@@ -71,7 +72,7 @@ CONNECTOR_FIELDS = [
 @functools.cache
 def _field(model: type[models.Model], name: str) -> tuple[Any, int | None, bool]:
     """(value for absent, decimal places or None, is a date): looked up once, used for every record."""
-    f = model._meta.get_field(name)
+    f = concrete_field(model, name)
     default = None if f.null else (f.get_default() if f.has_default() else "")
     places = f.decimal_places if isinstance(f, models.DecimalField) else None
     return default, places, isinstance(f, models.DateField)
@@ -113,7 +114,7 @@ class _Kind:
     parents' keys it carries; `names` is the order of a row's values, stored and compared alike."""
 
     label: str
-    model: type[models.Model]
+    model: type[Station | Equipment | Connector]
     key: str
     fields: tuple[str, ...]
     parents: tuple[str, ...] = ()
@@ -128,7 +129,7 @@ class _Kind:
         return (*(_value(model, name, info.get(wire_name(name))) for name in self.fields), *parents, None)
 
     def existing(
-        self, operator_id: str, keys: list[str], station_pks: list[int] = (), *, lock: bool = False
+        self, operator_id: str, keys: list[str], station_pks: Sequence[int] = (), *, lock: bool = False
     ) -> dict[str, tuple[Any, ...]]:
         """key → (pk, *values in `names` order) of the operator's rows with these keys, and of the rows at these
         stations, read as tuples (no model objects). Two plain queries rather than one with OR: each has its index
