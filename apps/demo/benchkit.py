@@ -439,10 +439,10 @@ def operators_delete(ids: list[str]) -> None:
     for operator_id in ids:
         PeerToken.objects.filter(key__startswith=f"{operator_id}:").delete()
     connectors = list(Connector.objects.filter(operator_id__in=ids).values_list("pk", flat=True))
-    for model in (ConnectorStatusHistory, ConnectorStatus):
-        sql_delete(model, "connector_id", connectors) if connectors else None
+    for status_model in (ConnectorStatusHistory, ConnectorStatus):
+        sql_delete(status_model, "connector_id", connectors) if connectors else None
     PendingConnectorStatus.objects.filter(operator_id__in=ids).delete()
-    for model in (Connector, Equipment, Station):
-        sql_delete(model, "operator_id", ids)
+    for level in (Connector, Equipment, Station):
+        sql_delete(level, "operator_id", ids)
     Operator.objects.filter(operator_id__in=ids).delete()
     caller_cache_clear()

@@ -164,13 +164,14 @@ async def _connection(
     latencies: list[float],
     rets: dict[int, int],
 ) -> None:
-    reader = writer = None
+    reader: asyncio.StreamReader | None = None
+    writer: asyncio.StreamWriter | None = None
     while position[0] < len(requests) and time.perf_counter() < deadline:
         request = requests[position[0]]
         position[0] += 1
         began = time.perf_counter()
         try:
-            if writer is None:
+            if reader is None or writer is None:  # set and cleared together
                 reader, writer = await asyncio.open_connection(host, port)
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")

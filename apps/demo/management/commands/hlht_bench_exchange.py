@@ -478,8 +478,8 @@ def _clean_up(operator_ids: list[str]) -> None:
     ConnectorStatusHistory.objects.filter(connector__operator_id__in=operator_ids).delete()
     ConnectorStatus.objects.filter(connector__operator_id__in=operator_ids).delete()
     SyncRun.objects.filter(operator_id__in=operator_ids).delete()
-    for model in (Connector, Equipment, Station):
-        sql_delete(model, "operator_id", operator_ids)
+    for level in (Connector, Equipment, Station):
+        sql_delete(level, "operator_id", operator_ids)
     Operator.objects.filter(operator_id__in=operator_ids).delete()  # the rest cascades: key sets, tokens, pull states
     caller_cache_clear()
 

@@ -77,7 +77,7 @@ class Command(BaseCommand):
         )
         history, journal = "/admin/stations/connectorstatushistory/", "/admin/interconnect/exchange/"
         deep = max(1, min(150, rows // 200))  # a deep page (100 rows a page), inside the pages the rows make
-        pages = [
+        pages: list[tuple[str, str] | tuple[str, str, bool]] = [
             ("history: first page", history),
             ("history: operator", f"{history}?connector__operator={OPERATOR_ID}"),
             ("history: status 3 (charging)", f"{history}?status__exact=3"),

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 
-from apps.demo.benchkit import operators_delete, send_phase
+from apps.demo.benchkit import Script, operators_delete, send_phase
 from apps.interconnect.registry import REGISTRY, interface
 from apps.interconnect.services import operator_provision
 from apps.operators.models import Operator
@@ -83,7 +83,7 @@ def _confirmed(name: str, answer: dict[str, Any]) -> str | None:
 def _push_phase(keys: dict[str, str], senders: int, per_sender: int, floor: bool) -> dict[str, Any]:
     """Each sender pushes its own orders; the floor sends the same Data to the no-op interface."""
     numbers = [[i * per_sender + k for k in range(per_sender)] for i in range(senders)]
-    scripts = [
+    scripts: list[Script] = [
         [(Interface.NOTIFICATION_CHARGE_ORDER_INFO, _order(n, f"BC{n % CONNECTORS:04d}")) for n in own]
         for own in numbers
     ]
@@ -140,6 +140,8 @@ def _store_orders(operator: Operator, count: int) -> None:
     """`count` finished portal-started orders ending on DAY, written the fastest way (COPY on PostgreSQL)."""
     table = ChargeOrder._meta.db_table
     connector = Connector.objects.filter(operator=operator).order_by("pk").first()
+    if connector is None:
+        raise CommandError(f"{operator.pk} has no connector to write orders for")
     now = datetime.now(CST)
     start, end = DAY + timedelta(hours=8), DAY + timedelta(hours=9)
     columns = (

@@ -44,7 +44,7 @@ from apps.protocol.names import Interface
 from apps.simulator.stopping import stop_on_signals
 
 # Two platforms, told apart by name, size and seed. Their OperatorIDs are characters 9–17 of the credit codes.
-PLATFORMS = (
+PLATFORMS: tuple[dict[str, Any], ...] = (
     {"operator_id": "MA01DMA01", "name": "演示·京畿快充科技有限公司", "stations": 40, "seed": 11},
     {"operator_id": "MA01DMB02", "name": "演示·燕山绿能充电有限公司", "stations": 25, "seed": 23},
 )
@@ -146,7 +146,10 @@ class Command(BaseCommand):
                 }
             )
             handover = application_approve(application_id=application.pk, by=admin, note="演示平台")
-            inbound = keys_hand_over(handover_id=handover.pk, by=admin)["keys"]["inbound"]
+            shown = keys_hand_over(handover_id=handover.pk, by=admin)
+            if shown is None:
+                raise CommandError(f"{operator_id}: the key handover was already shown")
+            inbound = shown["keys"]["inbound"]
         return {"OperatorID": operator_id, "inbound": inbound, "outbound": outbound}
 
     def _simulator(self, platform: dict[str, Any], keys: Path, options: dict[str, Any]) -> tuple[subprocess.Popen, str]:
@@ -157,13 +160,16 @@ class Command(BaseCommand):
         process = subprocess.Popen(  # noqa: S603 - our argv
             command, cwd=settings.BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
-        first = process.stdout.readline()
+        output = process.stdout
+        if output is None:  # stdout=PIPE always gives one; the check is for the type checker
+            raise CommandError("simulator started without an output pipe")
+        first = output.readline()
         match = BANNER.search(first)
         if match is None:
             process.kill()
             raise CommandError(f"simulator {platform['operator_id']} did not start: {first.strip()}")
         # Its further output (warnings) goes to ours.
-        threading.Thread(target=lambda: [sys.stdout.write(line) for line in process.stdout], daemon=True).start()
+        threading.Thread(target=lambda: [sys.stdout.write(line) for line in output], daemon=True).start()
         self.stdout.write(f"{platform['operator_id']} {platform['name']}: {match.group(1)}")
         return process, match.group(1)
 
