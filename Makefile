@@ -47,10 +47,11 @@ worker: var ## Run one Celery worker (beat, housekeeping and the pulls queue) in
 test: var ## Run the whole test suite (SQLite by default; DATABASE_URL selects PostgreSQL)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: var ## ruff check, ruff format --check, import layers (lint-imports), Django checks, missing migrations
+lint: var ## ruff check, ruff format --check, import layers (lint-imports), types (mypy), Django checks, migrations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
 

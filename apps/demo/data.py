@@ -8,6 +8,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -245,9 +246,13 @@ def _demo_policy(connector: Connector, now: datetime) -> None:
     infos = [{"StartTime": start, "ElecPrice": Decimal(price), "SevicePrice": SERVICE_PRICE} for start, price in TARIFF]
     policy, _ = policy_observe(connector=connector, infos=infos, observed_at=effective, source=PolicySource.MANUAL)
     policy_check_record(
-        connector=connector, checked_at=now - timedelta(hours=3), succ_stat=0, fail_reason=0, equip_biz_seq="",
+        connector=connector,
+        checked_at=now - timedelta(hours=3),
+        succ_stat=0,
+        fail_reason=0,
+        equip_biz_seq="",
         policy=policy,
-    )  # fmt: skip
+    )
 
 
 def _demo_orders(connector: Connector, rng: random.Random, now: datetime, driver: Driver) -> None:
@@ -293,10 +298,17 @@ def _demo_orders(connector: Connector, rng: random.Random, now: datetime, driver
         if n == 0:
             ChargingSession.objects.get_or_create(
                 start_charge_seq=seq,
-                defaults={"driver": driver, "operator_id": connector.operator_id, "connector": connector,
-                          "requested_at": start, "started_at": start, "ended_at": end,
-                          "state": StartChargeSeqStat.FINISHED, "outcome": Outcome.COMPLETED},
-            )  # fmt: skip
+                defaults={
+                    "driver": driver,
+                    "operator_id": connector.operator_id,
+                    "connector": connector,
+                    "requested_at": start,
+                    "started_at": start,
+                    "ended_at": end,
+                    "state": StartChargeSeqStat.FINISHED,
+                    "outcome": Outcome.COMPLETED,
+                },
+            )
         order_receive(
             operator_id=connector.operator_id,
             interface=OrderInterface.ORDER,
@@ -312,8 +324,10 @@ def _demo_reconciliation(operator: Operator, now: datetime) -> None:
     start = timezone.make_aware(datetime.combine(day, time.min))
     end = timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
     held = list(portal_orders(operator.pk, start, end).order_by("start_charge_seq"))
-    listed = [{"StartChargeSeq": o.start_charge_seq, "TotalPower": o.total_power, "TotalMoney": o.total_money}
-              for o in held[1:]]  # fmt: skip
+    listed: list[dict[str, Any]] = [
+        {"StartChargeSeq": o.start_charge_seq, "TotalPower": o.total_power, "TotalMoney": o.total_money}
+        for o in held[1:]
+    ]
     if listed:
         listed[0]["TotalMoney"] += Decimal("1.00")
     unknown = f"{conf().protocol.operator_id}{day:%Y%m%d}0000009999"
@@ -351,16 +365,26 @@ def _demo_roaming(operators: list[Operator], now: datetime) -> None:
         session = ChargingSession.objects.get(start_charge_seq=order.start_charge_seq)
         # What the outbox held for it: the start the portal sent, as the operator answered it.
         OutboundCommand.objects.get_or_create(
-            session=session, kind=CommandKind.START,
-            defaults={"state": CommandState.DONE, "attempts": 1,
-                      "answer": {"StartChargeSeq": session.start_charge_seq, "StartChargeSeqStat": 1,
-                                 "ConnectorID": order.connector_code, "SuccStat": 0, "FailReason": 0}},
-        )  # fmt: skip
+            session=session,
+            kind=CommandKind.START,
+            defaults={
+                "state": CommandState.DONE,
+                "attempts": 1,
+                "answer": {
+                    "StartChargeSeq": session.start_charge_seq,
+                    "StartChargeSeqStat": 1,
+                    "ConnectorID": order.connector_code,
+                    "SuccStat": 0,
+                    "FailReason": 0,
+                },
+            },
+        )
     for operator in operators:
         SettlementAgreement.objects.update_or_create(
-            operator=operator, effective_from=date(2025, 1, 1),
+            operator=operator,
+            effective_from=date(2025, 1, 1),
             defaults={"period": SettlementPeriod.MONTH, "commission_rate": Decimal("0.0300")},
-        )  # fmt: skip
+        )
     today = timezone.localdate(now)
     statements_generate(today=today)
     statements_generate(today=today.replace(day=1))  # last month's too, ready to confirm

@@ -45,10 +45,14 @@ def mask(value: Any) -> Any:
 # Payloads that are lists of records the portal stores elsewhere (stations, statuses, statistics, orders under
 # reconciliation): a full copy per page costs about 120 MB per crawl of 20,000 stations and proves nothing the
 # directory and the rejected records do not. Kept compact unless conf().journal.full_payload names the interface.
-BULK_INTERFACES = frozenset({
-    Interface.QUERY_STATIONS_INFO, Interface.QUERY_STATION_STATUS, Interface.QUERY_STATION_STATS,
-    Interface.CHECK_CHARGE_ORDERS,
-})  # fmt: skip
+BULK_INTERFACES = frozenset(
+    {
+        Interface.QUERY_STATIONS_INFO,
+        Interface.QUERY_STATION_STATUS,
+        Interface.QUERY_STATION_STATS,
+        Interface.CHECK_CHARGE_ORDERS,
+    }
+)
 
 
 def compact(value: Any) -> Any:

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.core.conf import conf
-from apps.core.rows import insert_rows
+from apps.core.rows import column_of, insert_rows
 from apps.operators.choices import CONNECTED_STATUSES
 from apps.operators.models import Operator
 
@@ -57,7 +57,7 @@ def _valid_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
     token, operator = quote(AccessToken._meta.db_table), quote(Operator._meta.db_table)
     statuses = ", ".join(["%s"] * len(CONNECTED_STATUSES))
-    pk = quote(Operator._meta.pk.column)
+    pk = quote(column_of(Operator, Operator._meta.pk.name))
     return (
         f"SELECT 1 AS one FROM {token} t INNER JOIN {operator} o ON o.{pk} = t.operator_id "  # noqa: S608
         f"WHERE t.token_hash = %s AND t.operator_id = %s AND t.expires_at > %s AND o.status IN ({statuses})"
@@ -101,7 +101,7 @@ _MARK_COLUMNS = ("operator_id", "timestamp", "seq", "sig", "received_at")
 def _check_and_mark_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
     seen = quote(SeenEnvelope._meta.db_table)
-    columns = ", ".join(quote(SeenEnvelope._meta.get_field(name).column) for name in _MARK_COLUMNS)
+    columns = ", ".join(quote(column_of(SeenEnvelope, name)) for name in _MARK_COLUMNS)
     valid = _valid_sql(vendor)
     insert = f"INSERT INTO {seen} ({columns}) SELECT %s, %s, %s, %s, %s FROM ok ON CONFLICT DO NOTHING RETURNING 1"  # noqa: S608
     return f"WITH ok AS ({valid}), marked AS ({insert}) SELECT EXISTS (SELECT 1 FROM ok), EXISTS (SELECT 1 FROM marked)"  # noqa: S608

@@ -31,7 +31,7 @@ def endpoint_problem(url: str) -> str | None:
     except (socket.gaierror, UnicodeError):
         return f"无法解析主机名 {parts.hostname}"
     for info in infos:
-        problem = address_problem(info[4][0])
+        problem = address_problem(str(info[4][0]))
         if problem is not None:
             return f"{parts.hostname} 指向内部地址 {info[4][0]}（{problem}），平台不会调用"
     return None

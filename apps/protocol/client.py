@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 import requests
 
@@ -48,6 +48,17 @@ MAX_TOKEN_SECONDS = 604_800  # the standard caps validity at 7 days; a larger va
 _TRANSIENT_HTTP = frozenset({408, 425, 429})
 # Ret codes a caller should retry with backoff; everything else non-zero (incl. invented 4005/4006) is permanent.
 _TRANSIENT_RETS = frozenset({int(Ret.BUSY), int(Ret.SYSTEM)})
+
+
+class _Facts(TypedDict):
+    """What a ClientError carries about the exchange that failed (its keyword arguments)."""
+
+    interface: str
+    ret: int | None
+    msg: str | None
+    http_status: int | None
+
+
 # requests exceptions that mean our configuration is wrong, so retrying cannot help.
 _CONFIG_ERRORS = (
     requests.exceptions.InvalidURL,
@@ -324,7 +335,8 @@ class PeerClient:
         """The token store's lock, with the journal of the query_token made under it written after its release: a
         store may lock with a database transaction, which rolls back when the query_token fails and would take that
         exchange's journal row with it — and the failures are the rows the journal is for."""
-        outer, held = self._held, []
+        outer = self._held
+        held: list[ExchangeRecord] = []
         self._held = held
         try:
             with self.token_store.lock(self.token_key):
@@ -443,7 +455,7 @@ class PeerClient:
             return None, None, None, PermanentError(text, interface=interface, http_status=http_status)
 
         ret, msg = envelope.ret, envelope.msg
-        facts = {"interface": interface, "ret": ret, "msg": msg, "http_status": http_status}
+        facts = _Facts(interface=interface, ret=ret, msg=msg, http_status=http_status)
         try:
             result = open_response(envelope, self.keys, dialect=self.dialect)
         except SignatureError:

@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from apps.core.conf import conf
+from apps.core.roles import ScopedQuerySet
 from apps.operators.choices import OperatorStatus
 from apps.protocol.names import wire_name
 
@@ -30,7 +31,7 @@ PUBLISHED_OPERATOR_STATUSES = (OperatorStatus.ACTIVE,)
 UNKNOWN_CONNECTOR_STATUS = int(ConnectorStatusChoices.OFFLINE)
 
 
-def listed_connectors() -> models.QuerySet[Connector]:
+def listed_connectors() -> ScopedQuerySet:
     """Connectors the operator lists now: neither they nor their station removed."""
     return Connector.objects.filter(removed_at__isnull=True, station__removed_at__isnull=True)
 

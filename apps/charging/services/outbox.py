@@ -154,7 +154,7 @@ def _apply_answer(command: OutboundCommand, answer: dict[str, Any]) -> None:
         wait = settings.HLHT_START_RESULT_WAIT if command.kind == CommandKind.START else settings.HLHT_STOP_RESULT_WAIT
         schedule_watch(session, wait)  # the result push is due within this; otherwise poll
         return
-    reason = answer.get("FailReason")
+    reason: Any = answer.get("FailReason")  # whatever the operator sent, named in the text if unknown
     if command.kind == CommandKind.START:
         text = {1: "此设备不存在", 2: "此设备离线"}.get(reason, f"FailReason {reason}")
         # ignore_late: the operator's start result may have ended the session while this call was under way.

@@ -50,6 +50,7 @@ def order_pay(*, order: ChargeOrder, interface: str, revision: int) -> None:
             ended_at=order.end_time or timezone.now(),
         )
     found = portal_session_of(order.operator_id, order.start_charge_seq)
+    assert found is not None  # the session found above is the portal's, so its lookup is too
     versions = versions_of([order.connector_id]).get(order.connector_id, []) if order.connector_id else []
     bound = charge_bound(
         start=order.start_time,

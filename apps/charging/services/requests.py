@@ -100,7 +100,7 @@ def session_start(*, driver_id: int, operator_id: str, connector_id: str, qr_cod
     except (ClientError, NotConfigured) as exc:
         raise Refused("operator_unreachable", f"无法连接运营商平台：{exc}", status=503) from None
     if answer.get("SuccStat") != 0:
-        reason = answer.get("FailReason")
+        reason: Any = answer.get("FailReason")  # whatever the operator sent, named in the text if unknown
         text = {1: "此设备尚未插枪", 2: "设备检测失败"}.get(reason, f"运营商拒绝（FailReason {reason}）")
         raise Refused("auth_refused", f"设备认证失败：{text}", fail_reason=reason)
     seq = serial_number(settings.HLHT_OPERATOR_ID)
