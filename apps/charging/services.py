@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.exceptions import HLHTError
+from apps.core.jobs import backoff, enqueue
+from apps.core.leases import Claim, Lease
 from apps.drivers.choices import DriverStatus, PaymentKind
 from apps.drivers.models import Driver
 from apps.drivers.selectors import balance_of
@@ -41,8 +43,8 @@ from .models import ChargingSession, CommandAttempt, OutboundCommand, SessionEve
 from .selectors import portal_session_of
 
 S = StartChargeSeqStat
-WATCH_TASK = "apps.charging.tasks.session_watch_task"
-SEND_TASK = "apps.charging.tasks.command_send_task"
+# A command is claimed for sending with a lease on its row (the claim is the exact `lease_until` written).
+COMMAND_LEASE = Lease(until="lease_until")
 
 
 class Refused(HLHTError):
@@ -213,8 +215,9 @@ def session_stop(*, driver_id: int, seq: str) -> ChargingSession:
 
 
 def _after_commit_send(command_id: int, countdown: float = 0) -> None:
-    if settings.HLHT_SESSION_TASKS:
-        transaction.on_commit(lambda: current_app.send_task(SEND_TASK, args=[command_id], countdown=countdown))
+    from .tasks import command_send_task  # imported here: the tasks module imports this one
+
+    enqueue(command_send_task, command_id, countdown=countdown)
 
 
 def schedule_watch(session: ChargingSession, countdown: float) -> None:
@@ -223,9 +226,9 @@ def schedule_watch(session: ChargingSession, countdown: float) -> None:
     due = timezone.now() + dt.timedelta(seconds=countdown)
     session.watch_at = due
     session.save(update_fields=["watch_at", "updated"])
-    if settings.HLHT_SESSION_TASKS:
-        stamp, pk = due.isoformat(), session.pk
-        transaction.on_commit(lambda: current_app.send_task(WATCH_TASK, args=[pk, stamp], countdown=countdown))
+    from .tasks import session_watch_task  # imported here: the tasks module imports this one
+
+    enqueue(session_watch_task, session.pk, due.isoformat(), countdown=countdown)
 
 
 def _payload(command: OutboundCommand) -> tuple[str, dict[str, Any]]:
@@ -241,26 +244,23 @@ def _payload(command: OutboundCommand) -> tuple[str, dict[str, Any]]:
 
 
 def retry_delay(attempts: int) -> float:
-    """Seconds before attempt `attempts + 1`: 5, 10, 20, 40 … capped at HLHT_COMMAND_RETRY_MAX_DELAY."""
-    return float(min(settings.HLHT_COMMAND_RETRY_MAX_DELAY, 5 * 2 ** max(0, attempts - 1)))
+    """Seconds before attempt `attempts + 1`: Celery's backoff (5·2ⁿ, capped at HLHT_COMMAND_RETRY_MAX_DELAY, full
+    jitter), so many sessions failing after one network blip do not all come back in the same second."""
+    return backoff(max(0, attempts - 1), base=5, cap=settings.HLHT_COMMAND_RETRY_MAX_DELAY)
 
 
-def _claim(command_id: int) -> OutboundCommand | None:
-    """Take a pending command for sending, or None if it is done, failed, not due, or another worker holds it."""
+def _claim(command_id: int) -> tuple[OutboundCommand, Claim] | None:
+    """Take a pending, due command for sending, or None if it is done, failed, not due, or another worker holds it."""
     now = timezone.now()
-    with transaction.atomic():
-        command = OutboundCommand.objects.select_for_update().filter(pk=command_id).first()
-        if command is None or command.state != CommandState.PENDING:
-            return None
-        if (command.lease_until and command.lease_until > now) or (
-            command.next_attempt_at and command.next_attempt_at > now
-        ):
-            return None
-        # A call may take a token, the call, a re-authentication on 4002 and the resend: four round trips at worst.
-        lease = 4 * (settings.HLHT_CLIENT_CONNECT_TIMEOUT + settings.HLHT_CLIENT_READ_TIMEOUT) + 30
-        command.lease_until = now + dt.timedelta(seconds=lease)
-        command.save(update_fields=["lease_until", "updated"])
-    return OutboundCommand.objects.select_related("session__operator", "session__connector").get(pk=command_id)
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    pending = OutboundCommand.objects.filter(due, pk=command_id, state=CommandState.PENDING)
+    # A call may take a token, the call, a re-authentication on 4002 and the resend: four round trips at worst.
+    seconds = 4 * (settings.HLHT_CLIENT_CONNECT_TIMEOUT + settings.HLHT_CLIENT_READ_TIMEOUT) + 30
+    claim = COMMAND_LEASE.take(pending, seconds=seconds, now=now, updated=now)
+    if claim is None:
+        return None
+    command = OutboundCommand.objects.select_related("session__operator", "session__connector").get(pk=command_id)
+    return command, claim
 
 
 def command_send(command_id: int) -> str:
@@ -270,10 +270,10 @@ def command_send(command_id: int) -> str:
     The command is claimed with a lease first, so a redelivered task or the sweep never sends it a second time while
     one is under way; the network call is made outside any transaction; its result is written under the row lock.
     """
-    command = _claim(command_id)
-    if command is None:
+    claimed = _claim(command_id)
+    if claimed is None:
         return "skipped"
-    lease = command.lease_until  # this worker's claim: the result is written only while it still holds it
+    command, claim = claimed  # the result is written only while this worker still holds the claim
     interface, payload = _payload(command)
     exchange, error, answer, transient = None, "", None, False
     try:
@@ -288,7 +288,7 @@ def command_send(command_id: int) -> str:
         error = str(exc)
     with transaction.atomic():
         command = OutboundCommand.objects.select_for_update().select_related("session").get(pk=command_id)
-        if command.state != CommandState.PENDING or command.lease_until != lease:
+        if command.state != CommandState.PENDING or not COMMAND_LEASE.holds(command, claim):
             return "superseded"  # the lease ran out and another worker took the command: its result stands
         command.lease_until = None
         CommandAttempt.objects.create(command=command, exchange=exchange, ok=answer is not None, error=error[:500])

@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def sim(live_server, settings):
-    settings.HLHT_SESSION_TASKS = False
+    settings.HLHT_ENQUEUE = "apps.core.jobs.discard_enqueue"
     operator_provision(operator_id=SIM_ID, name="模拟运营商", keys=keys_file())
     simulator = make_sim(start=datetime.now(CST), push=True, portal_url=f"{live_server.url}/evcs/v1/", stations=6,
                          seed=3, walkin_rate=0.0)  # fmt: skip
