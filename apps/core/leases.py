@@ -36,6 +36,11 @@ class Lease:
         free = Q(**{f"{self.until}__isnull": True}) | Q(**{f"{self.until}__lte": now})
         return free | Q(**{self.holder: ""}) if self.holder else free
 
+    def is_free(self, row: Model, now: dt.datetime) -> bool:
+        """The same rule as `free()`, for a row already read (a pure decision, e.g. under its lock)."""
+        until = getattr(row, self.until)
+        return until is None or until <= now or (self.holder is not None and getattr(row, self.holder) == "")
+
     def mine(self, claim: Claim) -> Q:
         return Q(**{self.holder: claim.holder}) if self.holder else Q(**{self.until: claim.until})
 

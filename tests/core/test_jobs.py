@@ -75,6 +75,9 @@ def test_a_lease_with_a_holder_admits_one_until_released_or_run_out():
     third = lease.take(rows, seconds=60, now=later)
     assert third and lease.renew(rows, second, seconds=60) is None
     assert lease.holds(rows.get(), third) and not lease.holds(rows.get(), second)
+    assert not lease.is_free(rows.get(), timezone.now()) and lease.is_free(rows.get(), later + dt.timedelta(seconds=61))
+    lease.release(rows, third)
+    assert lease.is_free(rows.get(), timezone.now())
 
 
 def test_a_lease_without_a_holder_is_a_compare_and_set_on_its_time():
@@ -83,6 +86,8 @@ def test_a_lease_without_a_holder_is_a_compare_and_set_on_its_time():
     assert claim and claim.holder == "" and rows.get().dispatched_at is not None
     assert lease.take(rows, seconds=60) is None
     assert lease.holds(rows.get(), claim)
+    row = rows.get()
+    assert not lease.is_free(row, claim.until - dt.timedelta(seconds=1)) and lease.is_free(row, claim.until)
     taken_over = lease.take(rows, seconds=60, now=claim.until)  # run out at exactly its time
     assert taken_over and not lease.holds(rows.get(), claim)
     lease.release(rows, claim)  # the old claim releases nothing
