@@ -7,6 +7,8 @@ from datetime import datetime
 from celery import shared_task
 from django.db import transaction
 
+from apps.core.jobs import enqueue
+
 from .choices import CommandState
 from .models import ChargingSession, OutboundCommand
 from .selectors import live_sessions
@@ -44,5 +46,5 @@ def sessions_sweep_task() -> int:
         count += 1
     # command_send() skips what is not due or is being sent: this only finds what a lost task left behind.
     for command_id in OutboundCommand.objects.filter(state=CommandState.PENDING).values_list("pk", flat=True):
-        command_send_task.delay(command_id)
+        enqueue(command_send_task, command_id)
     return count

@@ -8,6 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from apps.core.jobs import enqueue
 from apps.core.partitions import partitions_ensure
 
 from .choices import RunStatus
@@ -16,7 +17,7 @@ from .keys import keysets_destroy_retired
 from .models import Exchange, SeenEnvelope
 from .pulls import Dispatch
 from .registry import PULL_JOBS
-from .scheduling import dispatch_forget, pull_run, pulls_dispatch, retry_delay, scheduled_operators
+from .scheduling import dispatch_forget, pull_run, pulls_dispatch, scheduled_operators
 from .tokens import tokens_purge_expired
 
 
@@ -39,9 +40,13 @@ def protocol_housekeeping_task() -> dict[str, int]:
     return {"key_sets": keysets_destroy_retired(), "tokens": tokens_purge_expired(), "replay_marks": seen}
 
 
+class PullFailed(Exception):
+    """A pull's run failed transiently (a timeout, a 5xx, a busy platform): Celery retries the task."""
+
+
 def _enqueue(job: Dispatch) -> None:
     # Pulls have a queue of their own, so that slow platforms never hold up the dispatcher or housekeeping.
-    pull_task.apply_async(kwargs=job.kwargs, expires=job.expires, queue=settings.HLHT_PULL_QUEUE)
+    enqueue(pull_task, kwargs=job.kwargs, expires=job.expires, queue=settings.HLHT_PULL_QUEUE)
 
 
 @shared_task
@@ -55,7 +60,13 @@ def pulls_dispatch_task() -> int:
     # Acknowledged after the pull: a worker lost with its message (a crash, a cold shutdown) leaves it to be run
     # again; the next run, finding the lease expired, closes the run that died as failed.
     acks_late=True,
-    max_retries=None,  # bounded by HLHT_PULL_RETRIES below, read at run time so it can be changed by settings
+    # Celery's own retry: base·2ⁿ seconds, capped, full jitter (many operators failing after one network blip do
+    # not all come back in the same second), on transient failures only (PullFailed).
+    autoretry_for=(PullFailed,),
+    retry_backoff=settings.HLHT_PULL_RETRY_BASE,
+    retry_backoff_max=settings.HLHT_PULL_RETRY_CAP,
+    retry_jitter=True,
+    max_retries=settings.HLHT_PULL_RETRIES,
     soft_time_limit=settings.HLHT_PULL_TIME_LIMIT,
     time_limit=settings.HLHT_PULL_TIME_LIMIT + 60,
 )
@@ -70,6 +81,7 @@ def pull_task(self, operator_id: str, interface: str, **options) -> dict:
     if run is None:
         dispatch_forget(operator_id=operator_id, interface=interface, options=options)
         return {"operator": operator_id, "interface": interface, "skipped": "already running"}
-    if run.status == RunStatus.FAILED and run.retryable and self.request.retries < settings.HLHT_PULL_RETRIES:
-        raise self.retry(countdown=retry_delay(self.request.retries))
+    # The last attempt reports its failed run like any other, rather than ending in an exception.
+    if run.status == RunStatus.FAILED and run.retryable and self.request.retries < self.max_retries:
+        raise PullFailed(run.error)
     return {"operator": operator_id, "interface": interface, "run": run.pk, "status": run.status}

@@ -7,3 +7,6 @@ class OnboardingConfig(AppConfig):
     name = "apps.onboarding"
     verbose_name = "接入管理"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import jobs  # noqa: F401 - registers the conformance check's JobRunner

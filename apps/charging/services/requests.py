@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.core.exceptions import HLHTError
+from apps.core.jobs import enqueue
 from apps.drivers.choices import DriverStatus, PaymentKind
 from apps.drivers.models import Driver
 from apps.drivers.selectors import balance_of
@@ -23,8 +24,9 @@ from apps.operators.models import Operator
 from apps.orders.choices import StartChargeSeqStat as S
 from apps.pricing.models import PolicyCheck
 from apps.pricing.selectors import price_at, version_at, versions_of
-from apps.pricing.services import policy_check_record, policy_observe
-from apps.protocol import schema, serial_number
+from apps.pricing.services import policy_error_key, policy_unreachable_key
+from apps.pricing.tasks import connector_policy_ask_task
+from apps.protocol import serial_number
 from apps.protocol.errors import ClientError
 from apps.protocol.names import Interface
 from apps.stations.choices import ConnectorStatus
@@ -169,49 +171,26 @@ def session_stop(*, driver_id: int, seq: str) -> ChargingSession:
 def connector_policy(connector: Connector) -> dict[str, Any]:
     """The connector's business policy for a driver about to charge, and its price now.
 
-    Asked of the operator (query_equip_business_policy) unless the portal asked within HLHT_DRIVER_POLICY_CACHE
-    seconds; every answer goes into the policy history, a new version only when the periods change. If the operator
-    cannot be reached, the newest known version is shown and said to be so, and the operator is not asked again for
-    HLHT_DRIVER_POLICY_BACKOFF seconds (a platform that is down would otherwise hold every driver's request for the
-    client's whole timeout).
+    The operator is asked (query_equip_business_policy, by a task: never inside this request) when the portal has not
+    asked within HLHT_DRIVER_POLICY_CACHE seconds; every answer goes into the policy history, a new version only when
+    the periods change. Meanwhile the newest known version is shown; `asked_now` says the answer came in while this
+    request was served (a quick worker), `error` why the last question failed. An operator that could not be reached
+    is not asked again for HLHT_DRIVER_POLICY_BACKOFF seconds.
     """
     now = timezone.now()
     check = PolicyCheck.objects.filter(connector=connector).first()
     live, error = False, ""
-    unreachable = f"hlht:policy-unreachable:{connector.operator_id}"
     stale = check is None or (now - check.checked_at).total_seconds() > settings.HLHT_DRIVER_POLICY_CACHE
-    if stale and cache.get(unreachable):
+    if stale and cache.get(policy_unreachable_key(connector.operator_id)) is not None:
         error = (
             f"运营商平台暂时无法连接，{settings.HLHT_DRIVER_POLICY_BACKOFF:g} 秒内不再询问；以下为已知的最新业务策略"
         )
     elif stale:
-        seq = serial_number(settings.HLHT_OPERATOR_ID)
-        try:
-            with operator_client(connector.operator) as client:
-                data = client.call(
-                    Interface.QUERY_EQUIP_BUSINESS_POLICY, {"EquipBizSeq": seq, "ConnectorID": connector.connector_id}
-                )
-            problems = schema.validate(data, schema.QUERY_EQUIP_BUSINESS_POLICY_RESPONSE)
-            if problems:
-                error = problems[0].message
-            else:
-                policy = None
-                if data["SuccStat"] == 0:
-                    policy, _ = policy_observe(
-                        connector=connector, infos=data["PolicyInfos"], observed_at=now, equip_biz_seq=seq
-                    )
-                policy_check_record(
-                    connector=connector,
-                    checked_at=now,
-                    succ_stat=data["SuccStat"],
-                    fail_reason=data["FailReason"],
-                    equip_biz_seq=seq,
-                    policy=policy,
-                )
-                live = True
-        except (ClientError, NotConfigured) as exc:
-            error = str(exc)
-            cache.set(unreachable, True, settings.HLHT_DRIVER_POLICY_BACKOFF)
+        enqueue(connector_policy_ask_task, connector.pk)
+        check = PolicyCheck.objects.filter(connector=connector).first()
+        live = check is not None and check.checked_at >= now
+        error = "" if live else cache.get(policy_error_key(connector.pk), "")
+    now = timezone.now()  # after any answer: a version observed just now is in force
     versions = versions_of([connector.pk]).get(connector.pk, [])
     current = version_at(versions, now)
     price = price_at(versions, now)

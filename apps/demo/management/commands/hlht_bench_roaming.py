@@ -163,7 +163,8 @@ class Command(BaseCommand):
         if not 0 < options["senders"] <= 10000:
             raise CommandError("--senders must be between 1 and 10000")
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1"]
-        settings.HLHT_SESSION_TASKS = False  # no timers: the operator's pushes drive every session to its end
+        # no timers: the operator's pushes drive every session to its end
+        settings.HLHT_ENQUEUE = "apps.core.jobs.discard_enqueue"
 
         floor_register()
 
