@@ -216,9 +216,9 @@ def session_stop(*, driver_id: int, seq: str) -> ChargingSession:
 
 
 def _after_commit_send(command_id: int, countdown: float = 0) -> None:
-    from .tasks import command_send_task  # imported here: the tasks module imports this one
+    from .tasks import command_deliver_task  # imported here: the tasks module imports this one
 
-    enqueue(command_send_task, command_id, countdown=countdown)
+    enqueue(command_deliver_task, command_id, countdown=countdown)
 
 
 def schedule_watch(session: ChargingSession, countdown: float) -> None:
