@@ -20,9 +20,9 @@ def command_queue(session: ChargingSession, kind: str) -> OutboundCommand:
 
 
 def command_wake(command_id: int, countdown: float = 0) -> None:
-    from ..tasks import command_send_task  # imported here: the tasks module imports the services
+    from ..tasks import command_deliver_task  # imported here: the tasks module imports the services
 
-    enqueue(command_send_task, command_id, countdown=countdown)
+    enqueue(command_deliver_task, command_id, countdown=countdown)
 
 
 def schedule_watch(session: ChargingSession, countdown: float) -> None:
