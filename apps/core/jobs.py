@@ -81,16 +81,12 @@ def enqueue_by(chosen: Enqueue) -> Iterator[Enqueue]:
         _injected.remove(chosen)
 
 
-def enqueue(task: TaskLike, *args: Any, on_commit: bool = True, **options: Any) -> None:
-    """Hand `task(*args)` to the background once the current transaction commits (at once outside one), so a
-    worker never looks for a row that is not there yet; `options` are apply_async's (countdown, queue, expires).
+def enqueue(task: TaskLike, *args: Any, kwargs: dict | None = None, **options: Any) -> None:
+    """Hand `task(*args, **kwargs)` to the background once the current transaction commits (at once outside one),
+    so a worker never looks for a row that is not there yet; `options` are apply_async's (countdown, queue, expires).
     The backend is resolved now, so the block that enqueued decides how it is carried."""
-    carry = backend()
-    kwargs = options.pop("kwargs", None) or {}
-    if on_commit:
-        transaction.on_commit(lambda: carry(task, args, kwargs, options))
-    else:
-        carry(task, args, kwargs, options)
+    carry, kwargs = backend(), kwargs or {}
+    transaction.on_commit(lambda: carry(task, args, kwargs, options))
 
 
 def backoff(retries: int, *, base: float, cap: float) -> float:
