@@ -10,6 +10,7 @@ and a process that must start no background work at all (the benchmarks' web ser
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from typing import Any, ClassVar, Protocol
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -81,16 +83,12 @@ def enqueue_by(chosen: Enqueue) -> Iterator[Enqueue]:
         _injected.remove(chosen)
 
 
-def enqueue(task: TaskLike, *args: Any, on_commit: bool = True, **options: Any) -> None:
-    """Hand `task(*args)` to the background once the current transaction commits (at once outside one), so a
-    worker never looks for a row that is not there yet; `options` are apply_async's (countdown, queue, expires).
+def enqueue(task: TaskLike, *args: Any, kwargs: dict | None = None, **options: Any) -> None:
+    """Hand `task(*args, **kwargs)` to the background once the current transaction commits (at once outside one),
+    so a worker never looks for a row that is not there yet; `options` are apply_async's (countdown, queue, expires).
     The backend is resolved now, so the block that enqueued decides how it is carried."""
-    carry = backend()
-    kwargs = options.pop("kwargs", None) or {}
-    if on_commit:
-        transaction.on_commit(lambda: carry(task, args, kwargs, options))
-    else:
-        carry(task, args, kwargs, options)
+    carry, kwargs = backend(), kwargs or {}
+    transaction.on_commit(lambda: carry(task, args, kwargs, options))
 
 
 def backoff(retries: int, *, base: float, cap: float) -> float:
@@ -110,6 +108,8 @@ class JobRunner:
     Job row (queued) and wakes a worker after the commit. The result `run()` returns is kept on the row."""
 
     name: ClassVar[str]
+    # A run still "running" after this long died with its worker: a redelivered message (acks_late) runs it again.
+    timeout: ClassVar[float] = 900.0
 
     def __init__(self, job: Job) -> None:
         self.job = job
@@ -133,14 +133,20 @@ def job_register(runner: type[JobRunner]) -> type[JobRunner]:
 
 def job_run(job_id: int) -> str:
     """Run one queued job (the worker calls this): running, then done with its result or failed with the error.
-    A job that is not queued any more (a redelivered message) is left alone."""
-    if not Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started=timezone.now()
+    A job already running (a redelivered message) is left alone, unless it has been running longer than its
+    runner's `timeout`: then its worker died, and it runs again."""
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None:
+        return "skipped"
+    runner, now = RUNNERS[job.name], timezone.now()
+    abandoned = Q(status=JobStatus.RUNNING, started__lt=now - dt.timedelta(seconds=runner.timeout))
+    if not Job.objects.filter(Q(status=JobStatus.QUEUED) | abandoned, pk=job_id).update(
+        status=JobStatus.RUNNING, started=now
     ):
         return "skipped"
     job = Job.objects.select_related("user").get(pk=job_id)
     try:
-        result = RUNNERS[job.name](job).run(**job.kwargs)
+        result = runner(job).run(**job.kwargs)
     except Exception as exc:  # whatever went wrong is the job's outcome, shown to the person who asked
         logger.exception("job %s (%s) failed", job.pk, job.name)
         fields = {"status": JobStatus.FAILED, "error": f"{type(exc).__name__}: {exc}"[:2000]}

@@ -3,8 +3,11 @@ worker runs it, and the page then leads to the report; the job's pages keep to t
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.core.choices import JobStatus
 from apps.core.jobs import RUNNERS, JobRunner, Recorder, enqueue_by, job_run
@@ -94,3 +97,14 @@ def test_a_job_of_another_kind_is_not_a_conformance_page(client, regulator, dire
     client.force_login(regulator)
     assert client.get(reverse("admin:onboarding_conformancereport_job", args=[other.pk])).status_code == 404
     assert RUNNERS["conformance"] is ConformanceJob and issubclass(ConformanceJob, JobRunner)
+
+
+def test_a_job_whose_worker_died_runs_again_when_its_message_comes_back(client, regulator, directory):
+    client.force_login(regulator)
+    job, _ = _start(client, "123456789")
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, started=timezone.now())
+    assert job_run(job.pk) == "skipped"  # still running somewhere: not twice at once
+    long_ago = timezone.now() - timedelta(seconds=ConformanceJob.timeout + 1)
+    Job.objects.filter(pk=job.pk).update(started=long_ago)
+    assert job_run(job.pk) == JobStatus.DONE  # its worker died: the redelivered message runs it
+    assert ConformanceReport.objects.count() == 1
