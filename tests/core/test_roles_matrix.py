@@ -432,3 +432,20 @@ def test_a_dashboard_figure_needs_the_view_permission_of_what_it_counts(demo, ro
     client.force_login(user)
     html = client.get(reverse("admin:index")).content.decode()
     assert 'id="status-now"' in html and 'id="orders"' not in html and "待处理对账争议" not in html
+
+
+@pytest.mark.parametrize("as_role", ROLES, indirect=True)
+def test_admin_rows_are_the_rules_rows(as_role, client):
+    """Every scoped admin list shows exactly for_user's rows (the list's own narrowing, e.g. listed only, aside)."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(username=f"u_{as_role}")
+    request = client.get(reverse("admin:index")).wsgi_request
+    checked = 0
+    for model, model_admin in admin.site._registry.items():
+        if not hasattr(model._default_manager.all(), "for_user") or not model_admin.has_view_permission(request):
+            continue
+        shown = set(model_admin.get_queryset(request).values_list("pk", flat=True))
+        assert shown == set(model.objects.for_user(user).values_list("pk", flat=True)), model._meta.label
+        checked += 1
+    assert checked > 20
