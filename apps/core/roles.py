@@ -47,9 +47,9 @@ class Scope:
     def empty(self) -> bool:
         return not self.city and self.operator_id is None
 
-    def covers(self, operator_id: str) -> bool:
-        """Whether an operator's rows are inside this scope."""
-        return self.city or self.operator_id == operator_id
+    def covers(self, operator_id: str | None) -> bool:
+        """Whether an operator's rows are inside this scope (rows of no operator only in the city's)."""
+        return self.city or (operator_id is not None and self.operator_id == operator_id)
 
     @property
     def key(self) -> str:

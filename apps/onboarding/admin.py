@@ -55,6 +55,7 @@ def _perm(request: HttpRequest, codename: str) -> None:
 @admin.register(Application)
 class ApplicationAdmin(ScopedAdminMixin, AuditedAdmin):
     list_display = ["reference", "legal_name", "applied_operator_id", "kind", "status", "created", "decided_by"]
+    list_select_related = ["decided_by"]  # the reviewer is nullable: the default select_related() skips it
     list_filter = ["status", "kind"]
     search_fields = ["reference", "legal_name", "applied_operator_id", "credit_code"]
     ordering = ["status", "-created"]  # pending (待审核) first
@@ -175,6 +176,7 @@ class ApplicationAdmin(ScopedAdminMixin, AuditedAdmin):
 @admin.register(ConformanceReport)
 class ConformanceReportAdmin(ReadOnlyAdminMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     list_display = ["operator", "started", "passed", "failed_checks", "dialects", "run_by"]
+    list_select_related = ["operator", "run_by"]  # run_by is nullable: the default select_related() skips it
     list_filter = ["passed"]
     search_fields = ["operator__operator_id", "operator__operator_name"]
     fields = ["operator", "started", "finished", "passed", "run_by", "dialect_panel", "checks_table"]

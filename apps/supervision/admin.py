@@ -12,7 +12,6 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -24,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from apps.core.conf import conf
 from apps.interconnect.admin import RejectedRecordAdmin
 from apps.operators.admin import OperatorAdmin
 from apps.operators.choices import OperatorKind
@@ -136,7 +136,10 @@ def health_panel(request: HttpRequest, obj: Operator) -> str:
     connectors = listed_connectors().filter(operator=obj).count()
     rows += [
         (f"最近一次收到状态推送（{PUSH}）", _when(obj.last_push)),
-        (f"状态超过 {settings.HLHT_STALE_MINUTES} 分钟未更新的接口", f"{obj.stale_connector_count} / {connectors}"),
+        (
+            f"状态超过 {conf().supervision.stale_minutes} 分钟未更新的接口",
+            f"{obj.stale_connector_count} / {connectors}",
+        ),
         ("判定", "数据停滞" if obj.is_stale else "正常"),
     ]
     return format_html(

@@ -12,13 +12,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.core.roles import Scope, may, scope_of
 from apps.interconnect.models import SyncRun
 from apps.onboarding.models import Application
@@ -93,7 +93,7 @@ def dashboard_compute(scope: Scope) -> Dashboard:
         disputes=figures.open_disputes(scope),
         pending_applications=figures.pending_applications(scope),
         testing=figures.operators_in_testing(scope),
-        cache_seconds=settings.HLHT_DASHBOARD_CACHE_SECONDS,
+        cache_seconds=conf().supervision.dashboard_cache_seconds,
         charts=charts(status_now, status_changes, orders),
     )
 
@@ -158,7 +158,7 @@ def _scoped_cache(user, name: str, compute: Callable[[Scope], T]) -> T | None:
     value = cache.get(key)
     if value is None:
         value = compute(scope)
-        cache.set(key, value, settings.HLHT_DASHBOARD_CACHE_SECONDS)
+        cache.set(key, value, conf().supervision.dashboard_cache_seconds)
     return value
 
 

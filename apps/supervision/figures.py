@@ -130,9 +130,11 @@ class StaleOperator:
 
 def stale_operators(scope: Scope) -> list[StaleOperator]:
     active = Operator.objects.for_scope(scope).filter(kind=OperatorKind.OPERATOR, status=OperatorStatus.ACTIVE)
+    # last_status_data and is_stale are with_health's annotations, which the type checker cannot see.
+    stale = with_health(active).filter(is_stale=True)  # type: ignore[misc]
     return [
-        StaleOperator(op.pk, str(op), op.last_status_data, reverse("admin:operators_operator_change", args=[op.pk]))
-        for op in with_health(active).filter(is_stale=True)
+        StaleOperator(op.pk, str(op), op.last_status_data, reverse("admin:operators_operator_change", args=[op.pk]))  # type: ignore[attr-defined]
+        for op in stale
     ]
 
 

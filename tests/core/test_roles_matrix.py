@@ -13,7 +13,8 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from apps.core.roles import OPERATOR_MANAGER, PLATFORM_ADMIN, REGULATOR
-from apps.operators.models import Operator, OperatorAccount
+from apps.operators.models import Operator
+from tests import factories
 from tests.core.test_admin_pages import demo, demo_data  # noqa: F401 - fixtures
 
 ROLES = (PLATFORM_ADMIN, REGULATOR, OPERATOR_MANAGER)
@@ -57,7 +58,7 @@ def _login(client, django_user_model, role):
     user = django_user_model.objects.create_user(username=f"u_{role}", password="pw-for-tests-only", is_staff=True)
     user.groups.add(Group.objects.get(name=role))
     if role == OPERATOR_MANAGER:
-        OperatorAccount.objects.create(user=user, operator=Operator.objects.order_by("pk").first())
+        factories.OperatorAccountFactory(user=user, operator=Operator.objects.order_by("pk").first())
     client.force_login(user)
     return user
 
@@ -279,7 +280,7 @@ def _person(django_user_model, *permissions, operator=True):
         app_label, codename = name.split(".")
         user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
     if operator:
-        OperatorAccount.objects.create(user=user, operator=Operator.objects.order_by("pk").first())
+        factories.OperatorAccountFactory(user=user, operator=Operator.objects.order_by("pk").first())
     return django_user_model.objects.get(pk=user.pk)  # a fresh object: no cached permissions
 
 

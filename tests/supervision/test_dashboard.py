@@ -10,9 +10,10 @@ from django.db.models import Count
 from django.urls import reverse
 
 from apps.core.roles import OPERATOR_MANAGER, REGULATOR
-from apps.operators.models import Operator, OperatorAccount
+from apps.operators.models import Operator
 from apps.stations.selectors import listed_connectors
 from apps.supervision.dashboard import dashboard
+from tests import factories
 from tests.core.test_admin_pages import demo, demo_data  # noqa: F401 - fixtures
 
 
@@ -27,7 +28,7 @@ def _login(client, django_user_model, role, operator=None):
     user = django_user_model.objects.create_user(username=f"d_{role}", password="pw-for-tests-only", is_staff=True)
     user.groups.add(Group.objects.get(name=role))
     if operator is not None:
-        OperatorAccount.objects.create(user=user, operator=operator)
+        factories.OperatorAccountFactory(user=user, operator=operator)
     client.force_login(user)
     return user
 
@@ -164,7 +165,7 @@ def test_the_dashboard_costs_a_fixed_number_of_queries(
     user = django_user_model.objects.create_user(username=f"q_{role}", is_staff=True)
     user.groups.add(Group.objects.get(name=role))
     if role == OPERATOR_MANAGER:
-        OperatorAccount.objects.create(user=user, operator=Operator.objects.order_by("pk").first())
+        factories.OperatorAccountFactory(user=user, operator=Operator.objects.order_by("pk").first())
     user = django_user_model.objects.get(pk=user.pk)
     # Fourteen for the figures (one each; the exchange, orders, correctness and testing figures one more to name
     # their operators or reports), whatever the number of rows; then the scope's groups and operator account, and
