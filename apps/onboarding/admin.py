@@ -16,9 +16,17 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from apps.core.admin import AuditedAdmin, ExtraFormField, ReadOnlyAdminMixin, ScopedAdminMixin
+from apps.core.admin import (
+    AuditedAdmin,
+    ExtensibleAdminMixin,
+    ExtraFormField,
+    ReadOnlyAdminMixin,
+    ScopedAdminMixin,
+)
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.models import Job
+from apps.core.roles import may
+from apps.interconnect.models import Exchange
 from apps.operators.admin import OperatorAdmin
 from apps.operators.models import Operator
 
@@ -167,12 +175,12 @@ class ApplicationAdmin(ScopedAdminMixin, AuditedAdmin):
 
 
 @admin.register(ConformanceReport)
-class ConformanceReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ConformanceReportAdmin(ReadOnlyAdminMixin, ExtensibleAdminMixin, admin.ModelAdmin):
     list_display = ["operator", "started", "passed", "failed_checks", "dialects", "run_by"]
     list_select_related = ["operator", "run_by"]  # run_by is nullable: the default select_related() skips it
     list_filter = ["passed"]
     search_fields = ["operator__operator_id", "operator__operator_name"]
-    fields = ["operator", "started", "finished", "passed", "run_by", "dialect_panel", "checks_table", "exchange_list"]
+    fields = ["operator", "started", "finished", "passed", "run_by", "dialect_panel", "checks_table"]
     readonly_fields = fields
 
     def get_urls(self):
@@ -267,25 +275,26 @@ class ConformanceReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
         return format_html("<table><tr><th>检查</th><th>结果</th><th>耗时</th><th>说明</th></tr>{}</table>", rows)
 
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is not None:  # the journal links only for those who may open the journal
-            obj._journal_visible = request.user.has_perm("interconnect.view_exchange")
-        return obj
 
-    @admin.display(description="交换的报文（报文日志）")
-    def exchange_list(self, obj):
-        if not getattr(obj, "_journal_visible", False):
-            rows = format_html_join("", "<li>{} {} Ret {}</li>",
-                                    ((e["direction"], e["interface"], e["ret"]) for e in obj.exchanges))  # fmt: skip
-            return format_html("<ul>{}</ul>", rows) if obj.exchanges else "—"
-        url = reverse("admin:interconnect_exchange_changelist")
-        rows = format_html_join(
-            "",
-            "<li><a href='{}{}/change/'>{} {} Ret {}</a></li>",
-            ((url, e["id"], e["direction"], e["interface"], e["ret"]) for e in obj.exchanges),
-        )
-        return format_html("<ul>{}</ul>", rows) if obj.exchanges else "—"
+def exchange_panel(request: HttpRequest, report: ConformanceReport) -> str:
+    """The messages the check exchanged; linked to the journal only for those who may open the journal."""
+    if not report.exchanges:
+        return "—"
+    if not may(request.user, Exchange, "view"):
+        rows = format_html_join("", "<li>{} {} Ret {}</li>",
+                                ((e["direction"], e["interface"], e["ret"]) for e in report.exchanges))  # fmt: skip
+        return format_html("<ul>{}</ul>", rows)
+    url = reverse("admin:interconnect_exchange_changelist")
+    rows = format_html_join(
+        "",
+        "<li><a href='{}{}/change/'>{} {} Ret {}</a></li>",
+        ((url, e["id"], e["direction"], e["interface"], e["ret"]) for e in report.exchanges),
+    )
+    return format_html("<ul>{}</ul>", rows)
+
+
+# Per request (the journal links depend on who reads), so a panel rather than a readonly field.
+ConformanceReportAdmin.extensions.panel("exchanges", "交换的报文（报文日志）", exchange_panel)
 
 
 # -- what onboarding adds to the operator's page (OperatorAdmin.extensions, filled in OnboardingConfig.ready()) ------

@@ -5,6 +5,7 @@ it; the charts' series and the map's points drawn from them.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,13 +13,20 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.core.cache import cache
+from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.conf import conf
-from apps.core.roles import Scope, scope_of
+from apps.core.roles import Scope, may, scope_of
+from apps.interconnect.models import SyncRun
+from apps.onboarding.models import Application
+from apps.operators.models import Operator
+from apps.orders.models import ChargeOrder
+from apps.settlement.models import Dispute
 from apps.stations.choices import ConnectorStatus as Status
+from apps.stations.models import Connector, ConnectorStatusHistory, Station
 from apps.stations.selectors import listed_connectors
 
 from . import figures
@@ -29,23 +37,41 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Dashboard:
-    """Every figure of one scope's dashboard, as the template and the charts read them."""
+    """Every figure of one scope's dashboard, as the template and the charts read them; None for a figure the
+    person may not see (FIGURE_MODELS)."""
 
     generated: datetime
-    status_now: figures.StatusNow
-    stale: list[figures.StaleOperator]
+    status_now: figures.StatusNow | None
+    stale: list[figures.StaleOperator] | None
     stale_url: str
-    status_changes: figures.StatusChanges
-    exchange: list[figures.ExchangeRow]
-    orders: figures.Orders
-    correctness: list[figures.OperatorCorrectness]
+    status_changes: figures.StatusChanges | None
+    exchange: list[figures.ExchangeRow] | None
+    orders: figures.Orders | None
+    correctness: list[figures.OperatorCorrectness] | None
     target: Decimal
     quality_url: str
-    disputes: figures.Tally
-    pending_applications: figures.Tally
-    testing: list[figures.TestingOperator]
+    disputes: figures.Tally | None
+    pending_applications: figures.Tally | None
+    testing: list[figures.TestingOperator] | None
     cache_seconds: int
     charts: dict[str, Any]  # the JSON the page's script draws (static/supervision/dashboard.js)
+
+
+# The model each figure counts. The figures are computed once per scope (for_scope, the rule's row half) and cached;
+# each person then sees a figure only if the rule's permission half lets them view that model. (Today's status
+# pushes are counted beside the runs: an operator's manager sees how many of their pushes arrived, the journal
+# rows themselves stay the city's, linked on the city's dashboard only.)
+FIGURE_MODELS: dict[str, type[models.Model]] = {
+    "status_now": Connector,
+    "stale": Operator,
+    "status_changes": ConnectorStatusHistory,
+    "exchange": SyncRun,
+    "orders": ChargeOrder,
+    "correctness": SyncRun,
+    "disputes": Dispute,
+    "pending_applications": Application,
+    "testing": Operator,
+}
 
 
 def dashboard_compute(scope: Scope) -> Dashboard:
@@ -72,8 +98,14 @@ def dashboard_compute(scope: Scope) -> Dashboard:
     )
 
 
-def charts(status: figures.StatusNow, changes: figures.StatusChanges, orders: figures.Orders) -> dict[str, Any]:
-    """The figures in the shape the dashboard's charts draw (apps' static/supervision/dashboard.js)."""
+def charts(
+    status: figures.StatusNow | None, changes: figures.StatusChanges | None, orders: figures.Orders | None
+) -> dict[str, Any]:
+    """The figures in the shape the dashboard's charts draw (apps' static/supervision/dashboard.js); a figure the
+    person may not see draws nothing."""
+    status = status or figures.StatusNow(columns=[], city=[], total=0, districts=[])
+    changes = changes or figures.StatusChanges(hours=[], total=0, url="")
+    orders = orders or figures.Orders(days=[], per_operator_day=[], by_operator=[])
     return {
         "statuses": [column.label for column in status.columns],
         "districts": [row.name for row in status.districts],
@@ -131,10 +163,19 @@ def _scoped_cache(user, name: str, compute: Callable[[Scope], T]) -> T | None:
 
 
 def station_points(user) -> list[list[Any]] | None:
-    """The map's points for this person's scope, cached like the figures."""
+    """The map's points for this person's scope, cached like the figures; none for who may not view stations."""
+    if not may(user, Station, "view"):
+        return None
     return _scoped_cache(user, "points", station_points_compute)
 
 
 def dashboard(user) -> Dashboard | None:
     """The figures this person may see (the city, or their own operator), cached per scope; None for nobody."""
-    return _scoped_cache(user, "figures", dashboard_compute)
+    computed = _scoped_cache(user, "figures", dashboard_compute)
+    if computed is None:
+        return None
+    hidden = {name: None for name, model in FIGURE_MODELS.items() if not may(user, model, "view")}
+    if not hidden:
+        return computed
+    shown = dataclasses.replace(computed, **hidden)
+    return dataclasses.replace(shown, charts=charts(shown.status_now, shown.status_changes, shown.orders))

@@ -26,7 +26,7 @@ def test_each_model_keeps_its_own_apps_admin():
 def test_no_app_unregisters_an_admin_or_puts_the_request_on_an_instance():
     sources = {path: path.read_text() for path in APPS.rglob("*.py")}
     assert [str(p) for p, text in sources.items() if re.search(r"site\.unregister\(", text)] == []
-    assert [str(p) for p, text in sources.items() if "_viewer" in text] == []
+    assert [str(p) for p, text in sources.items() if "_viewer" in text or "_journal_visible" in text] == []
 
 
 def test_what_each_app_added_is_registered_by_name():
@@ -97,3 +97,23 @@ def test_the_rejected_records_list_links_the_quality_report(client, regulator):
     page = client.get(reverse("admin:interconnect_rejectedrecord_changelist")).content.decode()
     assert reverse("admin:interconnect_rejectedrecord_quality") in page and "数据质量报告" in page
     assert "违反的规则" in page  # the rule filter
+
+
+def test_the_conformance_reports_journal_links_follow_the_reader(client, regulator, manager_a):
+    from django.utils import timezone
+
+    from apps.onboarding.models import ConformanceReport
+
+    now = timezone.now()
+    report = ConformanceReport.objects.create(
+        operator=manager_a.operator_account.operator, started=now, finished=now, passed=True, checks=[],
+        exchanges=[{"id": 7, "interface": "query_token", "direction": "out", "ret": 0}],
+    )  # fmt: skip
+    url = reverse("admin:onboarding_conformancereport_change", args=[report.pk])
+    journal = reverse("admin:interconnect_exchange_changelist") + "7/change/"
+    client.force_login(regulator)
+    page = client.get(url).content.decode()
+    assert "交换的报文（报文日志）" in page and journal in page
+    client.force_login(manager_a)  # may not open the journal: the same lines, unlinked
+    page = client.get(url).content.decode()
+    assert "out query_token Ret 0" in page and journal not in page

@@ -412,3 +412,41 @@ def test_dashboard_figures_are_the_rules_rows(as_role, client):
     if as_role == OPERATOR_MANAGER:
         own = Operator.objects.order_by("pk").first().pk
         assert {row.operator_id for row in figures.orders.by_operator} == {own}
+
+
+def test_a_dashboard_figure_needs_the_view_permission_of_what_it_counts(demo, roles, client, django_user_model):  # noqa: F811
+    """An operator's account holding only view_connector: the connectors figure, no orders, disputes or map."""
+    from django.core.cache import cache
+
+    from apps.stations.models import Connector
+    from apps.stations.selectors import listed_connectors
+    from apps.supervision.dashboard import dashboard, station_points
+
+    cache.clear()
+    user = _person(django_user_model, "stations.view_connector")
+    figures = dashboard(user)
+    connectors = listed_connectors().filter(pk__in=Connector.objects.for_user(user).values("pk"))
+    assert figures.status_now.total == connectors.count() > 0
+    assert (figures.orders, figures.disputes, figures.exchange, figures.stale) == (None, None, None, None)
+    assert figures.charts["orders"] == [] and figures.charts["by_district"]
+    assert station_points(user) is None
+    client.force_login(user)
+    html = client.get(reverse("admin:index")).content.decode()
+    assert 'id="status-now"' in html and 'id="orders"' not in html and "待处理对账争议" not in html
+
+
+@pytest.mark.parametrize("as_role", ROLES, indirect=True)
+def test_admin_rows_are_the_rules_rows(as_role, client):
+    """Every scoped admin list shows exactly for_user's rows (the list's own narrowing, e.g. listed only, aside)."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(username=f"u_{as_role}")
+    request = client.get(reverse("admin:index")).wsgi_request
+    checked = 0
+    for model, model_admin in admin.site._registry.items():
+        if not hasattr(model._default_manager.all(), "for_user") or not model_admin.has_view_permission(request):
+            continue
+        shown = set(model_admin.get_queryset(request).values_list("pk", flat=True))
+        assert shown == set(model.objects.for_user(user).values_list("pk", flat=True)), model._meta.label
+        checked += 1
+    assert checked > 20

@@ -168,8 +168,9 @@ def test_the_dashboard_costs_a_fixed_number_of_queries(
         factories.OperatorAccountFactory(user=user, operator=Operator.objects.order_by("pk").first())
     user = django_user_model.objects.get(pk=user.pk)
     # Fourteen for the figures (one each; the exchange, orders, correctness and testing figures one more to name
-    # their operators or reports), whatever the number of rows; then the scope's groups and operator account.
-    with django_assert_max_num_queries(16):
+    # their operators or reports), whatever the number of rows; then the scope's groups and operator account, and
+    # the user's and groups' permissions (which figures this person may see).
+    with django_assert_max_num_queries(18):
         assert dashboard(user) is not None
     with django_assert_num_queries(0):  # from the cache
         dashboard(user)
