@@ -8,14 +8,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.interconnect.client import NotConfigured, last_exchange, operator_client
 from apps.orders.choices import StartChargeSeqStat as S
 from apps.protocol.errors import ClientError, TransientError
-from apps.protocol.names import Interface
+from apps.protocol.names import Interface, StartFailReason, SuccStat
 from apps.protocol.text import storable
 
 from ..choices import CommandKind, CommandState, EventSource, Outcome
@@ -46,7 +46,7 @@ def _payload(command: OutboundCommand) -> tuple[str, dict[str, Any]]:
 
 def retry_delay(attempts: int) -> float:
     """Seconds before attempt `attempts + 1`: 5, 10, 20, 40 … capped at HLHT_COMMAND_RETRY_MAX_DELAY."""
-    return float(min(settings.HLHT_COMMAND_RETRY_MAX_DELAY, 5 * 2 ** max(0, attempts - 1)))
+    return float(min(conf().charging.command_retry_max_delay_seconds, 5 * 2 ** max(0, attempts - 1)))
 
 
 def claimable(command: OutboundCommand, now: dt.datetime) -> bool:
@@ -60,7 +60,7 @@ def claimable(command: OutboundCommand, now: dt.datetime) -> bool:
 
 def claim_lease() -> float:
     """Seconds a claim holds: a token, the call, a re-authentication on 4002 and the resend (four round trips)."""
-    return 4 * (settings.HLHT_CLIENT_CONNECT_TIMEOUT + settings.HLHT_CLIENT_READ_TIMEOUT) + 30
+    return 4 * (conf().client.connect_timeout_seconds + conf().client.read_timeout_seconds) + 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +76,7 @@ def after_attempt(*, answered: bool, transient: bool, attempts: int) -> AfterAtt
     HLHT_COMMAND_ATTEMPTS attempts were made; anything else (a refusal, no endpoint, out of attempts) fails it."""
     if answered:
         return AfterAttempt(CommandState.DONE)
-    if transient and attempts < settings.HLHT_COMMAND_ATTEMPTS:
+    if transient and attempts < conf().charging.command_attempts:
         return AfterAttempt(CommandState.PENDING, retry_delay(attempts))
     return AfterAttempt(CommandState.FAILED)
 
@@ -150,13 +150,18 @@ def _apply_answer(command: OutboundCommand, answer: dict[str, Any]) -> None:
     if command.kind == CommandKind.POLL:
         snapshot_apply(session, answer, EventSource.POLL)
         return
-    if answer.get("SuccStat") == 0:
-        wait = settings.HLHT_START_RESULT_WAIT if command.kind == CommandKind.START else settings.HLHT_STOP_RESULT_WAIT
+    if answer.get("SuccStat") == SuccStat.SUCCESS:
+        wait = (
+            conf().charging.start_result_wait_seconds
+            if command.kind == CommandKind.START
+            else conf().charging.stop_result_wait_seconds
+        )
         schedule_watch(session, wait)  # the result push is due within this; otherwise poll
         return
     reason: Any = answer.get("FailReason")  # whatever the operator sent, named in the text if unknown
     if command.kind == CommandKind.START:
-        text = {1: "此设备不存在", 2: "此设备离线"}.get(reason, f"FailReason {reason}")
+        known = StartFailReason.known(reason)
+        text = known.label if known else f"FailReason {reason}"
         # ignore_late: the operator's start result may have ended the session while this call was under way.
         session_end(
             session,
@@ -170,7 +175,7 @@ def _apply_answer(command: OutboundCommand, answer: dict[str, Any]) -> None:
         schedule_watch(session, 0)
     else:
         session_update(session, fail_reason=reason)
-        schedule_watch(session, settings.HLHT_STOP_RESULT_WAIT)
+        schedule_watch(session, conf().charging.stop_result_wait_seconds)
 
 
 def _command_failed(command: OutboundCommand) -> None:
