@@ -91,11 +91,11 @@ def enqueue(task: TaskLike, *args: Any, kwargs: dict | None = None, **options: A
     transaction.on_commit(lambda: carry(task, args, kwargs, options))
 
 
-def backoff(retries: int, *, base: float, cap: float) -> float:
+def backoff(retries: int, *, base: int, cap: int) -> float:
     """Seconds before retry number `retries + 1`: Celery's own rule for `retry_backoff` with `retry_jitter` (base·2ⁿ,
     capped, full jitter), for work whose retry is a row's `next_attempt_at` rather than a task's `retry()`."""
-    # Celery computes in floats as well; its stub types the factor and the cap as int.
-    interval = get_exponential_backoff_interval(factor=base, retries=retries, maximum=cap, full_jitter=True)  # type: ignore[arg-type]
+    # Whole seconds: the full jitter is random.randrange, which refuses non-integers in newer Pythons.
+    interval = get_exponential_backoff_interval(factor=base, retries=retries, maximum=cap, full_jitter=True)
     return float(interval)
 
 

@@ -12,6 +12,7 @@ from apps.core.exceptions import Conflict, ValidationFailed
 from apps.orders.models import MONEY, ChargeOrder
 
 from .choices import SIGNS, DriverStatus, EntryKind, PaymentKind
+from .exceptions import BalanceTooLow, DriverSuspended
 from .models import Driver, Notification, WalletEntry, phone_validator, plate_validator
 from .selectors import balance_of, hold_key
 
@@ -102,12 +103,12 @@ def wallet_hold(*, driver_id: int, amount: Decimal, seq: str, minimum: Decimal) 
     `minimum`. None for an enterprise account: it is billed monthly, nothing is reserved."""
     driver = _locked(driver_id)
     if driver.status != DriverStatus.ACTIVE:
-        raise Conflict("driver: 账户已停用")
+        raise DriverSuspended()
     if driver.payment == PaymentKind.ENTERPRISE:
         return None
     balance = balance_of(driver.pk)
     if balance < minimum or balance <= 0:
-        raise Conflict(f"balance: 余额 {balance} 元低于启动充电所需的 {minimum} 元")
+        raise BalanceTooLow(balance=balance, minimum=minimum)
     return _post(driver, kind=EntryKind.HOLD, amount=min(amount, balance), key=hold_key(seq), seq=seq,
                  note="启动充电预授权")  # fmt: skip
 

@@ -53,8 +53,7 @@ def pulls_dispatch_task() -> int:
     return len(pulls_dispatch(enqueue=_enqueue))
 
 
-# Celery takes the backoff's seconds as floats; its stubs say int.
-@shared_task(  # type: ignore[call-overload]
+@shared_task(
     bind=True,
     # Acknowledged after the pull: a worker lost with its message (a crash, a cold shutdown) leaves it to be run
     # again; the next run, finding the lease expired, closes the run that died as failed.
@@ -62,8 +61,8 @@ def pulls_dispatch_task() -> int:
     # Celery's own retry: base·2ⁿ seconds, capped, full jitter (many operators failing after one network blip do
     # not all come back in the same second), on transient failures only (PullFailed).
     autoretry_for=(PullFailed,),
-    retry_backoff=conf().client.pull_retry_base_seconds,
-    retry_backoff_max=conf().client.pull_retry_cap_seconds,
+    retry_backoff=int(conf().client.pull_retry_base_seconds),  # whole seconds: the jitter is randrange
+    retry_backoff_max=int(conf().client.pull_retry_cap_seconds),
     retry_jitter=True,
     max_retries=conf().client.pull_retries,
     soft_time_limit=conf().client.pull_time_limit_seconds,

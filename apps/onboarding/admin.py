@@ -100,7 +100,7 @@ class ApplicationAdmin(ScopedAdminMixin, AuditedAdmin):
                 messages.success(request, f"申请 {application.reference} 已驳回")
                 return HttpResponseRedirect(reverse("admin:onboarding_application_change", args=[pk]))
             except ValidationFailed as exc:
-                form.add_error("reason", exc.message.removeprefix("reason: "))
+                form.add_error("reason", exc.detail if exc.field == "reason" else exc.message)
             except Conflict as exc:
                 form.add_error(None, exc.message)
         context = {
@@ -160,7 +160,7 @@ class ApplicationAdmin(ScopedAdminMixin, AuditedAdmin):
                 outbound_keys_enter(operator_id=operator.pk, values=values, endpoint=form.cleaned_data["endpoint_url"])
             except ValidationFailed as exc:
                 field = exc.field if exc.field in form.fields else None
-                form.add_error(field, exc.message.removeprefix(f"{exc.field}: ") if field else exc.message)
+                form.add_error(field, exc.detail if field else exc.message)
             else:
                 messages.success(request, "已保存贵方平台签发给本平台的密钥；现在可以运行一致性检测")
                 return HttpResponseRedirect(reverse("admin:index"))

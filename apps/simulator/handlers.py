@@ -16,7 +16,14 @@ from apps.protocol import (
     parse_date,
     parse_datetime,
 )
-from apps.protocol.names import TEST_STATUS_CHANGE, Interface
+from apps.protocol.names import (
+    TEST_STATUS_CHANGE,
+    AuthFailReason,
+    Interface,
+    PolicyFailReason,
+    SuccStat,
+    TokenFailReason,
+)
 
 from .directory import FAULT, IDLE, OFFLINE, PLUGGED, station_status
 from .platform import Platform
@@ -100,24 +107,30 @@ def query_token(sim: Platform, envelope: RequestEnvelope, payload: dict[str, Any
     requester = text(payload, "OperatorID", max_len=9)
     secret = text(payload, "OperatorSecret", max_len=64)
 
-    def refuse(reason: int) -> dict[str, Any]:
+    def refuse(reason: TokenFailReason) -> dict[str, Any]:
         return {
             "OperatorID": requester,
-            "SuccStat": 1,
+            "SuccStat": SuccStat.FAILURE,
             "AccessToken": "",
             "TokenAvailableTime": 0,
             "FailReason": reason,
         }
 
     if requester != sim.config.portal_operator_id or requester != envelope.operator_id:
-        return refuse(1)  # 无此运营商
+        return refuse(TokenFailReason.UNKNOWN_OPERATOR)
     expected = sim.config.outbound.operator_secret.encode("utf-8")
     if not hmac.compare_digest(secret.encode("utf-8", "surrogatepass"), expected):
         if sim.faults.roll("refuse_secret_4004"):
             raise _fail("参数OperatorSecret错误")  # a deviation met in the field: Ret 4004, not SuccStat 1
-        return refuse(2)  # 密钥错误
+        return refuse(TokenFailReason.WRONG_SECRET)
     token, ttl = sim.issue_token()
-    return {"OperatorID": requester, "SuccStat": 0, "AccessToken": token, "TokenAvailableTime": ttl, "FailReason": 0}
+    return {
+        "OperatorID": requester,
+        "SuccStat": SuccStat.SUCCESS,
+        "AccessToken": token,
+        "TokenAvailableTime": ttl,
+        "FailReason": TokenFailReason.NONE,
+    }
 
 
 def query_stations_info(sim: Platform, envelope: RequestEnvelope, payload: dict[str, Any]) -> Payload:
@@ -180,12 +193,12 @@ def query_equip_auth(sim: Platform, envelope: RequestEnvelope, payload: dict[str
     with sim.lock:
         connector = sim.directory.connector(cid)
         if connector is None:
-            return answer | {"SuccStat": 1, "FailReason": 3}
+            return answer | {"SuccStat": SuccStat.FAILURE, "FailReason": 3}  # 自定义: no such connector
         if not connector.station.in_service or connector.status in (OFFLINE, FAULT):
-            return answer | {"SuccStat": 1, "FailReason": 2}
+            return answer | {"SuccStat": SuccStat.FAILURE, "FailReason": AuthFailReason.CHECK_FAILED}
         if connector.status not in (IDLE, PLUGGED) or connector.session is not None:
-            return answer | {"SuccStat": 1, "FailReason": 4}
-    return answer | {"SuccStat": 0, "FailReason": 0}
+            return answer | {"SuccStat": SuccStat.FAILURE, "FailReason": 4}  # 自定义: in use
+    return answer | {"SuccStat": SuccStat.SUCCESS, "FailReason": AuthFailReason.NONE}
 
 
 def query_equip_business_policy(sim: Platform, envelope: RequestEnvelope, payload: dict[str, Any]) -> Payload:
@@ -196,9 +209,19 @@ def query_equip_business_policy(sim: Platform, envelope: RequestEnvelope, payloa
         connector = sim.directory.connector(cid)
         tariff = None if connector is None else TARIFFS[connector.station.tariff_index]
     if tariff is None:
-        return answer | {"SuccStat": 1, "FailReason": 1, "SumPeriod": 0, "PolicyInfos": []}
+        return answer | {
+            "SuccStat": SuccStat.FAILURE,
+            "FailReason": PolicyFailReason.NO_POLICY,
+            "SumPeriod": 0,
+            "PolicyInfos": [],
+        }
     policies = tariff.policy_infos()
-    return answer | {"SuccStat": 0, "FailReason": 0, "SumPeriod": len(policies), "PolicyInfos": policies}
+    return answer | {
+        "SuccStat": SuccStat.SUCCESS,
+        "FailReason": PolicyFailReason.NONE,
+        "SumPeriod": len(policies),
+        "PolicyInfos": policies,
+    }
 
 
 def query_start_charge(sim: Platform, envelope: RequestEnvelope, payload: dict[str, Any]) -> Payload:

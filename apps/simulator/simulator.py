@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from apps.protocol import CST, format_datetime, format_timestamp, now
-from apps.protocol.names import Interface
+from apps.protocol.names import Interface, StartFailReason, StopFailReason
 
 from .clock import SimClock
 from .config import SimulatorConfig
@@ -557,9 +557,17 @@ class Simulator:
                 return answer | {"StartChargeSeqStat": known.state, "SuccStat": 0, "FailReason": 0}  # idempotent
             connector = self.directory.connector(connector_id)
             if connector is None:
-                return answer | {"StartChargeSeqStat": SEQ_UNKNOWN, "SuccStat": 1, "FailReason": 1}  # 此设备不存在
+                return answer | {
+                    "StartChargeSeqStat": SEQ_UNKNOWN,
+                    "SuccStat": 1,
+                    "FailReason": StartFailReason.NO_SUCH_DEVICE,
+                }
             if not connector.station.in_service or connector.status in (OFFLINE, FAULT):
-                return answer | {"StartChargeSeqStat": SEQ_UNKNOWN, "SuccStat": 1, "FailReason": 2}  # 此设备离线
+                return answer | {
+                    "StartChargeSeqStat": SEQ_UNKNOWN,
+                    "SuccStat": 1,
+                    "FailReason": StartFailReason.DEVICE_OFFLINE,
+                }
             if connector.session is not None or connector.status in (CHARGING, RESERVED):
                 return answer | {"StartChargeSeqStat": SEQ_UNKNOWN, "SuccStat": 1, "FailReason": 3}  # 3: 设备使用中
             session = self._new_session(connector, MODEL_PORTAL, at, at, seq)
@@ -576,10 +584,18 @@ class Simulator:
             if session is None or not session.portal:
                 done = self.finished.get(seq)
                 if done is not None and done.portal:
-                    return answer | {"StartChargeSeqStat": SEQ_FINISHED, "SuccStat": 1, "FailReason": 3}  # 已停止
+                    return answer | {
+                        "StartChargeSeqStat": SEQ_FINISHED,
+                        "SuccStat": 1,
+                        "FailReason": StopFailReason.ALREADY_STOPPED,
+                    }
                 return answer | {"StartChargeSeqStat": SEQ_UNKNOWN, "SuccStat": 1, "FailReason": 4}  # 4: 订单不存在
             if session.connector.id != connector_id:
-                return answer | {"StartChargeSeqStat": session.state, "SuccStat": 1, "FailReason": 1}
+                return answer | {
+                    "StartChargeSeqStat": session.state,
+                    "SuccStat": 1,
+                    "FailReason": StopFailReason.NO_SUCH_DEVICE,
+                }
             if session.state == SEQ_STARTING:
                 return answer | {"StartChargeSeqStat": SEQ_STARTING, "SuccStat": 1, "FailReason": 5}  # 5: 启动中
             if session.state == SEQ_CHARGING:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import re
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from django.test import override_settings
 
@@ -49,3 +51,16 @@ def test_other_settings_do_not_rebuild_it(settings):
     before = conf()
     settings.LOG_LEVEL_FOR_A_TEST = "x"
     assert conf() is before
+
+
+def test_the_apps_read_hlht_settings_only_through_conf():
+    apps = Path(__file__).resolve().parents[2] / "apps"
+    reads = re.compile(r"settings\.HLHT_|getattr\(settings,")
+    found = [
+        f"{path.relative_to(apps)}:{number}: {line.strip()}"
+        for path in apps.rglob("*.py")
+        if path != apps / "core" / "conf.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if reads.search(line) and not line.lstrip().startswith("#")
+    ]
+    assert not found, "read them through apps.core.conf.conf():\n" + "\n".join(found)

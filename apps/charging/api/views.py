@@ -1,6 +1,7 @@
 """The driver API (/api/driver/): find a charger, read its price, start, watch, stop, and see orders and money.
 
-Views are thin: they authenticate the driver, call one service or selector, and turn a refusal into its status.
+Views are thin: they authenticate the driver and call one service or selector. A refusal (apps/charging/exceptions.py)
+is answered with its status and code by DRF's exception handler (apps.core.api_errors), not here.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from rest_framework.views import APIView
 
 from apps.charging.models import ChargingSession
 from apps.charging.selectors import stations_near
-from apps.charging.services import Refused, connector_policy, session_start, session_stop, target_of
+from apps.charging.services import connector_policy, session_start, session_stop, target_of
 from apps.core.conf import conf
 from apps.drivers.models import Notification, WalletEntry
 from apps.drivers.selectors import balance_of
@@ -41,13 +42,6 @@ class IsDriver(permissions.BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return bool(request.user and request.user.is_authenticated and hasattr(request.user, "driver"))
-
-
-def refused(exc: Refused) -> Response:
-    body = {"code": exc.code, "detail": str(exc)}
-    if exc.fail_reason is not None:
-        body["fail_reason"] = exc.fail_reason
-    return Response(body, status=exc.status)
 
 
 class DriverView(APIView):
@@ -99,10 +93,7 @@ class QRView(DriverView):
         serializer = QRSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         code = _parse_qr(serializer.validated_data["qr"])
-        try:
-            target = target_of(code.operator_id, code.connector_id)
-        except Refused as exc:
-            return refused(exc)
+        target = target_of(code.operator_id, code.connector_id)
         current = getattr(target.connector, "current_status", None)
         return Response(ScannedSerializer({
             "operator_id": code.operator_id, "connector_id": code.connector_id, "qr_code": code.custom,
@@ -116,11 +107,8 @@ class PolicyView(DriverView):
     @extend_schema(responses={200: PolicySerializer})
     def get(self, request: Request, operator_id: str, connector_id: str) -> Response:
         """The connector's business policy (query_equip_business_policy, cached per connector) and its price now."""
-        try:
-            target = target_of(operator_id, connector_id)
-            return Response(PolicySerializer(connector_policy(target.connector)).data)
-        except Refused as exc:
-            return refused(exc)
+        target = target_of(operator_id, connector_id)
+        return Response(PolicySerializer(connector_policy(target.connector)).data)
 
 
 class SessionsView(DriverView, generics.ListAPIView):
@@ -141,11 +129,8 @@ class SessionsView(DriverView, generics.ListAPIView):
             code = _parse_qr(data["qr"])
             data = {"operator_id": code.operator_id, "connector_id": code.connector_id}
             qr_code = code.custom
-        try:
-            session = session_start(driver_id=request.user.driver.pk, operator_id=data["operator_id"],
-                                    connector_id=data["connector_id"], qr_code=qr_code)  # fmt: skip
-        except Refused as exc:
-            return refused(exc)
+        session = session_start(driver_id=request.user.driver.pk, operator_id=data["operator_id"],
+                                connector_id=data["connector_id"], qr_code=qr_code)  # fmt: skip
         return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
 
@@ -164,10 +149,7 @@ class StopView(DriverView):
     @extend_schema(request=None, responses={202: SessionSerializer})
     def post(self, request: Request, seq: str) -> Response:
         """Stop charging: the session shows 停止中 until the operator confirms."""
-        try:
-            session = session_stop(driver_id=request.user.driver.pk, seq=seq)
-        except Refused as exc:
-            return refused(exc)
+        session = session_stop(driver_id=request.user.driver.pk, seq=seq)
         return Response(SessionSerializer(session).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -5,10 +5,11 @@ operators push and answer, how a session ends), `outbox` (sending the commands),
 
 The names callers use are here; the modules are for reading."""
 
+from ..exceptions import Refused  # the base of every refusal: callers catch it from here
 from .outbox import command_send, retry_delay
 from .payment import hold_release, order_charge_review, order_pay
 from .reports import session_end, snapshot_apply, start_result_apply, stop_result_apply
-from .requests import Refused, Target, connector_policy, session_start, session_stop, target_of
+from .requests import Target, connector_policy, session_start, session_stop, target_of
 from .state import IllegalTransition, session_for_push, session_update, transition
 from .timers import session_watch, watch_due
 from .wakeups import schedule_watch

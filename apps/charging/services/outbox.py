@@ -17,7 +17,7 @@ from apps.core.leases import Claim, Lease
 from apps.interconnect.client import NotConfigured, last_exchange, operator_client
 from apps.orders.choices import StartChargeSeqStat as S
 from apps.protocol.errors import ClientError, TransientError
-from apps.protocol.names import Interface
+from apps.protocol.names import Interface, StartFailReason, SuccStat
 from apps.protocol.text import storable
 
 from ..choices import CommandKind, CommandState, EventSource, Outcome
@@ -52,7 +52,7 @@ def _payload(command: OutboundCommand) -> tuple[str, dict[str, Any]]:
 def retry_delay(attempts: int) -> float:
     """Seconds before attempt `attempts + 1`: Celery's backoff (5·2ⁿ, capped at HLHT_COMMAND_RETRY_MAX_DELAY, full
     jitter), so many sessions failing after one network blip do not all come back in the same second."""
-    return backoff(max(0, attempts - 1), base=5, cap=conf().charging.command_retry_max_delay_seconds)
+    return backoff(max(0, attempts - 1), base=5, cap=int(conf().charging.command_retry_max_delay_seconds))
 
 
 def claimable(command: OutboundCommand, now: dt.datetime) -> bool:
@@ -65,7 +65,7 @@ def claimable(command: OutboundCommand, now: dt.datetime) -> bool:
 
 def claim_lease() -> float:
     """Seconds a claim holds: a token, the call, a re-authentication on 4002 and the resend (four round trips)."""
-    return 4 * (sum(conf().client.timeouts)) + 30
+    return 4 * (conf().client.connect_timeout_seconds + conf().client.read_timeout_seconds) + 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +156,7 @@ def _apply_answer(command: OutboundCommand, answer: dict[str, Any]) -> None:
     if command.kind == CommandKind.POLL:
         snapshot_apply(session, answer, EventSource.POLL)
         return
-    if answer.get("SuccStat") == 0:
+    if answer.get("SuccStat") == SuccStat.SUCCESS:
         wait = (
             conf().charging.start_result_wait_seconds
             if command.kind == CommandKind.START
@@ -166,7 +166,8 @@ def _apply_answer(command: OutboundCommand, answer: dict[str, Any]) -> None:
         return
     reason: Any = answer.get("FailReason")  # whatever the operator sent, named in the text if unknown
     if command.kind == CommandKind.START:
-        text = {1: "此设备不存在", 2: "此设备离线"}.get(reason, f"FailReason {reason}")
+        known = StartFailReason.known(reason)
+        text = known.label if known else f"FailReason {reason}"
         # ignore_late: the operator's start result may have ended the session while this call was under way.
         session_end(
             session,

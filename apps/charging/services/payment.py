@@ -17,9 +17,9 @@ from apps.orders.services import tolerances
 from apps.pricing.selectors import versions_of
 
 from ..choices import EventSource, Outcome
+from ..exceptions import AmountOutOfRange, NoteRequired, SessionNotInReview
 from ..models import ChargingSession
 from ..selectors import portal_session_of
-from .requests import Refused
 from .state import session_for_push, session_update, transition
 
 
@@ -79,11 +79,11 @@ def order_charge_review(*, seq: str, amount: Decimal, by: str, note: str) -> Non
         .first()
     )
     if session is None or session.order is None or not session.review:
-        raise Refused("session_not_in_review", "该充电会话没有待复核的订单", status=409)
+        raise SessionNotInReview()
     if not note.strip():
-        raise Refused("note_required", "复核须说明原因", status=400)
+        raise NoteRequired()
     total = session.order.total_money or Decimal(0)
     if not Decimal(0) <= amount <= total:
-        raise Refused("amount_out_of_range", f"复核金额应在 0 与订单金额 {total} 元之间", status=400)
+        raise AmountOutOfRange(f"复核金额应在 0 与订单金额 {total} 元之间")
     order_charge_settle(driver_id=session.driver_id, order=session.order, amount=amount, by=by, note=note)
     session_update(session, review=False, review_reason="")

@@ -16,6 +16,7 @@ from apps.orders.choices import StartChargeSeqStat as S
 from apps.orders.rules import TIME_IN_FUTURE
 from apps.orders.services import clock_skew
 from apps.protocol import parse_datetime
+from apps.protocol.names import StopFailReason, SuccStat
 
 from ..choices import EventSource, Outcome
 from ..models import ChargingSession
@@ -147,7 +148,7 @@ def snapshot_apply(session: ChargingSession, payload: dict[str, Any], source: st
 
 def stop_result_apply(session: ChargingSession, payload: dict[str, Any]) -> None:
     """notification_stop_charge_result: stopped (or already stopped) ends it; another failure waits for a poll."""
-    if payload["SuccStat"] == 0 or payload.get("FailReason") == 3:
+    if payload["SuccStat"] == SuccStat.SUCCESS or payload.get("FailReason") == StopFailReason.ALREADY_STOPPED:
         if transition(
             session,
             S.FINISHED,

@@ -1,5 +1,5 @@
 """The driver's requests: start a session (check, authenticate the connector, hold the money, queue the start), stop
-it, and read a connector's price; `Refused` says why the portal will not."""
+it, and read a connector's price; a Refused subclass (apps/charging/exceptions.py) says why the portal will not."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.core.conf import conf
-from apps.core.exceptions import HLHTError
 from apps.core.jobs import enqueue
 from apps.drivers.choices import DriverStatus, PaymentKind
+from apps.drivers.exceptions import BalanceTooLow, DriverSuspended
 from apps.drivers.models import Driver
 from apps.drivers.selectors import balance_of
 from apps.drivers.services import wallet_hold
@@ -27,22 +27,28 @@ from apps.pricing.services import policy_error_key, policy_unreachable_key
 from apps.pricing.tasks import connector_policy_ask_task
 from apps.protocol import serial_number
 from apps.protocol.errors import ClientError
-from apps.protocol.names import Interface
+from apps.protocol.names import AuthFailReason, Interface, SuccStat
 from apps.stations.choices import ConnectorStatus
 from apps.stations.models import Connector
 
 from ..choices import LIVE_STATES, CommandKind, CommandState, EventSource
+from ..exceptions import (
+    AccountSuspended,
+    AuthRefused,
+    BalanceLow,
+    ConnectorBusy,
+    ConnectorFault,
+    ConnectorOffline,
+    ConnectorUnknown,
+    OperatorSuspended,
+    OperatorUnreachable,
+    Refused,
+    SessionFinished,
+    SessionUnknown,
+)
 from ..models import ChargingSession, OutboundCommand
 from .state import session_note, session_opened, session_update, transition
 from .wakeups import command_queue, command_wake
-
-
-class Refused(HLHTError):
-    """A driver's request the portal will not carry out: `code` for programs, the message for people."""
-
-    def __init__(self, code: str, message: str, *, status: int = 409, fail_reason: int | None = None) -> None:
-        super().__init__(message)
-        self.code, self.status, self.fail_reason = code, status, fail_reason
 
 
 @dataclass(frozen=True)
@@ -59,33 +65,33 @@ def target_of(operator_id: str, connector_id: str) -> Target:
         .first()
     )
     if operator is None or connector is None:
-        raise Refused("connector_unknown", f"充电接口 {connector_id}（运营商 {operator_id}）不存在", status=404)
+        raise ConnectorUnknown(f"充电接口 {connector_id}（运营商 {operator_id}）不存在")
     return Target(operator, connector)
 
 
-_REFUSED_STATUS = {
-    ConnectorStatus.OFFLINE: ("connector_offline", "充电接口离网"),
-    ConnectorStatus.FAULT: ("connector_fault", "充电接口故障"),
-    ConnectorStatus.CHARGING: ("connector_busy", "充电接口正在为他人充电"),
-    ConnectorStatus.RESERVED: ("connector_busy", "充电接口已被预约"),
+_REFUSED_STATUS: dict[int, tuple[type[Refused], str]] = {
+    ConnectorStatus.OFFLINE: (ConnectorOffline, "充电接口离网"),
+    ConnectorStatus.FAULT: (ConnectorFault, "充电接口故障"),
+    ConnectorStatus.CHARGING: (ConnectorBusy, "充电接口正在为他人充电"),
+    ConnectorStatus.RESERVED: (ConnectorBusy, "充电接口已被预约"),
 }
 
 
 def _check_can_start(driver: Driver, target: Target) -> None:
     if driver.status != DriverStatus.ACTIVE:
-        raise Refused("driver_suspended", "账户已停用", status=403)
+        raise AccountSuspended()
     if target.operator.status == OperatorStatus.SUSPENDED or not target.operator.is_connected:
-        raise Refused("operator_suspended", f"运营商 {target.operator.operator_id} 已暂停接入")
+        raise OperatorSuspended(f"运营商 {target.operator.operator_id} 已暂停接入")
     status = getattr(target.connector, "current_status", None)
     if status is not None and status.status in _REFUSED_STATUS:
-        code, message = _REFUSED_STATUS[status.status]
-        raise Refused(code, message)
+        refusal, message = _REFUSED_STATUS[status.status]
+        raise refusal(message)
     if ChargingSession.objects.filter(connector=target.connector, state__in=LIVE_STATES).exists():
-        raise Refused("connector_busy", "充电接口已有进行中的充电")
+        raise ConnectorBusy()
     minimum = conf().charging.driver_min_balance
     balance = balance_of(driver.pk) if driver.payment == PaymentKind.PREPAID else None
     if balance is not None and balance < minimum:
-        raise Refused("balance_low", f"余额 {balance} 元低于启动充电所需的 {minimum} 元", status=402)
+        raise BalanceLow(f"余额 {balance} 元低于启动充电所需的 {minimum} 元")
 
 
 def session_start(*, driver_id: int, operator_id: str, connector_id: str, qr_code: str = "") -> ChargingSession:
@@ -99,11 +105,12 @@ def session_start(*, driver_id: int, operator_id: str, connector_id: str, qr_cod
         with operator_client(target.operator) as client:
             answer = client.call(Interface.QUERY_EQUIP_AUTH, {"EquipAuthSeq": auth_seq, "ConnectorID": connector_id})
     except (ClientError, NotConfigured) as exc:
-        raise Refused("operator_unreachable", f"无法连接运营商平台：{exc}", status=503) from None
-    if answer.get("SuccStat") != 0:
+        raise OperatorUnreachable(f"无法连接运营商平台：{exc}") from None
+    if answer.get("SuccStat") != SuccStat.SUCCESS:
         reason: Any = answer.get("FailReason")  # whatever the operator sent, named in the text if unknown
-        text = {1: "此设备尚未插枪", 2: "设备检测失败"}.get(reason, f"运营商拒绝（FailReason {reason}）")
-        raise Refused("auth_refused", f"设备认证失败：{text}", fail_reason=reason)
+        known = AuthFailReason.known(reason)
+        text = known.label if known else f"运营商拒绝（FailReason {reason}）"
+        raise AuthRefused(f"设备认证失败：{text}", fail_reason=reason)
     seq = serial_number(conf().protocol.operator_id)
     try:
         with transaction.atomic():
@@ -125,11 +132,12 @@ def session_start(*, driver_id: int, operator_id: str, connector_id: str, qr_cod
             session_opened(session, source=EventSource.DRIVER, note="用户请求启动充电")
             command_queue(session, CommandKind.START)
     except IntegrityError:
-        raise Refused("connector_busy", "充电接口已有进行中的充电") from None
-    except HLHTError as exc:  # the hold refused: the account or the balance changed since the check
-        if str(exc).startswith("driver:"):
-            raise Refused("driver_suspended", "账户已停用", status=403) from None
-        raise Refused("balance_low", str(exc), status=402) from None
+        raise ConnectorBusy() from None
+    # The hold refused: the account or the balance changed since the check.
+    except DriverSuspended:
+        raise AccountSuspended() from None
+    except BalanceTooLow as exc:
+        raise BalanceLow(exc.message) from None
     return session
 
 
@@ -140,9 +148,9 @@ def session_stop(*, driver_id: int, seq: str) -> ChargingSession:
     command, the same StartChargeSeq)."""
     session = ChargingSession.objects.select_for_update().filter(driver_id=driver_id, start_charge_seq=seq).first()
     if session is None:
-        raise Refused("session_unknown", "没有这个充电会话", status=404)
+        raise SessionUnknown()
     if session.state == S.FINISHED:
-        raise Refused("session_finished", "充电已结束")
+        raise SessionFinished()
     command = OutboundCommand.objects.select_for_update().filter(session=session, kind=CommandKind.STOP).first()
     if command is None:
         if session.state == S.STOPPING:  # the operator already reported 停止中: the driver's stop moves nothing

@@ -49,7 +49,7 @@ def watch_due(session: ChargingSession, now: dt.datetime) -> Due:
     one whose news is overdue, never more often than every HLHT_POLL_MIN_INTERVAL seconds."""
     if not session.live:
         return Due()
-    if (now - session.requested_at).total_seconds() > conf().charging.session_stuck.total_seconds():
+    if now - session.requested_at > conf().charging.session_stuck:
         return Due(close=True)
     poll_gap = conf().charging.poll_min_interval_seconds
     poll = _overdue(session, now) and _older(session.last_poll_at, poll_gap, now)
