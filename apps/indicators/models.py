@@ -1,0 +1,169 @@
+"""Indicators as rows (one value per code, level, target, period and start) and what excludes time from them."""
+
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from apps.core.models import TimeStampedModel, choices_constraint
+from apps.core.roles import ScopedManager
+from apps.operators.models import Operator
+from apps.stations.models import Connector, Station
+
+
+class Level(models.TextChoices):
+    CONNECTOR = "connector", "充电接口"
+    STATION = "station", "充电站"
+    OPERATOR = "operator", "运营商"
+    DISTRICT = "district", "区"
+    CITY = "city", "全市"
+
+
+class Period(models.TextChoices):
+    DAY = "day", "日"
+    WEEK = "week", "周"
+    MONTH = "month", "月"
+    QUARTER = "quarter", "季度"
+
+
+class Indicator(models.Model):
+    """One figure: `value` = numerator ÷ denominator (the spec's aggregation rule needs both kept), or null when the
+    denominator is zero. `target` names what it is about: a ConnectorID, a StationID, an OperatorID, an AreaCode,
+    or the city's code; `operator` is set on every level below the district (the scope rule reads it)."""
+
+    code = models.CharField("指标", max_length=24)
+    level = models.CharField("层级", max_length=10, choices=Level.choices)
+    target = models.CharField("对象", max_length=40)
+    period = models.CharField("周期", max_length=8, choices=Period.choices)
+    start = models.DateField("开始日期")
+    value = models.FloatField("值", null=True, blank=True)
+    numerator = models.FloatField("分子")
+    denominator = models.FloatField("分母")
+    details = models.JSONField("明细", default=dict, blank=True)
+    operator = models.ForeignKey(
+        Operator, on_delete=models.CASCADE, null=True, blank=True, related_name="indicators", verbose_name="运营商"
+    )
+    station = models.ForeignKey(
+        Station, on_delete=models.CASCADE, null=True, blank=True, related_name="indicators", verbose_name="充电站"
+    )
+    connector = models.ForeignKey(
+        Connector, on_delete=models.CASCADE, null=True, blank=True, related_name="indicators", verbose_name="充电接口"
+    )
+    area_code = models.CharField("区划代码", max_length=20, blank=True)
+    computed = models.DateTimeField("计算时间", auto_now=True)
+
+    scope_operator_field = "operator"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "监管指标"
+        verbose_name_plural = "监管指标"
+        ordering = ["-start", "code", "level", "target"]
+        permissions = [("export_indicator", "Can export 监管指标")]
+        indexes = [
+            models.Index(fields=["code", "level", "period", "-start"], name="indicator_code_level"),
+            models.Index(fields=["operator", "period", "-start"], name="indicator_operator"),
+            models.Index(fields=["period", "start"], name="indicator_period_start"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "level", "target", "period", "start"], name="indicator_unique"),
+            choices_constraint("level", Level, "indicator"),
+            choices_constraint("period", Period, "indicator"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.get_level_display()} {self.target} {self.start}"
+
+
+class MaintenanceWindow(TimeStampedModel):
+    """A maintenance an operator declares ahead (a station, or one connector of it): time in it is excluded — but
+    only when it was declared before it started (`created` < `start`), as the spec says."""
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.CASCADE, related_name="maintenance_windows", verbose_name="运营商"
+    )
+    station = models.ForeignKey(
+        Station, on_delete=models.CASCADE, related_name="maintenance_windows", verbose_name="充电站"
+    )
+    connector = models.ForeignKey(
+        Connector,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="maintenance_windows",
+        verbose_name="充电接口",
+        help_text="空表示整个充电站",
+    )
+    start = models.DateTimeField("开始时间")
+    end = models.DateTimeField("结束时间")
+    reason = models.CharField("原因", max_length=200)
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, verbose_name="申报人"
+    )
+    history = HistoricalRecords(verbose_name="维护窗口变更记录", excluded_fields=["created", "updated"])
+
+    scope_operator_field = "operator"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "计划维护"
+        verbose_name_plural = "计划维护"
+        ordering = ["-start"]
+        indexes = [models.Index(fields=["operator", "start"], name="maintenance_operator_start")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="maintenance_end_after_start"),
+            models.CheckConstraint(condition=~models.Q(reason=""), name="maintenance_reason_given"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.station} {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M}"
+
+    @property
+    def declared_in_advance(self) -> bool:
+        return self.created is not None and self.created < self.start
+
+
+class Exemption(TimeStampedModel):
+    """An outage a regulator exempts (grid cut, force majeure): an operator's whole network, a station or one
+    connector, over a time range. Time in it is excluded whenever it was granted."""
+
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="exemptions", verbose_name="运营商")
+    station = models.ForeignKey(
+        Station,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="exemptions",
+        verbose_name="充电站",
+        help_text="空表示该运营商全部充电站",
+    )
+    connector = models.ForeignKey(
+        Connector,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="exemptions",
+        verbose_name="充电接口",
+        help_text="空表示整个充电站",
+    )
+    start = models.DateTimeField("开始时间")
+    end = models.DateTimeField("结束时间")
+    reason = models.CharField("原因", max_length=200)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, verbose_name="批准人"
+    )
+    history = HistoricalRecords(verbose_name="豁免变更记录", excluded_fields=["created", "updated"])
+
+    scope_operator_field = "operator"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "监管豁免"
+        verbose_name_plural = "监管豁免"
+        ordering = ["-start"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="exemption_end_after_start"),
+            models.CheckConstraint(condition=~models.Q(reason=""), name="exemption_reason_given"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operator_id} {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M}"
