@@ -291,6 +291,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     # The backstop of the session timers and the outbox: what a lost worker left behind is found within a minute.
     "sessions-sweep": {"task": "apps.charging.tasks.sessions_sweep_task", "schedule": 60.0},
     # Each night after the 00:00–03:00 reconciliations: statements of the periods that ended, drafts refreshed.
+    # After midnight: yesterday's indicators and the days before it (late orders, reconciliation), rolled up.
+    "indicators-compute": {
+        "task": "apps.indicators.tasks.indicators_compute_task",
+        "schedule": crontab(hour=0, minute=20),
+    },
     "statements-generate": {
         "task": "apps.settlement.tasks.statements_generate_task",
         "schedule": crontab(hour=4, minute=0),

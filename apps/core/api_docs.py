@@ -28,6 +28,13 @@ TAGS: dict[str, tuple[str, str]] = {
     "policies": ("业务策略", "运营商申报的每个充电接口的每个业务策略版本（电价与服务费），最新在前。"),
     "reconciliations": ("对账记录", "运营商每日发送的对账（check_charge_orders）及平台的核对结果。"),
     "disputes": ("争议订单", "对账后存在争议的订单，未决或已处理，含双方的金额与电量。"),
+    "indicators": (
+        "监管指标",
+        "每个充电接口、充电站、运营商、区与全市的指标（可用率、利用率、状态真实性、推送及时率、价格）："
+        "`value` = `numerator` ÷ `denominator`（百分比乘以 100），按日、周、月、季度；"
+        "接口层级的 `details` 含各状态时长（秒）："
+        "t_free、t_occupied、t_charging、t_out、t_unknown、t_excluded、t_period。",
+    ),
     "driver": (
         "车主接口",
         "车主（司机）使用的接口：找站、扫码、查价、开始与停止充电、订单、钱包与通知。"

@@ -1,10 +1,32 @@
 """Indicators in the admin: maintenance windows (operators declare them) and exemptions (regulators grant them)."""
 
 from django.contrib import admin
+from django.utils import timezone
+from import_export.admin import ExportMixin
 
-from apps.core.admin import AuditedAdmin, ScopedAdminMixin
+from apps.core.admin import AuditedAdmin, ReadOnlyAdminMixin, ScopedAdminMixin, scoped_related_filter
+from apps.operators.models import Operator
 
-from .models import Exemption, MaintenanceWindow
+from .codes import CODES
+from .models import Exemption, Indicator, MaintenanceWindow
+from .resources import IndicatorResource
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(ReadOnlyAdminMixin, ExportMixin, admin.ModelAdmin):
+    """Computed figures: nobody edits them (a rerun of the day replaces them); exported as CSV or Excel."""
+
+    resource_classes = [IndicatorResource]
+    list_display = ["start", "period", "code", "name", "level", "target", "value", "numerator", "denominator"]
+    list_filter = ["code", "level", "period", scoped_related_filter("operator", "运营商", Operator)]
+    search_fields = ["=target", "=area_code"]
+    ordering = ["-start", "code", "level", "target"]
+    date_hierarchy = "start"
+    show_full_result_count = False
+
+    @admin.display(description="指标名称")
+    def name(self, obj):
+        return CODES[obj.code].name
 
 
 @admin.register(MaintenanceWindow)
@@ -17,6 +39,12 @@ class MaintenanceWindowAdmin(ScopedAdminMixin, AuditedAdmin):
     list_select_related = ["station", "connector", "declared_by"]
     raw_id_fields = ["station", "connector"]
     readonly_fields = ["declared_by", "created"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A window counts only if declared before it starts: once started, its place and time are the record.
+        if obj is not None and obj.start <= timezone.now():
+            return [*self.readonly_fields, "operator", "station", "connector", "start", "end"]
+        return self.readonly_fields
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import F, OuterRef, Q, Subquery, Window
@@ -80,6 +80,7 @@ class ConnectorDay:
     start: float
     end: float
     pieces: list[Piece] = field(default_factory=list)
+    seed_status: int | None = None  # the last status before the day, if any
 
     def durations(self) -> dict[str, float]:
         found = dict.fromkeys(DURATIONS, 0.0)
@@ -96,7 +97,7 @@ def _ts(moment: datetime) -> float:
     return moment.timestamp()
 
 
-def _union(intervals: Iterable[Interval]) -> list[Interval]:
+def union(intervals: Iterable[Interval]) -> list[Interval]:
     merged: list[list[float]] = []
     for start, end in sorted(intervals):
         if end <= start:
@@ -173,7 +174,7 @@ def _exclusions(connectors: dict[int, ConnectorDay], start: datetime, end: datet
                 targets = by_operator.get(row["operator_id"], [])
             for pk in targets:
                 raw.setdefault(pk, []).append((_ts(row["start"]), _ts(row["end"])))
-    return {pk: _union(intervals) for pk, intervals in raw.items()}
+    return {pk: union(intervals) for pk, intervals in raw.items()}
 
 
 def in_service(start: datetime, end: datetime, operator_ids: Iterable[str] | None = None):
@@ -232,6 +233,7 @@ def connector_days(
         )
         if row["seed_status"] is not None:
             seeds[row["pk"]] = (row["seed_status"], _ts(row["seed_time"]))
+            connectors[row["pk"]].seed_status = row["seed_status"]
         gaps[row["operator_id"]] = _gap_seconds(row["operator__pull_status_minutes"])
     if not connectors:
         return
@@ -289,11 +291,7 @@ def _pieces(
             if b_start >= high:
                 break
             holes.append((max(b_start, at + gap), min(b_end, high)))
-        pieces.extend(_cut(piece, _union(holes), UNKNOWN) if holes else [piece])
+        pieces.extend(_cut(piece, union(holes), UNKNOWN) if holes else [piece])
     if excluded:
         pieces = [cut for piece in pieces for cut in _cut(piece, excluded, EXCLUDED)]
     return [piece for piece in pieces if piece.end > piece.start]
-
-
-def utc(moment: float) -> datetime:
-    return datetime.fromtimestamp(moment, tz=UTC)

@@ -1,0 +1,415 @@
+"""Indicators of a day written as rows, and their roll-ups to week, month and quarter (Σ numerators ÷ Σ denominators).
+
+One run per day (`indicators_compute_day`): the connectors' time in state (timeline.py) with their orders give the
+connector figures, summed into station, operator, district and city rows; the stations' merged timelines give SAT
+and the full-use peaks; the operators' pushes give the timeliness figures; the orders give the prices. A day's rows
+are replaced as a whole (a rerun after late orders or a reconciliation changes them), then each period containing
+the day is rolled up again from the day rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from itertools import pairwise
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, Min, OuterRef, Q
+from django.utils import timezone
+
+from apps.orders.choices import FindingCategory, OrderInterface
+from apps.orders.models import ChargeOrder, OrderFinding
+from apps.orders.selectors import with_trusted_times
+from apps.settlement.models import ReconciliationRun
+from apps.stations.choices import ConnectorStatus as S
+from apps.stations.choices import StatusSource
+from apps.stations.models import ConnectorStatusHistory
+
+from .codes import CITY_CODE, CODES
+from .models import Indicator, Level, Period
+from .timeline import DURATIONS, FREE, OCCUPIED, ConnectorDay, Interval, connector_days, day_bounds, union
+
+logger = logging.getLogger(__name__)
+
+SESSION_MIN_SECONDS = 120  # SESS_OK: a session counts as successful above 2 minutes …
+SESSION_MIN_KWH = 0.5  # … and 0.5 kWh (spec §2)
+ORDER_PUSH_DUE = {OrderInterface.ORDER: ("T_ORDER", 30), OrderInterface.BONUS: ("T_BONUS", 150)}  # seconds (§3)
+RECON_BY = timedelta(hours=3)  # check_charge_orders for day D arrives between 00:00 and 03:00 of D+1
+SAMPLES = 20  # late and missed items listed in a timeliness row's details
+
+
+@dataclass
+class Row:
+    numerator: float = 0.0
+    denominator: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)
+    operator_id: str | None = None
+    station_pk: int | None = None
+    connector_pk: int | None = None
+    area_code: str = ""
+
+    def add(self, numerator: float, denominator: float, details: dict[str, float] | None = None) -> None:
+        self.numerator += numerator
+        self.denominator += denominator
+        for key, value in (details or {}).items():
+            self.details[key] = round(self.details.get(key, 0.0) + value, 3)
+
+
+class Rows:
+    """The day's figures keyed by (code, level, target), each summed as it is added (the aggregation rule)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str, str], Row] = {}
+
+    def get(self, code: str, level: str, target: str, **where: Any) -> Row:
+        key = (code, level, target)
+        if key not in self.rows:
+            self.rows[key] = Row(**where)
+        return self.rows[key]
+
+    def add_up(self, code: str, cd: ConnectorDay, numerator: float, denominator: float, details=None) -> None:
+        """A connector figure and its share of its station, operator, district and the city."""
+        for level, target, where in (
+            (Level.CONNECTOR, cd.connector_id, {"operator_id": cd.operator_id, "station_pk": cd.station_pk,
+                                                "connector_pk": cd.pk, "area_code": cd.area_code}),
+            (Level.STATION, cd.station_id, {"operator_id": cd.operator_id, "station_pk": cd.station_pk,
+                                            "area_code": cd.area_code}),
+            (Level.OPERATOR, cd.operator_id, {"operator_id": cd.operator_id}),
+            (Level.DISTRICT, cd.area_code, {"area_code": cd.area_code}),
+            (Level.CITY, CITY_CODE, {}),
+        ):  # fmt: skip
+            self.get(code, level, f"{cd.operator_id}:{target}" if level in _OWNED else target, **where).add(
+                numerator, denominator, details
+            )
+
+
+# Connector and station IDs are unique within an operator only: their targets carry the OperatorID.
+_OWNED = {Level.CONNECTOR, Level.STATION}
+
+
+def target_of(level: str, operator_id: str, key: str) -> str:
+    return f"{operator_id}:{key}" if level in _OWNED else key
+
+
+def _overlap(intervals: list[Interval], start: float, end: float) -> float:
+    return sum(max(0.0, min(b, end) - max(a, start)) for a, b in intervals)
+
+
+def _orders(start: datetime, end: datetime, operator_ids: Iterable[str] | None):
+    orders = with_trusted_times(ChargeOrder.objects.all())
+    if operator_ids is not None:
+        orders = orders.filter(operator_id__in=list(operator_ids))
+    return orders
+
+
+def _connector_figures(rows: Rows, day: date, start: datetime, end: datetime, operator_ids, now: datetime) -> list:
+    """AVAIL, UPTIME, UTIL_T, UTIL_E, SESS_OK, FALSE_FREE, FALSE_BUSY per connector (and summed upwards)."""
+    orders = _orders(start, end, operator_ids).filter(connector__isnull=False)
+    running: dict[int, list[Interval]] = defaultdict(list)
+    for connector_pk, begun, ended in orders.filter(start_time__lt=end, end_time__gt=start).values_list(
+        "connector_id", "start_time", "end_time"
+    ):
+        running[connector_pk].append((begun.timestamp(), ended.timestamp()))
+    ended_here: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for connector_pk, begun, ended, power in orders.filter(end_time__gte=start, end_time__lt=end).values_list(
+        "connector_id", "start_time", "end_time", "total_power"
+    ):
+        ended_here[connector_pk].append(((ended - begun).total_seconds(), float(power or 0)))
+    days = []
+    for cd in connector_days(day, now=now, operator_ids=operator_ids):
+        days.append(cd)
+        d = cd.durations()
+        available = d["t_free"] + d["t_occupied"]
+        counted = d["t_period"] - d["t_excluded"]
+        sessions = ended_here.get(cd.pk, [])
+        energy = sum(power for _, power in sessions)
+        ok = sum(1 for seconds, power in sessions if seconds > SESSION_MIN_SECONDS and power > SESSION_MIN_KWH)
+        busy = union(running.get(cd.pk, []))
+        false_free = sum(_overlap(busy, p.start, p.end) for p in cd.pieces if p.state == FREE)
+        charging = [p for p in cd.pieces if p.state == OCCUPIED and p.status == S.CHARGING]
+        false_busy = sum((p.end - p.start) - _overlap(busy, p.start, p.end) for p in charging)
+        rows.add_up("AVAIL", cd, available, counted, d)
+        rows.add_up("UPTIME", cd, counted - d["t_out"] - d["t_unknown"], counted, d)
+        rows.add_up("UTIL_T", cd, d["t_charging"], available, d)
+        rows.add_up("UTIL_E", cd, energy, cd.power * counted / 3600, {"energy_kwh": energy, "kw": cd.power, **d})
+        rows.add_up("SESS_OK", cd, ok, len(sessions))
+        rows.add_up("FALSE_FREE", cd, round(false_free, 3), d["t_free"])
+        rows.add_up("FALSE_BUSY", cd, round(false_busy, 3), d["t_charging"])
+    return days
+
+
+def _station_figures(rows: Rows, days: list[ConnectorDay], start: datetime) -> None:
+    """SAT, PU_MAX and PU_LEN per station, from its connectors' pieces merged on one time line."""
+    by_station: dict[int, list[ConnectorDay]] = defaultdict(list)
+    for cd in days:
+        by_station[cd.station_pk].append(cd)
+    day_start = start.timestamp()
+    for connectors in by_station.values():
+        events: dict[float, list[int]] = defaultdict(lambda: [0, 0])
+        for cd in connectors:
+            for piece in cd.pieces:
+                slot = 0 if piece.state == FREE else 1 if piece.state == OCCUPIED else None
+                if slot is not None:
+                    events[piece.start][slot] += 1
+                    events[piece.end][slot] -= 1
+        free = occupied = 0
+        available = saturated = longest = run = 0.0
+        per_hour: dict[int, float] = defaultdict(float)
+        times = sorted(events)
+        for here, after in pairwise(times):
+            free += events[here][0]
+            occupied += events[here][1]
+            length = after - here
+            if free + occupied:
+                available += length
+            if free == 0 and occupied:
+                saturated += length
+                run += length
+                longest = max(longest, run)
+                hour = int((here - day_start) // 3600)
+                while here < after:
+                    edge = min(after, day_start + (hour + 1) * 3600)
+                    per_hour[hour] += edge - here
+                    here, hour = edge, hour + 1
+            else:
+                run = 0.0
+        head = connectors[0]
+        where = {"operator_id": head.operator_id, "station_pk": head.station_pk, "area_code": head.area_code}
+        target = target_of(Level.STATION, head.operator_id, head.station_id)
+        rows.get("SAT", Level.STATION, target, **where).add(round(saturated, 3), round(available, 3))
+        for level, key, scope in (
+            (Level.OPERATOR, head.operator_id, {"operator_id": head.operator_id}),
+            (Level.DISTRICT, head.area_code, {"area_code": head.area_code}),
+            (Level.CITY, CITY_CODE, {}),
+        ):
+            rows.get("SAT", level, key, **scope).add(round(saturated, 3), round(available, 3))
+        peak_hour = max(per_hour, key=per_hour.get, default=None)
+        peak = rows.get("PU_MAX", Level.STATION, target, **where)
+        peak.add(round(per_hour.get(peak_hour, 0.0) / 60, 3), 1)
+        peak.details["hour"] = peak_hour
+        rows.get("PU_LEN", Level.STATION, target, **where).add(round(longest / 60, 3), 1)
+
+
+def _timeliness(rows: Rows, start: datetime, end: datetime, operator_ids, days: list[ConnectorDay], now) -> None:
+    """T_ORDER, T_BONUS, T_STATUS, T_RECON per operator (and the city), with the late and missed items listed."""
+    operators = {cd.operator_id for cd in days}
+    orders = _orders(start, end, operator_ids).filter(end_time__gte=start, end_time__lt=end)
+    for interface, (code, due) in ORDER_PUSH_DUE.items():
+        first = (
+            orders.annotate(first=Min("reports__received_at", filter=Q(reports__interface=interface)))
+            .filter(first__isnull=False)
+            .values_list("operator_id", "start_charge_seq", "end_time", "first")
+        )
+        for operator_id, seq, ended, arrived in first:
+            delay = (arrived - ended).total_seconds()
+            on_time = delay <= due
+            row = rows.get(code, Level.OPERATOR, operator_id, operator_id=operator_id)
+            row.add(on_time, 1)
+            rows.get(code, Level.CITY, CITY_CODE).add(on_time, 1)
+            if not on_time and len(row.details.setdefault("late", [])) < SAMPLES:
+                row.details["late"].append({"StartChargeSeq": seq, "delay_s": round(delay, 3)})
+    _status_timeliness(rows, start, end, days)
+    if now is None or now >= end + RECON_BY:
+        runs = ReconciliationRun.objects.filter(
+            operator_id__in=operators, start_time__gte=start, start_time__lt=end
+        ).values_list("operator_id", "received_at")
+        arrived: dict[str, list[datetime]] = defaultdict(list)
+        for operator_id, received_at in runs:
+            arrived[operator_id].append(received_at)
+        for operator_id in sorted(operators):
+            times = arrived.get(operator_id, [])
+            on_time = any(end <= moment < end + RECON_BY for moment in times)
+            row = rows.get("T_RECON", Level.OPERATOR, operator_id, operator_id=operator_id)
+            row.add(on_time, 1)
+            row.details["received"] = [timezone.localtime(moment).isoformat() for moment in sorted(times)[:SAMPLES]]
+            rows.get("T_RECON", Level.CITY, CITY_CODE).add(on_time, 1)
+
+
+def _status_timeliness(rows: Rows, start: datetime, end: datetime, days: list[ConnectorDay]) -> None:
+    """Every status change of the day (a row whose status differs from the connector's previous one): a push within
+    HLHT_PUSH_GRACE of its time is on time, a later one late, a change only a pull saw is a missed push."""
+    grace = settings.HLHT_PUSH_GRACE
+    known = {cd.pk: cd for cd in days}
+    history = (
+        ConnectorStatusHistory.objects.filter(connector_id__in=list(known), status_time__gte=start, status_time__lt=end)
+        .order_by("connector_id", "status_time", "id")
+        .values_list("connector_id", "status", "status_time", "source", "created")
+    )
+    previous_connector, previous = None, None
+    for connector_pk, status, status_time, source, arrived in history.iterator(chunk_size=20000):
+        if connector_pk != previous_connector:
+            previous_connector, previous = connector_pk, known[connector_pk].seed_status
+        changed, previous = status != previous, status
+        if not changed or source not in (StatusSource.PUSH, StatusSource.PULL):
+            continue
+        cd = known[connector_pk]
+        delay = (arrived - status_time).total_seconds()
+        on_time = source == StatusSource.PUSH and delay <= grace
+        row = rows.get("T_STATUS", Level.OPERATOR, cd.operator_id, operator_id=cd.operator_id)
+        row.add(on_time, 1)
+        rows.get("T_STATUS", Level.CITY, CITY_CODE).add(on_time, 1)
+        if not on_time:
+            kind = "missed" if source == StatusSource.PULL else "late"
+            items = row.details.setdefault(kind, [])
+            if len(items) < SAMPLES:
+                item = {
+                    "ConnectorID": cd.connector_id,
+                    "Status": status,
+                    "time": timezone.localtime(status_time).isoformat(),
+                }
+                if kind == "late":
+                    item["delay_s"] = round(delay, 3)
+                items.append(item)
+
+
+def _prices(rows: Rows, start: datetime, end: datetime, operator_ids) -> None:
+    """PRICE_AVG per station, operator, district and city; PRICE_INDEX per district and city; TARIFF_MISMATCH."""
+    orders = _orders(start, end, operator_ids).filter(end_time__gte=start, end_time__lt=end)
+    priced = orders.filter(total_money__isnull=False, total_power__gt=0).values_list(
+        "operator_id", "connector__station_id", "connector__station__station_id", "connector__station__area_code",
+        "total_money", "total_power", "total_elec_money", "total_sevice_money",
+    )  # fmt: skip
+    for operator_id, station_pk, station_id, area, money, power, elec, service in priced:
+        parts = {"elec_money": float(elec or 0), "service_money": float(service or 0)}
+        targets = [(Level.OPERATOR, operator_id, {"operator_id": operator_id}), (Level.CITY, CITY_CODE, {})]
+        if station_pk is not None:
+            where = {"operator_id": operator_id, "station_pk": station_pk, "area_code": area}
+            targets.append((Level.STATION, target_of(Level.STATION, operator_id, station_id), where))
+            targets.append((Level.DISTRICT, area, {"area_code": area}))
+        for level, target, where in targets:
+            rows.get("PRICE_AVG", level, target, **where).add(float(money), float(power), parts)
+            if level in (Level.DISTRICT, Level.CITY):
+                rows.get("PRICE_INDEX", level, target, **where).add(float(money), float(power), parts)
+    mismatch = Exists(OrderFinding.objects.filter(order=OuterRef("pk"), category=FindingCategory.PRICE))
+    for operator_id, seq, found in orders.annotate(found=mismatch).values_list(
+        "operator_id", "start_charge_seq", "found"
+    ):
+        row = rows.get("TARIFF_MISMATCH", Level.OPERATOR, operator_id, operator_id=operator_id)
+        row.add(found, 1)
+        rows.get("TARIFF_MISMATCH", Level.CITY, CITY_CODE).add(found, 1)
+        if found and len(row.details.setdefault("orders", [])) < SAMPLES:
+            row.details["orders"].append(seq)
+
+
+def _finish(row: Row, code: str) -> dict[str, Any]:
+    details = dict(row.details)
+    for part in ("elec_money", "service_money"):
+        if part in details and row.denominator:
+            details[part.replace("money", "price")] = round(details[part] / row.denominator, 4)
+    return details
+
+
+@transaction.atomic
+def indicators_compute_day(day: date, *, now: datetime | None = None, operator_ids: Iterable[str] | None = None) -> int:
+    """Replace the day rows of `day` (today: up to now) and roll the periods containing it up again; returns the
+    number of day rows written."""
+    now = now or timezone.now()
+    start, end = day_bounds(day, now=now)
+    if end <= start:
+        return 0
+    rows = Rows()
+    days = _connector_figures(rows, day, start, end, operator_ids, now)
+    _station_figures(rows, days, start)
+    _timeliness(rows, start, end, operator_ids, days, now)
+    _prices(rows, start, end, operator_ids)
+    Indicator.objects.filter(period=Period.DAY, start=day).delete()
+    Indicator.objects.bulk_create(
+        [
+            Indicator(
+                code=code, level=level, target=target, period=Period.DAY, start=day,
+                value=CODES[code].value(row.numerator, row.denominator),
+                numerator=round(row.numerator, 3), denominator=round(row.denominator, 3),
+                details=_finish(row, code), operator_id=row.operator_id, station_id=row.station_pk,
+                connector_id=row.connector_pk, area_code=row.area_code,
+            )
+            for (code, level, target), row in rows.rows.items()
+        ],
+        batch_size=5000,
+    )  # fmt: skip
+    for period in (Period.WEEK, Period.MONTH, Period.QUARTER):
+        indicators_roll_up(period, period_start(period, day))
+    return len(rows.rows)
+
+
+def period_start(period: str, day: date) -> date:
+    if period == Period.WEEK:
+        return day - timedelta(days=day.weekday())
+    if period == Period.MONTH:
+        return day.replace(day=1)
+    if period == Period.QUARTER:
+        return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    return day
+
+
+def period_end(period: str, first: date) -> date:
+    """The first day after the period that starts on `first`."""
+    if period == Period.WEEK:
+        return first + timedelta(days=7)
+    months = {Period.MONTH: 1, Period.QUARTER: 3}.get(period, 0)
+    if not months:
+        return first + timedelta(days=1)
+    month = first.month - 1 + months
+    return date(first.year + month // 12, month % 12 + 1, 1)
+
+
+_MAXED = {"PU_MAX", "PU_LEN"}  # peaks: a period's figure is its highest day, not a sum
+
+
+def indicators_roll_up(period: str, first: date) -> int:
+    """The period's rows from its day rows: Σ numerators ÷ Σ denominators (the peaks: the highest day), numeric
+    details summed."""
+    day_rows = Indicator.objects.filter(period=Period.DAY, start__gte=first, start__lt=period_end(period, first))
+    merged: dict[tuple[str, str, str], Row] = {}
+    for code, level, target, numerator, denominator, details, operator_id, station_pk, connector_pk, area in (
+        day_rows.values_list(
+            "code", "level", "target", "numerator", "denominator", "details", "operator_id", "station_id",
+            "connector_id", "area_code",
+        ).iterator(chunk_size=20000)
+    ):  # fmt: skip
+        key = (code, level, target)
+        row = merged.get(key)
+        if row is None:
+            row = merged[key] = Row(operator_id=operator_id, station_pk=station_pk, connector_pk=connector_pk,
+                                    area_code=area)  # fmt: skip
+            row.details["days"] = 0
+        row.details["days"] += 1
+        if code in _MAXED:
+            row.numerator, row.denominator = max(row.numerator, numerator), 1
+            continue
+        row.add(
+            numerator, denominator, {k: v for k, v in details.items() if isinstance(v, int | float) and k in _SUMMED}
+        )
+    Indicator.objects.filter(period=period, start=first).delete()
+    Indicator.objects.bulk_create(
+        [
+            Indicator(
+                code=code, level=level, target=target, period=period, start=first,
+                value=CODES[code].value(row.numerator, row.denominator),
+                numerator=round(row.numerator, 3), denominator=round(row.denominator, 3),
+                details=_finish(row, code), operator_id=row.operator_id, station_id=row.station_pk,
+                connector_id=row.connector_pk, area_code=row.area_code,
+            )
+            for (code, level, target), row in merged.items()
+        ],
+        batch_size=5000,
+    )  # fmt: skip
+    return len(merged)
+
+
+_SUMMED = {*DURATIONS, "energy_kwh", "elec_money", "service_money"}
+
+
+def indicators_compute_recent(*, today: date | None = None) -> dict[str, int]:
+    """The nightly run: the last HLHT_INDICATOR_LOOKBACK_DAYS days before today, so late orders and the
+    reconciliation count (each day replaced whole, each period containing it rolled up again)."""
+    today = today or timezone.localdate()
+    written = {}
+    for back in range(settings.HLHT_INDICATOR_LOOKBACK_DAYS, 0, -1):
+        day = today - timedelta(days=back)
+        written[day.isoformat()] = indicators_compute_day(day)
+    return written

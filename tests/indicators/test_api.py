@@ -1,0 +1,219 @@
+"""Indicators through GET /api/indicators/: hand-checkable histories of one day (2024-01-10), each value exact."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from apps.core.roles import OPERATOR_MANAGER, REGULATOR
+from apps.indicators.models import MaintenanceWindow
+from apps.indicators.services import indicators_compute_day
+from apps.interconnect.models import SyncRun
+from apps.operators.models import OperatorAccount
+from apps.orders.models import OrderFinding, OrderReport
+from apps.settlement.models import ReconciliationRun
+from apps.stations.models import Connector
+from tests import factories
+
+from .conftest import DAY, DAY_SECONDS, at, status, sweeps
+
+
+@pytest.fixture
+def api(db, roles, django_user_model):
+    client = APIClient()
+    user = django_user_model.objects.create_user(username="reg", password="pw-for-tests-only", is_staff=True)
+    user.groups.add(django_user_model.groups.rel.model.objects.get(name=REGULATOR))
+    client.force_authenticate(user)
+    return client
+
+
+def one(api, **query) -> dict:
+    rows = api.get("/api/indicators/", {"start": DAY.isoformat(), "period": "day", **query}).json()["results"]
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def order(conn, begin, end, kwh="30.00", money="45.00", *, pushed_after: int = 10, interface="order"):
+    placed = factories.order(
+        conn, start_time=begin, end_time=end, total_power=Decimal(kwh), total_money=Decimal(money),
+        total_elec_money=Decimal(money) / 2, total_sevice_money=Decimal(money) / 2,
+        order_received_at=end + timedelta(seconds=pushed_after),
+    )  # fmt: skip
+    name = {"order": "notification_charge_order_info", "bonus": "notification_charge_order_info_for_bonus"}
+    OrderReport.objects.create(
+        order=placed, interface=name[interface], revision=1, digest="d" * 64, payload={}, confirm_result=0,
+        received_at=end + timedelta(seconds=pushed_after),
+    )  # fmt: skip
+    return placed
+
+
+def test_a_connector_offline_for_exactly_90_minutes(city, api):
+    status(city["c1"], at(23, day=9), 1)
+    status(city["c1"], at(10), 0)
+    status(city["c1"], at(11, 30), 1)
+    status(city["c2"], at(23, day=9), 1)
+    indicators_compute_day(DAY)
+    avail = one(api, code="AVAIL", level="connector", connector="C1")
+    assert avail == {
+        "code": "AVAIL", "level": "connector", "target": "123456789:C1", "period": "day", "start": "2024-01-10",
+        "value": 93.75, "numerator": 81000.0, "denominator": 86400.0,
+        "details": {"t_free": 81000.0, "t_occupied": 0.0, "t_charging": 0.0, "t_out": 5400.0, "t_unknown": 0.0,
+                    "t_excluded": 0.0, "t_period": 86400.0},
+    }  # fmt: skip
+    assert one(api, code="UPTIME", level="connector", connector="C1")["value"] == 93.75
+    # The station is Σ numerators ÷ Σ denominators of its two connectors: (81000 + 86400) ÷ 172800.
+    station = one(api, code="AVAIL", level="station", station="ST1")
+    assert (station["value"], station["numerator"], station["denominator"]) == (96.875, 167400.0, 172800.0)
+    for level, extra in (("operator", {"operator": "123456789"}), ("district", {"district": "110105"}), ("city", {})):
+        assert one(api, code="AVAIL", level=level, **extra)["value"] == 96.875
+
+
+def test_a_gap_inside_and_outside_a_maintenance_window(city, api):
+    status(city["c1"], at(23, day=9), 1)
+    # No sweep answered between 11:55 and 14:00: unknown from 12:05 (11:55 + 2 × 5 min) to 14:00.
+    SyncRun.objects.filter(finished__gt=at(11, 55), finished__lt=at(14)).delete()
+    indicators_compute_day(DAY)
+    avail = one(api, code="AVAIL", level="connector", connector="C1")
+    assert avail["details"]["t_unknown"] == 6900.0
+    assert (avail["numerator"], avail["denominator"]) == (DAY_SECONDS - 6900, DAY_SECONDS)
+    # Declared the day before, a window over 13:00–15:00 takes its part of the gap (and of the free time) out.
+    window = MaintenanceWindow.objects.create(
+        operator=city["op"], station=city["st"], start=at(13), end=at(15), reason="更换充电模块"
+    )
+    MaintenanceWindow.objects.filter(pk=window.pk).update(created=at(9, day=9))
+    indicators_compute_day(DAY)
+    avail = one(api, code="AVAIL", level="connector", connector="C1")
+    assert (avail["details"]["t_unknown"], avail["details"]["t_excluded"]) == (3300.0, 7200.0)
+    assert (avail["numerator"], avail["denominator"]) == (75900.0, 79200.0)
+    assert avail["value"] == round(100 * 75900 / 79200, 6)
+
+
+def test_orders_pushed_29_and_31_seconds_after_their_end(city, api):
+    on_time = order(city["c1"], at(12), at(12, 45), pushed_after=29)
+    late = order(city["c1"], at(13), at(13, 45), pushed_after=31)
+    bonus = order(city["c2"], at(14), at(14, 30), pushed_after=149, interface="bonus")
+    indicators_compute_day(DAY)
+    row = one(api, code="T_ORDER", level="operator", operator="123456789")
+    assert (row["value"], row["numerator"], row["denominator"]) == (50.0, 1.0, 2.0)
+    assert row["details"]["late"] == [{"StartChargeSeq": late.start_charge_seq, "delay_s": 31.0}]
+    assert on_time.start_charge_seq not in str(row["details"])
+    assert one(api, code="T_BONUS", level="operator")["value"] == 100.0
+    assert bonus.pk
+
+
+def test_a_status_change_the_pull_saw_and_no_push_announced(city, api):
+    status(city["c1"], at(23, day=9), 1)
+    status(city["c1"], at(8), 3, "push", arrived=at(8, 0, 20))  # on time (20 s)
+    status(city["c1"], at(9), 1, "push", arrived=at(9, 2))  # late: 120 s > HLHT_PUSH_GRACE (60 s)
+    status(city["c1"], at(10), 0, "pull")  # seen by the pull only: a missed push
+    indicators_compute_day(DAY)
+    row = one(api, code="T_STATUS", level="operator")
+    assert (row["numerator"], row["denominator"]) == (1.0, 3.0)
+    assert row["value"] == round(100 / 3, 6)
+    assert row["details"]["missed"] == [{"ConnectorID": "C1", "Status": 0, "time": "2024-01-10T10:00:00+08:00"}]
+    assert row["details"]["late"] == [
+        {"ConnectorID": "C1", "Status": 1, "time": "2024-01-10T09:00:00+08:00", "delay_s": 120.0}
+    ]
+
+
+def test_an_order_running_while_the_status_said_free_and_charging_with_no_order(city, api):
+    status(city["c1"], at(23, day=9), 1)
+    status(city["c2"], at(23, day=9), 1)
+    status(city["c2"], at(14), 3)
+    status(city["c2"], at(15), 1)
+    order(city["c1"], at(12), at(12, 45), kwh="30.00", money="45.00")
+    order(city["c1"], at(16), at(16, 1), kwh="0.20", money="1.00")  # 60 s, 0.2 kWh: not a successful session
+    indicators_compute_day(DAY)
+    false_free = one(api, code="FALSE_FREE", level="connector", connector="C1")
+    assert (false_free["numerator"], false_free["denominator"]) == (2760.0, DAY_SECONDS)  # 45 min + 1 min
+    false_busy = one(api, code="FALSE_BUSY", level="connector", connector="C2")
+    assert (false_busy["value"], false_busy["numerator"], false_busy["denominator"]) == (100.0, 3600.0, 3600.0)
+    util_t = one(api, code="UTIL_T", level="connector", connector="C2")
+    assert (util_t["numerator"], util_t["denominator"]) == (3600.0, DAY_SECONDS)
+    # 30.2 kWh on a 60 kW connector over 24 h available: 30.2 ÷ 1440.
+    util_e = one(api, code="UTIL_E", level="connector", connector="C1")
+    assert (util_e["numerator"], util_e["denominator"]) == (30.2, 1440.0)
+    sessions = one(api, code="SESS_OK", level="connector", connector="C1")
+    assert (sessions["value"], sessions["numerator"], sessions["denominator"]) == (50.0, 1.0, 2.0)
+    price = one(api, code="PRICE_AVG", level="station", station="ST1")
+    assert (price["numerator"], price["denominator"], price["value"]) == (46.0, 30.2, round(46 / 30.2, 6))
+    assert price["details"]["elec_price"] == round(23 / 30.2, 4)
+    assert one(api, code="PRICE_INDEX", level="district", district="110105")["value"] == round(46 / 30.2, 6)
+
+
+def test_station_saturation_and_full_use_peaks(city, api):
+    status(city["c1"], at(23, day=9), 1)
+    status(city["c2"], at(23, day=9), 1)
+    status(city["c1"], at(14), 3)
+    status(city["c1"], at(15, 30), 1)
+    status(city["c2"], at(14, 30), 2)
+    status(city["c2"], at(16), 1)
+    indicators_compute_day(DAY)
+    sat = one(api, code="SAT", level="station", station="ST1")
+    assert (sat["numerator"], sat["denominator"]) == (3600.0, DAY_SECONDS)  # both busy 14:30–15:30
+    assert one(api, code="PU_LEN", level="station")["value"] == 60.0
+    peak = one(api, code="PU_MAX", level="station")
+    assert (peak["value"], peak["details"]["hour"]) == (30.0, 14)  # 14:30–15:00 and 15:00–15:30: 30 min each
+
+
+def test_tariff_mismatch_and_reconciliation_on_time(city, api):
+    status(city["c1"], at(23, day=9), 1)
+    checked = order(city["c1"], at(12), at(12, 45))
+    order(city["c1"], at(13), at(13, 45))
+    report = checked.reports.get()
+    OrderFinding.objects.create(order=checked, report=report, category="price", rule="price_money", message="价")
+    ReconciliationRun.objects.create(
+        operator=city["op"], check_order_seq=f"{city['op'].operator_id}202401110100000001", start_time=at(0),
+        end_time=at(23, 59, 59), order_count=2, total_order_power=Decimal(60), total_order_money=Decimal(90),
+        received_at=at(2, 30, day=11),
+    )  # fmt: skip
+    indicators_compute_day(DAY)
+    mismatch = one(api, code="TARIFF_MISMATCH", level="operator")
+    assert (mismatch["value"], mismatch["details"]["orders"]) == (50.0, [checked.start_charge_seq])
+    assert one(api, code="T_RECON", level="operator")["value"] == 100.0
+
+
+def test_roll_up_is_sum_over_sum_and_the_command_computes_a_day(city, api):
+    # Day 10: C1 93.75 % (offline 90 min), C2 100 %. Day 11: both 100 %. The week (from Monday 2024-01-08):
+    # (81000 + 86400 + 86400 + 86400) ÷ 345600 = 98.4375 %, not the mean of daily percentages of the station.
+    status(city["c1"], at(23, day=9), 1)
+    status(city["c1"], at(10), 0)
+    status(city["c1"], at(11, 30), 1)
+    status(city["c2"], at(23, day=9), 1)
+    sweeps(city["op"], at(0, day=11), at(0, day=12))
+    call_command("hlht_indicators", "--date", "2024-01-10", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("hlht_indicators", "--date", "2024-01-11", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    rows = api.get("/api/indicators/", {"code": "AVAIL", "level": "station", "period": "week"}).json()["results"]
+    assert [(r["start"], r["value"], r["numerator"], r["denominator"]) for r in rows] == [
+        ("2024-01-08", 98.4375, 340200.0, 345600.0)
+    ]
+    assert rows[0]["details"]["days"] == 2
+    days = api.get("/api/indicators/", {"code": "AVAIL", "level": "city", "period": "day",
+                                        "start_after": "2024-01-10", "start_before": "2024-01-11"}).json()  # fmt: skip
+    assert [(r["start"], r["value"]) for r in days["results"]] == [("2024-01-11", 100.0), ("2024-01-10", 96.875)]
+    quarter = api.get("/api/indicators/", {"code": "AVAIL", "level": "city", "period": "quarter"}).json()["results"]
+    assert [(r["start"], r["value"]) for r in quarter] == [("2024-01-01", 98.4375)]
+
+
+def test_scope_an_operator_manager_sees_only_their_operator(city, api, django_user_model):
+    other = factories.operator("MA59CU773")
+    st = factories.station(other, "STB", area_code="110108")
+    factories.connector(factories.equipment(st, "EQB"), "CB")
+    Connector.objects.filter(connector_id="CB").update(created=at(0, day=1))
+    status(city["c1"], at(23, day=9), 1)
+    indicators_compute_day(DAY)
+    manager = django_user_model.objects.create_user(username="mgr", password="pw-for-tests-only", is_staff=True)
+    manager.groups.add(django_user_model.groups.rel.model.objects.get(name=OPERATOR_MANAGER))
+    OperatorAccount.objects.create(user=manager, operator=other)
+    client = APIClient()
+    client.force_authenticate(manager)
+    seen = client.get("/api/indicators/", {"page_size": 500}).json()["results"]
+    assert seen and {r["target"].split(":")[0] for r in seen if r["level"] in ("connector", "station")} == {"MA59CU773"}
+    assert {r["level"] for r in seen} <= {"connector", "station", "operator"}
+    assert all(r["target"] == "MA59CU773" for r in seen if r["level"] == "operator")
+    assert api.get("/api/indicators/", {"level": "city", "code": "AVAIL", "period": "day"}).json()["count"] == 1
+    assert api.get("/api/indicators/", {"level": "nonsense"}).status_code == 400
