@@ -25,10 +25,11 @@ from django.utils import timezone
 from apps.orders.choices import FindingCategory, OrderInterface
 from apps.orders.models import ChargeOrder, OrderFinding
 from apps.orders.selectors import with_trusted_times
+from apps.pricing.models import BusinessPolicy, PolicySource
 from apps.settlement.models import ReconciliationRun
 from apps.stations.choices import ConnectorStatus as S
 from apps.stations.choices import StatusSource
-from apps.stations.models import ConnectorStatusHistory
+from apps.stations.models import ConnectorStatusHistory, DirectoryChange
 
 from .codes import CITY_CODE, CODES
 from .models import Indicator, Level, Period
@@ -40,6 +41,7 @@ SESSION_MIN_SECONDS = 120  # SESS_OK: a session counts as successful above 2 min
 SESSION_MIN_KWH = 0.5  # … and 0.5 kWh (spec §2)
 ORDER_PUSH_DUE = {OrderInterface.ORDER: ("T_ORDER", 30), OrderInterface.BONUS: ("T_BONUS", 150)}  # seconds (§3)
 RECON_BY = timedelta(hours=3)  # check_charge_orders for day D arrives between 00:00 and 03:00 of D+1
+DRIFT_WINDOW = timedelta(days=1)  # TARIFF_DRIFT: published fees should change within a day of the policy
 SAMPLES = 20  # late and missed items listed in a timeliness row's details
 
 
@@ -235,13 +237,16 @@ def _status_timeliness(rows: Rows, start: datetime, end: datetime, days: list[Co
     HLHT_PUSH_GRACE of its time is on time, a later one late, a change only a pull saw is a missed push."""
     grace = settings.HLHT_PUSH_GRACE
     known = {cd.pk: cd for cd in days}
+    # Bounded by time only (the day's partition); connectors out of service are skipped here, not in an IN list.
     history = (
-        ConnectorStatusHistory.objects.filter(connector_id__in=list(known), status_time__gte=start, status_time__lt=end)
+        ConnectorStatusHistory.objects.filter(status_time__gte=start, status_time__lt=end)
         .order_by("connector_id", "status_time", "id")
         .values_list("connector_id", "status", "status_time", "source", "created")
     )
     previous_connector, previous = None, None
     for connector_pk, status, status_time, source, arrived in history.iterator(chunk_size=20000):
+        if connector_pk not in known:
+            continue
         if connector_pk != previous_connector:
             previous_connector, previous = connector_pk, known[connector_pk].seed_status
         changed, previous = status != previous, status
@@ -296,6 +301,41 @@ def _prices(rows: Rows, start: datetime, end: datetime, operator_ids) -> None:
             row.details["orders"].append(seq)
 
 
+def _tariff_drift(rows: Rows, start: datetime, end: datetime, operator_ids) -> None:
+    """TARIFF_DRIFT per operator: of the business-policy changes the day's pulls found (a connector's new version
+    after an earlier one), those whose station's published fees (ElectricityFee, ServiceFee) did not change in the
+    directory within a day of it."""
+    earlier = BusinessPolicy.objects.filter(
+        connector=OuterRef("connector"), effective_from__lt=OuterRef("effective_from")
+    )
+    changes = BusinessPolicy.objects.filter(
+        Exists(earlier), source=PolicySource.PULL, effective_from__gte=start, effective_from__lt=end
+    )
+    if operator_ids is not None:
+        changes = changes.filter(operator_id__in=list(operator_ids))
+    changes = list(changes.values_list("operator_id", "connector__station__station_id", "connector__connector_id",
+                                       "effective_from"))  # fmt: skip
+    if not changes:
+        return
+    published: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+    fees = DirectoryChange.objects.filter(
+        Q(changes__has_key="electricity_fee") | Q(changes__has_key="service_fee"),
+        kind="station",
+        operator_id__in={operator_id for operator_id, *_ in changes},
+        created__gte=start - DRIFT_WINDOW,
+        created__lt=end + DRIFT_WINDOW,
+    )
+    for operator_id, station_id, created in fees.values_list("operator_id", "station_id", "created"):
+        published[(operator_id, station_id)].append(created)
+    for operator_id, station_id, connector_id, created in changes:
+        drifted = not any(abs(created - moment) <= DRIFT_WINDOW for moment in published[(operator_id, station_id)])
+        row = rows.get("TARIFF_DRIFT", Level.OPERATOR, operator_id, operator_id=operator_id)
+        row.add(drifted, 1)
+        rows.get("TARIFF_DRIFT", Level.CITY, CITY_CODE).add(drifted, 1)
+        if drifted and len(row.details.setdefault("connectors", [])) < SAMPLES:
+            row.details["connectors"].append({"StationID": station_id, "ConnectorID": connector_id})
+
+
 def _finish(row: Row, code: str) -> dict[str, Any]:
     details = dict(row.details)
     for part in ("elec_money", "service_money"):
@@ -317,6 +357,7 @@ def indicators_compute_day(day: date, *, now: datetime | None = None, operator_i
     _station_figures(rows, days, start)
     _timeliness(rows, start, end, operator_ids, days, now)
     _prices(rows, start, end, operator_ids)
+    _tariff_drift(rows, start, end, operator_ids)
     Indicator.objects.filter(period=Period.DAY, start=day).delete()
     Indicator.objects.bulk_create(
         [

@@ -16,7 +16,7 @@ from apps.interconnect.models import SyncRun
 from apps.operators.models import OperatorAccount
 from apps.orders.models import OrderFinding, OrderReport
 from apps.settlement.models import ReconciliationRun
-from apps.stations.models import Connector
+from apps.stations.models import Connector, DirectoryChange
 from tests import factories
 
 from .conftest import DAY, DAY_SECONDS, at, status, sweeps
@@ -217,3 +217,30 @@ def test_scope_an_operator_manager_sees_only_their_operator(city, api, django_us
     assert all(r["target"] == "MA59CU773" for r in seen if r["level"] == "operator")
     assert api.get("/api/indicators/", {"level": "city", "code": "AVAIL", "period": "day"}).json()["count"] == 1
     assert api.get("/api/indicators/", {"level": "nonsense"}).status_code == 400
+
+
+def test_tariff_drift_a_policy_change_without_the_published_fees_changing_within_a_day(city, api):
+    from apps.pricing.services import policy_observe
+
+    def tariff(conn, when, elec):
+        infos = [{"StartTime": "000000", "ElecPrice": Decimal(elec), "SevicePrice": Decimal("0.8000")}]
+        policy_observe(connector=conn, infos=infos, observed_at=when)
+
+    status(city["c1"], at(23, day=9), 1)
+    for conn in (city["c1"], city["c2"]):
+        tariff(conn, at(8, day=9), "1.0000")  # first versions: not changes
+    tariff(city["c1"], at(12), "1.2000")  # a change, the station's published fees never follow: drift
+    tariff(city["c1"], at(12, 5), "1.2000")  # the same tariff again: no new version, nothing counted
+    other = factories.station(city["op"], "ST2")
+    moved = factories.connector(factories.equipment(other, "EQ2"), "C3")
+    tariff(moved, at(8, day=9), "1.0000")
+    tariff(moved, at(12), "1.3000")  # a change the directory follows three hours later: not drift
+    change = DirectoryChange.objects.create(
+        operator=city["op"], station_id="ST2", kind="station", object_id="ST2", action="updated",
+        changes={"electricity_fee": ["1.0", "1.3"]},
+    )  # fmt: skip
+    DirectoryChange.objects.filter(pk=change.pk).update(created=at(15))
+    indicators_compute_day(DAY)
+    drift = one(api, code="TARIFF_DRIFT", level="operator")
+    assert (drift["value"], drift["numerator"], drift["denominator"]) == (50.0, 1.0, 2.0)
+    assert drift["details"]["connectors"] == [{"StationID": "ST1", "ConnectorID": "C1"}]
