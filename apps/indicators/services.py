@@ -22,10 +22,15 @@ from django.db import transaction
 from django.db.models import Exists, Min, OuterRef, Q
 from django.utils import timezone
 
+from apps.charging.choices import CommandKind
+from apps.charging.models import ChargingSession, CommandAttempt
+from apps.interconnect.choices import Direction
+from apps.interconnect.models import Exchange
 from apps.orders.choices import FindingCategory, OrderInterface
 from apps.orders.models import ChargeOrder, OrderFinding
 from apps.orders.selectors import with_trusted_times
 from apps.pricing.models import BusinessPolicy, PolicySource
+from apps.protocol.names import Interface
 from apps.settlement.models import ReconciliationRun
 from apps.stations.choices import ConnectorStatus as S
 from apps.stations.choices import StatusSource
@@ -40,6 +45,7 @@ logger = logging.getLogger(__name__)
 SESSION_MIN_SECONDS = 120  # SESS_OK: a session counts as successful above 2 minutes …
 SESSION_MIN_KWH = 0.5  # … and 0.5 kWh (spec §2)
 ORDER_PUSH_DUE = {OrderInterface.ORDER: ("T_ORDER", 30), OrderInterface.BONUS: ("T_BONUS", 150)}  # seconds (§3)
+RESULT_DUE = timedelta(seconds=50)  # start/stop results after the command, charging pushes between each other
 RECON_BY = timedelta(hours=3)  # check_charge_orders for day D arrives between 00:00 and 03:00 of D+1
 DRIFT_WINDOW = timedelta(days=1)  # TARIFF_DRIFT: published fees should change within a day of the policy
 SAMPLES = 20  # late and missed items listed in a timeliness row's details
@@ -216,6 +222,7 @@ def _timeliness(rows: Rows, start: datetime, end: datetime, operator_ids, days: 
             if not on_time and len(row.details.setdefault("late", [])) < SAMPLES:
                 row.details["late"].append({"StartChargeSeq": seq, "delay_s": round(delay, 3)})
     _status_timeliness(rows, start, end, days)
+    _session_timeliness(rows, start, end, operator_ids, now)
     if now is None or now >= end + RECON_BY:
         runs = ReconciliationRun.objects.filter(
             operator_id__in=operators, start_time__gte=start, start_time__lt=end
@@ -230,6 +237,72 @@ def _timeliness(rows: Rows, start: datetime, end: datetime, operator_ids, days: 
             row.add(on_time, 1)
             row.details["received"] = [timezone.localtime(moment).isoformat() for moment in sorted(times)[:SAMPLES]]
             rows.get("T_RECON", Level.CITY, CITY_CODE).add(on_time, 1)
+
+
+def _pushes(interface: str, start: datetime, end: datetime, seqs: set[str]) -> dict[str, list[datetime]]:
+    """Arrival times of an operator push per StartChargeSeq, from the journal (the Data it carried, as received)."""
+    found: dict[str, list[datetime]] = defaultdict(list)
+    if not seqs:
+        return found
+    journal = Exchange.objects.filter(
+        interface=interface, direction=Direction.IN, created__gte=start, created__lt=end
+    ).values_list("request", "created")
+    for request, created in journal.iterator(chunk_size=5000):
+        seq = request.get("StartChargeSeq") if isinstance(request, dict) else None
+        if seq in seqs:
+            found[seq].append(created)
+    for times in found.values():
+        times.sort()
+    return found
+
+
+def _session_timeliness(rows: Rows, start: datetime, end: datetime, operator_ids, now: datetime) -> None:
+    """T_START, T_STOP: the result push ≤ 50 s after the portal's command was answered (its first answered outbox
+    attempt that day); T_CHARGING: the gaps between a charging session's status pushes (from its start to its end),
+    each at most 50 s."""
+    for kind, interface, code in (
+        (CommandKind.START, Interface.NOTIFICATION_START_CHARGE_RESULT, "T_START"),
+        (CommandKind.STOP, Interface.NOTIFICATION_STOP_CHARGE_RESULT, "T_STOP"),
+    ):
+        attempts = CommandAttempt.objects.filter(ok=True, command__kind=kind, at__gte=start, at__lt=end)
+        if operator_ids is not None:
+            attempts = attempts.filter(command__session__operator_id__in=list(operator_ids))
+        answered: dict[str, tuple[str, datetime]] = {}
+        for operator_id, seq, moment in attempts.order_by("at").values_list(
+            "command__session__operator_id", "command__session__start_charge_seq", "at"
+        ):
+            answered.setdefault(seq, (operator_id, moment))
+        pushes = _pushes(interface.value, start, end + RESULT_DUE, set(answered))
+        for seq, (operator_id, moment) in answered.items():
+            arrived = next((t for t in pushes.get(seq, []) if t >= moment), None)
+            if arrived is None and now < moment + RESULT_DUE:
+                continue  # not due yet
+            delay = None if arrived is None else (arrived - moment).total_seconds()
+            on_time = delay is not None and delay <= RESULT_DUE.total_seconds()
+            row = rows.get(code, Level.OPERATOR, operator_id, operator_id=operator_id)
+            row.add(on_time, 1)
+            rows.get(code, Level.CITY, CITY_CODE).add(on_time, 1)
+            if not on_time and len(row.details.setdefault("late", [])) < SAMPLES:
+                row.details["late"].append({"StartChargeSeq": seq, "delay_s": delay})
+    sessions = ChargingSession.objects.filter(started_at__lt=end).filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gt=start)
+    )
+    sessions = sessions.exclude(started_at__isnull=True)
+    if operator_ids is not None:
+        sessions = sessions.filter(operator_id__in=list(operator_ids))
+    charging = {seq: (operator_id, begun, ended) for seq, operator_id, begun, ended in sessions.values_list(
+        "start_charge_seq", "operator_id", "started_at", "ended_at")}  # fmt: skip
+    pushes = _pushes(Interface.NOTIFICATION_EQUIP_CHARGE_STATUS.value, start, end, set(charging))
+    for seq, (operator_id, begun, ended) in charging.items():
+        low, high = max(begun, start), min(ended or now, end)
+        marks = [low, *(t for t in pushes.get(seq, []) if low < t < high), high]
+        gaps = [(b - a).total_seconds() for a, b in pairwise(marks) if b > a]
+        late = [gap for gap in gaps if gap > RESULT_DUE.total_seconds()]
+        row = rows.get("T_CHARGING", Level.OPERATOR, operator_id, operator_id=operator_id)
+        row.add(len(gaps) - len(late), len(gaps))
+        rows.get("T_CHARGING", Level.CITY, CITY_CODE).add(len(gaps) - len(late), len(gaps))
+        if late and len(row.details.setdefault("late", [])) < SAMPLES:
+            row.details["late"].append({"StartChargeSeq": seq, "gaps": len(late), "longest_s": max(late)})
 
 
 def _status_timeliness(rows: Rows, start: datetime, end: datetime, days: list[ConnectorDay]) -> None:

@@ -244,3 +244,50 @@ def test_tariff_drift_a_policy_change_without_the_published_fees_changing_within
     drift = one(api, code="TARIFF_DRIFT", level="operator")
     assert (drift["value"], drift["numerator"], drift["denominator"]) == (50.0, 1.0, 2.0)
     assert drift["details"]["connectors"] == [{"StationID": "ST1", "ConnectorID": "C1"}]
+
+
+def test_start_and_stop_results_and_charging_pushes_against_50_seconds(city, api):
+    from apps.charging.models import ChargingSession, CommandAttempt, OutboundCommand
+    from apps.drivers.services import driver_register
+    from apps.interconnect.models import Exchange
+
+    status(city["c1"], at(23, day=9), 1)
+    driver = driver_register(phone="13812345678")
+
+    def session(seq, begun, ended):
+        return ChargingSession.objects.create(
+            driver=driver, operator=city["op"], connector=city["c1"], start_charge_seq=seq, requested_at=begun,
+            started_at=begun, ended_at=ended, state=4,
+        )  # fmt: skip
+
+    def answered(sess, kind, moment):
+        command = OutboundCommand.objects.create(session=sess, kind=kind, state="done")
+        attempt = CommandAttempt.objects.create(command=command, ok=True)
+        CommandAttempt.objects.filter(pk=attempt.pk).update(at=moment)
+
+    def pushed(interface, seq, moment):
+        row = Exchange.objects.create(
+            operator=city["op"], interface=interface, direction="in", request={"StartChargeSeq": seq}
+        )
+        Exchange.objects.filter(pk=row.pk).update(created=moment)
+
+    first = session("MA01HLHT0202401100800000001", at(8), at(8, 3))
+    second = session("MA01HLHT0202401100900000001", at(9), at(9, 2))
+    answered(first, "start", at(7, 59, 50))
+    pushed("notification_start_charge_result", first.start_charge_seq, at(8, 0, 40))  # 50 s: on time
+    answered(second, "start", at(8, 59, 50))
+    pushed("notification_start_charge_result", second.start_charge_seq, at(9, 0, 41))  # 51 s: late
+    answered(first, "stop", at(8, 3))  # no stop result ever: missed
+    # The first session charges 08:00–08:03 with pushes at 08:00:50 and 08:02:30: gaps 50, 100 and 30 s.
+    pushed("notification_equip_charge_status", first.start_charge_seq, at(8, 0, 50))
+    pushed("notification_equip_charge_status", first.start_charge_seq, at(8, 2, 30))
+    indicators_compute_day(DAY)
+    start = one(api, code="T_START", level="operator")
+    assert (start["value"], start["numerator"], start["denominator"]) == (50.0, 1.0, 2.0)
+    assert start["details"]["late"] == [{"StartChargeSeq": second.start_charge_seq, "delay_s": 51.0}]
+    stop = one(api, code="T_STOP", level="operator")
+    assert (stop["value"], stop["details"]["late"]) == (0.0, [{"StartChargeSeq": first.start_charge_seq,
+                                                               "delay_s": None}])  # fmt: skip
+    charging = one(api, code="T_CHARGING", level="operator")
+    # The first session: 2 of 3 gaps within 50 s; the second (09:00–09:02, no push): one gap of 120 s.
+    assert (charging["numerator"], charging["denominator"]) == (2.0, 4.0)
