@@ -19,13 +19,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, Min, OuterRef, Q
+from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
 from django.utils import timezone
 
 from apps.charging.choices import CommandKind
 from apps.charging.models import ChargingSession, CommandAttempt
 from apps.interconnect.choices import Direction
-from apps.interconnect.models import Exchange
+from apps.interconnect.models import Exchange, RejectedRecord, SyncRun
 from apps.orders.choices import FindingCategory, OrderInterface
 from apps.orders.models import ChargeOrder, OrderFinding
 from apps.orders.selectors import with_trusted_times
@@ -48,7 +48,10 @@ ORDER_PUSH_DUE = {OrderInterface.ORDER: ("T_ORDER", 30), OrderInterface.BONUS: (
 RESULT_DUE = timedelta(seconds=50)  # start/stop results after the command, charging pushes between each other
 RECON_BY = timedelta(hours=3)  # check_charge_orders for day D arrives between 00:00 and 03:00 of D+1
 DRIFT_WINDOW = timedelta(days=1)  # TARIFF_DRIFT: published fees should change within a day of the policy
-SAMPLES = 20  # late and missed items listed in a timeliness row's details
+SAMPLES = 20
+QUALITY_SAMPLES = (
+    10  # sample records per operator and rule (spec §5)  # late and missed items listed in a timeliness row's details
+)
 
 
 @dataclass
@@ -409,6 +412,72 @@ def _tariff_drift(rows: Rows, start: datetime, end: datetime, operator_ids) -> N
             row.details["connectors"].append({"StationID": station_id, "ConnectorID": connector_id})
 
 
+def _rule_codes(rules: Any) -> list[str]:
+    if isinstance(rules, str):
+        rules = [rules]
+    if not isinstance(rules, list | tuple):
+        return ["unknown"]
+    return sorted({str(code) for code in rules if code not in (None, "")}) or ["unknown"]
+
+
+def _data_quality(rows: Rows, start: datetime, end: datetime, operator_ids) -> None:
+    """Per operator and rule (DQ_RULE, target `OperatorID:rule`): records checked (of the rule's interface: the day's
+    pulled records, and its inbound messages), records failing, up to ten samples, a severity (error: the record was
+    refused or the order disputed; warning: kept with a finding); DQ per operator and city: 1 − failing ÷ checked."""
+    checked: dict[tuple[str, str], int] = defaultdict(int)
+    runs = SyncRun.objects.filter(started__gte=start, started__lt=end)
+    journal = Exchange.objects.filter(
+        direction=Direction.IN, created__gte=start, created__lt=end, operator__isnull=False
+    )
+    rejected = RejectedRecord.objects.filter(created__gte=start, created__lt=end)
+    findings = OrderFinding.objects.filter(report__received_at__gte=start, report__received_at__lt=end)
+    if operator_ids is not None:
+        wanted = list(operator_ids)
+        runs, journal = runs.filter(operator_id__in=wanted), journal.filter(operator_id__in=wanted)
+        rejected, findings = rejected.filter(operator_id__in=wanted), findings.filter(order__operator_id__in=wanted)
+    for operator_id, interface, n in (
+        runs.order_by().values_list("operator_id", "interface")
+        .annotate(n=Sum("created_count") + Sum("updated_count") + Sum("unchanged_count") + Sum("rejected_count"))
+    ):  # fmt: skip
+        checked[(operator_id, interface)] += n or 0
+    for operator_id, interface, n in journal.order_by().values_list("operator_id", "interface").annotate(n=Count("pk")):
+        checked[(operator_id, interface)] += n
+    failing: dict[tuple[str, str, str], list] = defaultdict(
+        list
+    )  # (operator, interface, rule) → [severity, n, samples]
+    records: dict[str, int] = defaultdict(int)
+    for operator_id, interface, rules, key in rejected.values_list("operator_id", "interface", "rules", "record_key"):
+        records[operator_id] += 1
+        for rule in _rule_codes(rules):
+            _fail(failing, (operator_id, interface, rule), "error", key)
+    seen_orders: set[int] = set()
+    for operator_id, interface, rule, disputes, order_pk, seq in findings.values_list(
+        "order__operator_id", "report__interface", "rule", "disputes", "order_id", "order__start_charge_seq"
+    ):
+        if order_pk not in seen_orders:
+            seen_orders.add(order_pk)
+            records[operator_id] += 1
+        _fail(failing, (operator_id, interface, rule), "error" if disputes else "warning", seq)
+    for (operator_id, interface, rule), (severity, n, samples) in sorted(failing.items()):
+        row = rows.get("DQ_RULE", Level.OPERATOR, f"{operator_id}:{rule}", operator_id=operator_id)
+        row.add(n, max(checked.get((operator_id, interface), 0), n))
+        row.details.update({"rule": rule, "interface": interface, "severity": severity, "samples": samples})
+    for operator_id in {operator_id for operator_id, _ in checked} | set(records):
+        total = sum(n for (op, _), n in checked.items() if op == operator_id)
+        total = max(total, records[operator_id])
+        rows.get("DQ", Level.OPERATOR, operator_id, operator_id=operator_id).add(total - records[operator_id], total)
+        rows.get("DQ", Level.CITY, CITY_CODE).add(total - records[operator_id], total)
+
+
+def _fail(failing: dict, key: tuple[str, str, str], severity: str, sample: str) -> None:
+    entry = failing.setdefault(key, ["warning", 0, []])
+    if severity == "error":
+        entry[0] = "error"
+    entry[1] += 1
+    if len(entry[2]) < QUALITY_SAMPLES:
+        entry[2].append(sample)
+
+
 def _finish(row: Row, code: str) -> dict[str, Any]:
     details = dict(row.details)
     for part in ("elec_money", "service_money"):
@@ -431,6 +500,7 @@ def indicators_compute_day(day: date, *, now: datetime | None = None, operator_i
     _timeliness(rows, start, end, operator_ids, days, now)
     _prices(rows, start, end, operator_ids)
     _tariff_drift(rows, start, end, operator_ids)
+    _data_quality(rows, start, end, operator_ids)
     Indicator.objects.filter(period=Period.DAY, start=day).delete()
     Indicator.objects.bulk_create(
         [

@@ -291,3 +291,39 @@ def test_start_and_stop_results_and_charging_pushes_against_50_seconds(city, api
     charging = one(api, code="T_CHARGING", level="operator")
     # The first session: 2 of 3 gaps within 50 s; the second (09:00–09:02, no push): one gap of 120 s.
     assert (charging["numerator"], charging["denominator"]) == (2.0, 4.0)
+
+
+def test_data_quality_per_operator_and_rule(city, api):
+    from apps.interconnect.models import Exchange, RejectedRecord
+
+    status(city["c1"], at(23, day=9), 1)
+    run = SyncRun.objects.create(operator=city["op"], interface="query_stations_info", status="succeeded",
+                                 created_count=8, updated_count=1, rejected_count=1)  # fmt: skip
+    SyncRun.objects.filter(pk=run.pk).update(started=at(3))
+    bad = RejectedRecord.objects.create(
+        operator=city["op"], run=run, interface="query_stations_info", record_key="BAD1",
+        rules=["area_code", "required"], reasons=["x", "y"],
+    )  # fmt: skip
+    RejectedRecord.objects.filter(pk=bad.pk).update(created=at(3))
+    found = order(city["c1"], at(12), at(12, 45))
+    order(city["c1"], at(13), at(13, 45))
+    for minute in (45, 46):
+        row = Exchange.objects.create(operator=city["op"], interface="notification_charge_order_info", direction="in")
+        Exchange.objects.filter(pk=row.pk).update(created=at(13, minute))
+    OrderFinding.objects.create(order=found, report=found.reports.get(), category="price", rule="price_money",
+                                message="价")  # fmt: skip
+    indicators_compute_day(DAY)
+    # 10 station records pulled + 2 order pushes checked; 1 station record and 1 order failing.
+    overall = one(api, code="DQ", level="operator")
+    assert (overall["numerator"], overall["denominator"], overall["value"]) == (10.0, 12.0, round(1000 / 12, 6))
+    rules = {
+        r["target"]: r for r in api.get("/api/indicators/", {"code": "DQ_RULE", "period": "day"}).json()["results"]
+    }
+    assert set(rules) == {"123456789:area_code", "123456789:required", "123456789:price_money"}
+    area = rules["123456789:area_code"]
+    assert (area["numerator"], area["denominator"], area["value"]) == (1.0, 10.0, 10.0)
+    assert area["details"] == {"rule": "area_code", "interface": "query_stations_info", "severity": "error",
+                               "samples": ["BAD1"]}  # fmt: skip
+    price = rules["123456789:price_money"]
+    assert (price["numerator"], price["denominator"], price["details"]["severity"]) == (1.0, 2.0, "warning")
+    assert price["details"]["samples"] == [found.start_charge_seq]
