@@ -44,6 +44,7 @@ TAGS: dict[str, tuple[str, str]] = {
 
 # Operations the list/detail rule below cannot name: the driver API, by path and method.
 SUMMARIES: dict[tuple[str, str], str] = {
+    ("/api/indicators/{id}/trace/", "get"): "指标追溯：充电接口当天的状态时间线与相关订单",
     ("/api/driver/stations/", "get"): "查找附近或某区的充电站（含实时状态与当前价格）",
     ("/api/driver/qr/", "post"): "解析扫描的二维码，得到充电接口",
     ("/api/driver/connectors/{operator_id}/{connector_id}/policy/", "get"): "查询充电接口的业务策略与当前价格",

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import django_filters
+from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from apps.core.api import ScopedReadOnlyViewSet
 from apps.operators.api.filtersets import operator_filter
@@ -11,6 +14,7 @@ from apps.stations.api.filtersets import district_filter, station_filter
 
 from .codes import CODES
 from .models import Indicator, Level, Period
+from .selectors import indicator_trace
 
 
 class IndicatorSerializer(serializers.ModelSerializer):
@@ -18,7 +22,7 @@ class IndicatorSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Indicator
-        fields = ["code", "level", "target", "period", "start", "value", "numerator", "denominator", "details"]
+        fields = ["id", "code", "level", "target", "period", "start", "value", "numerator", "denominator", "details"]
         read_only_fields = fields
 
 
@@ -47,3 +51,9 @@ class IndicatorViewSet(ScopedReadOnlyViewSet):
     serializer_class = IndicatorSerializer
     filterset_class = IndicatorFilterSet
     ordering = ("-start", "code", "level", "target")
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"])
+    def trace(self, request, pk=None):
+        """The rows behind one value: each connector's status timeline of that day, the orders behind it."""
+        return Response(indicator_trace(self.get_object()))

@@ -1,6 +1,7 @@
 """Indicators as rows (one value per code, level, target, period and start) and what excludes time from them."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -117,6 +118,9 @@ class MaintenanceWindow(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.station} {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M}"
 
+    def clean(self) -> None:
+        _check_place(self)
+
     @property
     def declared_in_advance(self) -> bool:
         return self.created is not None and self.created < self.start
@@ -167,3 +171,23 @@ class Exemption(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.operator_id} {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M}"
+
+    def clean(self) -> None:
+        _check_place(self)
+
+
+def _check_place(obj: MaintenanceWindow | Exemption) -> None:
+    """The station is the operator's and the connector the station's (or the operator's): a window or an exemption
+    never reaches another operator's equipment."""
+    errors = {}
+    if obj.station_id is not None and obj.operator_id and obj.station.operator_id != obj.operator_id:
+        errors["station"] = "充电站不属于该运营商"
+    if obj.connector_id is not None:
+        if obj.station_id is not None and obj.connector.station_id != obj.station_id:
+            errors["connector"] = "充电接口不属于该充电站"
+        elif obj.operator_id and obj.connector.operator_id != obj.operator_id:
+            errors["connector"] = "充电接口不属于该运营商"
+    if obj.start and obj.end and obj.end <= obj.start:
+        errors["end"] = "结束时间应晚于开始时间"
+    if errors:
+        raise ValidationError(errors)

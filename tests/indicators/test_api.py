@@ -58,6 +58,7 @@ def test_a_connector_offline_for_exactly_90_minutes(city, api):
     status(city["c2"], at(23, day=9), 1)
     indicators_compute_day(DAY)
     avail = one(api, code="AVAIL", level="connector", connector="C1")
+    pk = avail.pop("id")
     assert avail == {
         "code": "AVAIL", "level": "connector", "target": "123456789:C1", "period": "day", "start": "2024-01-10",
         "value": 93.75, "numerator": 81000.0, "denominator": 86400.0,
@@ -65,6 +66,17 @@ def test_a_connector_offline_for_exactly_90_minutes(city, api):
                     "t_excluded": 0.0, "t_period": 86400.0},
     }  # fmt: skip
     assert one(api, code="UPTIME", level="connector", connector="C1")["value"] == 93.75
+    # Its trace: the connector's timeline of the day, recomputed from the history.
+    trace = api.get(f"/api/indicators/{pk}/trace/").json()
+    assert trace["connectors"] == [{
+        "ConnectorID": "C1",
+        "durations": avail["details"],
+        "timeline": [
+            {"from": "2024-01-10T00:00:00+08:00", "to": "2024-01-10T10:00:00+08:00", "state": "free", "Status": 1},
+            {"from": "2024-01-10T10:00:00+08:00", "to": "2024-01-10T11:30:00+08:00", "state": "out", "Status": 0},
+            {"from": "2024-01-10T11:30:00+08:00", "to": "2024-01-11T00:00:00+08:00", "state": "free", "Status": 1},
+        ],
+    }]  # fmt: skip
     # The station is Σ numerators ÷ Σ denominators of its two connectors: (81000 + 86400) ÷ 172800.
     station = one(api, code="AVAIL", level="station", station="ST1")
     assert (station["value"], station["numerator"], station["denominator"]) == (96.875, 167400.0, 172800.0)
@@ -137,6 +149,12 @@ def test_an_order_running_while_the_status_said_free_and_charging_with_no_order(
     # 30.2 kWh on a 60 kW connector over 24 h available: 30.2 ÷ 1440.
     util_e = one(api, code="UTIL_E", level="connector", connector="C1")
     assert (util_e["numerator"], util_e["denominator"]) == (30.2, 1440.0)
+    # Its trace names the two orders behind the energy.
+    orders = api.get(f"/api/indicators/{util_e['id']}/trace/").json()["orders"]
+    assert [(o["EndTime"], o["TotalPower"]) for o in orders] == [
+        ("2024-01-10T12:45:00+08:00", 30.0),
+        ("2024-01-10T16:01:00+08:00", 0.2),
+    ]
     sessions = one(api, code="SESS_OK", level="connector", connector="C1")
     assert (sessions["value"], sessions["numerator"], sessions["denominator"]) == (50.0, 1.0, 2.0)
     price = one(api, code="PRICE_AVG", level="station", station="ST1")

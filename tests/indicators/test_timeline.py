@@ -86,3 +86,23 @@ def test_a_connector_listed_during_the_day_counts_from_its_listing_and_today_end
     found = durations(now=at(20))
     assert found["C1"]["t_period"] == 20 * 3600
     assert found["C2"]["t_period"] == 2 * 3600
+
+
+def test_a_window_or_exemption_never_reaches_another_operators_equipment(city):
+    import pytest
+    from django.core.exceptions import ValidationError
+
+    from tests import factories
+
+    other = factories.operator("MA59CU773")
+    foreign = factories.station(other, "STB")
+    window = MaintenanceWindow(operator=city["op"], station=foreign, start=at(13), end=at(15), reason="维护")
+    with pytest.raises(ValidationError) as refused:
+        window.full_clean()
+    assert "station" in refused.value.message_dict
+    exemption = Exemption(operator=other, connector=city["c1"], start=at(13), end=at(15), reason="停电")
+    with pytest.raises(ValidationError) as refused:
+        exemption.full_clean()
+    assert "connector" in refused.value.message_dict
+    MaintenanceWindow(operator=city["op"], station=city["st"], connector=city["c2"], start=at(13), end=at(15),
+                      reason="维护").full_clean()  # fmt: skip
