@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from apps.charging.choices import CommandKind
 from apps.charging.models import ChargingSession, CommandAttempt
+from apps.core.rows import insert_many
 from apps.interconnect.choices import Direction
 from apps.interconnect.models import Exchange, RejectedRecord, SyncRun
 from apps.orders.choices import FindingCategory, OrderInterface
@@ -48,10 +49,9 @@ ORDER_PUSH_DUE = {OrderInterface.ORDER: ("T_ORDER", 30), OrderInterface.BONUS: (
 RESULT_DUE = timedelta(seconds=50)  # start/stop results after the command, charging pushes between each other
 RECON_BY = timedelta(hours=3)  # check_charge_orders for day D arrives between 00:00 and 03:00 of D+1
 DRIFT_WINDOW = timedelta(days=1)  # TARIFF_DRIFT: published fees should change within a day of the policy
-SAMPLES = 20
-QUALITY_SAMPLES = (
-    10  # sample records per operator and rule (spec §5)  # late and missed items listed in a timeliness row's details
-)
+SAMPLES = 20  # late and missed items listed in a timeliness row's details
+QUALITY_SAMPLES = 10  # sample records per operator and rule (spec §5)
+WRITE_CHUNK = 5000  # indicator rows per INSERT
 
 
 @dataclass
@@ -501,23 +501,30 @@ def indicators_compute_day(day: date, *, now: datetime | None = None, operator_i
     _prices(rows, start, end, operator_ids)
     _tariff_drift(rows, start, end, operator_ids)
     _data_quality(rows, start, end, operator_ids)
-    Indicator.objects.filter(period=Period.DAY, start=day).delete()
-    Indicator.objects.bulk_create(
-        [
-            Indicator(
-                code=code, level=level, target=target, period=Period.DAY, start=day,
-                value=CODES[code].value(row.numerator, row.denominator),
-                numerator=round(row.numerator, 3), denominator=round(row.denominator, 3),
-                details=_finish(row, code), operator_id=row.operator_id, station_id=row.station_pk,
-                connector_id=row.connector_pk, area_code=row.area_code,
-            )
-            for (code, level, target), row in rows.rows.items()
-        ],
-        batch_size=5000,
-    )  # fmt: skip
+    _replace(Period.DAY, day, rows.rows)
     for period in (Period.WEEK, Period.MONTH, Period.QUARTER):
         indicators_roll_up(period, period_start(period, day))
     return len(rows.rows)
+
+
+def _replace(period: str, first: date, rows: dict[tuple[str, str, str], Row]) -> None:
+    """The period's rows replaced whole; written set-based (apps.core.rows: one JSON document per chunk on
+    PostgreSQL), since a city's day is over a million rows and model instances cost more than the insert."""
+    Indicator.objects.filter(period=period, start=first).delete()
+    now = timezone.now()
+    batch: list[dict[str, Any]] = []
+    for (code, level, target), row in rows.items():
+        batch.append({
+            "code": code, "level": level, "target": target, "period": period, "start": first,
+            "value": CODES[code].value(row.numerator, row.denominator),
+            "numerator": round(row.numerator, 3), "denominator": round(row.denominator, 3),
+            "details": _finish(row, code), "operator_id": row.operator_id, "station_id": row.station_pk,
+            "connector_id": row.connector_pk, "area_code": row.area_code, "computed": now,
+        })  # fmt: skip
+        if len(batch) == WRITE_CHUNK:
+            insert_many(Indicator, batch)
+            batch = []
+    insert_many(Indicator, batch)
 
 
 def period_start(period: str, day: date) -> date:
@@ -568,20 +575,7 @@ def indicators_roll_up(period: str, first: date) -> int:
         row.add(
             numerator, denominator, {k: v for k, v in details.items() if isinstance(v, int | float) and k in _SUMMED}
         )
-    Indicator.objects.filter(period=period, start=first).delete()
-    Indicator.objects.bulk_create(
-        [
-            Indicator(
-                code=code, level=level, target=target, period=period, start=first,
-                value=CODES[code].value(row.numerator, row.denominator),
-                numerator=round(row.numerator, 3), denominator=round(row.denominator, 3),
-                details=_finish(row, code), operator_id=row.operator_id, station_id=row.station_pk,
-                connector_id=row.connector_pk, area_code=row.area_code,
-            )
-            for (code, level, target), row in merged.items()
-        ],
-        batch_size=5000,
-    )  # fmt: skip
+    _replace(period, first, merged)
     return len(merged)
 
 
