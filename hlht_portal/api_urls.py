@@ -7,7 +7,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
 from apps.core.api_docs import ApiDocsView
-from apps.indicators.api import IndicatorViewSet
+from apps.indicators.api import IndicatorViewSet, ScorecardViewSet
 from apps.interconnect.api.viewsets import RejectedRecordViewSet, SyncRunViewSet
 from apps.orders.api.viewsets import ChargeOrderViewSet, OrderFindingViewSet
 from apps.pricing.api.viewsets import BusinessPolicyViewSet
@@ -40,6 +40,7 @@ router.register("policies", BusinessPolicyViewSet, basename="policy")
 router.register("reconciliations", ReconciliationRunViewSet, basename="reconciliation")
 router.register("disputes", DisputeViewSet, basename="dispute")
 router.register("indicators", IndicatorViewSet, basename="indicator")
+router.register("scorecards", ScorecardViewSet, basename="scorecard")
 
 urlpatterns = [
     # The schema is behind the same login as the data: the portal publishes nothing to anonymous callers.

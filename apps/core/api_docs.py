@@ -35,6 +35,11 @@ TAGS: dict[str, tuple[str, str]] = {
         "接口层级的 `details` 含各状态时长（秒）："
         "t_free、t_occupied、t_charging、t_out、t_unknown、t_excluded、t_period。",
     ),
+    "scorecards": (
+        "运营考核评分",
+        "北京市运营考核奖励：每个公共充电站每季度的参与资格、各指标值与得分、总分、排名、等级、电量与奖励金额；"
+        "`quarter` 写作 2026Q4。季度内实时计算，结束后冻结。",
+    ),
     "driver": (
         "车主接口",
         "车主（司机）使用的接口：找站、扫码、查价、开始与停止充电、订单、钱包与通知。"

@@ -8,8 +8,8 @@ from apps.core.admin import AuditedAdmin, ReadOnlyAdminMixin, ScopedAdminMixin, 
 from apps.operators.models import Operator
 
 from .codes import CODES
-from .models import Exemption, Indicator, MaintenanceWindow
-from .resources import IndicatorResource
+from .models import Exemption, Indicator, MaintenanceWindow, RewardScheme, Scorecard
+from .resources import IndicatorResource, ScorecardResource
 
 
 @admin.register(Indicator)
@@ -67,3 +67,25 @@ class ExemptionAdmin(ScopedAdminMixin, AuditedAdmin):
         if not change:
             obj.granted_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(RewardScheme)
+class RewardSchemeAdmin(AuditedAdmin):
+    """Scheme versions: a quarter is computed under the version valid on its first day; changes keep history."""
+
+    list_display = ["name", "valid_from", "grade_by", "rates", "cap_kwh_per_kw_year", "updated"]
+    search_fields = ["name"]
+    ordering = ["-valid_from"]
+    date_hierarchy = "valid_from"
+
+
+@admin.register(Scorecard)
+class ScorecardAdmin(ReadOnlyAdminMixin, ExportMixin, admin.ModelAdmin):
+    resource_classes = [ScorecardResource]
+    list_display = ["quarter", "station", "operator", "eligible", "total", "rank", "grade", "energy_kwh",
+                    "reward_yuan", "frozen"]  # fmt: skip
+    list_filter = ["quarter", "grade", "eligible", "frozen", scoped_related_filter("operator", "运营商", Operator)]
+    search_fields = ["=station__station_id", "station__station_name"]
+    list_select_related = ["station", "operator"]
+    ordering = ["-quarter", "rank"]
+    date_hierarchy = "quarter"

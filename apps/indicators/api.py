@@ -13,7 +13,8 @@ from apps.operators.api.filtersets import operator_filter
 from apps.stations.api.filtersets import district_filter, station_filter
 
 from .codes import CODES
-from .models import Indicator, Level, Period
+from .models import Indicator, Level, Period, Scorecard
+from .scorecard import quarter_of
 from .selectors import indicator_trace
 
 
@@ -57,3 +58,47 @@ class IndicatorViewSet(ScopedReadOnlyViewSet):
     def trace(self, request, pk=None):
         """The rows behind one value: each connector's status timeline of that day, the orders behind it."""
         return Response(indicator_trace(self.get_object()))
+
+
+class ScorecardSerializer(serializers.ModelSerializer):
+    """One station's quarter: eligibility and why not, each criterion's raw value and score, total, rank, grade,
+    energy, the energy cap and the reward in yuan."""
+
+    OperatorID = serializers.CharField(source="operator_id")
+    StationID = serializers.CharField(source="station.station_id")
+    StationName = serializers.CharField(source="station.station_name")
+    scheme = serializers.CharField(source="scheme.name")
+    reward_yuan = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False)
+
+    class Meta:
+        model = Scorecard
+        fields = ["OperatorID", "StationID", "StationName", "scheme", "quarter", "eligible", "reasons", "values",
+                  "scores", "total", "rank", "grade", "energy_kwh", "cap_kwh", "reward_yuan", "frozen"]  # fmt: skip
+        read_only_fields = fields
+
+
+class ScorecardFilterSet(django_filters.FilterSet):
+    quarter = django_filters.CharFilter(method="filter_quarter", label="季度（如 2026Q4）")
+    operator = operator_filter()
+    station = station_filter("station__station_id")
+    grade = django_filters.ChoiceFilter(choices=[(g, g) for g in "ABCD"], label="等级")
+
+    class Meta:
+        model = Scorecard
+        fields = []
+
+    def filter_quarter(self, queryset, name, value):
+        try:
+            return queryset.filter(quarter=quarter_of(value))
+        except ValueError as exc:
+            raise serializers.ValidationError({"quarter": [str(exc)]}) from None
+
+
+class ScorecardViewSet(ScopedReadOnlyViewSet):
+    """Beijing's operation-reward scorecard per station and quarter (an operator's manager: their own stations)."""
+
+    model = Scorecard
+    serializer_class = ScorecardSerializer
+    filterset_class = ScorecardFilterSet
+    select_related = ("station", "scheme")
+    ordering = ("-quarter", "rank", "station_id")

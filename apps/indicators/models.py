@@ -191,3 +191,84 @@ def _check_place(obj: MaintenanceWindow | Exemption) -> None:
         errors["end"] = "结束时间应晚于开始时间"
     if errors:
         raise ValidationError(errors)
+
+
+def _default_criteria() -> list[dict]:
+    # What is public of Beijing's daily assessment: the average price (lower scores higher), the timeliness of
+    # data-change pushes and utilisation; the weights are not public (portal: equal).
+    return [
+        {"code": "PRICE_AVG", "weight": 1, "direction": "lower"},
+        {"code": "T_STATUS", "weight": 1, "direction": "higher"},
+        {"code": "UTIL_E", "weight": 1, "direction": "higher"},
+    ]
+
+
+def _default_shares() -> dict:
+    return {"A": 0.25, "B": 0.25, "C": 0.25, "D": 0.25}  # rank quartiles
+
+
+def _default_rates() -> dict:
+    return {"A": "0.20", "B": "0", "C": "0", "D": "0"}  # 元/kWh; B and C are not public (portal: 0)
+
+
+class RewardScheme(TimeStampedModel):
+    """A version of the operation-reward scheme (运营考核奖励): criteria with weights and directions, the grade rule
+    (rank shares or score thresholds), the rate per grade and the cap; the version in force on a quarter's first
+    day computes it. Kept with its history; a correction is a new version."""
+
+    name = models.CharField("名称", max_length=60)
+    valid_from = models.DateField("生效日期", unique=True)
+    criteria = models.JSONField("考核指标", default=_default_criteria, help_text='[{"code", "weight", "direction"}]')
+    grade_by = models.CharField(
+        "分级方式", max_length=10, choices=[("rank", "按排名比例"), ("threshold", "按得分阈值")], default="rank"
+    )
+    grade_shares = models.JSONField("各等级比例", default=_default_shares, blank=True)
+    grade_thresholds = models.JSONField("各等级最低得分", default=dict, blank=True, help_text='{"A": 80, "B": 60, …}')
+    rates = models.JSONField("各等级奖励（元/kWh）", default=_default_rates)
+    cap_kwh_per_kw_year = models.PositiveIntegerField("奖励电量上限（kWh/kW/年）", default=1500)
+    history = HistoricalRecords(verbose_name="奖励方案变更记录", excluded_fields=["created", "updated"])
+
+    class Meta:
+        verbose_name = "运营考核奖励方案"
+        verbose_name_plural = "运营考核奖励方案"
+        ordering = ["-valid_from"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.valid_from} 起）"
+
+
+class Scorecard(models.Model):
+    """One station's quarter under a scheme version: eligibility, each criterion's raw value and score, total, rank,
+    grade, energy and reward; live during the quarter, frozen once it has ended."""
+
+    scheme = models.ForeignKey(RewardScheme, on_delete=models.PROTECT, related_name="scorecards", verbose_name="方案")
+    quarter = models.DateField("季度开始日期")
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="scorecards", verbose_name="运营商")
+    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="scorecards", verbose_name="充电站")
+    eligible = models.BooleanField("参与考核")
+    reasons = models.JSONField("不参与原因", default=list, blank=True)
+    values = models.JSONField("指标值", default=dict)
+    scores = models.JSONField("指标得分", default=dict)
+    total = models.FloatField("总分", null=True, blank=True)
+    rank = models.PositiveIntegerField("排名", null=True, blank=True)
+    grade = models.CharField("等级", max_length=2, blank=True)
+    energy_kwh = models.FloatField("季度电量（kWh）", default=0)
+    cap_kwh = models.FloatField("奖励电量上限（kWh）", default=0)
+    reward_yuan = models.DecimalField("奖励（元）", max_digits=14, decimal_places=2, default=0)
+    frozen = models.BooleanField("已冻结", default=False)
+    computed = models.DateTimeField("计算时间", auto_now=True)
+
+    scope_operator_field = "operator"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "运营考核评分"
+        verbose_name_plural = "运营考核评分"
+        ordering = ["-quarter", "rank", "station_id"]
+        permissions = [("export_scorecard", "Can export 运营考核评分")]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "quarter", "station"], name="scorecard_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.station} {self.quarter} {self.grade}"

@@ -334,6 +334,11 @@ def _status_timeliness(rows: Rows, start: datetime, end: datetime, days: list[Co
         row = rows.get("T_STATUS", Level.OPERATOR, cd.operator_id, operator_id=cd.operator_id)
         row.add(on_time, 1)
         rows.get("T_STATUS", Level.CITY, CITY_CODE).add(on_time, 1)
+        # Per station too: Beijing's reward grades each station on its pushes' timeliness.
+        where = {"operator_id": cd.operator_id, "station_pk": cd.station_pk, "area_code": cd.area_code}
+        rows.get("T_STATUS", Level.STATION, target_of(Level.STATION, cd.operator_id, cd.station_id), **where).add(
+            on_time, 1
+        )
         if not on_time:
             kind = "missed" if source == StatusSource.PULL else "late"
             items = row.details.setdefault(kind, [])

@@ -2,9 +2,12 @@
 
 from celery import shared_task
 
+from .scorecard import scorecards_refresh
 from .services import indicators_compute_recent
 
 
 @shared_task
 def indicators_compute_task() -> dict[str, int]:
-    return indicators_compute_recent()
+    written = indicators_compute_recent()
+    written["scorecards"] = scorecards_refresh()  # from the quarter rows just rolled up
+    return written

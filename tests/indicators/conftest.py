@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
+from rest_framework.test import APIClient
 
+from apps.core.roles import REGULATOR
 from apps.interconnect.choices import RunStatus
 from apps.interconnect.models import SyncRun
+from apps.orders.models import OrderReport
 from apps.protocol.names import Interface
 from apps.stations.models import Connector, ConnectorStatusHistory
 from tests import factories
@@ -56,3 +60,26 @@ def city(db):
     c1.refresh_from_db()
     c2.refresh_from_db()
     return {"op": op, "st": st, "c1": c1, "c2": c2}
+
+
+@pytest.fixture
+def api(db, roles, django_user_model):
+    client = APIClient()
+    user = django_user_model.objects.create_user(username="reg", password="pw-for-tests-only", is_staff=True)
+    user.groups.add(django_user_model.groups.rel.model.objects.get(name=REGULATOR))
+    client.force_authenticate(user)
+    return client
+
+
+def order(conn, begin, end, kwh="30.00", money="45.00", *, pushed_after: int = 10, interface="order"):
+    placed = factories.order(
+        conn, start_time=begin, end_time=end, total_power=Decimal(kwh), total_money=Decimal(money),
+        total_elec_money=Decimal(money) / 2, total_sevice_money=Decimal(money) / 2,
+        order_received_at=end + timedelta(seconds=pushed_after),
+    )  # fmt: skip
+    name = {"order": "notification_charge_order_info", "bonus": "notification_charge_order_info_for_bonus"}
+    OrderReport.objects.create(
+        order=placed, interface=name[interface], revision=1, digest="d" * 64, payload={}, confirm_result=0,
+        received_at=end + timedelta(seconds=pushed_after),
+    )  # fmt: skip
+    return placed

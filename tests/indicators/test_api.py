@@ -2,53 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
-import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from apps.core.roles import OPERATOR_MANAGER, REGULATOR
+from apps.core.roles import OPERATOR_MANAGER
 from apps.indicators.models import MaintenanceWindow
 from apps.indicators.services import indicators_compute_day
 from apps.interconnect.models import SyncRun
 from apps.operators.models import OperatorAccount
-from apps.orders.models import OrderFinding, OrderReport
+from apps.orders.models import OrderFinding
 from apps.settlement.models import ReconciliationRun
 from apps.stations.models import Connector, DirectoryChange
 from tests import factories
 
-from .conftest import DAY, DAY_SECONDS, at, status, sweeps
-
-
-@pytest.fixture
-def api(db, roles, django_user_model):
-    client = APIClient()
-    user = django_user_model.objects.create_user(username="reg", password="pw-for-tests-only", is_staff=True)
-    user.groups.add(django_user_model.groups.rel.model.objects.get(name=REGULATOR))
-    client.force_authenticate(user)
-    return client
+from .conftest import DAY, DAY_SECONDS, at, order, status, sweeps
 
 
 def one(api, **query) -> dict:
     rows = api.get("/api/indicators/", {"start": DAY.isoformat(), "period": "day", **query}).json()["results"]
     assert len(rows) == 1, rows
     return rows[0]
-
-
-def order(conn, begin, end, kwh="30.00", money="45.00", *, pushed_after: int = 10, interface="order"):
-    placed = factories.order(
-        conn, start_time=begin, end_time=end, total_power=Decimal(kwh), total_money=Decimal(money),
-        total_elec_money=Decimal(money) / 2, total_sevice_money=Decimal(money) / 2,
-        order_received_at=end + timedelta(seconds=pushed_after),
-    )  # fmt: skip
-    name = {"order": "notification_charge_order_info", "bonus": "notification_charge_order_info_for_bonus"}
-    OrderReport.objects.create(
-        order=placed, interface=name[interface], revision=1, digest="d" * 64, payload={}, confirm_result=0,
-        received_at=end + timedelta(seconds=pushed_after),
-    )  # fmt: skip
-    return placed
 
 
 def test_a_connector_offline_for_exactly_90_minutes(city, api):
