@@ -185,6 +185,12 @@ def test_roll_up_is_sum_over_sum_and_the_command_computes_a_day(city, api):
         ("2024-01-08", 98.4375, 340200.0, 345600.0)
     ]
     assert rows[0]["details"]["days"] == 2
+    # A connector's week keeps its durations summed (PostgreSQL: one INSERT … SELECT; SQLite: in Python).
+    week = api.get("/api/indicators/", {"code": "AVAIL", "level": "connector", "connector": "C1",
+                                        "period": "week"}).json()["results"][0]  # fmt: skip
+    assert week["details"] == {"days": 2, "t_free": 167400.0, "t_occupied": 0.0, "t_charging": 0.0, "t_out": 5400.0,
+                               "t_unknown": 0.0, "t_excluded": 0.0, "t_period": 172800.0}  # fmt: skip
+    assert (week["value"], week["numerator"], week["denominator"]) == (96.875, 167400.0, 172800.0)
     days = api.get("/api/indicators/", {"code": "AVAIL", "level": "city", "period": "day",
                                         "start_after": "2024-01-10", "start_before": "2024-01-11"}).json()  # fmt: skip
     assert [(r["start"], r["value"]) for r in days["results"]] == [("2024-01-11", 100.0), ("2024-01-10", 96.875)]
