@@ -71,11 +71,37 @@ class Row:
             self.details[key] = round(self.details.get(key, 0.0) + value, 3)
 
 
-class Rows:
-    """The day's figures keyed by (code, level, target), each summed as it is added (the aggregation rule)."""
+class Writer:
+    """Rows of one period and start written set-based as they come (apps.core.rows: one JSON document per chunk on
+    PostgreSQL): a city's day is over a million rows, and model instances cost more than the insert."""
 
-    def __init__(self) -> None:
+    def __init__(self, period: str, first: date) -> None:
+        self.period, self.first, self.now, self.batch, self.count = period, first, timezone.now(), [], 0
+
+    def add(self, code: str, level: str, target: str, row: Row) -> None:
+        self.batch.append({
+            "code": code, "level": level, "target": target, "period": self.period, "start": self.first,
+            "value": CODES[code].value(row.numerator, row.denominator),
+            "numerator": round(row.numerator, 3), "denominator": round(row.denominator, 3),
+            "details": _finish(row, code), "operator_id": row.operator_id, "station_id": row.station_pk,
+            "connector_id": row.connector_pk, "area_code": row.area_code, "computed": self.now,
+        })  # fmt: skip
+        if len(self.batch) >= WRITE_CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        insert_many(Indicator, self.batch)
+        self.count += len(self.batch)
+        self.batch = []
+
+
+class Rows:
+    """The day's figures keyed by (code, level, target), each summed as it is added (the aggregation rule). With a
+    writer, connector rows (final once their connector is done) are written at once instead of held."""
+
+    def __init__(self, writer: Writer | None = None) -> None:
         self.rows: dict[tuple[str, str, str], Row] = {}
+        self.writer = writer
 
     def get(self, code: str, level: str, target: str, **where: Any) -> Row:
         key = (code, level, target)
@@ -94,9 +120,13 @@ class Rows:
             (Level.DISTRICT, cd.area_code, {"area_code": cd.area_code}),
             (Level.CITY, CITY_CODE, {}),
         ):  # fmt: skip
-            self.get(code, level, f"{cd.operator_id}:{target}" if level in _OWNED else target, **where).add(
-                numerator, denominator, details
-            )
+            key = f"{cd.operator_id}:{target}" if level in _OWNED else target
+            if level == Level.CONNECTOR and self.writer is not None:
+                row = Row(**where)
+                row.add(numerator, denominator, details)
+                self.writer.add(code, level, key, row)
+                continue
+            self.get(code, level, key, **where).add(numerator, denominator, details)
 
 
 # Connector and station IDs are unique within an operator only: their targets carry the OperatorID.
@@ -499,37 +529,30 @@ def indicators_compute_day(day: date, *, now: datetime | None = None, operator_i
     start, end = day_bounds(day, now=now)
     if end <= start:
         return 0
-    rows = Rows()
+    Indicator.objects.filter(period=Period.DAY, start=day).delete()
+    writer = Writer(Period.DAY, day)
+    rows = Rows(writer)
     days = _connector_figures(rows, day, start, end, operator_ids, now)
     _station_figures(rows, days, start)
     _timeliness(rows, start, end, operator_ids, days, now)
     _prices(rows, start, end, operator_ids)
     _tariff_drift(rows, start, end, operator_ids)
     _data_quality(rows, start, end, operator_ids)
-    _replace(Period.DAY, day, rows.rows)
+    for (code, level, target), row in rows.rows.items():
+        writer.add(code, level, target, row)
+    writer.flush()
     for period in (Period.WEEK, Period.MONTH, Period.QUARTER):
         indicators_roll_up(period, period_start(period, day))
-    return len(rows.rows)
+    return writer.count
 
 
 def _replace(period: str, first: date, rows: dict[tuple[str, str, str], Row]) -> None:
-    """The period's rows replaced whole; written set-based (apps.core.rows: one JSON document per chunk on
-    PostgreSQL), since a city's day is over a million rows and model instances cost more than the insert."""
+    """The period's rows replaced whole."""
     Indicator.objects.filter(period=period, start=first).delete()
-    now = timezone.now()
-    batch: list[dict[str, Any]] = []
+    writer = Writer(period, first)
     for (code, level, target), row in rows.items():
-        batch.append({
-            "code": code, "level": level, "target": target, "period": period, "start": first,
-            "value": CODES[code].value(row.numerator, row.denominator),
-            "numerator": round(row.numerator, 3), "denominator": round(row.denominator, 3),
-            "details": _finish(row, code), "operator_id": row.operator_id, "station_id": row.station_pk,
-            "connector_id": row.connector_pk, "area_code": row.area_code, "computed": now,
-        })  # fmt: skip
-        if len(batch) == WRITE_CHUNK:
-            insert_many(Indicator, batch)
-            batch = []
-    insert_many(Indicator, batch)
+        writer.add(code, level, target, row)
+    writer.flush()
 
 
 def period_start(period: str, day: date) -> date:

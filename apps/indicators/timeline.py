@@ -239,11 +239,14 @@ def connector_days(
         return
     blackouts = _blackouts(gaps, start, end, gaps)
     excluded = _exclusions(connectors, start, end)
-    reports: dict[int, list[Report]] = {}
-    for connector_pk, reported in _day_reports(start, end, connectors):
-        reports[connector_pk] = reported
+    # A merge of two streams in the same order (connectors by pk, the history by connector): a connector's rows are
+    # read as it is reached, so the day's millions of rows are never held at once.
+    history = _day_reports(start, end, connectors)
+    pending = next(history, None)
     for pk, day in connectors.items():
-        reported = reports.get(pk, [])
+        while pending is not None and pending[0] < pk:
+            pending = next(history, None)
+        reported = pending[1] if pending is not None and pending[0] == pk else []
         if pk in seeds:
             # The last status before the day holds until the day's first row (LEAD cannot see across the bound).
             reported = [(*seeds[pk], reported[0][1] if reported else None), *reported]

@@ -94,7 +94,7 @@ class Command(BaseCommand):
         """The benchmark's rows: its indicators (the city and district rows too: this database holds no other
         operator), then its operator and everything it left."""
         with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM indicators_indicator")
+            cursor.execute("DELETE FROM indicators_indicator; DELETE FROM indicators_scorecard")
         operators_delete([OPERATOR_ID])
 
     @staticmethod
