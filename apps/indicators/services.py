@@ -162,6 +162,7 @@ def _connector_figures(rows: Rows, day: date, start: datetime, end: datetime, op
     ):
         ended_here[connector_pk].append(((ended - begun).total_seconds(), float(power or 0)))
     days = []
+    waiting: dict[int, list[ConnectorDay]] = defaultdict(list)
     for cd in connector_days(day, now=now, operator_ids=operator_ids):
         days.append(cd)
         d = cd.durations()
@@ -181,6 +182,16 @@ def _connector_figures(rows: Rows, day: date, start: datetime, end: datetime, op
         rows.add_up("SESS_OK", cd, ok, len(sessions))
         rows.add_up("FALSE_FREE", cd, round(false_free, 3), d["t_free"])
         rows.add_up("FALSE_BUSY", cd, round(false_busy, 3), d["t_charging"])
+        # A station's saturation as soon as its last connector is done; then its pieces are let go (the day's
+        # millions of pieces are never all held).
+        waiting[cd.station_pk].append(cd)
+        if len(waiting[cd.station_pk]) == cd.station_size:
+            group = waiting.pop(cd.station_pk)
+            _station_figures(rows, group, start)
+            for done in group:
+                done.pieces = []
+    for group in waiting.values():
+        _station_figures(rows, group, start)
     return days
 
 
@@ -533,7 +544,6 @@ def indicators_compute_day(day: date, *, now: datetime | None = None, operator_i
     writer = Writer(Period.DAY, day)
     rows = Rows(writer)
     days = _connector_figures(rows, day, start, end, operator_ids, now)
-    _station_figures(rows, days, start)
     _timeliness(rows, start, end, operator_ids, days, now)
     _prices(rows, start, end, operator_ids)
     _tariff_drift(rows, start, end, operator_ids)

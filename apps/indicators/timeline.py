@@ -16,6 +16,7 @@ placed by their time, not by arrival). What the history alone cannot say is laid
 from __future__ import annotations
 
 import bisect
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -81,6 +82,7 @@ class ConnectorDay:
     end: float
     pieces: list[Piece] = field(default_factory=list)
     seed_status: int | None = None  # the last status before the day, if any
+    station_size: int = 0  # in-service connectors of its station that day
 
     def durations(self) -> dict[str, float]:
         found = dict.fromkeys(DURATIONS, 0.0)
@@ -237,6 +239,11 @@ def connector_days(
         gaps[row["operator_id"]] = _gap_seconds(row["operator__pull_status_minutes"])
     if not connectors:
         return
+    sizes: dict[int, int] = defaultdict(int)
+    for day in connectors.values():
+        sizes[day.station_pk] += 1
+    for day in connectors.values():
+        day.station_size = sizes[day.station_pk]
     blackouts = _blackouts(gaps, start, end, gaps)
     excluded = _exclusions(connectors, start, end)
     # A merge of two streams in the same order (connectors by pk, the history by connector): a connector's rows are
