@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run serve worker migrate demo test lint format bench bench-exchange clean vendor screenshots
+.PHONY: help venv var run serve worker migrate demo test lint format bench bench-exchange clean vendor screenshots
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -20,7 +20,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
-migrate: venv ## Apply database migrations and refresh the role groups
+var: venv ## Make the local state in HLHT_VAR_DIR (var/): a SECRET_KEY unless one is set, the broker folders
+	$(BIN)/python -m hlht_portal.local_state
+
+migrate: var ## Apply database migrations and refresh the role groups
 	$(MANAGE) migrate --noinput
 	$(MANAGE) hlht_roles
 
@@ -35,29 +38,30 @@ run: demo ## Set up everything and serve the portal, its worker and beat, and tw
 	      pkill -KILL -P $$WORKER 2>/dev/null; pkill -KILL -P $$LIVE 2>/dev/null; kill -KILL $$WORKER $$LIVE 2>/dev/null; true' EXIT INT TERM; \
 	DEBUG=1 $(MANAGE) runserver 127.0.0.1:8000
 
-serve: venv ## Serve the web portal only (no worker, no demo data)
+serve: var ## Serve the web portal only (no worker, no demo data)
 	DEBUG=1 $(MANAGE) runserver 127.0.0.1:8000
 
-worker: venv ## Run one Celery worker (beat, housekeeping and the pulls queue) in the foreground
+worker: var ## Run one Celery worker (beat, housekeeping and the pulls queue) in the foreground
 	$(BIN)/celery -A hlht_portal worker --beat -Q celery,pulls --loglevel=INFO
 
-test: venv ## Run the whole test suite (SQLite by default; DATABASE_URL selects PostgreSQL)
+test: var ## Run the whole test suite (SQLite by default; DATABASE_URL selects PostgreSQL)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: venv ## ruff check, ruff format --check, import layers (lint-imports), Django checks, missing migrations
+lint: var ## ruff check, ruff format --check, import layers (lint-imports), types (mypy), Django checks, migrations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
 
-vendor: venv ## Refresh the committed front-end files in static/ from npm (ECharts, the Beijing district map)
+vendor: var ## Refresh the committed front-end files in static/ from npm (ECharts, the Beijing district map)
 	npm ci --no-audit --no-fund
 	mkdir -p static/vendor/echarts
 	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE static/vendor/echarts/
 	$(MANAGE) hlht_district_map
 
-screenshots: venv ## Refresh the README's screenshots (static/readme/*.png) from the browser tests (needs chromium)
+screenshots: var ## Refresh the README's screenshots (static/readme/*.png) from the browser tests (needs chromium)
 	HLHT_README_SHOTS=1 $(BIN)/python -m pytest tests/browser -q
 
 format: venv ## Format and autofix with ruff

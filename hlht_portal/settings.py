@@ -1,12 +1,13 @@
 """Settings read from the environment (django-environ), with embedded defaults (SQLite, a filesystem broker)."""
 
 import os
-import secrets
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+
+from hlht_portal import local_state
 
 env = environ.Env()
 
@@ -23,20 +24,20 @@ def env_secret(name: str) -> str:
 
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env.str("HLHT_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR = local_state.var_dir()  # HLHT_VAR_DIR, else var/ beside manage.py
+# Nothing is written here (tests, linters and type checkers import this module): `make var`
+# (python -m hlht_portal.local_state) makes var/, a generated secret key and the embedded broker's folders.
 
 
 def _secret_key() -> str:
     # Production sets SECRET_KEY; a single-machine install keeps a generated key in var/ so that
     # sessions and encrypted secrets survive restarts without anyone choosing a weak key by hand.
-    if key := env_secret("SECRET_KEY"):
+    if key := env_secret("SECRET_KEY") or local_state.stored_secret_key(VAR_DIR):
         return key
-    key_file = VAR_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+    raise ImproperlyConfigured(
+        f"SECRET_KEY is not set and {VAR_DIR / local_state.SECRET_KEY_FILE} does not exist: set SECRET_KEY, or run "
+        "`make var` (python -m hlht_portal.local_state) once to generate one."
+    )
 
 
 SECRET_KEY = _secret_key()
@@ -242,8 +243,8 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 LOGIN_URL = "admin:login"
 
 # --- Roaming charging (part 3 §3.1–3.8, §7): the driver's money, the outbox, the timers.
-HLHT_DRIVER_MIN_BALANCE = env.float("HLHT_DRIVER_MIN_BALANCE", default=10.0)  # 元 needed to start
-HLHT_DRIVER_HOLD = env.float("HLHT_DRIVER_HOLD", default=100.0)  # 元 held while charging (at most the balance)
+HLHT_DRIVER_MIN_BALANCE = env.str("HLHT_DRIVER_MIN_BALANCE", default="10.00")  # 元 needed to start (a Decimal)
+HLHT_DRIVER_HOLD = env.str("HLHT_DRIVER_HOLD", default="100.00")  # 元 held while charging (at most the balance)
 HLHT_SESSION_TASKS = env.bool("HLHT_SESSION_TASKS", default=True)  # send commands and timers through Celery
 HLHT_COMMAND_ATTEMPTS = env.int("HLHT_COMMAND_ATTEMPTS", default=8)  # sends of a command on transient errors
 HLHT_COMMAND_RETRY_MAX_DELAY = env.float("HLHT_COMMAND_RETRY_MAX_DELAY", default=300.0)
@@ -258,11 +259,9 @@ HLHT_SESSION_STUCK_HOURS = env.float("HLHT_SESSION_STUCK_HOURS", default=24.0)  
 # --- Celery: an embedded filesystem broker by default, Redis/RabbitMQ when CELERY_BROKER_URL is set.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _queue_dir = VAR_DIR / "celery" / "queue"
-    _processed_dir = VAR_DIR / "celery" / "processed"
-    _control_dir = VAR_DIR / "celery" / "control"  # exchange tables; kombu's default is ./control in the cwd
-    for _d in (_queue_dir, _processed_dir, _control_dir):
-        _d.mkdir(parents=True, exist_ok=True)
+    # The folders are made by `make var` (hlht_portal.local_state.BROKER_FOLDERS); the control folder holds the
+    # exchange tables (kombu's default is ./control in the cwd).
+    _queue_dir, _processed_dir, _control_dir = (VAR_DIR / folder for folder in local_state.BROKER_FOLDERS)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
@@ -314,6 +313,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # A refusal (apps.core.exceptions.Refusal: a driver's start on a busy connector…) is answered with its status.
+    "EXCEPTION_HANDLER": "apps.core.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "北京市充电设施公共服务管理平台 API",

@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group
 from apps.core.roles import OPERATOR_MANAGER, REGULATOR
 from apps.core.services import roles_sync
 from apps.interconnect.services import operator_provision
-from apps.operators.models import Operator, OperatorAccount
+from apps.operators.models import Operator
 from apps.protocol import CST
 from tests import factories
 from tests.caller import OPERATOR_ID, Caller, keyset
@@ -66,7 +66,7 @@ def regulator(db, roles, django_user_model):
 @pytest.fixture
 def manager_a(db, roles, directory, django_user_model):
     user = _staff(django_user_model, "mgr_a", OPERATOR_MANAGER)
-    OperatorAccount.objects.create(user=user, operator=directory["a"])
+    factories.OperatorAccountFactory(user=user, operator=directory["a"])
     return user
 
 

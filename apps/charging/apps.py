@@ -8,9 +8,11 @@ class ChargingConfig(AppConfig):
     verbose_name = "漫游充电"
 
     def ready(self) -> None:
-        from apps.orders.signals import portal_sessions_register
+        from apps.orders.hooks import hooks_register
 
-        from . import receivers  # noqa: F401  (connects the payment to the order push)
         from .selectors import portal_session_of
+        from .services.payment import order_pay
 
-        portal_sessions_register(portal_session_of)  # the order push knows the sessions the portal started
+        # The order push (below charging) learns the sessions the portal started, and calls order_pay by name in the
+        # transaction that stores such an order's new revision: the driver is charged there, once.
+        hooks_register(portal_session=portal_session_of, order_pay=order_pay)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.db import models
 
 from apps.core.models import TimeStampedModel, choices_constraint, fixed_length_constraint
@@ -9,7 +11,7 @@ from apps.core.roles import ScopedManager
 from apps.drivers.models import Driver
 from apps.interconnect.models import Exchange
 from apps.operators.models import Operator
-from apps.orders.choices import StartChargeSeqStat
+from apps.orders.choices import SEQ_STAT_TRANSITIONS, StartChargeSeqStat
 from apps.orders.models import ENERGY, MONEY, ChargeOrder
 from apps.stations.models import Connector
 
@@ -19,9 +21,13 @@ from .choices import LIVE_STATES, CommandKind, CommandState, EventSource, Outcom
 class ChargingSession(TimeStampedModel):
     """One roaming session: a driver of the city platform on an operator's connector, keyed by StartChargeSeq.
 
-    `state` is StartChargeSeqStat and moves only along SEQ_STAT_TRANSITIONS (services enforce it, each move an
-    event). The latest snapshot (a push or a poll) is kept on the row for the driver to watch.
+    `state` is StartChargeSeqStat and moves only along TRANSITIONS (`services.state.transition` raises on any other
+    move, each move an event). The latest snapshot (a push or a poll) is kept on the row for the driver to watch.
     """
+
+    # The moves a session may make: the spec's E1 table, the one the orders follow too (never backwards, 未知 resolves
+    # to any state, 已结束 is final). Staying in a state is not a move.
+    TRANSITIONS: ClassVar[dict[int, frozenset[int]]] = SEQ_STAT_TRANSITIONS
 
     driver = models.ForeignKey(Driver, on_delete=models.PROTECT, related_name="sessions", verbose_name="充电用户")
     operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="sessions", verbose_name="运营商")
@@ -81,6 +87,9 @@ class ChargingSession(TimeStampedModel):
     @property
     def live(self) -> bool:
         return self.state in LIVE_STATES
+
+    def can_move_to(self, state: int) -> bool:
+        return state in self.TRANSITIONS[self.state]
 
 
 class SessionEvent(models.Model):

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.drivers.selectors import hold_of
 from apps.operators.choices import CONNECTED_STATUSES
-from apps.orders.signals import PortalSession
+from apps.orders.hooks import PortalSession
 from apps.pricing.selectors import price_at, versions_of
 from apps.stations.models import Connector, Station
 
@@ -37,7 +36,7 @@ def portal_session_of(operator_id: str, seq: str) -> PortalSession | None:
         return None
     connector_id, driver_id = row
     hold = hold_of(driver_id, seq)
-    return PortalSession(connector_id, hold if hold is not None else Decimal(str(settings.HLHT_DRIVER_HOLD)))
+    return PortalSession(connector_id, hold if hold is not None else conf().charging.driver_hold)
 
 
 def _km(lng1: float, lat1: float, lng2: float, lat2: float) -> float:

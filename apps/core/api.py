@@ -14,10 +14,12 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import BasePermission
 
 from apps.protocol.names import wire_name
 
 from .paging import BoundedCountPaginator
+from .roles import may
 
 
 class EnumField(serializers.ChoiceField):
@@ -151,8 +153,29 @@ class BoundedPagination(ApiPagination):
     django_paginator_class = BoundedCountPaginator
 
 
+# HTTP method → the action of the authorization rule (NetBox's TokenPermissions: a read needs `view`, where DRF's
+# DjangoModelPermissions would let any authenticated user read).
+METHOD_ACTIONS = {
+    "GET": "view", "HEAD": "view", "OPTIONS": "view", "POST": "add", "PUT": "change", "PATCH": "change",
+    "DELETE": "delete",
+}  # fmt: skip
+
+
+def method_action(request) -> str:
+    return METHOD_ACTIONS.get(request.method, "change")
+
+
+class ModelActionPermission(BasePermission):
+    """The permission half of `for_user(user, action)` for a viewset's `model`: a user who may not view it gets 403
+    (401 without credentials), as the admin answers; the rows are then narrowed by the same rule."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and may(user, view.model, method_action(request)))
+
+
 class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
-    """List and retrieve rows of `model` that the scope rule lets the user see, with their relations joined.
+    """List and retrieve rows of `model` that the authorization rule lets the user see, with their relations joined.
 
     Token authentication comes first so that an anonymous script gets 401 with `WWW-Authenticate: Token`; the
     session serves people already logged into the admin.
@@ -162,10 +185,11 @@ class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
     select_related: ClassVar[tuple[str, ...]] = ()
     ordering: ClassVar[tuple[str, ...]] = ()
     authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [ModelActionPermission]
     pagination_class = ApiPagination
 
     def get_queryset(self) -> models.QuerySet:
-        queryset = self.model.objects.for_user(self.request.user)
+        queryset = self.model.objects.for_user(self.request.user, method_action(self.request))
         if self.select_related:
             queryset = queryset.select_related(*self.select_related)
         if self.ordering:

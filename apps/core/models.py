@@ -25,7 +25,7 @@ def choices_constraint(field: str, choices: type[models.Choices], model_label: s
 
 def fixed_length_constraint(field: str, length: int, model_label: str, *, allow_blank: bool = False):
     """A database CHECK for the spec's fixed-length strings (OperatorID 9, CountryCode 2, serials 27)."""
-    condition = Exact(Length(field), length)
+    condition: Exact | models.Q = Exact(Length(field), length)
     if allow_blank:
         condition = models.Q(condition) | models.Q(**{field: ""})
     return models.CheckConstraint(condition=condition, name=f"{model_label}_{field}_len_{length}")

@@ -58,7 +58,7 @@ def partitions_of(model: type[models.Model]) -> list[tuple[str, datetime | None,
             [model._meta.db_table],
         )
         rows = cursor.fetchall()
-    found = []
+    found: list[tuple[str, datetime | None, datetime | None]] = []
     for name, bound in rows:
         if bound == "DEFAULT":
             found.append((name, None, None))
@@ -183,6 +183,7 @@ def partition_table(schema_editor, model: type[models.Model], column: str, *, mo
     for statement in schema_editor._model_indexes_sql(model):
         execute(statement)
     for field in model._meta.local_fields:
-        if field.remote_field and field.db_constraint:
+        # db_constraint is set by ForeignKey.__init__ but not declared in django-stubs.
+        if field.remote_field and field.db_constraint:  # type: ignore[attr-defined]
             execute(schema_editor._create_fk_sql(model, field, "_fk_%(to_table)s_%(to_column)s"))
     execute(f"ANALYZE {quote(table)}")

@@ -14,35 +14,58 @@ import json
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal, overload
 
 from django.db import connection
 from django.db.models import Field, Model
 
-__all__ = ["CHUNK", "insert_many", "insert_rows", "insert_statement", "write_together"]
+__all__ = ["CHUNK", "column_of", "concrete_field", "insert_many", "insert_rows", "insert_statement", "write_together"]
+
+
+def concrete_field(model: type[Model], name: str) -> Field[Any, Any]:
+    """The field stored in a column, by name or attname (`get_field` also answers reverse relations: no column)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise TypeError(f"{model._meta.label}.{name} is not stored in a column")
+    return field
+
+
+def column_of(model: type[Model], name: str) -> str:
+    """The column of a field, by name or attname."""
+    column = concrete_field(model, name).column
+    if column is None:  # only a field not attached to a model has none
+        raise TypeError(f"{model._meta.label}.{name} has no column")
+    return column
 
 
 @lru_cache(maxsize=512)
-def _statement(model: type[Model], names: tuple[str, ...], count: int, conflict: tuple[str, ...] | None,
-               update: tuple[str, ...], returning: tuple[str, ...], vendor: str,
-               ) -> tuple[str, tuple[Any, ...]]:  # fmt: skip
+def _statement(
+    model: type[Model],
+    names: tuple[str, ...],
+    count: int,
+    conflict: tuple[str, ...] | None,
+    update: tuple[str, ...],
+    returning: tuple[str, ...],
+    vendor: str,
+) -> tuple[str, tuple[Any, ...]]:
     """The statement's text and, per column, how a value becomes a parameter (None: as it is)."""
     quote = connection.ops.quote_name
-    fields = tuple(model._meta.get_field(name) for name in names)
-    columns = ", ".join(quote(f.column) for f in fields)
+    fields = tuple(concrete_field(model, name) for name in names)
+    columns = ", ".join(quote(column_of(model, name)) for name in names)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {', '.join([row] * count)}"  # noqa: S608
     sql += _tail(model, conflict, update, returning)
     return sql, tuple(_adapter(f, vendor) for f in fields)
 
 
-def _tail(model: type[Model], conflict: tuple[str, ...] | None, update: tuple[str, ...],
-          returning: tuple[str, ...]) -> str:  # fmt: skip
+def _tail(
+    model: type[Model], conflict: tuple[str, ...] | None, update: tuple[str, ...], returning: tuple[str, ...]
+) -> str:
     """An INSERT's `ON CONFLICT …` and `RETURNING …` clauses, whichever form its rows travel in."""
     quote = connection.ops.quote_name
 
     def columns(names: tuple[str, ...]) -> list[str]:
-        return [quote(model._meta.get_field(n).column) for n in names]
+        return [quote(column_of(model, n)) for n in names]
 
     sql = ""
     if conflict is not None:
@@ -77,20 +100,61 @@ def _returned(model: type[Model], returning: bool | Sequence[str]) -> tuple[str,
     return tuple(returning)
 
 
-def insert_statement(model: type[Model], rows: Sequence[dict[str, Any]], *, conflict: Sequence[str] | None = None,
-                     update: Sequence[str] = (), returning: bool | Sequence[str] = False,
-                     ) -> tuple[str, list[Any]]:  # fmt: skip
+def insert_statement(
+    model: type[Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: Sequence[str] | None = None,
+    update: Sequence[str] = (),
+    returning: bool | Sequence[str] = False,
+) -> tuple[str, list[Any]]:
     """The SQL and parameters of `insert_rows` (`rows` not empty), to run alone or with others (`write_together`)."""
     names = tuple(rows[0])
-    sql, adapters = _statement(model, names, len(rows), None if conflict is None else tuple(conflict), tuple(update),
-                               _returned(model, returning), connection.vendor)  # fmt: skip
+    sql, adapters = _statement(
+        model,
+        names,
+        len(rows),
+        None if conflict is None else tuple(conflict),
+        tuple(update),
+        _returned(model, returning),
+        connection.vendor,
+    )
     pairs = tuple(zip(names, adapters, strict=True))
     params = [adapt(row[name]) if adapt else row[name] for row in rows for name, adapt in pairs]
     return sql, params
 
 
-def insert_rows(model: type[Model], rows: Sequence[dict[str, Any]], *, conflict: Sequence[str] | None = None,
-                update: Sequence[str] = (), returning: bool | Sequence[str] = False) -> list[Any] | int:  # fmt: skip
+# What comes back depends on `returning` (see the docstring): the overloads say so to the type checker.
+@overload
+def insert_rows(
+    model: type[Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: Sequence[str] | None = None,
+    update: Sequence[str] = (),
+    returning: Literal[False] = False,
+) -> int: ...
+
+
+@overload
+def insert_rows(
+    model: type[Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: Sequence[str] | None = None,
+    update: Sequence[str] = (),
+    returning: Literal[True] | Sequence[str],
+) -> list[Any]: ...
+
+
+def insert_rows(
+    model: type[Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: Sequence[str] | None = None,
+    update: Sequence[str] = (),
+    returning: bool | Sequence[str] = False,
+) -> list[Any] | int:
     """Insert `rows` (dicts of field name or attname → value, all with the same keys) in one statement.
 
     `conflict`: the unique fields of `ON CONFLICT` ([] for any constraint); with `update`, the fields a conflicting
@@ -139,12 +203,18 @@ def _json_value(value: Any) -> Any:
 
 
 @lru_cache(maxsize=64)
-def _recordset_statement(model: type[Model], names: tuple[str, ...], conflict: tuple[str, ...] | None,
-                         update: tuple[str, ...], returning: tuple[str, ...]) -> str:  # fmt: skip
+def _recordset_statement(
+    model: type[Model],
+    names: tuple[str, ...],
+    conflict: tuple[str, ...] | None,
+    update: tuple[str, ...],
+    returning: tuple[str, ...],
+) -> str:
     quote = connection.ops.quote_name
-    fields = [model._meta.get_field(name) for name in names]
-    columns = ", ".join(quote(f.column) for f in fields)
-    types = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
+    columns = ", ".join(quote(column_of(model, name)) for name in names)
+    types = ", ".join(
+        f"{quote(column_of(model, name))} {concrete_field(model, name).db_type(connection)}" for name in names
+    )
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608 - names from the model, never from input
         f"SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS r({types})"
@@ -153,8 +223,35 @@ def _recordset_statement(model: type[Model], names: tuple[str, ...], conflict: t
     return sql
 
 
-def insert_many(model: type[Model], rows: Sequence[dict[str, Any]], *, conflict: Sequence[str] | None = None,
-                update: Sequence[str] = (), returning: Sequence[str] = ()) -> list[tuple[Any, ...]] | int:  # fmt: skip
+@overload
+def insert_many(
+    model: type[Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: Sequence[str] | None = None,
+    update: Sequence[str] = (),
+) -> int: ...
+
+
+@overload
+def insert_many(
+    model: type[Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: Sequence[str] | None = None,
+    update: Sequence[str] = (),
+    returning: Sequence[str],
+) -> list[tuple[Any, ...]]: ...
+
+
+def insert_many(
+    model: type[Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: Sequence[str] | None = None,
+    update: Sequence[str] = (),
+    returning: Sequence[str] = (),
+) -> list[tuple[Any, ...]] | int:
     """`insert_rows` for hundreds or thousands of rows (a crawl page's connectors).
 
     On PostgreSQL the rows travel as one JSON document unpacked by `jsonb_to_recordset`: one parameter and one
@@ -170,20 +267,22 @@ def insert_many(model: type[Model], rows: Sequence[dict[str, Any]], *, conflict:
         count = 0
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
-            result = insert_rows(model, chunk, conflict=conflict, update=update, returning=tuple(returning) or False)
             if returning:
-                out += result
+                out += insert_rows(model, chunk, conflict=conflict, update=update, returning=tuple(returning))
             else:
-                count += result
+                count += insert_rows(model, chunk, conflict=conflict, update=update)
         return out if returning else count
     names = tuple(rows[0])
-    sql = _recordset_statement(model, names, None if conflict is None else tuple(conflict), tuple(update),
-                               tuple(returning))  # fmt: skip
-    columns = [model._meta.get_field(name).column for name in names]
+    sql = _recordset_statement(
+        model, names, None if conflict is None else tuple(conflict), tuple(update), tuple(returning)
+    )
+    columns = [column_of(model, name) for name in names]
     document = json.dumps(
         [{column: row[name] for column, name in zip(columns, names, strict=True)} for row in rows],
-        default=_json_value, ensure_ascii=False, separators=(",", ":"),
-    )  # fmt: skip
+        default=_json_value,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, [document])
         return [tuple(r) for r in cursor.fetchall()] if returning else cursor.rowcount

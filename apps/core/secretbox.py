@@ -15,6 +15,8 @@ from Crypto.Cipher import AES
 from Crypto.Random import get_random_bytes
 from django.conf import settings
 
+from apps.core.conf import conf
+
 PREFIX = "gcm1"
 
 
@@ -29,7 +31,7 @@ def _derive(material: str) -> tuple[str, bytes]:
 
 
 def _keys() -> list[tuple[str, bytes]]:
-    materials = list(getattr(settings, "HLHT_SECRET_KEYS", None) or []) or [settings.SECRET_KEY]
+    materials = list(conf().protocol.secret_keys) or [settings.SECRET_KEY]
     return [_derive(m) for m in materials]
 
 

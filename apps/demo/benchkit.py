@@ -31,6 +31,7 @@ from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.db import connection, connections
 from django.db.models import Model
 
+from apps.core.conf import conf
 from apps.interconnect.keys import caller_cache_clear
 from apps.interconnect.models import Exchange, PeerToken, RejectedRecord, SeenEnvelope
 from apps.operators.models import Operator
@@ -154,9 +155,16 @@ def gunicorn_portal(workers: int, threads: int = 4) -> Iterator[str]:
     Each worker also serves the benchmarks' no-op floor interface (apps/demo/floor.py, via gunicorn_bench.py).
     """
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "0", "SECRET_KEY": settings.SECRET_KEY,
-           "HLHT_VAR_DIR": str(settings.VAR_DIR), "LOG_LEVEL": "WARNING", "HLHT_SESSION_TASKS": "0",
-           "ALLOWED_HOSTS": "127.0.0.1,localhost"}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DEBUG": "0",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "HLHT_VAR_DIR": str(settings.VAR_DIR),
+        "LOG_LEVEL": "WARNING",
+        "HLHT_SESSION_TASKS": "0",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    }
     command = [str(Path(sys.executable).parent / "gunicorn"), "hlht_portal.wsgi:application", "--bind",
                f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
                "--backlog", "2048", "--log-level", "warning", "--config", "python:apps.demo.gunicorn_bench",
@@ -165,7 +173,7 @@ def gunicorn_portal(workers: int, threads: int = 4) -> Iterator[str]:
     server = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)  # noqa: S603 - our own argv
     try:
         wait_port(port, server)
-        yield f"http://127.0.0.1:{port}/{settings.HLHT_PROTOCOL_PREFIX}"
+        yield f"http://127.0.0.1:{port}/{conf().protocol.prefix}"
     finally:
         server_stop(server)
 
@@ -235,8 +243,17 @@ Check = Callable[[str, dict[str, Any]], "str | None"]  # an answer's problem, or
 SETUP_TIMEOUT = 120.0  # seconds for every sender to authenticate before the load starts
 
 
-def _senders(conn: Connection, url: str, operator_id: str, keys: dict[str, str], scripts: list[Script],
-             rename: str | None, check: Check | None, interval: float, stagger: float) -> None:  # fmt: skip
+def _senders(
+    conn: Connection,
+    url: str,
+    operator_id: str,
+    keys: dict[str, str],
+    scripts: list[Script],
+    rename: str | None,
+    check: Check | None,
+    interval: float,
+    stagger: float,
+) -> None:
     """The forked child: one thread per script, all authenticated first, released together at the parent's signal."""
 
     def body() -> None:
@@ -289,15 +306,29 @@ def _senders(conn: Connection, url: str, operator_id: str, keys: dict[str, str],
         began = time.perf_counter()
         for thread in threads:
             thread.join()
-        conn.send({"elapsed_s": time.perf_counter() - began, "latencies": dict(latencies), "errors": len(errors),
-                   "error_samples": errors[:5]})  # fmt: skip
+        conn.send(
+            {
+                "elapsed_s": time.perf_counter() - began,
+                "latencies": dict(latencies),
+                "errors": len(errors),
+                "error_samples": errors[:5],
+            }
+        )
 
     guarded(conn, body)
 
 
-def send_phase(operator_id: str, keys: dict[str, str], scripts: list[Script], *, rename: str | None = None,
-               check: Check | None = None, interval: float = 0.0, stagger: float = 0.0,
-               workers: int = 0) -> dict[str, Any]:  # fmt: skip
+def send_phase(
+    operator_id: str,
+    keys: dict[str, str],
+    scripts: list[Script],
+    *,
+    rename: str | None = None,
+    check: Check | None = None,
+    interval: float = 0.0,
+    stagger: float = 0.0,
+    workers: int = 0,
+) -> dict[str, Any]:
     """Serve the portal in this process and run `scripts` from a forked child over real HTTP, one sender per script.
 
     `rename` sends every call to that interface instead (the floor: the same Data to a no-op); `check` turns an
@@ -311,7 +342,7 @@ def send_phase(operator_id: str, keys: dict[str, str], scripts: list[Script], *,
         if served is None:
             server = PortalServer(("127.0.0.1", 0), QuietHandler)
             server.set_app(WSGIHandler())
-            served = f"http://127.0.0.1:{server.server_address[1]}/{settings.HLHT_PROTOCOL_PREFIX}"
+            served = f"http://127.0.0.1:{server.server_address[1]}/{conf().protocol.prefix}"
             threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
         child, conn = fork(_senders, served, operator_id, keys, scripts, rename, check, interval, stagger)
         try:
@@ -328,11 +359,19 @@ def send_phase(operator_id: str, keys: dict[str, str], scripts: list[Script], *,
     # refuses as replays. Start it on a fresh second instead.
     time.sleep(1.0 - time.time() % 1.0)
     every = [x for values in result["latencies"].values() for x in values]
-    per = {name: {"n": len(v), "p50_ms": percentile(v, 0.5), "p99_ms": percentile(v, 0.99)}
-           for name, v in sorted(result["latencies"].items())}  # fmt: skip
-    return {"messages": len(every), "per_s": len(every) / result["elapsed_s"], "p50_ms": percentile(every, 0.5),
-            "p99_ms": percentile(every, 0.99), "interfaces": per, "errors": result["errors"],
-            "error_samples": result["error_samples"]}  # fmt: skip
+    per = {
+        name: {"n": len(v), "p50_ms": percentile(v, 0.5), "p99_ms": percentile(v, 0.99)}
+        for name, v in sorted(result["latencies"].items())
+    }
+    return {
+        "messages": len(every),
+        "per_s": len(every) / result["elapsed_s"],
+        "p50_ms": percentile(every, 0.5),
+        "p99_ms": percentile(every, 0.99),
+        "interfaces": per,
+        "errors": result["errors"],
+        "error_samples": result["error_samples"],
+    }
 
 
 CONNECTORS_PER_STATION = 10
@@ -341,23 +380,48 @@ CONNECTORS_PER_STATION = 10
 def bulk_directory(operator: Operator, connectors: int, *, prefix: str) -> None:
     """`connectors` connectors, ten to a station, IDs `{prefix}C000000`…, written in bulk (no signals, no history)."""
     stations = [
-        Station(operator=operator, station_id=f"{prefix}S{n:05d}", equipment_owner_id=operator.pk,
-                station_name="基准测试站", area_code="110105", address="北京市朝阳区", service_tel="400",
-                station_type=1, station_status=50, station_lng=Decimal("116.48"), station_lat=Decimal("39.92"),
-                construction=255)
+        Station(
+            operator=operator,
+            station_id=f"{prefix}S{n:05d}",
+            equipment_owner_id=operator.pk,
+            station_name="基准测试站",
+            area_code="110105",
+            address="北京市朝阳区",
+            service_tel="400",
+            station_type=1,
+            station_status=50,
+            station_lng=Decimal("116.48"),
+            station_lat=Decimal("39.92"),
+            construction=255,
+        )
         for n in range(-(-connectors // CONNECTORS_PER_STATION))
-    ]  # fmt: skip
+    ]
     Station.objects.bulk_create(stations, batch_size=1000)
-    equipment = [Equipment(operator=operator, station=s, equipment_id=f"{prefix}E{n:05d}", equipment_type=1,
-                           power=Decimal("60.0")) for n, s in enumerate(stations)]  # fmt: skip
+    equipment = [
+        Equipment(
+            operator=operator, station=s, equipment_id=f"{prefix}E{n:05d}", equipment_type=1, power=Decimal("60.0")
+        )
+        for n, s in enumerate(stations)
+    ]
     Equipment.objects.bulk_create(equipment, batch_size=1000)
     Connector.objects.bulk_create(
-        [Connector(operator=operator, station=stations[n // CONNECTORS_PER_STATION],
-                   equipment=equipment[n // CONNECTORS_PER_STATION], connector_id=f"{prefix}C{n:06d}", connector_type=4,
-                   voltage_upper_limits=750, voltage_lower_limits=200, current=250, power=Decimal("60.0"),
-                   national_standard=2) for n in range(connectors)],
+        [
+            Connector(
+                operator=operator,
+                station=stations[n // CONNECTORS_PER_STATION],
+                equipment=equipment[n // CONNECTORS_PER_STATION],
+                connector_id=f"{prefix}C{n:06d}",
+                connector_type=4,
+                voltage_upper_limits=750,
+                voltage_lower_limits=200,
+                current=250,
+                power=Decimal("60.0"),
+                national_standard=2,
+            )
+            for n in range(connectors)
+        ],
         batch_size=2000,
-    )  # fmt: skip
+    )
 
 
 def operators_delete(ids: list[str]) -> None:
@@ -376,10 +440,10 @@ def operators_delete(ids: list[str]) -> None:
     for operator_id in ids:
         PeerToken.objects.filter(key__startswith=f"{operator_id}:").delete()
     connectors = list(Connector.objects.filter(operator_id__in=ids).values_list("pk", flat=True))
-    for model in (ConnectorStatusHistory, ConnectorStatus):
-        sql_delete(model, "connector_id", connectors) if connectors else None
+    for status_model in (ConnectorStatusHistory, ConnectorStatus):
+        sql_delete(status_model, "connector_id", connectors) if connectors else None
     PendingConnectorStatus.objects.filter(operator_id__in=ids).delete()
-    for model in (Connector, Equipment, Station):
-        sql_delete(model, "operator_id", ids)
+    for level in (Connector, Equipment, Station):
+        sql_delete(level, "operator_id", ids)
     Operator.objects.filter(operator_id__in=ids).delete()
     caller_cache_clear()

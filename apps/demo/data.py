@@ -8,8 +8,8 @@ import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from apps.charging.choices import CommandKind, CommandState, Outcome
 from apps.charging.models import ChargingSession, OutboundCommand
+from apps.core.conf import conf
 from apps.core.roles import OPERATOR_MANAGER, PLATFORM_ADMIN, REGULATOR
 from apps.core.services import roles_sync
 from apps.drivers.models import Driver
@@ -245,9 +246,13 @@ def _demo_policy(connector: Connector, now: datetime) -> None:
     infos = [{"StartTime": start, "ElecPrice": Decimal(price), "SevicePrice": SERVICE_PRICE} for start, price in TARIFF]
     policy, _ = policy_observe(connector=connector, infos=infos, observed_at=effective, source=PolicySource.MANUAL)
     policy_check_record(
-        connector=connector, checked_at=now - timedelta(hours=3), succ_stat=0, fail_reason=0, equip_biz_seq="",
+        connector=connector,
+        checked_at=now - timedelta(hours=3),
+        succ_stat=0,
+        fail_reason=0,
+        equip_biz_seq="",
         policy=policy,
-    )  # fmt: skip
+    )
 
 
 def _demo_orders(connector: Connector, rng: random.Random, now: datetime, driver: Driver) -> None:
@@ -265,7 +270,7 @@ def _demo_orders(connector: Connector, rng: random.Random, now: datetime, driver
         price = Decimal(next(p for s, p in reversed(TARIFF) if s <= f"{start:%H%M%S}"))
         elec = (power * price).quantize(Decimal("0.01"))
         service = (power * SERVICE_PRICE).quantize(Decimal("0.01"))
-        creator = settings.HLHT_OPERATOR_ID if n == 0 else connector.operator_id
+        creator = conf().protocol.operator_id if n == 0 else connector.operator_id
         seq = f"{creator}{start:%Y%m%d%H%M%S}{zlib.crc32(connector.connector_id.encode()) % 10000:04d}"
         payload = {
             "StartChargeSeq": seq,
@@ -293,10 +298,17 @@ def _demo_orders(connector: Connector, rng: random.Random, now: datetime, driver
         if n == 0:
             ChargingSession.objects.get_or_create(
                 start_charge_seq=seq,
-                defaults={"driver": driver, "operator_id": connector.operator_id, "connector": connector,
-                          "requested_at": start, "started_at": start, "ended_at": end,
-                          "state": StartChargeSeqStat.FINISHED, "outcome": Outcome.COMPLETED},
-            )  # fmt: skip
+                defaults={
+                    "driver": driver,
+                    "operator_id": connector.operator_id,
+                    "connector": connector,
+                    "requested_at": start,
+                    "started_at": start,
+                    "ended_at": end,
+                    "state": StartChargeSeqStat.FINISHED,
+                    "outcome": Outcome.COMPLETED,
+                },
+            )
         order_receive(
             operator_id=connector.operator_id,
             interface=OrderInterface.ORDER,
@@ -312,11 +324,13 @@ def _demo_reconciliation(operator: Operator, now: datetime) -> None:
     start = timezone.make_aware(datetime.combine(day, time.min))
     end = timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
     held = list(portal_orders(operator.pk, start, end).order_by("start_charge_seq"))
-    listed = [{"StartChargeSeq": o.start_charge_seq, "TotalPower": o.total_power, "TotalMoney": o.total_money}
-              for o in held[1:]]  # fmt: skip
+    listed: list[dict[str, Any]] = [
+        {"StartChargeSeq": o.start_charge_seq, "TotalPower": o.total_power, "TotalMoney": o.total_money}
+        for o in held[1:]
+    ]
     if listed:
         listed[0]["TotalMoney"] += Decimal("1.00")
-    unknown = f"{settings.HLHT_OPERATOR_ID}{day:%Y%m%d}0000009999"
+    unknown = f"{conf().protocol.operator_id}{day:%Y%m%d}0000009999"
     listed.append({"StartChargeSeq": unknown, "TotalPower": Decimal("12.00"), "TotalMoney": Decimal("18.00")})
     orders_reconcile(
         operator_id=operator.pk,
@@ -346,21 +360,31 @@ def _demo_roaming(operators: list[Operator], now: datetime) -> None:
     """The start commands the outbox held for the first portal-started demo sessions, and each operator's settlement
     agreement with this and last month's statements."""
     for order in ChargeOrder.objects.filter(
-        operator__in=operators, start_charge_seq__startswith=settings.HLHT_OPERATOR_ID, connector__isnull=False
+        operator__in=operators, start_charge_seq__startswith=conf().protocol.operator_id, connector__isnull=False
     ).order_by("start_time")[:6]:
         session = ChargingSession.objects.get(start_charge_seq=order.start_charge_seq)
         # What the outbox held for it: the start the portal sent, as the operator answered it.
         OutboundCommand.objects.get_or_create(
-            session=session, kind=CommandKind.START,
-            defaults={"state": CommandState.DONE, "attempts": 1,
-                      "answer": {"StartChargeSeq": session.start_charge_seq, "StartChargeSeqStat": 1,
-                                 "ConnectorID": order.connector_code, "SuccStat": 0, "FailReason": 0}},
-        )  # fmt: skip
+            session=session,
+            kind=CommandKind.START,
+            defaults={
+                "state": CommandState.DONE,
+                "attempts": 1,
+                "answer": {
+                    "StartChargeSeq": session.start_charge_seq,
+                    "StartChargeSeqStat": 1,
+                    "ConnectorID": order.connector_code,
+                    "SuccStat": 0,
+                    "FailReason": 0,
+                },
+            },
+        )
     for operator in operators:
         SettlementAgreement.objects.update_or_create(
-            operator=operator, effective_from=date(2025, 1, 1),
+            operator=operator,
+            effective_from=date(2025, 1, 1),
             defaults={"period": SettlementPeriod.MONTH, "commission_rate": Decimal("0.0300")},
-        )  # fmt: skip
+        )
     today = timezone.localdate(now)
     statements_generate(today=today)
     statements_generate(today=today.replace(day=1))  # last month's too, ready to confirm

@@ -72,8 +72,12 @@ def _floor_push(environ: dict[str, Any], started: float) -> bytes:
     keys: KeySet = c["keyset"]
     body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
     envelope = json.loads(body)
-    operator_id, data, timestamp, seq = (envelope["OperatorID"], envelope["Data"], envelope["TimeStamp"],
-                                         envelope["Seq"])  # fmt: skip
+    operator_id, data, timestamp, seq = (
+        envelope["OperatorID"],
+        envelope["Data"],
+        envelope["TimeStamp"],
+        envelope["Seq"],
+    )
     if operator_id != c["operator_id"]:
         return error_response(ProtocolError("unknown operator", ret=Ret.PARAMETERS), None).to_json()
     if not verify(sign_request(keys.sig_secret, operator_id, data, timestamp, seq), envelope["Sig"]):
@@ -94,13 +98,34 @@ def _floor_push(environ: dict[str, Any], started: float) -> bytes:
             return error_response(ProtocolError("replay", ret=Ret.PARAMETERS), keys).to_json()
         payload = json.loads(decrypt(data, keys.data_secret, keys.data_secret_iv))
         info = payload["ConnectorStatusInfo"]
-        cursor.execute(c["sql_status"], {"op": operator_id, "cid": info["ConnectorID"], "s": info["Status"],
-                                         "p": info.get("ParkStatus"), "l": info.get("LockStatus"),
-                                         "t": parse_timestamp(timestamp), "src": c["source"]})  # fmt: skip
+        cursor.execute(
+            c["sql_status"],
+            {
+                "op": operator_id,
+                "cid": info["ConnectorID"],
+                "s": info["Status"],
+                "p": info.get("ParkStatus"),
+                "l": info.get("LockStatus"),
+                "t": parse_timestamp(timestamp),
+                "src": c["source"],
+            },
+        )
         answer = {"Status": 0}
-        cursor.execute(c["sql_journal"], (operator_id, operator_id, c["interface"], c["direction"], timestamp, seq,
-                                          (time.perf_counter() - started) * 1000, json.dumps(payload),
-                                          json.dumps(answer), environ.get("REMOTE_ADDR")))  # fmt: skip
+        cursor.execute(
+            c["sql_journal"],
+            (
+                operator_id,
+                operator_id,
+                c["interface"],
+                c["direction"],
+                timestamp,
+                seq,
+                (time.perf_counter() - started) * 1000,
+                json.dumps(payload),
+                json.dumps(answer),
+                environ.get("REMOTE_ADDR"),
+            ),
+        )
     db.commit()
     return build_response(Ret.OK, "", answer, keys).to_json()
 
@@ -130,15 +155,23 @@ def http_request(host: str, port: int, path: str, body: bytes, token: str) -> by
     return head.encode("ascii") + body
 
 
-async def _connection(host: str, port: int, requests: list[bytes], position: list[int], deadline: float,
-                      latencies: list[float], rets: dict[int, int]) -> None:  # fmt: skip
-    reader = writer = None
+async def _connection(
+    host: str,
+    port: int,
+    requests: list[bytes],
+    position: list[int],
+    deadline: float,
+    latencies: list[float],
+    rets: dict[int, int],
+) -> None:
+    reader: asyncio.StreamReader | None = None
+    writer: asyncio.StreamWriter | None = None
     while position[0] < len(requests) and time.perf_counter() < deadline:
         request = requests[position[0]]
         position[0] += 1
         began = time.perf_counter()
         try:
-            if writer is None:
+            if reader is None or writer is None:  # set and cleared together
                 reader, writer = await asyncio.open_connection(host, port)
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
@@ -169,8 +202,9 @@ def asyncio_load(host: str, port: int, requests: list[bytes], connections: int, 
     async def main() -> float:
         position, deadline = [0], time.perf_counter() + duration
         began = time.perf_counter()
-        await asyncio.gather(*(_connection(host, port, requests, position, deadline, latencies, rets)
-                               for _ in range(connections)))  # fmt: skip
+        await asyncio.gather(
+            *(_connection(host, port, requests, position, deadline, latencies, rets) for _ in range(connections))
+        )
         return time.perf_counter() - began
 
     latencies: list[float] = []

@@ -2,13 +2,15 @@
 
 Operators' staff never see the city platform's customers: the drivers' querysets return nothing for them."""
 
+from decimal import Decimal
+
 from django.contrib import admin
 
 from apps.core.admin import ReadOnlyAdminMixin
 from apps.core.privacy import mask_text
 
 from .models import Driver, Notification, WalletEntry
-from .selectors import balance_of
+from .selectors import drivers_with_balance
 
 
 @admin.register(Driver)
@@ -26,9 +28,12 @@ class DriverAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def masked_plate(self, obj):
         return mask_text(obj.plate) or "—"
 
+    def get_queryset(self, request):
+        return drivers_with_balance(super().get_queryset(request))
+
     @admin.display(description="余额（元）")
     def balance(self, obj):
-        return balance_of(obj.pk)
+        return obj.wallet_balance.quantize(Decimal("0.01"))
 
 
 @admin.register(WalletEntry)

@@ -10,7 +10,7 @@ from django.db import models
 
 from apps.core.models import TimeStampedModel, choices_constraint
 from apps.core.privacy import mask_text
-from apps.core.roles import sees_everything
+from apps.core.roles import CityOnlyQuerySet
 from apps.orders.models import MONEY, ChargeOrder
 
 from .choices import DriverStatus, EntryKind, PaymentKind
@@ -22,10 +22,8 @@ plate_validator = RegexValidator(
 )
 
 
-class DriverDataQuerySet(models.QuerySet):
-    def for_user(self, user: Any) -> DriverDataQuerySet:
-        """Drivers are the city platform's customers: regulators see them (masked), operators' staff never do."""
-        return self if sees_everything(user) else self.none()
+class DriverDataQuerySet(CityOnlyQuerySet):
+    """Drivers are the city platform's customers: regulators see them (masked), operators' staff never do."""
 
 
 class Driver(TimeStampedModel):

@@ -23,7 +23,18 @@ class IndicatorSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Indicator
-        fields = ["id", "code", "level", "target", "period", "start", "value", "numerator", "denominator", "details"]
+        fields: list[str] = [
+            "id",
+            "code",
+            "level",
+            "target",
+            "period",
+            "start",
+            "value",
+            "numerator",
+            "denominator",
+            "details",
+        ]
         read_only_fields = fields
 
 
@@ -41,7 +52,7 @@ class IndicatorFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Indicator
-        fields = []
+        fields: list[str] = []
 
 
 class IndicatorViewSet(ScopedReadOnlyViewSet):
@@ -72,8 +83,10 @@ class ScorecardSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Scorecard
-        fields = ["OperatorID", "StationID", "StationName", "scheme", "quarter", "eligible", "reasons", "values",
-                  "scores", "total", "rank", "grade", "energy_kwh", "cap_kwh", "reward_yuan", "frozen"]  # fmt: skip
+        fields: list[str] = [
+            "OperatorID", "StationID", "StationName", "scheme", "quarter", "eligible", "reasons", "values", "scores",
+            "total", "rank", "grade", "energy_kwh", "cap_kwh", "reward_yuan", "frozen",
+        ]  # fmt: skip
         read_only_fields = fields
 
 
@@ -85,7 +98,7 @@ class ScorecardFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Scorecard
-        fields = []
+        fields: list[str] = []
 
     def filter_quarter(self, queryset, name, value):
         try:

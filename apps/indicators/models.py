@@ -180,12 +180,13 @@ def _check_place(obj: MaintenanceWindow | Exemption) -> None:
     """The station is the operator's and the connector the station's (or the operator's): a window or an exemption
     never reaches another operator's equipment."""
     errors = {}
-    if obj.station_id is not None and obj.operator_id and obj.station.operator_id != obj.operator_id:
+    station, connector = obj.station, obj.connector
+    if station is not None and obj.operator_id and station.operator_id != obj.operator_id:
         errors["station"] = "充电站不属于该运营商"
-    if obj.connector_id is not None:
-        if obj.station_id is not None and obj.connector.station_id != obj.station_id:
+    if connector is not None:
+        if station is not None and connector.station_id != station.pk:
             errors["connector"] = "充电接口不属于该充电站"
-        elif obj.operator_id and obj.connector.operator_id != obj.operator_id:
+        elif obj.operator_id and connector.operator_id != obj.operator_id:
             errors["connector"] = "充电接口不属于该运营商"
     if obj.start and obj.end and obj.end <= obj.start:
         errors["end"] = "结束时间应晚于开始时间"

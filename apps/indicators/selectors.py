@@ -34,7 +34,7 @@ def indicator_trace(indicator: Indicator) -> dict[str, Any]:
     day = indicator.start
     start, end = day_bounds(day)
     connectors = []
-    for cd in connector_days(day, operator_ids=[indicator.operator_id]):
+    for cd in connector_days(day, operator_ids=[indicator.operator_id] if indicator.operator_id else None):
         if cd.station_pk != indicator.station_id:
             continue
         if indicator.level == Level.CONNECTOR and cd.pk != indicator.connector_id:

@@ -76,7 +76,8 @@ class Writer:
     PostgreSQL): a city's day is over a million rows, and model instances cost more than the insert."""
 
     def __init__(self, period: str, first: date) -> None:
-        self.period, self.first, self.now, self.batch, self.count = period, first, timezone.now(), [], 0
+        self.period, self.first, self.now, self.count = period, first, timezone.now(), 0
+        self.batch: list[dict[str, Any]] = []
 
     def add(self, code: str, level: str, target: str, row: Row) -> None:
         self.batch.append({
@@ -240,9 +241,9 @@ def _station_figures(rows: Rows, days: list[ConnectorDay], start: datetime) -> N
             (Level.CITY, CITY_CODE, {}),
         ):
             rows.get("SAT", level, key, **scope).add(round(saturated, 3), round(available, 3))
-        peak_hour = max(per_hour, key=per_hour.get, default=None)
+        peak_hour = max(per_hour, key=lambda hour: per_hour[hour], default=None)
         peak = rows.get("PU_MAX", Level.STATION, target, **where)
-        peak.add(round(per_hour.get(peak_hour, 0.0) / 60, 3), 1)
+        peak.add(round(per_hour[peak_hour] / 60, 3) if peak_hour is not None else 0.0, 1)
         peak.details["hour"] = peak_hour
         rows.get("PU_LEN", Level.STATION, target, **where).add(round(longest / 60, 3), 1)
 
@@ -257,8 +258,8 @@ def _timeliness(rows: Rows, start: datetime, end: datetime, operator_ids, days: 
             .filter(first__isnull=False)
             .values_list("operator_id", "start_charge_seq", "end_time", "first")
         )
-        for operator_id, seq, ended, arrived in first:
-            delay = (arrived - ended).total_seconds()
+        for operator_id, seq, ended, first_arrival in first:
+            delay = (first_arrival - ended).total_seconds()
             on_time = delay <= due
             row = rows.get(code, Level.OPERATOR, operator_id, operator_id=operator_id)
             row.add(on_time, 1)
@@ -338,6 +339,8 @@ def _session_timeliness(rows: Rows, start: datetime, end: datetime, operator_ids
         "start_charge_seq", "operator_id", "started_at", "ended_at")}  # fmt: skip
     pushes = _pushes(Interface.NOTIFICATION_EQUIP_CHARGE_STATUS.value, start, end, set(charging))
     for seq, (operator_id, begun, ended) in charging.items():
+        if begun is None:
+            continue
         low, high = max(begun, start), min(ended or now, end)
         marks = [low, *(t for t in pushes.get(seq, []) if low < t < high), high]
         gaps = [(b - a).total_seconds() for a, b in pairwise(marks) if b > a]
@@ -430,13 +433,13 @@ def _tariff_drift(rows: Rows, start: datetime, end: datetime, operator_ids) -> N
     earlier = BusinessPolicy.objects.filter(
         connector=OuterRef("connector"), effective_from__lt=OuterRef("effective_from")
     )
-    changes = BusinessPolicy.objects.filter(
+    found = BusinessPolicy.objects.filter(
         Exists(earlier), source=PolicySource.PULL, effective_from__gte=start, effective_from__lt=end
     )
     if operator_ids is not None:
-        changes = changes.filter(operator_id__in=list(operator_ids))
-    changes = list(changes.values_list("operator_id", "connector__station__station_id", "connector__connector_id",
-                                       "effective_from"))  # fmt: skip
+        found = found.filter(operator_id__in=list(operator_ids))
+    changes = list(found.values_list("operator_id", "connector__station__station_id", "connector__connector_id",
+                                     "effective_from"))  # fmt: skip
     if not changes:
         return
     published: dict[tuple[str, str], list[datetime]] = defaultdict(list)
@@ -579,7 +582,7 @@ def period_end(period: str, first: date) -> date:
     """The first day after the period that starts on `first`."""
     if period == Period.WEEK:
         return first + timedelta(days=7)
-    months = {Period.MONTH: 1, Period.QUARTER: 3}.get(period, 0)
+    months = {str(Period.MONTH): 1, str(Period.QUARTER): 3}.get(period, 0)
     if not months:
         return first + timedelta(days=1)
     month = first.month - 1 + months

@@ -36,7 +36,7 @@ from apps.stations.models import Connector, ConnectorStatusHistory
 from .models import Exemption, MaintenanceWindow
 
 FREE, OCCUPIED, OUT, UNKNOWN, EXCLUDED = "free", "occupied", "out", "unknown", "excluded"
-STATE_OF = {
+STATE_OF: dict[int, str] = {
     S.IDLE: FREE,
     S.OCCUPIED: OCCUPIED,
     S.CHARGING: OCCUPIED,
@@ -145,7 +145,8 @@ def _blackouts(operator_ids: Iterable[str], start: datetime, end: datetime, gaps
         finished__lt=end,
     ).order_by("finished")
     for operator_id, finished in runs.values_list("operator_id", "finished"):
-        sweeps[operator_id].append(_ts(finished))
+        if finished is not None:
+            sweeps[operator_id].append(_ts(finished))
     for operator_id, points in sweeps.items():
         gap, previous = gaps[operator_id], -INFINITY
         for point in [*points, INFINITY]:
@@ -240,25 +241,25 @@ def connector_days(
     if not connectors:
         return
     sizes: dict[int, int] = defaultdict(int)
-    for day in connectors.values():
-        sizes[day.station_pk] += 1
-    for day in connectors.values():
-        day.station_size = sizes[day.station_pk]
+    for each in connectors.values():
+        sizes[each.station_pk] += 1
+    for each in connectors.values():
+        each.station_size = sizes[each.station_pk]
     blackouts = _blackouts(gaps, start, end, gaps)
     excluded = _exclusions(connectors, start, end)
     # A merge of two streams in the same order (connectors by pk, the history by connector): a connector's rows are
     # read as it is reached, so the day's millions of rows are never held at once.
     history = _day_reports(start, end, connectors)
     pending = next(history, None)
-    for pk, day in connectors.items():
+    for pk, cd in connectors.items():
         while pending is not None and pending[0] < pk:
             pending = next(history, None)
-        reported = pending[1] if pending is not None and pending[0] == pk else []
+        reported: list[Report] = pending[1] if pending is not None and pending[0] == pk else []
         if pk in seeds:
             # The last status before the day holds until the day's first row (LEAD cannot see across the bound).
             reported = [(*seeds[pk], reported[0][1] if reported else None), *reported]
-        day.pieces = _pieces(day, reported, blackouts[day.operator_id], gaps[day.operator_id], excluded.get(pk, []))
-        yield day
+        cd.pieces = _pieces(cd, reported, blackouts[cd.operator_id], gaps[cd.operator_id], excluded.get(pk, []))
+        yield cd
 
 
 def _day_reports(start: datetime, end: datetime, connectors: dict[int, ConnectorDay]):
@@ -270,7 +271,8 @@ def _day_reports(start: datetime, end: datetime, connectors: dict[int, Connector
         .order_by("connector_id", "status_time", "id")
         .values_list("connector_id", "status", "status_time", "next_time")
     )
-    current, reported = None, []
+    current: int | None = None
+    reported: list[Report] = []
     for connector_pk, status, status_time, next_time in history.iterator(chunk_size=20000):
         if connector_pk != current:
             if current in connectors and reported:

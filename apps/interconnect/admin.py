@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
-from apps.core.admin import ReadOnlyAdminMixin, fixed_choices_filter, scoped_related_filter
+from apps.core.admin import ExtensibleAdminMixin, ReadOnlyAdminMixin, fixed_choices_filter, scoped_related_filter
 from apps.core.paging import BoundedCountPaginator
 from apps.operators.models import Operator
 from apps.protocol import Ret
@@ -188,8 +188,9 @@ class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(RejectedRecord)
-class RejectedRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Records operators sent that broke a rule; supervision adds the rule filter and the data-quality report."""
+class RejectedRecordAdmin(ReadOnlyAdminMixin, ExtensibleAdminMixin, admin.ModelAdmin):
+    """Records operators sent that broke a rule; supervision adds the rule filter and the data-quality report
+    (`extensions`, filled in SupervisionConfig.ready())."""
 
     list_display = ["created", "operator", "interface", "record_key", "rules", "first_reason"]
     list_filter = ["interface", ("operator", admin.RelatedOnlyFieldListFilter)]

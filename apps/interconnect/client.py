@@ -12,6 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 
+from apps.core.conf import conf
 from apps.core.exceptions import HLHTError
 from apps.core.secretbox import seal, unseal
 from apps.operators.models import Operator
@@ -76,7 +77,7 @@ class OutboundJournal:
     def __call__(self, exchange: ExchangeRecord) -> None:
         self.last = journal_record(
             operator=self.operator,
-            claimed_operator_id=settings.HLHT_OPERATOR_ID,
+            claimed_operator_id=conf().protocol.operator_id,
             interface=exchange.interface[:64],
             direction=Direction.OUT,
             timestamp=exchange.timestamp,
@@ -106,15 +107,15 @@ def operator_client(operator: Operator) -> PeerClient:
         raise NotConfigured(f"运营商 {operator.operator_id} 没有对方签发的密钥")
     return PeerClient(
         operator.endpoint_url,
-        settings.HLHT_OPERATOR_ID,
+        conf().protocol.operator_id,
         keyset_open(row),
         DatabaseTokenStore(),
-        connect_timeout=settings.HLHT_CLIENT_CONNECT_TIMEOUT,
-        read_timeout=settings.HLHT_CLIENT_READ_TIMEOUT,
+        connect_timeout=conf().client.connect_timeout_seconds,
+        read_timeout=conf().client.read_timeout_seconds,
         on_exchange=OutboundJournal(operator),
         dialect=operator_dialect(operator),
-        refresh_margin=settings.HLHT_TOKEN_REFRESH_MARGIN,
+        refresh_margin=conf().client.token_refresh_margin_seconds,
         token_key=f"{operator.operator_id}:{operator.endpoint_url}",
         # Checked when each connection is made, not only when the endpoint was entered (DNS rebinding).
-        public_only=not settings.HLHT_ALLOW_PRIVATE_ENDPOINTS,
+        public_only=not conf().client.allow_private_endpoints,
     )

@@ -8,9 +8,9 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.core.partitions import partitions_drop_before
 from apps.core.privacy import mask_name, mask_text
 from apps.core.rows import insert_rows
@@ -44,11 +44,15 @@ def mask(value: Any) -> Any:
 
 # Payloads that are lists of records the portal stores elsewhere (stations, statuses, statistics, orders under
 # reconciliation): a full copy per page costs about 120 MB per crawl of 20,000 stations and proves nothing the
-# directory and the rejected records do not. Kept compact unless settings.HLHT_JOURNAL_FULL_PAYLOAD names the interface.
-BULK_INTERFACES = frozenset({
-    Interface.QUERY_STATIONS_INFO, Interface.QUERY_STATION_STATUS, Interface.QUERY_STATION_STATS,
-    Interface.CHECK_CHARGE_ORDERS,
-})  # fmt: skip
+# directory and the rejected records do not. Kept compact unless conf().journal.full_payload names the interface.
+BULK_INTERFACES = frozenset(
+    {
+        Interface.QUERY_STATIONS_INFO,
+        Interface.QUERY_STATION_STATUS,
+        Interface.QUERY_STATION_STATS,
+        Interface.CHECK_CHARGE_ORDERS,
+    }
+)
 
 
 def compact(value: Any) -> Any:
@@ -81,7 +85,7 @@ _DEFAULTS = {f.attname: f.get_default() for f in Exchange._meta.concrete_fields 
 
 
 def _write(fields: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    bulk = fields.get("interface") in BULK_INTERFACES and fields["interface"] not in settings.HLHT_JOURNAL_FULL_PAYLOAD
+    bulk = fields.get("interface") in BULK_INTERFACES and fields["interface"] not in conf().journal.full_payload
     for name in ("request", "response"):
         if fields.get(name) is not None:
             fields[name] = mask(compact(fields[name]) if bulk else fields[name])
@@ -111,13 +115,13 @@ def journal_record(**fields: Any) -> Exchange:
 
 
 def journal_purge(*, days: int | None = None) -> int:
-    """Delete journal rows older than their interface's retention (settings.HLHT_JOURNAL_RETENTION, else the
+    """Delete journal rows older than their interface's retention (conf().journal.retention_days_per_interface, else the
     default HLHT_JOURNAL_RETENTION_DAYS); `days` overrides both. On PostgreSQL whole months that every retention
     has passed are dropped as partitions first (a DROP, not a DELETE of millions of rows); the rest is deleted.
     Returns the rows deleted one by one."""
     now = timezone.now()
-    default = days if days is not None else settings.HLHT_JOURNAL_RETENTION_DAYS
-    special = {} if days is not None else settings.HLHT_JOURNAL_RETENTION
+    default = days if days is not None else conf().journal.retention_days
+    special = {} if days is not None else conf().journal.retention_days_per_interface
     longest = max([default, *special.values()])
     dropped = partitions_drop_before(Exchange, now - timedelta(days=longest))
     deleted, _ = (

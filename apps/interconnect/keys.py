@@ -8,11 +8,11 @@ import time
 from datetime import timedelta
 from functools import lru_cache
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.core.exceptions import ValidationFailed
 from apps.core.secretbox import seal, unseal
 from apps.operators.models import Operator
@@ -58,8 +58,7 @@ def keys_validate(values: dict[str, str]) -> KeySet:
         )
     except InvalidKeyError as exc:
         # The codec names the key in English (its callers log it); people read the rule in Chinese.
-        name = next((n for n in WIRE_NAMES if str(exc).startswith(n)), None)
-        raise ValidationFailed("必须正好16字节（UTF-8）", field=name) if name else ValidationFailed(str(exc)) from exc
+        raise ValidationFailed("必须正好16字节（UTF-8）", field=exc.key) from exc
 
 
 @transaction.atomic
@@ -68,7 +67,7 @@ def keyset_install(
 ) -> dict[str, str]:
     """Make `values` (or a generated set) the operator's current set for `direction`; return it in wire names.
 
-    The set it replaces keeps working for `overlap` (inbound default: settings.HLHT_KEY_OVERLAP) so the
+    The set it replaces keeps working for `overlap` (inbound default: HLHT_KEY_OVERLAP) so the
     operator can switch without downtime; an outbound set is replaced at once, since the operator already
     uses the new one.
     """
@@ -76,7 +75,7 @@ def keyset_install(
     keys_validate(values)
     now = timezone.now()
     if overlap is None:
-        overlap = timedelta(seconds=settings.HLHT_KEY_OVERLAP if direction == KeyDirection.INBOUND else 0)
+        overlap = conf().protocol.key_overlap if direction == KeyDirection.INBOUND else timedelta(0)
     current = OperatorKeySet.objects.select_for_update().filter(
         operator=operator, direction=direction, retires_at__isnull=True
     )
@@ -137,7 +136,7 @@ _caller_cache: dict[tuple[str, str], tuple[float, list[OperatorKeySet]]] = {}
 
 def usable_keysets(operator_id: str, direction: str, *, fresh: bool = False) -> list[OperatorKeySet]:
     """The current set first, then any retired set still inside its overlap window, with the operator loaded."""
-    ttl = settings.HLHT_CALLER_CACHE_SECONDS
+    ttl = conf().protocol.caller_cache_seconds
     key = (operator_id, direction)
     hit = None if fresh or ttl <= 0 else _caller_cache.get(key)
     if hit is not None and hit[0] > time.monotonic():

@@ -219,9 +219,14 @@ class RejectedRecord(models.Model):
     # No database constraint: on PostgreSQL the journal is partitioned by time, and a foreign key cannot point into
     # a partitioned table by its id alone. SET_NULL is done by Django; dropping an old partition leaves the id.
     exchange = models.ForeignKey(
-        Exchange, on_delete=models.SET_NULL, null=True, blank=True, related_name="rejected", verbose_name="报文",
+        Exchange,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="rejected",
+        verbose_name="报文",
         db_constraint=False,
-    )  # fmt: skip
+    )
     created = models.DateTimeField("时间", auto_now_add=True, db_index=True)
 
     scope_operator_field = "operator"

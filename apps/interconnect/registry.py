@@ -34,8 +34,8 @@ Validator = Callable[[dict[str, Any]], None]
 
 REGISTRY: dict[str, Route] = {}
 PULL_JOBS: dict[str, type[PullJob]] = {}
-# Interfaces whose bodies may be larger than HLHT_MAX_BODY_BYTES, and the setting naming their bound.
-BODY_LIMITS: dict[str, str] = {}
+# Interfaces whose bodies may be larger than HLHT_MAX_BODY_BYTES, and their bound (read per request: tests change it).
+BODY_LIMITS: dict[str, Callable[[], int]] = {}
 
 
 def _adapt(handler: Handler) -> Callable[[Context, dict[str, Any]], dict[str, Any]]:
@@ -62,12 +62,12 @@ def interface(
     token_required: bool = True,
     callers: Iterable[str] | None = None,
     validate: Validator | None = None,
-    max_body: str | None = None,
+    max_body: Callable[[], int] | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register a handler for `name`. Handlers call one service and return the response Data; errors are raised.
 
     `callers` limits it to some operator kinds (default: every kind); `validate` replaces the spec's request check;
-    `max_body` names the setting that bounds its bodies when they may exceed HLHT_MAX_BODY_BYTES (reconciliation).
+    `max_body` returns the bound of its bodies when they may exceed HLHT_MAX_BODY_BYTES (reconciliation).
     """
 
     def register(handler: Handler) -> Handler:

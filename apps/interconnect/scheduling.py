@@ -8,10 +8,10 @@ import random
 import secrets
 from collections.abc import Callable
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.operators.choices import OperatorKind, OperatorStatus
 from apps.operators.models import Operator
 
@@ -103,13 +103,13 @@ def lease_acquire(*, operator_id: str, interface: str, now: dt.datetime | None =
     holder = secrets.token_hex(8)
     free = Q(holder="") | Q(held_until__isnull=True) | Q(held_until__lt=now)
     taken = PullState.objects.filter(free, operator_id=operator_id, interface=interface).update(
-        holder=holder, held_until=now + dt.timedelta(seconds=settings.HLHT_PULL_LEASE_SECONDS)
+        holder=holder, held_until=now + conf().client.pull_lease
     )
     return holder if taken else None
 
 
 def lease_renew(*, operator_id: str, interface: str, holder: str) -> bool:
-    until = timezone.now() + dt.timedelta(seconds=settings.HLHT_PULL_LEASE_SECONDS)
+    until = timezone.now() + conf().client.pull_lease
     return bool(
         PullState.objects.filter(operator_id=operator_id, interface=interface, holder=holder).update(held_until=until)
     )
@@ -144,5 +144,5 @@ def pull_run(*, operator: Operator, interface: str, **options) -> SyncRun | None
 def retry_delay(retries: int) -> float:
     """Seconds before retry number `retries + 1`: exponential, capped, with jitter so that many operators'
     failures after one network blip do not all come back in the same second."""
-    ceiling = min(settings.HLHT_PULL_RETRY_CAP, settings.HLHT_PULL_RETRY_BASE * 2**retries)
+    ceiling = min(conf().client.pull_retry_cap_seconds, conf().client.pull_retry_base_seconds * 2**retries)
     return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not a secret

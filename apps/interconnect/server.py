@@ -10,12 +10,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from django.conf import settings
 from django.db import OperationalError, transaction
 from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from apps.core.conf import conf
 from apps.core.exceptions import Busy, HLHTError, ValidationFailed
 from apps.core.rows import insert_rows
 from apps.operators.models import Operator
@@ -99,7 +99,7 @@ def _mark(caller: Caller, token: str | None, envelope: RequestEnvelope) -> str:
 
 def _admit(request: Request, caller: Caller) -> None:
     if request.variant == LEGACY and not caller.party.dialect_no_v_base_url:
-        raise ParameterError(f"POST参数不合法，请使用 /{settings.HLHT_PROTOCOL_PREFIX} 路径")
+        raise ParameterError(f"POST参数不合法，请使用 /{conf().protocol.prefix} 路径")
 
 
 def _classify(exc: Exception) -> ProtocolError | None:
@@ -124,8 +124,9 @@ class _Unreadable(Exception):
 
 
 def body_limit(interface: str) -> int:
-    """The largest body an interface takes: HLHT_MAX_BODY_BYTES, or the setting it registered (reconciliation)."""
-    return getattr(settings, BODY_LIMITS.get(interface, "HLHT_MAX_BODY_BYTES"))
+    """The largest body an interface takes: HLHT_MAX_BODY_BYTES, or the bound it registered (reconciliation)."""
+    bound = BODY_LIMITS.get(interface)
+    return bound() if bound is not None else conf().protocol.max_body_bytes
 
 
 _BARE = Dialect(bare_token=True)
@@ -174,7 +175,7 @@ def _read_body(request: HttpRequest, interface: str) -> bytes | bytearray:
 
     Beyond HLHT_MAX_BODY_BYTES (the interfaces that registered a larger bound: reconciliation) only for a caller
     whose Bearer token was checked first; anyone else is refused unread, as on every other interface."""
-    limit = settings.HLHT_MAX_BODY_BYTES
+    limit = conf().protocol.max_body_bytes
     larger = body_limit(interface)
     declared = request.META.get("CONTENT_LENGTH") or ""
     chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
@@ -196,7 +197,7 @@ def _read_body(request: HttpRequest, interface: str) -> bytes | bytearray:
             limit = larger if _may_send_large(sender, interface) else limit
         if length > limit:
             raise _Unreadable(_too_large(limit, larger), sender.pk if sender else None)
-        if length <= settings.HLHT_MAX_BODY_BYTES:
+        if length <= conf().protocol.max_body_bytes:
             # read(), not .body: the bound is the interface's own, not DATA_UPLOAD_MAX_MEMORY_SIZE of the people's
             # pages.
             return request.read(length) if length else b""
@@ -290,7 +291,7 @@ PIPELINE = Pipeline(
     tokens=_token_valid,
     replay=_first_sight,
     clock=timezone.now,
-    window=lambda: settings.HLHT_CLOCK_SKEW,
+    window=lambda: conf().protocol.clock_skew_seconds,
     atomic=transaction.atomic,
     admit=_admit,
     classify=_classify,
@@ -338,8 +339,8 @@ class ProtocolMiddleware:
     def __init__(self, get_response) -> None:
         self.get_response = get_response
         self.prefixes = [
-            (settings.HLHT_PROTOCOL_PREFIX.strip("/"), False),
-            (settings.HLHT_PROTOCOL_LEGACY_PREFIX.strip("/"), True),
+            (conf().protocol.prefix.strip("/"), False),
+            (conf().protocol.legacy_prefix.strip("/"), True),
         ]
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

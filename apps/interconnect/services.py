@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 
@@ -23,8 +24,8 @@ def operator_provision(
     status: str = OperatorStatus.ACTIVE,
     endpoint: str | None = None,
     tel: str | None = None,
-    keys: dict | None = None,
-) -> dict:
+    keys: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Create or update an operator and make sure both key sets exist; return them in the provisioning shape.
 
     `keys` (the same shape as the result) sets key sets explicitly, e.g. to move an existing connection; an
@@ -52,7 +53,7 @@ def operator_provision(
     operator.full_clean(exclude=["operator_tel1"], validate_unique=False)
     operator.save()
 
-    result = {"OperatorID": operator_id}
+    result: dict[str, Any] = {"OperatorID": operator_id}
     for direction in KeyDirection.values:
         if direction in keys:
             # An explicit set is what the other side already uses: it replaces the current one at once.

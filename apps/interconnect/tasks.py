@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from celery import shared_task
-from django.conf import settings
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.core.partitions import partitions_ensure
 
 from .choices import RunStatus
@@ -28,20 +26,20 @@ def journal_purge_task() -> int:
 @shared_task
 def journal_partitions_task() -> list[str]:
     """Create the journal's monthly partitions ahead (PostgreSQL; nothing on SQLite)."""
-    return partitions_ensure(Exchange, months_ahead=settings.HLHT_PARTITIONS_AHEAD)
+    return partitions_ensure(Exchange, months_ahead=conf().journal.partitions_ahead_months)
 
 
 @shared_task
 def protocol_housekeeping_task() -> dict[str, int]:
     # Replay marks only matter inside the TimeStamp window; anything older is refused by the window check.
-    cutoff = timezone.now() - timedelta(seconds=2 * settings.HLHT_CLOCK_SKEW)
+    cutoff = timezone.now() - 2 * conf().protocol.clock_skew
     seen, _ = SeenEnvelope.objects.filter(received_at__lt=cutoff).delete()
     return {"key_sets": keysets_destroy_retired(), "tokens": tokens_purge_expired(), "replay_marks": seen}
 
 
 def _enqueue(job: Dispatch) -> None:
     # Pulls have a queue of their own, so that slow platforms never hold up the dispatcher or housekeeping.
-    pull_task.apply_async(kwargs=job.kwargs, expires=job.expires, queue=settings.HLHT_PULL_QUEUE)
+    pull_task.apply_async(kwargs=job.kwargs, expires=job.expires, queue=conf().client.pull_queue)
 
 
 @shared_task
@@ -56,8 +54,8 @@ def pulls_dispatch_task() -> int:
     # again; the next run, finding the lease expired, closes the run that died as failed.
     acks_late=True,
     max_retries=None,  # bounded by HLHT_PULL_RETRIES below, read at run time so it can be changed by settings
-    soft_time_limit=settings.HLHT_PULL_TIME_LIMIT,
-    time_limit=settings.HLHT_PULL_TIME_LIMIT + 60,
+    soft_time_limit=conf().client.pull_time_limit_seconds,
+    time_limit=conf().client.pull_time_limit_seconds + 60,
 )
 def pull_task(self, operator_id: str, interface: str, **options) -> dict:
     """Run one pull of one operator; a transient failure comes back later with backoff and jitter."""
@@ -70,6 +68,6 @@ def pull_task(self, operator_id: str, interface: str, **options) -> dict:
     if run is None:
         dispatch_forget(operator_id=operator_id, interface=interface, options=options)
         return {"operator": operator_id, "interface": interface, "skipped": "already running"}
-    if run.status == RunStatus.FAILED and run.retryable and self.request.retries < settings.HLHT_PULL_RETRIES:
+    if run.status == RunStatus.FAILED and run.retryable and self.request.retries < conf().client.pull_retries:
         raise self.retry(countdown=retry_delay(self.request.retries))
     return {"operator": operator_id, "interface": interface, "run": run.pk, "status": run.status}

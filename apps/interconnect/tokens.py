@@ -8,11 +8,11 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.core.rows import insert_rows
+from apps.core.conf import conf
+from apps.core.rows import column_of, insert_rows
 from apps.operators.choices import CONNECTED_STATUSES
 from apps.operators.models import Operator
 
@@ -38,15 +38,15 @@ def token_issue(*, operator: Operator) -> tuple[str, int]:
     Operator.objects.select_for_update().filter(pk=operator.pk).values_list("pk", flat=True).first()
     now = timezone.now()
     issued = AccessToken.objects.filter(operator=operator, created__gt=now - timedelta(minutes=1)).count()
-    if issued >= settings.HLHT_TOKEN_RATE:
+    if issued >= conf().protocol.tokens_per_minute:
         raise TokenRateExceeded(operator.pk)
-    lifetime = settings.HLHT_TOKEN_LIFETIME
+    lifetime = conf().protocol.token_lifetime_seconds
     token = secrets.token_urlsafe(32)
     AccessToken.objects.create(
         operator=operator, token_hash=_digest(token), expires_at=now + timedelta(seconds=lifetime)
     )
     live = AccessToken.objects.filter(operator=operator, expires_at__gt=now).order_by("-created", "-pk")
-    retired = list(live.values_list("pk", flat=True)[settings.HLHT_MAX_LIVE_TOKENS :])
+    retired = list(live.values_list("pk", flat=True)[conf().protocol.max_live_tokens :])
     if retired:
         AccessToken.objects.filter(pk__in=retired).update(expires_at=now)
     return token, lifetime
@@ -57,7 +57,7 @@ def _valid_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
     token, operator = quote(AccessToken._meta.db_table), quote(Operator._meta.db_table)
     statuses = ", ".join(["%s"] * len(CONNECTED_STATUSES))
-    pk = quote(Operator._meta.pk.column)
+    pk = quote(column_of(Operator, Operator._meta.pk.name))
     return (
         f"SELECT 1 AS one FROM {token} t INNER JOIN {operator} o ON o.{pk} = t.operator_id "  # noqa: S608
         f"WHERE t.token_hash = %s AND t.operator_id = %s AND t.expires_at > %s AND o.status IN ({statuses})"
@@ -101,7 +101,7 @@ _MARK_COLUMNS = ("operator_id", "timestamp", "seq", "sig", "received_at")
 def _check_and_mark_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
     seen = quote(SeenEnvelope._meta.db_table)
-    columns = ", ".join(quote(SeenEnvelope._meta.get_field(name).column) for name in _MARK_COLUMNS)
+    columns = ", ".join(quote(column_of(SeenEnvelope, name)) for name in _MARK_COLUMNS)
     valid = _valid_sql(vendor)
     insert = f"INSERT INTO {seen} ({columns}) SELECT %s, %s, %s, %s, %s FROM ok ON CONFLICT DO NOTHING RETURNING 1"  # noqa: S608
     return f"WITH ok AS ({valid}), marked AS ({insert}) SELECT EXISTS (SELECT 1 FROM ok), EXISTS (SELECT 1 FROM marked)"  # noqa: S608

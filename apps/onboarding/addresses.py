@@ -11,8 +11,7 @@ from __future__ import annotations
 import socket
 from urllib.parse import urlsplit
 
-from django.conf import settings
-
+from apps.core.conf import conf
 from apps.protocol.addresses import address_problem
 
 
@@ -23,7 +22,7 @@ def endpoint_problem(url: str) -> str | None:
         parts.port  # noqa: B018 - urlsplit checks the port only when it is read: 99999 raises ValueError here
     except ValueError:
         return "端口应在 1 到 65535 之间"
-    if settings.HLHT_ALLOW_PRIVATE_ENDPOINTS:
+    if conf().client.allow_private_endpoints:
         return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "应为 http 或 https 地址"
@@ -32,7 +31,7 @@ def endpoint_problem(url: str) -> str | None:
     except (socket.gaierror, UnicodeError):
         return f"无法解析主机名 {parts.hostname}"
     for info in infos:
-        problem = address_problem(info[4][0])
+        problem = address_problem(str(info[4][0]))
         if problem is not None:
             return f"{parts.hostname} 指向内部地址 {info[4][0]}（{problem}），平台不会调用"
     return None

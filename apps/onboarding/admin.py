@@ -16,14 +16,15 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from apps.core.admin import AuditedAdmin, ReadOnlyAdminMixin, ScopedAdminMixin
+from apps.core.admin import AuditedAdmin, ExtraFormField, ReadOnlyAdminMixin, ScopedAdminMixin
 from apps.core.exceptions import Conflict, ValidationFailed
-from apps.core.roles import operator_scope, sees_everything
+from apps.operators.admin import OperatorAdmin
 from apps.operators.models import Operator
 
 from .conformance import conformance_run
 from .forms import OutboundKeysForm
 from .models import Application, ConformanceReport, KeyHandover
+from .selectors import onboarding_links
 from .services import (
     activation_refusal,
     application_approve,
@@ -46,6 +47,7 @@ def _perm(request: HttpRequest, codename: str) -> None:
 @admin.register(Application)
 class ApplicationAdmin(ScopedAdminMixin, AuditedAdmin):
     list_display = ["reference", "legal_name", "applied_operator_id", "kind", "status", "created", "decided_by"]
+    list_select_related = ["decided_by"]  # the reviewer is nullable: the default select_related() skips it
     list_filter = ["status", "kind"]
     search_fields = ["reference", "legal_name", "applied_operator_id", "credit_code"]
     ordering = ["status", "-created"]  # pending (待审核) first
@@ -166,6 +168,7 @@ class ApplicationAdmin(ScopedAdminMixin, AuditedAdmin):
 @admin.register(ConformanceReport)
 class ConformanceReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["operator", "started", "passed", "failed_checks", "dialects", "run_by"]
+    list_select_related = ["operator", "run_by"]  # run_by is nullable: the default select_related() skips it
     list_filter = ["passed"]
     search_fields = ["operator__operator_id", "operator__operator_name"]
     fields = ["operator", "started", "finished", "passed", "run_by", "dialect_panel", "checks_table", "exchange_list"]
@@ -248,46 +251,22 @@ class ConformanceReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_html("<ul>{}</ul>", rows) if obj.exchanges else "—"
 
 
-def onboarding_links(request: HttpRequest, operator: Operator) -> dict[str, str]:
-    """The onboarding actions a person may take on an operator, for its page and the manager's home."""
-    links = {}
-    if request.user.has_perm("onboarding.run_conformance"):
-        links["run_conformance"] = reverse("admin:onboarding_conformancereport_run", args=[operator.pk])
-    if request.user.has_perm("onboarding.enter_outbound_keys") and (
-        sees_everything(request.user) or operator_scope(request.user) == operator.pk
-    ):
-        links["outbound_keys"] = reverse("admin:onboarding_outbound_keys", args=[operator.pk])
-    return links
+# -- what onboarding adds to the operator's page (OperatorAdmin.extensions, filled in OnboardingConfig.ready()) ------
 
 
-class OperatorLifecycleForm(forms.ModelForm):
+def activation_check(form: forms.ModelForm, cleaned: dict) -> None:
     """The operator's page: testing → active only with a recent passing conformance report, or a stated override."""
-
-    activation_override = forms.CharField(
-        label="放行理由",
-        max_length=100,
-        required=False,
-        help_text="没有近期通过的一致性检测报告时转为正式接入须填写；记入变更记录",
-    )
-
-    class Meta:
-        model = Operator
-        fields = [f.name for f in Operator._meta.fields if f.editable]
-
-    def clean(self):
-        cleaned = super().clean()
-        status = cleaned.get("status")
-        if status is None or self.instance.pk is None:
-            return cleaned
-        before = Operator.objects.filter(pk=self.instance.pk).values("status", "kind").first() or {}
-        candidate = Operator(pk=self.instance.pk, kind=cleaned.get("kind", self.instance.kind), status=status)
-        refusal = activation_refusal(candidate, before.get("status"), before.get("kind"))
-        reason = (cleaned.get("activation_override") or "").strip()
-        if refusal and not reason:
-            self.add_error("status", refusal)
-        elif refusal:
-            self.instance._change_reason = override_note(reason)
-        return cleaned
+    status = cleaned.get("status")
+    if status is None or form.instance.pk is None:
+        return
+    before = Operator.objects.filter(pk=form.instance.pk).values("status", "kind").first() or {}
+    candidate = Operator(pk=form.instance.pk, kind=cleaned.get("kind", form.instance.kind), status=status)
+    refusal = activation_refusal(candidate, before.get("status"), before.get("kind"))
+    reason = (cleaned.get("activation_override") or "").strip()
+    if refusal and not reason:
+        form.add_error("status", refusal)
+    elif refusal:
+        form.instance._change_reason = override_note(reason)  # django-simple-history's reason for the version
 
 
 def conformance_panel(request: HttpRequest, operator: Operator) -> str:
@@ -307,7 +286,27 @@ def conformance_panel(request: HttpRequest, operator: Operator) -> str:
             )
         )
     labels = {"run_conformance": "运行一致性检测", "outbound_keys": "填写对接密钥"}
-    for key, url in onboarding_links(request, operator).items():
+    for key, url in onboarding_links(request.user, operator).items():
         if key in labels:
             parts.append(format_html('<a class="button" href="{}">{}</a>', url, labels[key]))
     return format_html_join(" · ", "{}", ((p,) for p in parts))
+
+
+def extend_operator_admin() -> None:
+    """Onboarding's part of the operator page: the activation check with its override field, the conformance panel."""
+    extensions = OperatorAdmin.extensions
+    extensions.form_field(
+        "activation_override",
+        ExtraFormField(
+            formfield=forms.CharField(
+                label="放行理由",
+                max_length=100,
+                required=False,
+                help_text="没有近期通过的一致性检测报告时转为正式接入须填写；记入变更记录",
+            ),
+            fieldset="接入",
+            after="status",
+            clean=activation_check,
+        ),
+    )
+    extensions.panel("onboarding", "一致性检测", conformance_panel)

@@ -17,9 +17,9 @@ from datetime import timedelta
 from typing import Any
 
 import requests
-from django.conf import settings
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.interconnect.choices import Direction, KeyDirection
 from apps.interconnect.client import operator_client
 from apps.interconnect.journal import journal_record
@@ -38,7 +38,7 @@ from apps.protocol import (
     sign_request,
 )
 from apps.protocol.dialect import SERVICE_ALIASES, Dialect
-from apps.protocol.errors import ClientError, EnvelopeError, ProtocolError, Ret, SignatureError
+from apps.protocol.errors import ClientError, EnvelopeError, ProtocolError, Ret, SignatureError, TokenRefused
 from apps.protocol.names import TEST_STATUS_CHANGE, Interface
 
 from .addresses import endpoint_problem
@@ -119,7 +119,7 @@ class _Run:
     ) -> tuple[int | None, str, float]:
         """POST one hand-built envelope; answer (Ret or None, what came back, ms). Journalled like any exchange."""
         keys = keys or self.keys
-        envelope = build_request(settings.HLHT_OPERATOR_ID, payload, keys)
+        envelope = build_request(conf().protocol.operator_id, payload, keys)
         body = json.loads(envelope.to_json())
         if mangle is not None:
             body = mangle(body)
@@ -134,7 +134,7 @@ class _Run:
                 self.client.url(interface),
                 data=json.dumps(body),
                 headers=headers,
-                timeout=(settings.HLHT_CLIENT_CONNECT_TIMEOUT, settings.HLHT_CLIENT_READ_TIMEOUT),
+                timeout=(conf().client.connect_timeout_seconds, conf().client.read_timeout_seconds),
                 allow_redirects=False,
             )
             status = response.status_code
@@ -148,7 +148,7 @@ class _Run:
         ms = (time.perf_counter() - began) * 1000
         journal_record(
             operator=self.operator,
-            claimed_operator_id=settings.HLHT_OPERATOR_ID,
+            claimed_operator_id=conf().protocol.operator_id,
             interface=interface[:64],
             direction=Direction.OUT,
             timestamp=envelope.timestamp,
@@ -186,7 +186,7 @@ def _explained(error: Exception) -> str:
 
 def _serial(prefix: str = "") -> str:
     """A 27-character serial: the portal's OperatorID and 18 random digits."""
-    return settings.HLHT_OPERATOR_ID + prefix + "".join(secrets.choice("0123456789") for _ in range(18 - len(prefix)))
+    return conf().protocol.operator_id + prefix + "".join(secrets.choice("0123456789") for _ in range(18 - len(prefix)))
 
 
 def _problems(payload: Any, interface: str) -> list[str]:
@@ -277,14 +277,14 @@ class _Checks:
         detail, flags = _explained(error), self._asked_dialects()
         if flags:
             detail = _dialect_advice(flags)
-        elif isinstance(error, ClientError) and "SuccStat" in detail:
+        elif isinstance(error, TokenRefused):
             detail = f"运营商拒绝本平台签发给它的 OperatorSecret：{detail}"
         run.add("token_out", title, CheckOutcome.FAILED, detail[:500], ms, ",".join(flags))
 
     def _ask_token(self, secret: str) -> requests.Response:
         """A query_token with `secret`, sent by hand: the client would refuse to read what a deviant answer holds."""
-        payload = {"OperatorID": settings.HLHT_OPERATOR_ID, "OperatorSecret": secret}
-        envelope = build_request(settings.HLHT_OPERATOR_ID, payload, self.run.keys)
+        payload = {"OperatorID": conf().protocol.operator_id, "OperatorSecret": secret}
+        envelope = build_request(conf().protocol.operator_id, payload, self.run.keys)
         return self.run.client.session.post(self.run.client.url(Interface.QUERY_TOKEN), data=envelope.to_json(),
                                             headers={"Content-Type": "application/json;charset=utf-8"}, timeout=10,
                                             allow_redirects=False)  # fmt: skip

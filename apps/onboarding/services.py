@@ -8,9 +8,8 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.contrib.auth.tokens import default_token_generator
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -18,7 +17,9 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from apps.core.conf import conf
 from apps.core.exceptions import Conflict, ValidationFailed
+from apps.core.history import history_note
 from apps.core.roles import OPERATOR_MANAGER
 from apps.core.secretbox import seal, unseal
 from apps.interconnect.choices import KeyDirection
@@ -99,18 +100,18 @@ def application_find(reference: str, email: str) -> Application | None:
     return application
 
 
-def _decided(application: Application, by, status: str, reason: str) -> None:
+def _decided(application: Application, by: User, status: str, reason: str) -> None:
     if application.status != ApplicationStatus.PENDING:
         raise Conflict(f"申请 {application.reference} 的状态为“{application.get_status_display()}”，不能再次审核")
     application.status = status
     application.decided_by = by
     application.decided_at = timezone.now()
     application.decision_reason = reason[:500]
-    application._change_reason = reason[:100] or status  # shown in the history's 修改原因 column
+    history_note(application, reason[:100] or status)  # shown in the history's 修改原因 column
 
 
 @transaction.atomic
-def application_reject(*, application_id: int, by, reason: str) -> Application:
+def application_reject(*, application_id: int, by: User, reason: str) -> Application:
     if not reason.strip():
         raise ValidationFailed("驳回须说明原因", field="reason")
     application = Application.objects.select_for_update().get(pk=application_id)
@@ -120,7 +121,7 @@ def application_reject(*, application_id: int, by, reason: str) -> Application:
 
 
 @transaction.atomic
-def application_approve(*, application_id: int, by, note: str = "") -> KeyHandover:
+def application_approve(*, application_id: int, by: User, note: str = "") -> KeyHandover:
     """Create the operator in testing with its inbound keys, its manager's login, and the one-time key handover."""
     application = Application.objects.select_for_update().get(pk=application_id)
     _decided(application, by, ApplicationStatus.APPROVED, note.strip() or "批准接入")
@@ -139,7 +140,7 @@ def application_approve(*, application_id: int, by, note: str = "") -> KeyHandov
     operator.operator_reg_address = application.reg_address
     for name in application.dialects:
         setattr(operator, name, True)
-    operator._change_reason = f"接入申请 {application.reference} 批准"
+    history_note(operator, f"接入申请 {application.reference} 批准")
     operator.save()
     application.operator = operator
     application.save()
@@ -155,7 +156,7 @@ def application_approve(*, application_id: int, by, note: str = "") -> KeyHandov
     )
 
 
-def _manager_login(application: Application):
+def _manager_login(application: Application) -> User:
     users = get_user_model()
     username = f"op_{application.applied_operator_id.lower()}"
     user = users.objects.filter(username=username).first()
@@ -171,14 +172,14 @@ def _manager_login(application: Application):
     return user
 
 
-def _password_path(user) -> str:
+def _password_path(user: User) -> str:
     return reverse(
         "password_set", args=[urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)]
     )
 
 
 @transaction.atomic
-def keys_hand_over(*, handover_id: int, by) -> dict[str, Any] | None:
+def keys_hand_over(*, handover_id: int, by: User) -> dict[str, Any] | None:
     """The handover's content the first time anyone asks for it (then it is gone); None ever after."""
     handover = KeyHandover.objects.select_for_update().get(pk=handover_id)
     if handover.shown_at is not None or not handover.sealed:
@@ -198,14 +199,14 @@ def outbound_keys_enter(*, operator_id: str, values: dict[str, str], endpoint: s
     keyset_install(operator=operator, direction=KeyDirection.OUTBOUND, values=values, overlap=timedelta(0))
     if endpoint is not None and endpoint != operator.endpoint_url:
         operator.endpoint_url = endpoint
-        operator._change_reason = "运营商填写接口地址"
+        history_note(operator, "运营商填写接口地址")
         operator.full_clean(exclude=["operator_tel1"], validate_unique=False)
         operator.save()
 
 
 def latest_passing_report(operator_id: str) -> ConformanceReport | None:
     """The newest passing report young enough to let the operator go live (HLHT_CONFORMANCE_VALID_DAYS)."""
-    since = timezone.now() - timedelta(days=settings.HLHT_CONFORMANCE_VALID_DAYS)
+    since = timezone.now() - timedelta(days=conf().supervision.conformance_valid_days)
     reports = ConformanceReport.objects.filter(operator_id=operator_id, passed=True, started__gte=since)
     return reports.order_by("-started").first()
 
@@ -222,7 +223,7 @@ def activation_refusal(operator: Operator, previous_status: str | None, previous
     if previous_status == OperatorStatus.ACTIVE and previous_kind in (None, OperatorKind.OPERATOR):
         return None
     if latest_passing_report(operator.pk) is None:
-        days = settings.HLHT_CONFORMANCE_VALID_DAYS
+        days = conf().supervision.conformance_valid_days
         return f"转为正式接入需要近{days}天内通过的一致性检测报告；没有时须填写放行理由（将记入变更记录）"
     return None
 
@@ -233,7 +234,7 @@ def override_note(reason: str) -> str:
 
 
 @transaction.atomic
-def operator_activate(*, operator_id: str, by, override_reason: str = "") -> Operator:
+def operator_activate(*, operator_id: str, by: User, override_reason: str = "") -> Operator:
     """Testing → active through the gate (a recent passing report, or a stated override kept in the history)."""
     operator = Operator.objects.select_for_update().get(pk=operator_id)
     before = (operator.status, operator.kind)
@@ -241,9 +242,8 @@ def operator_activate(*, operator_id: str, by, override_reason: str = "") -> Ope
     refusal = activation_refusal(operator, *before)
     if refusal and not override_reason.strip():
         raise ValidationFailed(refusal, field="status")
-    operator._change_reason = (
-        f"未经一致性检测放行：{override_reason.strip()}" if refusal else "一致性检测通过，正式接入"
+    history_note(
+        operator, f"未经一致性检测放行：{override_reason.strip()}" if refusal else "一致性检测通过，正式接入", user=by
     )
-    operator._history_user = by
     operator.save()
     return operator

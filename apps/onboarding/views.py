@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_protect
 
+from apps.core.conf import conf
 from apps.core.exceptions import ValidationFailed
 
 from .forms import ApplicationForm, StatusForm
@@ -24,11 +24,14 @@ def _over_limit(request: HttpRequest, what: str) -> bool:
     except ValueError:  # expired between add and incr
         cache.set(key, 1, timeout=3600)
         count = 1
-    return count > settings.HLHT_APPLY_PER_HOUR
+    return count > conf().supervision.applications_per_hour
 
 
 def _too_many(request: HttpRequest, template: str, form) -> HttpResponse:
-    context = {"form": form, "refused": f"同一地址每小时最多提交{settings.HLHT_APPLY_PER_HOUR}次，请稍后再试"}
+    context = {
+        "form": form,
+        "refused": f"同一地址每小时最多提交{conf().supervision.applications_per_hour}次，请稍后再试",
+    }
     return render(request, template, context, status=429)
 
 
@@ -43,7 +46,7 @@ def apply(request: HttpRequest) -> HttpResponse:
         try:
             application = application_submit(data=form.cleaned_data, address=request.META.get("REMOTE_ADDR"))
         except ValidationFailed as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message.removeprefix(f"{exc.field}: "))
+            form.add_error(exc.field if exc.field in form.fields else None, exc.detail)
         else:
             return render(request, "onboarding/submitted.html", {"application": application})
     return render(request, "onboarding/apply.html", {"form": form}, status=400)

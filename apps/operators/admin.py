@@ -1,13 +1,14 @@
 """Admin for operators: their own record (OperatorInfo, connection, pull intervals, dialect flags).
 
-What regulators read across the domain about an operator (stations, health) is added by apps/supervision/admin.py.
+Apps above add to it through `OperatorAdmin.extensions` in their AppConfig.ready(): supervision the stations and
+health columns, the stale filter and the health panel; onboarding the conformance panel and the activation check.
 """
 
 from django.contrib import admin
 from django.db import models
 from import_export.admin import ImportExportMixin
 
-from apps.core.admin import AuditedAdmin, ScopedAdminMixin
+from apps.core.admin import AuditedAdmin, ExtensibleAdminMixin, ScopedAdminMixin
 from apps.core.roles import edits_operator_data
 
 from .models import Operator
@@ -20,7 +21,7 @@ OPERATOR_OWNED = [
 
 
 @admin.register(Operator)
-class OperatorAdmin(ScopedAdminMixin, ImportExportMixin, AuditedAdmin):
+class OperatorAdmin(ScopedAdminMixin, ExtensibleAdminMixin, ImportExportMixin, AuditedAdmin):
     resource_classes = [OperatorResource]
     list_display = ["operator_id", "operator_name", "kind", "status", "updated"]
     list_filter = ["kind", "status"]

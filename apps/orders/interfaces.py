@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.interconnect.registry import CallContext, interface
 from apps.operators.choices import OperatorKind
 from apps.protocol import schema
@@ -39,7 +39,7 @@ def _check_order_number(payload: dict[str, Any], caller_id: str, *, bonus: bool)
     the caller's own for sessions started at the pile (part 3 §2). 27 characters in the standard push; the bonus
     push's length is its schema's (27 up to the column's bound, a finding when not 27)."""
     seq = payload["StartChargeSeq"]
-    owners = (settings.HLHT_OPERATOR_ID, caller_id)
+    owners = (conf().protocol.operator_id, caller_id)
     if not bonus and not is_serial_number(seq):
         message = f"StartChargeSeq（充电订单号）应为27位字母或数字（运营商ID+18位编号），实际为{len(seq)}位"
     elif not seq.startswith(owners):

@@ -1,5 +1,7 @@
 """Charging sessions and their orders (T/CEC 102.3 §3.9, Beijing's bonus order) with ChargeDetails (§4.2)."""
 
+from typing import Any
+
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Length
@@ -22,9 +24,9 @@ from .choices import (
     custom_label,
 )
 
-MONEY = {"max_digits": 12, "decimal_places": 2}  # 元, 2 decimals
-ENERGY = {"max_digits": 12, "decimal_places": 2}  # kWh, 2 decimals in part 3
-PRICE = {"max_digits": 10, "decimal_places": 4}
+MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}  # 元, 2 decimals
+ENERGY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}  # kWh, 2 decimals in part 3
+PRICE: dict[str, Any] = {"max_digits": 10, "decimal_places": 4}
 CUSTOM_CODE = [MinValueValidator(0), MaxValueValidator(99)]
 ORDER_NUMBER = RegexValidator(
     rf"^[0-9A-Za-z]{{27,{BONUS_SEQ_MAX_LEN}}}$", f"充电订单号应为27位（奖励订单至多{BONUS_SEQ_MAX_LEN}位）字母或数字"

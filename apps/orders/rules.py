@@ -183,9 +183,10 @@ def _detail_findings(payload: dict[str, Any], details: Sequence[dict[str, Any]],
     ):
         parts = [_d(d.get(key)) for d in details]
         total = _d(payload.get(name))
-        if total is None or any(p is None for p in parts):
+        numbers = [p for p in parts if p is not None]
+        if total is None or len(numbers) != len(parts):
             continue
-        summed = sum(parts, ZERO)  # type: ignore[arg-type]
+        summed = sum(numbers, ZERO)
         if abs(summed - total) > tol.money * n:
             out.append(_consistency(rule, name, f"ChargeDetails 各时段{label}之和 {summed} 与 {name} {total} 不符"))
     start, end = parse_datetime(payload["StartTime"]), parse_datetime(payload["EndTime"])
@@ -195,9 +196,13 @@ def _detail_findings(payload: dict[str, Any], details: Sequence[dict[str, Any]],
         d_start, d_end = parse_datetime(detail["DetailStartTime"]), parse_datetime(detail["DetailEndTime"])
         if d_start < start - slack or d_end > end + slack:
             out.append(
-                _consistency(DETAIL_WINDOW, path, f"{path} 时段 {detail['DetailStartTime']}–{detail['DetailEndTime']} "
-                             f"超出充电起止时间 {payload['StartTime']}–{payload['EndTime']}")
-            )  # fmt: skip
+                _consistency(
+                    DETAIL_WINDOW,
+                    path,
+                    f"{path} 时段 {detail['DetailStartTime']}–{detail['DetailEndTime']} "
+                    f"超出充电起止时间 {payload['StartTime']}–{payload['EndTime']}",
+                )
+            )
         energy = Decimal(detail["DetailPower"])
         for price_key, money_key in (("ElecPrice", "DetailElecMoney"), ("SevicePrice", "DetailSeviceMoney")):
             price, money = _d(detail.get(price_key)), _d(detail.get(money_key))
@@ -325,9 +330,12 @@ def directory_findings(
         stated = _d(payload.get("ConnectorPower"))
         if stated is not None and stated != connector.power:
             out.append(
-                _directory(CONNECTOR_POWER, "ConnectorPower",
-                           f"ConnectorPower {stated} kW 与充电站信息中的额定功率 {connector.power} kW 不符")
-            )  # fmt: skip
+                _directory(
+                    CONNECTOR_POWER,
+                    "ConnectorPower",
+                    f"ConnectorPower {stated} kW 与充电站信息中的额定功率 {connector.power} kW 不符",
+                )
+            )
     return out
 
 

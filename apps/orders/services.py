@@ -8,16 +8,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from apps.core.conf import conf
 from apps.pricing.selectors import versions_of
 from apps.protocol import dumps, parse_datetime, schema
 from apps.protocol.schema import Problem
 from apps.protocol.text import storable
 from apps.stations.models import Connector
 
+from . import hooks
 from .choices import ChargeModel, ConfirmResult, OrderInterface, StartChargeSeqStat
+from .hooks import PortalSession
 from .models import ChargeDetail, ChargeOrder, OrderFinding, OrderReport
 from .rules import (
     FOREIGN_CONNECTOR,
@@ -37,7 +39,6 @@ from .rules import (
     seq_length_findings,
     time_findings,
 )
-from .signals import PortalSession, order_stored, portal_session
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,23 +54,23 @@ class Receipt:
 
 def tolerances() -> Tolerances:
     return Tolerances(
-        money=Decimal(str(settings.HLHT_ORDER_MONEY_TOLERANCE)),
-        meter=Decimal(str(settings.HLHT_ORDER_METER_TOLERANCE)),
-        duration=int(settings.HLHT_ORDER_DURATION_TOLERANCE),
-        power_margin=Decimal(str(settings.HLHT_ORDER_POWER_MARGIN)),
-        price=Decimal(str(settings.HLHT_PRICE_TOLERANCE)),
-        bound_margin=Decimal(str(settings.HLHT_CHARGE_BOUND_MARGIN)),
+        money=conf().orders.money_tolerance,
+        meter=conf().orders.meter_tolerance,
+        duration=conf().orders.duration_tolerance_seconds,
+        power_margin=conf().orders.power_margin,
+        price=conf().orders.price_tolerance,
+        bound_margin=conf().orders.charge_bound_margin,
     )
 
 
 def clock_skew() -> dt.timedelta:
     """How far an operator's clock may run ahead of the portal's (HLHT_CLOCK_SKEW, the TimeStamp window)."""
-    return dt.timedelta(seconds=settings.HLHT_CLOCK_SKEW)
+    return conf().protocol.clock_skew
 
 
 def portal_started(start_charge_seq: str) -> bool:
     """Sessions the city platform started carry its OperatorID; walk-ins carry the operator's own."""
-    return start_charge_seq.startswith(settings.HLHT_OPERATOR_ID)
+    return start_charge_seq.startswith(conf().protocol.operator_id)
 
 
 def _digest(payload: dict[str, Any]) -> str:
@@ -114,7 +115,7 @@ def _session_or_refuse(
     Anything else is 4004 naming the field, as the session pushes answer: the portal never confirms an order for a
     session it never had, nor one that another operator's order number or connector would make it believe in."""
     if portal_started(seq_no):
-        session = portal_session(operator_id, seq_no)
+        session = hooks.portal_session(operator_id, seq_no)
         if session is None:
             message = f"StartChargeSeq（充电订单号）{seq_no} 不是市级平台在该运营商启动的充电"
             schema.raise_problems([Problem("StartChargeSeq", UNKNOWN_SESSION, message)])
@@ -280,7 +281,8 @@ def order_receive(
         for f in findings
     )
     _apply(order, payload, connector, connector_id, bonus, confirm, received_at, created=created)
-    order_stored.send(sender=ChargeOrder, order=order, interface=interface, revision=report.revision)
+    if portal_started(seq_no):  # the portal's own session: its driver pays, in this transaction (charging's hook)
+        hooks.order_pay(order=order, interface=interface, revision=report.revision)
     return Receipt(confirm, order, report, repeated=False, findings=tuple(findings))
 
 

@@ -151,7 +151,8 @@ class PolicyCheckAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["connector", "operator", "checked_at", "succ_stat", "fail_reason", "policy"]
     list_filter = ["succ_stat", "fail_reason", ("operator", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["=connector__connector_id"]
-    list_select_related = ["connector", "operator", "policy"]
+    # The policy prints as its connector: without policy__connector every row asked for it again.
+    list_select_related = ["connector", "operator", "policy__connector"]
     ordering = ["-checked_at"]
     date_hierarchy = "checked_at"
     show_full_result_count = False

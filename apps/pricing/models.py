@@ -1,5 +1,7 @@
 """Business policies (T/CEC 102.3 §3.2, PolicyInfo §4.1): time-of-day tariffs per connector, versioned."""
 
+from typing import Any
+
 from django.db import models
 
 from apps.core.models import TimeStampedModel, fixed_length_constraint
@@ -8,7 +10,7 @@ from apps.core.validators import hhmmss_validator, serial_number_validator
 from apps.operators.models import Operator
 from apps.stations.models import Connector
 
-PRICE = {"max_digits": 10, "decimal_places": 4}  # 元/kWh, 4 decimals
+PRICE: dict[str, Any] = {"max_digits": 10, "decimal_places": 4}  # 元/kWh, 4 decimals
 
 
 class PolicySource(models.TextChoices):

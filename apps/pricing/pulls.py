@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.interconnect.models import PullState, RejectedRecord, SyncRun
 from apps.interconnect.pulls import Dispatch, PullJob
 from apps.interconnect.registry import pull_job
@@ -74,7 +74,7 @@ class BusinessPolicyPull(PullJob):
 
     def _ask(self, connector: Connector) -> None:
         run = self.sync_run
-        seq = serial_number(settings.HLHT_OPERATOR_ID)
+        seq = serial_number(conf().protocol.operator_id)
         asked_at = timezone.now()
         data = self.client.call(self.interface, {"EquipBizSeq": seq, "ConnectorID": connector.connector_id})
         problems = schema.validate(data, schema.QUERY_EQUIP_BUSINESS_POLICY_RESPONSE)

@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 import requests
 
@@ -24,10 +24,11 @@ from .errors import (
     ProtocolError,
     Ret,
     SignatureError,
+    TokenRefused,
     TokenRejected,
     TransientError,
 )
-from .names import Interface
+from .names import Interface, TokenFailReason
 from .text import redact_secrets
 from .timestamps import SeqGenerator
 
@@ -43,11 +44,21 @@ logger = logging.getLogger(__name__)
 
 QUERY_TOKEN = Interface.QUERY_TOKEN
 MAX_TOKEN_SECONDS = 604_800  # the standard caps validity at 7 days; a larger value is a peer bug, not a promise
-_FAIL_REASONS = {0: "无", 1: "无此运营商", 2: "密钥错误"}
 # Statuses where a plain retry later can succeed even though no protocol envelope came back.
 _TRANSIENT_HTTP = frozenset({408, 425, 429})
 # Ret codes a caller should retry with backoff; everything else non-zero (incl. invented 4005/4006) is permanent.
 _TRANSIENT_RETS = frozenset({int(Ret.BUSY), int(Ret.SYSTEM)})
+
+
+class _Facts(TypedDict):
+    """What a ClientError carries about the exchange that failed (its keyword arguments)."""
+
+    interface: str
+    ret: int | None
+    msg: str | None
+    http_status: int | None
+
+
 # requests exceptions that mean our configuration is wrong, so retrying cannot help.
 _CONFIG_ERRORS = (
     requests.exceptions.InvalidURL,
@@ -282,9 +293,10 @@ class PeerClient:
 
         if data.get("SuccStat") != 0:
             reason = data.get("FailReason")
-            label = _FAIL_REASONS.get(reason, "自定义") if isinstance(reason, int) else "未知"
-            raise TokenRejected(
+            label = TokenFailReason.describe(reason)
+            raise TokenRefused(
                 f"query_token refused: SuccStat={data.get('SuccStat')!r}, FailReason={reason!r} ({label})",
+                fail_reason=reason,
                 interface=QUERY_TOKEN,
                 ret=0,
             )
@@ -323,7 +335,8 @@ class PeerClient:
         """The token store's lock, with the journal of the query_token made under it written after its release: a
         store may lock with a database transaction, which rolls back when the query_token fails and would take that
         exchange's journal row with it — and the failures are the rows the journal is for."""
-        outer, held = self._held, []
+        outer = self._held
+        held: list[ExchangeRecord] = []
         self._held = held
         try:
             with self.token_store.lock(self.token_key):
@@ -442,7 +455,7 @@ class PeerClient:
             return None, None, None, PermanentError(text, interface=interface, http_status=http_status)
 
         ret, msg = envelope.ret, envelope.msg
-        facts = {"interface": interface, "ret": ret, "msg": msg, "http_status": http_status}
+        facts = _Facts(interface=interface, ret=ret, msg=msg, http_status=http_status)
         try:
             result = open_response(envelope, self.keys, dialect=self.dialect)
         except SignatureError:

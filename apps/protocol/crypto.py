@@ -41,10 +41,10 @@ _ECB_CACHE_MAX = 256
 def _key_bytes(value: str, name: str) -> bytes:
     """Keys are the literal characters as UTF-8 bytes (never hex/Base64-decoded); AES-128 needs exactly 16."""
     if not isinstance(value, str):
-        raise InvalidKeyError(f"{name} must be a str, got {type(value).__name__}")
+        raise InvalidKeyError(f"{name} must be a str, got {type(value).__name__}", key=name)
     raw = value.encode("utf-8")
     if len(raw) != BLOCK:
-        raise InvalidKeyError(f"{name} must be exactly 16 bytes (UTF-8), got {len(raw)}")
+        raise InvalidKeyError(f"{name} must be exactly 16 bytes (UTF-8), got {len(raw)}", key=name)
     return raw
 
 

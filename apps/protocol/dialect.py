@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from .errors import EnvelopeError, TokenError
 from .timestamps import millis_to_timestamp, parse_timestamp
@@ -62,7 +62,7 @@ def _rename(value: Any) -> Any:
     if isinstance(value, dict):
         renamed: dict[str, Any] = {}
         for key, item in value.items():
-            target = SERVICE_ALIASES.get(key, key)
+            target: str = SERVICE_ALIASES.get(key) or key
             if target != key and target in value:
                 continue  # both spellings present: the standard one wins rather than depending on key order
             renamed[target] = _rename(item)
@@ -88,7 +88,7 @@ def _upper_first(value: Any) -> Any:
 
 def standard_field_names(payload: T) -> T:
     """lowerCamel Data keys (`succStat`, `connectorID`) to the standard's UpperCamel (`SuccStat`, `ConnectorID`)."""
-    return _upper_first(payload)  # type: ignore[no-any-return]
+    return cast(T, _upper_first(payload))  # the same shape as it came, keys renamed
 
 
 # Lower-case (and camel) spellings of the envelope's keys seen in the field → the standard's.
@@ -113,7 +113,7 @@ def normalise_aliases(payload: T, dialect: Dialect) -> T:
         payload = standard_field_names(payload)
     if not dialect.service_spelling:
         return payload  # strict peers: a variant key stays unknown and business validation reports it (4004)
-    return _rename(payload)  # type: ignore[no-any-return]
+    return cast(T, _rename(payload))  # the same shape as it came, keys renamed
 
 
 # Scheme is case-insensitive (RFC 7235); the token is visible ASCII without spaces (UUIDs, hex, b64token).

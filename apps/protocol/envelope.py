@@ -59,9 +59,9 @@ class KeySet:
         # Fail when the key set is loaded, not on the first message that happens to use it.
         for name, value in (("DataSecret", self.data_secret), ("DataSecretIV", self.data_secret_iv)):
             if not isinstance(value, str) or len(value.encode("utf-8")) != 16:
-                raise InvalidKeyError(f"{name} must be exactly 16 bytes (UTF-8)")
+                raise InvalidKeyError(f"{name} must be exactly 16 bytes (UTF-8)", key=name)
         if not isinstance(self.sig_secret, str) or not self.sig_secret:
-            raise InvalidKeyError("SigSecret must be a non-empty str")
+            raise InvalidKeyError("SigSecret must be a non-empty str", key="SigSecret")
 
 
 @dataclass(frozen=True, slots=True)

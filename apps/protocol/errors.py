@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 
 class Ret(IntEnum):
@@ -48,7 +49,13 @@ def default_msg(ret: int) -> str:
 
 
 class InvalidKeyError(ValueError):
-    """A DataSecret/DataSecretIV is not exactly 16 UTF-8 bytes: a key-management mistake, answered with Ret 500."""
+    """A DataSecret/DataSecretIV is not exactly 16 UTF-8 bytes: a key-management mistake, answered with Ret 500.
+
+    `key` is the wire name of the key at fault (DataSecret, DataSecretIV, SigSecret), for callers that tell people."""
+
+    def __init__(self, message: str, *, key: str) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -149,3 +156,11 @@ class PermanentError(ClientError):
 
 class TokenRejected(PermanentError):
     """Ret 4002 again right after a fresh query_token (or query_token refused us): credentials are wrong."""
+
+
+class TokenRefused(TokenRejected):
+    """query_token itself answered SuccStat 1: the peer refused the OperatorSecret it was given (`fail_reason`)."""
+
+    def __init__(self, message: str, *, fail_reason: object, **facts: Any) -> None:
+        super().__init__(message, **facts)
+        self.fail_reason = fail_reason

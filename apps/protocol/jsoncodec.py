@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 __all__ = ["MAX_EXPONENT", "MAX_NUMBER_CHARS", "ImplausibleNumber", "dumps", "loads"]
 
 # The C string encoder that json.dumps(ensure_ascii=False) uses: escapes quotes/controls, keeps Chinese as UTF-8.
-_encode_str = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode_str = json.encoder.encode_basestring
 _float_repr = float.__repr__
 
 
@@ -183,6 +184,7 @@ def nested_deeper_than(value: Any, limit: int = MAX_DEPTH) -> bool:
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list):

@@ -254,9 +254,10 @@ class Pipeline:
             remote_addr=request.remote_addr,
             started=time.perf_counter(),
         )
-        keys = caller.keysets[0] if caller is not None and caller.keysets else None
-        if keys is not None:
-            reception.caller, reception.claimed_operator_id = caller, caller.operator_id  # type: ignore[union-attr]
+        keys = None
+        if caller is not None and caller.keysets:
+            keys = caller.keysets[0]
+            reception.caller, reception.claimed_operator_id = caller, caller.operator_id
         reception.envelope, reception.error = error_response(error, keys), error.msg
         return reception
 
@@ -301,8 +302,8 @@ class Pipeline:
         stale = skew > window
         # With a `mark` hook the token check and the replay mark are one step (one round trip in the portal); the
         # refusals keep their order: a bad token is 4002 even when the TimeStamp is stale too.
-        combined = self.mark is not None and not stale
-        if token is not None and not combined and not self.tokens(caller, token):
+        mark = None if stale else self.mark
+        if token is not None and mark is None and not self.tokens(caller, token):
             raise TokenError(self.token_refusal)
         if stale:
             raise EnvelopeError(f"POST参数不合法，TimeStamp与平台时间相差{skew:.1f}秒，超过{window:g}秒")
@@ -310,8 +311,8 @@ class Pipeline:
         # The replay mark, the decryption and the handler's writes happen inside one `atomic()`: a message that
         # fails anywhere leaves nothing behind and may be sent again; one that succeeded can never apply twice.
         with self.atomic():
-            if combined:
-                verdict = self.mark(caller, token, envelope)  # type: ignore[misc]  # combined implies a mark hook
+            if mark is not None:
+                verdict = mark(caller, token, envelope)
                 if verdict == MARK_BAD_TOKEN:
                     raise TokenError(self.token_refusal)
                 first = verdict == MARK_FIRST

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
+from typing import TypeGuard
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
@@ -147,7 +148,7 @@ def parse_date(value: str) -> date:
     return date(year, month, day)
 
 
-def is_operator_id(value: object) -> bool:
+def is_operator_id(value: object) -> TypeGuard[str]:
     """OperatorID: exactly 9 ASCII letters/digits (组织机构代码 without '-', or USCC characters 9–17)."""
     return isinstance(value, str) and _OPERATOR_ID.fullmatch(value) is not None
 
@@ -219,7 +220,7 @@ def serial_number(operator_id: str) -> str:
     return _default_serials.next(operator_id)
 
 
-def is_serial_number(value: object, operator_id: str | None = None) -> bool:
+def is_serial_number(value: object, operator_id: str | None = None) -> TypeGuard[str]:
     """27 ASCII letters/digits whose first 9 form an OperatorID (equal to `operator_id` when given).
 
     The 18-char suffix format is free in the standard, so only its length and alphabet are checked.

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.interconnect.registry import CallContext, interface
 from apps.operators.choices import OperatorKind
 from apps.protocol.names import Interface
@@ -13,7 +14,11 @@ from apps.protocol.names import Interface
 from .services import orders_reconcile, run_answer
 
 
-@interface(Interface.CHECK_CHARGE_ORDERS, callers={OperatorKind.OPERATOR}, max_body="HLHT_MAX_RECONCILIATION_BYTES")
+@interface(
+    Interface.CHECK_CHARGE_ORDERS,
+    callers={OperatorKind.OPERATOR},
+    max_body=lambda: conf().protocol.max_reconciliation_bytes,
+)
 def check_charge_orders(ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]:
     """The orders the two sides disagree about: missing at the portal, money or energy different, or (the portal's
     custom reason 4) held by the portal but not listed. A repeated CheckOrderSeq gets the same answer."""

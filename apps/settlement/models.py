@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -16,7 +17,8 @@ from apps.orders.models import ENERGY, MONEY, ChargeOrder
 
 from .choices import DisputeReasonChoices, DisputeState, Resolution, SettlementPeriod, StatementState
 
-ENERGY4 = {"max_digits": 16, "decimal_places": 4}  # TotalOrderPower / TotalDisputePower: kWh with 4 decimals
+# TotalOrderPower / TotalDisputePower: kWh with 4 decimals
+ENERGY4: dict[str, Any] = {"max_digits": 16, "decimal_places": 4}
 
 
 class ReconciliationRun(models.Model):
@@ -136,9 +138,12 @@ class SettlementAgreement(TimeStampedModel):
         "结算周期", max_length=8, choices=SettlementPeriod.choices, default=SettlementPeriod.MONTH
     )
     commission_rate = models.DecimalField(
-        "平台服务费率", max_digits=5, decimal_places=4, validators=[MinValueValidator(0), MaxValueValidator(1)],
+        "平台服务费率",
+        max_digits=5,
+        decimal_places=4,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
         help_text="按订单总金额计，如 0.0300 即 3%",
-    )  # fmt: skip
+    )
     effective_from = models.DateField("生效日期")
     effective_to = models.DateField("失效日期", null=True, blank=True, help_text="不含当日；留空为长期有效")
 
@@ -186,14 +191,22 @@ class Statement(TimeStampedModel):
     disputes_open = models.PositiveIntegerField("未处理争议数", default=0)
     state = models.CharField("状态", max_length=10, choices=StatementState.choices, default=StatementState.DRAFT)
     confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name="确认人",
-    )  # fmt: skip
+    )
     confirmed_at = models.DateTimeField("确认时间", null=True, blank=True)
     paid_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name="付款登记人",
-    )  # fmt: skip
+    )
     paid_at = models.DateTimeField("付款时间", null=True, blank=True)
     payment_reference = models.CharField("付款凭证号", max_length=64, blank=True)
 

@@ -12,12 +12,14 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.core.exceptions import Conflict, ValidationFailed
+from apps.core.history import history_note
 from apps.orders.models import ChargeOrder
 from apps.protocol import parse_datetime
 from apps.protocol.text import storable
@@ -61,11 +63,16 @@ def _load_listed(orders: Iterable[dict[str, Any]]) -> None:
             cursor.executemany(
                 f"INSERT INTO {TEMP} (seq, power, money, power_c, money_c) VALUES (%s, %s, %s, %s, %s)",  # noqa: S608
                 [
-                    (o["StartChargeSeq"], str(o["TotalPower"]), str(o["TotalMoney"]),
-                     _cents(o["TotalPower"]), _cents(o["TotalMoney"]))
+                    (
+                        o["StartChargeSeq"],
+                        str(o["TotalPower"]),
+                        str(o["TotalMoney"]),
+                        _cents(o["TotalPower"]),
+                        _cents(o["TotalMoney"]),
+                    )
                     for o in orders
                 ],
-            )  # fmt: skip
+            )
 
 
 def _insert_disputes(run: ReconciliationRun, start: dt.datetime, end: dt.datetime) -> None:
@@ -96,11 +103,17 @@ def _insert_disputes(run: ReconciliationRun, start: dt.datetime, end: dt.datetim
                OR {cents.format("o.total_power")} <> l.power_c
             """,  # noqa: S608
             [
-                now, now, run.pk, run.operator_id,
-                DisputeReasonChoices.NOT_FOUND, DisputeReasonChoices.WRONG_MONEY, DisputeReasonChoices.WRONG_ENERGY,
-                DisputeState.OPEN, run.operator_id,
+                now,
+                now,
+                run.pk,
+                run.operator_id,
+                DisputeReasonChoices.NOT_FOUND,
+                DisputeReasonChoices.WRONG_MONEY,
+                DisputeReasonChoices.WRONG_ENERGY,
+                DisputeState.OPEN,
+                run.operator_id,
             ],
-        )  # fmt: skip
+        )
         # The portal's side is portal_orders() itself, compiled by the ORM (one definition, datetimes adapted).
         held_sql, held_params = portal_orders(run.operator_id, start, end).values("id").query.sql_with_params()
         cursor.execute(
@@ -116,13 +129,13 @@ def _insert_disputes(run: ReconciliationRun, start: dt.datetime, end: dt.datetim
         cursor.execute(f"DROP TABLE IF EXISTS {TEMP}")
 
 
-def portal_orders(operator_id: str, start: dt.datetime, end: dt.datetime):
+def portal_orders(operator_id: str, start: dt.datetime, end: dt.datetime) -> QuerySet[ChargeOrder]:
     """The orders the portal must find in a reconciliation of the period: started through it, ended in the period."""
     return ChargeOrder.objects.filter(
         operator_id=operator_id,
         end_time__gte=start,
         end_time__lte=end,
-        start_charge_seq__startswith=settings.HLHT_OPERATOR_ID,
+        start_charge_seq__startswith=conf().protocol.operator_id,
     )
 
 
@@ -198,7 +211,7 @@ def orders_reconcile(*, operator_id: str, payload: dict[str, Any], received_at: 
     return run
 
 
-def _count_by_reason(run: ReconciliationRun):
+def _count_by_reason(run: ReconciliationRun) -> QuerySet[Dispute, tuple[Any, ...]]:
     return Dispute.objects.filter(run=run).order_by().values_list("reason").annotate(n=Count("pk"))
 
 
@@ -208,7 +221,7 @@ def run_answer(run: ReconciliationRun, payload: dict[str, Any]) -> dict[str, Any
 
 
 @transaction.atomic
-def dispute_resolve(*, dispute: Dispute, resolution: str, comment: str, user) -> Dispute:
+def dispute_resolve(*, dispute: Dispute, resolution: str, comment: str, user: User) -> Dispute:
     """Settle a dispute on one side's figures (or write it off), with a comment; the change is in its history."""
     dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
     if dispute.state != DisputeState.OPEN:
@@ -235,7 +248,6 @@ def dispute_resolve(*, dispute: Dispute, resolution: str, comment: str, user) ->
     dispute.settled_power, dispute.settled_money = figures
     dispute.state, dispute.resolution, dispute.comment = DisputeState.RESOLVED, resolution, comment.strip()
     dispute.resolved_by, dispute.resolved_at = user, timezone.now()
-    dispute._history_user = user  # the history row names who, even outside a request (a command, a task)
-    dispute._change_reason = dispute.comment[:100]
+    history_note(dispute, dispute.comment[:100], user=user)  # names who, even outside a request
     dispute.save()
     return dispute

@@ -53,11 +53,15 @@ def _figures(operator_id: str, start: dt.date, end: dt.date) -> dict[str, Decima
         end_time__lt=until,
     )
     sums = orders.aggregate(
-        n=Count("id"), power=Sum("total_power"), elec=Sum("total_elec_money"), service=Sum("total_sevice_money"),
+        n=Count("id"),
+        power=Sum("total_power"),
+        elec=Sum("total_elec_money"),
+        service=Sum("total_sevice_money"),
         money=Sum("total_money"),
-    )  # fmt: skip
-    disputes = Dispute.objects.filter(operator_id=operator_id, state=DisputeState.OPEN, run__start_time__lt=until,
-                                      run__end_time__gte=since).count()  # fmt: skip
+    )
+    disputes = Dispute.objects.filter(
+        operator_id=operator_id, state=DisputeState.OPEN, run__start_time__lt=until, run__end_time__gte=since
+    ).count()
     return {
         "order_count": sums["n"],
         "total_power": sums["power"] or Decimal(0),
@@ -76,14 +80,22 @@ def statement_generate(*, operator_id: str, day: dt.date) -> Statement:
     if agreement is None:
         raise ValidationFailed(f"运营商 {operator_id} 在 {day} 没有生效的结算协议", field="agreement")
     start, end = period_of(day, agreement.period)
-    existing = Statement.objects.select_for_update().filter(operator_id=operator_id, period_start=start,
-                                                            period_end=end).first()  # fmt: skip
+    existing = (
+        Statement.objects.select_for_update()
+        .filter(operator_id=operator_id, period_start=start, period_end=end)
+        .first()
+    )
     if existing is not None and existing.state != StatementState.DRAFT:
         return existing
     figures = _figures(operator_id, start, end)
     commission = (figures["total_money"] * agreement.commission_rate).quantize(CENT, rounding=ROUND_HALF_UP)
-    values = {**figures, "agreement": agreement, "commission_rate": agreement.commission_rate,
-              "commission": commission, "net_payable": figures["total_money"] - commission}  # fmt: skip
+    values = {
+        **figures,
+        "agreement": agreement,
+        "commission_rate": agreement.commission_rate,
+        "commission": commission,
+        "net_payable": figures["total_money"] - commission,
+    }
     if existing is None:
         return Statement.objects.create(operator_id=operator_id, period_start=start, period_end=end, **values)
     changed = [name for name, value in values.items() if getattr(existing, name) != value]
@@ -131,5 +143,6 @@ def statement_pay(*, statement: Statement, user, reference: str) -> Statement:
     """The city platform paid the operator the net amount; the bank's reference is kept."""
     if not reference.strip():
         raise ValidationFailed("请填写付款凭证号", field="payment_reference")
-    return _advance(statement, StatementState.PAID, paid_by=user, paid_at=timezone.now(),
-                    payment_reference=reference.strip()[:64])  # fmt: skip
+    return _advance(
+        statement, StatementState.PAID, paid_by=user, paid_at=timezone.now(), payment_reference=reference.strip()[:64]
+    )

@@ -14,8 +14,13 @@ from .faults import Faults
 PORTAL_OPERATOR_ID = "MA01HLHT0"
 # Dialect flags the simulator can speak; no_v_base_url is the portal's concern (its URL), not ours.
 DIALECT_NAMES = (
-    "lowercase_sig", "bare_token", "millisecond_timestamp", "service_spelling", "lowercase_keys", "lower_camel_fields",
-)  # fmt: skip
+    "lowercase_sig",
+    "bare_token",
+    "millisecond_timestamp",
+    "service_spelling",
+    "lowercase_keys",
+    "lower_camel_fields",
+)
 _KEY_FIELDS = ("OperatorSecret", "DataSecret", "DataSecretIV", "SigSecret")
 
 

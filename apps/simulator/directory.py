@@ -168,6 +168,25 @@ class Station:
         "tariff_index",
         "tel",
     )
+    # Filled by Directory._generate right after construction (seeded draws), so declared here for the type checker.
+    lat: int  # micro-degrees
+    lng: int
+    stype: int
+    construction: int
+    status: int
+    name: str
+    address: str
+    tel: str
+    owner: str
+    locks: bool
+    tariff_index: int
+    hours: int
+    park_fee: int
+    payment: int
+    support_order: bool
+    pictures: int
+    created: int
+    park_nums: int
 
     def __init__(self, index: int, district: District) -> None:
         self.index = index

@@ -7,7 +7,7 @@ import json
 import math
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from apps.protocol import (
     BusinessError,
@@ -19,13 +19,11 @@ from apps.protocol import (
 from apps.protocol.names import TEST_STATUS_CHANGE, Interface
 
 from .directory import FAULT, IDLE, OFFLINE, PLUGGED, station_status
+from .platform import Platform
 from .tariff import TARIFFS
 
-if TYPE_CHECKING:
-    from .simulator import Simulator
-
 Payload = dict[str, Any] | str
-Handler = Callable[["Simulator", RequestEnvelope, dict[str, Any]], Payload]
+Handler = Callable[[Platform, RequestEnvelope, dict[str, Any]], Payload]
 
 MAX_STATION_IDS = 50  # query_station_status: at most 50 stations per call (part 2 §1.3)
 MAX_STATS_DAYS = 366
@@ -97,7 +95,7 @@ def connector_id(payload: dict[str, Any]) -> str:
 # -- interfaces -------------------------------------------------------------------------------------------------------
 
 
-def query_token(sim: Simulator, envelope: RequestEnvelope, payload: dict[str, Any]) -> Payload:
+def query_token(sim: Platform, envelope: RequestEnvelope, payload: dict[str, Any]) -> Payload:
     """Appendix A: SuccStat 0 with a token for the portal and the right OperatorSecret; 1 + FailReason otherwise."""
     requester = text(payload, "OperatorID", max_len=9)
     secret = text(payload, "OperatorSecret", max_len=64)
@@ -122,7 +120,7 @@ def query_token(sim: Simulator, envelope: RequestEnvelope, payload: dict[str, An
     return {"OperatorID": requester, "SuccStat": 0, "AccessToken": token, "TokenAvailableTime": ttl, "FailReason": 0}
 
 
-def query_stations_info(sim: Simulator, envelope: RequestEnvelope, payload: dict[str, Any]) -> Payload:
+def query_stations_info(sim: Platform, envelope: RequestEnvelope, payload: dict[str, Any]) -> Payload:
     """Paged StationInfos changed after LastQueryTime (station or any equipment/connector), all when it is empty."""
     cfg = sim.config
     since = moment(payload, "LastQueryTime")
@@ -144,7 +142,7 @@ def query_stations_info(sim: Simulator, envelope: RequestEnvelope, payload: dict
     return json.dumps(page, ensure_ascii=False, separators=(",", ":"))
 
 
-def query_station_status(sim: Simulator, envelope: RequestEnvelope, payload: dict[str, Any]) -> Payload:
+def query_station_status(sim: Platform, envelope: RequestEnvelope, payload: dict[str, Any]) -> Payload:
     """Connector statuses of up to 50 stations; unknown or vanished StationIDs are left out."""
     ids = payload.get("StationIDs")
     if ids is None:
@@ -160,7 +158,7 @@ def query_station_status(sim: Simulator, envelope: RequestEnvelope, payload: dic
     return {"Total": len(infos), "StationStatusInfos": infos}
 
 
-def query_station_stats(sim: Simulator, envelope: RequestEnvelope, payload: dict[str, Any]) -> Payload:
+def query_station_stats(sim: Platform, envelope: RequestEnvelope, payload: dict[str, Any]) -> Payload:
     """Energy per connector/equipment/station between two dates (inclusive), from orders by their end date."""
     station_id = text(payload, "StationID", max_len=20)
     first, last = day(payload, "StartTime"), day(payload, "EndTime")
@@ -175,7 +173,7 @@ def query_station_stats(sim: Simulator, envelope: RequestEnvelope, payload: dict
         return sim.ledger.stats(station, first, last)
 
 
-def query_equip_auth(sim: Simulator, envelope: RequestEnvelope, payload: dict[str, Any]) -> Payload:
+def query_equip_auth(sim: Platform, envelope: RequestEnvelope, payload: dict[str, Any]) -> Payload:
     """SuccStat 0 for an idle or plugged connector; FailReason 2 offline/faulty, 3 (ours) unknown, 4 (ours) busy."""
     seq, cid = serial(payload, "EquipAuthSeq"), connector_id(payload)
     answer: dict[str, Any] = {"EquipAuthSeq": seq, "ConnectorID": cid}
@@ -190,7 +188,7 @@ def query_equip_auth(sim: Simulator, envelope: RequestEnvelope, payload: dict[st
     return answer | {"SuccStat": 0, "FailReason": 0}
 
 
-def query_equip_business_policy(sim: Simulator, envelope: RequestEnvelope, payload: dict[str, Any]) -> Payload:
+def query_equip_business_policy(sim: Platform, envelope: RequestEnvelope, payload: dict[str, Any]) -> Payload:
     """The station's time-of-use tariff as PolicyInfos (7 periods from 00:00:00)."""
     seq, cid = serial(payload, "EquipBizSeq"), connector_id(payload)
     answer: dict[str, Any] = {"EquipBizSeq": seq, "ConnectorID": cid}
@@ -203,7 +201,7 @@ def query_equip_business_policy(sim: Simulator, envelope: RequestEnvelope, paylo
     return answer | {"SuccStat": 0, "FailReason": 0, "SumPeriod": len(policies), "PolicyInfos": policies}
 
 
-def query_start_charge(sim: Simulator, envelope: RequestEnvelope, payload: dict[str, Any]) -> Payload:
+def query_start_charge(sim: Platform, envelope: RequestEnvelope, payload: dict[str, Any]) -> Payload:
     seq, cid = serial(payload, "StartChargeSeq"), connector_id(payload)
     if "QRCode" not in payload:
         raise _fail("缺少参数QRCode")
@@ -212,7 +210,7 @@ def query_start_charge(sim: Simulator, envelope: RequestEnvelope, payload: dict[
     return sim.start_charge(seq, cid)
 
 
-def query_equip_charge_status(sim: Simulator, envelope: RequestEnvelope, payload: dict[str, Any]) -> Payload:
+def query_equip_charge_status(sim: Platform, envelope: RequestEnvelope, payload: dict[str, Any]) -> Payload:
     seq = serial(payload, "StartChargeSeq")
     snapshot = sim.charge_status(seq)
     if snapshot is None:
@@ -220,18 +218,24 @@ def query_equip_charge_status(sim: Simulator, envelope: RequestEnvelope, payload
     return snapshot
 
 
-def query_stop_charge(sim: Simulator, envelope: RequestEnvelope, payload: dict[str, Any]) -> Payload:
+def query_stop_charge(sim: Platform, envelope: RequestEnvelope, payload: dict[str, Any]) -> Payload:
     return sim.stop_charge(serial(payload, "StartChargeSeq"), connector_id(payload))
 
 
-def test_status_change(sim: Simulator, envelope: RequestEnvelope, payload: dict[str, Any]) -> Payload:
+def test_status_change(sim: Platform, envelope: RequestEnvelope, payload: dict[str, Any]) -> Payload:
     """The conformance hook (apps/protocol/names.py): an idle connector of a station in service becomes occupied
     (or the one named, to the Status given) and the change is pushed like any other."""
     wanted = text(payload, "ConnectorID", max_len=26, required=False)
     status = integer(payload, "Status", default=PLUGGED, low=0, high=255)
     if not wanted:
-        idle = [c.id for st in sim.directory.stations if st.in_service for e in st.equipments for c in e.connectors
-                if c.status == IDLE]  # fmt: skip
+        idle = [
+            c.id
+            for st in sim.directory.stations
+            if st.in_service
+            for e in st.equipments
+            for c in e.connectors
+            if c.status == IDLE
+        ]
         if not idle:
             raise _fail("没有空闲的充电接口")
         wanted = idle[0]

@@ -14,7 +14,7 @@ import socketserver
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from apps.protocol import (
     BusyError,
@@ -33,10 +33,8 @@ from apps.protocol.names import Interface
 from apps.protocol.receive import Caller, NoAnswer, Pipeline, Request, Route
 
 from .handlers import INTERFACES
+from .platform import Platform
 from .pushes import to_variant_spelling
-
-if TYPE_CHECKING:
-    from .simulator import Simulator
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +42,7 @@ MAX_BODY = 2 * 1024 * 1024
 JSON_TYPE = "application/json;charset=utf-8"
 
 
-def _route(sim: Simulator, name: str) -> Route:
+def _route(sim: Platform, name: str) -> Route:
     request_struct = schema.INTERFACES[name][0] if name in schema.INTERFACES else None  # the test hook has none
 
     def validate(payload: dict[str, Any]) -> None:
@@ -64,7 +62,7 @@ def _route(sim: Simulator, name: str) -> Route:
 class Gateway:
     """Turns one HTTP request into the bytes of one response envelope (or None: close without answering)."""
 
-    def __init__(self, sim: Simulator) -> None:
+    def __init__(self, sim: Platform) -> None:
         self.sim = sim
         self._lock = threading.Lock()
         self._stops_refused = 0
@@ -215,7 +213,7 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
     block_on_close = False
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], sim: Simulator) -> None:
+    def __init__(self, address: tuple[str, int], sim: Platform) -> None:
         self.gateway = Gateway(sim)
         super().__init__(address, _Handler)
 

@@ -600,8 +600,9 @@ class Simulator:
             self.portal_orders = [s for s in self.portal_orders if local_day(s.end) > day]
             power = sum((s.bill.power for s in orders if s.bill), Decimal("0.00"))
             money = sum((s.bill.total_money for s in orders if s.bill), Decimal("0.00"))
-            payload = {
-                "CheckOrderSeq": self.serial(at),
+            seq = self.serial(at)
+            payload: dict[str, Any] = {
+                "CheckOrderSeq": seq,
                 "StartTime": f"{day.isoformat()} 00:00:00",
                 "EndTime": f"{day.isoformat()} 23:59:59",
                 "OrderCount": len(orders),
@@ -613,7 +614,7 @@ class Simulator:
                     if s.bill
                 ],
             }
-            self._push(Interface.CHECK_CHARGE_ORDERS, payload, CHECK, at, payload["CheckOrderSeq"])
+            self._push(Interface.CHECK_CHARGE_ORDERS, payload, CHECK, at, seq)
             return payload
 
     def set_connector_status(self, connector_id: str, status: int) -> Connector:

@@ -1,6 +1,5 @@
 """Admin for the directory: stations with their equipment and connectors, statuses, statistics and changes."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
@@ -17,6 +16,7 @@ from apps.core.admin import (
     fixed_choices_filter,
     scoped_related_filter,
 )
+from apps.core.conf import conf
 from apps.core.paging import BoundedCountPaginator
 from apps.operators.models import Operator
 from apps.protocol.beijing import DISTRICTS
@@ -80,7 +80,7 @@ class StatusAgeFilter(admin.SimpleListFilter):
     parameter_name = "status_age"
 
     def lookups(self, request, model_admin):
-        return [("stale", f"超过 {settings.HLHT_STALE_MINUTES} 分钟未更新"), ("fresh", "最近已更新")]
+        return [("stale", f"超过 {conf().supervision.stale_minutes} 分钟未更新"), ("fresh", "最近已更新")]
 
     def queryset(self, request, queryset):
         cutoff = stale_cutoff()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -14,31 +15,64 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from apps.core.exceptions import ValidationFailed
-from apps.core.rows import insert_many
+from apps.core.rows import concrete_field, insert_many
 from apps.protocol.names import wire_name
 
 from .models import Connector, ConnectorStats, Equipment, EquipmentStats, Station, StationStats
 
 STATION_FIELDS = [
-    "equipment_owner_id", "station_name", "country_code", "area_code", "address", "station_tel", "service_tel",
-    "station_type", "station_status", "park_nums", "station_lng", "station_lat", "site_guide", "construction",
-    "pictures", "match_cars", "park_info", "busine_hours", "electricity_fee", "service_fee", "park_fee", "payment",
-    "support_order", "remark",
-]  # fmt: skip
+    "equipment_owner_id",
+    "station_name",
+    "country_code",
+    "area_code",
+    "address",
+    "station_tel",
+    "service_tel",
+    "station_type",
+    "station_status",
+    "park_nums",
+    "station_lng",
+    "station_lat",
+    "site_guide",
+    "construction",
+    "pictures",
+    "match_cars",
+    "park_info",
+    "busine_hours",
+    "electricity_fee",
+    "service_fee",
+    "park_fee",
+    "payment",
+    "support_order",
+    "remark",
+]
 EQUIPMENT_FIELDS = [
-    "manufacturer_id", "manufacturer_name", "equipment_model", "production_date", "equipment_type",
-    "equipment_lng", "equipment_lat", "power", "equipment_name",
-]  # fmt: skip
+    "manufacturer_id",
+    "manufacturer_name",
+    "equipment_model",
+    "production_date",
+    "equipment_type",
+    "equipment_lng",
+    "equipment_lat",
+    "power",
+    "equipment_name",
+]
 CONNECTOR_FIELDS = [
-    "connector_name", "connector_type", "voltage_upper_limits", "voltage_lower_limits", "current", "power",
-    "park_no", "national_standard",
-]  # fmt: skip
+    "connector_name",
+    "connector_type",
+    "voltage_upper_limits",
+    "voltage_lower_limits",
+    "current",
+    "power",
+    "park_no",
+    "national_standard",
+]
 
 
 @functools.cache
 def _field(model: type[models.Model], name: str) -> tuple[Any, int | None, bool]:
     """(value for absent, decimal places or None, is a date): looked up once, used for every record."""
-    f = model._meta.get_field(name)
+    f = concrete_field(model, name)
     default = None if f.null else (f.get_default() if f.has_default() else "")
     places = f.decimal_places if isinstance(f, models.DecimalField) else None
     return default, places, isinstance(f, models.DateField)
@@ -80,7 +114,7 @@ class _Kind:
     parents' keys it carries; `names` is the order of a row's values, stored and compared alike."""
 
     label: str
-    model: type[models.Model]
+    model: type[Station | Equipment | Connector]
     key: str
     fields: tuple[str, ...]
     parents: tuple[str, ...] = ()
@@ -95,7 +129,7 @@ class _Kind:
         return (*(_value(model, name, info.get(wire_name(name))) for name in self.fields), *parents, None)
 
     def existing(
-        self, operator_id: str, keys: list[str], station_pks: list[int] = (), *, lock: bool = False
+        self, operator_id: str, keys: list[str], station_pks: Sequence[int] = (), *, lock: bool = False
     ) -> dict[str, tuple[Any, ...]]:
         """key → (pk, *values in `names` order) of the operator's rows with these keys, and of the rows at these
         stations, read as tuples (no model objects). Two plain queries rather than one with OR: each has its index
@@ -119,14 +153,22 @@ class _Kind:
             return {}
         now = timezone.now()
         dicts = [
-            {"operator_id": operator_id, self.key: key, **dict(zip(self.names, values, strict=True)),
-             "created": now, "updated": now}
+            {
+                "operator_id": operator_id,
+                self.key: key,
+                **dict(zip(self.names, values, strict=True)),
+                "created": now,
+                "updated": now,
+            }
             for key, values in rows.items()
-        ]  # fmt: skip
+        ]
         returned = insert_many(
-            self.model, dicts, conflict=("operator", self.key), update=(*self.names, "updated"),
+            self.model,
+            dicts,
+            conflict=("operator", self.key),
+            update=(*self.names, "updated"),
             returning=("id", self.key),
-        )  # fmt: skip
+        )
         return {key: pk for pk, key in returned}
 
 
@@ -292,21 +334,30 @@ def station_stats_store(*, operator_id: str, info: dict[str, Any]) -> bool:
     piles = insert_many(
         EquipmentStats,
         [
-            {"station_stats_id": stats.pk, "equipment_id": equipment[e["EquipmentID"]], "created": now, "updated": now,
-             "equipment_electricity": _value(EquipmentStats, "equipment_electricity", e["EquipmentElectricity"])}
+            {
+                "station_stats_id": stats.pk,
+                "equipment_id": equipment[e["EquipmentID"]],
+                "created": now,
+                "updated": now,
+                "equipment_electricity": _value(EquipmentStats, "equipment_electricity", e["EquipmentElectricity"]),
+            }
             for e in info["EquipmentStatsInfos"]
         ],
         returning=("id", "equipment"),
-    )  # fmt: skip
+    )
     pile_of = {equipment_pk: pk for pk, equipment_pk in piles}
     insert_many(
         ConnectorStats,
         [
-            {"equipment_stats_id": pile_of[equipment[e["EquipmentID"]]], "connector_id": connectors[c["ConnectorID"]],
-             "created": now, "updated": now,
-             "connector_electricity": _value(ConnectorStats, "connector_electricity", c.get("ConnectorElectricity"))}
+            {
+                "equipment_stats_id": pile_of[equipment[e["EquipmentID"]]],
+                "connector_id": connectors[c["ConnectorID"]],
+                "created": now,
+                "updated": now,
+                "connector_electricity": _value(ConnectorStats, "connector_electricity", c.get("ConnectorElectricity")),
+            }
             for e in info["EquipmentStatsInfos"]
             for c in e["ConnectorStatsInfos"]
         ],
-    )  # fmt: skip
+    )
     return created

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-
+from apps.core.conf import conf
 from apps.interconnect.registry import CallContext, interface
 from apps.operators.choices import OperatorKind
 from apps.protocol import BusinessError, parse_date, parse_datetime, schema
@@ -28,7 +27,7 @@ _CONSUMERS = {OperatorKind.CONSUMER}
 
 def _validate_status(payload: dict[str, Any]) -> None:
     # The standard sends one object; some platforms send an array, which the portal accepts too, up to a bound.
-    schema.raise_problems(schema.validate_status_notification(payload, max_items=settings.HLHT_MAX_PUSH_ITEMS))
+    schema.raise_problems(schema.validate_status_notification(payload, max_items=conf().protocol.max_push_items))
 
 
 @interface(Interface.NOTIFICATION_STATION_STATUS, callers={OperatorKind.OPERATOR}, validate=_validate_status)

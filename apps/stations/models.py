@@ -4,6 +4,8 @@ Field names are the snake_case of the wire names (`StationLng` → `station_lng`
 record needs no mapping table.
 """
 
+from typing import Any
+
 from django.db import models
 
 from apps.core.models import TimeStampedModel, choices_constraint, fixed_length_constraint
@@ -34,10 +36,10 @@ from .choices import (
     ConnectorStatus as ConnectorStatusChoices,
 )
 
-POWER = {"max_digits": 7, "decimal_places": 1}  # kW, 1 decimal (ConnectorInfo/EquipmentInfo Power)
-ENERGY = {"max_digits": 14, "decimal_places": 1}  # kWh, 1 decimal (StationStatsInfo)
-LNG = {"max_digits": 9, "decimal_places": 6, "validators": longitude_validators}
-LAT = {"max_digits": 8, "decimal_places": 6, "validators": latitude_validators}
+POWER: dict[str, Any] = {"max_digits": 7, "decimal_places": 1}  # kW, 1 decimal (ConnectorInfo/EquipmentInfo Power)
+ENERGY: dict[str, Any] = {"max_digits": 14, "decimal_places": 1}  # kWh, 1 decimal (StationStatsInfo)
+LNG: dict[str, Any] = {"max_digits": 9, "decimal_places": 6, "validators": longitude_validators}
+LAT: dict[str, Any] = {"max_digits": 8, "decimal_places": 6, "validators": latitude_validators}
 
 
 class Station(TimeStampedModel):

@@ -9,10 +9,10 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.core.exceptions import ValidationFailed
 from apps.core.rows import insert_many
 from apps.interconnect.choices import RunStatus
@@ -247,7 +247,7 @@ class StationStatusPull(PullJob):
                 source=StatusSource.PULL,
                 refuse_overflow=False,  # the sweep keeps what it knows; the rest is reported, not a failed run
             )
-            limit = settings.HLHT_MAX_PENDING_STATUSES
+            limit = conf().protocol.max_pending_statuses
             rejected += [
                 self.rejected(
                     connector_id,

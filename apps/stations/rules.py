@@ -16,7 +16,7 @@ BEIJING_AREA_CODES = frozenset(DISTRICTS)
 MAX_POWER_KW = {1: Decimal("1000"), 2: Decimal("44"), 3: Decimal("1000"), 4: Decimal("1000"), 5: Decimal("1000")}
 MAX_VOLTAGE = 1500
 
-# Rule codes Beijing adds to the schema's (see protocol/schema.py for those).
+# Rule codes Beijing adds to the schema's (see apps/protocol/schema/engine.py for those).
 OPERATOR_RULE: Final = "operator"
 AREA_CODE_RULE: Final = "area_code"
 CHINA_RULE: Final = "china"

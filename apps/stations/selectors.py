@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
+from apps.core.conf import conf
+from apps.core.roles import ScopedQuerySet
 from apps.operators.choices import OperatorStatus
 from apps.protocol.names import wire_name
 
@@ -30,14 +31,14 @@ PUBLISHED_OPERATOR_STATUSES = (OperatorStatus.ACTIVE,)
 UNKNOWN_CONNECTOR_STATUS = int(ConnectorStatusChoices.OFFLINE)
 
 
-def listed_connectors() -> models.QuerySet[Connector]:
+def listed_connectors() -> ScopedQuerySet:
     """Connectors the operator lists now: neither they nor their station removed."""
     return Connector.objects.filter(removed_at__isnull=True, station__removed_at__isnull=True)
 
 
 def stale_cutoff(now: dt.datetime | None = None) -> dt.datetime:
     """Statuses older than this are stale (HLHT_STALE_MINUTES)."""
-    return (now or timezone.now()) - dt.timedelta(minutes=settings.HLHT_STALE_MINUTES)
+    return (now or timezone.now()) - conf().supervision.stale_after
 
 
 def stale_connectors(cutoff: dt.datetime) -> models.QuerySet[Connector]:

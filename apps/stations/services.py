@@ -7,10 +7,10 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.core.exceptions import ValidationFailed
 from apps.core.rows import CHUNK, insert_statement, write_together
 from apps.protocol.names import Interface
@@ -82,8 +82,10 @@ def _locked_connectors(operator_id: str, ids: list[str]) -> dict[str, tuple[int,
         cursor.execute(read, [operator_id, *ids])
         for pk, connector_id, status, park, lock_status, status_time in cursor.fetchall():
             if status_time is not None and (not isinstance(status_time, datetime) or timezone.is_naive(status_time)):
-                # SQLite answers a raw query in naive UTC (or text): made aware as its ORM would
-                status_time = connection.ops.convert_datetimefield_value(status_time, None, connection)
+                # SQLite answers a raw query in naive UTC (or text): made aware as its ORM would. The converter is
+                # SQLite's own (not on the base operations the stubs type `connection.ops` as): only SQLite gets here.
+                ops: Any = connection.ops
+                status_time = ops.convert_datetimefield_value(status_time, None, connection)
             found[connector_id] = (pk, None if status is None else _Current(status, park, lock_status, status_time))
     return found
 
@@ -114,7 +116,7 @@ def connector_statuses_apply(
             dropped = set(outcome.overflow)
             infos = [info for info in infos if info["ConnectorID"] not in dropped]
     now = timezone.now()
-    history: dict[tuple, dict[str, Any]] = {}
+    history: dict[tuple[Any, ...], dict[str, Any]] = {}
     currents: dict[int, dict[str, Any]] = {}
     for info in infos:
         fields = _fields(info)
@@ -154,8 +156,14 @@ def connector_statuses_apply(
         ):
             outcome.duplicates += 1
             continue
-        history[key] = {"connector_id": pk, **fields, "status_time": status_time, "source": source,
-                        "created": now, "updated": now}  # fmt: skip
+        history[key] = {
+            "connector_id": pk,
+            **fields,
+            "status_time": status_time,
+            "source": source,
+            "created": now,
+            "updated": now,
+        }
         if current is None or status_time >= current.status_time:
             connectors[info["ConnectorID"]] = (pk, _Current(*values, status_time))
             currents[pk] = {"connector_id": pk, **fields, "status_time": status_time, "source": source}
@@ -177,9 +185,9 @@ def connector_statuses_apply(
 
 def _pending_room(operator_id: str, unknown: int, *, refuse: bool) -> int:
     """How many of `unknown` new connectors may be kept pending; ValidationFailed instead when `refuse` and short."""
-    limit = settings.HLHT_MAX_PENDING_STATUSES
+    limit = conf().protocol.max_pending_statuses
     held = PendingConnectorStatus.objects.filter(operator_id=operator_id).count()
-    room = max(0, limit - held)
+    room: int = max(0, limit - held)
     if refuse and unknown > room:
         raise ValidationFailed(
             f"有{unknown}个充电设备接口不在平台已获取的充电站信息中，该运营商待关联的接口状态已有{held}条，"

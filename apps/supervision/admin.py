@@ -1,8 +1,8 @@
 """What supervision adds to the admin: operator health and station counts on the operator list and page, the rule
 filter and the data-quality report on rejected records.
 
-Registered here, on top of every app, by replacing the lower apps' ModelAdmins with subclasses: an app never imports
-supervision, and supervision reads every app.
+Added through the lower admins' extension points (apps.core.admin.AdminExtensions), filled by `extend_admin()` from
+SupervisionConfig.ready(): an app never imports supervision, and supervision reads every app.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -20,13 +19,12 @@ from django.db.models import Count, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from apps.core.conf import conf
 from apps.interconnect.admin import RejectedRecordAdmin
-from apps.interconnect.models import RejectedRecord
-from apps.onboarding.admin import OperatorLifecycleForm, conformance_panel
 from apps.operators.admin import OperatorAdmin
 from apps.operators.choices import OperatorKind
 from apps.operators.models import Operator
@@ -81,103 +79,73 @@ class StaleFilter(admin.SimpleListFilter):
         return queryset
 
 
-class SupervisedOperatorAdmin(OperatorAdmin):
-    """The operator list and page with what regulators check first: stations, whether data keeps arriving."""
+def with_station_count(queryset: models.QuerySet) -> models.QuerySet:
+    """Health and the number of stations listed, for the operator list's columns and page."""
+    # A correlated count, not a join: joined with the health subqueries, a JOIN + GROUP BY would evaluate them
+    # once per station row rather than once per operator.
+    stations = (
+        Station.objects.filter(operator=OuterRef("pk"), removed_at__isnull=True)
+        .order_by()
+        .values("operator")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return with_health(queryset).annotate(
+        _station_count=Coalesce(Subquery(stations, output_field=models.IntegerField()), Value(0))
+    )
 
-    list_display = [
-        "operator_id", "operator_name", "kind", "status", "station_count", "health", "last_status_data",
-        "last_info_pull", "stale_connectors", "updated",
-    ]  # fmt: skip
-    list_filter = [StaleFilter, *OperatorAdmin.list_filter]
-    readonly_fields = [*OperatorAdmin.readonly_fields, "health_panel", "onboarding"]
-    form = OperatorLifecycleForm
-    fieldsets = [
-        OperatorAdmin.fieldsets[0],
-        ("接入", {"fields": ["kind", "status", "activation_override", "endpoint_url", "onboarding"]}),
-        *OperatorAdmin.fieldsets[2:-1],
-        ("运行状况", {"fields": ["health_panel"]}),
-        OperatorAdmin.fieldsets[-1],
+
+@admin.display(description="充电站数", ordering="_station_count")
+def station_count(obj):
+    return obj._station_count
+
+
+@admin.display(description="数据状态", ordering="is_stale")
+def health(obj):
+    if obj.kind != "operator" or obj.status != "active":
+        return "—"
+    if obj.is_stale:
+        return format_html('<strong style="color:#ba2121">{}</strong>', "数据停滞")
+    return format_html('<span style="color:#417505">{}</span>', "正常")
+
+
+@admin.display(description="最近状态数据", ordering="last_status_data")
+def last_status_data(obj):
+    return _when(obj.last_status_data)
+
+
+@admin.display(description="最近站点信息拉取", ordering="last_query_stations_info")
+def last_info_pull(obj):
+    return _when(obj.last_query_stations_info)
+
+
+@admin.display(description="状态过期的接口", ordering="stale_connector_count")
+def stale_connectors(obj):
+    if not obj.stale_connector_count:
+        return 0
+    url = reverse("admin:stations_connector_changelist")
+    return format_html(
+        '<a href="{}?operator__operator_id__exact={}&status_age=stale">{}</a>', url, obj.pk, obj.stale_connector_count
+    )
+
+
+def health_panel(request: HttpRequest, obj: Operator) -> str:
+    """运行状况: when each pull last succeeded, the last push, stale connectors and the verdict."""
+    # `obj` comes from the admin's queryset, so it already carries the health annotations.
+    rows = [(f"最近一次成功拉取{PULL_NAMES[name]}（{name}）", _when(getattr(obj, f"last_{name}"))) for name in PULLED]
+    connectors = listed_connectors().filter(operator=obj).count()
+    rows += [
+        (f"最近一次收到状态推送（{PUSH}）", _when(obj.last_push)),
+        (
+            f"状态超过 {conf().supervision.stale_minutes} 分钟未更新的接口",
+            f"{obj.stale_connector_count} / {connectors}",
+        ),
+        ("判定", "数据停滞" if obj.is_stale else "正常"),
     ]
-
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is not None:
-            obj._viewer = request  # the onboarding panel shows the actions this person may take (per request)
-        return obj
-
-    @admin.display(description="一致性检测")
-    def onboarding(self, obj):
-        if obj is None or getattr(obj, "_viewer", None) is None:
-            return "—"
-        return conformance_panel(obj._viewer, obj)
-
-    def get_queryset(self, request):
-        # A correlated count, not a join: joined with the health subqueries, a JOIN + GROUP BY would evaluate them
-        # once per station row rather than once per operator.
-        stations = (
-            Station.objects.filter(operator=OuterRef("pk"), removed_at__isnull=True)
-            .order_by()
-            .values("operator")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        return with_health(super().get_queryset(request)).annotate(
-            _station_count=Coalesce(Subquery(stations, output_field=models.IntegerField()), Value(0))
-        )
-
-    @admin.display(description="充电站数", ordering="_station_count")
-    def station_count(self, obj):
-        return obj._station_count
-
-    @admin.display(description="数据状态", ordering="is_stale")
-    def health(self, obj):
-        if obj.kind != "operator" or obj.status != "active":
-            return "—"
-        if obj.is_stale:
-            return format_html('<strong style="color:#ba2121">{}</strong>', "数据停滞")
-        return format_html('<span style="color:#417505">{}</span>', "正常")
-
-    @admin.display(description="最近状态数据", ordering="last_status_data")
-    def last_status_data(self, obj):
-        return _when(obj.last_status_data)
-
-    @admin.display(description="最近站点信息拉取", ordering="last_query_stations_info")
-    def last_info_pull(self, obj):
-        return _when(obj.last_query_stations_info)
-
-    @admin.display(description="状态过期的接口", ordering="stale_connector_count")
-    def stale_connectors(self, obj):
-        if not obj.stale_connector_count:
-            return 0
-        url = reverse("admin:stations_connector_changelist")
-        return format_html(
-            '<a href="{}?operator__operator_id__exact={}&status_age=stale">{}</a>',
-            url,
-            obj.pk,
-            obj.stale_connector_count,
-        )
-
-    @admin.display(description="运行状况")
-    def health_panel(self, obj):
-        if obj is None or obj.pk is None:
-            return "—"
-        # `obj` comes from get_queryset, so it already carries the health annotations.
-        rows = [
-            (f"最近一次成功拉取{PULL_NAMES[name]}（{name}）", _when(getattr(obj, f"last_{name}"))) for name in PULLED
-        ]
-        connectors = listed_connectors().filter(operator=obj).count()
-        rows += [
-            (f"最近一次收到状态推送（{PUSH}）", _when(obj.last_push)),
-            (
-                f"状态超过 {settings.HLHT_STALE_MINUTES} 分钟未更新的接口",
-                f"{obj.stale_connector_count} / {connectors}",
-            ),
-            ("判定", "数据停滞" if obj.is_stale else "正常"),
-        ]
-        return format_html(
-            "<table>{}</table>",
-            format_html("".join("<tr><th>{}</th><td>{}</td></tr>" for _ in rows), *[v for row in rows for v in row]),
-        )
+    return format_html(
+        "<table>{}</table>",
+        format_html("".join("<tr><th>{}</th><td>{}</td></tr>" for _ in rows), *[v for row in rows for v in row]),
+    )
 
 
 # -- rejected records: the rule filter and the data-quality report -----------------------------------------------------
@@ -198,26 +166,19 @@ class RuleListFilter(admin.SimpleListFilter):
         return queryset.filter(rules__icontains=json.dumps(self.value()))
 
 
-class SupervisedRejectedRecordAdmin(RejectedRecordAdmin):
-    """Rejected records with the rule filter (from the catalogue) and the data-quality report."""
+# -- the data-quality report: a page under the rejected records' admin ---------------------------------------------
 
-    list_filter = [*RejectedRecordAdmin.list_filter, RuleListFilter]
-    change_list_template = "admin/supervision/rejectedrecord_change_list.html"
 
-    def get_urls(self):
-        # Before the default URLs: "<path:object_id>/" would otherwise take "quality/" for a record's key.
-        report = path(
-            "quality/",
-            self.admin_site.admin_view(self.quality_view),
-            name=f"{self.opts.app_label}_{self.opts.model_name}_quality",
-        )
-        return [report, *super().get_urls()]
+class QualityReportPage:
+    """Per operator in the user's scope: correctness against 99.99 % and rejected records by rule over time."""
 
-    # -- the data-quality report ------------------------------------------------------------------------------------
+    def __init__(self, model_admin: admin.ModelAdmin) -> None:
+        self.model_admin = model_admin
+        self.admin_site = model_admin.admin_site
+        self.opts = model_admin.opts
 
-    def quality_view(self, request: HttpRequest) -> TemplateResponse:
-        """Per operator in the user's scope: correctness against 99.99 % and rejected records by rule over time."""
-        if not self.has_view_permission(request):
+    def render(self, request: HttpRequest) -> TemplateResponse:
+        if not self.model_admin.has_view_permission(request):
             raise PermissionDenied
         since, until = self._report_period(request)
         bucket = request.GET.get("bucket", "day")
@@ -313,7 +274,29 @@ class SupervisedRejectedRecordAdmin(RejectedRecordAdmin):
         }
 
 
-admin.site.unregister(Operator)
-admin.site.register(Operator, SupervisedOperatorAdmin)
-admin.site.unregister(RejectedRecord)
-admin.site.register(RejectedRecord, SupervisedRejectedRecordAdmin)
+def quality_view(model_admin: admin.ModelAdmin, request: HttpRequest) -> TemplateResponse:
+    return QualityReportPage(model_admin).render(request)
+
+
+# -- registration: supervision's part of the lower apps' admin, through their extension points ----------------------
+
+
+def extend_admin() -> None:
+    """Called once from SupervisionConfig.ready()."""
+    operators = OperatorAdmin.extensions
+    operators.annotate("health", with_station_count)
+    for name, column in [
+        ("station_count", station_count),
+        ("health", health),
+        ("last_status_data", last_status_data),
+        ("last_info_pull", last_info_pull),
+        ("stale_connectors", stale_connectors),
+    ]:
+        operators.column(name, column, before="updated")
+    operators.list_filter("stale", StaleFilter, first=True)
+    operators.panel("health", "运行状况", health_panel)
+
+    rejected = RejectedRecordAdmin.extensions
+    rejected.list_filter("rule", RuleListFilter)
+    rejected.url("quality", "quality/", quality_view)
+    rejected.tool("quality", "数据质量报告", "interconnect_rejectedrecord_quality")

@@ -10,10 +10,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.core.roles import operator_scope, sees_everything
+from apps.core.roles import scope_of
 from apps.interconnect.models import RejectedRecord
-from apps.onboarding.admin import onboarding_links
 from apps.onboarding.models import Application, ConformanceReport
+from apps.onboarding.selectors import onboarding_links
 from apps.operators.models import Operator
 
 from .dashboard import dashboard
@@ -28,7 +28,7 @@ def home_context(request: HttpRequest) -> dict[str, Any]:
     """Extra context for the admin index: the title, and for an operator manager their operator's overview."""
     user = request.user
     figures = {"dashboard": dashboard(user)} if user.is_authenticated else {}
-    operator_id = None if sees_everything(user) else operator_scope(user)
+    operator_id = scope_of(user).operator_id  # None for the city's roles
     if operator_id is None:
         return figures
     operator = with_health(Operator.objects.for_user(user).filter(pk=operator_id)).first()
@@ -50,7 +50,7 @@ def home_context(request: HttpRequest) -> dict[str, Any]:
             "rejected_recent": list(rejected.order_by("-created")[:RECENT_REJECTIONS]),
             "rejected_url": reverse("admin:interconnect_rejectedrecord_changelist"),
             "quality_url": reverse("admin:interconnect_rejectedrecord_quality"),
-            "links": onboarding_links(request, operator),
+            "links": onboarding_links(user, operator),
             "applications": list(Application.objects.for_user(user).order_by("-created")[:3]),
             "reports": list(ConformanceReport.objects.for_user(user).order_by("-started")[:3]),
         },

@@ -1,6 +1,6 @@
 """The catalogue of data-quality rules: every rule code a rejected record can carry, with its Chinese name.
 
-The codes are defined where the rules are checked (apps/protocol/schema.py for the spec's structure,
+The codes are defined where the rules are checked (apps/protocol/schema/ for the spec's structure,
 apps/stations/rules.py for Beijing's station rules, apps/orders/rules.py for the order pushes' refusals); this is
 where regulators read them.
 """

@@ -8,17 +8,9 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from apps.interconnect.models import RejectedRecord, SyncRun
+from apps.interconnect.models import SyncRun
 from apps.stations import choices as sc
-from apps.stations.models import (
-    ConnectorStats,
-    ConnectorStatus,
-    ConnectorStatusHistory,
-    DirectoryChange,
-    EquipmentStats,
-    Station,
-    StationStats,
-)
+from apps.stations.models import Station
 from tests import factories
 from tests.factories import SHANGHAI
 
@@ -70,13 +62,7 @@ def as_manager_a(api, manager_a) -> APIClient:
     return api
 
 
-def stats(station: Station, day: date, kwh: str) -> StationStats:
-    row = StationStats.objects.create(station=station, start_time=day, end_time=day, station_electricity=Decimal(kwh))
-    for equipment in station.equipment.all():
-        eq = EquipmentStats.objects.create(station_stats=row, equipment=equipment, equipment_electricity=Decimal(kwh))
-        for connector in equipment.connectors.all():
-            ConnectorStats.objects.create(equipment_stats=eq, connector=connector, connector_electricity=Decimal(kwh))
-    return row
+stats = factories.station_stats
 
 
 @pytest.fixture
@@ -108,8 +94,8 @@ def city(directory) -> dict:
         current=32,
         national_standard=sc.NationalStandard.GB2011,
     )
-    ConnectorStatus.objects.create(connector=conn_a, status=sc.ConnectorStatus.IDLE, status_time=at(2), source="push")
-    ConnectorStatus.objects.create(
+    factories.ConnectorStatusFactory(connector=conn_a, status=sc.ConnectorStatus.IDLE, status_time=at(2))
+    factories.ConnectorStatusFactory(
         connector=conn_ac,
         status=sc.ConnectorStatus.CHARGING,
         park_status=sc.ParkStatus.OCCUPIED,
@@ -122,27 +108,21 @@ def city(directory) -> dict:
         (conn_a, sc.ConnectorStatus.CHARGING, at(2)),
         (conn_b, sc.ConnectorStatus.FAULT, at(3)),
     ]:
-        ConnectorStatusHistory.objects.create(connector=conn, status=status, status_time=when, source="push")
+        factories.ConnectorStatusHistoryFactory(connector=conn, status=status, status_time=when)
     station_a, station_b = Station.objects.get(station_id=f"ST{A}"), Station.objects.get(station_id=f"ST{B}")
     stats(station_a, date(2024, 1, 1), "10.0")
     stats(station_a, date(2024, 2, 1), "20.5")
     stats(station_b, date(2024, 1, 15), "30.0")
-    run_a = SyncRun.objects.create(operator=a, interface="query_stations_info", status="succeeded", full=True)
-    SyncRun.objects.filter(pk=run_a.pk).update(started=at(1), finished=at(1, 13))
-    SyncRun.objects.create(operator=a, interface="query_station_status", status="failed", error="timeout")
-    run_b = SyncRun.objects.create(operator=b, interface="query_stations_info")
-    DirectoryChange.objects.create(
-        operator=a, station_id="HD-DEPOT", kind="station", object_id="HD-DEPOT", action="removed", run=run_a
-    )
-    DirectoryChange.objects.create(
+    run_a = factories.SyncRunFactory(operator=a, status="succeeded", full=True)
+    SyncRun.objects.filter(pk=run_a.pk).update(started=at(1), finished=at(1, 13))  # `started` is auto_now_add
+    factories.SyncRunFactory(operator=a, interface="query_station_status", status="failed", error="timeout")
+    run_b = factories.SyncRunFactory(operator=b)
+    factories.DirectoryChangeFactory(operator=a, station_id="HD-DEPOT", action="removed", run=run_a)
+    factories.DirectoryChangeFactory(
         operator=b, station_id=f"ST{B}", kind="connector", object_id=f"CN{B}", action="created", run=run_b
     )
-    RejectedRecord.objects.create(
-        operator=a, run=run_a, interface="query_stations_info", record_key="BAD-A", rules=["R1"], reasons=["x"]
-    )
-    RejectedRecord.objects.create(
-        operator=b, run=run_b, interface="query_stations_info", record_key="BAD-B", rules=["R2"], reasons=["y"]
-    )
+    factories.RejectedRecordFactory(operator=a, run=run_a, record_key="BAD-A", rules=["R1"], reasons=["x"])
+    factories.RejectedRecordFactory(operator=b, run=run_b, record_key="BAD-B", rules=["R2"], reasons=["y"])
     for operator, conn in ((a, conn_a), (b, conn_b)):
         _orders_and_settlement(operator, conn)
     return {**directory, "depot": depot, "conn_ac": conn_ac}
@@ -150,30 +130,22 @@ def city(directory) -> dict:
 
 def _orders_and_settlement(operator, connector) -> None:
     """An order with a finding, a policy, and a reconciliation with one dispute, for one operator."""
-    from apps.orders.models import OrderFinding, OrderReport
     from apps.pricing.services import policy_observe
-    from apps.settlement.models import Dispute, ReconciliationRun
 
     order = factories.order(connector, user_name="李四", confirm_result=1)
-    report = OrderReport.objects.create(
-        order=order, interface="notification_charge_order_info", revision=1, digest="d" * 64, payload={},
-        confirm_result=1, received_at=at(1, 13),
-    )  # fmt: skip
-    OrderFinding.objects.create(
-        order=order, report=report, category="consistency", rule="money_sum", message="不符", disputes=True
-    )
+    # A money-sum finding in the order's first report, which was answered as disputed.
+    factories.OrderFindingFactory(order=order, report__confirm_result=1, report__received_at=at(1, 13))
     policy_observe(
         connector=connector,
         infos=[{"StartTime": "000000", "ElecPrice": Decimal("1.0000"), "SevicePrice": Decimal("0.8000")}],
         observed_at=at(1),
     )
-    run = ReconciliationRun.objects.create(
+    run = factories.ReconciliationRunFactory(
         operator=operator, check_order_seq=f"{operator.pk}202401020100000001", start_time=at(1, 0),
         end_time=at(1, 23), order_count=1, total_order_power=Decimal("30.0000"), total_order_money=Decimal("46.00"),
         received_at=at(2, 1), dispute_count=1,
     )  # fmt: skip
-    Dispute.objects.create(
-        run=run, operator=operator, start_charge_seq=order.start_charge_seq, order=order, reason=2,
-        operator_power=Decimal("30.00"), operator_money=Decimal("46.00"), portal_power=order.total_power,
-        portal_money=order.total_money,
+    factories.DisputeFactory(
+        run=run, start_charge_seq=order.start_charge_seq, order=order, reason=2, operator_money=Decimal("46.00"),
+        portal_power=order.total_power, portal_money=order.total_money,
     )  # fmt: skip

@@ -5,9 +5,9 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from apps.interconnect.models import Exchange
 from apps.operators.models import Operator
 from apps.stations.models import Connector, Equipment, Station
+from tests import factories
 from tests.api.conftest import ENDPOINTS, A, B
 
 pytestmark = pytest.mark.django_db
@@ -158,7 +158,7 @@ def test_bad_value_is_400_naming_the_filter(as_regulator, city, endpoint, name, 
 
 
 def test_operator_health_is_in_the_api(as_regulator, city):
-    Exchange.objects.create(operator_id=A, interface="notification_stationStatus", direction="in", ret=0)
+    factories.ExchangeFactory(operator=city["a"])  # an accepted status push, just now
     rows = {row["OperatorID"]: row for row in as_regulator.get("/api/operators/").json()["results"]}
     assert rows[A]["Health"]["IsStale"] is False and rows[A]["Health"]["LastPush"]
     assert rows[B]["Health"]["IsStale"] is True and rows[B]["Health"]["LastPush"] is None
@@ -169,7 +169,6 @@ def test_operator_health_is_in_the_api(as_regulator, city):
 
 def test_order_filters_narrow_to_the_right_orders(as_regulator, city):
     from apps.orders.models import ChargeOrder
-    from tests import factories
 
     conn_a = Connector.objects.get(connector_id=CNA)
     # A bonus order for a connector the portal does not know: only the station it names places it.

@@ -19,6 +19,7 @@ from apps.orders.choices import StartChargeSeqStat as S
 from apps.orders.models import ChargeOrder
 from apps.protocol import Ret
 from apps.protocol.names import Interface
+from tests import factories
 from tests.caller import OPERATOR_ID
 from tests.orders.support import PORTAL, directory, order, seq
 
@@ -34,8 +35,8 @@ def live(caller, settings):
     wallet_top_up(driver_id=driver.pk, amount=Decimal("300"), key="PAY-1")
     number = seq(PORTAL)
     wallet_hold(driver_id=driver.pk, amount=Decimal("100"), seq=number, minimum=Decimal("10"))
-    session = ChargingSession.objects.create(driver=driver, operator_id=OPERATOR_ID, connector=connector,
-                                             start_charge_seq=number, requested_at=timezone.now())  # fmt: skip
+    session = factories.ChargingSessionFactory(driver=driver, connector=connector, start_charge_seq=number,
+                                               requested_at=timezone.now())  # fmt: skip
     return caller, session
 
 
@@ -132,7 +133,7 @@ def test_the_order_ends_the_session_and_charges_once(live):
 def test_an_order_whose_charge_fails_is_not_stored_and_its_retry_charges_once(live, monkeypatch):
     """A worker dying between the order and the charge: both are one transaction, so neither is kept, and the
     operator's retry stores the order and charges it once."""
-    import apps.charging.services as services
+    import apps.charging.services.payment as services
 
     caller, session = live
     payload = order(number=session.start_charge_seq)
@@ -247,12 +248,12 @@ def test_only_the_latest_timer_of_a_session_runs(live):
 
 def test_a_result_is_written_only_by_the_worker_that_still_holds_the_command(live, monkeypatch):
     """The lease ran out during a slow call and another worker took the command: the first one's result is dropped."""
-    import apps.charging.services as services
+    import apps.charging.services.outbox as services
     from apps.charging.choices import CommandKind, CommandState
     from apps.charging.models import OutboundCommand
 
     _, session = live
-    command = OutboundCommand.objects.create(session=session, kind=CommandKind.POLL)
+    command = factories.OutboundCommandFactory(session=session, kind=CommandKind.POLL)
 
     def slow_then_gone(operator):
         OutboundCommand.objects.filter(pk=command.pk).update(lease_until=timezone.now() + timedelta(minutes=5))
@@ -292,8 +293,8 @@ def test_an_order_of_ten_billion_takes_nothing_keeps_the_hold_and_later_orders_s
     # The driver's next session pays as usual: the ledger was never driven out of its columns.
     number = seq(PORTAL)
     wallet_hold(driver_id=session.driver_id, amount=Decimal("100"), seq=number, minimum=Decimal("10"))
-    ChargingSession.objects.create(driver_id=session.driver_id, operator_id=OPERATOR_ID, connector=session.connector,
-                                   start_charge_seq=number, requested_at=timezone.now())  # fmt: skip
+    factories.ChargingSessionFactory(driver=session.driver, connector=session.connector, start_charge_seq=number,
+                                     requested_at=timezone.now())  # fmt: skip
     second = order(number=number)
     assert caller.call(Interface.NOTIFICATION_CHARGE_ORDER_INFO, second).data["ConfirmResult"] == 0
     assert balance_of(session.driver_id) == Decimal("200.00") - second["TotalMoney"]

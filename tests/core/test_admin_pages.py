@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from apps.demo.data import demo_load
 from apps.stations.models import Station
+from tests import factories
 
 DOMAIN = {
     "operators",
@@ -44,20 +45,11 @@ def demo(demo_data, db):
 
 
 def _add_stats():
-    import datetime as dt
-    from decimal import Decimal
-
-    from apps.stations.models import ConnectorStats, EquipmentStats, StationStats
-
     st = Station.objects.first()
-    stats = StationStats.objects.create(
-        station=st, start_time=dt.date(2024, 1, 1), end_time=dt.date(2024, 1, 1), station_electricity=Decimal("10.0")
-    )
     eq = st.equipment.first()
-    es = EquipmentStats.objects.create(station_stats=stats, equipment=eq, equipment_electricity=Decimal("10.0"))
-    ConnectorStats.objects.create(
-        equipment_stats=es, connector=eq.connectors.first(), connector_electricity=Decimal("10.0")
-    )
+    # A day of statistics (2024-01-01, 10 kWh) for one pile and one connector of the first station.
+    equipment_stats = factories.EquipmentStatsFactory(station_stats__station=st, equipment=eq)
+    factories.ConnectorStatsFactory(equipment_stats=equipment_stats, connector=eq.connectors.first())
     _add_protocol_rows(st.operator)
 
 
@@ -69,32 +61,16 @@ def _add_protocol_rows(operator):
 
     operator_provision(operator_id=operator.pk, name=operator.operator_name)
     token_issue(operator=operator)
-    from django.utils import timezone
-
-    from apps.interconnect.models import RejectedRecord, SyncRun
-    from apps.stations.models import DirectoryChange, PendingConnectorStatus
-
-    run = SyncRun.objects.create(operator=operator, interface="query_stations_info", status="succeeded")
-    RejectedRecord.objects.create(
-        operator=operator,
-        run=run,
-        interface="query_stations_info",
-        record_key="S9",
-        rules=["enum"],
-        reasons=["StationType（站点类型）取值不合法"],
+    run = factories.SyncRunFactory(operator=operator, status="succeeded")
+    factories.RejectedRecordFactory(
+        operator=operator, run=run, record_key="S9", rules=["enum"], reasons=["StationType（站点类型）取值不合法"],
         payload={"StationID": "S9"},
+    )  # fmt: skip
+    factories.DirectoryChangeFactory(
+        operator=operator, station_id="S1", action="updated", changes={"station_name": ["旧", "新"]}, run=run
     )
-    DirectoryChange.objects.create(
-        operator=operator,
-        station_id="S1",
-        kind="station",
-        object_id="S1",
-        action="updated",
-        changes={"station_name": ["旧", "新"]},
-        run=run,
-    )
-    PendingConnectorStatus.objects.create(
-        operator=operator, connector_id="NOT-YET-LISTED", status=1, status_time=timezone.now(), source="push"
+    factories.PendingConnectorStatusFactory(
+        operator=operator, connector_id="NOT-YET-LISTED", status_time=timezone.now()
     )
     _add_onboarding_rows(operator)
     journal_record(
@@ -109,15 +85,9 @@ def _add_protocol_rows(operator):
 
 
 def _add_onboarding_rows(operator):
-    from apps.onboarding.models import Application, ConformanceReport
-
-    Application.objects.create(
-        reference="SQTESTREF01", legal_name="申请单位", credit_code="91330110MABM7G6QXL",
-        applied_operator_id="MABM7G6QX", kind="operator", contact_name="张", contact_phone="1", service_tel="400",
-        base_url="https://example.com/evcs/v1/", station_count=1, connector_count=2, email="a@example.com",
-    )  # fmt: skip
+    factories.ApplicationFactory(reference="SQTESTREF01", applied_operator_id="MABM7G6QX", legal_name="申请单位")
     now = timezone.now()
-    ConformanceReport.objects.create(
+    factories.ConformanceReportFactory(
         operator=operator, started=now, finished=now, passed=False, dialects_detected=["dialect_service_spelling"],
         checks=[{"name": "token_out", "title": "token", "outcome": "failed", "detail": "x", "ms": 3.0, "flag": ""}],
         exchanges=[{"id": 1, "interface": "query_token", "direction": "out", "ret": 0}],

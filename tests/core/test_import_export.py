@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from apps.orders.models import ChargeOrder
 from apps.orders.resources import ChargeOrderResource
-from apps.pricing.models import BusinessPolicy, PolicyPeriod
+from apps.pricing.models import PolicyPeriod
 from apps.pricing.resources import PolicyPeriodResource
 from apps.stations.models import Connector, Equipment, Station
 from apps.stations.resources import ConnectorResource, EquipmentResource, StationResource
@@ -40,12 +40,10 @@ def test_export_reimport_updates_in_place(directory, resource_cls, model):
     factories.order(conn)
     from django.utils import timezone
 
-    policy = BusinessPolicy.objects.create(
-        operator=conn.operator, connector=conn, effective_from=timezone.now().replace(microsecond=0)
-    )
-    PolicyPeriod.objects.create(
-        policy=policy, start_time="000000", elec_price=Decimal("0.3200"), sevice_price=Decimal("0.8000")
-    )
+    factories.PolicyPeriodFactory(
+        policy__connector=conn, policy__effective_from=timezone.now().replace(microsecond=0),
+        elec_price=Decimal("0.3200"),
+    )  # fmt: skip
     exported, result = _roundtrip(resource_cls, model)
     assert model.objects.count() > 0
     assert {row.import_type for row in result.rows} <= {"skip", "update"}

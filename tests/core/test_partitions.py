@@ -11,13 +11,14 @@ from apps.interconnect.journal import journal_purge
 from apps.interconnect.models import Exchange
 from apps.stations.models import ConnectorStatusHistory
 from apps.stations.tasks import status_history_partitions_task
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 POSTGRES = connection.vendor == "postgresql"
 
 
 def _row(created: datetime) -> Exchange:
-    row = Exchange.objects.create(interface="echo", direction="in")
+    row = factories.ExchangeFactory(operator=None, interface="echo")
     Exchange.objects.filter(pk=row.pk).update(created=created)  # moves the row to the partition of its time
     return row
 

@@ -13,7 +13,8 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from apps.core.roles import OPERATOR_MANAGER, PLATFORM_ADMIN, REGULATOR
-from apps.operators.models import Operator, OperatorAccount
+from apps.operators.models import Operator
+from tests import factories
 from tests.core.test_admin_pages import demo, demo_data  # noqa: F401 - fixtures
 
 ROLES = (PLATFORM_ADMIN, REGULATOR, OPERATOR_MANAGER)
@@ -57,7 +58,7 @@ def _login(client, django_user_model, role):
     user = django_user_model.objects.create_user(username=f"u_{role}", password="pw-for-tests-only", is_staff=True)
     user.groups.add(Group.objects.get(name=role))
     if role == OPERATOR_MANAGER:
-        OperatorAccount.objects.create(user=user, operator=Operator.objects.order_by("pk").first())
+        factories.OperatorAccountFactory(user=user, operator=Operator.objects.order_by("pk").first())
     client.force_login(user)
     return user
 
@@ -245,3 +246,169 @@ def test_an_operator_managers_filters_and_forms_name_no_other_operator(demo, rol
             if form.status_code == 200:
                 assert _leaks(form.content.decode(), identifiers) == [], (model._meta.label, view)
     assert crawled > 100
+
+
+# -- one rule: admin, API, exports and filters answer what `for_user(user, action)` answers --------------------------
+
+
+def _api_model(name):
+    from django.urls import resolve
+
+    return resolve(reverse(f"api:{name}-list")).func.cls.model
+
+
+@pytest.mark.parametrize("as_role", ROLES, indirect=True)
+@pytest.mark.parametrize("name", API)
+def test_api_rows_are_the_rules_rows(as_role, client, name):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(username=f"u_{as_role}")
+    answer = client.get(reverse(f"api:{name}-list"), {"page_size": 500})
+    expected = _api_model(name).objects.for_user(user, "view")
+    rows = answer.json()["results"]
+    assert answer.json()["count"] == expected.count() == len(rows)  # the demo's tables fit one page of 500
+    key = "id" if rows and "id" in rows[0] else "OperatorID"
+    assert {row[key] for row in rows} == set(expected.values_list("pk", flat=True))
+
+
+def _person(django_user_model, *permissions, operator=True):
+    """A staff user in no role, tied to the first operator, holding exactly `permissions` (`app.codename`)."""
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user(username="custom", password="pw-for-tests-only", is_staff=True)
+    for name in permissions:
+        app_label, codename = name.split(".")
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    if operator:
+        factories.OperatorAccountFactory(user=user, operator=Operator.objects.order_by("pk").first())
+    return django_user_model.objects.get(pk=user.pk)  # a fresh object: no cached permissions
+
+
+def test_scope_without_the_view_permission_reaches_nothing(demo, roles, client, django_user_model):  # noqa: F811
+    """An operator's account without any permission: the rule gives nothing, the API 403, the admin 403."""
+    from apps.stations.models import Station
+
+    user = _person(django_user_model)
+    assert Station.objects.filter(operator=user.operator_account.operator).exists()
+    assert not Station.objects.for_user(user).exists()
+    client.force_login(user)
+    for name in API:
+        assert client.get(reverse(f"api:{name}-list")).status_code == 403, name
+    assert client.get(_url(_model("stations.Station"), "changelist")).status_code == 403
+
+
+def test_the_view_permission_opens_one_model_in_the_scope(demo, roles, client, django_user_model):  # noqa: F811
+    """`view_station` alone: stations of their operator through the API and the admin; orders stay closed."""
+    from apps.stations.models import Station
+
+    user = _person(django_user_model, "stations.view_station")
+    own = user.operator_account.operator
+    client.force_login(user)
+    rows = client.get(reverse("api:station-list"), {"page_size": 500}).json()
+    assert rows["count"] == Station.objects.filter(operator=own).count() == Station.objects.for_user(user).count() > 0
+    assert {row["OperatorID"] for row in rows["results"]} == {own.pk}
+    assert client.get(reverse("api:order-list")).status_code == 403
+    assert client.get(_url(_model("stations.Station"), "changelist")).status_code == 200
+    assert client.get(_url(_model("orders.ChargeOrder"), "changelist")).status_code == 403
+    # Without a scope the same permission reaches no row.
+    user.operator_account.delete()
+    user = django_user_model.objects.get(pk=user.pk)
+    assert not Station.objects.for_user(user).exists()
+
+
+def test_an_action_needs_its_own_permission(demo, roles, django_user_model):  # noqa: F811
+    from apps.stations.models import Station
+
+    user = _person(django_user_model, "stations.view_station")
+    assert Station.objects.for_user(user, "view").exists()
+    assert not Station.objects.for_user(user, "change").exists()
+    assert not Station.objects.for_user(user, "export").exists()
+    with pytest.raises(ValueError, match="unknown action"):
+        Station.objects.for_user(user, "destroy")
+
+
+@pytest.mark.parametrize("as_role", ROLES, indirect=True)
+@pytest.mark.parametrize("label", EXPORTABLE)
+def test_export_rows_are_the_rules_rows(as_role, client, label):
+    from django.contrib.auth import get_user_model
+
+    if as_role in HIDDEN.get(label, set()):
+        return  # 403, above
+    user = get_user_model().objects.get(username=f"u_{as_role}")
+    model = _model(label)
+    request = client.get(_url(model, "changelist")).wsgi_request
+    exported = admin.site._registry[model].get_export_queryset(request)
+    assert set(exported.values_list("pk", flat=True)) == set(
+        model.objects.for_user(user, "export").values_list("pk", flat=True)
+    )
+
+
+def test_a_role_without_the_export_permission_exports_nothing(demo, roles, client, django_user_model):  # noqa: F811
+    user = _person(django_user_model, "operators.view_operator")
+    client.force_login(user)
+    model = _model("operators.Operator")
+    assert client.get(_url(model, "export")).status_code == 403
+    request = client.get(_url(model, "changelist")).wsgi_request
+    assert not admin.site._registry[model].get_export_queryset(request).exists()
+
+
+@pytest.mark.parametrize("as_role", ROLES, indirect=True)
+def test_filter_choices_are_the_rules_rows(as_role, client):
+    """The API's operator filter and the admin's operator filters offer exactly for_user's operators."""
+    from types import SimpleNamespace
+
+    from django.contrib.auth import get_user_model
+
+    from apps.operators.api.filtersets import scoped_operators
+    from apps.stations.models import Station
+
+    user = get_user_model().objects.get(username=f"u_{as_role}")
+    expected = set(Operator.objects.for_user(user).values_list("pk", flat=True))
+    assert set(scoped_operators(SimpleNamespace(user=user)).values_list("pk", flat=True)) == expected
+    sidebar = _SIDEBAR.search(client.get(_url(_model("stations.Station"), "changelist")).content.decode()).group()
+    offered = set(re.findall(r"operator__operator_id__exact=([0-9A-Z]{9})", sidebar))
+    # The station list's operator filter is "related only": the operators of the stations the rule shows (Django
+    # leaves out a filter with one choice, as an operator manager's is).
+    present = set(Station.objects.for_user(user).values_list("operator_id", flat=True))
+    assert present <= expected and offered == (present if len(present) > 1 else set())
+
+
+# -- the dashboard's figures are the rule's rows ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("as_role", ROLES, indirect=True)
+def test_dashboard_figures_are_the_rules_rows(as_role, client):
+    """Each figure counts what for_user lets this person view: connectors, orders, runs, disputes, applications."""
+    from datetime import datetime, time, timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from apps.interconnect.models import SyncRun
+    from apps.onboarding.models import Application
+    from apps.orders.models import ChargeOrder
+    from apps.orders.selectors import with_trusted_times
+    from apps.protocol import CST
+    from apps.settlement.models import Dispute
+    from apps.stations.models import Connector
+    from apps.stations.selectors import listed_connectors
+    from apps.supervision.dashboard import dashboard
+
+    cache.clear()
+    user = get_user_model().objects.get(username=f"u_{as_role}")
+    figures = dashboard(user)
+    connectors = listed_connectors().filter(pk__in=Connector.objects.for_user(user).values("pk"))
+    assert figures.status_now.total == connectors.count() > 0
+    since = datetime.combine(timezone.localdate() - timedelta(days=29), time.min, tzinfo=CST)
+    orders = with_trusted_times(ChargeOrder.objects.for_user(user).filter(start_time__gte=since))
+    assert sum(row.n for row in figures.orders.by_operator) == orders.count() > 0
+    today = datetime.combine(timezone.localdate(), time.min, tzinfo=CST)
+    assert (
+        sum(row.runs for row in figures.exchange) == SyncRun.objects.for_user(user).filter(started__gte=today).count()
+    )
+    assert figures.disputes.n == Dispute.objects.for_user(user).filter(state="open").count()
+    assert figures.pending_applications.n == Application.objects.for_user(user).filter(status="pending").count()
+    if as_role == OPERATOR_MANAGER:
+        own = Operator.objects.order_by("pk").first().pk
+        assert {row.operator_id for row in figures.orders.by_operator} == {own}

@@ -28,7 +28,7 @@ def test_scope_through_a_join(directory, manager_a):
     from django.utils import timezone
 
     for conn in directory["connectors"].values():
-        ConnectorStatusHistory.objects.create(connector=conn, status=1, status_time=timezone.now(), source="push")
+        factories.ConnectorStatusHistoryFactory(connector=conn, status_time=timezone.now())
     assert ConnectorStatusHistory.objects.for_user(manager_a).get().connector.operator_id == "123456789"
 
 

@@ -153,6 +153,24 @@ def test_the_admin_masks_phone_and_plate(driver, client, regulator):
     assert "京AD12345" not in page
 
 
+def test_the_admin_shows_each_balance_as_the_ledger_sums_it(driver, client, regulator):
+    wallet_top_up(driver_id=driver.pk, amount=Decimal("100"), key="PAY-1")
+    wallet_hold(driver_id=driver.pk, amount=Decimal("30.50"), seq=f"{PORTAL}000000000000000001", minimum=Decimal("10"))
+    empty = driver_register(phone="13900000001")
+    client.force_login(regulator)
+    listing = client.get("/admin/drivers/driver/")
+    shown = {row.pk: row.wallet_balance for row in listing.context["cl"].result_list}
+    assert (
+        shown
+        == {driver.pk: balance_of(driver.pk), empty.pk: Decimal("0.00")}
+        == {
+            driver.pk: Decimal("69.50"),
+            empty.pk: Decimal("0"),
+        }
+    )
+    assert "69.50" in client.get(f"/admin/drivers/driver/{driver.pk}/change/").content.decode()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_postings_keep_the_running_balance_right(driver):
     errors: list[BaseException] = []

@@ -41,7 +41,7 @@ def connected(operator_id: str, *, crawled: bool = True, **fields) -> Operator:
     defaults = {"status": OperatorStatus.ACTIVE, "endpoint_url": f"http://127.0.0.1:9/{operator_id}/"}
     operator = factories.operator(operator_id, **{**defaults, **fields})
     if crawled:
-        SyncRun.objects.create(operator=operator, interface=INFO, status=RunStatus.SUCCEEDED, full=True)
+        factories.SyncRunFactory(operator=operator, interface=INFO, status=RunStatus.SUCCEEDED, full=True)
     return operator
 
 
@@ -56,11 +56,11 @@ def kinds(jobs: list[Dispatch]) -> set[tuple[str, str, bool]]:
 
 
 def test_a_new_operator_is_crawled_first_and_swept_once_its_directory_is_in():
-    connected("MA0000001", crawled=False)
+    operator = connected("MA0000001", crawled=False)
     assert kinds(dispatch(MORNING)) == {("MA0000001", INFO, True)}
-    SyncRun.objects.create(operator_id="MA0000001", interface=INFO, status=RunStatus.FAILED, full=True)
+    factories.SyncRunFactory(operator=operator, interface=INFO, status=RunStatus.FAILED, full=True)
     assert dispatch(MORNING + dt.timedelta(minutes=5)) == []  # a failed crawl is not a directory
-    SyncRun.objects.create(operator_id="MA0000001", interface=INFO, status=RunStatus.SUCCEEDED, full=True)
+    factories.SyncRunFactory(operator=operator, interface=INFO, status=RunStatus.SUCCEEDED, full=True)
     assert kinds(dispatch(MORNING + dt.timedelta(minutes=6))) == {
         ("MA0000001", STATUS, False),
         ("MA0000001", STATS, False),
@@ -141,8 +141,7 @@ def test_jobs_expire_after_their_interval_so_a_backlog_never_replays_stale_sweep
 
 
 def test_a_dispatch_that_lost_the_race_sends_nothing():
-    connected("MA0000001")
-    PullState.objects.create(operator_id="MA0000001", interface=STATUS)
+    factories.PullStateFactory(operator=connected("MA0000001"), interface=STATUS)
     sent: list[Dispatch] = []
 
     def enqueue(job: Dispatch) -> None:
@@ -228,7 +227,7 @@ def test_a_pull_that_found_its_lease_taken_is_dispatched_again_at_the_next_tick(
 def test_a_run_whose_worker_died_is_closed_by_the_next_run():
     operator = connected("MA0000001", crawled=False)
     lease_acquire(operator_id="MA0000001", interface=STATUS)
-    dead = SyncRun.objects.create(operator=operator, interface=STATUS)  # RUNNING, and nobody will finish it
+    dead = factories.SyncRunFactory(operator=operator, interface=STATUS)  # RUNNING, and nobody will finish it
     PullState.objects.filter(interface=STATUS).update(held_until=timezone.now() - dt.timedelta(seconds=1))
 
     run = pull_run(operator=operator, interface=STATUS)

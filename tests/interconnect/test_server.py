@@ -17,6 +17,7 @@ from apps.interconnect.models import AccessToken, Exchange, OperatorKeySet, Seen
 from apps.interconnect.registry import REGISTRY, interface
 from apps.operators.models import Operator
 from apps.protocol import KeySet, Ret, format_timestamp, sign_response
+from tests import factories
 
 from .conftest import OPERATOR_ID, Caller, keyset
 
@@ -267,7 +268,7 @@ def test_a_failed_message_may_be_sent_again(caller):
 def test_unexpected_error_is_500_signed_and_rolls_back(caller):
     @interface("test_boom")
     def boom(ctx, payload):
-        AccessToken.objects.create(operator=ctx.operator, token_hash="h" * 64, expires_at=timezone.now())
+        factories.AccessTokenFactory(operator=ctx.operator, token_hash="h" * 64, expires_at=timezone.now())
         raise RuntimeError("kaboom")
 
     try:

@@ -235,13 +235,12 @@ def test_rejection_needs_a_reason_and_is_shown_to_the_applicant(client, db, role
 
 
 def test_operator_manager_cannot_review_or_see_another_operators_keys_page(client, db, roles, django_user_model):
-    from apps.operators.models import OperatorAccount
 
     client.post(reverse("onboarding:apply"), _form())
     application = Application.objects.get()
     own, other = factories.operator("123456789"), factories.operator("MA59CU773")
     manager = _user(django_user_model, "m", OPERATOR_MANAGER)
-    OperatorAccount.objects.create(user=manager, operator=own)
+    factories.OperatorAccountFactory(user=manager, operator=own)
     client.force_login(manager)
     assert client.post(reverse("admin:onboarding_application_approve", args=[application.pk]), {}).status_code == 403
     assert client.get(reverse("admin:onboarding_outbound_keys", args=[other.pk])).status_code == 404
@@ -273,13 +272,12 @@ def test_conformance_refuses_an_internal_endpoint(db, settings):
 
 
 def test_history_pages_are_scoped_and_never_restore(client, db, roles, django_user_model, regulator):
-    from apps.operators.models import OperatorAccount
 
     own, other = factories.operator("123456789", status="testing"), factories.operator("MA59CU773", status="testing")
     Operator.objects.filter(pk=other.pk).update(operator_name="改过的名字")
     version = other.history.earliest()
     manager = _user(django_user_model, "m", OPERATOR_MANAGER)
-    OperatorAccount.objects.create(user=manager, operator=own)
+    factories.OperatorAccountFactory(user=manager, operator=own)
     client.force_login(manager)
     history = reverse("admin:operators_operator_history", args=[other.pk])
     old = reverse("admin:operators_operator_simple_history", args=[other.pk, version.history_id])

@@ -90,11 +90,10 @@ def test_platform_admin_corrects_operator_owned_data(operator, client, platform_
 
 def test_operator_manager_cannot_change_their_operator(operator, client, django_user_model, roles):
     from apps.core.roles import OPERATOR_MANAGER
-    from apps.operators.models import OperatorAccount
 
     user = django_user_model.objects.create_user(username="m", password="pw-for-tests-only", is_staff=True)
     user.groups.add(Group.objects.get(name=OPERATOR_MANAGER))
-    OperatorAccount.objects.create(user=user, operator=operator)
+    factories.OperatorAccountFactory(user=user, operator=operator)
     client.force_login(user)
     assert client.get(_change(operator)).status_code == 200
     assert client.post(_change(operator), _form(operator, status="active")).status_code == 403

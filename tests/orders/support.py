@@ -49,7 +49,6 @@ def started(connector_id: str = "C1", operator_id: str = OPERATOR_ID, *, hold: s
     a live one is 启动中, as the portal leaves it when it sends the start."""
     from django.utils import timezone
 
-    from apps.charging.models import ChargingSession
     from apps.drivers.services import driver_register, wallet_hold, wallet_release, wallet_top_up
     from apps.orders.choices import StartChargeSeqStat
 
@@ -59,8 +58,8 @@ def started(connector_id: str = "C1", operator_id: str = OPERATOR_ID, *, hold: s
     wallet_hold(driver_id=driver.pk, amount=Decimal(hold), seq=number, minimum=Decimal("10"))
     connector = Connector.objects.get(operator_id=operator_id, connector_id=connector_id)
     state = StartChargeSeqStat.STARTING if live else StartChargeSeqStat.FINISHED
-    ChargingSession.objects.create(driver=driver, operator_id=operator_id, connector=connector,
-                                   start_charge_seq=number, requested_at=timezone.now(), state=state)  # fmt: skip
+    factories.ChargingSessionFactory(driver=driver, connector=connector, start_charge_seq=number,
+                                     requested_at=timezone.now(), state=state)  # fmt: skip
     if not live:
         wallet_release(driver_id=driver.pk, seq=number)
     return number

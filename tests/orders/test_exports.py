@@ -1,12 +1,8 @@
 """Exports of orders, findings, reconciliations and disputes: Chinese headers, the scope rule, names masked."""
 
-from decimal import Decimal
-
 import pytest
 from django.urls import reverse
 
-from apps.orders.models import OrderFinding, OrderReport
-from apps.settlement.models import Dispute, ReconciliationRun
 from tests import factories
 from tests.factories import SHANGHAI
 
@@ -20,18 +16,24 @@ def books(directory):
     rows = {}
     for operator_id, conn in directory["connectors"].items():
         order = factories.order(conn, user_name="王小明")
-        report = OrderReport.objects.create(order=order, interface="notification_charge_order_info", revision=1,
-                                            digest="e" * 64, payload={}, confirm_result=0,
-                                            received_at=datetime(2024, 1, 1, 13, tzinfo=SHANGHAI))  # fmt: skip
-        OrderFinding.objects.create(order=order, report=report, category="price", rule="price_money", message="价")
-        run = ReconciliationRun.objects.create(
+        factories.OrderFindingFactory(
+            order=order, report__received_at=datetime(2024, 1, 1, 13, tzinfo=SHANGHAI), category="price",
+            rule="price_money", message="价", disputes=False,
+        )  # fmt: skip
+        run = factories.ReconciliationRunFactory(
             operator=conn.operator, check_order_seq=f"{operator_id}202401020100000001",
-            start_time=datetime(2024, 1, 1, tzinfo=SHANGHAI), end_time=datetime(2024, 1, 1, 23, tzinfo=SHANGHAI),
-            order_count=0, total_order_power=Decimal(0), total_order_money=Decimal(0),
             received_at=datetime(2024, 1, 2, 1, tzinfo=SHANGHAI),
         )  # fmt: skip
-        Dispute.objects.create(run=run, operator=conn.operator, start_charge_seq=order.start_charge_seq, reason=4,
-                               portal_power=order.total_power, portal_money=order.total_money)  # fmt: skip
+        # The operator's list left the order out (reason 4): only the portal's figures.
+        factories.DisputeFactory(
+            run=run,
+            start_charge_seq=order.start_charge_seq,
+            reason=4,
+            operator_power=None,
+            operator_money=None,
+            portal_power=order.total_power,
+            portal_money=order.total_money,
+        )
         rows[operator_id] = order.start_charge_seq
     return rows
 

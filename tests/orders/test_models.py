@@ -9,8 +9,7 @@ from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from apps.orders.choices import StartChargeSeqStat, StopReason, custom_label
-from apps.orders.models import ChargeDetail
-from apps.pricing.models import BusinessPolicy, PolicyPeriod
+from apps.pricing.models import PolicyPeriod
 from tests import factories
 
 
@@ -66,35 +65,25 @@ def test_state_transitions_never_go_backwards(conn):
 def test_charge_detail_period(conn):
     o = factories.order(conn)
     _rejected_by_db(
-        lambda: ChargeDetail.objects.create(
+        lambda: factories.ChargeDetailFactory(
             order=o, detail_start_time=o.end_time, detail_end_time=o.start_time, detail_power=Decimal("1.00")
         )
     )
-    d = ChargeDetail.objects.create(
-        order=o, detail_start_time=o.start_time, detail_end_time=o.end_time, detail_power=Decimal("30.00")
-    )
+    d = factories.ChargeDetailFactory(order=o, detail_power=Decimal("30.00"))
     assert list(o.details.all()) == [d]
 
 
 def test_policy_versions_and_periods(conn):
     now = timezone.now()
-    policy = BusinessPolicy.objects.create(operator=conn.operator, connector=conn, effective_from=now)
-    _rejected_by_db(lambda: BusinessPolicy.objects.create(operator=conn.operator, connector=conn, effective_from=now))
-    PolicyPeriod.objects.create(
-        policy=policy, start_time="000000", elec_price=Decimal("0.32"), sevice_price=Decimal("0.8")
-    )
-    _rejected_by_db(
-        lambda: PolicyPeriod.objects.create(policy=policy, start_time="000000", elec_price=1, sevice_price=1)
-    )
-    _rejected_by_db(lambda: PolicyPeriod.objects.create(policy=policy, start_time="0830", elec_price=1, sevice_price=1))
-    _rejected_by_db(
-        lambda: PolicyPeriod.objects.create(policy=policy, start_time="083000", elec_price=-1, sevice_price=1)
-    )
+    policy = factories.BusinessPolicyFactory(connector=conn, effective_from=now)
+    _rejected_by_db(lambda: factories.BusinessPolicyFactory(connector=conn, effective_from=now))
+    factories.PolicyPeriodFactory(policy=policy, start_time="000000", elec_price=Decimal("0.32"))
+    _rejected_by_db(lambda: factories.PolicyPeriodFactory(policy=policy, start_time="000000"))
+    _rejected_by_db(lambda: factories.PolicyPeriodFactory(policy=policy, start_time="0830"))
+    _rejected_by_db(lambda: factories.PolicyPeriodFactory(policy=policy, start_time="083000", elec_price=-1))
     period = PolicyPeriod(policy=policy, start_time="250000", elec_price=1, sevice_price=1)
     with pytest.raises(ValidationError) as exc:
         period.full_clean()
     assert "start_time" in exc.value.message_dict
-    newer = BusinessPolicy.objects.create(
-        operator=conn.operator, connector=conn, effective_from=now + timedelta(days=1)
-    )
+    newer = factories.BusinessPolicyFactory(connector=conn, effective_from=now + timedelta(days=1))
     assert conn.policies.latest() == newer

@@ -17,9 +17,11 @@ from apps.protocol import (
     MemoryTokenStore,
     PeerClient,
     PermanentError,
+    TokenRefused,
     TokenRejected,
     TransientError,
 )
+from apps.protocol.names import TokenFailReason
 
 from .peer_server import PeerServer
 from .support import OTHER_KEYS
@@ -253,6 +255,7 @@ def test_query_token_failure_names_fail_reason(
     with pytest.raises(TokenRejected, match=r"FailReason=2 \(密钥错误\)") as info:
         make_client().call("query_stations_info", PAYLOAD)
     assert isinstance(info.value, PermanentError)
+    assert isinstance(info.value, TokenRefused) and info.value.fail_reason == TokenFailReason.WRONG_SECRET
     assert peer.state.calls("query_stations_info") == []
     assert records[-1].response is not None
     assert records[-1].response["SuccStat"] == 1

@@ -130,7 +130,7 @@ def _parses(parser: Any, text: str) -> bool:
 @FAST
 @given(text=_DT_TEXT)
 def test_datetime_check_agrees_with_parse_datetime(text: str) -> None:
-    # schema.py re-implements the check without regex for speed; it must accept exactly what timestamps accepts.
+    # schema/engine.py re-implements the check without regex for speed; it must accept exactly what timestamps accepts.
     problems = validate({"At": text, "On": "2024-01-01"}, _TIMES)
     assert (problems == []) == _parses(parse_datetime, text), text
 

@@ -206,11 +206,9 @@ def test_a_regulator_resolves_in_the_admin_and_the_page_names_a_missing_comment(
 def _manager(django_user_model, username: str, operator):
     from django.contrib.auth.models import Group
 
-    from apps.operators.models import OperatorAccount
-
     user = django_user_model.objects.create_user(username, password="pw-for-tests-only", is_staff=True)
     user.groups.add(Group.objects.get(name="operator_manager"))
-    OperatorAccount.objects.create(user=user, operator=operator)
+    factories.OperatorAccountFactory(user=user, operator=operator)
     return user
 
 

@@ -11,13 +11,13 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from apps.charging.models import ChargingSession
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.drivers.models import Driver
 from apps.drivers.services import driver_register
+from apps.operators.models import Operator
 from apps.protocol import CST
 from apps.settlement.choices import StatementState
-from apps.settlement.models import SettlementAgreement, Statement
+from apps.settlement.models import Statement
 from apps.settlement.statements import (
     period_of,
     statement_confirm,
@@ -40,16 +40,16 @@ def _order(conn, n: int, end: dt.datetime, money: str, portal: bool = True, sess
                             total_sevice_money=Decimal(money) / 2, total_power=Decimal("10.00"))  # fmt: skip
     if portal and session:
         driver = Driver.objects.first() or driver_register(phone="13812345678")
-        ChargingSession.objects.create(driver=driver, operator=conn.operator, connector=conn, start_charge_seq=seq,
-                                       requested_at=order.start_time, state=4, order=order)  # fmt: skip
+        factories.ChargingSessionFactory(driver=driver, connector=conn, start_charge_seq=seq,
+                                         requested_at=order.start_time, state=4, order=order)  # fmt: skip
     return order
 
 
 @pytest.fixture
 def books(directory):
     conn = directory["connectors"][A]
-    SettlementAgreement.objects.create(operator_id=A, commission_rate=Decimal("0.0300"),
-                                       effective_from=dt.date(2026, 1, 1))  # fmt: skip
+    factories.SettlementAgreementFactory(operator=directory["a"], commission_rate=Decimal("0.0300"),
+                                         effective_from=dt.date(2026, 1, 1))  # fmt: skip
     _order(conn, 1, dt.datetime(2026, 11, 3, 10, tzinfo=CST), "45.00")
     _order(conn, 2, dt.datetime(2026, 11, 30, 23, 59, tzinfo=CST), "33.33")
     _order(conn, 3, dt.datetime(2026, 11, 10, 10, tzinfo=CST), "99.00", portal=False)  # a walk-in: not ours to pay
@@ -143,8 +143,11 @@ def test_the_admin_confirms_records_payment_and_exports(books, client, regulator
 
 
 def test_an_account_manager_sees_only_their_operators_statements(books, client, manager_a):
-    SettlementAgreement.objects.create(operator_id="MA59CU773", commission_rate=Decimal("0.01"),
-                                       effective_from=dt.date(2026, 1, 1))  # fmt: skip
+    factories.SettlementAgreementFactory(
+        operator=Operator.objects.get(pk="MA59CU773"),
+        commission_rate=Decimal("0.01"),
+        effective_from=dt.date(2026, 1, 1),
+    )
     statement_generate(operator_id=A, day=dt.date(2026, 11, 15))
     statement_generate(operator_id="MA59CU773", day=dt.date(2026, 11, 15))
     assert {s.operator_id for s in Statement.objects.for_user(manager_a)} == {A}

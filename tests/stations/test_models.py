@@ -94,40 +94,22 @@ def test_connector_id_length_and_qr_code(op):
 
 
 def test_status_enums_enforced(op):
-    from django.utils import timezone
-
-    from apps.stations.models import ConnectorStatus, ConnectorStatusHistory
-
     conn = factories.connector(factories.equipment(factories.station(op)))
-    now = timezone.now()
     for bad in ({"status": 5}, {"status": 1, "park_status": 20}, {"status": 1, "lock_status": 1}):
-        _rejected_by_db(
-            lambda bad=bad: ConnectorStatusHistory.objects.create(connector=conn, status_time=now, source="push", **bad)
-        )
-    ConnectorStatus.objects.create(
-        connector=conn, status=255, park_status=50, lock_status=10, status_time=now, source="pull"
-    )
+        _rejected_by_db(lambda bad=bad: factories.ConnectorStatusHistoryFactory(connector=conn, **bad))
+    factories.ConnectorStatusFactory(connector=conn, status=255, park_status=50, lock_status=10, source="pull")
     assert str(conn.current_status) == f"{conn.connector_id}: 故障"
 
 
 def test_stats_period_and_energy(op):
     import datetime as dt
 
-    from apps.stations.models import StationStats
-
     st = factories.station(op)
-    StationStats.objects.create(
-        station=st, start_time=dt.date(2024, 1, 1), end_time=dt.date(2024, 1, 1), station_electricity=Decimal("12.3")
-    )
+    day = dt.date(2024, 1, 1)
+    factories.StationStatsFactory(station=st, start_time=day, end_time=day, station_electricity=Decimal("12.3"))
+    _rejected_by_db(lambda: factories.StationStatsFactory(station=st, start_time=day, end_time=day))
     _rejected_by_db(
-        lambda: StationStats.objects.create(
-            station=st, start_time=dt.date(2024, 1, 1), end_time=dt.date(2024, 1, 1), station_electricity=Decimal("1.0")
-        )
-    )
-    _rejected_by_db(
-        lambda: StationStats.objects.create(
-            station=st, start_time=dt.date(2024, 1, 3), end_time=dt.date(2024, 1, 2), station_electricity=Decimal("1.0")
-        )
+        lambda: factories.StationStatsFactory(station=st, start_time=dt.date(2024, 1, 3), end_time=dt.date(2024, 1, 2))
     )
 
 

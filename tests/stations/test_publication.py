@@ -18,12 +18,8 @@ from apps.stations import choices as sc
 from apps.stations.interfaces import MAX_PAGE_SIZE
 from apps.stations.models import (
     Connector,
-    ConnectorStats,
-    ConnectorStatus,
     Equipment,
-    EquipmentStats,
     Station,
-    StationStats,
 )
 from tests import factories
 from tests.caller import Caller, keyset
@@ -301,12 +297,8 @@ def test_a_full_page_is_answered_in_few_queries(consumer, cpos, django_assert_ma
 
 
 def _status(connector_id: str, status: int, **extra) -> None:
-    ConnectorStatus.objects.create(
-        connector=Connector.objects.get(connector_id=connector_id),
-        status=status,
-        status_time=timezone.now(),
-        source=sc.StatusSource.PUSH,
-        **extra,
+    factories.ConnectorStatusFactory(
+        connector=Connector.objects.get(connector_id=connector_id), status=status, status_time=timezone.now(), **extra
     )
 
 
@@ -376,20 +368,20 @@ def test_more_than_50_station_ids_is_4004(consumer, cpos):
 
 
 def _stats(station: Station, start: str, end: str, station_kwh: str, breakdown: dict[str, dict[str, str | None]]):
-    row = StationStats.objects.create(
+    row = factories.StationStatsFactory(
         station=station,
         start_time=dt.date.fromisoformat(start),
         end_time=dt.date.fromisoformat(end),
         station_electricity=Decimal(station_kwh),
     )
     for equipment_id, connectors in breakdown.items():
-        es = EquipmentStats.objects.create(
+        es = factories.EquipmentStatsFactory(
             station_stats=row,
             equipment=Equipment.objects.get(operator=station.operator, equipment_id=equipment_id),
             equipment_electricity=sum((Decimal(v) for v in connectors.values() if v), Decimal("0.0")),
         )
         for connector_id, kwh in connectors.items():
-            ConnectorStats.objects.create(
+            factories.ConnectorStatsFactory(
                 equipment_stats=es,
                 connector=Connector.objects.get(operator=station.operator, connector_id=connector_id),
                 connector_electricity=Decimal(kwh) if kwh is not None else None,

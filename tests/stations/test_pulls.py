@@ -29,6 +29,7 @@ from apps.stations.pulls import (
     stations_info_pull,
     stations_info_watermark,
 )
+from tests import factories
 from tests.simulator.support import SIM_ID, keys_file
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -199,7 +200,7 @@ def test_a_connector_claimed_by_two_stations_of_one_page_keeps_the_first(db):
     thief = copy.deepcopy(second)
     stolen = first["EquipmentInfos"][0]["ConnectorInfos"][0]["ConnectorID"]
     thief["EquipmentInfos"][0]["ConnectorInfos"][0]["ConnectorID"] = stolen
-    run = SyncRun.objects.create(operator_id=SIM_ID, interface="query_stations_info")
+    run = factories.SyncRunFactory(operator=Operator.objects.get(pk=SIM_ID))  # a station crawl, running
     listed: set[str] = set()
 
     job = StationsInfoPull(operator=Operator.objects.get(pk=SIM_ID), run=run, client=None, heartbeat=None)
@@ -273,7 +274,7 @@ def test_a_pulled_record_with_nul_is_rejected_and_the_rest_of_the_page_kept(db):
     good, bad = (directory.station_info(st) for st in directory.stations)
     bad["StationName"] = "坏\x00站\ud800"
     bad["X\x00"] = {"deep": [[[[["x"]]]]]}
-    run = SyncRun.objects.create(operator_id=SIM_ID, interface="query_stations_info")
+    run = factories.SyncRunFactory(operator=Operator.objects.get(pk=SIM_ID))  # a station crawl, running
     job = StationsInfoPull(operator=Operator.objects.get(pk=SIM_ID), run=run, client=None, heartbeat=None)
     job._store_page(checked_page({"StationInfos": [good, bad]}, operator_id=SIM_ID), set())
     assert (run.created_count, run.rejected_count) == (1, 1)

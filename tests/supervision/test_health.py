@@ -8,11 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.interconnect.choices import Direction, RunStatus
+from apps.interconnect.choices import RunStatus
 from apps.interconnect.models import Exchange, SyncRun
 from apps.operators.choices import OperatorStatus
 from apps.operators.models import Operator
-from apps.stations.models import ConnectorStatus
 from apps.supervision.health import with_health
 from tests import factories
 
@@ -24,16 +23,14 @@ def ago(minutes: float) -> dt.datetime:
 
 
 def run(operator_id: str, interface: str, minutes_ago: float, status: str = RunStatus.SUCCEEDED) -> SyncRun:
-    row = SyncRun.objects.create(operator_id=operator_id, interface=interface, status=status)
+    row = factories.SyncRunFactory(operator=Operator.objects.get(pk=operator_id), interface=interface, status=status)
     # `started` is auto_now_add: set both times by update, as a real run would have them.
     SyncRun.objects.filter(pk=row.pk).update(started=ago(minutes_ago + 1), finished=ago(minutes_ago))
     return row
 
 
 def push(operator_id: str, minutes_ago: float, ret: int = 0) -> None:
-    row = Exchange.objects.create(
-        operator_id=operator_id, interface="notification_stationStatus", direction=Direction.IN, ret=ret
-    )
+    row = factories.ExchangeFactory(operator=Operator.objects.get(pk=operator_id), ret=ret)  # an inbound status push
     Exchange.objects.filter(pk=row.pk).update(created=ago(minutes_ago))
 
 
@@ -89,7 +86,7 @@ def test_stale_connectors_are_counted_among_the_listed_ones(operator, settings):
     equipment = factories.equipment(station, "HS1E")
     fresh, old, never, gone = (factories.connector(equipment, f"HS1C{n}") for n in range(4))
     for connector, minutes in ((fresh, 5), (old, 90), (gone, 90)):
-        ConnectorStatus.objects.create(connector=connector, status=1, status_time=ago(minutes), source="pull")
+        factories.ConnectorStatusFactory(connector=connector, status_time=ago(minutes), source="pull")
     gone.removed_at = timezone.now()
     gone.save()
     assert health(operator.pk).stale_connector_count == 2  # old and never; the removed one is not counted
@@ -119,7 +116,7 @@ def test_admin_operator_page_shows_the_health_panel(client, regulator, operator)
 def test_admin_operator_panel_counts_stale_connectors(client, regulator, operator):
     equipment = factories.equipment(factories.station(operator, "HS3"), "HS3E")
     fresh, _never = factories.connector(equipment, "HS3A"), factories.connector(equipment, "HS3B")
-    ConnectorStatus.objects.create(connector=fresh, status=1, status_time=timezone.now(), source="push")
+    factories.ConnectorStatusFactory(connector=fresh, status_time=timezone.now())
     client.force_login(regulator)
     page = client.get(reverse("admin:operators_operator_change", args=[operator.pk])).content.decode()
     assert "<td>1 / 2</td>" in page
@@ -129,8 +126,8 @@ def test_admin_connector_filter_by_status_age(client, regulator, operator, setti
     settings.HLHT_STALE_MINUTES = 30
     equipment = factories.equipment(factories.station(operator, "HS2"), "HS2E")
     fresh, old = factories.connector(equipment, "HS2FRESH"), factories.connector(equipment, "HS2OLD")
-    ConnectorStatus.objects.create(connector=fresh, status=1, status_time=timezone.now(), source="push")
-    ConnectorStatus.objects.create(connector=old, status=1, status_time=ago(120), source="push")
+    factories.ConnectorStatusFactory(connector=fresh, status_time=timezone.now())
+    factories.ConnectorStatusFactory(connector=old, status_time=ago(120))
     client.force_login(regulator)
     url = reverse("admin:stations_connector_changelist")
     stale = client.get(url, {"status_age": "stale"}).content.decode()

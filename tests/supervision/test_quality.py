@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from apps.demo.data import SITES
 from apps.interconnect.models import RejectedRecord, SyncRun
+from apps.operators.models import Operator
 from apps.protocol.beijing import CITY, DISTRICTS, MARGIN
 from apps.simulator import geography as sim_geography
 from apps.simulator.directory import Directory
@@ -245,15 +246,18 @@ def _at(*args: int) -> datetime:
 
 
 def _rejected(operator_id: str, when: datetime, rules: Any, interface: str = "query_stations_info") -> RejectedRecord:
-    row = RejectedRecord.objects.create(
-        operator_id=operator_id, interface=interface, record_key=f"K{when:%d%H%M}", rules=rules
-    )
+    row = factories.RejectedRecordFactory(
+        operator=Operator.objects.get(pk=operator_id), run=None, interface=interface, record_key=f"K{when:%d%H%M}",
+        rules=rules, reasons=[],
+    )  # fmt: skip
     RejectedRecord.objects.filter(pk=row.pk).update(created=when)  # `created` is auto_now_add
     return row
 
 
 def _run(operator_id: str, when: datetime, *, interface: str = "query_stations_info", **counts: int) -> SyncRun:
-    run = SyncRun.objects.create(operator_id=operator_id, interface=interface, status="succeeded", **counts)
+    run = factories.SyncRunFactory(
+        operator=Operator.objects.get(pk=operator_id), interface=interface, status="succeeded", **counts
+    )
     SyncRun.objects.filter(pk=run.pk).update(started=when)
     return run
 

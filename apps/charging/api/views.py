@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import ValidationError
@@ -18,6 +17,7 @@ from rest_framework.views import APIView
 from apps.charging.models import ChargingSession
 from apps.charging.selectors import stations_near
 from apps.charging.services import Refused, connector_policy, session_start, session_stop, target_of
+from apps.core.conf import conf
 from apps.drivers.models import Notification, WalletEntry
 from apps.drivers.selectors import balance_of
 from apps.orders.models import ChargeOrder
@@ -193,9 +193,7 @@ class WalletView(DriverView, generics.ListAPIView):
         driver = request.user.driver
         response.data["balance"] = str(balance_of(driver.pk))
         response.data["payment"] = driver.payment
-        response.data["minimum_to_start"] = str(
-            Decimal(str(settings.HLHT_DRIVER_MIN_BALANCE)).quantize(Decimal("0.01"))
-        )
+        response.data["minimum_to_start"] = str(conf().charging.driver_min_balance.quantize(Decimal("0.01")))
         return response
 
 

@@ -17,6 +17,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 
+from apps.core.conf import conf
 from apps.demo.benchkit import (
     PortalServer,
     QuietHandler,
@@ -82,9 +83,16 @@ def _simulator_child(conn: Connection, operator_id: str, keys: dict[str, Any], s
         started = time.perf_counter()
         _, inbound, outbound = load_keys(keys)
         config = SimulatorConfig(
-            operator_id=operator_id, inbound=inbound, outbound=outbound, stations=stations, seed=seed,
-            push=False, walkin_rate=0.0, incident_rate=0.0, churn_per_day=0.0,
-        )  # fmt: skip
+            operator_id=operator_id,
+            inbound=inbound,
+            outbound=outbound,
+            stations=stations,
+            seed=seed,
+            push=False,
+            walkin_rate=0.0,
+            incident_rate=0.0,
+            churn_per_day=0.0,
+        )
         # A frozen simulated clock and no ticking: the directory changes only when the benchmark says so.
         sim = Simulator(config, clock=SimClock(speed=0)).start()
         directory = sim.directory
@@ -299,7 +307,7 @@ def _push(operator: Operator, keys: dict[str, str], senders: int, messages: int,
     plan, last = _push_plan(connector_ids, senders, messages)
     server = PortalServer(("127.0.0.1", 0), QuietHandler)
     server.set_app(WSGIHandler())
-    url = f"http://127.0.0.1:{server.server_address[1]}/{settings.HLHT_PROTOCOL_PREFIX}"
+    url = f"http://127.0.0.1:{server.server_address[1]}/{conf().protocol.prefix}"
     child, conn = fork(_sender_child, url, operator.pk, keys, plan)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
     try:
@@ -471,8 +479,8 @@ def _clean_up(operator_ids: list[str]) -> None:
     ConnectorStatusHistory.objects.filter(connector__operator_id__in=operator_ids).delete()
     ConnectorStatus.objects.filter(connector__operator_id__in=operator_ids).delete()
     SyncRun.objects.filter(operator_id__in=operator_ids).delete()
-    for model in (Connector, Equipment, Station):
-        sql_delete(model, "operator_id", operator_ids)
+    for level in (Connector, Equipment, Station):
+        sql_delete(level, "operator_id", operator_ids)
     Operator.objects.filter(operator_id__in=operator_ids).delete()  # the rest cascades: key sets, tokens, pull states
     caller_cache_clear()
 
@@ -504,8 +512,9 @@ def _summary(rounds: list[Round], options: dict[str, Any]) -> dict[str, Any]:
     if "stats_pull" in rounds[0].figures:
         median["stats_pull"] = {
             f"{label}_{name}": statistics.median(r.figures["stats_pull"][label][name] for r in rounds)
-            for label in ("floor", "portal") for name in ("time_s", "stations_per_s", "concurrency")
-        } | {"ratio": statistics.median(r.figures["stats_pull"]["ratio"] for r in rounds)}  # fmt: skip
+            for label in ("floor", "portal")
+            for name in ("time_s", "stations_per_s", "concurrency")
+        } | {"ratio": statistics.median(r.figures["stats_pull"]["ratio"] for r in rounds)}
     database = settings.DATABASES["default"]
     first = rounds[0].figures["full_crawl"]["verified"]
     return {
@@ -558,12 +567,13 @@ def _table(summary: dict[str, Any]) -> str:
     ]
     stats = summary["median"].get("stats_pull")
     if stats:
-        lines.insert(-1, (
+        line = (
             f"stats pull (one call per station): {stats['portal_time_s']:.2f} s at {stats['portal_concurrency']:.0f} "
             f"at a time ({stats['portal_stations_per_s']:.0f} stations/s); floor, one at a time: "
             f"{stats['floor_time_s']:.2f} s ({stats['floor_stations_per_s']:.0f} stations/s); "
             f"{stats['ratio']:.2f}× the floor's speed"
-        ))  # fmt: skip
+        )
+        lines.insert(-1, line)
     return "\n".join(lines)
 
 
@@ -591,9 +601,10 @@ class Command(BaseCommand):
         parser.add_argument("--rounds", type=int, default=3)
         parser.add_argument("--seed", type=int, default=1, help="the simulator's seed (same seed, same directory)")
         parser.add_argument(
-            "--stats", action="store_true",
+            "--stats",
+            action="store_true",
             help="also pull every station's daily statistics, one call at a time, then --stats-concurrency at a time",
-        )  # fmt: skip
+        )
         parser.add_argument("--stats-concurrency", type=int, default=4)
         parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
         parser.add_argument("--yes", action="store_true", help="run even though the database holds other operators")

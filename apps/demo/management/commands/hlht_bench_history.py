@@ -77,7 +77,7 @@ class Command(BaseCommand):
         )
         history, journal = "/admin/stations/connectorstatushistory/", "/admin/interconnect/exchange/"
         deep = max(1, min(150, rows // 200))  # a deep page (100 rows a page), inside the pages the rows make
-        pages = [
+        pages: list[tuple[str, str] | tuple[str, str, bool]] = [
             ("history: first page", history),
             ("history: operator", f"{history}?connector__operator={OPERATOR_ID}"),
             ("history: status 3 (charging)", f"{history}?status__exact=3"),
@@ -127,8 +127,12 @@ class Command(BaseCommand):
         """Bytes a journal row of each kind takes in the table and its indexes (measured: SAMPLE rows written by
         journal_insert, as the portal writes them), and what a day of Beijing writes (assumptions printed)."""
         directory = Directory(OPERATOR_ID, seed=7, count=100, start=time.time())
-        page = {"PageNo": 1, "PageCount": 100, "ItemSize": 10_000,
-                "StationInfos": [directory.station_info(st) for st in directory.stations]}  # fmt: skip
+        page = {
+            "PageNo": 1,
+            "PageCount": 100,
+            "ItemSize": 10_000,
+            "StationInfos": [directory.station_info(st) for st in directory.stations],
+        }
         sweep = {"Total": 50, "StationStatusInfos": [station_status(st) for st in directory.stations[:50]]}
         push = {"ConnectorStatusInfo": status_info(next(iter(directory.stations[0].connectors)))}
         kinds = [
@@ -149,9 +153,18 @@ class Command(BaseCommand):
             for mode in ("compact", "whole"):
                 with override_settings(HLHT_JOURNAL_FULL_PAYLOAD=[interface] if mode == "whole" else []):
                     before, written = self._journal_size(), []
-                    fields = {"operator": None, "claimed_operator_id": OPERATOR_ID, "interface": interface,
-                              "direction": direction, "timestamp": "20261202120000", "seq": "0001", "ret": 0, "msg": "",
-                              "http_status": 200, "latency_ms": 3.0}  # fmt: skip
+                    fields = {
+                        "operator": None,
+                        "claimed_operator_id": OPERATOR_ID,
+                        "interface": interface,
+                        "direction": direction,
+                        "timestamp": "20261202120000",
+                        "seq": "0001",
+                        "ret": 0,
+                        "msg": "",
+                        "http_status": 200,
+                        "latency_ms": 3.0,
+                    }
                     for _ in range(rows):
                         written.append(journal_insert(**fields, request=request, response=response))
                     sizes[mode] = (self._journal_size() - before) / rows
@@ -177,14 +190,19 @@ class Command(BaseCommand):
     def _floors(self, repeat: int) -> None:
         with connection.cursor() as cursor:
             for title, sql in (
-                ("floor: history page, bare SQL", "SELECT * FROM stations_connectorstatushistory "
-                 "ORDER BY status_time DESC, id DESC LIMIT 100"),
-                ("floor: journal page, bare SQL", "SELECT * FROM interconnect_exchange "
-                 "ORDER BY created DESC, id DESC LIMIT 100"),
+                (
+                    "floor: history page, bare SQL",
+                    "SELECT * FROM stations_connectorstatushistory ORDER BY status_time DESC, id DESC LIMIT 100",
+                ),
+                (
+                    "floor: journal page, bare SQL",
+                    "SELECT * FROM interconnect_exchange ORDER BY created DESC, id DESC LIMIT 100",
+                ),
                 ("what is avoided: COUNT(*) journal", "SELECT count(*) FROM interconnect_exchange"),
-            ):  # fmt: skip
-                median = statistics.median(_timed(lambda s=sql: (cursor.execute(s), cursor.fetchall()))
-                                           for _ in range(repeat))  # fmt: skip
+            ):
+                median = statistics.median(
+                    _timed(lambda s=sql: (cursor.execute(s), cursor.fetchall())) for _ in range(repeat)
+                )
                 self.stdout.write(f"  {title:<30} {median:8.1f} ms")
 
     def _build(self, rows: int, connectors: int) -> None:
@@ -218,9 +236,18 @@ class Command(BaseCommand):
                 "jsonb_build_object('ConnectorStatusInfo', jsonb_build_object('ConnectorID', 'H' || g %% %s, "
                 "'Status', 2)), '{\"Status\": 0}'::jsonb, '', '127.0.0.1', now() - g * %s * interval '1 second' "
                 "FROM generate_series(0, %s - 1) g",
-                [OPERATOR_ID, OPERATOR_ID, Interface.NOTIFICATION_STATION_STATUS,
-                 Interface.NOTIFICATION_CHARGE_ORDER_INFO, Interface.QUERY_TOKEN, step, connectors, step, rows],
-            )  # fmt: skip
+                [
+                    OPERATOR_ID,
+                    OPERATOR_ID,
+                    Interface.NOTIFICATION_STATION_STATUS,
+                    Interface.NOTIFICATION_CHARGE_ORDER_INFO,
+                    Interface.QUERY_TOKEN,
+                    step,
+                    connectors,
+                    step,
+                    rows,
+                ],
+            )
             # Every connector has a current status, as in service (the dashboard counts them by status and district).
             cursor.execute(
                 "INSERT INTO stations_connectorstatus (connector_id, status, park_status, lock_status, status_time, "
@@ -230,7 +257,13 @@ class Command(BaseCommand):
             )
             # As autovacuum would soon after a load this size: without statistics the planner takes 200,000
             # connectors for a handful and picks plans that cost minutes.
-            for table in ("stations_station", "stations_equipment", "stations_connector", "stations_connectorstatus",
-                          "stations_connectorstatushistory", "interconnect_exchange"):  # fmt: skip
+            for table in (
+                "stations_station",
+                "stations_equipment",
+                "stations_connector",
+                "stations_connectorstatus",
+                "stations_connectorstatushistory",
+                "interconnect_exchange",
+            ):
                 cursor.execute(f"ANALYZE {table}")
         self.stdout.write(f"built {rows:,} + {rows:,} rows in {time.perf_counter() - began:.0f} s")

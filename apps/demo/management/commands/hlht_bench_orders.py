@@ -15,7 +15,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 
-from apps.demo.benchkit import operators_delete, send_phase
+from apps.core.conf import conf
+from apps.demo.benchkit import Script, operators_delete, send_phase
 from apps.interconnect.registry import REGISTRY, interface
 from apps.interconnect.services import operator_provision
 from apps.operators.models import Operator
@@ -31,10 +32,17 @@ from apps.stations.models import Connector, Equipment, Station
 BENCH_PREFIX = "BENCHOR"
 OPERATOR_ID = f"{BENCH_PREFIX}01"
 FLOOR = "bench_orders_noop"  # a no-op interface: the same transport, envelope, token, replay and journal, no order
-PORTAL = settings.HLHT_OPERATOR_ID
+PORTAL = conf().protocol.operator_id
 DAY = datetime(2026, 11, 30, tzinfo=CST)
-TARIFF = [("000000", "0.3370"), ("070000", "0.7286"), ("100000", "1.1802"), ("150000", "0.7286"),
-          ("180000", "1.1802"), ("210000", "0.7286"), ("230000", "0.3370")]  # fmt: skip
+TARIFF = [
+    ("000000", "0.3370"),
+    ("070000", "0.7286"),
+    ("100000", "1.1802"),
+    ("150000", "0.7286"),
+    ("180000", "1.1802"),
+    ("210000", "0.7286"),
+    ("230000", "0.3370"),
+]
 SERVICE = Decimal("0.8000")
 CONNECTORS = 200
 
@@ -45,13 +53,28 @@ def _order(n: int, connector_id: str) -> dict[str, Any]:
     end = start + timedelta(minutes=40)
     power = Decimal("24.00")
     elec, service = (power * Decimal("0.7286")).quantize(Decimal("0.01")), (power * SERVICE).quantize(Decimal("0.01"))
-    detail = {"DetailStartTime": format_datetime(start), "DetailEndTime": format_datetime(end),
-              "ElecPrice": Decimal("0.7286"), "SevicePrice": SERVICE, "DetailPower": power,
-              "DetailElecMoney": elec, "DetailSeviceMoney": service}  # fmt: skip
-    return {"StartChargeSeq": f"{OPERATOR_ID}{n:018d}", "ConnectorID": connector_id,
-            "StartTime": format_datetime(start), "EndTime": format_datetime(end), "TotalPower": power,
-            "TotalElecMoney": elec, "TotalSeviceMoney": service, "TotalMoney": elec + service, "StopReason": 2,
-            "SumPeriod": 1, "ChargeDetails": [detail]}  # fmt: skip
+    detail = {
+        "DetailStartTime": format_datetime(start),
+        "DetailEndTime": format_datetime(end),
+        "ElecPrice": Decimal("0.7286"),
+        "SevicePrice": SERVICE,
+        "DetailPower": power,
+        "DetailElecMoney": elec,
+        "DetailSeviceMoney": service,
+    }
+    return {
+        "StartChargeSeq": f"{OPERATOR_ID}{n:018d}",
+        "ConnectorID": connector_id,
+        "StartTime": format_datetime(start),
+        "EndTime": format_datetime(end),
+        "TotalPower": power,
+        "TotalElecMoney": elec,
+        "TotalSeviceMoney": service,
+        "TotalMoney": elec + service,
+        "StopReason": 2,
+        "SumPeriod": 1,
+        "ChargeDetails": [detail],
+    }
 
 
 def _confirmed(name: str, answer: dict[str, Any]) -> str | None:
@@ -61,26 +84,47 @@ def _confirmed(name: str, answer: dict[str, Any]) -> str | None:
 def _push_phase(keys: dict[str, str], senders: int, per_sender: int, floor: bool) -> dict[str, Any]:
     """Each sender pushes its own orders; the floor sends the same Data to the no-op interface."""
     numbers = [[i * per_sender + k for k in range(per_sender)] for i in range(senders)]
-    scripts = [[(Interface.NOTIFICATION_CHARGE_ORDER_INFO, _order(n, f"BC{n % CONNECTORS:04d}")) for n in own]
-               for own in numbers]  # fmt: skip
+    scripts: list[Script] = [
+        [(Interface.NOTIFICATION_CHARGE_ORDER_INFO, _order(n, f"BC{n % CONNECTORS:04d}")) for n in own]
+        for own in numbers
+    ]
     return send_phase(OPERATOR_ID, keys, scripts, rename=FLOOR if floor else None, check=_confirmed)
 
 
 def _directory(operator: Operator) -> None:
     station = Station.objects.create(
-        operator=operator, station_id="BS1", equipment_owner_id=operator.pk, station_name="基准测试站",
-        country_code="CN", area_code="110105", address="北京市朝阳区", service_tel="400", station_type=1,
-        station_status=50, park_nums=0,
-        station_lng=Decimal("116.48"), station_lat=Decimal("39.92"), construction=255,
-    )  # fmt: skip
-    equipment = Equipment.objects.create(operator=operator, station=station, equipment_id="BE1", equipment_type=1,
-                                         power=Decimal("120.0"))  # fmt: skip
+        operator=operator,
+        station_id="BS1",
+        equipment_owner_id=operator.pk,
+        station_name="基准测试站",
+        country_code="CN",
+        area_code="110105",
+        address="北京市朝阳区",
+        service_tel="400",
+        station_type=1,
+        station_status=50,
+        park_nums=0,
+        station_lng=Decimal("116.48"),
+        station_lat=Decimal("39.92"),
+        construction=255,
+    )
+    equipment = Equipment.objects.create(
+        operator=operator, station=station, equipment_id="BE1", equipment_type=1, power=Decimal("120.0")
+    )
     infos = [{"StartTime": s, "ElecPrice": Decimal(p), "SevicePrice": SERVICE} for s, p in TARIFF]
     for n in range(CONNECTORS):
         connector = Connector.objects.create(
-            operator=operator, station=station, equipment=equipment, connector_id=f"BC{n:04d}", connector_type=4,
-            voltage_upper_limits=750, voltage_lower_limits=200, current=250, power=Decimal("60.0"), national_standard=2,
-        )  # fmt: skip
+            operator=operator,
+            station=station,
+            equipment=equipment,
+            connector_id=f"BC{n:04d}",
+            connector_type=4,
+            voltage_upper_limits=750,
+            voltage_lower_limits=200,
+            current=250,
+            power=Decimal("60.0"),
+            national_standard=2,
+        )
         policy_observe(connector=connector, infos=infos, observed_at=DAY - timedelta(days=30))
 
 
@@ -97,13 +141,36 @@ def _store_orders(operator: Operator, count: int) -> None:
     """`count` finished portal-started orders ending on DAY, written the fastest way (COPY on PostgreSQL)."""
     table = ChargeOrder._meta.db_table
     connector = Connector.objects.filter(operator=operator).order_by("pk").first()
+    if connector is None:
+        raise CommandError(f"{operator.pk} has no connector to write orders for")
     now = datetime.now(CST)
     start, end = DAY + timedelta(hours=8), DAY + timedelta(hours=9)
-    columns = ("created, updated, operator_id, connector_id, connector_code, station_code, equipment_code, "
-               "start_charge_seq, start_charge_seq_stat, charge_model, start_time, end_time, total_power, "
-               "total_money, ident_code, user_name")  # fmt: skip
-    rows = ((now, now, operator.pk, connector.pk, connector.connector_id, "", "", _seq(n), 4, 1, start, end,
-             Decimal("24.00"), Decimal("36.68"), "", "") for n in range(count))  # fmt: skip
+    columns = (
+        "created, updated, operator_id, connector_id, connector_code, station_code, equipment_code, "
+        "start_charge_seq, start_charge_seq_stat, charge_model, start_time, end_time, total_power, "
+        "total_money, ident_code, user_name"
+    )
+    rows = (
+        (
+            now,
+            now,
+            operator.pk,
+            connector.pk,
+            connector.connector_id,
+            "",
+            "",
+            _seq(n),
+            4,
+            1,
+            start,
+            end,
+            Decimal("24.00"),
+            Decimal("36.68"),
+            "",
+            "",
+        )
+        for n in range(count)
+    )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             buffer = io.StringIO()
@@ -133,9 +200,11 @@ def _check_text(count: int) -> str:
         power_total += Decimal(power)
         money_total += Decimal(money)
     period = (format_datetime(DAY), format_datetime(DAY + timedelta(hours=23, minutes=59, seconds=59)))
-    return (f'{{"CheckOrderSeq":"{OPERATOR_ID}202611300100000001","StartTime":"{period[0]}","EndTime":"{period[1]}",'
-            f'"OrderCount":{len(parts)},"TotalOrderPower":{power_total:.4f},"TotalOrderMoney":{money_total:.2f},'
-            f'"ChargeOrders":[{",".join(parts)}]}}')  # fmt: skip
+    return (
+        f'{{"CheckOrderSeq":"{OPERATOR_ID}202611300100000001","StartTime":"{period[0]}","EndTime":"{period[1]}",'
+        f'"OrderCount":{len(parts)},"TotalOrderPower":{power_total:.4f},"TotalOrderMoney":{money_total:.2f},'
+        f'"ChargeOrders":[{",".join(parts)}]}}'
+    )
 
 
 def _floor(text: str) -> float:
@@ -153,8 +222,10 @@ def _floor(text: str) -> float:
             buffer.seek(0)
             cursor.cursor.copy_expert("COPY bench_floor FROM STDIN", buffer)
         else:
-            cursor.executemany("INSERT INTO bench_floor VALUES (%s, %s, %s)",
-                               [(o["StartChargeSeq"], o["TotalPower"], o["TotalMoney"]) for o in listed])  # fmt: skip
+            cursor.executemany(
+                "INSERT INTO bench_floor VALUES (%s, %s, %s)",
+                [(o["StartChargeSeq"], o["TotalPower"], o["TotalMoney"]) for o in listed],
+            )
         cursor.execute(
             f"SELECT count(*) FROM bench_floor l LEFT JOIN {table} o "  # noqa: S608
             "ON o.operator_id = %s AND o.start_charge_seq = l.seq "
@@ -178,8 +249,12 @@ def _reconcile_phase(operator: Operator, count: int) -> dict[str, Any]:
     reconciled = time.perf_counter()
     floor = _floor(text)
     reasons = {reason: Dispute.objects.filter(run=run, reason=reason).count() for reason in DisputeReasonChoices.values}
-    expected = {DisputeReasonChoices.NOT_FOUND: MISSING_HERE, DisputeReasonChoices.WRONG_MONEY: MISMATCH_MONEY,
-                DisputeReasonChoices.WRONG_ENERGY: MISMATCH_ENERGY, NOT_LISTED: UNLISTED}  # fmt: skip
+    expected = {
+        DisputeReasonChoices.NOT_FOUND: MISSING_HERE,
+        DisputeReasonChoices.WRONG_MONEY: MISMATCH_MONEY,
+        DisputeReasonChoices.WRONG_ENERGY: MISMATCH_ENERGY,
+        NOT_LISTED: UNLISTED,
+    }
     total = reconciled - began
     return {
         "orders": count,
@@ -272,8 +347,10 @@ class Command(BaseCommand):
     @staticmethod
     def _line(f: dict[str, Any]) -> str:
         push, floor = f["push"], f["push_floor"]
-        text = (f"push p50 {push['p50_ms']:.1f} ms p99 {push['p99_ms']:.1f} ms {push['per_s']:.0f}/s "
-                f"(floor p50 {floor['p50_ms']:.1f} ms, {floor['per_s']:.0f}/s)")  # fmt: skip
+        text = (
+            f"push p50 {push['p50_ms']:.1f} ms p99 {push['p99_ms']:.1f} ms {push['per_s']:.0f}/s "
+            f"(floor p50 {floor['p50_ms']:.1f} ms, {floor['per_s']:.0f}/s)"
+        )
         if "reconcile" in f:
             r = f["reconcile"]
             text += f"; reconcile {r['orders']} in {r['total_s']:.1f} s (floor {r['floor_s']:.1f} s)"

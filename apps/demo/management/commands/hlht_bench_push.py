@@ -27,6 +27,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.demo.benchkit import (
     bulk_directory,
     database_url,
@@ -54,8 +55,15 @@ from apps.stations.choices import StatusSource
 from apps.stations.models import Connector, ConnectorStatus, ConnectorStatusHistory
 
 OPERATOR_ID = "BENCHPUSH"
-MEDIANS = ("per_s", "p50_ms", "p95_ms", "p99_ms", "server_cpu_s_per_push", "database_cpu_s_per_push",
-           "load_cpu_s_per_push")  # fmt: skip
+MEDIANS = (
+    "per_s",
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+    "server_cpu_s_per_push",
+    "database_cpu_s_per_push",
+    "load_cpu_s_per_push",
+)
 # (Status, ParkStatus, LockStatus): 6 × 3 × 3 distinct combinations, so no connector is sent the same status twice
 # for one TimeStamp and every push is new to the portal (its answer Status 0, a history row each).
 COMBOS = [(s, p, lk) for lk in (0, 10, 50) for p in (50, 10, 0) for s in (2, 3, 1, 4, 255, 0)]
@@ -67,13 +75,19 @@ def _requests(keys: KeySet, token: str, port: int, count: int, connectors: int, 
     now, so a connector's statuses are `connectors / rate` seconds apart, as a real connector's are (one change a
     second at most); the status cycles through COMBOS, so each one is new to the portal."""
     base = timezone.now()
-    path = f"/{settings.HLHT_PROTOCOL_PREFIX}{Interface.NOTIFICATION_STATION_STATUS}"
+    path = f"/{conf().protocol.prefix}{Interface.NOTIFICATION_STATION_STATUS}"
     out = []
     for k in range(count):
         second, seq = divmod(k, rate)
         status, park, lock = COMBOS[(k // connectors) % len(COMBOS)]
-        payload = {"ConnectorStatusInfo": {"ConnectorID": f"PC{k % connectors:06d}", "Status": status,
-                                           "ParkStatus": park, "LockStatus": lock}}  # fmt: skip
+        payload = {
+            "ConnectorStatusInfo": {
+                "ConnectorID": f"PC{k % connectors:06d}",
+                "Status": status,
+                "ParkStatus": park,
+                "LockStatus": lock,
+            }
+        }
         timestamp = format_timestamp(base + timedelta(seconds=second))
         envelope = build_request(OPERATOR_ID, payload, keys, timestamp=timestamp, seq=f"{seq + 1:04d}")
         out.append(http_request("127.0.0.1", port, path, envelope.to_json(), token))
@@ -113,10 +127,16 @@ def _load_child(conn: Connection, port: int, requests: list[bytes], connections:
 
 def _summarised(result: dict[str, Any]) -> dict[str, Any]:
     latencies = result["latencies"]
-    return {"ok": result["rets"].get(0, 0), "answered": len(latencies), "elapsed_s": result["elapsed_s"],
-            "p50_ms": percentile(latencies, 0.50), "p95_ms": percentile(latencies, 0.95),
-            "p99_ms": percentile(latencies, 0.99), "cpu_s": result["cpu_s"],
-            "rets": {str(k): v for k, v in sorted(result["rets"].items())}}  # fmt: skip
+    return {
+        "ok": result["rets"].get(0, 0),
+        "answered": len(latencies),
+        "elapsed_s": result["elapsed_s"],
+        "p50_ms": percentile(latencies, 0.50),
+        "p95_ms": percentile(latencies, 0.95),
+        "p99_ms": percentile(latencies, 0.99),
+        "cpu_s": result["cpu_s"],
+        "rets": {str(k): v for k, v in sorted(result["rets"].items())},
+    }
 
 
 def _wrk(port: int, requests: list[bytes], token: str, options: dict[str, Any]) -> dict[str, Any]:
@@ -126,8 +146,13 @@ def _wrk(port: int, requests: list[bytes], token: str, options: dict[str, Any]) 
         bodies, script = Path(folder) / "bodies", Path(folder) / "push.lua"
         bodies.write_bytes(b"\n".join(r.partition(b"\r\n\r\n")[2] for r in requests) + b"\n")
         script.write_text(WRK_SCRIPT)
-        env = {**os.environ, "HLHT_WRK_BODIES": str(bodies), "HLHT_WRK_THREADS": str(threads), "HLHT_WRK_TOKEN": token,
-               "HLHT_WRK_PATH": f"/{settings.HLHT_PROTOCOL_PREFIX}{Interface.NOTIFICATION_STATION_STATUS}"}  # fmt: skip
+        env = {
+            **os.environ,
+            "HLHT_WRK_BODIES": str(bodies),
+            "HLHT_WRK_THREADS": str(threads),
+            "HLHT_WRK_TOKEN": token,
+            "HLHT_WRK_PATH": f"/{conf().protocol.prefix}{Interface.NOTIFICATION_STATION_STATUS}",
+        }
         command = ["wrk", "-t", str(threads), "-c", str(options["connections"]), "-d", f"{options['duration']:g}s",
                    "-s", str(script), f"http://127.0.0.1:{port}"]  # fmt: skip
         process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)  # noqa: S603 - our own argv
@@ -138,10 +163,16 @@ def _wrk(port: int, requests: list[bytes], token: str, options: dict[str, Any]) 
     if process.returncode or line is None:
         raise CommandError(f"wrk failed ({process.returncode}):\n{output}")
     f = json.loads(line[5:])
-    return {"ok": f["ok"], "answered": f["ok"] + f["other"], "elapsed_s": f["duration_us"] / 1e6,
-            "p50_ms": f["p50_us"] / 1000, "p95_ms": f["p95_us"] / 1000, "p99_ms": f["p99_us"] / 1000,
-            "cpu_s": usage.ru_utime + usage.ru_stime,
-            "rets": {"0": f["ok"], "other": f["other"], "socket errors": f["errors"]}}  # fmt: skip
+    return {
+        "ok": f["ok"],
+        "answered": f["ok"] + f["other"],
+        "elapsed_s": f["duration_us"] / 1e6,
+        "p50_ms": f["p50_us"] / 1000,
+        "p95_ms": f["p95_us"] / 1000,
+        "p99_ms": f["p99_us"] / 1000,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "rets": {"0": f["ok"], "other": f["other"], "socket errors": f["errors"]},
+    }
 
 
 class Command(BaseCommand):
@@ -165,8 +196,10 @@ class Command(BaseCommand):
         self.connections = options["connections"]
         targets = [t.strip() for t in options["targets"].split(",") if t.strip()]
         if not 1 <= options["max_rate"] <= MAX_PER_SECOND or options["connectors"] < options["max_rate"]:
-            raise CommandError(f"--max-rate takes 1…{MAX_PER_SECOND} and no more than --connectors (a connector "
-                               "changes at most once a second)")  # fmt: skip
+            raise CommandError(
+                f"--max-rate takes 1…{MAX_PER_SECOND} and no more than --connectors (a connector "
+                "changes at most once a second)"
+            )
         if not set(targets) <= {"portal", "floor"}:
             raise CommandError("--targets takes portal and/or floor")
         if options["generator"] == "wrk" and not shutil.which("wrk"):
@@ -217,28 +250,48 @@ class Command(BaseCommand):
         sql_delete(Exchange, "operator_id", [OPERATOR_ID])
 
     def _server(self, target: str, dsn: str, keys: dict[str, str], port: int, options: dict) -> subprocess.Popen:
-        env = {**os.environ, "DATABASE_URL": dsn, "DEBUG": "0", "SECRET_KEY": settings.SECRET_KEY,
-               "HLHT_VAR_DIR": str(settings.VAR_DIR), "LOG_LEVEL": "WARNING"}  # fmt: skip
+        env = {
+            **os.environ,
+            "DATABASE_URL": dsn,
+            "DEBUG": "0",
+            "SECRET_KEY": settings.SECRET_KEY,
+            "HLHT_VAR_DIR": str(settings.VAR_DIR),
+            "LOG_LEVEL": "WARNING",
+        }
         if target == "portal":
             app = "hlht_portal.wsgi:application"
         else:
             app = "apps.demo.pushload:floor_app"
-            tables = {"token": AccessToken, "operator": Operator, "seen": SeenEnvelope, "connector": Connector,
-                      "history": ConnectorStatusHistory, "current": ConnectorStatus, "journal": Exchange}  # fmt: skip
+            tables = {
+                "token": AccessToken,
+                "operator": Operator,
+                "seen": SeenEnvelope,
+                "connector": Connector,
+                "history": ConnectorStatusHistory,
+                "current": ConnectorStatus,
+                "journal": Exchange,
+            }
             env["HLHT_FLOOR_DSN"] = dsn
-            env["HLHT_FLOOR_CONFIG"] = json.dumps({
-                "operator_id": OPERATOR_ID, "keys": keys, "window": settings.HLHT_CLOCK_SKEW,
-                "connected": list(CONNECTED_STATUSES), "source": StatusSource.PUSH, "direction": Direction.IN,
-                "interface": str(Interface.NOTIFICATION_STATION_STATUS),
-                "tables": {name: connection.ops.quote_name(model._meta.db_table) for name, model in tables.items()},
-            })  # fmt: skip
+            env["HLHT_FLOOR_CONFIG"] = json.dumps(
+                {
+                    "operator_id": OPERATOR_ID,
+                    "keys": keys,
+                    "window": conf().protocol.clock_skew_seconds,
+                    "connected": list(CONNECTED_STATUSES),
+                    "source": StatusSource.PUSH,
+                    "direction": Direction.IN,
+                    "interface": str(Interface.NOTIFICATION_STATION_STATUS),
+                    "tables": {name: connection.ops.quote_name(model._meta.db_table) for name, model in tables.items()},
+                }
+            )
         command = [str(BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}", "--workers", str(options["workers"]),
                    "--worker-class", options["worker_class"], "--backlog", "2048", "--log-level", "warning",
                    "--chdir", str(settings.BASE_DIR)]  # fmt: skip
         return subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)  # noqa: S603 - our own argv
 
-    def _round(self, target: str, dsn: str, keys: dict[str, str], keyset: KeySet, token: str,
-               options: dict) -> dict[str, Any]:  # fmt: skip
+    def _round(
+        self, target: str, dsn: str, keys: dict[str, str], keyset: KeySet, token: str, options: dict
+    ) -> dict[str, Any]:
         self._clear()
         port = free_port()
         count = int(options["duration"] * options["max_rate"])

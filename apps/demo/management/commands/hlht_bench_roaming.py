@@ -14,9 +14,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from apps.charging.models import ChargingSession, CommandAttempt, OutboundCommand, SessionEvent
+from apps.core.conf import conf
 from apps.demo.benchkit import operators_delete, send_phase, sql_delete
 from apps.demo.floor import FLOOR, floor_register, floor_unregister
 from apps.drivers.choices import EntryKind
@@ -32,7 +34,7 @@ from apps.stations.models import Connector, Equipment, Station
 
 PREFIX = "BENCHRO"
 OPERATOR_ID = f"{PREFIX}01"
-PORTAL = settings.HLHT_OPERATOR_ID
+PORTAL = conf().protocol.operator_id
 PHONE_BASE = 19900000000
 BENCH_PHONES = "1990000"  # the benchmark's drivers: 19900000000–19900009999
 PRICE, SERVICE = Decimal("0.7286"), Decimal("0.8000")
@@ -47,37 +49,84 @@ def _script(n: int, connector_id: str, statuses: int, start: datetime) -> list[t
     seq, begun = _seq(n), format_datetime(start)
     calls: list[tuple[str, dict[str, Any]]] = [
         (Interface.QUERY_EQUIP_BUSINESS_POLICY, {"EquipBizSeq": f"{OPERATOR_ID}{n:018d}", "ConnectorID": connector_id}),
-        (Interface.NOTIFICATION_START_CHARGE_RESULT, {"StartChargeSeq": seq, "StartChargeSeqStat": 2,
-                                                      "ConnectorID": connector_id, "StartTime": begun}),
-    ]  # fmt: skip
+        (
+            Interface.NOTIFICATION_START_CHARGE_RESULT,
+            {"StartChargeSeq": seq, "StartChargeSeqStat": 2, "ConnectorID": connector_id, "StartTime": begun},
+        ),
+    ]
     for k in range(statuses):
         power = Decimal(k + 1).quantize(Decimal("0.01"))
-        calls.append((Interface.NOTIFICATION_EQUIP_CHARGE_STATUS, {
-            "StartChargeSeq": seq, "StartChargeSeqStat": 2, "ConnectorID": connector_id, "ConnectorStatus": 3,
-            "CurrentA": Decimal("100.0"), "VoltageA": Decimal("400.0"), "Soc": Decimal("50.0"), "StartTime": begun,
-            "EndTime": format_datetime(start + timedelta(seconds=50 * (k + 1))), "TotalPower": power,
-            "ElecMoney": (power * PRICE).quantize(Decimal("0.01")),
-            "SeviceMoney": (power * SERVICE).quantize(Decimal("0.01")),
-            "TotalMoney": (power * (PRICE + SERVICE)).quantize(Decimal("0.01")),
-        }))  # fmt: skip
+        calls.append(
+            (
+                Interface.NOTIFICATION_EQUIP_CHARGE_STATUS,
+                {
+                    "StartChargeSeq": seq,
+                    "StartChargeSeqStat": 2,
+                    "ConnectorID": connector_id,
+                    "ConnectorStatus": 3,
+                    "CurrentA": Decimal("100.0"),
+                    "VoltageA": Decimal("400.0"),
+                    "Soc": Decimal("50.0"),
+                    "StartTime": begun,
+                    "EndTime": format_datetime(start + timedelta(seconds=50 * (k + 1))),
+                    "TotalPower": power,
+                    "ElecMoney": (power * PRICE).quantize(Decimal("0.01")),
+                    "SeviceMoney": (power * SERVICE).quantize(Decimal("0.01")),
+                    "TotalMoney": (power * (PRICE + SERVICE)).quantize(Decimal("0.01")),
+                },
+            )
+        )
     end = start + timedelta(minutes=20)
     power = Decimal("12.00")
     elec, service = (power * PRICE).quantize(Decimal("0.01")), (power * SERVICE).quantize(Decimal("0.01"))
-    order = {"StartChargeSeq": seq, "ConnectorID": connector_id, "StartTime": begun, "EndTime": format_datetime(end),
-             "TotalPower": power, "TotalElecMoney": elec, "TotalSeviceMoney": service, "TotalMoney": elec + service,
-             "StopReason": 1, "SumPeriod": 1,
-             "ChargeDetails": [{"DetailStartTime": begun, "DetailEndTime": format_datetime(end), "ElecPrice": PRICE,
-                                "SevicePrice": SERVICE, "DetailPower": power, "DetailElecMoney": elec,
-                                "DetailSeviceMoney": service}]}  # fmt: skip
-    bonus = {**order, "ChargeModel": 1, "UserName": "基准用户", "StationID": "BRS1", "EquipmentID": "BRE1",
-             "ConnectorPower": Decimal("60.0"), "ChargeLast": 1200, "MeterValueStart": Decimal("100.00"),
-             "MeterValueEnd": Decimal("112.00")}  # fmt: skip
+    order = {
+        "StartChargeSeq": seq,
+        "ConnectorID": connector_id,
+        "StartTime": begun,
+        "EndTime": format_datetime(end),
+        "TotalPower": power,
+        "TotalElecMoney": elec,
+        "TotalSeviceMoney": service,
+        "TotalMoney": elec + service,
+        "StopReason": 1,
+        "SumPeriod": 1,
+        "ChargeDetails": [
+            {
+                "DetailStartTime": begun,
+                "DetailEndTime": format_datetime(end),
+                "ElecPrice": PRICE,
+                "SevicePrice": SERVICE,
+                "DetailPower": power,
+                "DetailElecMoney": elec,
+                "DetailSeviceMoney": service,
+            }
+        ],
+    }
+    bonus = {
+        **order,
+        "ChargeModel": 1,
+        "UserName": "基准用户",
+        "StationID": "BRS1",
+        "EquipmentID": "BRE1",
+        "ConnectorPower": Decimal("60.0"),
+        "ChargeLast": 1200,
+        "MeterValueStart": Decimal("100.00"),
+        "MeterValueEnd": Decimal("112.00"),
+    }
     calls += [
-        (Interface.NOTIFICATION_STOP_CHARGE_RESULT, {"StartChargeSeq": seq, "StartChargeSeqStat": 4,
-                                                     "ConnectorID": connector_id, "SuccStat": 0, "FailReason": 0}),
+        (
+            Interface.NOTIFICATION_STOP_CHARGE_RESULT,
+            {
+                "StartChargeSeq": seq,
+                "StartChargeSeqStat": 4,
+                "ConnectorID": connector_id,
+                "SuccStat": 0,
+                "FailReason": 0,
+            },
+        ),
         (Interface.NOTIFICATION_CHARGE_ORDER_INFO, order),
         (Interface.NOTIFICATION_CHARGE_ORDER_INFO_FOR_BONUS, bonus),
-    ]  # fmt: skip
+    ]
     return calls
 
 
@@ -85,25 +134,51 @@ def _setup(senders: int) -> tuple[dict[str, str], list[ChargingSession]]:
     keys = operator_provision(operator_id=OPERATOR_ID, name="漫游基准测试运营商")["inbound"]
     operator = Operator.objects.get(pk=OPERATOR_ID)
     station = Station.objects.create(
-        operator=operator, station_id="BRS1", equipment_owner_id=operator.pk, station_name="漫游基准站",
-        country_code="CN", area_code="110105", address="北京市朝阳区", service_tel="400", station_type=1,
-        station_status=50, park_nums=0, station_lng=Decimal("116.48"), station_lat=Decimal("39.92"), construction=255,
-    )  # fmt: skip
-    equipment = Equipment.objects.create(operator=operator, station=station, equipment_id="BRE1", equipment_type=1,
-                                         power=Decimal("120.0"))  # fmt: skip
+        operator=operator,
+        station_id="BRS1",
+        equipment_owner_id=operator.pk,
+        station_name="漫游基准站",
+        country_code="CN",
+        area_code="110105",
+        address="北京市朝阳区",
+        service_tel="400",
+        station_type=1,
+        station_status=50,
+        park_nums=0,
+        station_lng=Decimal("116.48"),
+        station_lat=Decimal("39.92"),
+        construction=255,
+    )
+    equipment = Equipment.objects.create(
+        operator=operator, station=station, equipment_id="BRE1", equipment_type=1, power=Decimal("120.0")
+    )
     sessions = []
     started = timezone.now() - timedelta(minutes=30)
     for n in range(senders):
         connector = Connector.objects.create(
-            operator=operator, station=station, equipment=equipment, connector_id=f"BRC{n:04d}", connector_type=4,
-            voltage_upper_limits=750, voltage_lower_limits=200, current=250, power=Decimal("60.0"), national_standard=2,
-        )  # fmt: skip
-        policy_observe(connector=connector, infos=[{"StartTime": "000000", "ElecPrice": PRICE, "SevicePrice": SERVICE}],
-                       observed_at=started - timedelta(days=1))  # fmt: skip
+            operator=operator,
+            station=station,
+            equipment=equipment,
+            connector_id=f"BRC{n:04d}",
+            connector_type=4,
+            voltage_upper_limits=750,
+            voltage_lower_limits=200,
+            current=250,
+            power=Decimal("60.0"),
+            national_standard=2,
+        )
+        policy_observe(
+            connector=connector,
+            infos=[{"StartTime": "000000", "ElecPrice": PRICE, "SevicePrice": SERVICE}],
+            observed_at=started - timedelta(days=1),
+        )
         driver = driver_register(phone=str(PHONE_BASE + n))
         wallet_top_up(driver_id=driver.pk, amount=Decimal("100"), key="bench")
-        sessions.append(ChargingSession.objects.create(driver=driver, operator=operator, connector=connector,
-                                                       start_charge_seq=_seq(n), requested_at=started))  # fmt: skip
+        sessions.append(
+            ChargingSession.objects.create(
+                driver=driver, operator=operator, connector=connector, start_charge_seq=_seq(n), requested_at=started
+            )
+        )
     return keys, sessions
 
 
@@ -139,15 +214,19 @@ class Command(BaseCommand):
         parser.add_argument("--statuses", type=int, default=10)
         parser.add_argument("--interval", type=float, default=0.0)
         parser.add_argument(
-            "--stagger", type=float, default=None,
+            "--stagger",
+            type=float,
+            default=None,
             help="spread the senders' starts over this many seconds (default with --interval: one whole session, so "
-                 "at any moment the 50 sessions are at different steps, as real ones are; 0 = all within one interval)",
-        )  # fmt: skip
+            "at any moment the 50 sessions are at different steps, as real ones are; 0 = all within one interval)",
+        )
         parser.add_argument("--rounds", type=int, default=3)
         parser.add_argument(
-            "--workers", type=int, default=0,
+            "--workers",
+            type=int,
+            default=0,
             help="serve the portal under gunicorn with this many worker processes (PostgreSQL; 0 = in this process)",
-        )  # fmt: skip
+        )
         parser.add_argument("--json", action="store_true")
         parser.add_argument("--yes", action="store_true")
 
@@ -163,7 +242,8 @@ class Command(BaseCommand):
         if not 0 < options["senders"] <= 10000:
             raise CommandError("--senders must be between 1 and 10000")
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1"]
-        settings.HLHT_SESSION_TASKS = False  # no timers: the operator's pushes drive every session to its end
+        # No timers: the operator's pushes drive every session to its end (for the rest of this process).
+        override_settings(HLHT_SESSION_TASKS=False).enable()
 
         floor_register()
 
@@ -178,20 +258,25 @@ class Command(BaseCommand):
                 _clean_up()
                 keys, sessions = _setup(options["senders"])
                 start = datetime.now(CST) - timedelta(minutes=30)
-                scripts = [_script(n, s.connector.connector_id, options["statuses"], start)
-                           for n, s in enumerate(sessions)]  # fmt: skip
+                scripts = [
+                    _script(n, s.connector.connector_id, options["statuses"], start) for n, s in enumerate(sessions)
+                ]
                 pace = {"interval": options["interval"], "stagger": stagger, "workers": options["workers"]}
                 floor = send_phase(OPERATOR_ID, keys, scripts, rename=FLOOR, **pace)
                 real = send_phase(OPERATOR_ID, keys, scripts, **pace)
-                finished = ChargingSession.objects.filter(operator_id=OPERATOR_ID, state=StartChargeSeqStat.FINISHED,
-                                                          order__isnull=False).count()  # fmt: skip
-                charges = WalletEntry.objects.filter(driver__sessions__operator_id=OPERATOR_ID,
-                                                     kind=EntryKind.CHARGE).count()  # fmt: skip
+                finished = ChargingSession.objects.filter(
+                    operator_id=OPERATOR_ID, state=StartChargeSeqStat.FINISHED, order__isnull=False
+                ).count()
+                charges = WalletEntry.objects.filter(
+                    driver__sessions__operator_id=OPERATOR_ID, kind=EntryKind.CHARGE
+                ).count()
                 ok = finished == charges == len(sessions) and not real["errors"] and not floor["errors"]
                 rounds.append({"real": real, "floor": floor, "finished": finished, "charges": charges, "ok": ok})
-                self.stderr.write(f"round {index + 1}: p50 {real['p50_ms']:.1f} ms p99 {real['p99_ms']:.1f} ms "
-                                  f"{real['per_s']:.0f}/s (floor p50 {floor['p50_ms']:.1f} ms); "
-                                  f"sessions paid {charges}/{len(sessions)}")  # fmt: skip
+                self.stderr.write(
+                    f"round {index + 1}: p50 {real['p50_ms']:.1f} ms p99 {real['p99_ms']:.1f} ms "
+                    f"{real['per_s']:.0f}/s (floor p50 {floor['p50_ms']:.1f} ms); "
+                    f"sessions paid {charges}/{len(sessions)}"
+                )
         finally:
             floor_unregister()
             _clean_up()
@@ -209,25 +294,35 @@ class Command(BaseCommand):
 
         names = sorted({n for r in rounds for n in r["real"]["interfaces"]})
         return {
-            "senders": options["senders"], "statuses": options["statuses"], "interval_s": options["interval"],
-            "stagger_s": options["stagger"], "workers": options["workers"],
+            "senders": options["senders"],
+            "statuses": options["statuses"],
+            "interval_s": options["interval"],
+            "stagger_s": options["stagger"],
+            "workers": options["workers"],
             "rounds": len(rounds),
             "all": {k: med([r["real"][k] for r in rounds]) for k in ("p50_ms", "p99_ms", "per_s")},
             "floor": {k: med([r["floor"][k] for r in rounds]) for k in ("p50_ms", "p99_ms", "per_s")},
-            "interfaces": {n: {k: med([r["real"]["interfaces"][n][k] for r in rounds]) for k in ("p50_ms", "p99_ms")}
-                           for n in names},
+            "interfaces": {
+                n: {k: med([r["real"]["interfaces"][n][k] for r in rounds]) for k in ("p50_ms", "p99_ms")}
+                for n in names
+            },
             "per_round": rounds,
             "ok": all(r["ok"] for r in rounds),
-        }  # fmt: skip
+        }
 
     @staticmethod
     def _table(s: dict[str, Any]) -> str:
         a, f = s["all"], s["floor"]
-        pace = (f"{s['interval_s']:g} s between a sender's calls, starts spread over {s['stagger_s']:g} s"
-                if s["interval_s"] else "closed loop")  # fmt: skip
+        pace = (
+            f"{s['interval_s']:g} s between a sender's calls, starts spread over {s['stagger_s']:g} s"
+            if s["interval_s"]
+            else "closed loop"
+        )
         served = f"gunicorn, {s['workers']} workers" if s["workers"] else "served in-process"
-        lines = [f"HLHT roaming benchmark: {s['senders']} senders, {pace}, {served}, {s['rounds']} round(s), medians",
-                 f"{'interface':45} {'p50 ms':>9} {'p99 ms':>9}"]  # fmt: skip
+        lines = [
+            f"HLHT roaming benchmark: {s['senders']} senders, {pace}, {served}, {s['rounds']} round(s), medians",
+            f"{'interface':45} {'p50 ms':>9} {'p99 ms':>9}",
+        ]
         lines += [f"{n:45} {v['p50_ms']:9.1f} {v['p99_ms']:9.1f}" for n, v in s["interfaces"].items()]
         lines += [
             f"{'all part-3 calls':45} {a['p50_ms']:9.1f} {a['p99_ms']:9.1f}   {a['per_s']:.0f} msg/s",

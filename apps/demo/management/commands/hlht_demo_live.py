@@ -44,7 +44,7 @@ from apps.protocol.names import Interface
 from apps.simulator.stopping import stop_on_signals
 
 # Two platforms, told apart by name, size and seed. Their OperatorIDs are characters 9–17 of the credit codes.
-PLATFORMS = (
+PLATFORMS: tuple[dict[str, Any], ...] = (
     {"operator_id": "MA01DMA01", "name": "演示·京畿快充科技有限公司", "stations": 40, "seed": 11},
     {"operator_id": "MA01DMB02", "name": "演示·燕山绿能充电有限公司", "stations": 25, "seed": 23},
 )
@@ -62,9 +62,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--portal", default="http://127.0.0.1:8000/evcs/v1/", help="the portal's protocol URL")
         parser.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second")
-        parser.add_argument("--behind", type=float, default=6 * 3600,
-                            help="seconds the simulated world begins in the past: it runs at --speed until it reaches "
-                                 "the present, then keeps pace")  # fmt: skip
+        parser.add_argument(
+            "--behind",
+            type=float,
+            default=6 * 3600,
+            help="seconds the simulated world begins in the past: it runs at --speed until it reaches "
+            "the present, then keeps pace",
+        )
         parser.add_argument("--wait", type=float, default=120.0, help="seconds to wait for the portal to answer")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -119,18 +123,33 @@ class Command(BaseCommand):
         outbound = keys_generate()  # the keys "its platform issued to the portal"
         if Operator.objects.filter(pk=operator_id).exists():
             # A later `make run`: the keys were handed over once, long ago; the platform admin issues a new set.
-            inbound = operator_provision(operator_id=operator_id, name=platform["name"], status=OperatorStatus.TESTING,
-                                         keys={"inbound": keys_generate()})["inbound"]  # fmt: skip
+            inbound = operator_provision(
+                operator_id=operator_id,
+                name=platform["name"],
+                status=OperatorStatus.TESTING,
+                keys={"inbound": keys_generate()},
+            )["inbound"]
         else:
-            application = application_submit(data={
-                "legal_name": platform["name"], "credit_code": _credit_code(operator_id), "kind": OperatorKind.OPERATOR,
-                "contact_name": "演示联系人", "contact_phone": "010-00000000", "service_tel": "400-000-0000",
-                "reg_address": "北京市朝阳区", "base_url": "http://127.0.0.1/evcs/v1/",
-                "station_count": platform["stations"], "connector_count": platform["stations"] * 10,
-                "email": f"{operator_id.lower()}@demo.invalid",
-            })  # fmt: skip
+            application = application_submit(
+                data={
+                    "legal_name": platform["name"],
+                    "credit_code": _credit_code(operator_id),
+                    "kind": OperatorKind.OPERATOR,
+                    "contact_name": "演示联系人",
+                    "contact_phone": "010-00000000",
+                    "service_tel": "400-000-0000",
+                    "reg_address": "北京市朝阳区",
+                    "base_url": "http://127.0.0.1/evcs/v1/",
+                    "station_count": platform["stations"],
+                    "connector_count": platform["stations"] * 10,
+                    "email": f"{operator_id.lower()}@demo.invalid",
+                }
+            )
             handover = application_approve(application_id=application.pk, by=admin, note="演示平台")
-            inbound = keys_hand_over(handover_id=handover.pk, by=admin)["keys"]["inbound"]
+            shown = keys_hand_over(handover_id=handover.pk, by=admin)
+            if shown is None:
+                raise CommandError(f"{operator_id}: the key handover was already shown")
+            inbound = shown["keys"]["inbound"]
         return {"OperatorID": operator_id, "inbound": inbound, "outbound": outbound}
 
     def _simulator(self, platform: dict[str, Any], keys: Path, options: dict[str, Any]) -> tuple[subprocess.Popen, str]:
@@ -138,15 +157,19 @@ class Command(BaseCommand):
                    "--port", "0", "--keys", str(keys), "--portal", options["portal"],
                    "--stations", str(platform["stations"]), "--seed", str(platform["seed"]),
                    "--speed", str(options["speed"]), "--behind", str(options["behind"])]  # fmt: skip
-        process = subprocess.Popen(command, cwd=settings.BASE_DIR, stdout=subprocess.PIPE,  # noqa: S603 - our argv
-                                   stderr=subprocess.STDOUT, text=True)  # fmt: skip
-        first = process.stdout.readline()
+        process = subprocess.Popen(  # noqa: S603 - our argv
+            command, cwd=settings.BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        output = process.stdout
+        if output is None:  # stdout=PIPE always gives one; the check is for the type checker
+            raise CommandError("simulator started without an output pipe")
+        first = output.readline()
         match = BANNER.search(first)
         if match is None:
             process.kill()
             raise CommandError(f"simulator {platform['operator_id']} did not start: {first.strip()}")
         # Its further output (warnings) goes to ours.
-        threading.Thread(target=lambda: [sys.stdout.write(line) for line in process.stdout], daemon=True).start()
+        threading.Thread(target=lambda: [sys.stdout.write(line) for line in output], daemon=True).start()
         self.stdout.write(f"{platform['operator_id']} {platform['name']}: {match.group(1)}")
         return process, match.group(1)
 
@@ -154,8 +177,9 @@ class Command(BaseCommand):
         """Wait for the platform's first push (its token from the portal), check conformance, activate."""
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if Exchange.objects.filter(operator_id=operator_id, interface=Interface.QUERY_TOKEN,
-                                       direction=Direction.IN, ret=0).exists():  # fmt: skip
+            if Exchange.objects.filter(
+                operator_id=operator_id, interface=Interface.QUERY_TOKEN, direction=Direction.IN, ret=0
+            ).exists():
                 break
             time.sleep(0.5)
         report = conformance_run(operator_id=operator_id, by=admin)
@@ -166,5 +190,6 @@ class Command(BaseCommand):
             )
         else:
             operator_activate(operator_id=operator_id, by=admin)
-        self.stdout.write(f"{operator_id}: conformance {'passed' if report.passed else 'failed: ' + '、'.join(failed)}"
-                          "; active")  # fmt: skip
+        self.stdout.write(
+            f"{operator_id}: conformance {'passed' if report.passed else 'failed: ' + '、'.join(failed)}; active"
+        )

@@ -37,10 +37,18 @@ class Command(BaseCommand):
                     amount = Decimal(options["top_up"])
                 except InvalidOperation:
                     raise CommandError("--top-up: 应为金额，如 100 或 50.5") from None
-                wallet_top_up(driver_id=driver.pk, amount=amount, key=f"command:{secrets.token_hex(8)}",
-                              by="hlht_driver", note="柜台充值")  # fmt: skip
+                wallet_top_up(
+                    driver_id=driver.pk,
+                    amount=amount,
+                    key=f"command:{secrets.token_hex(8)}",
+                    by="hlht_driver",
+                    note="柜台充值",
+                )
         except HLHTError as exc:
             raise CommandError(str(exc)) from None
         token, _ = Token.objects.get_or_create(user=driver.user)
-        self.stdout.write(json.dumps({"phone": driver.phone, "balance": str(balance_of(driver.pk)),
-                                      "token": token.key}, ensure_ascii=False))  # fmt: skip
+        self.stdout.write(
+            json.dumps(
+                {"phone": driver.phone, "balance": str(balance_of(driver.pk)), "token": token.key}, ensure_ascii=False
+            )
+        )

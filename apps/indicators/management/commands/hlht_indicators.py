@@ -1,6 +1,6 @@
 """manage.py hlht_indicators --date YYYY-MM-DD: one day's indicators (today: up to now), rolled up to its periods."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -21,7 +21,7 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(f"--date 应为 YYYY-MM-DD：{exc}") from None
         else:
-            day = timezone.localdate() - timezone.timedelta(days=1)
+            day = timezone.localdate() - timedelta(days=1)
         if day > timezone.localdate():
             raise CommandError(f"{day} 尚未到来")
         written = indicators_compute_day(day)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.test import Client
 
+from apps.core.conf import conf
 from apps.interconnect.models import Exchange, SeenEnvelope
 from apps.interconnect.registry import REGISTRY, interface
 from apps.interconnect.services import operator_provision
@@ -57,7 +58,7 @@ class Command(BaseCommand):
                 for body in bodies:
                     started = time.perf_counter()
                     response = client.post(
-                        f"/{settings.HLHT_PROTOCOL_PREFIX}bench_noop",
+                        f"/{conf().protocol.prefix}bench_noop",
                         data=body,
                         content_type="application/json",
                         **headers,
@@ -94,7 +95,7 @@ class Command(BaseCommand):
         answer = open_response(
             parse_response(
                 client.post(
-                    f"/{settings.HLHT_PROTOCOL_PREFIX}{Interface.QUERY_TOKEN}",
+                    f"/{conf().protocol.prefix}{Interface.QUERY_TOKEN}",
                     data=body,
                     content_type="application/json",
                 ).content

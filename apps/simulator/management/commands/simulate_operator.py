@@ -50,9 +50,13 @@ class Command(BaseCommand):
         parser.add_argument("--stations", type=int, default=50, help="number of stations (default 50; 20000 works)")
         parser.add_argument("--seed", type=int, default=1, help="seed: same seed, same directory and activity")
         parser.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second (default 1)")
-        parser.add_argument("--behind", type=float, default=6 * 3600.0,
-                            help="with --speed above 1: seconds the world begins in the past, default 6 h (it runs "
-                                 "fast until it reaches the present, then keeps pace)")  # fmt: skip
+        parser.add_argument(
+            "--behind",
+            type=float,
+            default=6 * 3600.0,
+            help="with --speed above 1: seconds the world begins in the past, default 6 h (it runs "
+            "fast until it reaches the present, then keeps pace)",
+        )
         parser.add_argument("--faults", default="", help=f"comma list of name[:param]. {describe()}")
         parser.add_argument(
             "--dialect", default="", help=f"comma list of deviations we speak: {', '.join(DIALECT_NAMES)}"

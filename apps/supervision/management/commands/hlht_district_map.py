@@ -48,14 +48,22 @@ class Command(BaseCommand):
         if missing:
             raise CommandError(f"districts missing from the source: {', '.join(sorted(missing))}")
         features = [
-            {"type": "Feature", "id": district.code,
-             "properties": {"name": district.name, "code": district.code,
-                            "cp": [float(district.centre_lng), float(district.centre_lat)]},
-             "geometry": {"type": "MultiPolygon", "coordinates": shapes[district.name]}}
+            {
+                "type": "Feature",
+                "id": district.code,
+                "properties": {
+                    "name": district.name,
+                    "code": district.code,
+                    "cp": [float(district.centre_lng), float(district.centre_lat)],
+                },
+                "geometry": {"type": "MultiPolygon", "coordinates": shapes[district.name]},
+            }
             for district in sorted(by_name.values(), key=lambda d: d.code)
-        ]  # fmt: skip
+        ]
         target = settings.BASE_DIR / TARGET
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False,
-                                     separators=(",", ":")), encoding="utf-8")  # fmt: skip
+        target.write_text(
+            json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, separators=(",", ":")),
+            encoding="utf-8",
+        )
         self.stdout.write(f"{TARGET}: {len(features)} districts from {SOURCE}")

@@ -1,0 +1,193 @@
+"""The outbox: the calls the portal owes operators for a session (start, stop, poll), each claimed with a lease, sent
+at most once at a time outside any transaction, retried on transient errors only, its answer applied to the session.
+The decisions (may this command be taken now, what becomes of it after an attempt, how long to wait) are pure."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.interconnect.client import NotConfigured, last_exchange, operator_client
+from apps.orders.choices import StartChargeSeqStat as S
+from apps.protocol.errors import ClientError, TransientError
+from apps.protocol.names import Interface
+from apps.protocol.text import storable
+
+from ..choices import CommandKind, CommandState, EventSource, Outcome
+from ..models import CommandAttempt, OutboundCommand
+from .reports import session_end, snapshot_apply
+from .state import session_locked, session_update, transition
+from .wakeups import command_wake, schedule_watch
+
+
+def _payload(command: OutboundCommand) -> tuple[str, dict[str, Any]]:
+    session = command.session
+    if command.kind == CommandKind.START:
+        return Interface.QUERY_START_CHARGE, {
+            "StartChargeSeq": session.start_charge_seq,
+            "ConnectorID": session.connector.connector_id,
+            "QRCode": session.qr_code,
+        }
+    if command.kind == CommandKind.STOP:
+        return Interface.QUERY_STOP_CHARGE, {
+            "StartChargeSeq": session.start_charge_seq,
+            "ConnectorID": session.connector.connector_id,
+        }
+    return Interface.QUERY_EQUIP_CHARGE_STATUS, {"StartChargeSeq": session.start_charge_seq}
+
+
+# -- the decisions ---------------------------------------------------------------------------------------------------
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before attempt `attempts + 1`: 5, 10, 20, 40 … capped at HLHT_COMMAND_RETRY_MAX_DELAY."""
+    return float(min(settings.HLHT_COMMAND_RETRY_MAX_DELAY, 5 * 2 ** max(0, attempts - 1)))
+
+
+def claimable(command: OutboundCommand, now: dt.datetime) -> bool:
+    """A command may be taken for sending when it is pending, due, and no worker's lease on it is still running."""
+    if command.state != CommandState.PENDING:
+        return False
+    leased = command.lease_until is not None and command.lease_until > now
+    not_due = command.next_attempt_at is not None and command.next_attempt_at > now
+    return not (leased or not_due)
+
+
+def claim_lease() -> float:
+    """Seconds a claim holds: a token, the call, a re-authentication on 4002 and the resend (four round trips)."""
+    return 4 * (settings.HLHT_CLIENT_CONNECT_TIMEOUT + settings.HLHT_CLIENT_READ_TIMEOUT) + 30
+
+
+@dataclass(frozen=True, slots=True)
+class AfterAttempt:
+    """What becomes of a command after an attempt: its state, and for one to retry the seconds until it is due."""
+
+    state: str
+    retry_in: float | None = None
+
+
+def after_attempt(*, answered: bool, transient: bool, attempts: int) -> AfterAttempt:
+    """An answer (whatever it says) ends the command; a transient error is retried while fewer than
+    HLHT_COMMAND_ATTEMPTS attempts were made; anything else (a refusal, no endpoint, out of attempts) fails it."""
+    if answered:
+        return AfterAttempt(CommandState.DONE)
+    if transient and attempts < settings.HLHT_COMMAND_ATTEMPTS:
+        return AfterAttempt(CommandState.PENDING, retry_delay(attempts))
+    return AfterAttempt(CommandState.FAILED)
+
+
+# -- sending ---------------------------------------------------------------------------------------------------------
+
+
+def _claim(command_id: int) -> OutboundCommand | None:
+    """Take a pending command for sending, or None if it is done, failed, not due, or another worker holds it."""
+    now = timezone.now()
+    with transaction.atomic():
+        command = OutboundCommand.objects.select_for_update().filter(pk=command_id).first()
+        if command is None or not claimable(command, now):
+            return None
+        command.lease_until = now + dt.timedelta(seconds=claim_lease())
+        command.save(update_fields=["lease_until", "updated"])
+    return OutboundCommand.objects.select_related("session__operator", "session__connector").get(pk=command_id)
+
+
+def command_send(command_id: int) -> str:
+    """Send one pending command once (the task calls this; a retry is a later call). Returns its state after, or
+    "skipped" when it was not this worker's to send.
+
+    The command is claimed with a lease first, so a redelivered task or the sweep never sends it a second time while
+    one is under way; the network call is made outside any transaction; its result is written under the row lock.
+    """
+    command = _claim(command_id)
+    if command is None:
+        return "skipped"
+    lease = command.lease_until  # this worker's claim: the result is written only while it still holds it
+    interface, payload = _payload(command)
+    exchange, error, answer, transient = None, "", None, False
+    try:
+        with operator_client(command.session.operator) as client:
+            try:
+                answer = client.call(interface, payload)
+            finally:
+                exchange = last_exchange(client)
+    except TransientError as exc:
+        error, transient = str(exc), True
+    except (ClientError, NotConfigured) as exc:
+        error = str(exc)
+    with transaction.atomic():
+        command = OutboundCommand.objects.select_for_update().select_related("session").get(pk=command_id)
+        if command.state != CommandState.PENDING or command.lease_until != lease:
+            return "superseded"  # the lease ran out and another worker took the command: its result stands
+        command.lease_until = None
+        CommandAttempt.objects.create(command=command, exchange=exchange, ok=answer is not None, error=error[:500])
+        command.attempts += 1
+        after = after_attempt(answered=answer is not None, transient=transient, attempts=command.attempts)
+        if answer is not None:
+            command.state, command.answer, command.last_error = after.state, storable(answer), ""
+            command.save(update_fields=["state", "answer", "last_error", "attempts", "lease_until", "updated"])
+            _apply_answer(command, answer)
+        elif after.retry_in is not None:
+            command.last_error, command.next_attempt_at = (
+                error[:500],
+                timezone.now() + dt.timedelta(seconds=after.retry_in),
+            )
+            command.save(update_fields=["last_error", "next_attempt_at", "attempts", "lease_until", "updated"])
+            command_wake(command.pk, countdown=after.retry_in)
+        else:
+            command.state, command.last_error = after.state, error[:500]
+            command.save(update_fields=["state", "last_error", "attempts", "lease_until", "updated"])
+            _command_failed(command)
+        return command.state
+
+
+def _apply_answer(command: OutboundCommand, answer: dict[str, Any]) -> None:
+    session = session_locked(command.session_id)
+    if command.kind == CommandKind.POLL:
+        snapshot_apply(session, answer, EventSource.POLL)
+        return
+    if answer.get("SuccStat") == 0:
+        wait = settings.HLHT_START_RESULT_WAIT if command.kind == CommandKind.START else settings.HLHT_STOP_RESULT_WAIT
+        schedule_watch(session, wait)  # the result push is due within this; otherwise poll
+        return
+    reason: Any = answer.get("FailReason")  # whatever the operator sent, named in the text if unknown
+    if command.kind == CommandKind.START:
+        text = {1: "此设备不存在", 2: "此设备离线"}.get(reason, f"FailReason {reason}")
+        # ignore_late: the operator's start result may have ended the session while this call was under way.
+        session_end(
+            session,
+            source=EventSource.COMMAND,
+            outcome=Outcome.START_REFUSED,
+            note=f"运营商拒绝启动：{text}",
+            fail_reason=reason,
+            ignore_late=True,
+        )
+    elif reason == 3:  # 设备已停止充电: the session is over; the stop result or the order will say how it ended
+        schedule_watch(session, 0)
+    else:
+        session_update(session, fail_reason=reason)
+        schedule_watch(session, settings.HLHT_STOP_RESULT_WAIT)
+
+
+def _command_failed(command: OutboundCommand) -> None:
+    """Out of attempts, or refused for good: the session's fate is not known; polls (and the order) will tell."""
+    session = session_locked(command.session_id)
+    if command.kind == CommandKind.START:
+        review = {"review": True, "review_reason": "启动命令未送达运营商"}
+        if session.state == S.UNKNOWN:
+            session_update(session, **review)
+        else:
+            # ignore_late: a session its operator already ended (by push or poll meanwhile) is not reopened.
+            transition(
+                session,
+                S.UNKNOWN,
+                source=EventSource.COMMAND,
+                note=f"启动命令未送达：{command.last_error}",
+                ignore_late=True,
+                **review,
+            )
+    schedule_watch(session, 0)

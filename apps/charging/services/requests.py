@@ -1,0 +1,236 @@
+"""The driver's requests: start a session (check, authenticate the connector, hold the money, queue the start), stop
+it, and read a connector's price; `Refused` says why the portal will not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.core.exceptions import HLHTError
+from apps.drivers.choices import DriverStatus, PaymentKind
+from apps.drivers.models import Driver
+from apps.drivers.selectors import balance_of
+from apps.drivers.services import wallet_hold
+from apps.interconnect.client import NotConfigured, operator_client
+from apps.operators.choices import OperatorStatus
+from apps.operators.models import Operator
+from apps.orders.choices import StartChargeSeqStat as S
+from apps.pricing.models import PolicyCheck
+from apps.pricing.selectors import price_at, version_at, versions_of
+from apps.pricing.services import policy_check_record, policy_observe
+from apps.protocol import schema, serial_number
+from apps.protocol.errors import ClientError
+from apps.protocol.names import Interface
+from apps.stations.choices import ConnectorStatus
+from apps.stations.models import Connector
+
+from ..choices import LIVE_STATES, CommandKind, CommandState, EventSource
+from ..models import ChargingSession, OutboundCommand
+from .state import session_note, session_opened, session_update, transition
+from .wakeups import command_queue, command_wake
+
+
+class Refused(HLHTError):
+    """A driver's request the portal will not carry out: `code` for programs, the message for people."""
+
+    def __init__(self, code: str, message: str, *, status: int = 409, fail_reason: int | None = None) -> None:
+        super().__init__(message)
+        self.code, self.status, self.fail_reason = code, status, fail_reason
+
+
+@dataclass(frozen=True)
+class Target:
+    operator: Operator
+    connector: Connector
+
+
+def target_of(operator_id: str, connector_id: str) -> Target:
+    operator = Operator.objects.filter(pk=operator_id).first()
+    connector = (
+        Connector.objects.filter(operator_id=operator_id, connector_id=connector_id, removed_at__isnull=True)
+        .select_related("station")
+        .first()
+    )
+    if operator is None or connector is None:
+        raise Refused("connector_unknown", f"充电接口 {connector_id}（运营商 {operator_id}）不存在", status=404)
+    return Target(operator, connector)
+
+
+_REFUSED_STATUS = {
+    ConnectorStatus.OFFLINE: ("connector_offline", "充电接口离网"),
+    ConnectorStatus.FAULT: ("connector_fault", "充电接口故障"),
+    ConnectorStatus.CHARGING: ("connector_busy", "充电接口正在为他人充电"),
+    ConnectorStatus.RESERVED: ("connector_busy", "充电接口已被预约"),
+}
+
+
+def _check_can_start(driver: Driver, target: Target) -> None:
+    if driver.status != DriverStatus.ACTIVE:
+        raise Refused("driver_suspended", "账户已停用", status=403)
+    if target.operator.status == OperatorStatus.SUSPENDED or not target.operator.is_connected:
+        raise Refused("operator_suspended", f"运营商 {target.operator.operator_id} 已暂停接入")
+    status = getattr(target.connector, "current_status", None)
+    if status is not None and status.status in _REFUSED_STATUS:
+        code, message = _REFUSED_STATUS[status.status]
+        raise Refused(code, message)
+    if ChargingSession.objects.filter(connector=target.connector, state__in=LIVE_STATES).exists():
+        raise Refused("connector_busy", "充电接口已有进行中的充电")
+    minimum = Decimal(str(settings.HLHT_DRIVER_MIN_BALANCE))
+    balance = balance_of(driver.pk) if driver.payment == PaymentKind.PREPAID else None
+    if balance is not None and balance < minimum:
+        raise Refused("balance_low", f"余额 {balance} 元低于启动充电所需的 {minimum} 元", status=402)
+
+
+def session_start(*, driver_id: int, operator_id: str, connector_id: str, qr_code: str = "") -> ChargingSession:
+    """Check, authenticate the connector with its operator (query_equip_auth, answered at once), then hold the money
+    and put the start command in the outbox, all in one transaction; the command is sent once that commits."""
+    driver = Driver.objects.get(pk=driver_id)
+    target = target_of(operator_id, connector_id)
+    _check_can_start(driver, target)
+    auth_seq = serial_number(settings.HLHT_OPERATOR_ID)
+    try:
+        with operator_client(target.operator) as client:
+            answer = client.call(Interface.QUERY_EQUIP_AUTH, {"EquipAuthSeq": auth_seq, "ConnectorID": connector_id})
+    except (ClientError, NotConfigured) as exc:
+        raise Refused("operator_unreachable", f"无法连接运营商平台：{exc}", status=503) from None
+    if answer.get("SuccStat") != 0:
+        reason: Any = answer.get("FailReason")  # whatever the operator sent, named in the text if unknown
+        text = {1: "此设备尚未插枪", 2: "设备检测失败"}.get(reason, f"运营商拒绝（FailReason {reason}）")
+        raise Refused("auth_refused", f"设备认证失败：{text}", fail_reason=reason)
+    seq = serial_number(settings.HLHT_OPERATOR_ID)
+    try:
+        with transaction.atomic():
+            wallet_hold(
+                driver_id=driver.pk,
+                amount=Decimal(str(settings.HLHT_DRIVER_HOLD)),
+                seq=seq,
+                minimum=Decimal(str(settings.HLHT_DRIVER_MIN_BALANCE)),
+            )
+            session = ChargingSession.objects.create(
+                driver=driver,
+                operator=target.operator,
+                connector=target.connector,
+                start_charge_seq=seq,
+                equip_auth_seq=auth_seq,
+                qr_code=qr_code[:200],
+                requested_at=timezone.now(),
+            )
+            session_opened(session, source=EventSource.DRIVER, note="用户请求启动充电")
+            command_queue(session, CommandKind.START)
+    except IntegrityError:
+        raise Refused("connector_busy", "充电接口已有进行中的充电") from None
+    except HLHTError as exc:  # the hold refused: the account or the balance changed since the check
+        if str(exc).startswith("driver:"):
+            raise Refused("driver_suspended", "账户已停用", status=403) from None
+        raise Refused("balance_low", str(exc), status=402) from None
+    return session
+
+
+@transaction.atomic
+def session_stop(*, driver_id: int, seq: str) -> ChargingSession:
+    """Ask the operator to stop: the driver sees 停止中 until the operator confirms. Pressing stop again while one is
+    under way changes nothing; after the operator refused it or it could not be delivered, it is sent again (the same
+    command, the same StartChargeSeq)."""
+    session = ChargingSession.objects.select_for_update().filter(driver_id=driver_id, start_charge_seq=seq).first()
+    if session is None:
+        raise Refused("session_unknown", "没有这个充电会话", status=404)
+    if session.state == S.FINISHED:
+        raise Refused("session_finished", "充电已结束")
+    command = OutboundCommand.objects.select_for_update().filter(session=session, kind=CommandKind.STOP).first()
+    if command is None:
+        if session.state == S.STOPPING:  # the operator already reported 停止中: the driver's stop moves nothing
+            session_update(session, stop_requested_at=timezone.now())
+        else:
+            transition(
+                session,
+                S.STOPPING,
+                source=EventSource.DRIVER,
+                note="用户请求停止充电",
+                stop_requested_at=timezone.now(),
+            )
+        command_queue(session, CommandKind.STOP)
+        return session
+    refused_before = command.state == CommandState.DONE and (command.answer or {}).get("SuccStat") not in (0, None)
+    if command.state == CommandState.FAILED or refused_before:
+        command.state, command.next_attempt_at, command.lease_until = CommandState.PENDING, None, None
+        command.save(update_fields=["state", "next_attempt_at", "lease_until", "updated"])
+        session_update(session, stop_requested_at=timezone.now())
+        session_note(session, source=EventSource.DRIVER, note="用户再次请求停止充电")
+        command_wake(command.pk)
+    return session
+
+
+def connector_policy(connector: Connector) -> dict[str, Any]:
+    """The connector's business policy for a driver about to charge, and its price now.
+
+    Asked of the operator (query_equip_business_policy) unless the portal asked within HLHT_DRIVER_POLICY_CACHE
+    seconds; every answer goes into the policy history, a new version only when the periods change. If the operator
+    cannot be reached, the newest known version is shown and said to be so, and the operator is not asked again for
+    HLHT_DRIVER_POLICY_BACKOFF seconds (a platform that is down would otherwise hold every driver's request for the
+    client's whole timeout).
+    """
+    now = timezone.now()
+    check = PolicyCheck.objects.filter(connector=connector).first()
+    live, error = False, ""
+    unreachable = f"hlht:policy-unreachable:{connector.operator_id}"
+    stale = check is None or (now - check.checked_at).total_seconds() > settings.HLHT_DRIVER_POLICY_CACHE
+    if stale and cache.get(unreachable):
+        error = (
+            f"运营商平台暂时无法连接，{settings.HLHT_DRIVER_POLICY_BACKOFF:g} 秒内不再询问；以下为已知的最新业务策略"
+        )
+    elif stale:
+        seq = serial_number(settings.HLHT_OPERATOR_ID)
+        try:
+            with operator_client(connector.operator) as client:
+                data = client.call(
+                    Interface.QUERY_EQUIP_BUSINESS_POLICY, {"EquipBizSeq": seq, "ConnectorID": connector.connector_id}
+                )
+            problems = schema.validate(data, schema.QUERY_EQUIP_BUSINESS_POLICY_RESPONSE)
+            if problems:
+                error = problems[0].message
+            else:
+                policy = None
+                if data["SuccStat"] == 0:
+                    policy, _ = policy_observe(
+                        connector=connector, infos=data["PolicyInfos"], observed_at=now, equip_biz_seq=seq
+                    )
+                policy_check_record(
+                    connector=connector,
+                    checked_at=now,
+                    succ_stat=data["SuccStat"],
+                    fail_reason=data["FailReason"],
+                    equip_biz_seq=seq,
+                    policy=policy,
+                )
+                live = True
+        except (ClientError, NotConfigured) as exc:
+            error = str(exc)
+            cache.set(unreachable, True, settings.HLHT_DRIVER_POLICY_BACKOFF)
+    versions = versions_of([connector.pk]).get(connector.pk, [])
+    current = version_at(versions, now)
+    price = price_at(versions, now)
+    periods = current.periods.all() if current else []
+    price_now = None
+    if price is not None:
+        price_now = {
+            "elec_price": price.elec_price,
+            "sevice_price": price.sevice_price,
+            "period_start": price.period_start,
+        }
+    return {
+        "operator_id": connector.operator_id,
+        "connector_id": connector.connector_id,
+        "asked_now": live,
+        "error": error,
+        "effective_from": current.effective_from if current else None,
+        "periods": [
+            {"start_time": p.start_time, "elec_price": p.elec_price, "sevice_price": p.sevice_price} for p in periods
+        ],
+        "price_now": price_now,
+    }
