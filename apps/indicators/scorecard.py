@@ -15,11 +15,11 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.operators.choices import OperatorStatus
 from apps.stations.choices import StationType
 from apps.stations.models import Connector, Station
@@ -91,7 +91,7 @@ def scorecards_compute(quarter: date, *, now=None) -> int:
         return 0
     following = period_end(Period.QUARTER, quarter)
     # Frozen once the nightly run can no longer change the quarter's last days (HLHT_INDICATOR_LOOKBACK_DAYS).
-    frozen = timezone.localdate(now) >= following + timedelta(days=settings.HLHT_INDICATOR_LOOKBACK_DAYS)
+    frozen = timezone.localdate(now) >= following + timedelta(days=conf().indicators.lookback_days)
     codes = [criterion["code"] for criterion in scheme.criteria]
     rows = Indicator.objects.filter(
         period=Period.QUARTER, start=quarter, level=Level.STATION, code__in=[*codes, "UTIL_E", "AVAIL"]

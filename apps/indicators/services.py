@@ -17,13 +17,13 @@ from datetime import date, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
 from django.utils import timezone
 
 from apps.charging.choices import CommandKind
 from apps.charging.models import ChargingSession, CommandAttempt
+from apps.core.conf import conf
 from apps.core.rows import insert_many
 from apps.interconnect.choices import Direction
 from apps.interconnect.models import Exchange, RejectedRecord, SyncRun
@@ -355,7 +355,7 @@ def _session_timeliness(rows: Rows, start: datetime, end: datetime, operator_ids
 def _status_timeliness(rows: Rows, start: datetime, end: datetime, days: list[ConnectorDay]) -> None:
     """Every status change of the day (a row whose status differs from the connector's previous one): a push within
     HLHT_PUSH_GRACE of its time is on time, a later one late, a change only a pull saw is a missed push."""
-    grace = settings.HLHT_PUSH_GRACE
+    grace = conf().indicators.push_grace.total_seconds()
     known = {cd.pk: cd for cd in days}
     # Bounded by time only (the day's partition); connectors out of service are skipped here, not in an IN list.
     history = (
@@ -666,7 +666,7 @@ def indicators_compute_recent(*, today: date | None = None) -> dict[str, int]:
     reconciliation count (each day replaced whole, each period containing it rolled up again)."""
     today = today or timezone.localdate()
     written = {}
-    for back in range(settings.HLHT_INDICATOR_LOOKBACK_DAYS, 0, -1):
+    for back in range(conf().indicators.lookback_days, 0, -1):
         day = today - timedelta(days=back)
         written[day.isoformat()] = indicators_compute_day(day)
     return written

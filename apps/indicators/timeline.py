@@ -21,11 +21,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.conf import settings
 from django.db.models import F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import Lead
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.interconnect.choices import RunStatus
 from apps.interconnect.models import SyncRun
 from apps.protocol.names import Interface
@@ -128,8 +128,8 @@ def _cut(piece: Piece, holes: list[Interval], state: str) -> list[Piece]:
 
 
 def _gap_seconds(pull_status_minutes: int) -> float:
-    configured = settings.HLHT_STATUS_GAP
-    return float(configured) if configured else 2 * 60.0 * pull_status_minutes
+    configured = conf().indicators.status_gap_seconds
+    return configured if configured else 2 * 60.0 * pull_status_minutes
 
 
 def _blackouts(operator_ids: Iterable[str], start: datetime, end: datetime, gaps: dict[str, float]):
