@@ -4,7 +4,6 @@ import os
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from hlht_portal import local_state
@@ -162,6 +161,7 @@ INSTALLED_APPS = [
     "apps.supervision",
     "apps.demo",
     "apps.simulator",
+    "hlht_portal.apps.PortalConfig",  # last: its ready() imports the apps' tasks
 ]
 
 MIDDLEWARE = [
@@ -245,7 +245,6 @@ LOGIN_URL = "admin:login"
 # --- Roaming charging (part 3 §3.1–3.8, §7): the driver's money, the outbox, the timers.
 HLHT_DRIVER_MIN_BALANCE = env.str("HLHT_DRIVER_MIN_BALANCE", default="10.00")  # 元 needed to start (a Decimal)
 HLHT_DRIVER_HOLD = env.str("HLHT_DRIVER_HOLD", default="100.00")  # 元 held while charging (at most the balance)
-HLHT_SESSION_TASKS = env.bool("HLHT_SESSION_TASKS", default=True)  # send commands and timers through Celery
 HLHT_COMMAND_ATTEMPTS = env.int("HLHT_COMMAND_ATTEMPTS", default=8)  # sends of a command on transient errors
 HLHT_COMMAND_RETRY_MAX_DELAY = env.float("HLHT_COMMAND_RETRY_MAX_DELAY", default=300.0)
 HLHT_START_RESULT_WAIT = env.float("HLHT_START_RESULT_WAIT", default=50.0)  # s: start result due, else poll
@@ -278,28 +277,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {
-    "protocol-housekeeping": {"task": "apps.interconnect.tasks.protocol_housekeeping_task", "schedule": 600.0},
-    "journal-purge": {"task": "apps.interconnect.tasks.journal_purge_task", "schedule": 86400.0},
-    # Monthly partitions (PostgreSQL) made months ahead, so no row ever waits for one; daily is plenty.
-    "journal-partitions": {"task": "apps.interconnect.tasks.journal_partitions_task", "schedule": 86400.0},
-    "status-history-partitions": {"task": "apps.stations.tasks.status_history_partitions_task", "schedule": 86400.0},
-    "pending-statuses-purge": {"task": "apps.stations.tasks.pending_statuses_purge_task", "schedule": 3600.0},
-    # Each minute, one task per active operator and pull that is due by that operator's own intervals.
-    "pulls-dispatch": {"task": "apps.interconnect.tasks.pulls_dispatch_task", "schedule": 60.0},
-    # The backstop of the session timers and the outbox: what a lost worker left behind is found within a minute.
-    "sessions-sweep": {"task": "apps.charging.tasks.sessions_sweep_task", "schedule": 60.0},
-    # Each night after the 00:00–03:00 reconciliations: statements of the periods that ended, drafts refreshed.
-    # After midnight: yesterday's indicators and the days before it (late orders, reconciliation), rolled up.
-    "indicators-compute": {
-        "task": "apps.indicators.tasks.indicators_compute_task",
-        "schedule": crontab(hour=0, minute=20),
-    },
-    "statements-generate": {
-        "task": "apps.settlement.tasks.statements_generate_task",
-        "schedule": crontab(hour=4, minute=0),
-    },
-}
+# Beat's schedule is hlht_portal/beat.py (tasks named by import), installed by hlht_portal.apps.PortalConfig.
+# How services hand work to the background (apps/core/jobs.py): Celery; `apps.core.jobs.discard_enqueue` starts none.
+HLHT_ENQUEUE = env.str("HLHT_ENQUEUE", default="apps.core.jobs.celery_enqueue")
 
 # --- REST API (read-only, for people and scripts)
 REST_FRAMEWORK = {

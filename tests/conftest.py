@@ -82,17 +82,23 @@ def caller(client, provisioned) -> Caller:
 
 
 @pytest.fixture
-def worker(settings):
+def worker(settings, monkeypatch):
     """A real Celery worker (two threads) consuming a queue of its own on the configured broker (Redis in CI).
 
     Yields the tasks it finished as (name, kwargs, return value). Pull retries are quick and reads time out
     after 1.5 s, so fault tests finish in seconds. Needs `django_db(transaction=True)`: the worker's threads
     have their own database connections.
     """
+    from celery.app import autoretry
+
+    from apps.interconnect.tasks import pull_task
     from hlht_portal.celery import app
 
-    settings.HLHT_PULL_RETRY_BASE = 0.3
-    settings.HLHT_PULL_RETRIES = 2
+    # The pull task's retry options are fixed when it is declared (30 s·2ⁿ); here two retries, 0.3 s·2ⁿ apart.
+    monkeypatch.setattr(pull_task, "max_retries", 2)
+    monkeypatch.setattr(
+        autoretry, "get_exponential_backoff_interval", lambda factor, retries, maximum, full_jitter: 0.3 * 2**retries
+    )
     settings.HLHT_CLIENT_READ_TIMEOUT = 1.5
     queue = f"hlht-test-{uuid.uuid4().hex[:12]}"  # never shared with a developer's running worker
     settings.HLHT_PULL_QUEUE = f"{queue}-pulls"

@@ -19,11 +19,13 @@ FACTORIES = {
 
 
 # Fields the services write empty (a first event has no previous state, a new station no field changes, most
-# platforms no dialect) although the model does not declare them blank: full_clean would refuse the services' own rows.
+# platforms no dialect, a queued job no result) although the model does not declare them blank: full_clean would
+# refuse the services' own rows.
 WRITTEN_EMPTY = {
     "charging.SessionEvent": ["from_state"],
     "stations.DirectoryChange": ["changes"],
     "onboarding.ConformanceReport": ["dialects_detected"],
+    "core.Job": ["result"],
 }
 
 

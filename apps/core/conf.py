@@ -89,7 +89,7 @@ class Journal:
 
 @dataclass(frozen=True)
 class Client:
-    """The portal calling operator platforms: timeouts, its tokens, the scheduled pulls."""
+    """The portal calling operator platforms: timeouts, its tokens, the scheduled pulls, the background work."""
 
     connect_timeout_seconds: float = _setting("HLHT_CLIENT_CONNECT_TIMEOUT", float)
     read_timeout_seconds: float = _setting("HLHT_CLIENT_READ_TIMEOUT", float)
@@ -101,6 +101,7 @@ class Client:
     pull_lease: timedelta = _setting("HLHT_PULL_LEASE_SECONDS", _seconds)
     pull_queue: str = _setting("HLHT_PULL_QUEUE", str)
     pull_time_limit_seconds: int = _setting("HLHT_PULL_TIME_LIMIT", int)
+    enqueue: str = _setting("HLHT_ENQUEUE", str)  # the backend carrying background work (apps.core.jobs)
 
     @property
     def timeouts(self) -> tuple[float, float]:

@@ -155,16 +155,9 @@ def gunicorn_portal(workers: int, threads: int = 4) -> Iterator[str]:
     Each worker also serves the benchmarks' no-op floor interface (apps/demo/floor.py, via gunicorn_bench.py).
     """
     port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "DEBUG": "0",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "HLHT_VAR_DIR": str(settings.VAR_DIR),
-        "LOG_LEVEL": "WARNING",
-        "HLHT_SESSION_TASKS": "0",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    }
+    env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "0", "SECRET_KEY": settings.SECRET_KEY,
+           "HLHT_VAR_DIR": str(settings.VAR_DIR), "LOG_LEVEL": "WARNING",
+           "HLHT_ENQUEUE": "apps.core.jobs.discard_enqueue", "ALLOWED_HOSTS": "127.0.0.1,localhost"}  # fmt: skip
     command = [str(Path(sys.executable).parent / "gunicorn"), "hlht_portal.wsgi:application", "--bind",
                f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
                "--backlog", "2048", "--log-level", "warning", "--config", "python:apps.demo.gunicorn_bench",

@@ -1,17 +1,16 @@
-"""When each operator's registered pulls are due, their dispatch to workers, the lease that keeps runs from
-overlapping, and the delay before a retry."""
+"""When each operator's registered pulls are due, their dispatch to workers, and the lease that keeps runs from
+overlapping (retries are the pull task's own Celery options)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import random
-import secrets
 from collections.abc import Callable
 
 from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.conf import conf
+from apps.core.leases import Claim, Lease
 from apps.operators.choices import OperatorKind, OperatorStatus
 from apps.operators.models import Operator
 
@@ -96,29 +95,33 @@ class LeaseLost(Exception):
     """The pull's lease ran out and another run took it: this one must stop rather than run beside it."""
 
 
+# The pull's lease lives on its PullState row (see apps.core.leases): one holder per operator and interface.
+PULL_LEASE = Lease(until="held_until", holder="holder")
+
+
+def _pull_state(operator_id: str, interface: str):
+    return PullState.objects.filter(operator_id=operator_id, interface=interface)
+
+
 def lease_acquire(*, operator_id: str, interface: str, now: dt.datetime | None = None) -> str | None:
     """Take the pull's lease; returns the holder's token, or None while another run holds it."""
-    now = now or timezone.now()
     PullState.objects.get_or_create(operator_id=operator_id, interface=interface)
-    holder = secrets.token_hex(8)
-    free = Q(holder="") | Q(held_until__isnull=True) | Q(held_until__lt=now)
-    taken = PullState.objects.filter(free, operator_id=operator_id, interface=interface).update(
-        holder=holder, held_until=now + conf().client.pull_lease
+    claim = PULL_LEASE.take(
+        _pull_state(operator_id, interface), seconds=conf().client.pull_lease.total_seconds(), now=now
     )
-    return holder if taken else None
+    return claim.holder if claim else None
 
 
 def lease_renew(*, operator_id: str, interface: str, holder: str) -> bool:
-    until = timezone.now() + conf().client.pull_lease
-    return bool(
-        PullState.objects.filter(operator_id=operator_id, interface=interface, holder=holder).update(held_until=until)
+    claim = Claim(until=timezone.now(), holder=holder)
+    renewed = PULL_LEASE.renew(
+        _pull_state(operator_id, interface), claim, seconds=conf().client.pull_lease.total_seconds()
     )
+    return renewed is not None
 
 
 def lease_release(*, operator_id: str, interface: str, holder: str) -> None:
-    PullState.objects.filter(operator_id=operator_id, interface=interface, holder=holder).update(
-        holder="", held_until=None
-    )
+    PULL_LEASE.release(_pull_state(operator_id, interface), Claim(until=timezone.now(), holder=holder))
 
 
 def pull_run(*, operator: Operator, interface: str, **options) -> SyncRun | None:
@@ -139,10 +142,3 @@ def pull_run(*, operator: Operator, interface: str, **options) -> SyncRun | None
         return PULL_JOBS[interface].handle(operator=operator, heartbeat=heartbeat, **options)
     finally:
         lease_release(operator_id=operator.pk, interface=interface, holder=holder)
-
-
-def retry_delay(retries: int) -> float:
-    """Seconds before retry number `retries + 1`: exponential, capped, with jitter so that many operators'
-    failures after one network blip do not all come back in the same second."""
-    ceiling = min(conf().client.pull_retry_cap_seconds, conf().client.pull_retry_base_seconds * 2**retries)
-    return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not a secret

@@ -240,12 +240,12 @@ def _record_key(payload: object) -> str:
     return ""
 
 
-def _keep_rejection(reception: Reception, exchange_id: int) -> None:
+def _keep_rejection(reception: Reception, caller: Caller, exchange_id: int) -> None:
     """A message refused for its business fields is a rejected record too, with its rules, like a pulled one: the
     data-quality report counts what operators push, not only what the portal pulls."""
     problems = reception.problems
     RejectedRecord.objects.create(
-        operator=reception.caller.party,
+        operator=caller.party,
         exchange_id=exchange_id,
         interface=reception.interface,
         record_key=safe_text(_record_key(reception.request), 64),
@@ -280,7 +280,7 @@ def _journal(reception: Reception) -> None:
     try:
         row = _journal_row(reception)
         if reception.problems and reception.caller is not None:
-            _keep_rejection(reception, row)
+            _keep_rejection(reception, reception.caller, row)
     except Exception:  # the answer matters more than its journal row; the failure is logged
         logger.exception("journal write failed for %s", reception.interface)
 

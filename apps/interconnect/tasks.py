@@ -6,6 +6,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from apps.core.conf import conf
+from apps.core.jobs import enqueue
 from apps.core.partitions import partitions_ensure
 
 from .choices import RunStatus
@@ -14,7 +15,7 @@ from .keys import keysets_destroy_retired
 from .models import Exchange, SeenEnvelope
 from .pulls import Dispatch
 from .registry import PULL_JOBS
-from .scheduling import dispatch_forget, pull_run, pulls_dispatch, retry_delay, scheduled_operators
+from .scheduling import dispatch_forget, pull_run, pulls_dispatch, scheduled_operators
 from .tokens import tokens_purge_expired
 
 
@@ -37,9 +38,13 @@ def protocol_housekeeping_task() -> dict[str, int]:
     return {"key_sets": keysets_destroy_retired(), "tokens": tokens_purge_expired(), "replay_marks": seen}
 
 
+class PullFailed(Exception):
+    """A pull's run failed transiently (a timeout, a 5xx, a busy platform): Celery retries the task."""
+
+
 def _enqueue(job: Dispatch) -> None:
     # Pulls have a queue of their own, so that slow platforms never hold up the dispatcher or housekeeping.
-    pull_task.apply_async(kwargs=job.kwargs, expires=job.expires, queue=conf().client.pull_queue)
+    enqueue(pull_task, kwargs=job.kwargs, expires=job.expires, queue=conf().client.pull_queue)
 
 
 @shared_task
@@ -48,12 +53,19 @@ def pulls_dispatch_task() -> int:
     return len(pulls_dispatch(enqueue=_enqueue))
 
 
-@shared_task(
+# Celery takes the backoff's seconds as floats; its stubs say int.
+@shared_task(  # type: ignore[call-overload]
     bind=True,
     # Acknowledged after the pull: a worker lost with its message (a crash, a cold shutdown) leaves it to be run
     # again; the next run, finding the lease expired, closes the run that died as failed.
     acks_late=True,
-    max_retries=None,  # bounded by HLHT_PULL_RETRIES below, read at run time so it can be changed by settings
+    # Celery's own retry: base·2ⁿ seconds, capped, full jitter (many operators failing after one network blip do
+    # not all come back in the same second), on transient failures only (PullFailed).
+    autoretry_for=(PullFailed,),
+    retry_backoff=conf().client.pull_retry_base_seconds,
+    retry_backoff_max=conf().client.pull_retry_cap_seconds,
+    retry_jitter=True,
+    max_retries=conf().client.pull_retries,
     soft_time_limit=conf().client.pull_time_limit_seconds,
     time_limit=conf().client.pull_time_limit_seconds + 60,
 )
@@ -68,6 +80,7 @@ def pull_task(self, operator_id: str, interface: str, **options) -> dict:
     if run is None:
         dispatch_forget(operator_id=operator_id, interface=interface, options=options)
         return {"operator": operator_id, "interface": interface, "skipped": "already running"}
-    if run.status == RunStatus.FAILED and run.retryable and self.request.retries < conf().client.pull_retries:
-        raise self.retry(countdown=retry_delay(self.request.retries))
+    # The last attempt reports its failed run like any other, rather than ending in an exception.
+    if run.status == RunStatus.FAILED and run.retryable and self.request.retries < self.max_retries:
+        raise PullFailed(run.error)
     return {"operator": operator_id, "interface": interface, "run": run.pk, "status": run.status}

@@ -9,7 +9,7 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,11 +18,12 @@ from django.utils.html import format_html, format_html_join
 
 from apps.core.admin import AuditedAdmin, ExtraFormField, ReadOnlyAdminMixin, ScopedAdminMixin
 from apps.core.exceptions import Conflict, ValidationFailed
+from apps.core.models import Job
 from apps.operators.admin import OperatorAdmin
 from apps.operators.models import Operator
 
-from .conformance import conformance_run
 from .forms import OutboundKeysForm
+from .jobs import ConformanceJob
 from .models import Application, ConformanceReport, KeyHandover
 from .selectors import onboarding_links
 from .services import (
@@ -175,13 +176,18 @@ class ConformanceReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = fields
 
     def get_urls(self):
-        run = path(
-            "run/<str:operator_id>/", self.admin_site.admin_view(self.run_view), name="onboarding_conformancereport_run"
-        )
-        return [run, *super().get_urls()]
+        view = self.admin_site.admin_view
+        return [
+            path("run/<str:operator_id>/", view(self.run_view), name="onboarding_conformancereport_run"),
+            path("job/<int:job_id>/", view(self.job_view), name="onboarding_conformancereport_job"),
+            path(
+                "job/<int:job_id>/status/", view(self.job_status_view), name="onboarding_conformancereport_job_status"
+            ),
+            *super().get_urls(),
+        ]
 
     def run_view(self, request: HttpRequest, operator_id: str) -> HttpResponse:
-        """POST: run the check now against the operator's platform and show the stored report."""
+        """POST: start the check in the background and show its job, which the page polls until the report is in."""
         _perm(request, "run_conformance")
         operator = get_object_or_404(Operator.objects.for_user(request.user), pk=operator_id)
         if request.method != "POST":
@@ -192,10 +198,41 @@ class ConformanceReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 "title": f"一致性检测 · {operator}",
             }
             return TemplateResponse(request, "admin/onboarding/conformance_run.html", context)
-        report = conformance_run(operator_id=operator.pk, by=request.user)
-        level = messages.SUCCESS if report.passed else messages.WARNING
-        messages.add_message(request, level, f"一致性检测{'通过' if report.passed else '未通过'}")
-        return HttpResponseRedirect(reverse("admin:onboarding_conformancereport_change", args=[report.pk]))
+        job = ConformanceJob.enqueue(user=request.user, object_id=operator.pk, operator_id=operator.pk)
+        return HttpResponseRedirect(reverse("admin:onboarding_conformancereport_job", args=[job.pk]))
+
+    def _job(self, request: HttpRequest, job_id: int) -> tuple[Job, Operator]:
+        """The check's job, for someone who may run checks on its operator (else 404, as for an unknown one)."""
+        _perm(request, "run_conformance")
+        job = get_object_or_404(Job, pk=job_id, name=ConformanceJob.name)
+        operator = get_object_or_404(Operator.objects.for_user(request.user), pk=job.object_id)
+        return job, operator
+
+    def job_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
+        """While the check runs: its status, polled. Once done: the report (with the outcome as a message)."""
+        job, operator = self._job(request, job_id)
+        report_id = job.result.get("report")
+        if job.over and report_id is not None:
+            passed = job.result.get("passed")
+            level = messages.SUCCESS if passed else messages.WARNING
+            messages.add_message(request, level, f"一致性检测{'通过' if passed else '未通过'}")
+            return HttpResponseRedirect(reverse("admin:onboarding_conformancereport_change", args=[report_id]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "operator": operator,
+            "job": job,
+            "status_url": reverse("admin:onboarding_conformancereport_job_status", args=[job.pk]),
+            "title": f"一致性检测 · {operator}",
+        }
+        return TemplateResponse(request, "admin/onboarding/conformance_job.html", context)
+
+    def job_status_view(self, request: HttpRequest, job_id: int) -> JsonResponse:
+        """What the waiting page polls: the job's status; `over` tells it to reload (and so reach the report)."""
+        job, _ = self._job(request, job_id)
+        return JsonResponse(
+            {"status": job.status, "label": job.get_status_display(), "over": job.over, "error": job.error}
+        )
 
     @admin.display(description="未通过的检查")
     def failed_checks(self, obj):

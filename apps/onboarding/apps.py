@@ -13,3 +13,4 @@ class OnboardingConfig(AppConfig):
         from .admin import extend_operator_admin
 
         extend_operator_admin()
+        from . import jobs  # noqa: F401 - registers the conformance check's JobRunner

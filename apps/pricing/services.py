@@ -6,8 +6,15 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 
+from apps.core.conf import conf
+from apps.interconnect.client import NotConfigured, operator_client
+from apps.protocol import schema, serial_number
+from apps.protocol.errors import ClientError
+from apps.protocol.names import Interface
 from apps.stations.models import Connector
 
 from .models import BusinessPolicy, PolicyCheck, PolicyPeriod, PolicySource
@@ -81,3 +88,49 @@ def policy_check_record(
             "policy": policy,
         },
     )
+
+
+def policy_unreachable_key(operator_id: str) -> str:
+    """The cache key saying an operator could not be reached for a policy just now (its value: the error)."""
+    return f"hlht:policy-unreachable:{operator_id}"
+
+
+def policy_error_key(connector_pk: int) -> str:
+    """The cache key of the last failed question about one connector's policy (its value: the error)."""
+    return f"hlht:policy-error:{connector_pk}"
+
+
+def connector_policy_ask(*, connector_id: int) -> str:
+    """Ask the connector's operator for its business policy now (query_equip_business_policy; a task runs this, never
+    a web request) and record the answer: a new version only when the periods change, the check either way.
+
+    Returns "" or the error, which is also kept for HLHT_DRIVER_POLICY_BACKOFF seconds for the page that asked; an
+    operator that could not be reached is not asked again for that long (a platform that is down would otherwise
+    hold a worker for the client's whole timeout on every driver's look)."""
+    connector = Connector.objects.select_related("operator").get(pk=connector_id)
+    now = timezone.now()
+    seq = serial_number(conf().protocol.operator_id)
+    error = ""
+    try:
+        with operator_client(connector.operator) as client:
+            data = client.call(Interface.QUERY_EQUIP_BUSINESS_POLICY,
+                               {"EquipBizSeq": seq, "ConnectorID": connector.connector_id})  # fmt: skip
+    except (ClientError, NotConfigured) as exc:
+        error = str(exc)
+        cache.set(policy_unreachable_key(connector.operator_id), error, conf().charging.policy_backoff_seconds)
+    else:
+        problems = schema.validate(data, schema.QUERY_EQUIP_BUSINESS_POLICY_RESPONSE)
+        if problems:
+            error = problems[0].message
+        else:
+            policy = None
+            if data["SuccStat"] == 0:
+                policy, _ = policy_observe(connector=connector, infos=data["PolicyInfos"], observed_at=now,
+                                           equip_biz_seq=seq)  # fmt: skip
+            policy_check_record(connector=connector, checked_at=now, succ_stat=data["SuccStat"],
+                                fail_reason=data["FailReason"], equip_biz_seq=seq, policy=policy)  # fmt: skip
+    if error:
+        cache.set(policy_error_key(connector.pk), error, conf().charging.policy_backoff_seconds)
+    else:
+        cache.delete(policy_error_key(connector.pk))
+    return error

@@ -212,7 +212,7 @@ class Pipeline:
     classify: Classifier | None = None
     outgoing: Callable[[Caller, Payload], Payload] | None = None
     busy_data: Payload | None = None
-    record: Callable[[Reception], None] | None = None
+    record: Callable[[Reception], object] | None = None  # what it returns (a journal row id) is not used
     mark: Marker | None = None
     token_refusal: str = "Token错误：无效或已过期"  # noqa: S105 - a message, not a credential
 

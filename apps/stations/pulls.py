@@ -26,13 +26,13 @@ from apps.protocol.client import Pending
 from apps.protocol.names import Interface
 
 from .choices import ChangeAction, StatusSource
+from .decisions import MAX_PAGES, incomplete_message, page_verdict, removal_refusal
 from .directory import station_infos_upsert, station_stats_store, stations_mark_removed
 from .models import DirectoryChange, Station
 from .rules import DIRECTORY_RULE, PENDING_LIMIT_RULE, page_conflicts, station_problems
 from .services import connector_statuses_apply, pending_statuses_link
 
 PAGE_SIZE = 100
-MAX_PAGES = 10_000  # a platform that keeps answering PageCount ever higher must not keep a worker forever
 # The next increment asks from a little before the last complete crawl began, for clocks that disagree.
 WATERMARK_MARGIN = dt.timedelta(minutes=5)
 STATUS_BATCH = 50  # query_station_status takes at most 50 StationIDs (part 2 §1.3)
@@ -66,7 +66,7 @@ def stations_info_watermark(operator_id: str) -> str:
 
 def _incomplete(reason: str) -> ClientError:
     """A crawl that cannot be trusted to be complete: it fails, so the watermark stays and nothing is removed."""
-    return ClientError(f"{Interface.QUERY_STATIONS_INFO} 未完整获取：{reason}", interface=Interface.QUERY_STATIONS_INFO)
+    return ClientError(incomplete_message(reason), interface=Interface.QUERY_STATIONS_INFO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,38 +134,37 @@ class StationsInfoPull(PullJob):
     def run(self, *, full: bool = False) -> None:
         run, client = self.sync_run, self.client
         listed: set[str] = set()
-        page, page_count, item_size = 1, 1, None
+        page, item_size = 1, None
         check = functools.partial(checked_page, operator_id=run.operator_id)
         pending = client.call_later(self.interface, self._request(1), then=check)
         try:
             while pending is not None:
                 current, pending = pending, None  # taken: the finally below is for a later page only
                 data, checked = current.result()
-                infos, page_count, item_size = data.get("StationInfos"), data.get("PageCount"), data.get("ItemSize")
-                if not isinstance(infos, list) or not isinstance(page_count, int) or isinstance(page_count, bool):
-                    raise _incomplete("应答缺少 StationInfos 列表或整数 PageCount")
-                if not infos and page < page_count:
-                    raise _incomplete(f"第 {page} 页为空，但 PageCount 为 {page_count}")
-                if page < page_count and page < MAX_PAGES:
+                item_size = data.get("ItemSize")
+                verdict = page_verdict(data, page, max_pages=MAX_PAGES)
+                if verdict.refuse:
+                    raise _incomplete(verdict.refuse)
+                if verdict.next_page is not None:
                     # The next page is on the wire (and decrypted on another thread) while this one is written.
-                    pending = client.call_later(self.interface, self._request(page + 1), then=check)
+                    pending = client.call_later(self.interface, self._request(verdict.next_page), then=check)
                 self._store_page(checked, listed)
                 run.pages = page
                 run.save(update_fields=["pages", "created_count", "updated_count", "unchanged_count", "rejected_count"])
                 self.beat()
-                if page < page_count and page >= MAX_PAGES:
-                    raise _incomplete(f"PageCount {page_count} 超过上限 {MAX_PAGES} 页")
+                if verdict.stop:
+                    raise _incomplete(verdict.stop)
                 page += 1
         finally:
             if pending is not None:  # a page failed to store: the exchange already sent is journalled all the same
                 with contextlib.suppress(ClientError):
                     pending.result()
         if full:
-            # Only a crawl known to be complete may say what is gone: a short crawl would mark live stations removed.
-            if isinstance(item_size, int) and len(listed) < item_size:
-                raise _incomplete(f"ItemSize 为 {item_size}，只收到 {len(listed)} 个充电站")
-            if not listed and Station.objects.filter(operator=self.operator, removed_at__isnull=True).exists():
-                raise _incomplete("全量查询没有列出任何充电站；不据此将全部充电站标记为下线")
+            # The directory is asked only when the crawl listed nothing: the one case where the answer matters.
+            had = not listed and Station.objects.filter(operator=self.operator, removed_at__isnull=True).exists()
+            refusal = removal_refusal(listed=len(listed), item_size=item_size, had_stations=had)
+            if refusal:
+                raise _incomplete(refusal)
             self._mark_removed(listed)
         pending_statuses_link(operator_id=self.operator.pk)
 

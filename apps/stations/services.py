@@ -15,6 +15,7 @@ from apps.core.exceptions import ValidationFailed
 from apps.core.rows import CHUNK, insert_statement, write_together
 from apps.protocol.names import Interface
 
+from .decisions import CurrentStatus, StatusVerdict, may_be_in_history, pending_split, status_verdict
 from .models import Connector, ConnectorStatus, ConnectorStatusHistory, PendingConnectorStatus
 
 
@@ -42,14 +43,6 @@ _STATUS_FIELDS = ("status", "park_status", "lock_status")
 _UPDATED = (*_STATUS_FIELDS, "status_time", "source", "updated")  # what an upsert takes from the newer status
 
 
-@dataclass(slots=True)
-class _Current:
-    status: int
-    park_status: int | None
-    lock_status: int | None
-    status_time: datetime
-
-
 @lru_cache(maxsize=64)
 def _connector_sql(count: int, vendor: str) -> tuple[str, str]:
     """The lock of the connectors, and the read of their current statuses."""
@@ -64,7 +57,7 @@ def _connector_sql(count: int, vendor: str) -> tuple[str, str]:
     return lock, read
 
 
-def _locked_connectors(operator_id: str, ids: list[str]) -> dict[str, tuple[int, _Current | None]]:
+def _locked_connectors(operator_id: str, ids: list[str]) -> dict[str, tuple[int, CurrentStatus | None]]:
     """ConnectorID → (pk, current status) of the operator's connectors among `ids`, the connector rows locked.
 
     Locked in a fixed order (pk): two messages about one connector apply one after the other, never interleaved;
@@ -75,7 +68,7 @@ def _locked_connectors(operator_id: str, ids: list[str]) -> dict[str, tuple[int,
     Statements written once (the ORM compiled them on every push for more than the round trips cost).
     """
     lock, read = _connector_sql(len(ids), connection.vendor)
-    found: dict[str, tuple[int, _Current | None]] = {}
+    found: dict[str, tuple[int, CurrentStatus | None]] = {}
     with connection.cursor() as cursor:
         if connection.features.has_select_for_update:
             cursor.execute(lock, [operator_id, *ids])
@@ -86,7 +79,10 @@ def _locked_connectors(operator_id: str, ids: list[str]) -> dict[str, tuple[int,
                 # SQLite's own (not on the base operations the stubs type `connection.ops` as): only SQLite gets here.
                 ops: Any = connection.ops
                 status_time = ops.convert_datetimefield_value(status_time, None, connection)
-            found[connector_id] = (pk, None if status is None else _Current(status, park, lock_status, status_time))
+            found[connector_id] = (
+                pk,
+                None if status is None else CurrentStatus(status, park, lock_status, status_time),
+            )
     return found
 
 
@@ -110,9 +106,8 @@ def connector_statuses_apply(
     connectors = _locked_connectors(operator_id, ids)
     unknown = [connector_id for connector_id in ids if connector_id not in connectors]
     if unknown:
-        room = _pending_room(operator_id, len(unknown), refuse=refuse_overflow)
-        if room < len(unknown):
-            outcome.overflow = unknown[room:]
+        outcome.overflow = _pending_overflow(operator_id, unknown, refuse=refuse_overflow)
+        if outcome.overflow:
             dropped = set(outcome.overflow)
             infos = [info for info in infos if info["ConnectorID"] not in dropped]
     now = timezone.now()
@@ -134,38 +129,27 @@ def connector_statuses_apply(
             continue
         pk, current = found
         values = (fields["status"], fields["park_status"], fields["lock_status"])
-        if current is not None and (current.status, current.park_status, current.lock_status) == values:
-            # Same status seen again: history records changes, not every observation (a status sweep every
-            # five minutes would otherwise write a row per connector each time); the current row learns the time.
-            if status_time > current.status_time:
-                current.status_time = status_time
-                currents[pk] = {"connector_id": pk, **fields, "status_time": status_time, "source": source}
-                outcome.confirmed += 1
-                continue
-            if status_time == current.status_time:
-                outcome.duplicates += 1
-                continue
+        verdict = status_verdict(current, values, status_time)
+        if verdict is StatusVerdict.CONFIRM:  # the current row learns the time; no history row
+            assert current is not None  # only a current status can be confirmed
+            current.status_time = status_time
+            currents[pk] = {"connector_id": pk, **fields, "status_time": status_time, "source": source}
+            outcome.confirmed += 1
+            continue
+        if verdict is StatusVerdict.DUPLICATE:
+            outcome.duplicates += 1
+            continue
         key = (pk, status_time, *values)
-        # History never holds a time later than the current status's (every row written is either applied, moving
-        # the current time up to it, or older than it), so only a status no newer than the current one can be a
-        # repeat that history already holds.
         if key in history or (
-            current is not None
-            and status_time <= current.status_time
+            may_be_in_history(current, status_time)
             and ConnectorStatusHistory.objects.filter(connector_id=pk, status_time=status_time, **fields).exists()
         ):
             outcome.duplicates += 1
             continue
-        history[key] = {
-            "connector_id": pk,
-            **fields,
-            "status_time": status_time,
-            "source": source,
-            "created": now,
-            "updated": now,
-        }
-        if current is None or status_time >= current.status_time:
-            connectors[info["ConnectorID"]] = (pk, _Current(*values, status_time))
+        history[key] = {"connector_id": pk, **fields, "status_time": status_time, "source": source,
+                        "created": now, "updated": now}  # fmt: skip
+        if verdict is StatusVerdict.APPLY:
+            connectors[info["ConnectorID"]] = (pk, CurrentStatus(*values, status_time))
             currents[pk] = {"connector_id": pk, **fields, "status_time": status_time, "source": source}
             outcome.applied += 1
         else:
@@ -183,18 +167,18 @@ def connector_statuses_apply(
     return outcome
 
 
-def _pending_room(operator_id: str, unknown: int, *, refuse: bool) -> int:
-    """How many of `unknown` new connectors may be kept pending; ValidationFailed instead when `refuse` and short."""
+def _pending_overflow(operator_id: str, unknown: list[str], *, refuse: bool) -> list[str]:
+    """The unknown connectors beyond the pending bound (not kept); ValidationFailed instead when `refuse`."""
     limit = conf().protocol.max_pending_statuses
     held = PendingConnectorStatus.objects.filter(operator_id=operator_id).count()
-    room: int = max(0, limit - held)
-    if refuse and unknown > room:
+    _, overflow = pending_split(unknown, limit=limit, held=held)
+    if refuse and overflow:
         raise ValidationFailed(
-            f"有{unknown}个充电设备接口不在平台已获取的充电站信息中，该运营商待关联的接口状态已有{held}条，"
+            f"有{len(unknown)}个充电设备接口不在平台已获取的充电站信息中，该运营商待关联的接口状态已有{held}条，"
             f"再保存将超过上限{limit}条；请先确认这些接口已通过 {Interface.QUERY_STATIONS_INFO} 上报",
             field="ConnectorID",
         )
-    return room
+    return overflow
 
 
 def pending_statuses_purge(*, older_than: datetime) -> int:

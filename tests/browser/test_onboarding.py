@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 
+from apps.core.jobs import Recorder, enqueue_by, job_run
 from apps.core.roles import REGULATOR
 from apps.onboarding.models import Application, ConformanceReport
 from apps.operators.models import Operator
@@ -81,7 +82,11 @@ def test_apply_approve_keys_once_conformance(page, live_server, roles, django_us
         sim.set_connector_status(usable(sim)[0], 4)  # a push: the platform fetches its token from the portal
         assert sim.flush(20)
         page.click("#onboarding a:has-text('运行一致性检测')")
-        page.click("#run")
+        with enqueue_by(Recorder()) as sent:
+            page.click("#run")
+            # The check is queued and the page polls its status; a worker (here: this thread) then runs it.
+            page.wait_for_selector("#job-status[data-status=queued]")
+        job_run(*sent[0][1])
         page.wait_for_selector("text=一致性检测通过", timeout=60_000)
         shot(page, "conformance-report")
     finally:

@@ -28,7 +28,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def live(caller, settings):
-    settings.HLHT_SESSION_TASKS = False  # no broker here: the timers are tested through session_watch
+    # no broker here: the timers are tested through session_watch
+    settings.HLHT_ENQUEUE = "apps.core.jobs.discard_enqueue"
     caller.login()
     connector = directory()
     driver = driver_register(phone="13812345678")

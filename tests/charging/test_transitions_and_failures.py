@@ -26,7 +26,8 @@ from tests.orders.support import PORTAL, directory, seq
 @pytest.fixture
 def session(provisioned, settings) -> ChargingSession:
     """A session just started (启动中) with 100 of the driver's 300 held."""
-    settings.HLHT_SESSION_TASKS = False  # no broker: what would be sent is read from the rows
+    # no broker: what would be sent is read from the rows
+    settings.HLHT_ENQUEUE = "apps.core.jobs.discard_enqueue"
     connector = directory()
     driver = driver_register(phone="13812345678")
     wallet_top_up(driver_id=driver.pk, amount=Decimal("300"), key="PAY-1")

@@ -10,15 +10,12 @@ from django.test import override_settings
 
 from apps.core.conf import conf, setting_names
 
-# A switch on its way out: h-jobs replaces it with an injected enqueue, so it is not made part of the typed settings.
-LEAVING = {"HLHT_SESSION_TASKS"}
-
 
 def test_every_hlht_setting_is_in_the_module_once():
     names = setting_names()
     assert len(names) == len(set(names))
     module = importlib.import_module("hlht_portal.settings")
-    assert sorted(names) == sorted(name for name in vars(module) if name.startswith("HLHT_") and name not in LEAVING)
+    assert sorted(names) == sorted(name for name in vars(module) if name.startswith("HLHT_"))
 
 
 def test_money_is_decimal_and_durations_carry_their_unit():

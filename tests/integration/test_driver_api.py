@@ -12,10 +12,12 @@ from rest_framework.test import APIClient
 from apps.charging.choices import CommandState
 from apps.charging.models import OutboundCommand
 from apps.charging.services import command_send
+from apps.core.jobs import Recorder, eager_enqueue, enqueue_by
 from apps.drivers.services import driver_register, wallet_top_up
 from apps.interconnect.services import operator_provision
 from apps.operators.models import Operator
 from apps.pricing.models import BusinessPolicy
+from apps.pricing.tasks import connector_policy_ask_task
 from apps.protocol import CST
 from apps.protocol.qr import qr_text
 from apps.stations.models import Connector
@@ -27,7 +29,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def sim(live_server, settings):
-    settings.HLHT_SESSION_TASKS = False
+    settings.HLHT_ENQUEUE = "apps.core.jobs.discard_enqueue"
     operator_provision(operator_id=SIM_ID, name="模拟运营商", keys=keys_file())
     simulator = make_sim(start=datetime.now(CST), push=True, portal_url=f"{live_server.url}/evcs/v1/", stations=6,
                          seed=3, walkin_rate=0.0)  # fmt: skip
@@ -76,7 +78,8 @@ def test_a_driver_finds_scans_prices_starts_watches_stops_and_pays(sim):
     assert (scanned.json()["connector_id"], scanned.json()["qr_code"]) == (connector_id, "ABC")
     assert api.post("/api/driver/qr/", {"qr": "https://example.com"}, format="json").status_code == 400
 
-    policy = api.get(f"/api/driver/connectors/{SIM_ID}/{connector_id}/policy/").json()
+    with enqueue_by(eager_enqueue):  # the policy is asked by a task: here a worker that answers at once
+        policy = api.get(f"/api/driver/connectors/{SIM_ID}/{connector_id}/policy/").json()
     assert policy["asked_now"] and policy["periods"] and policy["price_now"] is not None
     # REST spells "service" correctly (the wire's SevicePrice stays on the wire), and times are Beijing time.
     assert {"elec_price", "service_price"} <= set(policy["price_now"]) and "sevice_price" not in policy["price_now"]
@@ -151,9 +154,33 @@ def test_an_unreachable_operator_is_not_asked_again_for_a_while(sim, settings):
         probe.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{probe.getsockname()[1]}/evcs/v1/"
     Operator.objects.filter(pk=SIM_ID).update(endpoint_url=dead)
-    first = api.get(f"/api/driver/connectors/{SIM_ID}/{connector_id}/policy/").json()
-    assert first["asked_now"] is False and first["error"]
-    journalled = Exchange.objects.count()
-    again = api.get(f"/api/driver/connectors/{SIM_ID}/{connector_id}/policy/").json()
+    with enqueue_by(eager_enqueue):  # the policy is asked by a task: here a worker that answers at once
+        first = api.get(f"/api/driver/connectors/{SIM_ID}/{connector_id}/policy/").json()
+        assert first["asked_now"] is False and first["error"]
+        journalled = Exchange.objects.count()
+        again = api.get(f"/api/driver/connectors/{SIM_ID}/{connector_id}/policy/").json()
     assert "不再询问" in again["error"] and Exchange.objects.count() == journalled  # nothing sent
     cache.clear()
+
+
+def test_the_policy_page_never_calls_the_operator_inside_the_request(sim):
+    """The question to the operator is a task: the request answers with what is known and sends nothing itself."""
+    from django.core.cache import cache
+
+    from apps.interconnect.models import Exchange
+
+    cache.clear()
+    api = _as_driver("13900000010")
+    connector_id = usable(sim, 1)[0]
+    sent_before = Exchange.objects.filter(direction="out").count()
+    with enqueue_by(Recorder()) as queued:
+        policy = api.get(f"/api/driver/connectors/{SIM_ID}/{connector_id}/policy/").json()
+    assert Exchange.objects.filter(direction="out").count() == sent_before  # nothing on the wire in the request
+    connector = Connector.objects.get(operator_id=SIM_ID, connector_id=connector_id)
+    assert queued == [(connector_policy_ask_task.name, (connector.pk,), {}, {})]
+    assert policy["asked_now"] is False and policy["error"] == "" and policy["price_now"] is None  # nothing known yet
+    # The worker runs it; the next look shows the answer, without asking again (it is fresh).
+    assert connector_policy_ask_task.apply(args=[connector.pk]).get() == ""
+    with enqueue_by(Recorder()) as queued:
+        again = api.get(f"/api/driver/connectors/{SIM_ID}/{connector_id}/policy/").json()
+    assert queued == [] and again["periods"] and again["price_now"] is not None

@@ -27,7 +27,8 @@ FAULTS = "duplicate_push:0.3,bad_money_sum:0.25,price_mismatch:0.25,unpushed_ord
 
 @pytest.fixture
 def sim(live_server, settings):
-    settings.HLHT_SESSION_TASKS = False  # the sessions' timers are not what this test is about
+    # the sessions' timers are not what this test is about
+    settings.HLHT_ENQUEUE = "apps.core.jobs.discard_enqueue"
     operator_provision(operator_id=SIM_ID, name="模拟运营商", keys=keys_file())
     # Yesterday 17:00 in Beijing: an evening of orders, then the reconciliation of the day at 01:00 today.
     start = datetime.now(CST).replace(hour=17, minute=0, second=0, microsecond=0) - timedelta(days=1)

@@ -29,7 +29,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def world(live_server, settings, request):
-    settings.HLHT_SESSION_TASKS = False  # this test sends the outbox itself; the worker test lets Celery do it
+    # this test sends the outbox itself; the worker test lets Celery do it
+    settings.HLHT_ENQUEUE = "apps.core.jobs.discard_enqueue"
     faults = getattr(request, "param", "")
     operator_provision(operator_id=SIM_ID, name="模拟运营商", keys=keys_file())
     # The simulated world an hour behind the wall clock: the tests advance it, and it must not run into the future.

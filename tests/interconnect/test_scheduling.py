@@ -1,4 +1,4 @@
-"""Which pulls are due when, their dispatch (each once), the lease that keeps runs apart, and retry delays."""
+"""Which pulls are due when, their dispatch (each once), the lease that keeps runs apart, and retries."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from apps.interconnect.scheduling import (
     lease_renew,
     pull_run,
     pulls_dispatch,
-    retry_delay,
 )
 from apps.interconnect.services import operator_provision
 from apps.interconnect.tasks import pull_task
@@ -200,12 +199,35 @@ def test_an_unreachable_platform_fails_the_run_as_retryable_and_frees_the_lease(
     assert lease_acquire(operator_id="MA0000001", interface=STATUS)
 
 
-def test_retry_delays_grow_are_capped_and_jittered(settings):
-    settings.HLHT_PULL_RETRY_BASE, settings.HLHT_PULL_RETRY_CAP = 30, 600
-    for retries, ceiling in [(0, 30), (1, 60), (2, 120), (5, 600), (9, 600)]:
-        delays = {retry_delay(retries) for _ in range(50)}
-        assert all(ceiling / 2 <= d <= ceiling for d in delays)
-        assert len(delays) > 1  # jittered, not all the same
+def test_a_transient_failure_is_retried_by_celerys_own_options_with_jitter(settings, monkeypatch):
+    """No hand-written delay: the task declares autoretry_for, retry_backoff (HLHT_PULL_RETRY_BASE), its cap,
+    retry_jitter and max_retries, and raises only while retries remain."""
+    from celery.exceptions import Retry
+
+    from apps.interconnect.tasks import PullFailed
+
+    assert pull_task.autoretry_for == (PullFailed,)
+    assert (pull_task.retry_backoff, pull_task.retry_backoff_max) == (30, 600)
+    assert pull_task.retry_jitter is True and pull_task.max_retries == settings.HLHT_PULL_RETRIES == 3
+    operator_provision(operator_id="MA0000001", name="不可达的平台", endpoint="http://127.0.0.1:9/evcs/v1/")
+    Operator.objects.filter(pk="MA0000001").update(status=OperatorStatus.ACTIVE)
+    countdowns = []
+
+    def retry(**options):
+        countdowns.append(options["countdown"])
+        raise Retry()
+
+    monkeypatch.setattr(pull_task, "retry", retry)
+    with pytest.raises(Retry):
+        pull_task.run(operator_id="MA0000001", interface=INFO)
+    assert len(countdowns) == 1 and 0 <= countdowns[0] <= 30  # the first retry: full jitter under 30·2⁰ s
+    # The last attempt (retries used up) reports its failed run instead of raising.
+    pull_task.push_request(retries=3)
+    try:
+        result = pull_task.run(operator_id="MA0000001", interface=INFO)
+    finally:
+        pull_task.pop_request()
+    assert result["status"] == RunStatus.FAILED and len(countdowns) == 1
 
 
 def test_statistics_ask_for_the_day_before_the_dispatch_even_if_run_later():

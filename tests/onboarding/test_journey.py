@@ -10,7 +10,9 @@ from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.urls import reverse
 
+from apps.core.jobs import Recorder, enqueue_by, job_run
 from apps.core.roles import OPERATOR_MANAGER, REGULATOR
+from apps.core.tasks import job_run_task
 from apps.interconnect.choices import KeyDirection
 from apps.interconnect.keys import current_keyset, keyset_as_wire
 from apps.onboarding.models import Application, KeyHandover
@@ -183,10 +185,14 @@ def test_form_approval_keys_once_outbound_keys_conformance_active(client, live_s
         sim.set_connector_status(usable(sim)[0], 4)  # a push: the platform fetches its token from the portal
         assert sim.flush(20)
 
-        # 5. The manager runs the conformance check; it passes.
-        run = client.post(reverse("admin:onboarding_conformancereport_run", args=[OPERATOR_ID]))
-        assert run.status_code == 302
-        report_page = client.get(run["Location"]).content.decode()
+        # 5. The manager runs the conformance check: it is queued, a worker runs it, and it passes.
+        with enqueue_by(Recorder()) as sent:
+            run = client.post(reverse("admin:onboarding_conformancereport_run", args=[OPERATOR_ID]))
+        assert run.status_code == 302 and sent.names() == [job_run_task.name]
+        waiting = client.get(run["Location"])
+        assert waiting.status_code == 200 and "排队中" in waiting.content.decode()
+        job_run(*sent[0][1])  # what the worker does with the message
+        report_page = client.get(run["Location"], follow=True).content.decode()
         assert "✔ 通过" in report_page and "✘ 未通过" not in report_page
     finally:
         sim.stop()

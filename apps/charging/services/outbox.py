@@ -8,10 +8,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.conf import conf
+from apps.core.jobs import backoff
+from apps.core.leases import Claim, Lease
 from apps.interconnect.client import NotConfigured, last_exchange, operator_client
 from apps.orders.choices import StartChargeSeqStat as S
 from apps.protocol.errors import ClientError, TransientError
@@ -23,6 +25,9 @@ from ..models import CommandAttempt, OutboundCommand
 from .reports import session_end, snapshot_apply
 from .state import session_locked, session_update, transition
 from .wakeups import command_wake, schedule_watch
+
+# A command is claimed for sending with a lease on its row (the claim is the exact `lease_until` written).
+COMMAND_LEASE = Lease(until="lease_until")
 
 
 def _payload(command: OutboundCommand) -> tuple[str, dict[str, Any]]:
@@ -45,22 +50,22 @@ def _payload(command: OutboundCommand) -> tuple[str, dict[str, Any]]:
 
 
 def retry_delay(attempts: int) -> float:
-    """Seconds before attempt `attempts + 1`: 5, 10, 20, 40 … capped at HLHT_COMMAND_RETRY_MAX_DELAY."""
-    return float(min(settings.HLHT_COMMAND_RETRY_MAX_DELAY, 5 * 2 ** max(0, attempts - 1)))
+    """Seconds before attempt `attempts + 1`: Celery's backoff (5·2ⁿ, capped at HLHT_COMMAND_RETRY_MAX_DELAY, full
+    jitter), so many sessions failing after one network blip do not all come back in the same second."""
+    return backoff(max(0, attempts - 1), base=5, cap=conf().charging.command_retry_max_delay_seconds)
 
 
 def claimable(command: OutboundCommand, now: dt.datetime) -> bool:
     """A command may be taken for sending when it is pending, due, and no worker's lease on it is still running."""
     if command.state != CommandState.PENDING:
         return False
-    leased = command.lease_until is not None and command.lease_until > now
     not_due = command.next_attempt_at is not None and command.next_attempt_at > now
-    return not (leased or not_due)
+    return COMMAND_LEASE.is_free(command, now) and not not_due
 
 
 def claim_lease() -> float:
     """Seconds a claim holds: a token, the call, a re-authentication on 4002 and the resend (four round trips)."""
-    return 4 * (settings.HLHT_CLIENT_CONNECT_TIMEOUT + settings.HLHT_CLIENT_READ_TIMEOUT) + 30
+    return 4 * (sum(conf().client.timeouts)) + 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +81,7 @@ def after_attempt(*, answered: bool, transient: bool, attempts: int) -> AfterAtt
     HLHT_COMMAND_ATTEMPTS attempts were made; anything else (a refusal, no endpoint, out of attempts) fails it."""
     if answered:
         return AfterAttempt(CommandState.DONE)
-    if transient and attempts < settings.HLHT_COMMAND_ATTEMPTS:
+    if transient and attempts < conf().charging.command_attempts:
         return AfterAttempt(CommandState.PENDING, retry_delay(attempts))
     return AfterAttempt(CommandState.FAILED)
 
@@ -84,16 +89,17 @@ def after_attempt(*, answered: bool, transient: bool, attempts: int) -> AfterAtt
 # -- sending ---------------------------------------------------------------------------------------------------------
 
 
-def _claim(command_id: int) -> OutboundCommand | None:
+def _claim(command_id: int) -> tuple[OutboundCommand, Claim] | None:
     """Take a pending command for sending, or None if it is done, failed, not due, or another worker holds it."""
     now = timezone.now()
     with transaction.atomic():
         command = OutboundCommand.objects.select_for_update().filter(pk=command_id).first()
         if command is None or not claimable(command, now):
             return None
-        command.lease_until = now + dt.timedelta(seconds=claim_lease())
-        command.save(update_fields=["lease_until", "updated"])
-    return OutboundCommand.objects.select_related("session__operator", "session__connector").get(pk=command_id)
+        rows = OutboundCommand.objects.filter(pk=command_id)
+        claim = COMMAND_LEASE.take(rows, seconds=claim_lease(), now=now, updated=now)
+    command = OutboundCommand.objects.select_related("session__operator", "session__connector").get(pk=command_id)
+    return (command, claim) if claim is not None else None
 
 
 def command_send(command_id: int) -> str:
@@ -103,10 +109,10 @@ def command_send(command_id: int) -> str:
     The command is claimed with a lease first, so a redelivered task or the sweep never sends it a second time while
     one is under way; the network call is made outside any transaction; its result is written under the row lock.
     """
-    command = _claim(command_id)
-    if command is None:
+    claimed = _claim(command_id)
+    if claimed is None:
         return "skipped"
-    lease = command.lease_until  # this worker's claim: the result is written only while it still holds it
+    command, claim = claimed  # the result is written only while this worker still holds the claim
     interface, payload = _payload(command)
     exchange, error, answer, transient = None, "", None, False
     try:
@@ -121,7 +127,7 @@ def command_send(command_id: int) -> str:
         error = str(exc)
     with transaction.atomic():
         command = OutboundCommand.objects.select_for_update().select_related("session").get(pk=command_id)
-        if command.state != CommandState.PENDING or command.lease_until != lease:
+        if command.state != CommandState.PENDING or not COMMAND_LEASE.holds(command, claim):
             return "superseded"  # the lease ran out and another worker took the command: its result stands
         command.lease_until = None
         CommandAttempt.objects.create(command=command, exchange=exchange, ok=answer is not None, error=error[:500])
@@ -151,7 +157,11 @@ def _apply_answer(command: OutboundCommand, answer: dict[str, Any]) -> None:
         snapshot_apply(session, answer, EventSource.POLL)
         return
     if answer.get("SuccStat") == 0:
-        wait = settings.HLHT_START_RESULT_WAIT if command.kind == CommandKind.START else settings.HLHT_STOP_RESULT_WAIT
+        wait = (
+            conf().charging.start_result_wait_seconds
+            if command.kind == CommandKind.START
+            else conf().charging.stop_result_wait_seconds
+        )
         schedule_watch(session, wait)  # the result push is due within this; otherwise poll
         return
     reason: Any = answer.get("FailReason")  # whatever the operator sent, named in the text if unknown
@@ -170,7 +180,7 @@ def _apply_answer(command: OutboundCommand, answer: dict[str, Any]) -> None:
         schedule_watch(session, 0)
     else:
         session_update(session, fail_reason=reason)
-        schedule_watch(session, settings.HLHT_STOP_RESULT_WAIT)
+        schedule_watch(session, conf().charging.stop_result_wait_seconds)
 
 
 def _command_failed(command: OutboundCommand) -> None:

@@ -8,9 +8,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.drivers.services import notify
 from apps.orders.choices import StartChargeSeqStat as S
 from apps.orders.rules import TIME_IN_FUTURE
@@ -77,9 +77,9 @@ def start_result_apply(session: ChargingSession, payload: dict[str, Any]) -> Non
         facts = {"started_at": started, "ident_code": ident}
         if stat == session.state:  # the same push again
             session_update(session, **facts)
-            schedule_watch(session, settings.HLHT_STATUS_PUSH_WAIT)
+            schedule_watch(session, conf().charging.status_push_wait_seconds)
         elif transition(session, stat, source=EventSource.PUSH, note="运营商推送启动成功", ignore_late=True, **facts):
-            schedule_watch(session, settings.HLHT_STATUS_PUSH_WAIT)
+            schedule_watch(session, conf().charging.status_push_wait_seconds)
         elif session.live and session.started_at is None:
             # The driver pressed stop before this arrived (停止中 cannot go back): keep when it started and its code.
             session_update(session, **facts)
@@ -98,7 +98,7 @@ def start_result_apply(session: ChargingSession, payload: dict[str, Any]) -> Non
         ):
             hold_release(session)
     else:  # 1 启动中 again, or 5 未知: nothing learnt; a poll will tell
-        schedule_watch(session, settings.HLHT_START_RESULT_WAIT)
+        schedule_watch(session, conf().charging.start_result_wait_seconds)
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -160,4 +160,4 @@ def stop_result_apply(session: ChargingSession, payload: dict[str, Any]) -> None
             hold_release(session)
     else:
         session_update(session, fail_reason=payload.get("FailReason"))
-        schedule_watch(session, settings.HLHT_STOP_RESULT_WAIT)
+        schedule_watch(session, conf().charging.stop_result_wait_seconds)

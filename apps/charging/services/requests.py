@@ -4,15 +4,15 @@ it, and read a connector's price; `Refused` says why the portal will not."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.core.exceptions import HLHTError
+from apps.core.jobs import enqueue
 from apps.drivers.choices import DriverStatus, PaymentKind
 from apps.drivers.models import Driver
 from apps.drivers.selectors import balance_of
@@ -23,8 +23,9 @@ from apps.operators.models import Operator
 from apps.orders.choices import StartChargeSeqStat as S
 from apps.pricing.models import PolicyCheck
 from apps.pricing.selectors import price_at, version_at, versions_of
-from apps.pricing.services import policy_check_record, policy_observe
-from apps.protocol import schema, serial_number
+from apps.pricing.services import policy_error_key, policy_unreachable_key
+from apps.pricing.tasks import connector_policy_ask_task
+from apps.protocol import serial_number
 from apps.protocol.errors import ClientError
 from apps.protocol.names import Interface
 from apps.stations.choices import ConnectorStatus
@@ -81,7 +82,7 @@ def _check_can_start(driver: Driver, target: Target) -> None:
         raise Refused(code, message)
     if ChargingSession.objects.filter(connector=target.connector, state__in=LIVE_STATES).exists():
         raise Refused("connector_busy", "充电接口已有进行中的充电")
-    minimum = Decimal(str(settings.HLHT_DRIVER_MIN_BALANCE))
+    minimum = conf().charging.driver_min_balance
     balance = balance_of(driver.pk) if driver.payment == PaymentKind.PREPAID else None
     if balance is not None and balance < minimum:
         raise Refused("balance_low", f"余额 {balance} 元低于启动充电所需的 {minimum} 元", status=402)
@@ -93,7 +94,7 @@ def session_start(*, driver_id: int, operator_id: str, connector_id: str, qr_cod
     driver = Driver.objects.get(pk=driver_id)
     target = target_of(operator_id, connector_id)
     _check_can_start(driver, target)
-    auth_seq = serial_number(settings.HLHT_OPERATOR_ID)
+    auth_seq = serial_number(conf().protocol.operator_id)
     try:
         with operator_client(target.operator) as client:
             answer = client.call(Interface.QUERY_EQUIP_AUTH, {"EquipAuthSeq": auth_seq, "ConnectorID": connector_id})
@@ -103,14 +104,14 @@ def session_start(*, driver_id: int, operator_id: str, connector_id: str, qr_cod
         reason: Any = answer.get("FailReason")  # whatever the operator sent, named in the text if unknown
         text = {1: "此设备尚未插枪", 2: "设备检测失败"}.get(reason, f"运营商拒绝（FailReason {reason}）")
         raise Refused("auth_refused", f"设备认证失败：{text}", fail_reason=reason)
-    seq = serial_number(settings.HLHT_OPERATOR_ID)
+    seq = serial_number(conf().protocol.operator_id)
     try:
         with transaction.atomic():
             wallet_hold(
                 driver_id=driver.pk,
-                amount=Decimal(str(settings.HLHT_DRIVER_HOLD)),
+                amount=conf().charging.driver_hold,
                 seq=seq,
-                minimum=Decimal(str(settings.HLHT_DRIVER_MIN_BALANCE)),
+                minimum=conf().charging.driver_min_balance,
             )
             session = ChargingSession.objects.create(
                 driver=driver,
@@ -169,49 +170,26 @@ def session_stop(*, driver_id: int, seq: str) -> ChargingSession:
 def connector_policy(connector: Connector) -> dict[str, Any]:
     """The connector's business policy for a driver about to charge, and its price now.
 
-    Asked of the operator (query_equip_business_policy) unless the portal asked within HLHT_DRIVER_POLICY_CACHE
-    seconds; every answer goes into the policy history, a new version only when the periods change. If the operator
-    cannot be reached, the newest known version is shown and said to be so, and the operator is not asked again for
-    HLHT_DRIVER_POLICY_BACKOFF seconds (a platform that is down would otherwise hold every driver's request for the
-    client's whole timeout).
+    The operator is asked (query_equip_business_policy, by a task: never inside this request) when the portal has not
+    asked within HLHT_DRIVER_POLICY_CACHE seconds; every answer goes into the policy history, a new version only when
+    the periods change. Meanwhile the newest known version is shown; `asked_now` says the answer came in while this
+    request was served (a quick worker), `error` why the last question failed. An operator that could not be reached
+    is not asked again for HLHT_DRIVER_POLICY_BACKOFF seconds.
     """
     now = timezone.now()
     check = PolicyCheck.objects.filter(connector=connector).first()
     live, error = False, ""
-    unreachable = f"hlht:policy-unreachable:{connector.operator_id}"
-    stale = check is None or (now - check.checked_at).total_seconds() > settings.HLHT_DRIVER_POLICY_CACHE
-    if stale and cache.get(unreachable):
+    stale = check is None or (now - check.checked_at).total_seconds() > conf().charging.policy_cache_seconds
+    if stale and cache.get(policy_unreachable_key(connector.operator_id)) is not None:
         error = (
-            f"运营商平台暂时无法连接，{settings.HLHT_DRIVER_POLICY_BACKOFF:g} 秒内不再询问；以下为已知的最新业务策略"
+            f"运营商平台暂时无法连接，{conf().charging.policy_backoff_seconds:g} 秒内不再询问；以下为已知的最新业务策略"
         )
     elif stale:
-        seq = serial_number(settings.HLHT_OPERATOR_ID)
-        try:
-            with operator_client(connector.operator) as client:
-                data = client.call(
-                    Interface.QUERY_EQUIP_BUSINESS_POLICY, {"EquipBizSeq": seq, "ConnectorID": connector.connector_id}
-                )
-            problems = schema.validate(data, schema.QUERY_EQUIP_BUSINESS_POLICY_RESPONSE)
-            if problems:
-                error = problems[0].message
-            else:
-                policy = None
-                if data["SuccStat"] == 0:
-                    policy, _ = policy_observe(
-                        connector=connector, infos=data["PolicyInfos"], observed_at=now, equip_biz_seq=seq
-                    )
-                policy_check_record(
-                    connector=connector,
-                    checked_at=now,
-                    succ_stat=data["SuccStat"],
-                    fail_reason=data["FailReason"],
-                    equip_biz_seq=seq,
-                    policy=policy,
-                )
-                live = True
-        except (ClientError, NotConfigured) as exc:
-            error = str(exc)
-            cache.set(unreachable, True, settings.HLHT_DRIVER_POLICY_BACKOFF)
+        enqueue(connector_policy_ask_task, connector.pk)
+        check = PolicyCheck.objects.filter(connector=connector).first()
+        live = check is not None and check.checked_at >= now
+        error = "" if live else cache.get(policy_error_key(connector.pk), "")
+    now = timezone.now()  # after any answer: a version observed just now is in force
     versions = versions_of([connector.pk]).get(connector.pk, [])
     current = version_at(versions, now)
     price = price_at(versions, now)

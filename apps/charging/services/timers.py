@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.conf import conf
 from apps.orders.choices import StartChargeSeqStat as S
 
 from ..choices import CommandKind, EventSource, Outcome
@@ -36,11 +36,11 @@ def _older(moment: dt.datetime | None, seconds: float, now: dt.datetime) -> bool
 def _overdue(session: ChargingSession, now: dt.datetime) -> bool:
     """Whether the operator owes the session news: its start result, a status push, its stop result (未知: always)."""
     if session.state == S.STARTING:
-        return _older(session.requested_at, settings.HLHT_START_RESULT_WAIT, now)
+        return _older(session.requested_at, conf().charging.start_result_wait_seconds, now)
     if session.state == S.CHARGING:
-        return _older(session.last_status_at or session.started_at, settings.HLHT_STATUS_PUSH_WAIT, now)
+        return _older(session.last_status_at or session.started_at, conf().charging.status_push_wait_seconds, now)
     if session.state == S.STOPPING:
-        return _older(session.stop_requested_at, settings.HLHT_STOP_RESULT_WAIT, now)
+        return _older(session.stop_requested_at, conf().charging.stop_result_wait_seconds, now)
     return True
 
 
@@ -49,11 +49,11 @@ def watch_due(session: ChargingSession, now: dt.datetime) -> Due:
     one whose news is overdue, never more often than every HLHT_POLL_MIN_INTERVAL seconds."""
     if not session.live:
         return Due()
-    if (now - session.requested_at).total_seconds() > settings.HLHT_SESSION_STUCK_HOURS * 3600:
+    if (now - session.requested_at).total_seconds() > conf().charging.session_stuck.total_seconds():
         return Due(close=True)
-    poll_gap = settings.HLHT_POLL_MIN_INTERVAL
+    poll_gap = conf().charging.poll_min_interval_seconds
     poll = _overdue(session, now) and _older(session.last_poll_at, poll_gap, now)
-    return Due(poll=poll, next_in=float(min(poll_gap, settings.HLHT_STATUS_PUSH_WAIT)))
+    return Due(poll=poll, next_in=float(min(poll_gap, conf().charging.status_push_wait_seconds)))
 
 
 def session_watch(session_id: int, *, now: dt.datetime | None = None) -> float | None:

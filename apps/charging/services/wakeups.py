@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from celery import current_app
-from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
-from ..models import ChargingSession, OutboundCommand
+from apps.core.jobs import enqueue
 
-WATCH_TASK = "apps.charging.tasks.session_watch_task"
-SEND_TASK = "apps.charging.tasks.command_send_task"
+from ..models import ChargingSession, OutboundCommand
 
 
 def command_queue(session: ChargingSession, kind: str) -> OutboundCommand:
@@ -24,8 +20,9 @@ def command_queue(session: ChargingSession, kind: str) -> OutboundCommand:
 
 
 def command_wake(command_id: int, countdown: float = 0) -> None:
-    if settings.HLHT_SESSION_TASKS:
-        transaction.on_commit(lambda: current_app.send_task(SEND_TASK, args=[command_id], countdown=countdown))
+    from ..tasks import command_deliver_task  # imported here: the tasks module imports the services
+
+    enqueue(command_deliver_task, command_id, countdown=countdown)
 
 
 def schedule_watch(session: ChargingSession, countdown: float) -> None:
@@ -34,6 +31,6 @@ def schedule_watch(session: ChargingSession, countdown: float) -> None:
     due = timezone.now() + dt.timedelta(seconds=countdown)
     session.watch_at = due
     session.save(update_fields=["watch_at", "updated"])
-    if settings.HLHT_SESSION_TASKS:
-        stamp, pk = due.isoformat(), session.pk
-        transaction.on_commit(lambda: current_app.send_task(WATCH_TASK, args=[pk, stamp], countdown=countdown))
+    from ..tasks import session_watch_task  # imported here: the tasks module imports the services
+
+    enqueue(session_watch_task, session.pk, due.isoformat(), countdown=countdown)

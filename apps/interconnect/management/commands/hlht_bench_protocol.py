@@ -3,9 +3,10 @@
 import json
 import statistics
 import time
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.test import Client
 
 from apps.core.conf import conf
@@ -48,7 +49,7 @@ class Command(BaseCommand):
         client, seq = Client(), SeqGenerator()
         try:
             token = self._token(client, keyset, seq)
-            headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+            headers: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
             medians, p99s = [], []
             for _ in range(rounds):
                 bodies = [
@@ -102,4 +103,6 @@ class Command(BaseCommand):
             ),
             keyset,
         )
+        if answer is None:
+            raise CommandError("query_token answered without Data")
         return answer["AccessToken"]
