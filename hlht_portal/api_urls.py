@@ -7,6 +7,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
 from apps.core.api_docs import ApiDocsView
+from apps.indicators.api import IndicatorViewSet, ScorecardViewSet
 from apps.interconnect.api.viewsets import RejectedRecordViewSet, SyncRunViewSet
 from apps.orders.api.viewsets import ChargeOrderViewSet, OrderFindingViewSet
 from apps.pricing.api.viewsets import BusinessPolicyViewSet
@@ -38,6 +39,8 @@ router.register("order-findings", OrderFindingViewSet, basename="order-finding")
 router.register("policies", BusinessPolicyViewSet, basename="policy")
 router.register("reconciliations", ReconciliationRunViewSet, basename="reconciliation")
 router.register("disputes", DisputeViewSet, basename="dispute")
+router.register("indicators", IndicatorViewSet, basename="indicator")
+router.register("scorecards", ScorecardViewSet, basename="scorecard")
 
 urlpatterns = [
     # The schema is behind the same login as the data: the portal publishes nothing to anonymous callers.

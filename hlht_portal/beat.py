@@ -6,6 +6,7 @@ from __future__ import annotations
 from celery.schedules import crontab
 
 from apps.charging.tasks import sessions_sweep_task
+from apps.indicators.tasks import indicators_compute_task
 from apps.interconnect.tasks import (
     journal_partitions_task,
     journal_purge_task,
@@ -26,6 +27,9 @@ SCHEDULE: dict[str, dict] = {
     "pulls-dispatch": {"task": pulls_dispatch_task.name, "schedule": 60.0},
     # The backstop of the session timers and the outbox: what a lost worker left behind is found within a minute.
     "sessions-sweep": {"task": sessions_sweep_task.name, "schedule": 60.0},
+    # After midnight: yesterday's indicators and the days before it (late orders, reconciliation), rolled up, and the
+    # reward scorecards of the current and previous quarter.
+    "indicators-compute": {"task": indicators_compute_task.name, "schedule": crontab(hour=0, minute=20)},
     # Each night after the 00:00–03:00 reconciliations: statements of the periods that ended, drafts refreshed.
     "statements-generate": {"task": statements_generate_task.name, "schedule": crontab(hour=4, minute=0)},
 }

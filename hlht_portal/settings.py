@@ -113,6 +113,12 @@ HLHT_PRICE_TOLERANCE = env.str("HLHT_PRICE_TOLERANCE", default="0.01")
 HLHT_CHARGE_BOUND_MARGIN = env.str("HLHT_CHARGE_BOUND_MARGIN", default="0.05")
 # Operator health: a connected operator whose connector statuses (pushed or pulled) are older than this is stale.
 HLHT_STALE_MINUTES = env.int("HLHT_STALE_MINUTES", default=30)
+# Indicators (spec indicators.md): the portal's choices the spec marks as such.
+# A connector with no report (its own, or a status sweep of its operator) for longer than this is unknown; empty:
+# 2 × the operator's status-pull interval.
+HLHT_STATUS_GAP = env.int("HLHT_STATUS_GAP", default=None)
+HLHT_PUSH_GRACE = env.int("HLHT_PUSH_GRACE", default=60)  # seconds a status push may trail the change (T_STATUS)
+HLHT_INDICATOR_LOOKBACK_DAYS = env.int("HLHT_INDICATOR_LOOKBACK_DAYS", default=3)  # days the nightly run recomputes
 # Onboarding: a testing operator goes live only with a passing conformance report at most this many days old.
 HLHT_CONFORMANCE_VALID_DAYS = env.int("HLHT_CONFORMANCE_VALID_DAYS", default=7)
 # The public application form takes at most this many submissions per client address per hour (counted in the cache).
@@ -151,6 +157,7 @@ INSTALLED_APPS = [
     "apps.charging",
     "apps.interconnect",
     "apps.onboarding",
+    "apps.indicators",
     "apps.supervision",
     "apps.demo",
     "apps.simulator",

@@ -28,6 +28,18 @@ TAGS: dict[str, tuple[str, str]] = {
     "policies": ("业务策略", "运营商申报的每个充电接口的每个业务策略版本（电价与服务费），最新在前。"),
     "reconciliations": ("对账记录", "运营商每日发送的对账（check_charge_orders）及平台的核对结果。"),
     "disputes": ("争议订单", "对账后存在争议的订单，未决或已处理，含双方的金额与电量。"),
+    "indicators": (
+        "监管指标",
+        "每个充电接口、充电站、运营商、区与全市的指标（可用率、利用率、状态真实性、推送及时率、价格）："
+        "`value` = `numerator` ÷ `denominator`（百分比乘以 100），按日、周、月、季度；"
+        "接口层级的 `details` 含各状态时长（秒）："
+        "t_free、t_occupied、t_charging、t_out、t_unknown、t_excluded、t_period。",
+    ),
+    "scorecards": (
+        "运营考核评分",
+        "北京市运营考核奖励：每个公共充电站每季度的参与资格、各指标值与得分、总分、排名、等级、电量与奖励金额；"
+        "`quarter` 写作 2026Q4。季度内实时计算，结束后冻结。",
+    ),
     "driver": (
         "车主接口",
         "车主（司机）使用的接口：找站、扫码、查价、开始与停止充电、订单、钱包与通知。"
@@ -37,6 +49,7 @@ TAGS: dict[str, tuple[str, str]] = {
 
 # Operations the list/detail rule below cannot name: the driver API, by path and method.
 SUMMARIES: dict[tuple[str, str], str] = {
+    ("/api/indicators/{id}/trace/", "get"): "指标追溯：充电接口当天的状态时间线与相关订单",
     ("/api/driver/stations/", "get"): "查找附近或某区的充电站（含实时状态与当前价格）",
     ("/api/driver/qr/", "post"): "解析扫描的二维码，得到充电接口",
     ("/api/driver/connectors/{operator_id}/{connector_id}/policy/", "get"): "查询充电接口的业务策略与当前价格",

@@ -152,6 +152,20 @@ class Supervision:
         return timedelta(minutes=self.stale_minutes)
 
 
+def _optional_seconds(value: Any) -> float | None:
+    return None if value in (None, "") else float(value)
+
+
+@dataclass(frozen=True)
+class Indicators:
+    """The supervision indicators' choices the spec leaves to the portal (shared/spec/indicators.md)."""
+
+    # Seconds without a report after which a connector is unknown; None: 2 × its operator's status-pull interval.
+    status_gap_seconds: float | None = _setting("HLHT_STATUS_GAP", _optional_seconds)
+    push_grace: timedelta = _setting("HLHT_PUSH_GRACE", _seconds)  # a status push this late is still on time
+    lookback_days: int = _setting("HLHT_INDICATOR_LOOKBACK_DAYS", int)  # days the nightly run recomputes
+
+
 @dataclass(frozen=True)
 class Conf:
     """Every HLHT_* setting, by section."""
@@ -162,11 +176,12 @@ class Conf:
     orders: Orders
     charging: Charging
     supervision: Supervision
+    indicators: Indicators
 
 
 _S = TypeVar("_S")
 
-SECTIONS: tuple[type, ...] = (Protocol, Journal, Client, Orders, Charging, Supervision)
+SECTIONS: tuple[type, ...] = (Protocol, Journal, Client, Orders, Charging, Supervision, Indicators)
 
 
 def setting_names() -> list[str]:
@@ -189,6 +204,7 @@ def conf() -> Conf:
         orders=_section(Orders),
         charging=_section(Charging),
         supervision=_section(Supervision),
+        indicators=_section(Indicators),
     )
 
 

@@ -10,6 +10,7 @@ from .roles import OPERATOR_MANAGER, PLATFORM_ADMIN, REGULATOR
 
 DOMAIN_APPS = (
     "operators", "stations", "pricing", "orders", "settlement", "drivers", "charging", "interconnect", "onboarding",
+    "indicators",
 )  # fmt: skip
 # Settling a dispute is a decision on the record, not an edit of operator data: both sides of it may take it.
 RESOLVE_DISPUTES = Q(content_type__app_label="settlement", codename="resolve_dispute")
@@ -21,6 +22,16 @@ PAY_STATEMENTS = Q(content_type__app_label="settlement", codename="pay_statement
 REVIEW_APPLICATIONS = Q(content_type__app_label="onboarding", codename="review_application")
 RUN_CONFORMANCE = Q(content_type__app_label="onboarding", codename="run_conformance")
 ENTER_OUTBOUND_KEYS = Q(content_type__app_label="onboarding", codename="enter_outbound_keys")
+
+# Indicators: a regulator grants exemptions and sets the reward scheme; an operator's manager declares their
+# maintenance windows ahead.
+GRANT_EXEMPTIONS = Q(
+    content_type__app_label="indicators",
+    codename__in=["add_exemption", "change_exemption", "add_rewardscheme", "change_rewardscheme"],
+)
+DECLARE_MAINTENANCE = Q(
+    content_type__app_label="indicators", codename__in=["add_maintenancewindow", "change_maintenancewindow"]
+)
 
 
 OPERATOR_MANAGER_HIDDEN = [
@@ -44,7 +55,8 @@ ROLE_PERMISSIONS: dict[str, Q] = {
     | CONFIRM_STATEMENTS
     | PAY_STATEMENTS
     | REVIEW_APPLICATIONS
-    | RUN_CONFORMANCE,
+    | RUN_CONFORMANCE
+    | GRANT_EXEMPTIONS,
     # An operator's account manager sees and exports their own operator's rows (the scope rule narrows them).
     OPERATOR_MANAGER: (
         _domain(Q(codename__startswith="view_") | Q(codename__startswith="export_"))
@@ -59,7 +71,8 @@ ROLE_PERMISSIONS: dict[str, Q] = {
     | RESOLVE_DISPUTES
     | CONFIRM_STATEMENTS
     | RUN_CONFORMANCE
-    | ENTER_OUTBOUND_KEYS,
+    | ENTER_OUTBOUND_KEYS
+    | DECLARE_MAINTENANCE,
     # Platform admins run the portal: everything in the domain apps, imports included, plus user management.
     PLATFORM_ADMIN: _domain(Q()) | Q(content_type__app_label="auth", codename__in=[
         "add_user", "change_user", "view_user", "view_group",

@@ -62,7 +62,13 @@ def _exists(label: str) -> bool:
 if _exists("core.Job"):
     from .core import JobFactory  # noqa: F401
 if _exists("indicators.Indicator"):
-    from .indicators import ExemptionFactory, IndicatorFactory, MaintenanceWindowFactory  # noqa: F401
+    from .indicators import (  # noqa: F401
+        ExemptionFactory,
+        IndicatorFactory,
+        MaintenanceWindowFactory,
+        RewardSchemeFactory,
+        ScorecardFactory,
+    )
 
 __all__ = [
     "MOMENT",

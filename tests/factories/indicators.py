@@ -1,10 +1,11 @@
-"""The indicators app (issue 24, merged from its own branch): indicator rows, maintenance windows, exemptions.
+"""The indicators app (issue 24): indicator rows, maintenance windows, exemptions, reward schemes and scorecards.
 
 Models named by label, not imported: this module is loaded only where the app is installed."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import factory
 
@@ -52,3 +53,34 @@ class ExemptionFactory(factory.django.DjangoModelFactory):
     start = MOMENT
     end = factory.LazyAttribute(lambda o: o.start + timedelta(days=1))
     reason = "电网停电"
+
+
+class RewardSchemeFactory(factory.django.DjangoModelFactory):
+    """A scheme version with the public defaults, each valid from its own quarter."""
+
+    class Meta:
+        model = "indicators.RewardScheme"
+
+    name = factory.Sequence(lambda n: f"奖励方案{n}")
+    valid_from = factory.Sequence(lambda n: date(2030 + n // 4, 3 * (n % 4) + 1, 1))
+
+
+class ScorecardFactory(factory.django.DjangoModelFactory):
+    """A station graded A for a quarter: 30 kWh rewarded at ¥0.20."""
+
+    class Meta:
+        model = "indicators.Scorecard"
+
+    scheme = factory.SubFactory(RewardSchemeFactory)
+    quarter = date(2024, 1, 1)
+    station = factory.SubFactory(StationFactory)
+    operator = factory.SelfAttribute("station.operator")
+    eligible = True
+    values = factory.LazyFunction(lambda: {"PRICE_AVG": 1.0, "T_STATUS": 100.0, "UTIL_E": 2.0})
+    scores = factory.LazyFunction(lambda: {"PRICE_AVG": 100.0, "T_STATUS": 100.0, "UTIL_E": 100.0})
+    total = 100.0
+    rank = 1
+    grade = "A"
+    energy_kwh = 30.0
+    cap_kwh = 22377.049
+    reward_yuan = factory.LazyFunction(lambda: Decimal("6.00"))

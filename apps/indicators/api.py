@@ -1,0 +1,117 @@
+"""GET /api/indicators/: indicator rows by code, level, period, start, operator, station, connector, district."""
+
+from __future__ import annotations
+
+import django_filters
+from drf_spectacular.utils import OpenApiTypes, extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from apps.core.api import ScopedReadOnlyViewSet
+from apps.operators.api.filtersets import operator_filter
+from apps.stations.api.filtersets import district_filter, station_filter
+
+from .codes import CODES
+from .models import Indicator, Level, Period, Scorecard
+from .scorecard import quarter_of
+from .selectors import indicator_trace
+
+
+class IndicatorSerializer(serializers.ModelSerializer):
+    """One figure: value = numerator ÷ denominator (× 100 for a percentage; null when the denominator is 0)."""
+
+    class Meta:
+        model = Indicator
+        fields: list[str] = [
+            "id",
+            "code",
+            "level",
+            "target",
+            "period",
+            "start",
+            "value",
+            "numerator",
+            "denominator",
+            "details",
+        ]
+        read_only_fields = fields
+
+
+class IndicatorFilterSet(django_filters.FilterSet):
+    code = django_filters.ChoiceFilter(choices=[(c, f"{c} {m.name}") for c, m in CODES.items()], label="指标代码")
+    level = django_filters.ChoiceFilter(choices=Level.choices, label="层级")
+    period = django_filters.ChoiceFilter(choices=Period.choices, label="周期")
+    start = django_filters.DateFilter(field_name="start", label="周期开始日期（YYYY-MM-DD）")
+    start_after = django_filters.DateFilter(field_name="start", lookup_expr="gte", label="开始日期不早于")
+    start_before = django_filters.DateFilter(field_name="start", lookup_expr="lte", label="开始日期不晚于")
+    operator = operator_filter()
+    station = station_filter("station__station_id")
+    connector = django_filters.CharFilter(field_name="connector__connector_id", max_length=26, label="充电接口编码")
+    district = district_filter("area_code")
+
+    class Meta:
+        model = Indicator
+        fields: list[str] = []
+
+
+class IndicatorViewSet(ScopedReadOnlyViewSet):
+    """Indicator rows (spec indicators.md): a regulator sees every operator's and the districts' and city's; an
+    operator's manager their own operator's rows."""
+
+    model = Indicator
+    serializer_class = IndicatorSerializer
+    filterset_class = IndicatorFilterSet
+    ordering = ("-start", "code", "level", "target")
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"])
+    def trace(self, request, pk=None):
+        """The rows behind one value: each connector's status timeline of that day, the orders behind it."""
+        return Response(indicator_trace(self.get_object()))
+
+
+class ScorecardSerializer(serializers.ModelSerializer):
+    """One station's quarter: eligibility and why not, each criterion's raw value and score, total, rank, grade,
+    energy, the energy cap and the reward in yuan."""
+
+    OperatorID = serializers.CharField(source="operator_id")
+    StationID = serializers.CharField(source="station.station_id")
+    StationName = serializers.CharField(source="station.station_name")
+    scheme = serializers.CharField(source="scheme.name")
+    reward_yuan = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False)
+
+    class Meta:
+        model = Scorecard
+        fields: list[str] = [
+            "OperatorID", "StationID", "StationName", "scheme", "quarter", "eligible", "reasons", "values", "scores",
+            "total", "rank", "grade", "energy_kwh", "cap_kwh", "reward_yuan", "frozen",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ScorecardFilterSet(django_filters.FilterSet):
+    quarter = django_filters.CharFilter(method="filter_quarter", label="季度（如 2026Q4）")
+    operator = operator_filter()
+    station = station_filter("station__station_id")
+    grade = django_filters.ChoiceFilter(choices=[(g, g) for g in "ABCD"], label="等级")
+
+    class Meta:
+        model = Scorecard
+        fields: list[str] = []
+
+    def filter_quarter(self, queryset, name, value):
+        try:
+            return queryset.filter(quarter=quarter_of(value))
+        except ValueError as exc:
+            raise serializers.ValidationError({"quarter": [str(exc)]}) from None
+
+
+class ScorecardViewSet(ScopedReadOnlyViewSet):
+    """Beijing's operation-reward scorecard per station and quarter (an operator's manager: their own stations)."""
+
+    model = Scorecard
+    serializer_class = ScorecardSerializer
+    filterset_class = ScorecardFilterSet
+    select_related = ("station", "scheme")
+    ordering = ("-quarter", "rank", "station_id")

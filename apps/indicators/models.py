@@ -1,0 +1,275 @@
+"""Indicators as rows (one value per code, level, target, period and start) and what excludes time from them."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from apps.core.models import TimeStampedModel, choices_constraint
+from apps.core.roles import ScopedManager
+from apps.operators.models import Operator
+from apps.stations.models import Connector, Station
+
+
+class Level(models.TextChoices):
+    CONNECTOR = "connector", "充电接口"
+    STATION = "station", "充电站"
+    OPERATOR = "operator", "运营商"
+    DISTRICT = "district", "区"
+    CITY = "city", "全市"
+
+
+class Period(models.TextChoices):
+    DAY = "day", "日"
+    WEEK = "week", "周"
+    MONTH = "month", "月"
+    QUARTER = "quarter", "季度"
+
+
+class Indicator(models.Model):
+    """One figure: `value` = numerator ÷ denominator (the spec's aggregation rule needs both kept), or null when the
+    denominator is zero. `target` names what it is about: a ConnectorID, a StationID, an OperatorID, an AreaCode,
+    or the city's code; `operator` is set on every level below the district (the scope rule reads it)."""
+
+    code = models.CharField("指标", max_length=24)
+    level = models.CharField("层级", max_length=10, choices=Level.choices)
+    target = models.CharField("对象", max_length=40)
+    period = models.CharField("周期", max_length=8, choices=Period.choices)
+    start = models.DateField("开始日期")
+    value = models.FloatField("值", null=True, blank=True)
+    numerator = models.FloatField("分子")
+    denominator = models.FloatField("分母")
+    details = models.JSONField("明细", default=dict, blank=True)
+    operator = models.ForeignKey(
+        Operator, on_delete=models.CASCADE, null=True, blank=True, related_name="indicators", verbose_name="运营商"
+    )
+    station = models.ForeignKey(
+        Station, on_delete=models.CASCADE, null=True, blank=True, related_name="indicators", verbose_name="充电站"
+    )
+    connector = models.ForeignKey(
+        Connector, on_delete=models.CASCADE, null=True, blank=True, related_name="indicators", verbose_name="充电接口"
+    )
+    area_code = models.CharField("区划代码", max_length=20, blank=True)
+    computed = models.DateTimeField("计算时间", auto_now=True)
+
+    scope_operator_field = "operator"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "监管指标"
+        verbose_name_plural = "监管指标"
+        ordering = ["-start", "code", "level", "target"]
+        permissions = [("export_indicator", "Can export 监管指标")]
+        indexes = [
+            models.Index(fields=["code", "level", "period", "-start"], name="indicator_code_level"),
+            models.Index(fields=["operator", "period", "-start"], name="indicator_operator"),
+            models.Index(fields=["period", "start"], name="indicator_period_start"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "level", "target", "period", "start"], name="indicator_unique"),
+            choices_constraint("level", Level, "indicator"),
+            choices_constraint("period", Period, "indicator"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.get_level_display()} {self.target} {self.start}"
+
+
+class MaintenanceWindow(TimeStampedModel):
+    """A maintenance an operator declares ahead (a station, or one connector of it): time in it is excluded — but
+    only when it was declared before it started (`created` < `start`), as the spec says."""
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.CASCADE, related_name="maintenance_windows", verbose_name="运营商"
+    )
+    station = models.ForeignKey(
+        Station, on_delete=models.CASCADE, related_name="maintenance_windows", verbose_name="充电站"
+    )
+    connector = models.ForeignKey(
+        Connector,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="maintenance_windows",
+        verbose_name="充电接口",
+        help_text="空表示整个充电站",
+    )
+    start = models.DateTimeField("开始时间")
+    end = models.DateTimeField("结束时间")
+    reason = models.CharField("原因", max_length=200)
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, verbose_name="申报人"
+    )
+    history = HistoricalRecords(verbose_name="维护窗口变更记录", excluded_fields=["created", "updated"])
+
+    scope_operator_field = "operator"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "计划维护"
+        verbose_name_plural = "计划维护"
+        ordering = ["-start"]
+        indexes = [models.Index(fields=["operator", "start"], name="maintenance_operator_start")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="maintenance_end_after_start"),
+            models.CheckConstraint(condition=~models.Q(reason=""), name="maintenance_reason_given"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.station} {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M}"
+
+    def clean(self) -> None:
+        _check_place(self)
+
+    @property
+    def declared_in_advance(self) -> bool:
+        return self.created is not None and self.created < self.start
+
+
+class Exemption(TimeStampedModel):
+    """An outage a regulator exempts (grid cut, force majeure): an operator's whole network, a station or one
+    connector, over a time range. Time in it is excluded whenever it was granted."""
+
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="exemptions", verbose_name="运营商")
+    station = models.ForeignKey(
+        Station,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="exemptions",
+        verbose_name="充电站",
+        help_text="空表示该运营商全部充电站",
+    )
+    connector = models.ForeignKey(
+        Connector,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="exemptions",
+        verbose_name="充电接口",
+        help_text="空表示整个充电站",
+    )
+    start = models.DateTimeField("开始时间")
+    end = models.DateTimeField("结束时间")
+    reason = models.CharField("原因", max_length=200)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, verbose_name="批准人"
+    )
+    history = HistoricalRecords(verbose_name="豁免变更记录", excluded_fields=["created", "updated"])
+
+    scope_operator_field = "operator"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "监管豁免"
+        verbose_name_plural = "监管豁免"
+        ordering = ["-start"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="exemption_end_after_start"),
+            models.CheckConstraint(condition=~models.Q(reason=""), name="exemption_reason_given"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operator_id} {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M}"
+
+    def clean(self) -> None:
+        _check_place(self)
+
+
+def _check_place(obj: MaintenanceWindow | Exemption) -> None:
+    """The station is the operator's and the connector the station's (or the operator's): a window or an exemption
+    never reaches another operator's equipment."""
+    errors = {}
+    station, connector = obj.station, obj.connector
+    if station is not None and obj.operator_id and station.operator_id != obj.operator_id:
+        errors["station"] = "充电站不属于该运营商"
+    if connector is not None:
+        if station is not None and connector.station_id != station.pk:
+            errors["connector"] = "充电接口不属于该充电站"
+        elif obj.operator_id and connector.operator_id != obj.operator_id:
+            errors["connector"] = "充电接口不属于该运营商"
+    if obj.start and obj.end and obj.end <= obj.start:
+        errors["end"] = "结束时间应晚于开始时间"
+    if errors:
+        raise ValidationError(errors)
+
+
+def _default_criteria() -> list[dict]:
+    # What is public of Beijing's daily assessment: the average price (lower scores higher), the timeliness of
+    # data-change pushes and utilisation; the weights are not public (portal: equal).
+    return [
+        {"code": "PRICE_AVG", "weight": 1, "direction": "lower"},
+        {"code": "T_STATUS", "weight": 1, "direction": "higher"},
+        {"code": "UTIL_E", "weight": 1, "direction": "higher"},
+    ]
+
+
+def _default_shares() -> dict:
+    return {"A": 0.25, "B": 0.25, "C": 0.25, "D": 0.25}  # rank quartiles
+
+
+def _default_rates() -> dict:
+    return {"A": "0.20", "B": "0", "C": "0", "D": "0"}  # 元/kWh; B and C are not public (portal: 0)
+
+
+class RewardScheme(TimeStampedModel):
+    """A version of the operation-reward scheme (运营考核奖励): criteria with weights and directions, the grade rule
+    (rank shares or score thresholds), the rate per grade and the cap; the version in force on a quarter's first
+    day computes it. Kept with its history; a correction is a new version."""
+
+    name = models.CharField("名称", max_length=60)
+    valid_from = models.DateField("生效日期", unique=True)
+    criteria = models.JSONField("考核指标", default=_default_criteria, help_text='[{"code", "weight", "direction"}]')
+    grade_by = models.CharField(
+        "分级方式", max_length=10, choices=[("rank", "按排名比例"), ("threshold", "按得分阈值")], default="rank"
+    )
+    grade_shares = models.JSONField("各等级比例", default=_default_shares, blank=True)
+    grade_thresholds = models.JSONField("各等级最低得分", default=dict, blank=True, help_text='{"A": 80, "B": 60, …}')
+    rates = models.JSONField("各等级奖励（元/kWh）", default=_default_rates)
+    cap_kwh_per_kw_year = models.PositiveIntegerField("奖励电量上限（kWh/kW/年）", default=1500)
+    history = HistoricalRecords(verbose_name="奖励方案变更记录", excluded_fields=["created", "updated"])
+
+    class Meta:
+        verbose_name = "运营考核奖励方案"
+        verbose_name_plural = "运营考核奖励方案"
+        ordering = ["-valid_from"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.valid_from} 起）"
+
+
+class Scorecard(models.Model):
+    """One station's quarter under a scheme version: eligibility, each criterion's raw value and score, total, rank,
+    grade, energy and reward; live during the quarter, frozen once it has ended."""
+
+    scheme = models.ForeignKey(RewardScheme, on_delete=models.PROTECT, related_name="scorecards", verbose_name="方案")
+    quarter = models.DateField("季度开始日期")
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="scorecards", verbose_name="运营商")
+    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="scorecards", verbose_name="充电站")
+    eligible = models.BooleanField("参与考核")
+    reasons = models.JSONField("不参与原因", default=list, blank=True)
+    values = models.JSONField("指标值", default=dict)
+    scores = models.JSONField("指标得分", default=dict)
+    total = models.FloatField("总分", null=True, blank=True)
+    rank = models.PositiveIntegerField("排名", null=True, blank=True)
+    grade = models.CharField("等级", max_length=2, blank=True)
+    energy_kwh = models.FloatField("季度电量（kWh）", default=0)
+    cap_kwh = models.FloatField("奖励电量上限（kWh）", default=0)
+    reward_yuan = models.DecimalField("奖励（元）", max_digits=14, decimal_places=2, default=0)
+    frozen = models.BooleanField("已冻结", default=False)
+    computed = models.DateTimeField("计算时间", auto_now=True)
+
+    scope_operator_field = "operator"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "运营考核评分"
+        verbose_name_plural = "运营考核评分"
+        ordering = ["-quarter", "rank", "station_id"]
+        permissions = [("export_scorecard", "Can export 运营考核评分")]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "quarter", "station"], name="scorecard_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.station} {self.quarter} {self.grade}"

@@ -1,0 +1,672 @@
+"""Indicators of a day written as rows, and their roll-ups to week, month and quarter (Σ numerators ÷ Σ denominators).
+
+One run per day (`indicators_compute_day`): the connectors' time in state (timeline.py) with their orders give the
+connector figures, summed into station, operator, district and city rows; the stations' merged timelines give SAT
+and the full-use peaks; the operators' pushes give the timeliness figures; the orders give the prices. A day's rows
+are replaced as a whole (a rerun after late orders or a reconciliation changes them), then each period containing
+the day is rolled up again from the day rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from itertools import pairwise
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
+from django.utils import timezone
+
+from apps.charging.choices import CommandKind
+from apps.charging.models import ChargingSession, CommandAttempt
+from apps.core.conf import conf
+from apps.core.rows import insert_many
+from apps.interconnect.choices import Direction
+from apps.interconnect.models import Exchange, RejectedRecord, SyncRun
+from apps.orders.choices import FindingCategory, OrderInterface
+from apps.orders.models import ChargeOrder, OrderFinding
+from apps.orders.selectors import with_trusted_times
+from apps.pricing.models import BusinessPolicy, PolicySource
+from apps.protocol.names import Interface
+from apps.settlement.models import ReconciliationRun
+from apps.stations.choices import ConnectorStatus as S
+from apps.stations.choices import StatusSource
+from apps.stations.models import ConnectorStatusHistory, DirectoryChange
+
+from .codes import CITY_CODE, CODES
+from .models import Indicator, Level, Period
+from .timeline import DURATIONS, FREE, OCCUPIED, ConnectorDay, Interval, connector_days, day_bounds, union
+
+logger = logging.getLogger(__name__)
+
+SESSION_MIN_SECONDS = 120  # SESS_OK: a session counts as successful above 2 minutes …
+SESSION_MIN_KWH = 0.5  # … and 0.5 kWh (spec §2)
+ORDER_PUSH_DUE = {OrderInterface.ORDER: ("T_ORDER", 30), OrderInterface.BONUS: ("T_BONUS", 150)}  # seconds (§3)
+RESULT_DUE = timedelta(seconds=50)  # start/stop results after the command, charging pushes between each other
+RECON_BY = timedelta(hours=3)  # check_charge_orders for day D arrives between 00:00 and 03:00 of D+1
+DRIFT_WINDOW = timedelta(days=1)  # TARIFF_DRIFT: published fees should change within a day of the policy
+SAMPLES = 20  # late and missed items listed in a timeliness row's details
+QUALITY_SAMPLES = 10  # sample records per operator and rule (spec §5)
+WRITE_CHUNK = 5000  # indicator rows per INSERT
+
+
+@dataclass
+class Row:
+    numerator: float = 0.0
+    denominator: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)
+    operator_id: str | None = None
+    station_pk: int | None = None
+    connector_pk: int | None = None
+    area_code: str = ""
+
+    def add(self, numerator: float, denominator: float, details: dict[str, float] | None = None) -> None:
+        self.numerator += numerator
+        self.denominator += denominator
+        for key, value in (details or {}).items():
+            self.details[key] = round(self.details.get(key, 0.0) + value, 3)
+
+
+class Writer:
+    """Rows of one period and start written set-based as they come (apps.core.rows: one JSON document per chunk on
+    PostgreSQL): a city's day is over a million rows, and model instances cost more than the insert."""
+
+    def __init__(self, period: str, first: date) -> None:
+        self.period, self.first, self.now, self.count = period, first, timezone.now(), 0
+        self.batch: list[dict[str, Any]] = []
+
+    def add(self, code: str, level: str, target: str, row: Row) -> None:
+        self.batch.append({
+            "code": code, "level": level, "target": target, "period": self.period, "start": self.first,
+            "value": CODES[code].value(row.numerator, row.denominator),
+            "numerator": round(row.numerator, 3), "denominator": round(row.denominator, 3),
+            "details": _finish(row, code), "operator_id": row.operator_id, "station_id": row.station_pk,
+            "connector_id": row.connector_pk, "area_code": row.area_code, "computed": self.now,
+        })  # fmt: skip
+        if len(self.batch) >= WRITE_CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        insert_many(Indicator, self.batch)
+        self.count += len(self.batch)
+        self.batch = []
+
+
+class Rows:
+    """The day's figures keyed by (code, level, target), each summed as it is added (the aggregation rule). With a
+    writer, connector rows (final once their connector is done) are written at once instead of held."""
+
+    def __init__(self, writer: Writer | None = None) -> None:
+        self.rows: dict[tuple[str, str, str], Row] = {}
+        self.writer = writer
+
+    def get(self, code: str, level: str, target: str, **where: Any) -> Row:
+        key = (code, level, target)
+        if key not in self.rows:
+            self.rows[key] = Row(**where)
+        return self.rows[key]
+
+    def add_up(self, code: str, cd: ConnectorDay, numerator: float, denominator: float, details=None) -> None:
+        """A connector figure and its share of its station, operator, district and the city."""
+        for level, target, where in (
+            (Level.CONNECTOR, cd.connector_id, {"operator_id": cd.operator_id, "station_pk": cd.station_pk,
+                                                "connector_pk": cd.pk, "area_code": cd.area_code}),
+            (Level.STATION, cd.station_id, {"operator_id": cd.operator_id, "station_pk": cd.station_pk,
+                                            "area_code": cd.area_code}),
+            (Level.OPERATOR, cd.operator_id, {"operator_id": cd.operator_id}),
+            (Level.DISTRICT, cd.area_code, {"area_code": cd.area_code}),
+            (Level.CITY, CITY_CODE, {}),
+        ):  # fmt: skip
+            key = f"{cd.operator_id}:{target}" if level in _OWNED else target
+            if level == Level.CONNECTOR and self.writer is not None:
+                row = Row(**where)
+                row.add(numerator, denominator, details)
+                self.writer.add(code, level, key, row)
+                continue
+            self.get(code, level, key, **where).add(numerator, denominator, details)
+
+
+# Connector and station IDs are unique within an operator only: their targets carry the OperatorID.
+_OWNED = {Level.CONNECTOR, Level.STATION}
+
+
+def target_of(level: str, operator_id: str, key: str) -> str:
+    return f"{operator_id}:{key}" if level in _OWNED else key
+
+
+def _overlap(intervals: list[Interval], start: float, end: float) -> float:
+    return sum(max(0.0, min(b, end) - max(a, start)) for a, b in intervals)
+
+
+def _orders(start: datetime, end: datetime, operator_ids: Iterable[str] | None):
+    orders = with_trusted_times(ChargeOrder.objects.all())
+    if operator_ids is not None:
+        orders = orders.filter(operator_id__in=list(operator_ids))
+    return orders
+
+
+def _connector_figures(rows: Rows, day: date, start: datetime, end: datetime, operator_ids, now: datetime) -> list:
+    """AVAIL, UPTIME, UTIL_T, UTIL_E, SESS_OK, FALSE_FREE, FALSE_BUSY per connector (and summed upwards)."""
+    orders = _orders(start, end, operator_ids).filter(connector__isnull=False)
+    running: dict[int, list[Interval]] = defaultdict(list)
+    for connector_pk, begun, ended in orders.filter(start_time__lt=end, end_time__gt=start).values_list(
+        "connector_id", "start_time", "end_time"
+    ):
+        running[connector_pk].append((begun.timestamp(), ended.timestamp()))
+    ended_here: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for connector_pk, begun, ended, power in orders.filter(end_time__gte=start, end_time__lt=end).values_list(
+        "connector_id", "start_time", "end_time", "total_power"
+    ):
+        ended_here[connector_pk].append(((ended - begun).total_seconds(), float(power or 0)))
+    days = []
+    waiting: dict[int, list[ConnectorDay]] = defaultdict(list)
+    for cd in connector_days(day, now=now, operator_ids=operator_ids):
+        days.append(cd)
+        d = cd.durations()
+        available = d["t_free"] + d["t_occupied"]
+        counted = d["t_period"] - d["t_excluded"]
+        sessions = ended_here.get(cd.pk, [])
+        energy = sum(power for _, power in sessions)
+        ok = sum(1 for seconds, power in sessions if seconds > SESSION_MIN_SECONDS and power > SESSION_MIN_KWH)
+        busy = union(running.get(cd.pk, []))
+        false_free = sum(_overlap(busy, p.start, p.end) for p in cd.pieces if p.state == FREE)
+        charging = [p for p in cd.pieces if p.state == OCCUPIED and p.status == S.CHARGING]
+        false_busy = sum((p.end - p.start) - _overlap(busy, p.start, p.end) for p in charging)
+        rows.add_up("AVAIL", cd, available, counted, d)
+        rows.add_up("UPTIME", cd, counted - d["t_out"] - d["t_unknown"], counted, d)
+        rows.add_up("UTIL_T", cd, d["t_charging"], available, d)
+        rows.add_up("UTIL_E", cd, energy, cd.power * counted / 3600, {"energy_kwh": energy, "kw": cd.power, **d})
+        rows.add_up("SESS_OK", cd, ok, len(sessions))
+        rows.add_up("FALSE_FREE", cd, round(false_free, 3), d["t_free"])
+        rows.add_up("FALSE_BUSY", cd, round(false_busy, 3), d["t_charging"])
+        # A station's saturation as soon as its last connector is done; then its pieces are let go (the day's
+        # millions of pieces are never all held).
+        waiting[cd.station_pk].append(cd)
+        if len(waiting[cd.station_pk]) == cd.station_size:
+            group = waiting.pop(cd.station_pk)
+            _station_figures(rows, group, start)
+            for done in group:
+                done.pieces = []
+    for group in waiting.values():
+        _station_figures(rows, group, start)
+    return days
+
+
+def _station_figures(rows: Rows, days: list[ConnectorDay], start: datetime) -> None:
+    """SAT, PU_MAX and PU_LEN per station, from its connectors' pieces merged on one time line."""
+    by_station: dict[int, list[ConnectorDay]] = defaultdict(list)
+    for cd in days:
+        by_station[cd.station_pk].append(cd)
+    day_start = start.timestamp()
+    for connectors in by_station.values():
+        events: dict[float, list[int]] = defaultdict(lambda: [0, 0])
+        for cd in connectors:
+            for piece in cd.pieces:
+                slot = 0 if piece.state == FREE else 1 if piece.state == OCCUPIED else None
+                if slot is not None:
+                    events[piece.start][slot] += 1
+                    events[piece.end][slot] -= 1
+        free = occupied = 0
+        available = saturated = longest = run = 0.0
+        per_hour: dict[int, float] = defaultdict(float)
+        times = sorted(events)
+        for here, after in pairwise(times):
+            free += events[here][0]
+            occupied += events[here][1]
+            length = after - here
+            if free + occupied:
+                available += length
+            if free == 0 and occupied:
+                saturated += length
+                run += length
+                longest = max(longest, run)
+                hour = int((here - day_start) // 3600)
+                while here < after:
+                    edge = min(after, day_start + (hour + 1) * 3600)
+                    per_hour[hour] += edge - here
+                    here, hour = edge, hour + 1
+            else:
+                run = 0.0
+        head = connectors[0]
+        where = {"operator_id": head.operator_id, "station_pk": head.station_pk, "area_code": head.area_code}
+        target = target_of(Level.STATION, head.operator_id, head.station_id)
+        rows.get("SAT", Level.STATION, target, **where).add(round(saturated, 3), round(available, 3))
+        for level, key, scope in (
+            (Level.OPERATOR, head.operator_id, {"operator_id": head.operator_id}),
+            (Level.DISTRICT, head.area_code, {"area_code": head.area_code}),
+            (Level.CITY, CITY_CODE, {}),
+        ):
+            rows.get("SAT", level, key, **scope).add(round(saturated, 3), round(available, 3))
+        peak_hour = max(per_hour, key=lambda hour: per_hour[hour], default=None)
+        peak = rows.get("PU_MAX", Level.STATION, target, **where)
+        peak.add(round(per_hour[peak_hour] / 60, 3) if peak_hour is not None else 0.0, 1)
+        peak.details["hour"] = peak_hour
+        rows.get("PU_LEN", Level.STATION, target, **where).add(round(longest / 60, 3), 1)
+
+
+def _timeliness(rows: Rows, start: datetime, end: datetime, operator_ids, days: list[ConnectorDay], now) -> None:
+    """T_ORDER, T_BONUS, T_STATUS, T_RECON per operator (and the city), with the late and missed items listed."""
+    operators = {cd.operator_id for cd in days}
+    orders = _orders(start, end, operator_ids).filter(end_time__gte=start, end_time__lt=end)
+    for interface, (code, due) in ORDER_PUSH_DUE.items():
+        first = (
+            orders.annotate(first=Min("reports__received_at", filter=Q(reports__interface=interface)))
+            .filter(first__isnull=False)
+            .values_list("operator_id", "start_charge_seq", "end_time", "first")
+        )
+        for operator_id, seq, ended, first_arrival in first:
+            delay = (first_arrival - ended).total_seconds()
+            on_time = delay <= due
+            row = rows.get(code, Level.OPERATOR, operator_id, operator_id=operator_id)
+            row.add(on_time, 1)
+            rows.get(code, Level.CITY, CITY_CODE).add(on_time, 1)
+            if not on_time and len(row.details.setdefault("late", [])) < SAMPLES:
+                row.details["late"].append({"StartChargeSeq": seq, "delay_s": round(delay, 3)})
+    _status_timeliness(rows, start, end, days)
+    _session_timeliness(rows, start, end, operator_ids, now)
+    if now is None or now >= end + RECON_BY:
+        runs = ReconciliationRun.objects.filter(
+            operator_id__in=operators, start_time__gte=start, start_time__lt=end
+        ).values_list("operator_id", "received_at")
+        arrived: dict[str, list[datetime]] = defaultdict(list)
+        for operator_id, received_at in runs:
+            arrived[operator_id].append(received_at)
+        for operator_id in sorted(operators):
+            times = arrived.get(operator_id, [])
+            on_time = any(end <= moment < end + RECON_BY for moment in times)
+            row = rows.get("T_RECON", Level.OPERATOR, operator_id, operator_id=operator_id)
+            row.add(on_time, 1)
+            row.details["received"] = [timezone.localtime(moment).isoformat() for moment in sorted(times)[:SAMPLES]]
+            rows.get("T_RECON", Level.CITY, CITY_CODE).add(on_time, 1)
+
+
+def _pushes(interface: str, start: datetime, end: datetime, seqs: set[str]) -> dict[str, list[datetime]]:
+    """Arrival times of an operator push per StartChargeSeq, from the journal (the Data it carried, as received)."""
+    found: dict[str, list[datetime]] = defaultdict(list)
+    if not seqs:
+        return found
+    journal = Exchange.objects.filter(
+        interface=interface, direction=Direction.IN, created__gte=start, created__lt=end
+    ).values_list("request", "created")
+    for request, created in journal.iterator(chunk_size=5000):
+        seq = request.get("StartChargeSeq") if isinstance(request, dict) else None
+        if seq in seqs:
+            found[seq].append(created)
+    for times in found.values():
+        times.sort()
+    return found
+
+
+def _session_timeliness(rows: Rows, start: datetime, end: datetime, operator_ids, now: datetime) -> None:
+    """T_START, T_STOP: the result push ≤ 50 s after the portal's command was answered (its first answered outbox
+    attempt that day); T_CHARGING: the gaps between a charging session's status pushes (from its start to its end),
+    each at most 50 s."""
+    for kind, interface, code in (
+        (CommandKind.START, Interface.NOTIFICATION_START_CHARGE_RESULT, "T_START"),
+        (CommandKind.STOP, Interface.NOTIFICATION_STOP_CHARGE_RESULT, "T_STOP"),
+    ):
+        attempts = CommandAttempt.objects.filter(ok=True, command__kind=kind, at__gte=start, at__lt=end)
+        if operator_ids is not None:
+            attempts = attempts.filter(command__session__operator_id__in=list(operator_ids))
+        answered: dict[str, tuple[str, datetime]] = {}
+        for operator_id, seq, moment in attempts.order_by("at").values_list(
+            "command__session__operator_id", "command__session__start_charge_seq", "at"
+        ):
+            answered.setdefault(seq, (operator_id, moment))
+        pushes = _pushes(interface.value, start, end + RESULT_DUE, set(answered))
+        for seq, (operator_id, moment) in answered.items():
+            arrived = next((t for t in pushes.get(seq, []) if t >= moment), None)
+            if arrived is None and now < moment + RESULT_DUE:
+                continue  # not due yet
+            delay = None if arrived is None else (arrived - moment).total_seconds()
+            on_time = delay is not None and delay <= RESULT_DUE.total_seconds()
+            row = rows.get(code, Level.OPERATOR, operator_id, operator_id=operator_id)
+            row.add(on_time, 1)
+            rows.get(code, Level.CITY, CITY_CODE).add(on_time, 1)
+            if not on_time and len(row.details.setdefault("late", [])) < SAMPLES:
+                row.details["late"].append({"StartChargeSeq": seq, "delay_s": delay})
+    sessions = ChargingSession.objects.filter(started_at__lt=end).filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gt=start)
+    )
+    sessions = sessions.exclude(started_at__isnull=True)
+    if operator_ids is not None:
+        sessions = sessions.filter(operator_id__in=list(operator_ids))
+    charging = {seq: (operator_id, begun, ended) for seq, operator_id, begun, ended in sessions.values_list(
+        "start_charge_seq", "operator_id", "started_at", "ended_at")}  # fmt: skip
+    pushes = _pushes(Interface.NOTIFICATION_EQUIP_CHARGE_STATUS.value, start, end, set(charging))
+    for seq, (operator_id, begun, ended) in charging.items():
+        if begun is None:
+            continue
+        low, high = max(begun, start), min(ended or now, end)
+        marks = [low, *(t for t in pushes.get(seq, []) if low < t < high), high]
+        gaps = [(b - a).total_seconds() for a, b in pairwise(marks) if b > a]
+        late = [gap for gap in gaps if gap > RESULT_DUE.total_seconds()]
+        row = rows.get("T_CHARGING", Level.OPERATOR, operator_id, operator_id=operator_id)
+        row.add(len(gaps) - len(late), len(gaps))
+        rows.get("T_CHARGING", Level.CITY, CITY_CODE).add(len(gaps) - len(late), len(gaps))
+        if late and len(row.details.setdefault("late", [])) < SAMPLES:
+            row.details["late"].append({"StartChargeSeq": seq, "gaps": len(late), "longest_s": max(late)})
+
+
+def _status_timeliness(rows: Rows, start: datetime, end: datetime, days: list[ConnectorDay]) -> None:
+    """Every status change of the day (a row whose status differs from the connector's previous one): a push within
+    HLHT_PUSH_GRACE of its time is on time, a later one late, a change only a pull saw is a missed push."""
+    grace = conf().indicators.push_grace.total_seconds()
+    known = {cd.pk: cd for cd in days}
+    # Bounded by time only (the day's partition); connectors out of service are skipped here, not in an IN list.
+    history = (
+        ConnectorStatusHistory.objects.filter(status_time__gte=start, status_time__lt=end)
+        .order_by("connector_id", "status_time", "id")
+        .values_list("connector_id", "status", "status_time", "source", "created")
+    )
+    previous_connector, previous = None, None
+    for connector_pk, status, status_time, source, arrived in history.iterator(chunk_size=20000):
+        if connector_pk not in known:
+            continue
+        if connector_pk != previous_connector:
+            previous_connector, previous = connector_pk, known[connector_pk].seed_status
+        changed, previous = status != previous, status
+        if not changed or source not in (StatusSource.PUSH, StatusSource.PULL):
+            continue
+        cd = known[connector_pk]
+        delay = (arrived - status_time).total_seconds()
+        on_time = source == StatusSource.PUSH and delay <= grace
+        row = rows.get("T_STATUS", Level.OPERATOR, cd.operator_id, operator_id=cd.operator_id)
+        row.add(on_time, 1)
+        rows.get("T_STATUS", Level.CITY, CITY_CODE).add(on_time, 1)
+        # Per station too: Beijing's reward grades each station on its pushes' timeliness.
+        where = {"operator_id": cd.operator_id, "station_pk": cd.station_pk, "area_code": cd.area_code}
+        rows.get("T_STATUS", Level.STATION, target_of(Level.STATION, cd.operator_id, cd.station_id), **where).add(
+            on_time, 1
+        )
+        if not on_time:
+            kind = "missed" if source == StatusSource.PULL else "late"
+            items = row.details.setdefault(kind, [])
+            if len(items) < SAMPLES:
+                item = {
+                    "ConnectorID": cd.connector_id,
+                    "Status": status,
+                    "time": timezone.localtime(status_time).isoformat(),
+                }
+                if kind == "late":
+                    item["delay_s"] = round(delay, 3)
+                items.append(item)
+
+
+def _prices(rows: Rows, start: datetime, end: datetime, operator_ids) -> None:
+    """PRICE_AVG per station, operator, district and city; PRICE_INDEX per district and city; TARIFF_MISMATCH."""
+    orders = _orders(start, end, operator_ids).filter(end_time__gte=start, end_time__lt=end)
+    priced = orders.filter(total_money__isnull=False, total_power__gt=0).values_list(
+        "operator_id", "connector__station_id", "connector__station__station_id", "connector__station__area_code",
+        "total_money", "total_power", "total_elec_money", "total_sevice_money",
+    )  # fmt: skip
+    for operator_id, station_pk, station_id, area, money, power, elec, service in priced:
+        parts = {"elec_money": float(elec or 0), "service_money": float(service or 0)}
+        targets = [(Level.OPERATOR, operator_id, {"operator_id": operator_id}), (Level.CITY, CITY_CODE, {})]
+        if station_pk is not None:
+            where = {"operator_id": operator_id, "station_pk": station_pk, "area_code": area}
+            targets.append((Level.STATION, target_of(Level.STATION, operator_id, station_id), where))
+            targets.append((Level.DISTRICT, area, {"area_code": area}))
+        for level, target, where in targets:
+            rows.get("PRICE_AVG", level, target, **where).add(float(money), float(power), parts)
+            if level in (Level.DISTRICT, Level.CITY):
+                rows.get("PRICE_INDEX", level, target, **where).add(float(money), float(power), parts)
+    mismatch = Exists(OrderFinding.objects.filter(order=OuterRef("pk"), category=FindingCategory.PRICE))
+    for operator_id, seq, found in orders.annotate(found=mismatch).values_list(
+        "operator_id", "start_charge_seq", "found"
+    ):
+        row = rows.get("TARIFF_MISMATCH", Level.OPERATOR, operator_id, operator_id=operator_id)
+        row.add(found, 1)
+        rows.get("TARIFF_MISMATCH", Level.CITY, CITY_CODE).add(found, 1)
+        if found and len(row.details.setdefault("orders", [])) < SAMPLES:
+            row.details["orders"].append(seq)
+
+
+def _tariff_drift(rows: Rows, start: datetime, end: datetime, operator_ids) -> None:
+    """TARIFF_DRIFT per operator: of the business-policy changes the day's pulls found (a connector's new version
+    after an earlier one), those whose station's published fees (ElectricityFee, ServiceFee) did not change in the
+    directory within a day of it."""
+    earlier = BusinessPolicy.objects.filter(
+        connector=OuterRef("connector"), effective_from__lt=OuterRef("effective_from")
+    )
+    found = BusinessPolicy.objects.filter(
+        Exists(earlier), source=PolicySource.PULL, effective_from__gte=start, effective_from__lt=end
+    )
+    if operator_ids is not None:
+        found = found.filter(operator_id__in=list(operator_ids))
+    changes = list(found.values_list("operator_id", "connector__station__station_id", "connector__connector_id",
+                                     "effective_from"))  # fmt: skip
+    if not changes:
+        return
+    published: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+    fees = DirectoryChange.objects.filter(
+        Q(changes__has_key="electricity_fee") | Q(changes__has_key="service_fee"),
+        kind="station",
+        operator_id__in={operator_id for operator_id, *_ in changes},
+        created__gte=start - DRIFT_WINDOW,
+        created__lt=end + DRIFT_WINDOW,
+    )
+    for operator_id, station_id, created in fees.values_list("operator_id", "station_id", "created"):
+        published[(operator_id, station_id)].append(created)
+    for operator_id, station_id, connector_id, created in changes:
+        drifted = not any(abs(created - moment) <= DRIFT_WINDOW for moment in published[(operator_id, station_id)])
+        row = rows.get("TARIFF_DRIFT", Level.OPERATOR, operator_id, operator_id=operator_id)
+        row.add(drifted, 1)
+        rows.get("TARIFF_DRIFT", Level.CITY, CITY_CODE).add(drifted, 1)
+        if drifted and len(row.details.setdefault("connectors", [])) < SAMPLES:
+            row.details["connectors"].append({"StationID": station_id, "ConnectorID": connector_id})
+
+
+def _rule_codes(rules: Any) -> list[str]:
+    if isinstance(rules, str):
+        rules = [rules]
+    if not isinstance(rules, list | tuple):
+        return ["unknown"]
+    return sorted({str(code) for code in rules if code not in (None, "")}) or ["unknown"]
+
+
+def _data_quality(rows: Rows, start: datetime, end: datetime, operator_ids) -> None:
+    """Per operator and rule (DQ_RULE, target `OperatorID:rule`): records checked (of the rule's interface: the day's
+    pulled records, and its inbound messages), records failing, up to ten samples, a severity (error: the record was
+    refused or the order disputed; warning: kept with a finding); DQ per operator and city: 1 − failing ÷ checked."""
+    checked: dict[tuple[str, str], int] = defaultdict(int)
+    runs = SyncRun.objects.filter(started__gte=start, started__lt=end)
+    journal = Exchange.objects.filter(
+        direction=Direction.IN, created__gte=start, created__lt=end, operator__isnull=False
+    )
+    rejected = RejectedRecord.objects.filter(created__gte=start, created__lt=end)
+    findings = OrderFinding.objects.filter(report__received_at__gte=start, report__received_at__lt=end)
+    if operator_ids is not None:
+        wanted = list(operator_ids)
+        runs, journal = runs.filter(operator_id__in=wanted), journal.filter(operator_id__in=wanted)
+        rejected, findings = rejected.filter(operator_id__in=wanted), findings.filter(order__operator_id__in=wanted)
+    for operator_id, interface, n in (
+        runs.order_by().values_list("operator_id", "interface")
+        .annotate(n=Sum("created_count") + Sum("updated_count") + Sum("unchanged_count") + Sum("rejected_count"))
+    ):  # fmt: skip
+        checked[(operator_id, interface)] += n or 0
+    for operator_id, interface, n in journal.order_by().values_list("operator_id", "interface").annotate(n=Count("pk")):
+        checked[(operator_id, interface)] += n
+    failing: dict[tuple[str, str, str], list] = defaultdict(
+        list
+    )  # (operator, interface, rule) → [severity, n, samples]
+    records: dict[str, int] = defaultdict(int)
+    for operator_id, interface, rules, key in rejected.values_list("operator_id", "interface", "rules", "record_key"):
+        records[operator_id] += 1
+        for rule in _rule_codes(rules):
+            _fail(failing, (operator_id, interface, rule), "error", key)
+    seen_orders: set[int] = set()
+    for operator_id, interface, rule, disputes, order_pk, seq in findings.values_list(
+        "order__operator_id", "report__interface", "rule", "disputes", "order_id", "order__start_charge_seq"
+    ):
+        if order_pk not in seen_orders:
+            seen_orders.add(order_pk)
+            records[operator_id] += 1
+        _fail(failing, (operator_id, interface, rule), "error" if disputes else "warning", seq)
+    for (operator_id, interface, rule), (severity, n, samples) in sorted(failing.items()):
+        row = rows.get("DQ_RULE", Level.OPERATOR, f"{operator_id}:{rule}", operator_id=operator_id)
+        row.add(n, max(checked.get((operator_id, interface), 0), n))
+        row.details.update({"rule": rule, "interface": interface, "severity": severity, "samples": samples})
+    for operator_id in {operator_id for operator_id, _ in checked} | set(records):
+        total = sum(n for (op, _), n in checked.items() if op == operator_id)
+        total = max(total, records[operator_id])
+        rows.get("DQ", Level.OPERATOR, operator_id, operator_id=operator_id).add(total - records[operator_id], total)
+        rows.get("DQ", Level.CITY, CITY_CODE).add(total - records[operator_id], total)
+
+
+def _fail(failing: dict, key: tuple[str, str, str], severity: str, sample: str) -> None:
+    entry = failing.setdefault(key, ["warning", 0, []])
+    if severity == "error":
+        entry[0] = "error"
+    entry[1] += 1
+    if len(entry[2]) < QUALITY_SAMPLES:
+        entry[2].append(sample)
+
+
+def _finish(row: Row, code: str) -> dict[str, Any]:
+    details = dict(row.details)
+    for part in ("elec_money", "service_money"):
+        if part in details and row.denominator:
+            details[part.replace("money", "price")] = round(details[part] / row.denominator, 4)
+    return details
+
+
+@transaction.atomic
+def indicators_compute_day(day: date, *, now: datetime | None = None, operator_ids: Iterable[str] | None = None) -> int:
+    """Replace the day rows of `day` (today: up to now) and roll the periods containing it up again; returns the
+    number of day rows written."""
+    now = now or timezone.now()
+    start, end = day_bounds(day, now=now)
+    if end <= start:
+        return 0
+    Indicator.objects.filter(period=Period.DAY, start=day).delete()
+    writer = Writer(Period.DAY, day)
+    rows = Rows(writer)
+    days = _connector_figures(rows, day, start, end, operator_ids, now)
+    _timeliness(rows, start, end, operator_ids, days, now)
+    _prices(rows, start, end, operator_ids)
+    _tariff_drift(rows, start, end, operator_ids)
+    _data_quality(rows, start, end, operator_ids)
+    for (code, level, target), row in rows.rows.items():
+        writer.add(code, level, target, row)
+    writer.flush()
+    for period in (Period.WEEK, Period.MONTH, Period.QUARTER):
+        indicators_roll_up(period, period_start(period, day))
+    return writer.count
+
+
+def _replace(period: str, first: date, rows: dict[tuple[str, str, str], Row]) -> None:
+    """The period's rows replaced whole."""
+    Indicator.objects.filter(period=period, start=first).delete()
+    writer = Writer(period, first)
+    for (code, level, target), row in rows.items():
+        writer.add(code, level, target, row)
+    writer.flush()
+
+
+def period_start(period: str, day: date) -> date:
+    if period == Period.WEEK:
+        return day - timedelta(days=day.weekday())
+    if period == Period.MONTH:
+        return day.replace(day=1)
+    if period == Period.QUARTER:
+        return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    return day
+
+
+def period_end(period: str, first: date) -> date:
+    """The first day after the period that starts on `first`."""
+    if period == Period.WEEK:
+        return first + timedelta(days=7)
+    months = {str(Period.MONTH): 1, str(Period.QUARTER): 3}.get(period, 0)
+    if not months:
+        return first + timedelta(days=1)
+    month = first.month - 1 + months
+    return date(first.year + month // 12, month % 12 + 1, 1)
+
+
+_MAXED = {"PU_MAX", "PU_LEN"}  # peaks: a period's figure is its highest day, not a sum
+
+
+def indicators_roll_up(period: str, first: date) -> int:
+    """The period's rows from its day rows: Σ numerators ÷ Σ denominators (the peaks: the highest day), numeric
+    details summed. On PostgreSQL one INSERT … SELECT … GROUP BY (a quarter of a city is over a hundred million day
+    rows: they never leave the database); elsewhere (SQLite, `make run`) in Python, to the same figures."""
+    if connection.vendor == "postgresql":
+        return _roll_up_sql(period, first)
+    day_rows = Indicator.objects.filter(period=Period.DAY, start__gte=first, start__lt=period_end(period, first))
+    merged: dict[tuple[str, str, str], Row] = {}
+    for code, level, target, numerator, denominator, details, operator_id, station_pk, connector_pk, area in (
+        day_rows.values_list(
+            "code", "level", "target", "numerator", "denominator", "details", "operator_id", "station_id",
+            "connector_id", "area_code",
+        ).iterator(chunk_size=20000)
+    ):  # fmt: skip
+        key = (code, level, target)
+        row = merged.get(key)
+        if row is None:
+            row = merged[key] = Row(operator_id=operator_id, station_pk=station_pk, connector_pk=connector_pk,
+                                    area_code=area)  # fmt: skip
+            row.details["days"] = 0
+        row.details["days"] += 1
+        if code in _MAXED:
+            row.numerator, row.denominator = max(row.numerator, numerator), 1
+            continue
+        row.add(
+            numerator, denominator, {k: v for k, v in details.items() if isinstance(v, int | float) and k in _SUMMED}
+        )
+    _replace(period, first, merged)
+    return len(merged)
+
+
+_SUMMED = {*DURATIONS, "energy_kwh", "elec_money", "service_money"}
+
+
+def _roll_up_sql(period: str, first: date) -> int:
+    Indicator.objects.filter(period=period, start=first).delete()
+    table = Indicator._meta.db_table
+    summed = ", ".join(
+        f"'{name}', ROUND(SUM((details->>'{name}')::float)::numeric, 3)::float" for name in sorted(_SUMMED)
+    )
+    prices = ", ".join(
+        f"'{name.replace('money', 'price')}', "
+        f"ROUND((SUM((details->>'{name}')::float) / NULLIF(SUM(denominator), 0))::numeric, 4)::float"
+        for name in ("elec_money", "service_money")
+    )
+    sql = f"""
+        INSERT INTO {table} (code, level, target, period, start, value, numerator, denominator, details,
+                             operator_id, station_id, connector_id, area_code, computed)
+        SELECT code, level, target, %(period)s, %(first)s,
+               CASE WHEN code = ANY(%(maxed)s) THEN MAX(numerator)
+                    WHEN SUM(denominator) = 0 THEN NULL
+                    ELSE ROUND((SUM(numerator) / SUM(denominator)
+                                * CASE WHEN code = ANY(%(percent)s) THEN 100 ELSE 1 END)::numeric, 6)::float END,
+               CASE WHEN code = ANY(%(maxed)s) THEN MAX(numerator) ELSE ROUND(SUM(numerator)::numeric, 3)::float END,
+               CASE WHEN code = ANY(%(maxed)s) THEN 1 ELSE ROUND(SUM(denominator)::numeric, 3)::float END,
+               jsonb_strip_nulls(jsonb_build_object('days', COUNT(*), {summed}, {prices})),
+               MAX(operator_id), MAX(station_id), MAX(connector_id), MAX(area_code), now()
+        FROM {table}
+        WHERE period = %(day)s AND start >= %(first)s AND start < %(end)s
+        GROUP BY code, level, target
+    """  # noqa: S608 (the names are the model's own, the values parameters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {
+            "period": period, "first": first, "end": period_end(period, first), "day": Period.DAY,
+            "maxed": sorted(_MAXED), "percent": sorted(code for code, c in CODES.items() if c.unit == "%"),
+        })  # fmt: skip
+        return cursor.rowcount
+
+
+def indicators_compute_recent(*, today: date | None = None) -> dict[str, int]:
+    """The nightly run: the last HLHT_INDICATOR_LOOKBACK_DAYS days before today, so late orders and the
+    reconciliation count (each day replaced whole, each period containing it rolled up again)."""
+    today = today or timezone.localdate()
+    written = {}
+    for back in range(conf().indicators.lookback_days, 0, -1):
+        day = today - timedelta(days=back)
+        written[day.isoformat()] = indicators_compute_day(day)
+    return written
