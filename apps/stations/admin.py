@@ -21,7 +21,7 @@ from apps.core.paging import BoundedCountPaginator
 from apps.operators.models import Operator
 from apps.protocol.beijing import DISTRICTS
 
-from .choices import ConnectorStatus as Status
+from .choices import STATUS_COLOURS
 from .models import (
     Connector,
     ConnectorStats,
@@ -37,15 +37,6 @@ from .models import (
 from .qr import connector_qr_png, connector_qr_text
 from .resources import ConnectorResource, EquipmentResource, StationResource
 from .selectors import connector_keys, stale_connectors, stale_cutoff
-
-STATUS_COLOURS = {
-    Status.OFFLINE: "#777",
-    Status.IDLE: "#2e7d32",
-    Status.OCCUPIED: "#f9a825",
-    Status.CHARGING: "#1565c0",
-    Status.RESERVED: "#6a1b9a",
-    Status.FAULT: "#c62828",
-}
 
 
 def status_badge(status: ConnectorStatus | None) -> str:

@@ -72,6 +72,19 @@ class ConnectorStatus(models.IntegerChoices):
     FAULT = 255, "故障"
 
 
+# The one status → colour table: every chart, timeline, badge and home page draws a status in its colour, whatever
+# its position in a series (a chart with no offline connector must not draw idle in offline's grey).
+STATUS_COLOURS: dict[int | None, str] = {
+    ConnectorStatus.OFFLINE: "#9e9e9e",
+    ConnectorStatus.IDLE: "#2e7d32",
+    ConnectorStatus.OCCUPIED: "#f9a825",
+    ConnectorStatus.CHARGING: "#1565c0",
+    ConnectorStatus.RESERVED: "#6a1b9a",
+    ConnectorStatus.FAULT: "#c62828",
+    None: "#607d8b",  # no status received yet
+}
+
+
 class ParkStatus(models.IntegerChoices):
     UNKNOWN = 0, "未知"
     FREE = 10, "空闲"

@@ -108,6 +108,7 @@ def charts(
     orders = orders or figures.Orders(days=[], per_operator_day=[], by_operator=[])
     return {
         "statuses": [column.label for column in status.columns],
+        "status_colours": [column.colour for column in status.columns],
         "districts": [row.name for row in status.districts],
         "by_district": [row.cells for row in status.districts],
         "hours": [f"{hour}时" for hour, _ in changes.hours],

@@ -28,6 +28,7 @@ from apps.protocol.beijing import DISTRICTS
 from apps.protocol.names import Interface
 from apps.settlement.choices import DisputeState
 from apps.settlement.models import Dispute
+from apps.stations.choices import STATUS_COLOURS
 from apps.stations.choices import ConnectorStatus as Status
 from apps.stations.models import ConnectorStatusHistory
 from apps.stations.selectors import listed_connectors
@@ -58,6 +59,7 @@ def _names(scope: Scope) -> dict[str, str]:
 class StatusColumn:
     label: str
     url: str
+    colour: str
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,9 @@ def status_now(scope: Scope) -> StatusNow:
             if value is not None
             else {"current_status__status__isnull": "True"}
         )
-        return StatusColumn(labels.get(value, "未收到状态"), changelist_url("stations_connector", **query))
+        return StatusColumn(
+            labels.get(value, "未收到状态"), changelist_url("stations_connector", **query), STATUS_COLOURS[value]
+        )
 
     return StatusNow(
         columns=[column(value) for value in values],

@@ -3,7 +3,6 @@
   "use strict";
   var script = document.currentScript;
   var data = JSON.parse(document.getElementById("dashboard-charts").textContent);
-  var palette = ["#9e9e9e", "#2e7d32", "#f9a825", "#1565c0", "#6a1b9a", "#c62828", "#607d8b"];
   function chart(id) {
     var element = document.getElementById(id);
     return element ? echarts.init(element, null, { renderer: "canvas" }) : null;
@@ -12,7 +11,7 @@
   if (districts) {
     districts.setOption({
       title: { text: "各区充电接口当前状态", left: 8, textStyle: { fontSize: 14 } },
-      tooltip: { trigger: "axis" }, legend: { top: 4, right: 8 }, color: palette,
+      tooltip: { trigger: "axis" }, legend: { top: 4, right: 8 }, color: data.status_colours,
       grid: { left: 50, right: 20, top: 50, bottom: 30 },
       xAxis: { type: "category", data: data.districts }, yAxis: { type: "value" },
       series: data.statuses.map(function (label, i) {
