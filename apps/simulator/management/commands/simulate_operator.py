@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import sys
 import threading
 import time
 from argparse import ArgumentTypeError
@@ -42,10 +44,9 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--keys",
-            type=Path,
             required=True,
             help="JSON printed by operator_provision: inbound = keys the portal issued (we call the portal with them), "
-            "outbound = keys we issued (the portal calls us with them)",
+            "outbound = keys we issued (the portal calls us with them); `-` reads it from standard input",
         )
         parser.add_argument("--stations", type=int, default=50, help="number of stations (default 50; 20000 works)")
         parser.add_argument("--seed", type=int, default=1, help="seed: same seed, same directory and activity")
@@ -75,7 +76,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            operator_id, inbound, outbound = load_keys(options["keys"])
+            # From standard input the keys never touch the disk (the live demo hands them over that way).
+            source = json.load(sys.stdin) if options["keys"] == "-" else Path(options["keys"])
+            operator_id, inbound, outbound = load_keys(source)
         except (OSError, ValueError) as exc:
             raise CommandError(f"--keys {options['keys']}: {exc}") from exc
         if operator_id != options["operator_id"]:
