@@ -85,6 +85,11 @@ class Plan:
         return current
 
 
+def _minutes(rng: random.Random, low: float, high: float) -> timedelta:
+    """A random span in whole seconds: the wire's times have no fractions, so the timeline's match the orders'."""
+    return timedelta(seconds=round(rng.uniform(low, high) * 60))
+
+
 def day_plan(connector: Connector, day: date, seed: int) -> Plan:
     """The connector's whole day (including what is still to come): a pure function of its arguments."""
     rng = random.Random(f"{seed}:{connector.connector_id}:{day.isoformat()}")  # noqa: S311 - demo data
@@ -99,25 +104,25 @@ def day_plan(connector: Connector, day: date, seed: int) -> Plan:
     minutes, gap = (DC_MINUTES, DC_GAP) if dc else (AC_MINUTES, AC_GAP)
     kw = Decimal("45.0") if dc else Decimal("6.6")  # average delivered power of a 60 kW gun / a 7 kW plug
     plan.changes.append((start, sc.ConnectorStatus.IDLE))
-    at = start + timedelta(minutes=rng.uniform(0, gap[1]))
+    at = start + _minutes(rng, 0, gap[1])
     while at < end:
         draw = rng.random()
         if draw < 0.04:  # a fault, repaired within hours
             plan.changes.append((at, sc.ConnectorStatus.FAULT))
-            at += timedelta(minutes=rng.uniform(60, 240))
+            at += _minutes(rng, 60, 240)
         elif draw < 0.07:  # the pile lost its network for a while
             plan.changes.append((at, sc.ConnectorStatus.OFFLINE))
-            at += timedelta(minutes=rng.uniform(20, 90))
+            at += _minutes(rng, 20, 90)
         else:  # a driver plugs in, charges, unplugs and leaves
             plan.changes.append((at, sc.ConnectorStatus.OCCUPIED))
-            begins = at + timedelta(seconds=rng.uniform(20, 90))
-            ends = begins + timedelta(minutes=rng.uniform(*minutes))
+            begins = at + timedelta(seconds=rng.randint(20, 90))
+            ends = begins + _minutes(rng, *minutes)
             plan.changes.append((begins, sc.ConnectorStatus.CHARGING))
             plan.changes.append((ends, sc.ConnectorStatus.OCCUPIED))
             plan.sessions.append(Session(connector.operator_id, connector.connector_id, begins, ends, kw))
-            at = ends + timedelta(minutes=rng.uniform(2, 10))
+            at = ends + _minutes(rng, 2, 10)
         plan.changes.append((at, sc.ConnectorStatus.IDLE))
-        at += timedelta(minutes=rng.uniform(*gap))
+        at += _minutes(rng, *gap)
     return plan
 
 
