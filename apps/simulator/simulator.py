@@ -176,6 +176,8 @@ class Simulator:
         self._thread.start()
         if self.pusher is not None:
             self.pusher.start()
+            if self.config.token_at_start:
+                self.pusher.connect()
         return self
 
     def stop(self) -> None:

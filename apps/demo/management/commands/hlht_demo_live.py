@@ -181,7 +181,7 @@ class Command(BaseCommand):
         # Both key sets go to the simulator through a pipe (`--keys -`), never a file: nothing is left on disk
         # however this command ends (a kill -9 included).
         command = [sys.executable, "manage.py", "simulate_operator", "--operator-id", platform["operator_id"],
-                   "--port", "0", "--keys", "-", "--portal", options["portal"],
+                   "--port", "0", "--keys", "-", "--portal", options["portal"], "--token-at-start",
                    "--stations", str(platform["stations"]), "--seed", str(platform["seed"]),
                    "--speed", str(options["speed"]), "--behind", str(options["behind"])]  # fmt: skip
         process = subprocess.Popen(  # noqa: S603 - our argv

@@ -63,6 +63,9 @@ class Command(BaseCommand):
             "--dialect", default="", help=f"comma list of deviations we speak: {', '.join(DIALECT_NAMES)}"
         )
         parser.add_argument("--no-push", action="store_true", help="serve queries only; push nothing to the portal")
+        parser.add_argument(
+            "--token-at-start", action="store_true", help="fetch the portal's token on start, not at the first push"
+        )
         parser.add_argument("--portal-operator-id", default=PORTAL_OPERATOR_ID, help="the portal's OperatorID")
         parser.add_argument("--token-ttl", type=int, default=7200, help="TokenAvailableTime we grant, seconds")
         parser.add_argument("--page-size-max", type=int, default=100, help="largest PageSize served (default 100)")
@@ -99,6 +102,7 @@ class Command(BaseCommand):
                 faults=Faults.parse(options["faults"], seed=options["seed"]),
                 dialect=parse_dialect(options["dialect"]),
                 push=not options["no_push"] and bool(options["portal"]),
+                token_at_start=options["token_at_start"],
                 token_ttl=options["token_ttl"],
                 page_size_max=options["page_size_max"],
                 walkin_rate=options["walkin_rate"],
