@@ -224,7 +224,14 @@ def seeded_day(*, seed: int, now: datetime | None = None, since: datetime | None
         Exchange.objects.filter(operator__in=SEEDED_OPERATORS, created__gte=pulls_since).delete()
         SyncRun.objects.filter(operator__in=SEEDED_OPERATORS, started__gte=pulls_since).delete()
     else:
+        # The window is written afresh: a catch-up that overlaps the last one (the live demo starts from the last
+        # sweep written, not from when that was) writes the same rows again, never twice.
         pulls_since = since
+        ConnectorStatusHistory.objects.filter(
+            connector__operator__in=SEEDED_OPERATORS, status_time__gt=since, status_time__lte=now
+        ).delete()
+        Exchange.objects.filter(operator__in=SEEDED_OPERATORS, created__gt=since, created__lte=now).delete()
+        SyncRun.objects.filter(operator__in=SEEDED_OPERATORS, started__gt=since, started__lte=now).delete()
     days = sorted({timezone.localdate(since + timedelta(microseconds=1)), timezone.localdate(now)})
     connectors = Connector.objects.filter(operator__in=SEEDED_OPERATORS, removed_at__isnull=True).select_related(
         "station"
@@ -238,9 +245,14 @@ def seeded_day(*, seed: int, now: datetime | None = None, since: datetime | None
         insert_rows(SyncRun, runs)
         exchanges += journal
         counts["runs"] += len(runs)
-        sweeps = [r["finished"] for r in runs if r["interface"] == Interface.QUERY_STATION_STATUS]
-        if sweeps:
-            last_sweep[operator.pk] = max(sweeps)
+        sweep = (
+            SyncRun.objects.filter(operator=operator, interface=Interface.QUERY_STATION_STATUS, started__lte=now)
+            .order_by("-started")
+            .values_list("finished", flat=True)
+            .first()
+        )
+        if sweep is not None:
+            last_sweep[operator.pk] = sweep
     for connector in connectors:
         plans = [day_plan(connector, day, seed) for day in days]
         current, changed = None, since
@@ -281,6 +293,16 @@ def seeded_day(*, seed: int, now: datetime | None = None, since: datetime | None
     insert_rows(Exchange, exchanges)
     counts["statuses"] = len(history)
     return counts
+
+
+def seeded_since() -> datetime | None:
+    """Up to when the seeded day was last written (its newest pull): where the live demo's catch-ups begin."""
+    return (
+        SyncRun.objects.filter(operator__in=SEEDED_OPERATORS)
+        .order_by("-started")
+        .values_list("started", flat=True)
+        .first()
+    )
 
 
 def _park(status: int) -> int:

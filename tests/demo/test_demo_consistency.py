@@ -135,8 +135,8 @@ def test_the_live_demo_carries_the_seeded_day_on_and_a_reload_doubles_nothing(de
     nothing it wrote lies after its own now."""
     start = timezone.now()
     since = start
-    for step in range(1, 9):
-        now = start + timedelta(minutes=5 * step)
+    for step in range(1, 21):  # windows shorter than the 5-minute sweeps, as the live demo's 30 s ones are
+        now = start + timedelta(minutes=2 * step)
         seeded_day(seed=SEED, since=since, now=now)
         since = now
     later = since
@@ -146,6 +146,10 @@ def test_the_live_demo_carries_the_seeded_day_on_and_a_reload_doubles_nothing(de
     assert not ChargeOrder.objects.filter(end_time__gt=later).exists()
     assert not ConnectorStatus.objects.filter(status_time__gt=later).exists()
     assert not SyncRun.objects.filter(started__gt=later).exists()
+    # The live demo starts from the last pull written (seeded_since), so windows overlap: rewritten, not doubled.
+    written = (ConnectorStatusHistory.objects.count(), Exchange.objects.count(), SyncRun.objects.count())
+    seeded_day(seed=SEED, since=start, now=later)
+    assert (ConnectorStatusHistory.objects.count(), Exchange.objects.count(), SyncRun.objects.count()) == written
 
     counts = (ConnectorStatusHistory.objects.count(), ChargeOrder.objects.count())
     demo_load(seed=SEED)

@@ -28,7 +28,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from apps.demo.data import DEMO_SEED
-from apps.demo.day import seeded_day
+from apps.demo.day import seeded_day, seeded_since
 from apps.interconnect.choices import Direction
 from apps.interconnect.keys import keys_generate
 from apps.interconnect.models import Exchange
@@ -100,7 +100,7 @@ class Command(BaseCommand):
                 outbound_keys_enter(operator_id=platform["operator_id"], values=keys["outbound"], endpoint=url)
                 self._go_live(platform["operator_id"], admin)
             self.stdout.write(self.style.SUCCESS("live demo: two simulated platforms running (Ctrl-C stops them)"))
-            since = timezone.now()
+            since = seeded_since() or timezone.now()
             while not stop.wait(1.0):
                 if any(p.poll() is not None for p in simulators):
                     raise CommandError("a simulator stopped; see its output above")
