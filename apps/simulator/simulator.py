@@ -278,13 +278,15 @@ class Simulator:
                 self._schedule(session.natural_end, E_SESSION_END, (session, STOP_BMS))
             elif draw < busy:
                 self._set_status(connector, PLUGGED, start, push=False)
-                self._schedule(start + rng.uniform(60, 900), E_UNPLUG, connector)
+                # Plugged in (or a fault, or offline) some time before we started watching: what is left of the
+                # spell starts at zero, so a world started on the real clock changes from its first minute.
+                self._schedule(start + rng.uniform(0, 900), E_UNPLUG, connector)
             elif draw < busy + 0.004 * incidents:
                 self._set_status(connector, FAULT, start, push=False)
-                self._schedule(start + rng.uniform(600, 6 * 3600), E_RECOVER, connector)
+                self._schedule(start + rng.uniform(0, 6 * 3600), E_RECOVER, connector)
             elif draw < busy + 0.007 * incidents:
                 self._set_status(connector, OFFLINE, start, push=False)
-                self._schedule(start + rng.uniform(300, 2 * 3600), E_RECOVER, connector)
+                self._schedule(start + rng.uniform(0, 2 * 3600), E_RECOVER, connector)
         if cfg.walkin_rate > 0:
             self._schedule(start + self._gap(cfg.walkin_rate * _PROFILE_PEAK), E_ARRIVAL)
         if cfg.incident_rate > 0:
