@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from apps.core.roles import CITY
 from apps.demo.data import OPERATORS, demo_load
-from apps.demo.day import SEEDED_OPERATORS, seeded_day
+from apps.demo.day import SEEDED_OPERATORS, seeded_day, seeded_since
 from apps.interconnect.models import Exchange, SyncRun
 from apps.operators.models import Operator
 from apps.orders.models import ChargeOrder
@@ -134,7 +134,10 @@ def test_the_live_demo_carries_the_seeded_day_on_and_a_reload_doubles_nothing(de
     """Forty minutes later (beyond HLHT_STALE_MINUTES), with the live demo's catch-ups, still nobody stale, and
     nothing it wrote lies after its own now."""
     start = timezone.now()
-    since = start
+    # From where the load's own writing stopped, as the live demo begins (the load took seconds: no gap is left).
+    since = seeded_since()
+    assert since is not None and since <= start
+    seeded_since_start = since
     for step in range(1, 21):  # windows shorter than the 5-minute sweeps, as the live demo's 30 s ones are
         now = start + timedelta(minutes=2 * step)
         seeded_day(seed=SEED, since=since, now=now)
@@ -148,7 +151,7 @@ def test_the_live_demo_carries_the_seeded_day_on_and_a_reload_doubles_nothing(de
     assert not SyncRun.objects.filter(started__gt=later).exists()
     # The live demo starts from the last pull written (seeded_since), so windows overlap: rewritten, not doubled.
     written = (ConnectorStatusHistory.objects.count(), Exchange.objects.count(), SyncRun.objects.count())
-    seeded_day(seed=SEED, since=start, now=later)
+    seeded_day(seed=SEED, since=seeded_since_start, now=later)
     assert (ConnectorStatusHistory.objects.count(), Exchange.objects.count(), SyncRun.objects.count()) == written
 
     counts = (ConnectorStatusHistory.objects.count(), ChargeOrder.objects.count())
