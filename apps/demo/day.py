@@ -26,7 +26,7 @@ from apps.orders.services import order_receive
 from apps.protocol import format_datetime, format_timestamp
 from apps.protocol.names import Interface
 from apps.stations import choices as sc
-from apps.stations.models import Connector, ConnectorStatus, ConnectorStatusHistory
+from apps.stations.models import Connector, ConnectorStatus, ConnectorStatusHistory, Station
 
 # Beijing's commercial time-of-use periods: valley 23–07, flat, peak 10–15 and 18–21.
 TARIFF = [
@@ -185,6 +185,7 @@ def _pulls(operator: Operator, since: datetime, now: datetime) -> tuple[list[dic
     rows (the seeded operators have no platform to answer them: what a pull would have found is the day itself)."""
     runs: list[dict[str, Any]] = []
     exchanges: list[dict[str, Any]] = []
+    stations = Station.objects.filter(operator=operator, removed_at__isnull=True).count()
     day0 = timezone.make_aware(datetime.combine(timezone.localdate(since), time.min))
     schedule = (
         (Interface.QUERY_STATION_STATUS, timedelta(minutes=operator.pull_status_minutes), timedelta(0)),
@@ -197,11 +198,13 @@ def _pulls(operator: Operator, since: datetime, now: datetime) -> tuple[list[dic
             if at > since:
                 finished = at + timedelta(seconds=2)
                 full = interface == Interface.QUERY_STATIONS_INFO and at.hour == 0 and at.minute < every.seconds // 60
+                # A full crawl reads every station again, all valid and unchanged (the data-quality figures count
+                # them); an increment finds nothing changed since the last.
                 runs.append({"operator_id": operator.pk, "interface": interface, "full": full,
                              "status": RunStatus.SUCCEEDED, "started": at, "finished": min(finished, now),
                              "last_query_time": "", "pages": 1, "created_count": 0, "updated_count": 0,
-                             "unchanged_count": 0, "rejected_count": 0, "removed_count": 0, "error": "",
-                             "retryable": False})  # fmt: skip
+                             "unchanged_count": stations if full else 0, "rejected_count": 0, "removed_count": 0,
+                             "error": "", "retryable": False})  # fmt: skip
                 exchanges.append(_exchange(operator.pk, interface, Direction.OUT, at, {"_compact": True}))
             at += every
     return runs, exchanges

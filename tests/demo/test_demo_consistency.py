@@ -55,6 +55,10 @@ def _no_seeded_operator_is_stale_or_never_pulled():
         for name in PULLED:  # the health panel's 从未 (never) for a pull
             assert getattr(operator, f"last_{name}") is not None, (operator.pk, name)
     assert figures.stale_operators(CITY) == []
+    # Their crawls read stations (the data-quality figures say 100 %, not 尚无站点数据)
+    correct = {row.figure.operator_id: row.figure for row in figures.correctness_last_days(CITY)}
+    for operator_id in SEEDED_OPERATORS:
+        assert correct[operator_id].accepted > 0 and correct[operator_id].rejected == 0, operator_id
 
 
 def _a_station_under_maintenance_charges_nobody():
