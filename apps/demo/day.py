@@ -43,8 +43,10 @@ SEEDED_OPERATORS = ("MA01BJ001", "MA01BJ002", "MA01BJ003")
 # A connector's day: sessions of 20–60 min (DC, 60 kW) or 2–5 h (AC, 7 kW), idle gaps between them, now and then a
 # fault or an offline spell; an order reaches the portal 12–40 s after its session ends (Beijing: within 30 s, give
 # or take the network).
-DC_MINUTES, DC_GAP = (20, 60), (40, 240)
-AC_MINUTES, AC_GAP = (120, 300), (120, 600)
+DC_MINUTES, DC_GAP = (20, 60), (480, 1200)
+AC_MINUTES, AC_GAP = (120, 300), (600, 1440)
+# The days before hold one order per DC gun a day (data.py): today keeps that pace, slower still before 07:00.
+NIGHT, NIGHT_FACTOR = range(7), 2.5
 ORDER_DELAY = (12, 40)
 PULL_HISTORY = timedelta(hours=24)  # the portal's pulls are written for the last day, so no health column is empty
 
@@ -122,7 +124,8 @@ def day_plan(connector: Connector, day: date, seed: int) -> Plan:
             plan.sessions.append(Session(connector.operator_id, connector.connector_id, begins, ends, kw))
             at = ends + _minutes(rng, 2, 10)
         plan.changes.append((at, sc.ConnectorStatus.IDLE))
-        at += _minutes(rng, *gap)
+        pause = _minutes(rng, *gap)
+        at += pause * NIGHT_FACTOR if timezone.localtime(at).hour in NIGHT else pause
     return plan
 
 
