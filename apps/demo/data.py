@@ -219,12 +219,18 @@ def _demo_orders(connector: Connector, rng: random.Random, now: datetime, driver
         minutes = rng.randint(25, 80)
         if n == 0:  # a portal-started session costs at most the hold a driver gives (HLHT_DRIVER_HOLD)
             minutes = min(minutes, 60)
+        split = None
+        if n == 1 and connector.connector_id.endswith("E01C1"):
+            # One session per station runs from the flat period into the 10:00 peak and bills the peak at the flat
+            # price: the order list always has price findings to show, whatever the seed.
+            start, minutes = start.replace(hour=9, minute=30), 50
+            split = start.replace(hour=10, minute=0)
         end = start + timedelta(minutes=minutes)
         power = (Decimal(minutes) * Decimal("0.75")).quantize(Decimal("0.01"))
         creator = conf().protocol.operator_id if n == 0 else connector.operator_id
         seq = f"{creator}{start:%Y%m%d%H%M%S}{zlib.crc32(connector.connector_id.encode()) % 10000:04d}"
         stop = StopReason.BMS if n % 2 else StopReason.USER
-        payload = order_payload(connector.connector_id, seq, start, end, power, stop)
+        payload = order_payload(connector.connector_id, seq, start, end, power, stop, split=split)
         if n == 0:
             ChargingSession.objects.get_or_create(
                 start_charge_seq=seq,

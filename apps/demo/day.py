@@ -8,6 +8,7 @@ parts of the same day, and a rerun writes it again identically.
 
 from __future__ import annotations
 
+import itertools
 import random
 import zlib
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ TARIFF = [
     ("230000", "0.3200"),
 ]
 SERVICE_PRICE = Decimal("0.8000")
+CENT = Decimal("0.01")
 SEEDED_OPERATORS = ("MA01BJ001", "MA01BJ002", "MA01BJ003")
 # A connector's day: sessions of 20–60 min (DC, 60 kW) or 2–5 h (AC, 7 kW), idle gaps between them, now and then a
 # fault or an offline spell; an order reaches the portal 12–40 s after its session ends (Beijing: within 30 s, give
@@ -130,14 +132,41 @@ def day_plan(connector: Connector, day: date, seed: int) -> Plan:
 
 
 def order_payload(
-    connector_id: str, seq: str, start: datetime, end: datetime, power: Decimal, stop_reason: int
+    connector_id: str,
+    seq: str,
+    start: datetime,
+    end: datetime,
+    power: Decimal,
+    stop_reason: int,
+    *,
+    split: datetime | None = None,
 ) -> dict[str, Any]:
-    """An order as an operator pushes it, priced at the period the session started in (so a session that crosses
-    into the next period shows as a price finding)."""
+    """An order as an operator pushes it, priced at the period the session started in. With `split` (a period
+    boundary inside the session) it has two details, both still at the first period's price: an operator that
+    billed the next period at the old price, which the price check finds."""
     local = timezone.localtime(start)
     price = Decimal(next(p for s, p in reversed(TARIFF) if s <= f"{local:%H%M%S}"))
-    elec = (power * price).quantize(Decimal("0.01"))
-    service = (power * SERVICE_PRICE).quantize(Decimal("0.01"))
+    bounds = [start, end] if split is None else [start, split, end]
+    seconds = Decimal((end - start).total_seconds())
+    details: list[dict[str, Any]] = []
+    left, elec, service = power, Decimal("0.00"), Decimal("0.00")
+    for index, (begins, ends) in enumerate(itertools.pairwise(bounds)):
+        last = index == len(bounds) - 2
+        share = left if last else (power * Decimal((ends - begins).total_seconds()) / seconds).quantize(CENT)
+        left -= share
+        elec += (share * price).quantize(CENT)
+        service += (share * SERVICE_PRICE).quantize(CENT)
+        details.append(
+            {
+                "DetailStartTime": format_datetime(begins),
+                "DetailEndTime": format_datetime(ends),
+                "ElecPrice": price,
+                "SevicePrice": SERVICE_PRICE,
+                "DetailPower": share,
+                "DetailElecMoney": (share * price).quantize(CENT),
+                "DetailSeviceMoney": (share * SERVICE_PRICE).quantize(CENT),
+            }
+        )
     return {
         "StartChargeSeq": seq,
         "ConnectorID": connector_id,
@@ -148,18 +177,8 @@ def order_payload(
         "TotalSeviceMoney": service,
         "TotalMoney": elec + service,
         "StopReason": stop_reason,
-        "SumPeriod": 1,
-        "ChargeDetails": [
-            {
-                "DetailStartTime": format_datetime(start),
-                "DetailEndTime": format_datetime(end),
-                "ElecPrice": price,
-                "SevicePrice": SERVICE_PRICE,
-                "DetailPower": power,
-                "DetailElecMoney": elec,
-                "DetailSeviceMoney": service,
-            }
-        ],
+        "SumPeriod": len(details),
+        "ChargeDetails": details,
     }
 
 
