@@ -10,6 +10,7 @@ still need this module's network restriction and JSON answer around them.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -49,6 +50,11 @@ def queue_names() -> tuple[str, ...]:
 
 def _database(results: dict[str, Result], timeout: float) -> None:
     """database, beat and outbox, in order, on this thread's own connection (closed at the end)."""
+    if connection.vendor == "postgresql":
+        # This thread's own wrapper gets its own settings: a host that swallows packets fails the connect in
+        # `timeout` (libpq counts whole seconds, at least 2) instead of the kernel's minutes.
+        options = {**connection.settings_dict.get("OPTIONS", {}), "connect_timeout": max(2, math.ceil(timeout))}
+        connection.settings_dict = {**connection.settings_dict, "OPTIONS": options}
     started = time.perf_counter()
     try:
         with connection.cursor() as cursor:

@@ -95,6 +95,16 @@ def test_healthz_is_503_naming_beat_when_its_last_tick_is_old(client, queues):
     assert _health(client)[0] == 200
 
 
+def test_beats_heartbeat_task_is_scheduled_each_minute_and_makes_beat_healthy(client, queues):
+    from apps.ops.tasks import beat_heartbeat_task
+    from hlht_portal.beat import SCHEDULE
+
+    assert {"task": beat_heartbeat_task.name, "schedule": 60.0} in SCHEDULE.values()
+    assert _health(client)[1]["failed"] == ["beat"]
+    beat_heartbeat_task.apply()  # as a worker runs it
+    assert _health(client)[0] == 200
+
+
 def test_healthz_names_beat_when_it_never_ticked(client, queues):
     status, body = _health(client)
     assert status == 503 and body["failed"] == ["beat"]
