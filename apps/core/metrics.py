@@ -8,7 +8,10 @@ value to a file there and /metrics adds them up (README, Operations).
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 
 from prometheus_client import Counter, Histogram
 
@@ -37,7 +40,23 @@ PULL_RUNS = Counter(
     ["operator", "interface", "outcome"],
 )
 
+logger = logging.getLogger(__name__)
 _children: dict[tuple[Any, ...], Any] = {}
+_F = TypeVar("_F", bound=Callable[..., None])
+
+
+def _never_raises(count: _F) -> _F:
+    """Counting never costs the work counted: a failure (a PROMETHEUS_MULTIPROC_DIR that is gone, a full disk) is
+    logged, and the answer or the pull run goes on."""
+
+    @wraps(count)
+    def guarded(*args: Any, **kwargs: Any) -> None:
+        try:
+            count(*args, **kwargs)
+        except Exception:
+            logger.exception("metrics: %s failed", count.__name__)
+
+    return guarded  # type: ignore[return-value]
 
 
 def _child(metric: Any, *labels: str) -> Any:
@@ -48,6 +67,7 @@ def _child(metric: Any, *labels: str) -> Any:
     return child
 
 
+@_never_raises
 def exchange_observe(interface: str, ret: int | None, seconds: float, *, push_of: str | None = None) -> None:
     """One answered message: its interface (a name the server serves, or 'unknown': a peer chooses the path and
     must not choose the number of series), its Ret and its latency; `push_of` names the operator whose push was
@@ -59,6 +79,7 @@ def exchange_observe(interface: str, ret: int | None, seconds: float, *, push_of
         _child(PUSHES_STORED, interface, push_of).inc()
 
 
+@_never_raises
 def pull_finished(operator: str, interface: str, *, failed: bool) -> None:
     """One pull run ended (in the worker that ran it)."""
     _child(PULL_RUNS, operator, interface, "failed" if failed else "succeeded").inc()

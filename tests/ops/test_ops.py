@@ -217,3 +217,20 @@ def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(client, settings)
     assert client.get("/metrics", HTTP_X_FORWARDED_FOR=f"10.20.3.4, {OUTSIDE}", **proxy).status_code == 404
     assert client.get("/metrics", HTTP_X_FORWARDED_FOR="not-an-address", **proxy).status_code == 404
     assert client.get("/metrics", REMOTE_ADDR="192.0.2.11", HTTP_X_FORWARDED_FOR="10.20.3.4").status_code == 404
+
+
+def test_a_metrics_failure_never_costs_an_answer_or_a_pull_run(caller, monkeypatch):
+    from apps.core import metrics
+
+    def broken(*_args, **_kwargs):
+        raise OSError("No space left on device")  # a full PROMETHEUS_MULTIPROC_DIR
+
+    monkeypatch.setattr(metrics, "_child", broken)
+    station = factories.station(Operator.objects.get(pk=OPERATOR_ID), "S1")
+    factories.connector(factories.equipment(station, "E1"), "C1")
+    caller.login()
+    push = Interface.NOTIFICATION_STATION_STATUS
+    assert caller.call(push, {"ConnectorStatusInfo": {"ConnectorID": "C1", "Status": 3}}).ret == Ret.OK
+    operator_provision(operator_id="MA0000001", name="不可达的平台", endpoint="http://127.0.0.1:9/evcs/v1/")
+    run = pull_run(operator=Operator.objects.get(pk="MA0000001"), interface=Interface.QUERY_STATIONS_INFO)
+    assert run is not None and run.status == "failed" and run.finished is not None
