@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('charging', '0003_alter_commandattempt_exchange'),
+        ('charging', '0004_attempt_written_before_send'),
     ]
 
     operations = [
