@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
 
 from apps.core.admin import (
+    ExtensibleAdminMixin,
     OperatorDataAdminMixin,
     ReadOnlyAdminMixin,
     ReadOnlyInline,
@@ -102,7 +103,7 @@ class ConnectorInline(ReadOnlyInline):
 
 
 @admin.register(Station)
-class StationAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin):
+class StationAdmin(OperatorDataAdminMixin, ExtensibleAdminMixin, ImportExportMixin, admin.ModelAdmin):
     resource_classes = [StationResource]
     list_display = [
         "station_id",

@@ -1,0 +1,79 @@
+/* An operator's 30 days (apps/supervision/picture_panels.py): status mix now, orders and energy, crawls, pushes.
+   ECharts from static/vendor, loaded here unless another panel on the page already did. */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var data = JSON.parse(document.getElementById("operator-figures-data").textContent);
+  var number = function (digits) {
+    return function (value) {
+      return Number(value).toLocaleString("zh-CN", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    };
+  };
+  var count = number(0), kwh = number(1), yuan = number(2);
+
+  function daily(element, series, unit) {
+    var chart = echarts.init(element, null, { renderer: "canvas" });
+    chart.setOption({
+      tooltip: { trigger: "axis", valueFormatter: function (v) { return count(v) + " " + unit; } },
+      legend: { top: 0, right: 8 },
+      grid: { left: 56, right: 16, top: 32, bottom: 28 },
+      xAxis: { type: "category", data: data.days },
+      yAxis: { type: "value", minInterval: 1, axisLabel: { formatter: count } },
+      series: series
+    });
+    return chart;
+  }
+
+  function outcome(element, figures, okName, failedName) {
+    return daily(element, [
+      { name: okName, type: "bar", stack: "all", data: figures.ok, color: data.outcome_colours.ok },
+      { name: failedName, type: "bar", stack: "all", data: figures.failed, color: data.outcome_colours.failed }
+    ], "次");
+  }
+
+  function start() {
+    var charts = [];
+    var status = echarts.init(document.getElementById("operator-chart-status"), null, { renderer: "canvas" });
+    status.setOption({
+      tooltip: { trigger: "item", formatter: function (p) { return p.name + "：" + count(p.value) + " 个（" + p.percent + "%）"; } },
+      legend: { orient: "vertical", right: 8, top: "middle" },
+      series: [{
+        name: "接口当前状态", type: "pie", radius: ["40%", "70%"], center: ["36%", "50%"],
+        label: { formatter: function (p) { return p.value ? p.name + " " + count(p.value) : ""; } },
+        data: data.status.map(function (s) { return { name: s.name, value: s.value, itemStyle: { color: s.colour } }; })
+      }]
+    });
+    charts.push(status);
+    var orders = echarts.init(document.getElementById("operator-chart-orders"), null, { renderer: "canvas" });
+    orders.setOption({
+      tooltip: { trigger: "axis", formatter: function (ps) {
+        var i = ps[0].dataIndex;
+        return data.days[i] + "<br>订单 " + count(data.orders.n[i]) + " 单<br>电量 " + kwh(data.orders.energy[i]) +
+          " kWh<br>金额 " + yuan(data.orders.money[i]) + " 元";
+      } },
+      legend: { top: 0, right: 8 },
+      grid: { left: 56, right: 64, top: 32, bottom: 28 },
+      xAxis: { type: "category", data: data.days },
+      yAxis: [{ type: "value", name: "单", minInterval: 1, axisLabel: { formatter: count } },
+              { type: "value", name: "kWh", axisLabel: { formatter: kwh } }],
+      series: [
+        { name: "订单", type: "bar", data: data.orders.n, color: "#1565c0" },
+        { name: "电量", type: "line", yAxisIndex: 1, data: data.orders.energy, color: "#f9a825" }
+      ]
+    });
+    charts.push(orders);
+    charts.push(outcome(document.getElementById("operator-chart-crawls"), data.crawls, "成功", "失败"));
+    charts.push(outcome(document.getElementById("operator-chart-pushes"), data.pushes, "已接收", "拒收"));
+    window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+    document.getElementById("operator-figures").setAttribute("data-ready", "1");
+  }
+
+  if (window.echarts) {
+    start();
+  } else {
+    var loader = document.createElement("script");
+    loader.src = script.dataset.echarts;
+    loader.onload = start;
+    document.head.appendChild(loader);
+  }
+})();
