@@ -15,8 +15,8 @@
     var chart = echarts.init(element, null, { renderer: "canvas" });
     chart.setOption({
       tooltip: { trigger: "axis", valueFormatter: function (v) { return count(v) + " " + unit; } },
-      legend: { top: 0, right: 8 },
-      grid: { left: 56, right: 16, top: 32, bottom: 28 },
+      legend: { top: 0, left: "center" },
+      grid: { left: 56, right: 16, top: 40, bottom: 28 },
       xAxis: { type: "category", data: data.days },
       yAxis: { type: "value", minInterval: 1, axisLabel: { formatter: count } },
       series: series
@@ -34,12 +34,14 @@
   function start() {
     var charts = [];
     var status = echarts.init(document.getElementById("operator-chart-status"), null, { renderer: "canvas" });
+    var counts = {};
+    data.status.forEach(function (s) { counts[s.name] = s.value; });
     status.setOption({
       tooltip: { trigger: "item", formatter: function (p) { return p.name + "：" + count(p.value) + " 个（" + p.percent + "%）"; } },
-      legend: { orient: "vertical", right: 8, top: "middle" },
+      // The counts in the legend, not beside the slices: seven labels around a ring collide and get cut.
+      legend: { orient: "vertical", right: 16, top: "middle", formatter: function (name) { return name + "  " + count(counts[name]); } },
       series: [{
-        name: "接口当前状态", type: "pie", radius: ["40%", "70%"], center: ["36%", "50%"],
-        label: { formatter: function (p) { return p.value ? p.name + " " + count(p.value) : ""; } },
+        name: "接口当前状态", type: "pie", radius: ["42%", "72%"], center: ["32%", "52%"], label: { show: false },
         data: data.status.map(function (s) { return { name: s.name, value: s.value, itemStyle: { color: s.colour } }; })
       }]
     });
@@ -51,20 +53,23 @@
         return data.days[i] + "<br>订单 " + count(data.orders.n[i]) + " 单<br>电量 " + kwh(data.orders.energy[i]) +
           " kWh<br>金额 " + yuan(data.orders.money[i]) + " 元";
       } },
-      legend: { top: 0, right: 8 },
-      grid: { left: 56, right: 64, top: 32, bottom: 28 },
+      legend: { top: 0, left: "center" },
+      grid: { left: 56, right: 64, top: 40, bottom: 28 },
       xAxis: { type: "category", data: data.days },
       yAxis: [{ type: "value", name: "单", minInterval: 1, axisLabel: { formatter: count } },
               { type: "value", name: "kWh", axisLabel: { formatter: kwh } }],
       series: [
         { name: "订单", type: "bar", data: data.orders.n, color: "#1565c0" },
-        { name: "电量", type: "line", yAxisIndex: 1, data: data.orders.energy, color: "#f9a825" }
+        { name: "电量", type: "line", yAxisIndex: 1, data: data.orders.energy, color: "#f9a825", symbolSize: 4 }
       ]
     });
     charts.push(orders);
     charts.push(outcome(document.getElementById("operator-chart-crawls"), data.crawls, "成功", "失败"));
     charts.push(outcome(document.getElementById("operator-chart-pushes"), data.pushes, "已接收", "拒收"));
-    window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+    // The page's width may still change after the charts are drawn (the admin's sidebar opens, a theme's layout
+    // settles): each chart follows its own box, not the window.
+    var watcher = new ResizeObserver(function () { charts.forEach(function (c) { c.resize(); }); });
+    charts.forEach(function (c) { watcher.observe(c.getDom()); });
     document.getElementById("operator-figures").setAttribute("data-ready", "1");
   }
 

@@ -1,0 +1,177 @@
+"""The station timeline and the operator figures as a person sees them at 1,440 px: one row per connector, each
+segment in its status's colour and as wide as its time, nothing past the right edge; titled charts whose series are
+the database's figures."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from apps.core.roles import CITY, REGULATOR
+from apps.interconnect.choices import RunStatus
+from apps.interconnect.models import SyncRun
+from apps.protocol.names import Interface
+from apps.stations.choices import STATUS_COLOURS
+from apps.stations.choices import ConnectorStatus as S
+from apps.stations.models import Connector, ConnectorStatus, ConnectorStatusHistory
+from apps.supervision import pictures
+from tests import factories
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+CONNECTORS = 40
+CYCLE = [S.IDLE, S.CHARGING, S.OCCUPIED, S.RESERVED, S.FAULT, S.OFFLINE]
+HOUR = timedelta(hours=1)
+
+
+def _rgb(colour: str) -> str:
+    return "rgb({}, {}, {})".format(*(int(colour[i : i + 2], 16) for i in (1, 3, 5)))
+
+
+def _overflowing(page, root: str) -> list[str]:
+    """Elements under `root` whose box reaches past the viewport's right edge, or that scroll sideways."""
+    return page.evaluate(
+        """root => {
+            const width = document.documentElement.clientWidth, found = [];
+            for (const el of document.querySelectorAll(root + ', ' + root + ' *')) {
+                const box = el.getBoundingClientRect();
+                const name = el.tagName + '.' + (el.getAttribute('class') || '');
+                if (box.width && box.right > width + 0.5) found.push(name);
+                if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'visible')
+                    found.push('scrolls: ' + name);
+            }
+            return found;
+        }""",
+        root,
+    )
+
+
+@pytest.fixture
+def regulator(live_server, roles, django_user_model):
+    cache.clear()
+    user = django_user_model.objects.create_user(username="reg", password="pw-for-tests-only", is_staff=True)
+    user.groups.add(django_user_model.groups.rel.model.objects.get(name=REGULATOR))
+    return user
+
+
+@pytest.fixture
+def station():
+    """A station of 40 connectors swept every five minutes for the last 25 hours. C01, by hand, on the hour before
+    now (T): idle from T − 30 h, charging T − 10 h to T − 8 h 30, offline since; the others cycle through every status
+    (four hours each, from 28 to 25 hours ago), so every colour appears."""
+    op = factories.operator("123456789", operator_name="京电充电")
+    st = factories.station(op, "ST0001", station_name="朝阳公园南门充电站")
+    eq = factories.equipment(st, "EQ1")
+    conns = [factories.connector(eq, f"1101050000{n:02d}") for n in range(1, CONNECTORS + 1)]
+    Connector.objects.update(created=timezone.now() - timedelta(days=10))
+    now = timezone.now()
+    runs, moment = [], now - 25 * HOUR
+    while moment < now:
+        runs.append(SyncRun(operator=op, interface=Interface.QUERY_STATION_STATUS.value,
+                            status=RunStatus.SUCCEEDED, finished=moment))  # fmt: skip
+        moment += timedelta(minutes=5)
+    SyncRun.objects.bulk_create(runs)
+    top = now.replace(minute=0, second=0, microsecond=0)
+    rows = [
+        ConnectorStatusHistory(connector=conns[0], status=S.IDLE, status_time=top - 30 * HOUR),
+        ConnectorStatusHistory(connector=conns[0], status=S.CHARGING, status_time=top - 10 * HOUR),
+        ConnectorStatusHistory(connector=conns[0], status=S.OFFLINE, status_time=top - 8.5 * HOUR),
+    ]
+    for n, conn in enumerate(conns[1:], start=1):
+        for k in range(7):
+            rows.append(ConnectorStatusHistory(connector=conn, status=CYCLE[(n + k) % 6],
+                                               status_time=top - (28 - 4 * k - n % 4) * HOUR))  # fmt: skip
+    ConnectorStatusHistory.objects.bulk_create(rows)
+    for conn in conns:
+        last = max((r for r in rows if r.connector_id == conn.pk), key=lambda r: r.status_time)
+        ConnectorStatus.objects.create(connector=conn, status=last.status, status_time=last.status_time)
+    return {"op": op, "st": st, "conns": conns, "top": top}
+
+
+def _log_in(page, live_server):
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "reg")
+    page.fill("#id_password", "pw-for-tests-only")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#content")
+
+
+def test_the_station_page_draws_each_connectors_day_in_its_status_colours(page, live_server, regulator, station,
+                                                                          shot):  # fmt: skip
+    _log_in(page, live_server)
+    page.goto(f"{live_server.url}/admin/stations/station/{station['st'].pk}/change/")
+    timeline = page.locator("#station-timeline")
+    timeline.wait_for()
+    rows = timeline.locator(".hlht-timeline-row[data-connector]")
+    assert rows.count() == CONNECTORS
+    assert rows.first.get_attribute("data-connector") == "110105000001"
+
+    # C01: idle, charging 1 h 30, offline: three rectangles in those colours, as wide as their time.
+    first = rows.first.locator("rect")
+    assert first.count() == 3
+    fills = [first.nth(i).evaluate("el => getComputedStyle(el).fill") for i in range(3)]
+    assert fills == [_rgb(STATUS_COLOURS[S.IDLE]), _rgb(STATUS_COLOURS[S.CHARGING]), _rgb(STATUS_COLOURS[S.OFFLINE])]
+    bar = rows.first.locator("svg").bounding_box()
+    charging = first.nth(1).bounding_box()
+    assert charging["width"] == pytest.approx(bar["width"] * 1.5 / 24, abs=1.5)
+    # Its left edge at T − 10 h of the 24 hours ending now: the page was drawn a moment after the fixture's `now`.
+    elapsed = (timezone.now() - station["top"]).total_seconds() / 3600
+    assert charging["x"] - bar["x"] == pytest.approx(bar["width"] * (14 - elapsed) / 24, abs=3)
+    tip = first.nth(1).locator("title").text_content()
+    begin = timezone.localtime(station["top"] - 10 * HOUR)
+    assert f"{begin:%H:%M}–" in tip and "占用（充电中）" in tip and "1小时30分" in tip
+
+    # Every status of the one table appears, in its colour, and nothing else does.
+    seen = set(page.eval_on_selector_all("#station-timeline rect", "els => els.map(e => getComputedStyle(e).fill)"))
+    assert seen == {_rgb(STATUS_COLOURS[status]) for status in CYCLE}
+    legend = timeline.locator(".hlht-legend li")
+    assert legend.count() == len(STATUS_COLOURS)
+
+    assert _overflowing(page, "#station-timeline") == []
+    assert page.evaluate("document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth")
+    shot(page, "station-page")
+    shot(page, "station", element="fieldset:has(#station-timeline)")
+
+
+def test_the_operator_page_charts_its_30_days(page, live_server, regulator, station, shot):
+    conn = station["conns"][0]
+    today = timezone.localtime().replace(hour=0, minute=5, second=0, microsecond=0)
+    for days, kwh, money in [(0, "12.34", "20.00"), (2, "30.00", "45.50"), (2, "8.16", "12.25")]:
+        begin = today - timedelta(days=days)
+        factories.order(conn, start_time=begin, end_time=begin + timedelta(minutes=2),
+                        total_power=Decimal(kwh), total_money=Decimal(money),
+                        order_received_at=begin + timedelta(minutes=3))  # fmt: skip
+    _log_in(page, live_server)
+    page.goto(f"{live_server.url}/admin/operators/operator/{station['op'].pk}/change/")
+    page.wait_for_selector("#operator-figures[data-ready]", timeout=20_000)
+    titles = page.locator("#operator-figures .hlht-figure h3").all_inner_texts()
+    assert titles == ["接口当前状态", "近30天每日订单与电量", "近30天每日拉取（平台查询）", "近30天每日状态推送"]
+
+    def option(chart: str):
+        return page.evaluate(f"echarts.getInstanceByDom(document.getElementById('{chart}')).getOption()")
+
+    status = {item["name"]: item for item in option("operator-chart-status")["series"][0]["data"]}
+    mix = {share.label: share.n for share in pictures.operator_status_now(CITY, "123456789")}
+    assert {name: item["value"] for name, item in status.items()} == mix
+    assert sum(mix.values()) == CONNECTORS
+    for value, label in S.choices:
+        assert status[label]["itemStyle"]["color"] == STATUS_COLOURS[value]
+
+    orders = option("operator-chart-orders")
+    assert len(orders["xAxis"][0]["data"]) == 30
+    by_name = {series["name"]: series["data"] for series in orders["series"]}
+    assert by_name["订单"][-1] == 1 and by_name["订单"][-3] == 2 and sum(by_name["订单"]) == 3
+    assert by_name["电量"][-1] == 12.3 and by_name["电量"][-3] == 38.2  # 30.00 + 8.16, one decimal
+    crawls = {series["name"]: series["data"] for series in option("operator-chart-crawls")["series"]}
+    # The fixture's sweeps were all recorded (started) today; none failed.
+    assert crawls["成功"][-1] == SyncRun.objects.filter(operator=station["op"]).count() == 300
+    assert sum(crawls["成功"][:-1]) == sum(crawls["失败"]) == 0
+    assert "77.75 元" in page.inner_text("#operator-figures .hlht-totals")
+    page.wait_for_timeout(800)  # the charts' entry animation, and their resize to their boxes
+    assert _overflowing(page, "#operator-figures") == []
+    shot(page, "operator-page")
+    shot(page, "operator", element="fieldset:has(#operator-figures)")
