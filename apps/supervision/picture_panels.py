@@ -80,6 +80,7 @@ def station_timeline_panel(request: HttpRequest, obj: Station) -> str:
             "ticks": ticks,
             "legend": timeline.legend,
             "seconds": f"{total:.0f}",
+            "background": pictures.NOT_LISTED_COLOUR,
             "start": _clock(timeline.start, timeline.start),
             "end": timeline.end.astimezone(CST).strftime("%m-%d %H:%M"),
         },

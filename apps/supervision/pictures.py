@@ -30,6 +30,8 @@ TIMELINE_HOURS = 24  # a station page shows its connectors over the last 24 hour
 TICK_HOURS = 2  # the time axis is labelled every two Beijing hours
 FIGURE_DAYS = 30  # an operator page's figures cover the last 30 Beijing days, today included
 NO_STATUS = "未知（无数据）"  # before the first report, and where the data stopped (the indicators' unknown)
+NOT_LISTED = "未在列"  # a row's background: before the connector was listed, after it was removed
+NOT_LISTED_COLOUR = "#eceff1"  # not a status, so not in STATUS_COLOURS
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,11 @@ def status_legend() -> list[Legend]:
     return [Legend(label, STATUS_COLOURS[value]) for value, label in Status.choices] + [
         Legend(NO_STATUS, STATUS_COLOURS[None])
     ]
+
+
+def timeline_legend() -> list[Legend]:
+    """The statuses, and a timeline row's background where its connector was not listed."""
+    return [*status_legend(), Legend(NOT_LISTED, NOT_LISTED_COLOUR)]
 
 
 # -- a station's connectors over the last 24 hours -------------------------------------------------------------------
@@ -138,7 +145,7 @@ def station_timeline(scope: Scope, station_pk: int, *, now: datetime | None = No
             )
         lines.append(ConnectorLine(day.connector_id, names.get(day.pk, ""), segments))
     lines.sort(key=lambda line: line.connector_id)
-    return StationTimeline(start, end, lines, _ticks(start, end), status_legend())
+    return StationTimeline(start, end, lines, _ticks(start, end), timeline_legend())
 
 
 # -- an operator over the last 30 days -----------------------------------------------------------------------------

@@ -129,7 +129,7 @@ def test_the_station_page_draws_each_connectors_day_in_its_status_colours(page, 
     seen = set(page.eval_on_selector_all("#station-timeline rect", "els => els.map(e => getComputedStyle(e).fill)"))
     assert seen == {_rgb(STATUS_COLOURS[status]) for status in CYCLE}
     legend = timeline.locator(".hlht-legend li")
-    assert legend.count() == len(STATUS_COLOURS)
+    assert legend.count() == len(STATUS_COLOURS) + 1  # and the background's 未在列
 
     assert _overflowing(page, "#station-timeline") == []
     assert page.evaluate("document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth")
