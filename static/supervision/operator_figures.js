@@ -11,8 +11,17 @@
   };
   var count = number(0), kwh = number(1), yuan = number(2);
 
-  function daily(element, series, unit) {
+  // The page's own text colour (the admin's light or dark theme) for the charts' labels.
+  var ink = getComputedStyle(document.getElementById("operator-figures")).color;
+
+  function init(element) {
     var chart = echarts.init(element, null, { renderer: "canvas" });
+    chart.setOption({ textStyle: { color: ink }, legend: { textStyle: { color: ink } } });
+    return chart;
+  }
+
+  function daily(element, series, unit) {
+    var chart = init(element);
     chart.setOption({
       tooltip: { trigger: "axis", valueFormatter: function (v) { return count(v) + " " + unit; } },
       legend: { top: 0, left: "center" },
@@ -33,7 +42,7 @@
 
   function start() {
     var charts = [];
-    var status = echarts.init(document.getElementById("operator-chart-status"), null, { renderer: "canvas" });
+    var status = init(document.getElementById("operator-chart-status"));
     var counts = {};
     data.status.forEach(function (s) { counts[s.name] = s.value; });
     status.setOption({
@@ -46,7 +55,7 @@
       }]
     });
     charts.push(status);
-    var orders = echarts.init(document.getElementById("operator-chart-orders"), null, { renderer: "canvas" });
+    var orders = init(document.getElementById("operator-chart-orders"));
     orders.setOption({
       tooltip: { trigger: "axis", formatter: function (ps) {
         var i = ps[0].dataIndex;

@@ -12,8 +12,8 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from apps.core.roles import CITY, REGULATOR
-from apps.interconnect.choices import RunStatus
-from apps.interconnect.models import SyncRun
+from apps.interconnect.choices import Direction, RunStatus
+from apps.interconnect.models import Exchange, SyncRun
 from apps.protocol.names import Interface
 from apps.stations.choices import STATUS_COLOURS
 from apps.stations.choices import ConnectorStatus as S
@@ -137,14 +137,35 @@ def test_the_station_page_draws_each_connectors_day_in_its_status_colours(page, 
     shot(page, "station", element="fieldset:has(#station-timeline)")
 
 
+def _on_day(model, field: str, rows: list, day) -> None:
+    """Rows created now, then moved to 10:00 Beijing time `day` days ago (their time is auto_now_add)."""
+    created = model.objects.bulk_create(rows)
+    moment = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(days=day)
+    model.objects.filter(pk__in=[row.pk for row in created]).update(**{field: moment})
+
+
 def test_the_operator_page_charts_its_30_days(page, live_server, regulator, station, shot):
-    conn = station["conns"][0]
+    """By hand: orders on today (12.34 kWh) and two days ago (30.00 + 8.16 kWh); then a month of background: d days
+    ago d % 4 orders of 25 kWh, 12 pull runs and 2 failed ones every fifth day, 20 + d % 7 status pushes and one
+    refused every sixth day."""
+    op, conn = station["op"], station["conns"][0]
     today = timezone.localtime().replace(hour=0, minute=5, second=0, microsecond=0)
-    for days, kwh, money in [(0, "12.34", "20.00"), (2, "30.00", "45.50"), (2, "8.16", "12.25")]:
+    hand = [(0, "12.34", "20.00"), (2, "30.00", "45.50"), (2, "8.16", "12.25")]
+    background = [(d, "25.00", "37.50") for d in range(3, 30) for _ in range(d % 4)]
+    for days, kwh, money in hand + background:
         begin = today - timedelta(days=days)
         factories.order(conn, start_time=begin, end_time=begin + timedelta(minutes=2),
                         total_power=Decimal(kwh), total_money=Decimal(money),
                         order_received_at=begin + timedelta(minutes=3))  # fmt: skip
+    push, sweep = Interface.NOTIFICATION_STATION_STATUS.value, Interface.QUERY_STATION_STATUS.value
+    for d in range(30):
+        if d:
+            runs = [SyncRun(operator=op, interface=sweep, status=RunStatus.SUCCEEDED) for _ in range(12)]
+            runs += [SyncRun(operator=op, interface=sweep, status=RunStatus.FAILED) for _ in range(2 * (d % 5 == 0))]
+            _on_day(SyncRun, "started", runs, d)
+        pushes = [Exchange(operator=op, interface=push, direction=Direction.IN, ret=0) for _ in range(20 + d % 7)]
+        pushes += [Exchange(operator=op, interface=push, direction=Direction.IN, ret=4) for _ in range(d % 6 == 0)]
+        _on_day(Exchange, "created", pushes, d)
     _log_in(page, live_server)
     page.goto(f"{live_server.url}/admin/operators/operator/{station['op'].pk}/change/")
     page.wait_for_selector("#operator-figures[data-ready]", timeout=20_000)
@@ -164,13 +185,19 @@ def test_the_operator_page_charts_its_30_days(page, live_server, regulator, stat
     orders = option("operator-chart-orders")
     assert len(orders["xAxis"][0]["data"]) == 30
     by_name = {series["name"]: series["data"] for series in orders["series"]}
-    assert by_name["订单"][-1] == 1 and by_name["订单"][-3] == 2 and sum(by_name["订单"]) == 3
+    assert by_name["订单"][-1] == 1 and by_name["订单"][-3] == 2 and by_name["订单"][-4] == 3
+    assert sum(by_name["订单"]) == 3 + len(background)
     assert by_name["电量"][-1] == 12.3 and by_name["电量"][-3] == 38.2  # 30.00 + 8.16, one decimal
+    assert by_name["电量"][-4] == 75.0  # three orders of 25 kWh three days ago
     crawls = {series["name"]: series["data"] for series in option("operator-chart-crawls")["series"]}
-    # The fixture's sweeps were all recorded (started) today; none failed.
-    assert crawls["成功"][-1] == SyncRun.objects.filter(operator=station["op"]).count() == 300
-    assert sum(crawls["成功"][:-1]) == sum(crawls["失败"]) == 0
-    assert "77.75 元" in page.inner_text("#operator-figures .hlht-totals")
+    assert crawls["成功"][-1] == 300  # the fixture's sweeps, all recorded (started) today
+    assert crawls["成功"][:-1] == [12] * 29
+    assert crawls["失败"] == [2 if d and d % 5 == 0 else 0 for d in range(29, -1, -1)]
+    pushes = {series["name"]: series["data"] for series in option("operator-chart-pushes")["series"]}
+    assert pushes["已接收"] == [20 + d % 7 for d in range(29, -1, -1)]
+    assert pushes["拒收"] == [int(d % 6 == 0) for d in range(29, -1, -1)]
+    money = Decimal("77.75") + Decimal("37.50") * len(background)
+    assert f"{money:,.2f} 元" in page.inner_text("#operator-figures .hlht-totals")
     page.wait_for_timeout(800)  # the charts' entry animation, and their resize to their boxes
     assert _overflowing(page, "#operator-figures") == []
     shot(page, "operator-page")

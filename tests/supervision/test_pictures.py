@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from apps.core.roles import CITY, REGULATOR, Scope
+from apps.core.roles import CITY, OPERATOR_MANAGER, REGULATOR, Scope
 from apps.interconnect.choices import Direction, RunStatus
 from apps.interconnect.models import Exchange, SyncRun
 from apps.protocol import CST
@@ -233,3 +233,17 @@ def test_the_station_and_operator_pages_carry_their_pictures(operator_month, sta
     assert [code for code in ("C1", "C2", "C3", "X1") if f'data-connector="{code}"' in page] == ["C1", "C2", "C3"]
     page = client.get(f"/admin/operators/operator/{operator_month.pk}/change/").content.decode()
     assert "近30天概况" in page and 'id="operator-figures-data"' in page and "74.35 元" in page
+
+
+def test_an_operators_manager_reads_their_own_pages_figures(operator_month, station, client, roles, django_user_model):
+    user = django_user_model.objects.create_user(username="mgr", password="pw-for-tests-only", is_staff=True)
+    user.groups.add(django_user_model.groups.rel.model.objects.get(name=OPERATOR_MANAGER))
+    factories.OperatorAccountFactory(user=user, operator=operator_month)
+    client.force_login(user)
+    page = client.get(f"/admin/operators/operator/{operator_month.pk}/change/").content.decode()
+    # Their three connectors, their orders' money; not the other operator's 70.00 元 order.
+    assert "3 个" in page and "74.35 元" in page
+    page = client.get(f"/admin/stations/station/{station['st'].pk}/change/").content.decode()
+    assert page.count('class="hlht-timeline-row" data-connector=') == 3
+    other = station["other"].station
+    assert client.get(f"/admin/stations/station/{other.pk}/change/").status_code in (302, 404)
