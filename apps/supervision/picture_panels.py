@@ -93,12 +93,14 @@ def operator_figures_data(request: HttpRequest, operator_id: str) -> dict[str, A
     scope = scope_of(request.user)
     days = pictures.figure_days()
     status = pictures.operator_status_now(scope, operator_id)
+    states = pictures.operator_states_by_day(scope, operator_id, days)
     crawls = pictures.operator_crawls(scope, operator_id, days)
     pushes = pictures.operator_pushes(scope, operator_id, days)
     orders = pictures.operator_orders(scope, operator_id, days)
     charts = {
         "days": [day.strftime("%m-%d") for day in days],
         "status": [{"name": share.label, "value": share.n, "colour": share.colour} for share in status],
+        "states": [{"name": state.label, "colour": state.colour, "hours": state.hours} for state in states.states],
         "outcome_colours": OUTCOME_COLOURS,
         "crawls": {"ok": crawls.ok, "failed": crawls.failed},
         "pushes": {"ok": pushes.ok, "failed": pushes.failed},
@@ -122,7 +124,7 @@ def operator_figures_data(request: HttpRequest, operator_id: str) -> dict[str, A
 
 
 def operator_figures_panel(request: HttpRequest, obj: Operator) -> str:
-    """近30天概况: status mix now, crawls and pushes per day, orders and energy per day."""
+    """近30天概况: status mix now and per day, orders and energy, crawls and pushes per day."""
     return render_to_string(
         "admin/supervision/operator_figures.html", operator_figures_data(request, obj.pk), request=request
     )

@@ -14,6 +14,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from apps.core.roles import Scope
+from apps.indicators.models import Indicator, Level, Period
 from apps.indicators.timeline import EXCLUDED, connector_spans
 from apps.interconnect.choices import Direction, RunStatus
 from apps.interconnect.models import Exchange, SyncRun
@@ -204,6 +205,53 @@ def operator_status_now(scope: Scope, operator_id: str) -> list[StatusShare]:
     )
     shares = [StatusShare(label, STATUS_COLOURS[value], counts.get(value, 0)) for value, label in Status.choices]
     return [*shares, StatusShare(NO_STATUS, STATUS_COLOURS[None], counts.get(None, 0))]
+
+
+@dataclass(frozen=True)
+class StateHours:
+    label: str
+    colour: str
+    hours: list[float | None]  # per day, oldest first; None for a day the indicators have not computed
+
+
+@dataclass(frozen=True)
+class StatesByDay:
+    days: list[date]
+    states: list[StateHours]
+
+
+# The parts of a connector's day the indicators measure (their AVAIL rows' details, summed over the operator's
+# connectors), each drawn in the colour of the status it comes from; out is offline or fault, drawn as offline.
+STATE_PARTS = [
+    ("空闲", STATUS_COLOURS[Status.IDLE], ("t_free",), ()),
+    ("充电中", STATUS_COLOURS[Status.CHARGING], ("t_charging",), ()),
+    ("占用（未充电或预约）", STATUS_COLOURS[Status.OCCUPIED], ("t_occupied",), ("t_charging",)),
+    ("离网或故障", STATUS_COLOURS[Status.OFFLINE], ("t_out",), ()),
+    (NO_STATUS, STATUS_COLOURS[None], ("t_unknown",), ()),
+]
+
+
+def operator_states_by_day(scope: Scope, operator_id: str, days: list[date]) -> StatesByDay:
+    """Connector-hours per state per day, from the indicators' day rows for the operator (computed nightly, so
+    today has none yet): what share of its connectors' time was free, charging, occupied, out or unknown."""
+    rows = dict(
+        Indicator.objects.for_scope(scope)
+        .filter(code="AVAIL", level=Level.OPERATOR, period=Period.DAY, operator_id=operator_id,
+                start__gte=days[0], start__lte=days[-1])
+        .values_list("start", "details")
+    )  # fmt: skip
+
+    def hours(details: dict | None, plus: tuple[str, ...], minus: tuple[str, ...]) -> float | None:
+        if details is None:
+            return None
+        seconds = sum(details.get(key, 0.0) for key in plus) - sum(details.get(key, 0.0) for key in minus)
+        return round(max(seconds, 0.0) / 3600, 1)
+
+    return StatesByDay(
+        days,
+        [StateHours(label, colour, [hours(rows.get(day), plus, minus) for day in days])
+         for label, colour, plus, minus in STATE_PARTS],
+    )  # fmt: skip
 
 
 def operator_crawls(scope: Scope, operator_id: str, days: list[date]) -> DailyOutcome:

@@ -55,6 +55,19 @@
       }]
     });
     charts.push(status);
+    var states = init(document.getElementById("operator-chart-states"));
+    states.setOption({
+      tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "未计算" : kwh(v) + " 小时"; } },
+      // Five states' names take two lines of legend in a half-width panel: the plot starts below them.
+      legend: { top: 0, left: "center", itemGap: 8 },
+      grid: { left: 56, right: 16, top: 60, bottom: 28 },
+      xAxis: { type: "category", data: data.days },
+      yAxis: { type: "value", axisLabel: { formatter: count } },
+      series: data.states.map(function (s) {
+        return { name: s.name, type: "bar", stack: "hours", data: s.hours, color: s.colour, barMaxWidth: 24 };
+      })
+    });
+    charts.push(states);
     var orders = init(document.getElementById("operator-chart-orders"));
     orders.setOption({
       tooltip: { trigger: "axis", formatter: function (ps) {

@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from apps.core.roles import CITY, REGULATOR
+from apps.indicators.models import Indicator, Level, Period
 from apps.interconnect.choices import Direction, RunStatus
 from apps.interconnect.models import Exchange, SyncRun
 from apps.protocol.names import Interface
@@ -166,11 +167,22 @@ def test_the_operator_page_charts_its_30_days(page, live_server, regulator, stat
         pushes = [Exchange(operator=op, interface=push, direction=Direction.IN, ret=0) for _ in range(20 + d % 7)]
         pushes += [Exchange(operator=op, interface=push, direction=Direction.IN, ret=4) for _ in range(d % 6 == 0)]
         _on_day(Exchange, "created", pushes, d)
+    # The indicators' day rows (AVAIL's details are the operator's connector-seconds per state): 960 connector-hours
+    # a day, free 500 + d of them, charging 200, occupied without charging 80, out 100, unknown the rest.
+    hour = 3600.0
+    Indicator.objects.bulk_create(
+        Indicator(code="AVAIL", level=Level.OPERATOR, target=op.pk, period=Period.DAY, operator=op,
+                  start=timezone.localdate() - timedelta(days=d), numerator=0, denominator=1,
+                  details={"t_free": (500 + d) * hour, "t_occupied": 280 * hour, "t_charging": 200 * hour,
+                           "t_out": 100 * hour, "t_unknown": (80 - d) * hour, "t_period": 960 * hour})
+        for d in range(1, 30)
+    )  # fmt: skip
     _log_in(page, live_server)
     page.goto(f"{live_server.url}/admin/operators/operator/{station['op'].pk}/change/")
     page.wait_for_selector("#operator-figures[data-ready]", timeout=20_000)
     titles = page.locator("#operator-figures .hlht-figure h3").all_inner_texts()
-    assert titles == ["接口当前状态", "近30天每日订单与电量", "近30天每日拉取（平台查询）", "近30天每日状态推送"]
+    assert titles == ["接口当前状态", "近30天每日接口时间构成（接口·小时）", "近30天每日订单与电量",
+                      "近30天每日拉取（平台查询）", "近30天每日状态推送"]  # fmt: skip
 
     def option(chart: str):
         return page.evaluate(f"echarts.getInstanceByDom(document.getElementById('{chart}')).getOption()")
@@ -181,6 +193,13 @@ def test_the_operator_page_charts_its_30_days(page, live_server, regulator, stat
     assert sum(mix.values()) == CONNECTORS
     for value, label in S.choices:
         assert status[label]["itemStyle"]["color"] == STATUS_COLOURS[value]
+
+    states = {series["name"]: series["data"] for series in option("operator-chart-states")["series"]}
+    assert states["空闲"] == [500.0 + d for d in range(29, 0, -1)] + [None]  # today's row is computed tonight
+    assert states["占用（未充电或预约）"][-2] == 80.0 and states["未知（无数据）"][-2] == 79.0
+    assert [series["color"] for series in option("operator-chart-states")["series"]] == [
+        STATUS_COLOURS[S.IDLE], STATUS_COLOURS[S.CHARGING], STATUS_COLOURS[S.OCCUPIED], STATUS_COLOURS[S.OFFLINE],
+        STATUS_COLOURS[None]]  # fmt: skip
 
     orders = option("operator-chart-orders")
     assert len(orders["xAxis"][0]["data"]) == 30

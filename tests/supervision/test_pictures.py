@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from apps.core.roles import CITY, OPERATOR_MANAGER, REGULATOR, Scope
+from apps.indicators.services import indicators_compute_day
 from apps.interconnect.choices import Direction, RunStatus
 from apps.interconnect.models import Exchange, SyncRun
 from apps.protocol import CST
@@ -197,6 +198,26 @@ def test_the_operators_figures_per_day(operator_month):
     assert sum(orders.orders) == 3  # not 31 days ago, not the other operator's, not the one from the future
 
 
+def test_the_status_mix_per_day_is_the_indicators_time_in_state(station):
+    yesterday = timezone.localdate() - timedelta(days=1)
+    start = datetime(yesterday.year, yesterday.month, yesterday.day, tzinfo=CST)
+    SyncRun.objects.all().delete()
+    sweeps(station["op"], start - timedelta(hours=1), start + timedelta(days=1, hours=1))
+    history(station["C1"], start - timedelta(hours=3), S.IDLE)
+    history(station["C1"], start + timedelta(hours=8), S.CHARGING)
+    history(station["C1"], start + timedelta(hours=10), S.IDLE)
+    history(station["C2"], start - timedelta(hours=3), S.OFFLINE)  # C3 never reports: unknown all day
+    indicators_compute_day(yesterday)
+    days = pictures.figure_days()
+    found = {state.label: state.hours for state in pictures.operator_states_by_day(CITY, "123456789", days).states}
+    assert {label: hours[-2] for label, hours in found.items()} == {
+        "空闲": 22.0, "充电中": 2.0, "占用（未充电或预约）": 0.0, "离网或故障": 24.0, pictures.NO_STATUS: 24.0,
+    }  # fmt: skip
+    assert all(hours[-1] is None and hours[0] is None for hours in found.values())  # not computed: no bar, not zero
+    theirs = Scope(operator_id="MA59CU773")
+    assert pictures.operator_states_by_day(theirs, "123456789", days).states[0].hours[-2] is None
+
+
 def test_an_operators_manager_reaches_only_their_own_figures(operator_month):
     days = pictures.figure_days()
     theirs = Scope(operator_id="MA59CU773")
@@ -212,7 +233,7 @@ def test_one_query_per_series(operator_month, django_assert_num_queries, rf, rol
     request = rf.get("/")
     request.user = django_user_model.objects.get(pk=user.pk)
     user_groups = 1  # the scope rule reads the user's groups once
-    with django_assert_num_queries(4 + user_groups):
+    with django_assert_num_queries(5 + user_groups):
         found = operator_figures_data(request, "123456789")
     assert found["charts"]["orders"]["energy"][-3] == 42.3  # kWh to one decimal: 42.25 is drawn as 42.3
     assert dict(found["totals"])["电量"] == "49.8 kWh" and dict(found["totals"])["金额"] == "74.35 元"
