@@ -135,7 +135,7 @@ def test_the_station_page_draws_each_connectors_day_in_its_status_colours(page, 
     assert _overflowing(page, "#station-timeline") == []
     assert page.evaluate("document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth")
     shot(page, "station-page")
-    shot(page, "station", element="fieldset:has(#station-timeline)")
+    shot(page, "station", element=".extension-panel:has(#station-timeline)")
 
 
 def _on_day(model, field: str, rows: list, day) -> None:
@@ -220,4 +220,4 @@ def test_the_operator_page_charts_its_30_days(page, live_server, regulator, stat
     page.wait_for_timeout(800)  # the charts' entry animation, and their resize to their boxes
     assert _overflowing(page, "#operator-figures") == []
     shot(page, "operator-page")
-    shot(page, "operator", element="fieldset:has(#operator-figures)")
+    shot(page, "operator", element=".extension-panel:has(#operator-figures)")
