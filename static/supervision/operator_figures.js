@@ -67,6 +67,12 @@
         return { name: s.name, type: "bar", stack: "hours", data: s.hours, color: s.colour, barMaxWidth: 24 };
       })
     });
+    var computed = data.states.some(function (s) { return s.hours.some(function (h) { return h !== null; }); });
+    if (!computed) {
+      // Time in state comes from the indicators' nightly run: an empty plot would read as zero hours.
+      states.setOption({ title: { text: "尚无指标数据（接口时间构成每晚计算）", left: "center", top: "middle",
+                                  textStyle: { fontSize: 13, fontWeight: "normal", color: ink } } });
+    }
     charts.push(states);
     var orders = init(document.getElementById("operator-chart-orders"));
     orders.setOption({

@@ -144,6 +144,12 @@ def test_the_station_page_draws_each_connectors_day_in_its_status_colours(page, 
     shot(page, "station-page")
     _panel_shot(page, shot, "station", "#station-timeline")
 
+    # No indicators computed yet for its operator: the day-by-day mix says so rather than drawing zero hours.
+    page.goto(f"{live_server.url}/admin/operators/operator/{station['op'].pk}/change/")
+    page.wait_for_selector("#operator-figures[data-ready]", timeout=20_000)
+    states = page.evaluate("echarts.getInstanceByDom(document.getElementById('operator-chart-states')).getOption()")
+    assert states["title"][0]["text"] == "尚无指标数据（接口时间构成每晚计算）"
+
 
 def _on_day(model, field: str, rows: list, day) -> None:
     """Rows created now, then moved to 10:00 Beijing time `day` days ago (their time is auto_now_add)."""
@@ -201,6 +207,7 @@ def test_the_operator_page_charts_its_30_days(page, live_server, regulator, stat
     for value, label in S.choices:
         assert status[label]["itemStyle"]["color"] == STATUS_COLOURS[value]
 
+    assert not option("operator-chart-states").get("title")  # computed days: no "not yet" title
     states = {series["name"]: series["data"] for series in option("operator-chart-states")["series"]}
     assert states["空闲"] == [500.0 + d for d in range(29, 0, -1)] + [None]  # today's row is computed tonight
     assert states["占用（未充电或预约）"][-2] == 80.0 and states["未知（无数据）"][-2] == 79.0
