@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import F, OuterRef, Q, Subquery, Window
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Lead
 from django.utils import timezone
 
@@ -201,11 +201,25 @@ def connector_days(
     start, end = day_bounds(day, now=now)
     if end <= start:
         return
+    yield from connector_spans(in_service(start, end, operator_ids), start, end)
+
+
+# Up to this many connectors the history is read for them by key (a station's page); above it the window's rows
+# are read whole (a day of the city), where a list of keys would only make the statement longer.
+NARROW_CONNECTORS = 1000
+
+
+def connector_spans(listed: QuerySet[Connector], start: datetime, end: datetime) -> Iterator[ConnectorDay]:
+    """Each of the `listed` connectors over [start, end) (any window: the indicators' day, a station page's last 24
+    hours), cut into pieces by the rules above, in connector order. A connector listed or removed inside the window
+    counts from its listing to its removal."""
+    if end <= start:
+        return
     before = ConnectorStatusHistory.objects.filter(connector_id=OuterRef("pk"), status_time__lt=start).order_by(
         "-status_time", "-id"
     )
     rows = (
-        in_service(start, end, operator_ids)
+        listed
         .annotate(
             seed_status=Subquery(before.values("status")[:1]), seed_time=Subquery(before.values("status_time")[:1])
         )
@@ -249,7 +263,7 @@ def connector_days(
     excluded = _exclusions(connectors, start, end)
     # A merge of two streams in the same order (connectors by pk, the history by connector): a connector's rows are
     # read as it is reached, so the day's millions of rows are never held at once.
-    history = _day_reports(start, end, connectors)
+    history = _day_reports(start, end, connectors, narrow=len(connectors) <= NARROW_CONNECTORS)
     pending = next(history, None)
     for pk, cd in connectors.items():
         while pending is not None and pending[0] < pk:
@@ -262,12 +276,14 @@ def connector_days(
         yield cd
 
 
-def _day_reports(start: datetime, end: datetime, connectors: dict[int, ConnectorDay]):
-    """(connector pk, [(status, time), …]) for the connectors with rows inside the day: one windowed statement."""
+def _day_reports(start: datetime, end: datetime, connectors: dict[int, ConnectorDay], *, narrow: bool = False):
+    """(connector pk, [(status, time), …]) for the connectors with rows inside the window: one windowed statement."""
     following = Window(Lead("status_time"), partition_by=[F("connector_id")], order_by=[F("status_time"), F("id")])
+    window = ConnectorStatusHistory.objects.filter(status_time__gte=start, status_time__lt=end)
+    if narrow:
+        window = window.filter(connector_id__in=list(connectors))
     history = (
-        ConnectorStatusHistory.objects.filter(status_time__gte=start, status_time__lt=end)
-        .annotate(next_time=following)
+        window.annotate(next_time=following)
         .order_by("connector_id", "status_time", "id")
         .values_list("connector_id", "status", "status_time", "next_time")
     )

@@ -9,6 +9,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from apps.core.admin import (
+    ExtensibleAdminMixin,
     ImportExportMixin,
     ModelAdmin,
     OperatorDataAdminMixin,
@@ -103,7 +104,7 @@ class ConnectorInline(ReadOnlyInline):
 
 
 @admin.register(Station)
-class StationAdmin(OperatorDataAdminMixin, ImportExportMixin, ModelAdmin):
+class StationAdmin(OperatorDataAdminMixin, ExtensibleAdminMixin, ImportExportMixin, ModelAdmin):
     resource_classes = [StationResource]
     list_display = [
         "station_id",

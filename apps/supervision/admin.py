@@ -1,5 +1,6 @@
-"""What supervision adds to the admin: operator health and station counts on the operator list and page, the rule
-filter and the data-quality report on rejected records.
+"""What supervision adds to the admin: operator health and station counts on the operator list and page, the
+operator's 30-day figures and a station's 24-hour connector timeline (picture_panels.py), the rule filter and the
+data-quality report on rejected records.
 
 Added through the lower admins' extension points (apps.core.admin.AdminExtensions), filled by `extend_admin()` from
 SupervisionConfig.ready(): an app never imports supervision, and supervision reads every app.
@@ -30,10 +31,12 @@ from apps.operators.admin import OperatorAdmin
 from apps.operators.choices import OperatorKind
 from apps.operators.models import Operator
 from apps.protocol.names import Interface
+from apps.stations.admin import StationAdmin
 from apps.stations.models import Station
 from apps.stations.selectors import listed_connectors
 
 from .health import PULLED, PUSH, with_health
+from .picture_panels import operator_figures_panel, station_timeline_panel
 from .rules import RULE_LABELS
 from .selectors import (
     BUCKETS,
@@ -296,6 +299,8 @@ def extend_admin() -> None:
         operators.column(name, column, before="updated")
     operators.list_filter("stale", StaleFilter, first=True)
     operators.panel("health", "运行状况", health_panel)
+    operators.panel("figures", "近30天概况", operator_figures_panel)
+    StationAdmin.extensions.panel("timeline", "接口状态（最近24小时）", station_timeline_panel)
 
     rejected = RejectedRecordAdmin.extensions
     rejected.list_filter("rule", RuleListFilter)
