@@ -11,7 +11,7 @@ from apps.indicators.services import indicators_compute_day
 from apps.stations.models import Connector
 from tests import factories
 
-from .conftest import DAY, at, status, sweeps
+from .conftest import DAY, at, order, status, sweeps
 
 
 def _two_operators(city):
@@ -30,6 +30,9 @@ def _two_operators(city):
     status(c3, at(8), 3, "push", arrived=at(8, 0, 10))
     status(c3, at(10), 0, "push", arrived=at(10, 0, 5))
     status(c3, at(11, 30), 1, "push", arrived=at(11, 30, 5))
+    # An order each (the quarterly scorecard's price and energy): 30 kWh at 1.50 and at 1.00 yuan/kWh.
+    order(city["c1"], at(12), at(12, 45), kwh="30.00", money="45.00")
+    order(c3, at(12), at(12, 45), kwh="30.00", money="30.00")
     factories.ConformanceReportFactory(operator=city["op"], started=at(9, day=2), passed=True)
     factories.ConformanceReportFactory(operator=op_b, started=at(9, day=2), passed=True)
     factories.ConformanceReportFactory(operator=op_b, started=at(9, day=5), passed=False)
