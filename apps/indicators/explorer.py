@@ -141,8 +141,10 @@ def explorer(user: Any, choice: Choice) -> dict[str, Any]:
         ranked = ranked.filter(operator_id=choice.operator_id)
     order = F("value").asc(nulls_last=True) if code in LOWER_IS_BETTER else F("value").desc(nulls_last=True)
     for position, row in enumerate(ranked.order_by(order, "target")[:RANKING_ROWS], start=1):
+        operator, _, key = row.target.rpartition(":")  # station and connector targets carry their OperatorID
         result["ranking"].append({
-            "position": position, "target": _label(row.level, row.target),
+            "position": position, "target": key if operator else _label(row.level, row.target),
+            "operator": operator,
             "name": row.station.station_name if row.station else (row.operator.operator_name if row.operator else ""),
             "value": row.value, "numerator": row.numerator, "denominator": row.denominator, "trace": trace_url(row.pk),
         })  # fmt: skip

@@ -158,7 +158,9 @@ def sheet_view(model_admin, request, pk: int):
         model_admin, request, f"{card.station.station_name} · {_quarter_text(card.quarter)} 考核",
         card=card, criteria=criteria, energy_trace=trace_url(sources["UTIL_E"]) if "UTIL_E" in sources else None,
         rate=card.scheme.rates.get(card.grade, "0") if card.grade else "0", annual=annual,
-        annual_names=ANNUAL_CODES, quarter_label=_quarter_text(card.quarter),
+        quarter_label=_quarter_text(card.quarter),
+        annual_rows=[(code, ANNUAL_CODES.get(code, code), value, annual.scores.get(code))
+                     for code, value in annual.values.items()] if annual else [],
     )  # fmt: skip
     return TemplateResponse(request, "admin/indicators/sheet.html", context)
 

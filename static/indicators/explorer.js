@@ -42,5 +42,8 @@
     map.on("click", function (p) { if (p.data && p.data.trace) { window.location.href = p.data.trace; } });
     mapElement.dataset.ready = JSON.stringify(data.map.map(function (d) { return [d.name, d.value]; }));
   });
-  window.addEventListener("resize", function () { trend.resize(); map.resize(); });
+  // Drawn before the admin's sidebar settles the content's width: follow each box's size, not the window's.
+  [[trend, trendElement], [map, mapElement]].forEach(function (pair) {
+    new ResizeObserver(function () { pair[0].resize(); }).observe(pair[1]);
+  });
 })();

@@ -15,5 +15,5 @@
     }) }]
   });
   element.dataset.ready = JSON.stringify(data.counts);
-  window.addEventListener("resize", function () { chart.resize(); });
+  new ResizeObserver(function () { chart.resize(); }).observe(element);  // the sidebar settles the width later
 })();

@@ -65,7 +65,9 @@ def test_the_regulator_explores_the_city_by_district_trend_and_ranking(two, djan
     assert chart["trend"]["starts"] == ["2024-01-10"] and chart["trend"]["series"][0]["data"] == [city.value]
     assert city.value == round(100 * (3 * 86400 - 5400) / (3 * 86400), 6)  # Σ numerators ÷ Σ denominators
     ranking = response.context["data"]["ranking"]
-    assert [(r["target"], r["value"]) for r in ranking] == [("123456789:ST1", 100.0), ("987654321:ST2", OFFLINE_AVAIL)]
+    assert [(r["operator"], r["target"], r["value"]) for r in ranking] == [
+        ("123456789", "ST1", 100.0), ("987654321", "ST2", OFFLINE_AVAIL)
+    ]  # fmt: skip
     st2 = _row("AVAIL", "station", "987654321:ST2")
     assert f"trace/{st2.pk}/" in ranking[1]["trace"]
     # A regulator may narrow to one operator: the map becomes its stations per district, the trend gains its line.
@@ -81,7 +83,7 @@ def test_a_manager_sees_only_their_own_figures_against_the_citys(two, django_ass
     assert response.status_code == 200
     chart = response.context["chart"]
     assert [(d["name"], d["value"]) for d in chart["map"]] == [("朝阳区", 100.0)]
-    assert [r["target"] for r in response.context["data"]["ranking"]] == ["123456789:ST1"]
+    assert [(r["operator"], r["target"]) for r in response.context["data"]["ranking"]] == [("123456789", "ST1")]
     assert chart["city"] == _row("AVAIL", "city", "110000").value  # the city's total, beside their own line
     assert [s["name"] for s in chart["trend"]["series"]] == ["全市", "123456789"]
     assert chart["trend"]["series"][0]["traces"] == [None]  # the city's row is not theirs to open
