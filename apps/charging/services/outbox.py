@@ -89,8 +89,20 @@ def after_attempt(*, answered: bool, transient: bool, attempts: int) -> AfterAtt
 # -- sending ---------------------------------------------------------------------------------------------------------
 
 
-def _claim(command_id: int) -> tuple[OutboundCommand, Claim] | None:
-    """Take a pending command for sending, or None if it is done, failed, not due, or another worker holds it."""
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A command taken for sending: the claim on it, the attempt written before the call, and whether an earlier
+    attempt's outcome is unknown (a worker was killed after the call may have gone out)."""
+
+    command: OutboundCommand
+    claim: Claim
+    attempt: CommandAttempt
+    unsure: bool
+
+
+def _claim(command_id: int) -> Claimed | None:
+    """Take a pending command for sending, or None if it is done, failed, not due, or another worker holds it. The
+    attempt row is written in the claim's transaction, before anything goes out."""
     now = timezone.now()
     with transaction.atomic():
         command = OutboundCommand.objects.select_for_update().filter(pk=command_id).first()
@@ -98,8 +110,34 @@ def _claim(command_id: int) -> tuple[OutboundCommand, Claim] | None:
             return None
         rows = OutboundCommand.objects.filter(pk=command_id)
         claim = COMMAND_LEASE.take(rows, seconds=claim_lease(), now=now, updated=now)
+        if claim is None:
+            return None
+        unsure = CommandAttempt.objects.filter(command_id=command_id, finished__isnull=True).exists()
+        attempt = CommandAttempt.objects.create(command_id=command_id, ok=None)
     command = OutboundCommand.objects.select_related("session__operator", "session__connector").get(pk=command_id)
-    return (command, claim) if claim is not None else None
+    return Claimed(command, claim, attempt, unsure)
+
+
+# What query_equip_charge_status's StartChargeSeqStat says a command already did: a start the operator knows of
+# (starting, charging, stopping, ended), a stop it carried out (stopping, ended).
+_ALREADY_DONE: dict[str, set[int]] = {
+    CommandKind.START: {S.STARTING, S.CHARGING, S.STOPPING, S.FINISHED},
+    CommandKind.STOP: {S.STOPPING, S.FINISHED},
+}
+
+
+def _confirmed_by_query(client: Any, command: OutboundCommand) -> dict[str, Any] | None:
+    """For a start or stop whose earlier sending may have reached the operator: ask the operator for the session
+    first and, when it shows the command was carried out, take that as the answer instead of sending it again (a
+    platform that is not idempotent would start a second session, or refuse the stop as unknown)."""
+    done = _ALREADY_DONE.get(command.kind)
+    if done is None:
+        return None
+    status = client.call(Interface.QUERY_EQUIP_CHARGE_STATUS, {"StartChargeSeq": command.session.start_charge_seq})
+    if status.get("StartChargeSeqStat") not in done:
+        return None
+    # Taken as the command's own answer: the session is then watched as after any accepted command (a poll follows).
+    return {"SuccStat": SuccStat.SUCCESS, "StartChargeSeqStat": status["StartChargeSeqStat"], "ConfirmedBy": "query"}
 
 
 def command_send(command_id: int) -> str:
@@ -112,13 +150,16 @@ def command_send(command_id: int) -> str:
     claimed = _claim(command_id)
     if claimed is None:
         return "skipped"
-    command, claim = claimed  # the result is written only while this worker still holds the claim
+    command, claim = claimed.command, claimed.claim  # the result is written only while this worker holds the claim
     interface, payload = _payload(command)
     exchange, error, answer, transient = None, "", None, False
     try:
         with operator_client(command.session.operator) as client:
             try:
-                answer = client.call(interface, payload)
+                if claimed.unsure:
+                    answer = _confirmed_by_query(client, command)
+                if answer is None:
+                    answer = client.call(interface, payload)
             finally:
                 exchange = last_exchange(client)
     except TransientError as exc:
@@ -127,10 +168,12 @@ def command_send(command_id: int) -> str:
         error = str(exc)
     with transaction.atomic():
         command = OutboundCommand.objects.select_for_update().select_related("session").get(pk=command_id)
+        CommandAttempt.objects.filter(pk=claimed.attempt.pk).update(
+            exchange=exchange, ok=answer is not None, error=error[:500], finished=timezone.now()
+        )
         if command.state != CommandState.PENDING or not COMMAND_LEASE.holds(command, claim):
             return "superseded"  # the lease ran out and another worker took the command: its result stands
         command.lease_until = None
-        CommandAttempt.objects.create(command=command, exchange=exchange, ok=answer is not None, error=error[:500])
         command.attempts += 1
         after = after_attempt(answered=answer is not None, transient=transient, attempts=command.attempts)
         if answer is not None:
