@@ -4,9 +4,13 @@ total), in a bounded number of queries."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from apps.core.roles import OPERATOR_MANAGER, REGULATOR
 from apps.indicators.annual import annual_compute
@@ -151,3 +155,36 @@ def test_the_operator_page_and_home_show_own_figures_the_citys_and_the_inbox(two
     home = two["manager"].get("/admin/").content.decode()
     assert 'id="operator-indicators"' in home and f"trace/{month.pk}/" in home
     assert "987654321" not in home
+
+
+def _grow(scheme, n: int) -> None:
+    """n stations, each with its day's AVAIL row and its quarter's scorecard."""
+    for _ in range(n):
+        station = factories.StationFactory()
+        factories.IndicatorFactory(
+            operator=station.operator, station=station, level="station", start=DAY, area_code=station.area_code,
+            target=f"{station.operator_id}:{station.station_id}",
+        )  # fmt: skip
+        factories.ScorecardFactory(scheme=scheme, station=station)
+
+
+def test_the_pages_cost_the_same_for_n_and_3n_rows(client, regulator):
+    """No N+1: the explorer (its ranking lists every station) and the scorecard board (every card) cost the same
+    number of queries for 2 and 6 stations."""
+    client.force_login(regulator)
+    factories.IndicatorFactory(operator=None, level="city", target="110000", start=DAY)
+    scheme = factories.RewardSchemeFactory(valid_from=date(2018, 1, 1))
+    pages = [f"{EXPLORER}?code=AVAIL&level=station&period=day", f"{BOARD}?quarter=2024Q1"]
+    costs = []
+    for n in (2, 4):
+        _grow(scheme, n)
+        counted = []
+        for url in pages:
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(url).status_code == 200
+            counted.append(len(ctx.captured_queries))
+        costs.append(counted)
+    assert costs[0] == costs[1]
+    ranking = client.get(pages[0]).context["data"]["ranking"]
+    assert len(ranking) == 6 and {row["value"] for row in ranking} == {90.0}
+    assert client.get(pages[1]).context["page"].paginator.count == 6
