@@ -103,6 +103,7 @@ def test_the_explorer_and_the_scorecard_at_1440(page, live_server, computed, sho
     page.click("#ranking tbody tr:first-child a:has-text('追溯')")
     page.wait_for_selector(".trace-timeline")
     assert _overflow(page) <= 0
+    shot(page, "indicator-trace")
 
     page.goto(f"{live_server.url}/admin/indicators/scorecardboard/")
     page.wait_for_selector("#grade-chart[data-ready]")
@@ -127,6 +128,10 @@ def test_an_operator_manager_sees_their_own_figures_against_the_citys(page, live
     page.wait_for_selector("#operator-indicators .operator-figures")
     assert _overflow(page) <= 0
     own = Operator.objects.get(accounts__user__username="operator1")
+    page.goto(f"{live_server.url}/admin/operators/operator/{own.pk}/change/")
+    page.wait_for_selector(".extension-panel .operator-figures")
+    assert _overflow(page) <= 0
+    shot(page, "operator-indicators", element=".extension-panel:has(.operator-figures)")
     page.goto(f"{live_server.url}/admin/indicators/indicatorexplorer/?code=AVAIL&level=station&period=day")
     page.wait_for_selector("#ind-map[data-ready]", timeout=20_000)
     ranking = page.inner_text("#ranking")
