@@ -40,7 +40,7 @@ def _two_operators(city):
     return st2
 
 
-def test_two_stations_assessed_for_the_year_with_a_known_reward(city):
+def test_two_stations_assessed_for_the_year_with_a_known_reward(city, api):
     st2 = _two_operators(city)
     assert annual_compute(2024, now=at(12, day=11)) == 2
     rows = {a.station.station_id: a for a in AnnualAssessment.objects.select_related("station")}
@@ -60,6 +60,13 @@ def test_two_stations_assessed_for_the_year_with_a_known_reward(city):
     assert (first.rated_kw, first.reward_yuan) == (120.0, Decimal("12720.00"))
     assert second.reward_yuan == Decimal("0.00") and second.station_id == st2.pk
     assert not first.frozen
+    # The same through GET /api/assessments/ (year, operator, station, grade).
+    listed = api.get("/api/assessments/", {"year": 2024}).json()["results"]
+    assert [(r["StationID"], r["rank"], r["grade"], r["reward_yuan"]) for r in listed] == [
+        ("ST1", 1, "A", 12720.0), ("ST2", 2, "C", 0.0)
+    ]  # fmt: skip
+    assert api.get("/api/assessments/", {"year": 2024, "grade": "C", "operator": "987654321"}).json()["count"] == 1
+    assert api.get("/api/assessments/", {"year": 2023}).json()["count"] == 0
 
     # A version from 2024 caps a station at ¥10,000: computed beside the old one.
     AnnualScheme.objects.create(name="2024 版", valid_from=date(2024, 1, 1), cap_yuan_per_station=10000)
