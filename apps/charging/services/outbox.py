@@ -17,7 +17,7 @@ from apps.core.leases import Claim, Lease
 from apps.interconnect.client import NotConfigured, last_exchange, operator_client
 from apps.orders.choices import StartChargeSeqStat as S
 from apps.protocol.errors import ClientError, TransientError
-from apps.protocol.names import Interface, StartFailReason, SuccStat
+from apps.protocol.names import Interface, StartFailReason, StopFailReason, SuccStat
 from apps.protocol.text import storable
 
 from ..choices import CommandKind, CommandState, EventSource, Outcome
@@ -70,20 +70,40 @@ def claim_lease() -> float:
 
 @dataclass(frozen=True, slots=True)
 class AfterAttempt:
-    """What becomes of a command after an attempt: its state, and for one to retry the seconds until it is due."""
+    """What becomes of a command after an attempt: its state, for one to retry the seconds until it is due, and
+    whether its session now needs a person's review."""
 
     state: str
     retry_in: float | None = None
+    review: bool = False
 
 
-def after_attempt(*, answered: bool, transient: bool, attempts: int) -> AfterAttempt:
-    """An answer (whatever it says) ends the command; a transient error is retried while fewer than
-    HLHT_COMMAND_ATTEMPTS attempts were made; anything else (a refusal, no endpoint, out of attempts) fails it."""
-    if answered:
+def after_attempt(
+    *, kind: str, answered: bool, transient: bool, attempts: int, too_early: bool = False
+) -> AfterAttempt:
+    """An answer ends the command — except a stop refused because its session has not started yet (`too_early`),
+    which is sent again (at the start result, or after the backoff). A transient error is retried: a start or a
+    poll while fewer than HLHT_COMMAND_ATTEMPTS attempts were made, a stop until the platform answers (the car
+    charges on, and the driver pays, while it is undelivered) — its session flagged for review once the attempts
+    are spent. Anything else (a refusal, no endpoint, a start out of attempts) fails it."""
+    budget = conf().charging.command_attempts
+    if answered and not too_early:
         return AfterAttempt(CommandState.DONE)
-    if transient and attempts < conf().charging.command_attempts:
+    if too_early:
+        return AfterAttempt(CommandState.PENDING, retry_delay(attempts))
+    if transient and kind == CommandKind.STOP:
+        return AfterAttempt(CommandState.PENDING, retry_delay(attempts), review=attempts == budget)
+    if transient and attempts < budget:
         return AfterAttempt(CommandState.PENDING, retry_delay(attempts))
     return AfterAttempt(CommandState.FAILED)
+
+
+def stop_too_early(command: OutboundCommand, answer: dict[str, Any]) -> bool:
+    """A stop the operator refused while the session has not started as far as the portal knows (no start result
+    yet): a stop pressed in the first seconds, refused as 启动中 (FailReason 5 on many platforms; the standard leaves
+    4–99 to each) — it is to be sent again once the session has started."""
+    refused = answer.get("SuccStat") != SuccStat.SUCCESS and answer.get("FailReason") != StopFailReason.ALREADY_STOPPED
+    return command.kind == CommandKind.STOP and refused and command.session.started_at is None
 
 
 # -- sending ---------------------------------------------------------------------------------------------------------
@@ -156,7 +176,9 @@ def command_send(command_id: int) -> str:
     try:
         with operator_client(command.session.operator) as client:
             try:
-                if claimed.unsure:
+                if command.kind == CommandKind.STOP and command.session.state == S.FINISHED:
+                    answer = {"SuccStat": SuccStat.SUCCESS, "ConfirmedBy": "session_finished"}  # moot: not sent
+                elif claimed.unsure:
                     answer = _confirmed_by_query(client, command)
                 if answer is None:
                     answer = client.call(interface, payload)
@@ -175,8 +197,19 @@ def command_send(command_id: int) -> str:
             return "superseded"  # the lease ran out and another worker took the command: its result stands
         command.lease_until = None
         command.attempts += 1
-        after = after_attempt(answered=answer is not None, transient=transient, attempts=command.attempts)
-        if answer is not None:
+        too_early = answer is not None and stop_too_early(command, answer)
+        if too_early and answer is not None:
+            error = f"运营商拒绝停止（FailReason {answer.get('FailReason')}）：会话尚未启动，启动后重发"
+        after = after_attempt(
+            kind=command.kind,
+            answered=answer is not None,
+            transient=transient,
+            attempts=command.attempts,
+            too_early=too_early,
+        )
+        if after.review:
+            session_update(session_locked(command.session_id), review=True, review_reason="停止命令未送达运营商")
+        if answer is not None and not too_early:
             command.state, command.answer, command.last_error = after.state, storable(answer), ""
             command.save(update_fields=["state", "answer", "last_error", "attempts", "lease_until", "updated"])
             _apply_answer(command, answer)

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from apps.charging.choices import CommandKind, CommandState
 from apps.charging.models import OutboundCommand
-from apps.charging.services import command_send, session_start
+from apps.charging.services import command_send, session_start, session_stop
 from apps.drivers.services import driver_register, wallet_top_up
 from apps.interconnect.services import operator_provision
 from apps.operators.models import Operator
@@ -93,3 +93,66 @@ def test_a_start_whose_sender_was_killed_mid_call_is_confirmed_by_query_not_sent
     assert command.answer["ConfirmedBy"] == "query" and command.answer["SuccStat"] == 0
     assert received == [session.start_charge_seq]  # the start went out once
     assert [t.ok for t in command.tries.all()] == [None, True]
+
+
+@pytest.fixture
+def pushing(live_server, settings):
+    """A platform that pushes its start and stop results to the portal (over real HTTP)."""
+    settings.HLHT_ENQUEUE = "apps.core.jobs.discard_enqueue"
+    operator_provision(operator_id=SIM_ID, name="模拟运营商", keys=keys_file())
+    simulator = make_sim(start=datetime.now(CST), push=True, portal_url=f"{live_server.url}/evcs/v1/", stations=4,
+                         seed=5, walkin_rate=0.0)  # fmt: skip
+    Operator.objects.filter(pk=SIM_ID).update(endpoint_url=simulator.base_url)
+    assert stations_info_pull(operator=Operator.objects.get(pk=SIM_ID), full=True).status == "succeeded"
+    yield simulator
+    simulator.stop()
+
+
+def _started(sim, phone: str):
+    driver = driver_register(phone=phone)
+    wallet_top_up(driver_id=driver.pk, amount=Decimal("100"), key=f"PAY-{phone}")
+    session = session_start(driver_id=driver.pk, operator_id=SIM_ID, connector_id=usable(sim, 1)[0])
+    start = OutboundCommand.objects.get(session=session, kind=CommandKind.START)
+    assert command_send(start.pk) == CommandState.DONE
+    return driver, session
+
+
+def test_a_stop_pressed_while_the_session_is_starting_is_sent_again_once_it_has_started(pushing):
+    # Before: the platform's refusal (FailReason 5, 启动中) ended the stop command; the portal showed 停止中 while
+    # the car charged on, and the driver paid for the whole session.
+    driver, session = _started(pushing, "13812340001")
+    session_stop(driver_id=driver.pk, seq=session.start_charge_seq)
+    stop = OutboundCommand.objects.get(session=session, kind=CommandKind.STOP)
+    assert command_send(stop.pk) == CommandState.PENDING
+    stop.refresh_from_db()
+    assert "尚未启动" in stop.last_error and stop.next_attempt_at is not None
+    # The pile starts; its start result reaches the portal, which makes the stop due at once.
+    pushing.advance(20)
+    assert pushing.flush(20)
+    stop.refresh_from_db()
+    assert stop.next_attempt_at is None
+    assert command_send(stop.pk) == CommandState.DONE
+    stop.refresh_from_db()
+    assert stop.answer["SuccStat"] == 0
+    pushing.advance(20)
+    assert pushing.flush(20)
+    assert pushing.sessions.get(session.start_charge_seq) is None  # stopped on the platform
+
+
+def test_a_stop_the_platform_cannot_take_for_long_is_kept_flagged_for_review_and_delivered_when_it_returns(
+    pushing, settings
+):
+    # Before: after HLHT_COMMAND_ATTEMPTS transient failures (about ten minutes) the stop failed for good.
+    driver, session = _started(pushing, "13812340002")
+    pushing.advance(20)
+    assert pushing.flush(20)
+    session_stop(driver_id=driver.pk, seq=session.start_charge_seq)
+    stop = OutboundCommand.objects.get(session=session, kind=CommandKind.STOP)
+    pushing.faults = Faults.parse("busy:1.0")  # every business call answered Ret -1 (系统繁忙)
+    for _ in range(settings.HLHT_COMMAND_ATTEMPTS + 2):
+        assert command_send(stop.pk) == CommandState.PENDING
+        OutboundCommand.objects.filter(pk=stop.pk).update(next_attempt_at=None)  # its backoff, passed
+    session.refresh_from_db()
+    assert session.review and session.review_reason == "停止命令未送达运营商"
+    pushing.faults = Faults.parse("")
+    assert command_send(stop.pk) == CommandState.DONE
