@@ -15,9 +15,8 @@
     var values = data.map.map(function (d) { return d.value; }).filter(function (v) { return v !== null; });
     var trend = echarts.init(trendElement, null, { renderer: "canvas" });
     trend.setOption({
-      title: { text: data.code + " " + data.name + " 趋势", left: 8, textStyle: { fontSize: 14 } },
       tooltip: { trigger: "axis" }, legend: { top: 4, right: 8 },
-      grid: { left: 60, right: 20, top: 50, bottom: 40 },
+      grid: { left: 60, right: 20, top: 40, bottom: 40 },
       xAxis: { type: "category", data: data.trend.starts },
       yAxis: { type: "value", name: data.unit, scale: true },
       series: data.trend.series.map(function (s) {
@@ -33,7 +32,6 @@
     fetch(script.dataset.geo).then(function (r) { return r.json(); }).then(function (geo) {
       echarts.registerMap("beijing", geo);
       map.setOption({
-        title: { text: data.code + " " + data.name + " 各区", left: 8, textStyle: { fontSize: 14 } },
         tooltip: { formatter: function (p) {
           return p.name + "<br>" + (p.value === undefined || isNaN(p.value) ? "无数据" : p.value + unit);
         } },

@@ -11,8 +11,7 @@
     var colours = { A: "#2e7d32", B: "#1565c0", C: "#f9a825", D: "#c62828" };
     var chart = echarts.init(element, null, { renderer: "canvas" });
     chart.setOption({
-      title: { text: "等级分布", left: 8, textStyle: { fontSize: 14 } },
-      tooltip: { trigger: "axis" }, grid: { left: 50, right: 20, top: 40, bottom: 30 },
+      tooltip: { trigger: "axis" }, grid: { left: 50, right: 20, top: 30, bottom: 30 },
       xAxis: { type: "category", data: data.grades }, yAxis: { type: "value", minInterval: 1 },
       series: [{ type: "bar", label: { show: true, position: "top" }, data: data.counts.map(function (n, i) {
         return { value: n, itemStyle: { color: colours[data.grades[i]] || "#90a4ae" } };
