@@ -78,9 +78,13 @@ NAVIGATION: list[tuple[str, list[tuple[str, str]]]] = [
     (
         "指标",
         [
+            ("indicators.indicatorexplorer", "map"),
+            ("indicators.scorecardboard", "bar_chart"),
             ("indicators.indicator", "monitoring"),
             ("indicators.scorecard", "leaderboard"),
+            ("indicators.annualassessment", "calendar_month"),
             ("indicators.rewardscheme", "emoji_events"),
+            ("indicators.annualscheme", "workspace_premium"),
             ("indicators.maintenancewindow", "build"),
             ("indicators.exemption", "do_not_disturb_on"),
         ],

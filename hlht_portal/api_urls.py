@@ -7,7 +7,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
 from apps.core.api_docs import ApiDocsView
-from apps.indicators.api import IndicatorViewSet, ScorecardViewSet
+from apps.indicators.api import AnnualAssessmentViewSet, IndicatorViewSet, ScorecardViewSet
 from apps.interconnect.api.viewsets import RejectedRecordViewSet, SyncRunViewSet
 from apps.orders.api.viewsets import ChargeOrderViewSet, OrderFindingViewSet
 from apps.pricing.api.viewsets import BusinessPolicyViewSet
@@ -41,6 +41,7 @@ router.register("reconciliations", ReconciliationRunViewSet, basename="reconcili
 router.register("disputes", DisputeViewSet, basename="dispute")
 router.register("indicators", IndicatorViewSet, basename="indicator")
 router.register("scorecards", ScorecardViewSet, basename="scorecard")
+router.register("assessments", AnnualAssessmentViewSet, basename="annualassessment")
 
 urlpatterns = [
     # The schema is behind the same login as the data: the portal publishes nothing to anonymous callers.

@@ -23,11 +23,18 @@ REVIEW_APPLICATIONS = Q(content_type__app_label="onboarding", codename="review_a
 RUN_CONFORMANCE = Q(content_type__app_label="onboarding", codename="run_conformance")
 ENTER_OUTBOUND_KEYS = Q(content_type__app_label="onboarding", codename="enter_outbound_keys")
 
-# Indicators: a regulator grants exemptions and sets the reward scheme; an operator's manager declares their
-# maintenance windows ahead.
+# Indicators: a regulator grants exemptions and sets the reward schemes (quarterly and annual); an operator's
+# manager declares their maintenance windows ahead.
 GRANT_EXEMPTIONS = Q(
     content_type__app_label="indicators",
-    codename__in=["add_exemption", "change_exemption", "add_rewardscheme", "change_rewardscheme"],
+    codename__in=[
+        "add_exemption",
+        "change_exemption",
+        "add_rewardscheme",
+        "change_rewardscheme",
+        "add_annualscheme",
+        "change_annualscheme",
+    ],
 )
 DECLARE_MAINTENANCE = Q(
     content_type__app_label="indicators", codename__in=["add_maintenancewindow", "change_maintenancewindow"]

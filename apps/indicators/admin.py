@@ -1,6 +1,12 @@
-"""Indicators in the admin: maintenance windows (operators declare them) and exemptions (regulators grant them)."""
+"""Indicators in the admin: the rows and scorecards (read-only, exported), maintenance windows (operators declare them),
+exemptions and scheme versions (regulators), and the pages: the explorer and the scorecard board."""
+
+from functools import partial
+from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.urls import path
 from django.utils import timezone
 
 from apps.core.admin import (
@@ -13,9 +19,20 @@ from apps.core.admin import (
 )
 from apps.operators.models import Operator
 
+from . import views
 from .codes import CODES
-from .models import Exemption, Indicator, MaintenanceWindow, RewardScheme, Scorecard
-from .resources import IndicatorResource, ScorecardResource
+from .models import (
+    AnnualAssessment,
+    AnnualScheme,
+    Exemption,
+    Indicator,
+    IndicatorExplorer,
+    MaintenanceWindow,
+    RewardScheme,
+    Scorecard,
+    ScorecardBoard,
+)
+from .resources import AnnualAssessmentResource, IndicatorResource, ScorecardResource
 
 
 @admin.register(Indicator)
@@ -95,3 +112,70 @@ class ScorecardAdmin(ReadOnlyAdminMixin, ExportMixin, ModelAdmin):
     list_select_related = ["station", "operator"]
     ordering = ["-quarter", "rank"]
     date_hierarchy = "quarter"
+
+
+@admin.register(AnnualScheme)
+class AnnualSchemeAdmin(AuditedAdmin):
+    """Annual assessment versions: a year is computed under the version valid on its first day; changes keep
+    history."""
+
+    list_display = ["name", "valid_from", "grade_by", "rates", "cap_yuan_per_station", "updated"]
+    search_fields = ["name"]
+    ordering = ["-valid_from"]
+    date_hierarchy = "valid_from"
+
+
+@admin.register(AnnualAssessment)
+class AnnualAssessmentAdmin(ReadOnlyAdminMixin, ExportMixin, admin.ModelAdmin):
+    resource_classes = [AnnualAssessmentResource]
+    list_display = ["year", "station", "operator", "eligible", "total", "rank", "grade", "rated_kw", "reward_yuan",
+                    "frozen"]  # fmt: skip
+    list_filter = ["year", "grade", "eligible", "frozen", scoped_related_filter("operator", "运营商", Operator)]
+    search_fields = ["=station__station_id", "station__station_name"]
+    list_select_related = ["station", "operator"]
+    ordering = ["-year", "rank"]
+
+
+class PageAdmin(admin.ModelAdmin):
+    """A page in the admin's sections (a proxy model's entry): its list is the page; nothing is added or changed."""
+
+    pages: dict[str, tuple[str, Any]] = {}  # route → (name, view(model_admin, request, ...))
+    page_view: Any = None
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return type(self).page_view(self, request)
+
+    def get_urls(self):
+        opts = self.model._meta
+        added = [
+            path(
+                route,
+                self.admin_site.admin_view(partial(view, self)),
+                name=f"{opts.app_label}_{opts.model_name}_{name}",
+            )
+            for route, (name, view) in self.pages.items()
+        ]
+        return [*added, *super().get_urls()]
+
+
+@admin.register(IndicatorExplorer)
+class IndicatorExplorerAdmin(PageAdmin):
+    page_view = views.explorer_view
+    pages = {"trace/<int:pk>/": ("trace", views.trace_view)}
+
+
+@admin.register(ScorecardBoard)
+class ScorecardBoardAdmin(PageAdmin):
+    page_view = views.board_view
+    pages = {"sheet/<int:pk>/": ("sheet", views.sheet_view)}

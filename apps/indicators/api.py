@@ -13,7 +13,7 @@ from apps.operators.api.filtersets import operator_filter
 from apps.stations.api.filtersets import district_filter, station_filter
 
 from .codes import CODES
-from .models import Indicator, Level, Period, Scorecard
+from .models import AnnualAssessment, Indicator, Level, Period, Scorecard
 from .scorecard import quarter_of
 from .selectors import indicator_trace
 
@@ -115,3 +115,43 @@ class ScorecardViewSet(ScopedReadOnlyViewSet):
     filterset_class = ScorecardFilterSet
     select_related = ("station", "scheme")
     ordering = ("-quarter", "rank", "station_id")
+
+
+class AnnualAssessmentSerializer(serializers.ModelSerializer):
+    """One station's year under the annual assessment: eligibility and why not, each criterion's raw value and
+    score, total, rank, grade, rated power and the reward in yuan."""
+
+    OperatorID = serializers.CharField(source="operator_id")
+    StationID = serializers.CharField(source="station.station_id")
+    StationName = serializers.CharField(source="station.station_name")
+    scheme = serializers.CharField(source="scheme.name")
+    reward_yuan = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False)
+
+    class Meta:
+        model = AnnualAssessment
+        fields: list[str] = [
+            "OperatorID", "StationID", "StationName", "scheme", "year", "eligible", "reasons", "values", "scores",
+            "total", "rank", "grade", "rated_kw", "reward_yuan", "frozen",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class AnnualAssessmentFilterSet(django_filters.FilterSet):
+    year = django_filters.NumberFilter(field_name="year", label="年度（如 2026）")
+    operator = operator_filter()
+    station = station_filter("station__station_id")
+    grade = django_filters.ChoiceFilter(choices=[(g, g) for g in "ABCD"], label="等级")
+
+    class Meta:
+        model = AnnualAssessment
+        fields: list[str] = []
+
+
+class AnnualAssessmentViewSet(ScopedReadOnlyViewSet):
+    """Beijing's annual assessment per station and year (an operator's manager: their own stations)."""
+
+    model = AnnualAssessment
+    serializer_class = AnnualAssessmentSerializer
+    filterset_class = AnnualAssessmentFilterSet
+    select_related = ("station", "scheme")
+    ordering = ("-year", "rank", "station_id")

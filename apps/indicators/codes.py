@@ -61,3 +61,8 @@ CODES: dict[str, Code] = {
         Code("DQ_RULE", "规则未通过率", "%", "某规则未通过的记录 ÷ 该规则所属接口校验的记录（含样例与严重程度）"),
     ]
 }
+
+# Codes where a lower figure is the better one: rankings list them lowest first (the reward schemes' criteria carry
+# their own direction, as configuration).
+LOWER_IS_BETTER = frozenset({"PRICE_AVG", "PRICE_INDEX", "FALSE_FREE", "FALSE_BUSY", "TARIFF_MISMATCH", "TARIFF_DRIFT",
+                             "DQ_RULE"})  # fmt: skip

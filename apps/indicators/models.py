@@ -273,3 +273,106 @@ class Scorecard(models.Model):
 
     def __str__(self) -> str:
         return f"{self.station} {self.quarter} {self.grade}"
+
+
+def _default_annual_criteria() -> list[dict]:
+    # What the portal can see of the annual assessment's interoperability and maintenance parts (spec §6): the
+    # operator's conformance, the share of status changes its platform pushed, and availability; safety is not
+    # visible to the portal. Weights are not public (portal: equal).
+    return [
+        {"code": "CONFORMANCE", "weight": 1, "direction": "higher"},
+        {"code": "PUSH_COVERAGE", "weight": 1, "direction": "higher"},
+        {"code": "AVAIL", "weight": 1, "direction": "higher"},
+    ]
+
+
+def _default_annual_rates() -> dict:
+    return {"A": "106", "B": "0", "C": "0", "D": "0"}  # 元 per kW per year; B and C are not public (portal: 0)
+
+
+class AnnualScheme(TimeStampedModel):
+    """A version of the annual assessment (年度考核), the second scheme: criteria with weights and directions, the
+    grade rule (rank shares or score thresholds), the rate per grade in yuan per kW of rated power and the cap per
+    station; the version in force on the year's first day computes it. Kept with its history."""
+
+    name = models.CharField("名称", max_length=60)
+    valid_from = models.DateField("生效日期", unique=True)
+    criteria = models.JSONField(
+        "考核指标", default=_default_annual_criteria, help_text='[{"code", "weight", "direction"}]'
+    )
+    grade_by = models.CharField(
+        "分级方式", max_length=10, choices=[("rank", "按排名比例"), ("threshold", "按得分阈值")], default="rank"
+    )
+    grade_shares = models.JSONField("各等级比例", default=_default_shares, blank=True)
+    grade_thresholds = models.JSONField("各等级最低得分", default=dict, blank=True, help_text='{"A": 80, "B": 60, …}')
+    rates = models.JSONField("各等级奖励（元/kW/年）", default=_default_annual_rates)
+    cap_yuan_per_station = models.PositiveIntegerField("每站奖励上限（元/年）", default=200000)
+    history = HistoricalRecords(verbose_name="年度考核方案变更记录", excluded_fields=["created", "updated"])
+
+    class Meta:
+        verbose_name = "年度考核方案"
+        verbose_name_plural = "年度考核方案"
+        ordering = ["-valid_from"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.valid_from} 起）"
+
+
+class AnnualAssessment(models.Model):
+    """One station's year under an annual scheme version: eligibility, each criterion's raw value and score, total,
+    rank, grade, rated power and reward; live during the year, frozen once it has ended."""
+
+    scheme = models.ForeignKey(AnnualScheme, on_delete=models.PROTECT, related_name="assessments", verbose_name="方案")
+    year = models.PositiveSmallIntegerField("年度")
+    operator = models.ForeignKey(
+        Operator, on_delete=models.CASCADE, related_name="annual_assessments", verbose_name="运营商"
+    )
+    station = models.ForeignKey(
+        Station, on_delete=models.CASCADE, related_name="annual_assessments", verbose_name="充电站"
+    )
+    eligible = models.BooleanField("参与考核")
+    reasons = models.JSONField("不参与原因", default=list, blank=True)
+    values = models.JSONField("指标值", default=dict)
+    scores = models.JSONField("指标得分", default=dict)
+    total = models.FloatField("总分", null=True, blank=True)
+    rank = models.PositiveIntegerField("排名", null=True, blank=True)
+    grade = models.CharField("等级", max_length=2, blank=True)
+    rated_kw = models.FloatField("额定功率（kW）", default=0)
+    reward_yuan = models.DecimalField("奖励（元）", max_digits=14, decimal_places=2, default=0)
+    frozen = models.BooleanField("已冻结", default=False)
+    computed = models.DateTimeField("计算时间", auto_now=True)
+
+    scope_operator_field = "operator"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "年度考核评分"
+        verbose_name_plural = "年度考核评分"
+        ordering = ["-year", "rank", "station_id"]
+        permissions = [("export_annualassessment", "Can export 年度考核评分")]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "year", "station"], name="annual_assessment_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.station} {self.year} {self.grade}"
+
+
+class IndicatorExplorer(Indicator):
+    """The indicator explorer page's entry in the admin's sections (a proxy: the page reads Indicator rows)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "指标浏览"
+        verbose_name_plural = "指标浏览"
+        default_permissions = ("view",)
+
+
+class ScorecardBoard(Scorecard):
+    """The quarter's scorecard page's entry in the admin's sections (a proxy of Scorecard)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "季度考核看板"
+        verbose_name_plural = "季度考核看板"
+        default_permissions = ("view",)

@@ -5,7 +5,7 @@ from import_export import fields
 from apps.core.resources import SpecResource
 
 from .codes import CODES
-from .models import Indicator, Scorecard
+from .models import AnnualAssessment, Indicator, Scorecard
 
 
 class IndicatorResource(SpecResource):
@@ -31,4 +31,18 @@ class ScorecardResource(SpecResource):
         model = Scorecard
         fields = ["quarter", "operator", "station", "station_name", "eligible", "reasons", "values", "scores",
                   "total", "rank", "grade", "energy_kwh", "cap_kwh", "reward_yuan", "frozen"]  # fmt: skip
+        export_order = fields
+
+
+class AnnualAssessmentResource(SpecResource):
+    """The year's annual assessment as a city publishes it."""
+
+    operator = fields.Field(attribute="operator_id", column_name="运营商ID")
+    station = fields.Field(attribute="station__station_id", column_name="充电站ID")
+    station_name = fields.Field(attribute="station__station_name", column_name="充电站名称")
+
+    class Meta(SpecResource.Meta):
+        model = AnnualAssessment
+        fields = ["year", "operator", "station", "station_name", "eligible", "reasons", "values", "scores", "total",
+                  "rank", "grade", "rated_kw", "reward_yuan", "frozen"]  # fmt: skip
         export_order = fields

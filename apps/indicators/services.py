@@ -380,8 +380,10 @@ def _status_timeliness(rows: Rows, start: datetime, end: datetime, days: list[Co
         rows.get("T_STATUS", Level.CITY, CITY_CODE).add(on_time, 1)
         # Per station too: Beijing's reward grades each station on its pushes' timeliness.
         where = {"operator_id": cd.operator_id, "station_pk": cd.station_pk, "area_code": cd.area_code}
+        # `pushed` (on time or late) is the annual assessment's push coverage (apps.indicators.annual).
+        pushed = {"pushed": float(source == StatusSource.PUSH)}
         rows.get("T_STATUS", Level.STATION, target_of(Level.STATION, cd.operator_id, cd.station_id), **where).add(
-            on_time, 1
+            on_time, 1, pushed
         )
         if not on_time:
             kind = "missed" if source == StatusSource.PULL else "late"
@@ -623,7 +625,7 @@ def indicators_roll_up(period: str, first: date) -> int:
     return len(merged)
 
 
-_SUMMED = {*DURATIONS, "energy_kwh", "elec_money", "service_money"}
+_SUMMED = {*DURATIONS, "energy_kwh", "elec_money", "service_money", "pushed"}
 
 
 def _roll_up_sql(period: str, first: date) -> int:

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from .annual import annual_refresh
 from .scorecard import scorecards_refresh
 from .services import indicators_compute_recent
 
@@ -10,4 +11,5 @@ from .services import indicators_compute_recent
 def indicators_compute_task() -> dict[str, int]:
     written = indicators_compute_recent()
     written["scorecards"] = scorecards_refresh()  # from the quarter rows just rolled up
+    written["annual"] = annual_refresh()  # and the year's, from the same quarter rows
     return written

@@ -3,9 +3,11 @@ take on an operator."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.core.roles import scope_of
 from apps.operators.models import Operator
@@ -37,3 +39,19 @@ def onboarding_links(user: Any, operator: Operator) -> dict[str, str]:
     if user.has_perm("onboarding.enter_outbound_keys") and scope_of(user).covers(operator.pk):
         links["outbound_keys"] = reverse("admin:onboarding_outbound_keys", args=[operator.pk])
     return links
+
+
+def conformance_in_year(year: int, operator_ids: list[str]) -> dict[str, float | None]:
+    """The annual assessment's CONFORMANCE per operator: 100 if its latest conformance report started before the end
+    of `year` passed, 0 if it failed, None if it never ran one."""
+    end = timezone.make_aware(datetime.combine(date(year + 1, 1, 1), time.min))
+    latest: dict[str, float | None] = dict.fromkeys(operator_ids)
+    reports = (
+        ConformanceReport.objects.filter(operator_id__in=operator_ids, started__lt=end)
+        .order_by("operator_id", "-started")
+        .values_list("operator_id", "passed")
+    )
+    for operator_id, passed in reports:
+        if latest[operator_id] is None:
+            latest[operator_id] = 100.0 if passed else 0.0
+    return latest

@@ -12,3 +12,8 @@ class SupervisionConfig(AppConfig):
         from .admin import extend_admin
 
         extend_admin()
+        # The annual assessment's conformance criterion reads onboarding's reports, which indicators may not import.
+        from apps.indicators.annual import operator_source
+        from apps.onboarding.selectors import conformance_in_year
+
+        operator_source("CONFORMANCE", conformance_in_year)

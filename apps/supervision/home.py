@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.roles import scope_of
+from apps.indicators.views import operator_panel
 from apps.interconnect.models import RejectedRecord
 from apps.onboarding.models import Application, ConformanceReport
 from apps.onboarding.selectors import onboarding_links
@@ -53,5 +54,6 @@ def home_context(request: HttpRequest) -> dict[str, Any]:
             "links": onboarding_links(user, operator),
             "applications": list(Application.objects.for_user(user).order_by("-created")[:3]),
             "reports": list(ConformanceReport.objects.for_user(user).order_by("-started")[:3]),
+            "indicators": operator_panel(request, operator),
         },
     }

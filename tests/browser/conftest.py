@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 # `make screenshots` sets this: the shots the README shows are copied into the repository too.
 README_SHOTS = ROOT / "static" / "readme"
-README_NAMES = {"dashboard", "map", "onboarding-form", "onboarding-phone", "station", "operator", "conformance-report"}
+README_NAMES = {"dashboard", "map", "onboarding-form", "onboarding-phone", "station", "operator", "conformance-report",
+                "indicators-explorer", "scorecard"}  # fmt: skip
 
 if not Path(CHROMIUM).exists():
     pytest.skip(

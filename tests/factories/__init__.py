@@ -64,6 +64,8 @@ if _exists("core.Job"):
     from .core import JobFactory  # noqa: F401
 if _exists("indicators.Indicator"):
     from .indicators import (  # noqa: F401
+        AnnualAssessmentFactory,
+        AnnualSchemeFactory,
         ExemptionFactory,
         IndicatorFactory,
         MaintenanceWindowFactory,

@@ -84,3 +84,33 @@ class ScorecardFactory(factory.django.DjangoModelFactory):
     energy_kwh = 30.0
     cap_kwh = 22377.049
     reward_yuan = factory.LazyFunction(lambda: Decimal("6.00"))
+
+
+class AnnualSchemeFactory(factory.django.DjangoModelFactory):
+    """An annual assessment version with the public defaults, each valid from its own year."""
+
+    class Meta:
+        model = "indicators.AnnualScheme"
+
+    name = factory.Sequence(lambda n: f"年度考核方案{n}")
+    valid_from = factory.Sequence(lambda n: date(2030 + n, 1, 1))
+
+
+class AnnualAssessmentFactory(factory.django.DjangoModelFactory):
+    """A 120 kW station graded A for a year: ¥106 per kW."""
+
+    class Meta:
+        model = "indicators.AnnualAssessment"
+
+    scheme = factory.SubFactory(AnnualSchemeFactory)
+    year = 2024
+    station = factory.SubFactory(StationFactory)
+    operator = factory.SelfAttribute("station.operator")
+    eligible = True
+    values = factory.LazyFunction(lambda: {"CONFORMANCE": 100.0, "PUSH_COVERAGE": 100.0, "AVAIL": 99.0})
+    scores = factory.LazyFunction(lambda: {"CONFORMANCE": 100.0, "PUSH_COVERAGE": 100.0, "AVAIL": 100.0})
+    total = 100.0
+    rank = 1
+    grade = "A"
+    rated_kw = 120.0
+    reward_yuan = factory.LazyFunction(lambda: Decimal("12720.00"))

@@ -1,5 +1,5 @@
 """The number formats as template filters: `{% load hlht_format %}` then `{{ x|kwh }}`, `{{ x|yuan }}`,
-`{{ n|count }}` (apps.core.formatting)."""
+`{{ n|count }}`, `{{ x|fixed:2 }}` (apps.core.formatting)."""
 
 from django import template
 
@@ -9,3 +9,4 @@ register = template.Library()
 register.filter("kwh", formatting.kwh)
 register.filter("yuan", formatting.yuan)
 register.filter("count", formatting.count)
+register.filter("fixed", formatting.fixed)  # any other figure: `{{ x|fixed:2 }}`
