@@ -34,7 +34,7 @@ def test_what_each_app_added_is_registered_by_name():
     assert list(operators.columns) == ["station_count", "health", "last_status_data", "last_info_pull",
                                        "stale_connectors"]  # fmt: skip
     assert list(operators.filters) == ["stale"]
-    assert list(operators.panels) == ["onboarding", "indicators", "health"]
+    assert list(operators.panels) == ["onboarding", "indicators", "health", "figures"]
     assert list(operators.form_fields) == ["activation_override"]
     rejected = RejectedRecordAdmin.extensions
     assert (list(rejected.filters), list(rejected.urls), list(rejected.tools)) == (["rule"], ["quality"], ["quality"])
