@@ -44,6 +44,13 @@ SERIES_COLOURS = """(id) => {
   return chart.getOption().series.map((s) => [s.name, s.itemStyle && s.itemStyle.color, s.color]);
 }"""
 
+# Each chart drawn for the box it is in (a chart started while the page was still hidden draws for no box at all).
+CHART_SIZES = """() => ['map', 'chart-districts', 'chart-hours', 'chart-orders'].map((id) => {
+  const el = document.getElementById(id);
+  const chart = el && echarts.getInstanceByDom(el);
+  return chart ? [id, chart.getWidth(), el.clientWidth, chart.getHeight(), el.clientHeight] : [id];
+})"""
+
 COUNT = re.compile(r"^\d{1,3}(,\d{3})*$")
 KWH = re.compile(r"^\d{1,3}(,\d{3})*\.\d$")
 # 4245.35000000000: a figure printed as the database holds it (a correctness percentage keeps its four decimals).
@@ -75,6 +82,8 @@ def _status_colours() -> dict[str, str]:
 
 def _assert_what_a_person_sees(page):
     assert page.evaluate(OVERFLOWS) == []
+    sizes = page.evaluate(CHART_SIZES)
+    assert all(len(size) == 5 and size[1] == size[2] > 300 and size[3] == size[4] > 200 for size in sizes), sizes
     titles = page.evaluate(PANEL_TITLES)
     assert len(titles) >= 6 and all(title for _, title in titles), titles
     series = page.evaluate(SERIES_COLOURS, "chart-districts")
