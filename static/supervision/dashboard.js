@@ -57,8 +57,7 @@
         grid: { left: 12, right: 24, top: 24, bottom: 12, containLabel: true },
         xAxis: { type: "category", data: data.hours, axisLabel: Object.assign({ interval: 0 }, axisLabel) },
         yAxis: { type: "value", minInterval: 1, axisLabel: axisLabel },
-        series: [{ name: "状态变化", type: "line", data: data.per_hour, areaStyle: { opacity: 0.15 }, color: ACCENT,
-                   smooth: true }]
+        series: [{ name: "状态变化", type: "line", data: data.per_hour, areaStyle: { opacity: 0.15 }, color: ACCENT }]
       });
     }
     var orders = chart("chart-orders");
