@@ -263,7 +263,7 @@ class ConformanceReportAdmin(ReadOnlyAdminMixin, ExtensibleAdminMixin, ModelAdmi
     def checks_table(self, obj):
         rows = format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td><td style='text-align:right'>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td class='nowrap'>{}</td><td class='num'>{}</td><td>{}</td></tr>",
             (
                 (
                     c["title"],
@@ -274,7 +274,11 @@ class ConformanceReportAdmin(ReadOnlyAdminMixin, ExtensibleAdminMixin, ModelAdmi
                 for c in obj.checks
             ),
         )
-        return format_html("<table><tr><th>检查</th><th>结果</th><th>耗时</th><th>说明</th></tr>{}</table>", rows)
+        return format_html(
+            "<table class='hlht-table'><thead><tr><th>检查</th><th>结果</th><th class='num'>耗时</th><th>说明</th></tr>"
+            "</thead><tbody>{}</tbody></table>",
+            rows,
+        )
 
 
 def exchange_panel(request: HttpRequest, report: ConformanceReport) -> str:

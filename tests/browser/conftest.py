@@ -67,6 +67,9 @@ def shot():
         if element:
             page.locator(element).screenshot(path=str(path))
         else:
+            # The theme's save bar and pagination stick to the window's bottom; in a whole-page picture they would sit
+            # across the middle of the page, so for the picture they stay where they are in the page.
+            page.add_style_tag(content='[class*="lg:sticky"] { position: static !important; }')
             page.screenshot(path=str(path), full_page=True)
         if os.environ.get("HLHT_README_SHOTS") and name in README_NAMES:
             README_SHOTS.mkdir(parents=True, exist_ok=True)

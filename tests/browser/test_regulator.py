@@ -40,9 +40,6 @@ def test_regulator_reads_the_dashboard_clicks_filters_and_exports(page, live_ser
     assert int(page.get_attribute("#map", "data-ready")) == Station.objects.filter(
         removed_at__isnull=True, connectors__removed_at__isnull=True).distinct().count()  # fmt: skip
     assert page.locator("#chart-districts canvas").count() == 1
-    page.wait_for_timeout(800)  # let the charts finish their entry animation before the picture
-    shot(page, "dashboard")
-    shot(page, "map", element="#map")
 
     # A figure leads to its list.
     page.click("#pending a:has-text('待处理对账争议')")
@@ -70,10 +67,9 @@ def test_regulator_reads_the_dashboard_clicks_filters_and_exports(page, live_ser
     assert all(s.station_id in text for s in Station.objects.all()[:5])
 
 
-def test_operator_manager_cannot_reach_another_operators_data(page, live_server, logins, shot):
+def test_operator_manager_cannot_reach_another_operators_data(page, live_server, logins):
     _log_in(page, live_server, logins["operator1"])
     page.wait_for_selector("#operator-home")
-    shot(page, "operator-home")
     own = Operator.objects.get(accounts__user__username="operator1")
     other = Station.objects.exclude(operator=own).first()
     page.goto(f"{live_server.url}/admin/stations/station/{other.pk}/change/")

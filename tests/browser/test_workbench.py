@@ -44,6 +44,18 @@ SERIES_COLOURS = """(id) => {
   return chart.getOption().series.map((s) => [s.name, s.itemStyle && s.itemStyle.color, s.color]);
 }"""
 
+# Each chart drawn for the box it is in (a chart started while the page was still hidden draws for no box at all).
+CHART_SIZES = """() => ['map', 'chart-districts', 'chart-hours', 'chart-orders'].map((id) => {
+  const el = document.getElementById(id);
+  const chart = el && echarts.getInstanceByDom(el);
+  return chart ? [id, chart.getWidth(), el.clientWidth, chart.getHeight(), el.clientHeight] : [id];
+})"""
+
+# The theme upper-cases labels and headers (its .uppercase): "KWH", "欢迎, REGULATOR". Nothing on the portal's pages is.
+UPPER_CASED = """() => [...document.querySelectorAll('body *')]
+  .filter((el) => getComputedStyle(el).textTransform === 'uppercase' && el.innerText && el.innerText.trim())
+  .map((el) => el.innerText.trim().slice(0, 40))"""
+
 COUNT = re.compile(r"^\d{1,3}(,\d{3})*$")
 KWH = re.compile(r"^\d{1,3}(,\d{3})*\.\d$")
 # 4245.35000000000: a figure printed as the database holds it (a correctness percentage keeps its four decimals).
@@ -75,6 +87,9 @@ def _status_colours() -> dict[str, str]:
 
 def _assert_what_a_person_sees(page):
     assert page.evaluate(OVERFLOWS) == []
+    sizes = page.evaluate(CHART_SIZES)
+    assert all(len(size) == 5 and size[1] == size[2] > 300 and size[3] == size[4] > 200 for size in sizes), sizes
+    assert page.evaluate(UPPER_CASED) == []
     titles = page.evaluate(PANEL_TITLES)
     assert len(titles) >= 6 and all(title for _, title in titles), titles
     series = page.evaluate(SERIES_COLOURS, "chart-districts")
@@ -110,3 +125,11 @@ def test_the_operator_managers_home_in_the_same_panels(page, live_server, logins
     assert page.locator("#operator-home .hlht-panel").count() >= 4
     _assert_what_a_person_sees(page)
     shot(page, "operator-home")
+
+
+def test_lists_keep_the_case_of_their_text(page, live_server, logins):
+    _log_in(page, live_server, logins["regulator"])
+    for path in ("/admin/orders/chargeorder/", "/admin/stations/connectorstatus/", "/admin/operators/operator/"):
+        page.goto(live_server.url + path)
+        page.wait_for_selector("#result_list")
+        assert page.evaluate(UPPER_CASED) == [], path
