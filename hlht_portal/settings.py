@@ -99,7 +99,10 @@ HLHT_TOKEN_REFRESH_MARGIN = env.int("HLHT_TOKEN_REFRESH_MARGIN", default=120)
 HLHT_PULL_RETRIES = env.int("HLHT_PULL_RETRIES", default=3)
 HLHT_PULL_RETRY_BASE = env.float("HLHT_PULL_RETRY_BASE", default=30)
 HLHT_PULL_RETRY_CAP = env.float("HLHT_PULL_RETRY_CAP", default=600)
-HLHT_PULL_LEASE_SECONDS = env.int("HLHT_PULL_LEASE_SECONDS", default=900)
+HLHT_PULL_LEASE_SECONDS = env.int("HLHT_PULL_LEASE_SECONDS", default=180)
+# A full crawl dispatched and not succeeded this long after (its message lost with the broker, its worker killed, its
+# retries spent) is dispatched again, instead of the next day.
+HLHT_PULL_REDISPATCH_SECONDS = env.int("HLHT_PULL_REDISPATCH_SECONDS", default=600)
 HLHT_PULL_QUEUE = env.str("HLHT_PULL_QUEUE", default="pulls")  # workers for pulls consume this queue (see Makefile)
 HLHT_PULL_TIME_LIMIT = env.int("HLHT_PULL_TIME_LIMIT", default=3600)  # seconds one pull may take at most
 # Orders: how far an operator's figures may differ before they disagree (a dispute), and its money from energy ×

@@ -54,7 +54,7 @@ class ChargingSessionAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
 
 class CommandAttemptInline(ReadOnlyInline):
     model = CommandAttempt
-    fields = ["at", "ok", "error", "exchange"]
+    fields = ["at", "finished", "ok", "error", "exchange"]
     readonly_fields = fields
 
 

@@ -99,6 +99,7 @@ class Client:
     pull_retry_base_seconds: float = _setting("HLHT_PULL_RETRY_BASE", float)
     pull_retry_cap_seconds: float = _setting("HLHT_PULL_RETRY_CAP", float)
     pull_lease: timedelta = _setting("HLHT_PULL_LEASE_SECONDS", _seconds)
+    pull_redispatch: timedelta = _setting("HLHT_PULL_REDISPATCH_SECONDS", _seconds)
     pull_queue: str = _setting("HLHT_PULL_QUEUE", str)
     pull_time_limit_seconds: int = _setting("HLHT_PULL_TIME_LIMIT", int)
     enqueue: str = _setting("HLHT_ENQUEUE", str)  # the backend carrying background work (apps.core.jobs)
