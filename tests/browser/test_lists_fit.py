@@ -137,7 +137,7 @@ def _measure(page, live_server) -> tuple[dict, dict, set]:
 
 
 @pytest.mark.parametrize("username", ["regulator", "operator1"])
-def test_every_changelist_fits_at_1440(page, live_server, username):
+def test_every_changelist_fits_at_1440(page, live_server, shot, username):
     cache.clear()
     login = next(x for x in demo_load(seed=1) if x.username == username)
     _login(page, live_server, login)
@@ -146,6 +146,10 @@ def test_every_changelist_fits_at_1440(page, live_server, username):
     assert {"orders.ChargeOrder", "settlement.Dispute", "stations.Connector"} <= with_rows, with_rows
     report = [f"{label} overflows: {found}" for label, found in overflows.items()]
     report += [f"{label} columns: {problems}" for label, problems in columns.items()]
+    for name in ("orders", "disputes"):
+        model = {"orders": "orders/chargeorder", "disputes": "settlement/dispute"}[name]
+        page.goto(f"{live_server.url}/admin/{model}/")
+        shot(page, f"list-{name}-{username}")
     assert not report, "\n".join(report)
 
 
@@ -156,3 +160,8 @@ def test_a_cut_text_keeps_its_whole_value_on_hover(page, live_server):
     page.goto(live_server.url + reverse("admin:stations_station_changelist"))
     cell = page.locator("#result_list td.field-station_name").first
     assert cell.get_attribute("title") == cell.inner_text()
+    # The connector-status list names a connector by its station and ConnectorID (it said "1号枪"), whole on hover.
+    page.goto(live_server.url + reverse("admin:stations_connectorstatus_changelist"))
+    whole = page.locator("#result_list .field-connector").first.get_attribute("title")
+    station, connector_id = whole.split(" · ")
+    assert station.endswith("充电站") and connector_id.startswith("BJ"), whole
