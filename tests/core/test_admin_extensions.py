@@ -71,7 +71,7 @@ def test_the_operator_list_has_the_added_columns(client, regulator):
     factories.operator("MA0LISTED")
     client.force_login(regulator)
     page = client.get(reverse("admin:operators_operator_changelist")).content.decode()
-    headers = re.findall(r'<th scope="col" class="[^"]*column-(\w+)', page)
+    headers = re.findall(r'<th[^>]*\bclass="[^"]*\bcolumn-(\w+)', page)  # whichever order a theme writes them in
     assert headers[-5:] == ["station_count", "health", "last_status_data", "last_info_pull", "stale_connectors"]
     assert "数据状态" in page  # the stale filter's title
     assert "/operators/operator/export/" in page  # import-export's own buttons are kept
