@@ -27,9 +27,12 @@ SEEN = """const seen = (el) => {
   return true;
 };"""
 
-# Every element whose content is wider than its box, theme-agnostic: whichever element scrolls or clips (the document,
-# Django's `.results`, a theme's own scroller), it shows up here. A cell cut on purpose (text-overflow: ellipsis)
-# passes only with its whole text on hover (title), which is what a person can still read.
+# Every element whose content is wider than its box and that hides the rest (it scrolls or clips: overflow-x other than
+# visible), theme-agnostic: the document, Django's `.results`, a theme's own table scroller, a cut cell. An element
+# that lets its content show past its edge (a theme's full-bleed list with negative margins) hides nothing: if that
+# content is cut or scrolled, it is by a box around it, or by the window, and that box is reported. A cell cut on
+# purpose (text-overflow: ellipsis) passes only with its whole text on hover (title). Form controls scroll their own
+# text by design.
 OVERFLOWS = (
     "() => {"
     + SEEN
@@ -41,6 +44,9 @@ OVERFLOWS = (
     const over = el.scrollWidth - el.clientWidth;
     if (over <= 1 || (el !== document.scrollingElement && !seen(el))) continue;
     const style = getComputedStyle(el);
+    if (el !== document.scrollingElement && (style.overflowX === "visible" || el.matches("input, select, textarea"))) {
+      continue;
+    }
     if (style.textOverflow === "ellipsis" && el.title && el.title.trim() === el.textContent.trim()) continue;
     found.push([name(el), over]);
   }
