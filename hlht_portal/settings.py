@@ -131,6 +131,12 @@ HLHT_APPLY_PER_HOUR = env.int("HLHT_APPLY_PER_HOUR", default=5)
 HLHT_ALLOW_PRIVATE_ENDPOINTS = env.bool("HLHT_ALLOW_PRIVATE_ENDPOINTS", default=DEBUG)
 # The dashboard's figures are computed at most once per this many seconds per scope (the city, or one operator).
 HLHT_DASHBOARD_CACHE_SECONDS = env.int("HLHT_DASHBOARD_CACHE_SECONDS", default=60)
+# /healthz and /metrics (apps/ops): only these networks read them (others get 404); loopback by default.
+HLHT_OPS_NETWORKS = env_list("HLHT_OPS_NETWORKS", ["127.0.0.0/8", "::1/128"])
+HLHT_OPS_PROXIES = env_list("HLHT_OPS_PROXIES", [])  # reverse proxies whose X-Forwarded-For is believed
+HLHT_OPS_CHECK_TIMEOUT = env.float("HLHT_OPS_CHECK_TIMEOUT", default=2.0)  # seconds each health check may take
+HLHT_OPS_BEAT_STALE = env.int("HLHT_OPS_BEAT_STALE", default=180)  # s since beat's last tick (it ticks each minute)
+HLHT_OPS_OUTBOX_STALE = env.int("HLHT_OPS_OUTBOX_STALE", default=600)  # s a due outbox command may wait
 # A record's history is evidence: shown, never restored through the admin (apps.core.admin.AuditedAdmin).
 SIMPLE_HISTORY_REVERT_DISABLED = True
 # The people's pages; the protocol reads its bodies itself, bounded per interface (apps/interconnect/server.py).
@@ -162,6 +168,7 @@ INSTALLED_APPS = [
     "apps.onboarding",
     "apps.indicators",
     "apps.supervision",
+    "apps.ops",
     "apps.demo",
     "apps.simulator",
     "hlht_portal.apps.PortalConfig",  # last: its ready() imports the apps' tasks

@@ -142,6 +142,11 @@ class OutboundCommand(TimeStampedModel):
             choices_constraint("kind", CommandKind, "outboundcommand"),
             choices_constraint("state", CommandState, "outboundcommand"),
         ]
+        # The outbox's backlog (what is still owed) read by the sweep and by /healthz and /metrics, without a scan
+        # of every command ever sent: a partial index holds only the pending few.
+        indexes = [
+            models.Index(fields=["created"], condition=models.Q(state=CommandState.PENDING), name="command_pending"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.session_id}"
