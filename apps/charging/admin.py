@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from apps.core.admin import (
+    ModelAdmin,
     OperatorDataAdminMixin,
     ReadOnlyAdminMixin,
     ReadOnlyInline,
@@ -28,7 +29,7 @@ class OutboundCommandInline(ReadOnlyInline):
 
 
 @admin.register(ChargingSession)
-class ChargingSessionAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+class ChargingSessionAdmin(OperatorDataAdminMixin, ModelAdmin):
     list_display = [
         "start_charge_seq",
         "operator",
@@ -59,7 +60,7 @@ class CommandAttemptInline(ReadOnlyInline):
 
 
 @admin.register(OutboundCommand)
-class OutboundCommandAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class OutboundCommandAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = [time_column("created", "时间"), "session", "kind", "state", "attempts",
                     time_column("next_attempt_at", "下次尝试"), "last_error"]  # fmt: skip
     list_filter = ["kind", "state"]

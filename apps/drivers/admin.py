@@ -6,7 +6,12 @@ from decimal import Decimal
 
 from django.contrib import admin
 
-from apps.core.admin import ReadOnlyAdminMixin, money_column, time_column
+from apps.core.admin import (
+    ModelAdmin,
+    ReadOnlyAdminMixin,
+    money_column,
+    time_column,
+)
 from apps.core.privacy import mask_text
 
 from .models import Driver, Notification, WalletEntry
@@ -14,7 +19,7 @@ from .selectors import drivers_with_balance
 
 
 @admin.register(Driver)
-class DriverAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DriverAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ["masked_phone", "masked_plate", "payment", "status", "balance", time_column("created", "注册时间")]
     list_filter = ["payment", "status"]
     exclude = ["phone", "plate", "user"]
@@ -37,7 +42,7 @@ class DriverAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(WalletEntry)
-class WalletEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class WalletEntryAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = [time_column("created", "时间"), "driver", "kind", money_column("amount"),
                     money_column("balance_after", "余额 元"), "start_charge_seq"]  # fmt: skip
     list_filter = ["kind"]
@@ -48,6 +53,6 @@ class WalletEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = [time_column("created", "时间"), "driver", "title", "body", "read"]
     list_select_related = ["driver"]

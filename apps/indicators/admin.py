@@ -2,10 +2,11 @@
 
 from django.contrib import admin
 from django.utils import timezone
-from import_export.admin import ExportMixin
 
 from apps.core.admin import (
     AuditedAdmin,
+    ExportMixin,
+    ModelAdmin,
     ReadOnlyAdminMixin,
     ScopedAdminMixin,
     energy_column,
@@ -21,7 +22,7 @@ from .resources import IndicatorResource, ScorecardResource
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(ReadOnlyAdminMixin, ExportMixin, admin.ModelAdmin):
+class IndicatorAdmin(ReadOnlyAdminMixin, ExportMixin, ModelAdmin):
     """Computed figures: nobody edits them (a rerun of the day replaces them); exported as CSV or Excel."""
 
     resource_classes = [IndicatorResource]
@@ -97,7 +98,7 @@ class RewardSchemeAdmin(AuditedAdmin):
 
 
 @admin.register(Scorecard)
-class ScorecardAdmin(ReadOnlyAdminMixin, ExportMixin, admin.ModelAdmin):
+class ScorecardAdmin(ReadOnlyAdminMixin, ExportMixin, ModelAdmin):
     resource_classes = [ScorecardResource]
     list_display = ["quarter", "station", "operator", "eligible", "total", "rank", "grade", energy_column("energy_kwh"),
                     money_column("reward_yuan", "奖励 元"), "frozen"]  # fmt: skip

@@ -3,9 +3,11 @@
 from django.contrib import admin
 from django.db.models import Exists, OuterRef
 from django.utils.html import format_html
-from import_export.admin import ExportMixin, ImportExportMixin
 
 from apps.core.admin import (
+    ExportMixin,
+    ImportExportMixin,
+    ModelAdmin,
     OperatorDataAdminMixin,
     ReadOnlyInline,
     coded_filter,
@@ -122,7 +124,7 @@ class StationFilter(admin.SimpleListFilter):
 
 
 @admin.register(ChargeOrder)
-class ChargeOrderAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin):
+class ChargeOrderAdmin(OperatorDataAdminMixin, ImportExportMixin, ModelAdmin):
     resource_classes = [ChargeOrderResource]
     # What a regulator decides by, at 1,440 px without scrolling; the rest is on the order's page (fieldsets).
     list_display = [
@@ -191,7 +193,7 @@ class ChargeOrderAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdm
 
 
 @admin.register(OrderFinding)
-class OrderFindingAdmin(OperatorDataAdminMixin, ExportMixin, admin.ModelAdmin):
+class OrderFindingAdmin(OperatorDataAdminMixin, ExportMixin, ModelAdmin):
     resource_classes = [OrderFindingResource]
     list_display = [time_column("created", "时间"), "order", "category", "rule_label", "message"]
     list_filter = ["category", "disputes", "rule", ("order__operator", admin.RelatedOnlyFieldListFilter)]
@@ -207,7 +209,7 @@ class OrderFindingAdmin(OperatorDataAdminMixin, ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(OrderReport)
-class OrderReportAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+class OrderReportAdmin(OperatorDataAdminMixin, ModelAdmin):
     list_display = [time_column("received_at", "接收时间"), "order", "interface", "revision", "confirm_result_label",
                     "repeats"]  # fmt: skip
     list_filter = [
@@ -227,7 +229,7 @@ class OrderReportAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ChargeDetail)
-class ChargeDetailAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+class ChargeDetailAdmin(OperatorDataAdminMixin, ModelAdmin):
     list_display = [
         "order",
         time_column("detail_start_time", "开始时间"),

@@ -12,9 +12,10 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
-from import_export.admin import ImportExportMixin
 
 from apps.core.admin import (
+    ImportExportMixin,
+    ModelAdmin,
     OperatorDataAdminMixin,
     ReadOnlyAdminMixin,
     ReadOnlyInline,
@@ -58,7 +59,7 @@ class PriceAtForm(forms.Form):
 
 
 @admin.register(BusinessPolicy)
-class BusinessPolicyAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+class BusinessPolicyAdmin(OperatorDataAdminMixin, ModelAdmin):
     list_display = ["connector", "operator", time_column("effective_from", "生效时间"), "period_count", "published",
                     "source"]  # fmt: skip
     fields = ["connector", "operator", "effective_from", "source", "equip_biz_seq", "change", "published"]
@@ -143,7 +144,7 @@ class BusinessPolicyAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PolicyPeriod)
-class PolicyPeriodAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin):
+class PolicyPeriodAdmin(OperatorDataAdminMixin, ImportExportMixin, ModelAdmin):
     """The import/export face of pricing: one row per PolicyInfo."""
 
     resource_classes = [PolicyPeriodResource]
@@ -159,7 +160,7 @@ SUCCESS_LABELS = {SuccStat.SUCCESS: "成功", SuccStat.FAILURE: "失败"}
 
 
 @admin.register(PolicyCheck)
-class PolicyCheckAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PolicyCheckAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ["connector", "operator", time_column("checked_at", "查询时间"), "answer"]
     list_filter = [
         fixed_choices_filter("succ_stat", "成功状态", list(SUCCESS_LABELS.items())),

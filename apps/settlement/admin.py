@@ -11,10 +11,11 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from import_export.admin import ExportMixin
 
 from apps.core.admin import (
     AuditedAdmin,
+    ExportMixin,
+    ModelAdmin,
     ReadOnlyAdminMixin,
     ReadOnlyInline,
     ScopedAdminMixin,
@@ -24,7 +25,7 @@ from apps.core.admin import (
     time_column,
 )
 from apps.core.exceptions import HLHTError
-from apps.core.formats import compact_time
+from apps.core.formatting import compact_time
 
 from .choices import DisputeState, StatementState
 from .forms import DisputeResolveForm, StatementPayForm
@@ -47,7 +48,7 @@ class DisputeInline(ReadOnlyInline):
 
 
 @admin.register(ReconciliationRun)
-class ReconciliationRunAdmin(ReadOnlyAdminMixin, ExportMixin, admin.ModelAdmin):
+class ReconciliationRunAdmin(ReadOnlyAdminMixin, ExportMixin, ModelAdmin):
     resource_classes = [ReconciliationRunResource]
     list_display = [
         time_column("received_at", "接收时间"), "operator", "period", "order_count", "portal_order_count",

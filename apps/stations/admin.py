@@ -7,9 +7,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
-from import_export.admin import ImportExportMixin
 
 from apps.core.admin import (
+    ImportExportMixin,
+    ModelAdmin,
     OperatorDataAdminMixin,
     ReadOnlyAdminMixin,
     ReadOnlyInline,
@@ -104,7 +105,7 @@ class ConnectorInline(ReadOnlyInline):
 
 
 @admin.register(Station)
-class StationAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin):
+class StationAdmin(OperatorDataAdminMixin, ImportExportMixin, ModelAdmin):
     resource_classes = [StationResource]
     list_display = ["station_id", "station_name", "operator", "district", "station_type", "station_status",
                     "connector_count"]  # fmt: skip
@@ -175,7 +176,7 @@ class StationAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Equipment)
-class EquipmentAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin):
+class EquipmentAdmin(OperatorDataAdminMixin, ImportExportMixin, ModelAdmin):
     resource_classes = [EquipmentResource]
     list_display = ["equipment_id", "equipment_name", "station", "equipment_type", "power"]
     list_filter = [ListedFilter, "equipment_type", ("operator", admin.RelatedOnlyFieldListFilter)]
@@ -187,7 +188,7 @@ class EquipmentAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin
 
 
 @admin.register(Connector)
-class ConnectorAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin):
+class ConnectorAdmin(OperatorDataAdminMixin, ImportExportMixin, ModelAdmin):
     resource_classes = [ConnectorResource]
     list_display = ["connector_id", "station", "equipment", "connector_type", "power", "status"]
     list_filter = [
@@ -249,7 +250,7 @@ class ConnectorAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin
 
 
 @admin.register(ConnectorStatus)
-class ConnectorStatusAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+class ConnectorStatusAdmin(OperatorDataAdminMixin, ModelAdmin):
     list_display = [
         "connector",
         "status",
@@ -273,7 +274,7 @@ class ConnectorStatusAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ConnectorStatusHistory)
-class ConnectorStatusHistoryAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+class ConnectorStatusHistoryAdmin(OperatorDataAdminMixin, ModelAdmin):
     """A year of Beijing is a billion rows: filters with fixed or small choice lists, a bounded count, time as a
     filter rather than date_hierarchy (whose links are a DISTINCT over the whole table)."""
 
@@ -314,7 +315,7 @@ class EquipmentStatsInline(ReadOnlyInline):
 
 
 @admin.register(StationStats)
-class StationStatsAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+class StationStatsAdmin(OperatorDataAdminMixin, ModelAdmin):
     list_display = ["station", "start_time", "end_time", energy_column("station_electricity")]
     list_filter = [("station__operator", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["station__station_id", "station__station_name"]
@@ -325,7 +326,7 @@ class StationStatsAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ConnectorStats)
-class ConnectorStatsAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+class ConnectorStatsAdmin(OperatorDataAdminMixin, ModelAdmin):
     list_display = ["connector", "equipment_stats", energy_column("connector_electricity")]
     search_fields = ["connector__connector_id"]
     list_select_related = ["connector__station", "equipment_stats__equipment"]
@@ -334,7 +335,7 @@ class ConnectorStatsAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(EquipmentStats)
-class EquipmentStatsAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+class EquipmentStatsAdmin(OperatorDataAdminMixin, ModelAdmin):
     list_display = ["equipment", "station_stats", energy_column("equipment_electricity")]
     search_fields = ["equipment__equipment_id"]
     list_select_related = ["equipment", "station_stats__station"]
@@ -343,7 +344,7 @@ class EquipmentStatsAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PendingConnectorStatus)
-class PendingConnectorStatusAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+class PendingConnectorStatusAdmin(OperatorDataAdminMixin, ModelAdmin):
     list_display = ["operator", "connector_id", "status", time_column("status_time", "状态时间"), "source",
                     time_column("created", "接收时间")]  # fmt: skip
     list_filter = ["status", ("operator", admin.RelatedOnlyFieldListFilter)]
@@ -354,7 +355,7 @@ class PendingConnectorStatusAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(DirectoryChange)
-class DirectoryChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DirectoryChangeAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = [time_column("created", "时间"), "operator", "station_id", "kind", "object_id", "action",
                     "changed_fields"]  # fmt: skip
     list_filter = ["kind", "action", ("operator", admin.RelatedOnlyFieldListFilter)]

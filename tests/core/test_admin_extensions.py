@@ -98,7 +98,7 @@ def test_the_activation_override_sits_after_the_status(client, regulator):
     operator = factories.operator("MA0FORM01")
     client.force_login(regulator)
     page = client.get(reverse("admin:operators_operator_change", args=[operator.pk])).content.decode()
-    start = page.index('class="fieldset-heading">接入</h2>')
+    start = re.search(r"<fieldset[^>]*>\s*<h2[^>]*>\s*接入\s*<", page).start()  # the fieldset, not the sidebar's group
     fieldset = page[start : page.index("</fieldset>", start)]
     assert fieldset.index('name="status"') < fieldset.index('name="activation_override"')
 

@@ -1,9 +1,10 @@
-"""Figures and times as the lists show them: kWh to one decimal, 元 to two, times to the minute in Beijing."""
+"""Figures and times as people read them (apps.core.formatting): kWh to one decimal, 元 to two, times to the minute in
+Beijing."""
 
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from apps.core.formats import compact_time, full_time, kwh, yuan
+from apps.core.formatting import compact_time, full_time, kwh, yuan
 
 
 def test_energy_and_money_to_their_precision_with_separators():
