@@ -20,6 +20,7 @@ from apps.charging.models import ChargingSession, OutboundCommand
 from apps.core.conf import conf
 from apps.core.roles import OPERATOR_MANAGER, PLATFORM_ADMIN, REGULATOR
 from apps.core.services import roles_sync
+from apps.demo.day import SERVICE_PRICE, TARIFF, order_payload, seeded_day
 from apps.drivers.models import Driver
 from apps.drivers.services import driver_register, wallet_top_up
 from apps.operators.choices import OperatorKind, OperatorStatus
@@ -35,9 +36,10 @@ from apps.settlement.models import SettlementAgreement
 from apps.settlement.services import orders_reconcile, portal_orders
 from apps.settlement.statements import statements_generate
 from apps.stations import choices as sc
-from apps.stations.models import Connector, ConnectorStatus, ConnectorStatusHistory, Equipment, Station
+from apps.stations.models import Connector, Equipment, Station
 
 DEMO_DRIVER_PHONE = "13800138000"
+DEMO_SEED = 20161110  # hlht_demo's default; the live demo carries the seeded operators' day on with it
 OPERATORS = [
     ("MA01BJ001", "北京京电绿行充电科技有限公司", "400-010-0001", "北京市朝阳区望京街10号"),
     ("MA01BJ002", "北京城市快充能源服务有限公司", "400-010-0002", "北京市海淀区中关村大街27号"),
@@ -63,18 +65,6 @@ SITES = [
     ("110111", "房山区良乡大学城", "116.170590", "39.733630", sc.Construction.PUBLIC_INSTITUTION),
 ]
 
-# Beijing's commercial time-of-use periods: valley 23–07, flat, peak 10–15 and 18–21.
-TARIFF = [
-    ("000000", "0.3200"),
-    ("070000", "0.7000"),
-    ("100000", "1.1500"),
-    ("150000", "0.7000"),
-    ("180000", "1.1500"),
-    ("210000", "0.7000"),
-    ("230000", "0.3200"),
-]
-SERVICE_PRICE = Decimal("0.8000")
-
 
 @dataclass
 class DemoLogin:
@@ -98,7 +88,7 @@ def _set_login(username: str, group: str, *, operator: Operator | None = None) -
 
 
 @transaction.atomic
-def demo_load(*, seed: int = 20161110) -> list[DemoLogin]:
+def demo_load(*, seed: int = DEMO_SEED) -> list[DemoLogin]:
     """Create (or refresh) the demo directory and the demo logins; safe to run repeatedly."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
     roles_sync()
@@ -187,11 +177,12 @@ def demo_load(*, seed: int = 20161110) -> list[DemoLogin]:
                         "park_no": f"B{rng.randint(1, 300):03d}",
                     },
                 )
-                _demo_status(connector, rng, now)
                 _demo_policy(connector, now)
                 if dc:
                     _demo_orders(connector, rng, now, driver)
 
+    # Today, up to now: statuses, their pushes, the pulls and the day's orders (apps/demo/day.py).
+    seeded_day(seed=seed, now=now)
     _demo_reconciliation(operators[0], now)
     _demo_roaming(operators, now)
     return [
@@ -199,45 +190,6 @@ def demo_load(*, seed: int = 20161110) -> list[DemoLogin]:
         _set_login("regulator", REGULATOR),
         _set_login("operator1", OPERATOR_MANAGER, operator=operators[0]),
     ]
-
-
-def _demo_status(connector: Connector, rng: random.Random, now: datetime) -> None:
-    statuses = (
-        [sc.ConnectorStatus.IDLE] * 5
-        + [sc.ConnectorStatus.CHARGING] * 3
-        + [
-            sc.ConnectorStatus.OCCUPIED,
-            sc.ConnectorStatus.OFFLINE,
-            sc.ConnectorStatus.FAULT,
-        ]
-    )
-    ConnectorStatusHistory.objects.filter(connector=connector).delete()
-    history = []
-    when = now - timedelta(hours=12)
-    for _ in range(rng.randint(2, 6)):
-        when += timedelta(minutes=rng.randint(20, 120))
-        history.append(
-            ConnectorStatusHistory(
-                connector=connector,
-                status=rng.choice(statuses),
-                park_status=sc.ParkStatus.UNKNOWN,
-                lock_status=sc.LockStatus.UNKNOWN,
-                status_time=min(when, now),
-                source=sc.StatusSource.PUSH,
-            )
-        )
-    ConnectorStatusHistory.objects.bulk_create(history)
-    last = history[-1]
-    ConnectorStatus.objects.update_or_create(
-        connector=connector,
-        defaults={
-            "status": last.status,
-            "park_status": last.park_status,
-            "lock_status": last.lock_status,
-            "status_time": last.status_time,
-            "source": last.source,
-        },
-    )
 
 
 def _demo_policy(connector: Connector, now: datetime) -> None:
@@ -261,40 +213,24 @@ def _demo_orders(connector: Connector, rng: random.Random, now: datetime, driver
     for it), the others at the pile; priced at the period they started in, so a session that crosses into the next
     period shows as a price finding."""
     for n in range(3):
-        start = (now - timedelta(days=n + 1)).replace(hour=rng.randint(7, 20), minute=rng.randint(0, 59), second=0)
+        start = timezone.localtime(now - timedelta(days=n + 1)).replace(
+            hour=rng.randint(7, 20), minute=rng.randint(0, 59), second=0
+        )
         minutes = rng.randint(25, 80)
         if n == 0:  # a portal-started session costs at most the hold a driver gives (HLHT_DRIVER_HOLD)
             minutes = min(minutes, 60)
+        split = None
+        if n == 1 and connector.connector_id.endswith("E01C1"):
+            # One session per station runs from the flat period into the 10:00 peak and bills the peak at the flat
+            # price: the order list always has price findings to show, whatever the seed.
+            start, minutes = start.replace(hour=9, minute=30), 50
+            split = start.replace(hour=10, minute=0)
         end = start + timedelta(minutes=minutes)
         power = (Decimal(minutes) * Decimal("0.75")).quantize(Decimal("0.01"))
-        price = Decimal(next(p for s, p in reversed(TARIFF) if s <= f"{start:%H%M%S}"))
-        elec = (power * price).quantize(Decimal("0.01"))
-        service = (power * SERVICE_PRICE).quantize(Decimal("0.01"))
         creator = conf().protocol.operator_id if n == 0 else connector.operator_id
         seq = f"{creator}{start:%Y%m%d%H%M%S}{zlib.crc32(connector.connector_id.encode()) % 10000:04d}"
-        payload = {
-            "StartChargeSeq": seq,
-            "ConnectorID": connector.connector_id,
-            "StartTime": format_datetime(start),
-            "EndTime": format_datetime(end),
-            "TotalPower": power,
-            "TotalElecMoney": elec,
-            "TotalSeviceMoney": service,
-            "TotalMoney": elec + service,
-            "StopReason": StopReason.BMS if n % 2 else StopReason.USER,
-            "SumPeriod": 1,
-            "ChargeDetails": [
-                {
-                    "DetailStartTime": format_datetime(start),
-                    "DetailEndTime": format_datetime(end),
-                    "ElecPrice": price,
-                    "SevicePrice": SERVICE_PRICE,
-                    "DetailPower": power,
-                    "DetailElecMoney": elec,
-                    "DetailSeviceMoney": service,
-                }
-            ],
-        }
+        stop = StopReason.BMS if n % 2 else StopReason.USER
+        payload = order_payload(connector.connector_id, seq, start, end, power, stop, split=split)
         if n == 0:
             ChargingSession.objects.get_or_create(
                 start_charge_seq=seq,

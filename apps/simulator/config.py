@@ -79,6 +79,8 @@ class SimulatorConfig:
     faults: Faults = field(default_factory=Faults)
     dialect: Dialect = STANDARD
     push: bool = True
+    # Fetch the portal's token as soon as we start, not only at the first push (the live demo's platforms do).
+    token_at_start: bool = False
     token_ttl: int = 7200
     page_size_default: int = 10
     page_size_max: int = 100

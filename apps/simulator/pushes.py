@@ -242,6 +242,20 @@ class Pusher:
             thread.start()
             self._threads.append(thread)
 
+    def connect(self) -> None:
+        """Fetch a token now, in the background, as a platform coming up does before its first push: the portal sees
+        it connect (the onboarding check "token（运营商 → 平台）") before the first status happens to change."""
+        threading.Thread(target=self._connect, name="simulator-token", daemon=True).start()
+
+    def _connect(self) -> None:
+        client = self._clients[0]
+        try:
+            with client.token_store.lock(client.token_key):  # the push workers' own fetch waits for this one
+                if client.token_store.get(client.token_key) is None:
+                    client.token_store.set(client.token_key, *client.authenticate())
+        except ClientError as exc:  # the portal not up yet: the first push fetches it then
+            logger.info("no token from the portal yet: %s", exc)
+
     def stop(self) -> None:
         with self._cond:
             self._stopping = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import math
 import secrets
 import threading
 from collections import OrderedDict, deque
@@ -80,6 +81,12 @@ CHARGE_STATUS_INTERVAL = 50.0  # Beijing: charging status every 50 s while charg
 DISAPPEAR_INTERVAL = 600.0
 CHECK_HOUR = 1  # daily reconciliation runs between 00:00 and 03:00 (Beijing); we send at 01:00
 FINISHED_KEPT = 10_000
+# However little a battery needs, a session lasts minutes, not seconds: plugging in, the handshake and the ramp alone
+# take that long, and a pile that billed a 76-second session would look broken on the portal's pages.
+MIN_SESSION = 5 * 60.0
+# A session the city platform started for a driver runs until the driver stops it, or until the car is full: never
+# sooner than this, so the README's driver walk-through (start, watch, stop by hand) has time to be followed.
+MIN_PORTAL_SESSION = 20 * 60.0
 
 (
     E_ARRIVAL,
@@ -169,6 +176,8 @@ class Simulator:
         self._thread.start()
         if self.pusher is not None:
             self.pusher.start()
+            if self.config.token_at_start:
+                self.pusher.connect()
         return self
 
     def stop(self) -> None:
@@ -269,13 +278,15 @@ class Simulator:
                 self._schedule(session.natural_end, E_SESSION_END, (session, STOP_BMS))
             elif draw < busy:
                 self._set_status(connector, PLUGGED, start, push=False)
-                self._schedule(start + rng.uniform(60, 900), E_UNPLUG, connector)
+                # Plugged in (or a fault, or offline) some time before we started watching: what is left of the
+                # spell starts at zero, so a world started on the real clock changes from its first minute.
+                self._schedule(start + rng.uniform(0, 900), E_UNPLUG, connector)
             elif draw < busy + 0.004 * incidents:
                 self._set_status(connector, FAULT, start, push=False)
-                self._schedule(start + rng.uniform(600, 6 * 3600), E_RECOVER, connector)
+                self._schedule(start + rng.uniform(0, 6 * 3600), E_RECOVER, connector)
             elif draw < busy + 0.007 * incidents:
                 self._set_status(connector, OFFLINE, start, push=False)
-                self._schedule(start + rng.uniform(300, 2 * 3600), E_RECOVER, connector)
+                self._schedule(start + rng.uniform(0, 2 * 3600), E_RECOVER, connector)
         if cfg.walkin_rate > 0:
             self._schedule(start + self._gap(cfg.walkin_rate * _PROFILE_PEAK), E_ARRIVAL)
         if cfg.incident_rate > 0:
@@ -336,8 +347,12 @@ class Simulator:
             kw = round(min(connector.power, 6.6) * rng.uniform(0.9, 1.0), 1)
             capacity, soc0 = 60.0, 0.0
             target_kwh = rng.uniform(8, 40)
+        least = MIN_PORTAL_SESSION if model == MODEL_PORTAL else MIN_SESSION
+        target_kwh = max(target_kwh, kw * least / 3600)
         user = "e充网用户" if model == MODEL_PORTAL else f"用户{rng.randint(130, 199)}****{rng.randint(0, 9999):04d}"
-        session = ChargeSession(seq or self.serial(at), connector, model, accepted, kw, int(target_kwh * 100), user)
+        session = ChargeSession(
+            seq or self.serial(at), connector, model, accepted, kw, math.ceil(target_kwh * 100), user
+        )
         session.capacity, session.soc0 = capacity, soc0
         session.battery_volts = round(rng.uniform(350, 450), 1)
         if connector.meter < 0:
@@ -424,7 +439,7 @@ class Simulator:
         session.start = at
         self._set_status(session.connector, CHARGING, at)
         if self.rng.random() < 0.3:  # some sessions end early: the driver at the pile, a pulled plug, a pile fault
-            end = at + (session.natural_end - at) * self.rng.uniform(0.3, 0.9)
+            end = at + max(MIN_SESSION, (session.natural_end - at) * self.rng.uniform(0.3, 0.9))
             reason = self.rng.choices((STOP_USER, STOP_DISCONNECTED, STOP_FAULT), weights=(85, 10, 5))[0]
             self._schedule(end, E_SESSION_END, (session, reason))
         else:

@@ -2,14 +2,14 @@
 
 from django.core.management.base import BaseCommand
 
-from apps.demo.data import demo_load
+from apps.demo.data import DEMO_SEED, demo_load
 
 
 class Command(BaseCommand):
     help = "Load demo operators, stations, statuses, tariffs and orders (idempotent) and print demo logins."
 
     def add_arguments(self, parser):
-        parser.add_argument("--seed", type=int, default=20161110)
+        parser.add_argument("--seed", type=int, default=DEMO_SEED)
 
     def handle(self, *args, seed, **options):
         logins = demo_load(seed=seed)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import sys
 import threading
 import time
 from argparse import ArgumentTypeError
@@ -42,10 +44,9 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--keys",
-            type=Path,
             required=True,
             help="JSON printed by operator_provision: inbound = keys the portal issued (we call the portal with them), "
-            "outbound = keys we issued (the portal calls us with them)",
+            "outbound = keys we issued (the portal calls us with them); `-` reads it from standard input",
         )
         parser.add_argument("--stations", type=int, default=50, help="number of stations (default 50; 20000 works)")
         parser.add_argument("--seed", type=int, default=1, help="seed: same seed, same directory and activity")
@@ -62,6 +63,9 @@ class Command(BaseCommand):
             "--dialect", default="", help=f"comma list of deviations we speak: {', '.join(DIALECT_NAMES)}"
         )
         parser.add_argument("--no-push", action="store_true", help="serve queries only; push nothing to the portal")
+        parser.add_argument(
+            "--token-at-start", action="store_true", help="fetch the portal's token on start, not at the first push"
+        )
         parser.add_argument("--portal-operator-id", default=PORTAL_OPERATOR_ID, help="the portal's OperatorID")
         parser.add_argument("--token-ttl", type=int, default=7200, help="TokenAvailableTime we grant, seconds")
         parser.add_argument("--page-size-max", type=int, default=100, help="largest PageSize served (default 100)")
@@ -75,7 +79,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            operator_id, inbound, outbound = load_keys(options["keys"])
+            # From standard input the keys never touch the disk (the live demo hands them over that way).
+            source = json.load(sys.stdin) if options["keys"] == "-" else Path(options["keys"])
+            operator_id, inbound, outbound = load_keys(source)
         except (OSError, ValueError) as exc:
             raise CommandError(f"--keys {options['keys']}: {exc}") from exc
         if operator_id != options["operator_id"]:
@@ -96,6 +102,7 @@ class Command(BaseCommand):
                 faults=Faults.parse(options["faults"], seed=options["seed"]),
                 dialect=parse_dialect(options["dialect"]),
                 push=not options["no_push"] and bool(options["portal"]),
+                token_at_start=options["token_at_start"],
                 token_ttl=options["token_ttl"],
                 page_size_max=options["page_size_max"],
                 walkin_rate=options["walkin_rate"],
