@@ -12,7 +12,16 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 # `make screenshots` sets this: the shots the README shows are copied into the repository too.
 README_SHOTS = ROOT / "static" / "readme"
-README_NAMES = {"dashboard", "map", "onboarding-form", "onboarding-phone", "station", "conformance-report"}
+README_NAMES = {
+    "dashboard",
+    "map",
+    "onboarding-form",
+    "onboarding-phone",
+    "station",
+    "conformance-report",
+    "orders",
+    "disputes",
+}
 
 if not Path(CHROMIUM).exists():
     pytest.skip(
@@ -61,12 +70,12 @@ def page(browser):
 def shot():
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def save(page, name: str, *, element: str | None = None) -> Path:
+    def save(page, name: str, *, element: str | None = None, full_page: bool = True) -> Path:
         path = SCREENSHOTS / f"{name}.png"
         if element:
             page.locator(element).screenshot(path=str(path))
         else:
-            page.screenshot(path=str(path), full_page=True)
+            page.screenshot(path=str(path), full_page=full_page)
         if os.environ.get("HLHT_README_SHOTS") and name in README_NAMES:
             README_SHOTS.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, README_SHOTS / path.name)
