@@ -2,7 +2,16 @@
 
 from django.contrib import admin
 
-from apps.core.admin import ModelAdmin, OperatorDataAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline
+from apps.core.admin import (
+    ModelAdmin,
+    OperatorDataAdminMixin,
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+    choice_column,
+    energy_column,
+    money_column,
+    time_column,
+)
 
 from .models import ChargingSession, CommandAttempt, OutboundCommand, SessionEvent
 
@@ -21,11 +30,18 @@ class OutboundCommandInline(ReadOnlyInline):
 
 @admin.register(ChargingSession)
 class ChargingSessionAdmin(OperatorDataAdminMixin, ModelAdmin):
-    list_display = ["start_charge_seq", "operator", "connector", "state", "outcome", "review", "requested_at",
-                    "total_power", "total_money"]  # fmt: skip
+    list_display = [
+        "start_charge_seq",
+        "operator",
+        "connector",
+        choice_column("state", "状态"),
+        time_column("requested_at", "请求时间"),
+        energy_column("total_power"),
+        money_column("total_money"),
+    ]
     list_filter = ["state", "outcome", "review", ("operator", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["=start_charge_seq", "=connector__connector_id"]
-    list_select_related = ["operator", "connector"]
+    list_select_related = ["operator", "connector__station"]
     date_hierarchy = "requested_at"
     show_full_result_count = False
     exclude = ["driver"]  # the driver is the city platform's customer: the session says which one by its driver page
@@ -45,7 +61,8 @@ class CommandAttemptInline(ReadOnlyInline):
 
 @admin.register(OutboundCommand)
 class OutboundCommandAdmin(ReadOnlyAdminMixin, ModelAdmin):
-    list_display = ["created", "session", "kind", "state", "attempts", "next_attempt_at", "last_error"]
+    list_display = [time_column("created", "时间"), "session", "kind", "state", "attempts",
+                    time_column("next_attempt_at", "下次尝试"), "last_error"]  # fmt: skip
     list_filter = ["kind", "state"]
     search_fields = ["=session__start_charge_seq"]
     list_select_related = ["session"]

@@ -4,7 +4,7 @@ the extension points through which an app above adds to a lower app's admin."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial, update_wrapper
 from typing import Any
@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest
 from django.template.loader import select_template
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 from import_export.admin import ExportMixin as BaseExportMixin
 from import_export.admin import ImportExportMixin as BaseImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
@@ -27,6 +28,7 @@ from unfold.admin import ModelAdmin as UnfoldModelAdmin
 from unfold.admin import TabularInline
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 
+from .formatting import compact_time, full_time, kwh, yuan
 from .roles import may, scope_of
 
 # -- the theme's bases: every ModelAdmin and inline of the portal stands on django-unfold's ---------------------------
@@ -143,6 +145,44 @@ class ReadOnlyInline(TabularInline):
         return False
 
 
+# -- list columns a regulator reads: figures to their unit's precision, compact times ----------------------------------
+# Each is a list_display entry named after its field (Django's `column-<field>` / `field-<field>` classes, the sort by
+# the field), with a short header: the unit in the header, the figure alone in the cell, right-aligned
+# (static/hlht/lists.css: `.hlht-num`).
+
+
+def _column(field: str, description: str, render: Callable[[Any], str], *, value: str = "") -> Callable[[Any], str]:
+    def column(obj: Any) -> str:
+        return render(getattr(obj, value or field))
+
+    column.__name__ = field
+    return admin.display(description=description, ordering=field)(column)
+
+
+def choice_column(field: str, description: str) -> Callable[[Any], str]:
+    """A coded field's label under a shorter header than its verbose name ("状态" for "充电订单状态")."""
+    return _column(field, description, lambda display: display(), value=f"get_{field}_display")
+
+
+def energy_column(field: str, description: str = "电量 kWh") -> Callable[[Any], str]:
+    """kWh to one decimal."""
+    return _column(field, description, lambda value: format_html('<span class="hlht-num">{}</span>', kwh(value)))
+
+
+def money_column(field: str, description: str = "金额 元") -> Callable[[Any], str]:
+    """元 to two decimals."""
+    return _column(field, description, lambda value: format_html('<span class="hlht-num">{}</span>', yuan(value)))
+
+
+def time_column(field: str, description: str) -> Callable[[Any], str]:
+    """A time to the minute (the year only when it is not this year's), to the second on hover."""
+    return _column(
+        field,
+        description,
+        lambda value: format_html('<span title="{}">{}</span>', full_time(value), compact_time(value)),
+    )
+
+
 # -- filters for tables of millions of rows ---------------------------------------------------------------------------
 # Django's RelatedOnlyFieldListFilter and AllValuesFieldListFilter find their choices with SELECT DISTINCT over the
 # whole table: on the journal or the status history, a full scan on every changelist page. These take their choices
@@ -189,6 +229,28 @@ def fixed_choices_filter(field: str, title: str, choices: list[tuple[object, str
 
     FixedChoicesFilter.title = title
     return FixedChoicesFilter
+
+
+def coded_filter(field: str, title: str, choices: Iterable[tuple[int, str]]) -> type[admin.SimpleListFilter]:
+    """Filter on an integer code the standard names some values of and leaves the rest to the platform (自定义, e.g.
+    StopReason 5–99): the named values by label (`choices`, (value, label) pairs such as an IntegerChoices'
+    `.choices`), and one choice for all the others; never the bare numbers Django's own filter reads from the table."""
+    labelled = list(choices)
+    named = [value for value, _ in labelled]
+
+    class CodedFilter(admin.SimpleListFilter):
+        parameter_name = field
+
+        def lookups(self, request, model_admin):
+            return [*((str(value), label) for value, label in labelled), ("custom", "自定义代码")]
+
+        def queryset(self, request, queryset):
+            if self.value() == "custom":
+                return queryset.filter(**{f"{field}__isnull": False}).exclude(**{f"{field}__in": named})
+            return _filtered(queryset, field, self.value())
+
+    CodedFilter.title = title
+    return CodedFilter
 
 
 # -- the scope rule in Django's own field filters ------------------------------------------------------------------

@@ -6,7 +6,12 @@ from decimal import Decimal
 
 from django.contrib import admin
 
-from apps.core.admin import ModelAdmin, ReadOnlyAdminMixin
+from apps.core.admin import (
+    ModelAdmin,
+    ReadOnlyAdminMixin,
+    money_column,
+    time_column,
+)
 from apps.core.privacy import mask_text
 
 from .models import Driver, Notification, WalletEntry
@@ -15,7 +20,7 @@ from .selectors import drivers_with_balance
 
 @admin.register(Driver)
 class DriverAdmin(ReadOnlyAdminMixin, ModelAdmin):
-    list_display = ["masked_phone", "masked_plate", "payment", "status", "balance", "created"]
+    list_display = ["masked_phone", "masked_plate", "payment", "status", "balance", time_column("created", "注册时间")]
     list_filter = ["payment", "status"]
     exclude = ["phone", "plate", "user"]
     readonly_fields = ["masked_phone", "masked_plate", "balance"]
@@ -31,14 +36,15 @@ class DriverAdmin(ReadOnlyAdminMixin, ModelAdmin):
     def get_queryset(self, request):
         return drivers_with_balance(super().get_queryset(request))
 
-    @admin.display(description="余额（元）")
+    @admin.display(description="余额 元")
     def balance(self, obj):
         return obj.wallet_balance.quantize(Decimal("0.01"))
 
 
 @admin.register(WalletEntry)
 class WalletEntryAdmin(ReadOnlyAdminMixin, ModelAdmin):
-    list_display = ["created", "driver", "kind", "amount", "balance_after", "start_charge_seq", "note"]
+    list_display = [time_column("created", "时间"), "driver", "kind", money_column("amount"),
+                    money_column("balance_after", "余额 元"), "start_charge_seq"]  # fmt: skip
     list_filter = ["kind"]
     search_fields = ["=start_charge_seq"]
     list_select_related = ["driver"]
@@ -48,5 +54,5 @@ class WalletEntryAdmin(ReadOnlyAdminMixin, ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdminMixin, ModelAdmin):
-    list_display = ["created", "driver", "title", "body", "read"]
+    list_display = [time_column("created", "时间"), "driver", "title", "body", "read"]
     list_select_related = ["driver"]

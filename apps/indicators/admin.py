@@ -15,7 +15,10 @@ from apps.core.admin import (
     ModelAdmin,
     ReadOnlyAdminMixin,
     ScopedAdminMixin,
+    energy_column,
+    money_column,
     scoped_related_filter,
+    time_column,
 )
 from apps.operators.models import Operator
 
@@ -54,12 +57,13 @@ class IndicatorAdmin(ReadOnlyAdminMixin, ExportMixin, ModelAdmin):
 
 @admin.register(MaintenanceWindow)
 class MaintenanceWindowAdmin(ScopedAdminMixin, AuditedAdmin):
-    list_display = ["station", "connector", "start", "end", "reason", "created", "declared_by"]
+    list_display = ["station", "connector", time_column("start", "开始"), time_column("end", "结束"), "reason",
+                    "declared_by"]  # fmt: skip
     list_filter = ["operator"]
     search_fields = ["station__station_id", "station__station_name", "connector__connector_id", "reason"]
     ordering = ["-start"]
     date_hierarchy = "start"
-    list_select_related = ["station", "connector", "declared_by"]
+    list_select_related = ["station", "connector__station", "declared_by"]
     raw_id_fields = ["station", "connector"]
     readonly_fields = ["declared_by", "created"]
 
@@ -77,12 +81,20 @@ class MaintenanceWindowAdmin(ScopedAdminMixin, AuditedAdmin):
 
 @admin.register(Exemption)
 class ExemptionAdmin(ScopedAdminMixin, AuditedAdmin):
-    list_display = ["operator", "station", "connector", "start", "end", "reason", "granted_by"]
+    list_display = [
+        "operator",
+        "station",
+        "connector",
+        time_column("start", "开始"),
+        time_column("end", "结束"),
+        "reason",
+        "granted_by",
+    ]
     list_filter = ["operator"]
     search_fields = ["operator__operator_id", "station__station_id", "connector__connector_id", "reason"]
     ordering = ["-start"]
     date_hierarchy = "start"
-    list_select_related = ["operator", "station", "connector", "granted_by"]
+    list_select_related = ["operator", "station", "connector__station", "granted_by"]
     raw_id_fields = ["station", "connector"]
     readonly_fields = ["granted_by", "created"]
 
@@ -105,8 +117,8 @@ class RewardSchemeAdmin(AuditedAdmin):
 @admin.register(Scorecard)
 class ScorecardAdmin(ReadOnlyAdminMixin, ExportMixin, ModelAdmin):
     resource_classes = [ScorecardResource]
-    list_display = ["quarter", "station", "operator", "eligible", "total", "rank", "grade", "energy_kwh",
-                    "reward_yuan", "frozen"]  # fmt: skip
+    list_display = ["quarter", "station", "operator", "eligible", "total", "rank", "grade", energy_column("energy_kwh"),
+                    money_column("reward_yuan", "奖励 元"), "frozen"]  # fmt: skip
     list_filter = ["quarter", "grade", "eligible", "frozen", scoped_related_filter("operator", "运营商", Operator)]
     search_fields = ["=station__station_id", "station__station_name"]
     list_select_related = ["station", "operator"]

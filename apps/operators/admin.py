@@ -22,7 +22,7 @@ OPERATOR_OWNED = [
 @admin.register(Operator)
 class OperatorAdmin(ScopedAdminMixin, ExtensibleAdminMixin, ImportExportMixin, AuditedAdmin):
     resource_classes = [OperatorResource]
-    list_display = ["operator_id", "operator_name", "kind", "status", "updated"]
+    list_display = ["operator_id", "operator_name", "kind", "status"]
     list_filter = ["kind", "status"]
     search_fields = ["operator_id", "operator_name", "operator_tel1"]
     ordering = ["operator_id"]

@@ -13,8 +13,18 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 
-from apps.core.admin import ImportExportMixin, ModelAdmin, OperatorDataAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline
+from apps.core.admin import (
+    ImportExportMixin,
+    ModelAdmin,
+    OperatorDataAdminMixin,
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+    coded_filter,
+    fixed_choices_filter,
+    time_column,
+)
 from apps.operators.models import Operator
+from apps.protocol.names import PolicyFailReason, SuccStat
 from apps.stations.models import Connector
 
 from .models import BusinessPolicy, PolicyCheck, PolicyPeriod
@@ -50,7 +60,8 @@ class PriceAtForm(forms.Form):
 
 @admin.register(BusinessPolicy)
 class BusinessPolicyAdmin(OperatorDataAdminMixin, ModelAdmin):
-    list_display = ["connector", "operator", "effective_from", "period_count", "published", "source"]
+    list_display = ["connector", "operator", time_column("effective_from", "生效时间"), "period_count", "published",
+                    "source"]  # fmt: skip
     fields = ["connector", "operator", "effective_from", "source", "equip_biz_seq", "change", "published"]
     readonly_fields = fields
     list_filter = ["source", ("operator", admin.RelatedOnlyFieldListFilter)]
@@ -140,18 +151,31 @@ class PolicyPeriodAdmin(OperatorDataAdminMixin, ImportExportMixin, ModelAdmin):
     list_display = ["policy", "start_time", "elec_price", "sevice_price"]
     list_filter = [("policy__operator", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["policy__connector__connector_id"]
-    list_select_related = ["policy__connector"]
+    list_select_related = ["policy__connector__station"]
     ordering = ["-policy__effective_from", "start_time"]
     show_full_result_count = False
 
 
+SUCCESS_LABELS = {SuccStat.SUCCESS: "成功", SuccStat.FAILURE: "失败"}
+
+
 @admin.register(PolicyCheck)
 class PolicyCheckAdmin(ReadOnlyAdminMixin, ModelAdmin):
-    list_display = ["connector", "operator", "checked_at", "succ_stat", "fail_reason", "policy"]
-    list_filter = ["succ_stat", "fail_reason", ("operator", admin.RelatedOnlyFieldListFilter)]
+    list_display = ["connector", "operator", time_column("checked_at", "查询时间"), "answer"]
+    list_filter = [
+        fixed_choices_filter("succ_stat", "成功状态", list(SUCCESS_LABELS.items())),
+        coded_filter("fail_reason", "失败原因", [(reason.value, reason.label) for reason in PolicyFailReason]),
+        ("operator", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["=connector__connector_id"]
-    # The policy prints as its connector: without policy__connector every row asked for it again.
-    list_select_related = ["connector", "operator", "policy__connector"]
+    # The policy in force is on the check's page: in the list it only repeated the connector.
+    list_select_related = ["connector__station", "operator"]
     ordering = ["-checked_at"]
     date_hierarchy = "checked_at"
     show_full_result_count = False
+
+    @admin.display(description="应答", ordering="succ_stat")
+    def answer(self, obj):
+        if obj.succ_stat == SuccStat.SUCCESS:
+            return SUCCESS_LABELS[SuccStat.SUCCESS]
+        return f"{SUCCESS_LABELS[SuccStat.FAILURE]}：{PolicyFailReason.describe(obj.fail_reason)}"

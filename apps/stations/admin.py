@@ -15,15 +15,17 @@ from apps.core.admin import (
     OperatorDataAdminMixin,
     ReadOnlyAdminMixin,
     ReadOnlyInline,
+    energy_column,
     fixed_choices_filter,
     scoped_related_filter,
+    time_column,
 )
 from apps.core.conf import conf
 from apps.core.paging import BoundedCountPaginator
 from apps.operators.models import Operator
 from apps.protocol.beijing import DISTRICTS
 
-from .choices import STATUS_COLOURS
+from .choices import STATUS_COLOURS, NationalStandard
 from .models import (
     Connector,
     ConnectorStats,
@@ -106,17 +108,8 @@ class ConnectorInline(ReadOnlyInline):
 @admin.register(Station)
 class StationAdmin(OperatorDataAdminMixin, ExtensibleAdminMixin, ImportExportMixin, ModelAdmin):
     resource_classes = [StationResource]
-    list_display = [
-        "station_id",
-        "station_name",
-        "operator",
-        "district",
-        "station_type",
-        "station_status",
-        "construction",
-        "connector_count",
-        "updated",
-    ]
+    list_display = ["station_id", "station_name", "operator", "district", "station_type", "station_status",
+                    "connector_count"]  # fmt: skip
     list_filter = [
         ListedFilter,
         "station_status",
@@ -186,7 +179,7 @@ class StationAdmin(OperatorDataAdminMixin, ExtensibleAdminMixin, ImportExportMix
 @admin.register(Equipment)
 class EquipmentAdmin(OperatorDataAdminMixin, ImportExportMixin, ModelAdmin):
     resource_classes = [EquipmentResource]
-    list_display = ["equipment_id", "equipment_name", "station", "operator", "equipment_type", "power", "updated"]
+    list_display = ["equipment_id", "equipment_name", "station", "equipment_type", "power"]
     list_filter = [ListedFilter, "equipment_type", ("operator", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["equipment_id", "equipment_name", "station__station_id", "station__station_name"]
     list_select_related = ["station", "operator"]
@@ -198,13 +191,16 @@ class EquipmentAdmin(OperatorDataAdminMixin, ImportExportMixin, ModelAdmin):
 @admin.register(Connector)
 class ConnectorAdmin(OperatorDataAdminMixin, ImportExportMixin, ModelAdmin):
     resource_classes = [ConnectorResource]
-    list_display = ["connector_id", "connector_name", "station", "equipment", "connector_type", "power", "status"]
+    list_display = ["connector_id", "station", "equipment", "connector_type", "power", "status"]
     list_filter = [
         StatusAgeFilter,
         ListedFilter,
         "current_status__status",
         "connector_type",
-        "national_standard",
+        # The standard's year alone ("2011") read as a bare number: the filter names the standard.
+        fixed_choices_filter(
+            "national_standard", "国家标准", [(v, f"GB/T 20234-{label}") for v, label in NationalStandard.choices]
+        ),
         ("operator", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = ["connector_id", "connector_name", "equipment__equipment_id", "station__station_id"]
@@ -256,7 +252,14 @@ class ConnectorAdmin(OperatorDataAdminMixin, ImportExportMixin, ModelAdmin):
 
 @admin.register(ConnectorStatus)
 class ConnectorStatusAdmin(OperatorDataAdminMixin, ModelAdmin):
-    list_display = ["connector", "status", "park_status", "lock_status", "status_time", "source"]
+    list_display = [
+        "connector",
+        "status",
+        "park_status",
+        "lock_status",
+        time_column("status_time", "状态时间"),
+        "source",
+    ]
     list_filter = [
         "status",
         "park_status",
@@ -265,7 +268,7 @@ class ConnectorStatusAdmin(OperatorDataAdminMixin, ModelAdmin):
         ("connector__operator", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = ["connector__connector_id", "connector__station__station_id"]
-    list_select_related = ["connector"]
+    list_select_related = ["connector__station"]
     ordering = ["-status_time"]
     date_hierarchy = "status_time"
     show_full_result_count = False
@@ -276,7 +279,15 @@ class ConnectorStatusHistoryAdmin(OperatorDataAdminMixin, ModelAdmin):
     """A year of Beijing is a billion rows: filters with fixed or small choice lists, a bounded count, time as a
     filter rather than date_hierarchy (whose links are a DISTINCT over the whole table)."""
 
-    list_display = ["connector", "status", "park_status", "lock_status", "status_time", "source", "created"]
+    list_display = [
+        "connector",
+        "status",
+        "park_status",
+        "lock_status",
+        time_column("status_time", "状态时间"),
+        "source",
+        time_column("created", "接收时间"),
+    ]
     list_filter = [
         "status",
         "source",
@@ -284,7 +295,7 @@ class ConnectorStatusHistoryAdmin(OperatorDataAdminMixin, ModelAdmin):
         ("status_time", admin.DateFieldListFilter),
     ]
     search_fields = ["=connector__connector_id"]
-    list_select_related = ["connector"]
+    list_select_related = ["connector__station"]
     ordering = ["-status_time"]
     show_full_result_count = False
     paginator = BoundedCountPaginator
@@ -306,7 +317,7 @@ class EquipmentStatsInline(ReadOnlyInline):
 
 @admin.register(StationStats)
 class StationStatsAdmin(OperatorDataAdminMixin, ModelAdmin):
-    list_display = ["station", "start_time", "end_time", "station_electricity"]
+    list_display = ["station", "start_time", "end_time", energy_column("station_electricity")]
     list_filter = [("station__operator", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["station__station_id", "station__station_name"]
     list_select_related = ["station"]
@@ -317,16 +328,16 @@ class StationStatsAdmin(OperatorDataAdminMixin, ModelAdmin):
 
 @admin.register(ConnectorStats)
 class ConnectorStatsAdmin(OperatorDataAdminMixin, ModelAdmin):
-    list_display = ["connector", "equipment_stats", "connector_electricity"]
+    list_display = ["connector", "equipment_stats", energy_column("connector_electricity")]
     search_fields = ["connector__connector_id"]
-    list_select_related = ["connector", "equipment_stats__equipment"]
+    list_select_related = ["connector__station", "equipment_stats__equipment"]
     ordering = ["-equipment_stats__station_stats__start_time"]
     show_full_result_count = False
 
 
 @admin.register(EquipmentStats)
 class EquipmentStatsAdmin(OperatorDataAdminMixin, ModelAdmin):
-    list_display = ["equipment", "station_stats", "equipment_electricity"]
+    list_display = ["equipment", "station_stats", energy_column("equipment_electricity")]
     search_fields = ["equipment__equipment_id"]
     list_select_related = ["equipment", "station_stats__station"]
     ordering = ["-station_stats__start_time"]
@@ -335,7 +346,8 @@ class EquipmentStatsAdmin(OperatorDataAdminMixin, ModelAdmin):
 
 @admin.register(PendingConnectorStatus)
 class PendingConnectorStatusAdmin(OperatorDataAdminMixin, ModelAdmin):
-    list_display = ["operator", "connector_id", "status", "status_time", "source", "created"]
+    list_display = ["operator", "connector_id", "status", time_column("status_time", "状态时间"), "source",
+                    time_column("created", "接收时间")]  # fmt: skip
     list_filter = ["status", ("operator", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["=connector_id"]
     list_select_related = ["operator"]
@@ -345,7 +357,8 @@ class PendingConnectorStatusAdmin(OperatorDataAdminMixin, ModelAdmin):
 
 @admin.register(DirectoryChange)
 class DirectoryChangeAdmin(ReadOnlyAdminMixin, ModelAdmin):
-    list_display = ["created", "operator", "station_id", "kind", "object_id", "action", "changed_fields"]
+    list_display = [time_column("created", "时间"), "operator", "station_id", "kind", "object_id", "action",
+                    "changed_fields"]  # fmt: skip
     list_filter = ["kind", "action", ("operator", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["=station_id", "=object_id"]
     list_select_related = ["operator"]

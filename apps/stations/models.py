@@ -198,7 +198,9 @@ class Connector(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return self.connector_name or self.connector_id
+        # By station and ConnectorID, the way a regulator finds it: an operator's connector name ("1号枪") repeats at
+        # every station. Lists showing connectors select the station with them.
+        return f"{self.station.station_name} · {self.connector_id}"
 
     @property
     def qr_code(self) -> str:

@@ -26,6 +26,7 @@ from django.utils.html import format_html
 
 from apps.core.admin import ModelAdmin
 from apps.core.conf import conf
+from apps.core.formatting import compact_time
 from apps.interconnect.admin import RejectedRecordAdmin
 from apps.operators.admin import OperatorAdmin
 from apps.operators.choices import OperatorKind
@@ -62,7 +63,7 @@ PULL_NAMES = {
 
 
 def _when(moment) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "从未"
+    return compact_time(moment) if moment else "从未"
 
 
 # -- operators: health and stations ------------------------------------------------------------------------------------
@@ -99,7 +100,7 @@ def with_station_count(queryset: models.QuerySet) -> models.QuerySet:
     )
 
 
-@admin.display(description="充电站数", ordering="_station_count")
+@admin.display(description="站数", ordering="_station_count")
 def station_count(obj):
     return obj._station_count
 
@@ -113,17 +114,17 @@ def health(obj):
     return format_html('<span style="color:#417505">{}</span>', "正常")
 
 
-@admin.display(description="最近状态数据", ordering="last_status_data")
+@admin.display(description="最近状态", ordering="last_status_data")
 def last_status_data(obj):
     return _when(obj.last_status_data)
 
 
-@admin.display(description="最近站点信息拉取", ordering="last_query_stations_info")
+@admin.display(description="最近拉取", ordering="last_query_stations_info")
 def last_info_pull(obj):
     return _when(obj.last_query_stations_info)
 
 
-@admin.display(description="状态过期的接口", ordering="stale_connector_count")
+@admin.display(description="过期接口", ordering="stale_connector_count")
 def stale_connectors(obj):
     if not obj.stale_connector_count:
         return 0
@@ -296,7 +297,7 @@ def extend_admin() -> None:
         ("last_info_pull", last_info_pull),
         ("stale_connectors", stale_connectors),
     ]:
-        operators.column(name, column, before="updated")
+        operators.column(name, column)
     operators.list_filter("stale", StaleFilter, first=True)
     operators.panel("health", "运行状况", health_panel)
     operators.panel("figures", "近30天概况", operator_figures_panel)

@@ -13,7 +13,7 @@ SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 # `make screenshots` sets this: the shots the README shows are copied into the repository too.
 README_SHOTS = ROOT / "static" / "readme"
 README_NAMES = {"dashboard", "map", "onboarding-form", "onboarding-phone", "station", "operator", "conformance-report",
-                "indicators-explorer", "scorecard"}  # fmt: skip
+                "indicators-explorer", "scorecard", "orders", "disputes"}  # fmt: skip
 
 if not Path(CHROMIUM).exists():
     pytest.skip(
@@ -62,15 +62,16 @@ def page(browser):
 def shot():
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def save(page, name: str, *, element: str | None = None) -> Path:
+    def save(page, name: str, *, element: str | None = None, full_page: bool = True) -> Path:
         path = SCREENSHOTS / f"{name}.png"
         if element:
             page.locator(element).screenshot(path=str(path))
         else:
             # The theme's save bar and pagination stick to the window's bottom; in a whole-page picture they would sit
             # across the middle of the page, so for the picture they stay where they are in the page.
-            page.add_style_tag(content='[class*="lg:sticky"] { position: static !important; }')
-            page.screenshot(path=str(path), full_page=True)
+            if full_page:
+                page.add_style_tag(content='[class*="lg:sticky"] { position: static !important; }')
+            page.screenshot(path=str(path), full_page=full_page)
         if os.environ.get("HLHT_README_SHOTS") and name in README_NAMES:
             README_SHOTS.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, README_SHOTS / path.name)
