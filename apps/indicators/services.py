@@ -9,6 +9,7 @@ the day is rolled up again from the day rows.
 
 from __future__ import annotations
 
+import io
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -78,6 +79,7 @@ class Writer:
     def __init__(self, period: str, first: date) -> None:
         self.period, self.first, self.now, self.count = period, first, timezone.now(), 0
         self.batch: list[dict[str, Any]] = []
+        self.copy: ConnectorCopy | None = None
 
     def add(self, code: str, level: str, target: str, row: Row) -> None:
         self.batch.append({
@@ -90,10 +92,111 @@ class Writer:
         if len(self.batch) >= WRITE_CHUNK:
             self.flush()
 
+    def add_connector(self, cd: ConnectorDay, durations: dict[str, float], figures: Iterable[Figure]) -> None:
+        """A connector's rows of `CONNECTOR_CODES` (final once the connector is done). On PostgreSQL one line of a
+        COPY per connector, expanded to its seven rows by one INSERT … SELECT at the end (`flush`): a city's day is
+        1.4 million such rows, and a dict, a JSON document and the server's JSON parse per row cost more than the
+        pass that computed them. Numerators, denominators and values are Python's own (rounded as `add` rounds
+        them); the details are the durations (and UTIL_E's energy and kW) as the connector had them."""
+        if connection.vendor != "postgresql":
+            target = target_of(Level.CONNECTOR, cd.operator_id, cd.connector_id)
+            for code, numerator, denominator, details in figures:
+                row = Row(operator_id=cd.operator_id, station_pk=cd.station_pk, connector_pk=cd.pk,
+                          area_code=cd.area_code)  # fmt: skip
+                row.add(numerator, denominator, details)
+                self.add(code, Level.CONNECTOR, target, row)
+            return
+        if self.copy is None:
+            self.copy = ConnectorCopy()
+        self.copy.add(cd, durations, figures)
+        if self.copy.pending >= COPY_CHUNK:
+            self.copy.send()
+
     def flush(self) -> None:
         insert_many(Indicator, self.batch)
         self.count += len(self.batch)
         self.batch = []
+        if self.copy is not None:
+            self.count += self.copy.finish(self.period, self.first, self.now)
+            self.copy = None
+
+
+Figure = tuple[str, float, float, dict[str, float] | None]  # code, numerator, denominator, details
+CONNECTOR_CODES = ("AVAIL", "UPTIME", "UTIL_T", "UTIL_E", "SESS_OK", "FALSE_FREE", "FALSE_BUSY")
+_WITH_DURATIONS = {"AVAIL", "UPTIME", "UTIL_T", "UTIL_E"}
+COPY_CHUNK = 20000  # connector lines per COPY
+
+
+def _text(value: str) -> str:
+    """A COPY text-format field."""
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _number(value: float | None) -> str:
+    return "\\N" if value is None else repr(float(value))
+
+
+class ConnectorCopy:
+    """The day's connector rows on PostgreSQL: one COPY line per connector into a temporary table, then one
+    INSERT … SELECT writing seven indicator rows per line."""
+
+    TABLE = "indicator_connector_day"
+    COLUMNS = (
+        "connector_pk integer, target text, operator_id text, station_pk integer, area_code text, "
+        + ", ".join(f"{code.lower()}_v float8, {code.lower()}_n float8, {code.lower()}_d float8"
+                    for code in CONNECTOR_CODES)
+        + ", " + ", ".join(f"{name} float8" for name in (*DURATIONS, "energy_kwh", "kw"))
+    )  # fmt: skip
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.pending = 0
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}; CREATE TEMPORARY TABLE {self.TABLE} ({self.COLUMNS})")
+
+    def add(self, cd: ConnectorDay, durations: dict[str, float], figures: Iterable[Figure]) -> None:
+        fields = [str(cd.pk), _text(target_of(Level.CONNECTOR, cd.operator_id, cd.connector_id)),
+                  _text(cd.operator_id), str(cd.station_pk), _text(cd.area_code)]  # fmt: skip
+        extra: dict[str, float] = {}
+        for code, numerator, denominator, details in figures:
+            fields += [_number(CODES[code].value(numerator, denominator)), _number(round(numerator, 3)),
+                       _number(round(denominator, 3))]  # fmt: skip
+            if code == "UTIL_E" and details:
+                extra = details
+        fields += [_number(round(durations[name], 3)) for name in DURATIONS]
+        fields += [_number(round(extra.get("energy_kwh", 0.0), 3)), _number(round(extra.get("kw", 0.0), 3))]
+        self.lines.append("\t".join(fields))
+        self.pending += 1
+
+    def send(self) -> None:
+        if self.lines:
+            with connection.cursor() as cursor:
+                cursor.copy_expert(f"COPY {self.TABLE} FROM STDIN", io.StringIO("\n".join(self.lines) + "\n"))
+        self.lines, self.pending = [], 0
+
+    def finish(self, period: str, first: date, now: datetime) -> int:
+        self.send()
+        durations = ", ".join(f"'{name}', {name}" for name in DURATIONS)
+        figures = ",\n".join(
+            f"('{code}', c.{code.lower()}_v, c.{code.lower()}_n, c.{code.lower()}_d, "
+            + ("c.d || jsonb_build_object('energy_kwh', c.energy_kwh, 'kw', c.kw)" if code == "UTIL_E"
+               else "c.d" if code in _WITH_DURATIONS else "'{}'::jsonb")
+            + ")"
+            for code in CONNECTOR_CODES
+        )  # fmt: skip
+        sql = f"""
+            INSERT INTO {Indicator._meta.db_table} (code, level, target, period, start, value, numerator, denominator,
+                                                    details, operator_id, station_id, connector_id, area_code, computed)
+            SELECT f.code, %(level)s, c.target, %(period)s, %(first)s, f.value, f.num, f.den, f.details,
+                   c.operator_id, c.station_pk, c.connector_pk, c.area_code, %(now)s
+            FROM (SELECT *, jsonb_build_object({durations}) AS d FROM {self.TABLE}) c
+            CROSS JOIN LATERAL (VALUES {figures}) AS f(code, value, num, den, details)
+        """  # noqa: S608 (the names are the model's and this module's own, the values parameters)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, {"level": Level.CONNECTOR.value, "period": period, "first": first, "now": now})
+            written = cursor.rowcount
+            cursor.execute(f"DROP TABLE {self.TABLE}")
+        return written
 
 
 class Rows:
@@ -110,24 +213,32 @@ class Rows:
             self.rows[key] = Row(**where)
         return self.rows[key]
 
-    def add_up(self, code: str, cd: ConnectorDay, numerator: float, denominator: float, details=None) -> None:
-        """A connector figure and its share of its station, operator, district and the city."""
-        for level, target, where in (
-            (Level.CONNECTOR, cd.connector_id, {"operator_id": cd.operator_id, "station_pk": cd.station_pk,
-                                                "connector_pk": cd.pk, "area_code": cd.area_code}),
-            (Level.STATION, cd.station_id, {"operator_id": cd.operator_id, "station_pk": cd.station_pk,
-                                            "area_code": cd.area_code}),
-            (Level.OPERATOR, cd.operator_id, {"operator_id": cd.operator_id}),
-            (Level.DISTRICT, cd.area_code, {"area_code": cd.area_code}),
-            (Level.CITY, CITY_CODE, {}),
-        ):  # fmt: skip
-            key = f"{cd.operator_id}:{target}" if level in _OWNED else target
-            if level == Level.CONNECTOR and self.writer is not None:
-                row = Row(**where)
-                row.add(numerator, denominator, details)
-                self.writer.add(code, level, key, row)
-                continue
-            self.get(code, level, key, **where).add(numerator, denominator, details)
+    def add_connector(self, cd: ConnectorDay, durations: dict[str, float], figures: Iterable[Figure]) -> None:
+        """A connector's figures: its own rows (written at once through the writer, else held) and their share of
+        its station. The station rows are spread to the operator, district and city once every connector is in
+        (`spread_stations`): a few sums per station instead of four per connector and code."""
+        station = target_of(Level.STATION, cd.operator_id, cd.station_id)
+        where = {"operator_id": cd.operator_id, "station_pk": cd.station_pk, "area_code": cd.area_code}
+        for code, numerator, denominator, details in figures:
+            self.get(code, Level.STATION, station, **where).add(numerator, denominator, details)
+        if self.writer is not None:
+            self.writer.add_connector(cd, durations, figures)
+            return
+        target = target_of(Level.CONNECTOR, cd.operator_id, cd.connector_id)
+        for code, numerator, denominator, details in figures:
+            self.get(code, Level.CONNECTOR, target, connector_pk=cd.pk, **where).add(numerator, denominator, details)
+
+    def spread_stations(self, codes: Iterable[str]) -> None:
+        """The station rows of `codes` summed into their operator, district and the city (the aggregation rule)."""
+        wanted = set(codes)
+        stations = [(key, row) for key, row in self.rows.items() if key[0] in wanted and key[1] == Level.STATION]
+        for (code, _, _), row in stations:
+            for level, target, where in (
+                (Level.OPERATOR, row.operator_id, {"operator_id": row.operator_id}),
+                (Level.DISTRICT, row.area_code, {"area_code": row.area_code}),
+                (Level.CITY, CITY_CODE, {}),
+            ):
+                self.get(code, level, str(target), **where).add(row.numerator, row.denominator, row.details)
 
 
 # Connector and station IDs are unique within an operator only: their targets carry the OperatorID.
@@ -176,13 +287,15 @@ def _connector_figures(rows: Rows, day: date, start: datetime, end: datetime, op
         false_free = sum(_overlap(busy, p.start, p.end) for p in cd.pieces if p.state == FREE)
         charging = [p for p in cd.pieces if p.state == OCCUPIED and p.status == S.CHARGING]
         false_busy = sum((p.end - p.start) - _overlap(busy, p.start, p.end) for p in charging)
-        rows.add_up("AVAIL", cd, available, counted, d)
-        rows.add_up("UPTIME", cd, counted - d["t_out"] - d["t_unknown"], counted, d)
-        rows.add_up("UTIL_T", cd, d["t_charging"], available, d)
-        rows.add_up("UTIL_E", cd, energy, cd.power * counted / 3600, {"energy_kwh": energy, "kw": cd.power, **d})
-        rows.add_up("SESS_OK", cd, ok, len(sessions))
-        rows.add_up("FALSE_FREE", cd, round(false_free, 3), d["t_free"])
-        rows.add_up("FALSE_BUSY", cd, round(false_busy, 3), d["t_charging"])
+        rows.add_connector(cd, d, (
+            ("AVAIL", available, counted, d),
+            ("UPTIME", counted - d["t_out"] - d["t_unknown"], counted, d),
+            ("UTIL_T", d["t_charging"], available, d),
+            ("UTIL_E", energy, cd.power * counted / 3600, {"energy_kwh": energy, "kw": cd.power, **d}),
+            ("SESS_OK", ok, len(sessions), None),
+            ("FALSE_FREE", round(false_free, 3), d["t_free"], None),
+            ("FALSE_BUSY", round(false_busy, 3), d["t_charging"], None),
+        ))  # fmt: skip
         # A station's saturation as soon as its last connector is done; then its pieces are let go (the day's
         # millions of pieces are never all held).
         waiting[cd.station_pk].append(cd)
@@ -193,6 +306,7 @@ def _connector_figures(rows: Rows, day: date, start: datetime, end: datetime, op
                 done.pieces = []
     for group in waiting.values():
         _station_figures(rows, group, start)
+    rows.spread_stations(CONNECTOR_CODES)
     return days
 
 
@@ -626,7 +740,13 @@ def indicators_roll_up(period: str, first: date) -> int:
 _SUMMED = {*DURATIONS, "energy_kwh", "elec_money", "service_money"}
 
 
+ROLL_UP_WORK_MEM = "128MB"  # the GROUP BY of a city's day rows sorts in memory instead of spilling to disk
+
+
+@transaction.atomic
 def _roll_up_sql(period: str, first: date) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [ROLL_UP_WORK_MEM])
     Indicator.objects.filter(period=period, start=first).delete()
     table = Indicator._meta.db_table
     summed = ", ".join(

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.db import connection
 from django.db.models import F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import Lead
 from django.utils import timezone
@@ -201,20 +202,7 @@ def connector_days(
     start, end = day_bounds(day, now=now)
     if end <= start:
         return
-    before = ConnectorStatusHistory.objects.filter(connector_id=OuterRef("pk"), status_time__lt=start).order_by(
-        "-status_time", "-id"
-    )
-    rows = (
-        in_service(start, end, operator_ids)
-        .annotate(
-            seed_status=Subquery(before.values("status")[:1]), seed_time=Subquery(before.values("status_time")[:1])
-        )
-        .values(
-            "pk", "connector_id", "operator_id", "station_id", "station__station_id", "station__area_code", "power",
-            "created", "removed_at", "seed_status", "seed_time", "operator__pull_status_minutes",
-        )
-        .order_by("pk")
-    )  # fmt: skip
+    rows = _in_service_rows(start, end, operator_ids)
     connectors: dict[int, ConnectorDay] = {}
     seeds: dict[int, tuple[int, float]] = {}
     gaps: dict[str, float] = {}
@@ -260,6 +248,47 @@ def connector_days(
             reported = [(*seeds[pk], reported[0][1] if reported else None), *reported]
         cd.pieces = _pieces(cd, reported, blackouts[cd.operator_id], gaps[cd.operator_id], excluded.get(pk, []))
         yield cd
+
+
+_FIELDS = (
+    "pk", "connector_id", "operator_id", "station_id", "station__station_id", "station__area_code", "power", "created",
+    "removed_at", "operator__pull_status_minutes",
+)  # fmt: skip
+
+
+def _in_service_rows(start: datetime, end: datetime, operator_ids: Iterable[str] | None) -> Iterable[dict]:
+    """The in-service connectors in pk order, each with its last status before the day (`seed_status`, `seed_time`).
+
+    On PostgreSQL that last status is one LATERAL probe per connector of the history's (connector, -status_time,
+    -id) index returning both columns; the ORM's two correlated subqueries probed every partition twice (6.6 s
+    at 20,000 connectors). Elsewhere (SQLite, `make run`) the ORM's subqueries."""
+    connectors = in_service(start, end, operator_ids).order_by("pk")
+    if connection.vendor != "postgresql":
+        before = ConnectorStatusHistory.objects.filter(connector_id=OuterRef("pk"), status_time__lt=start).order_by(
+            "-status_time", "-id"
+        )
+        return connectors.annotate(
+            seed_status=Subquery(before.values("status")[:1]), seed_time=Subquery(before.values("status_time")[:1])
+        ).values(*_FIELDS, "seed_status", "seed_time")
+    inner, params = connectors.values(*_FIELDS).query.sql_with_params()
+    history = ConnectorStatusHistory._meta.db_table
+    sql = f"""
+        SELECT q.*, seed.status AS seed_status, seed.status_time AS seed_time FROM ({inner}) q
+        LEFT JOIN LATERAL (
+            SELECT h.status, h.status_time FROM {history} h WHERE h.connector_id = q.pk AND h.status_time < %s
+            ORDER BY h.status_time DESC, h.id DESC LIMIT 1
+        ) seed ON true
+        ORDER BY q.pk
+    """  # noqa: S608 (the inner query is the ORM's, the table the model's, the values parameters)
+
+    def fetched() -> Iterator[dict]:
+        with connection.chunked_cursor() as cursor:  # server-side: the connectors are read as they are reached
+            cursor.execute(sql, [*params, start])
+            while chunk := cursor.fetchmany(5000):
+                names = [column[0] for column in cursor.description]  # a named cursor describes once it fetched
+                yield from (dict(zip(names, row, strict=True)) for row in chunk)
+
+    return fetched()
 
 
 def _day_reports(start: datetime, end: datetime, connectors: dict[int, ConnectorDay]):
