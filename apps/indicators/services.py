@@ -36,7 +36,7 @@ from apps.protocol.names import Interface
 from apps.settlement.models import ReconciliationRun
 from apps.stations.choices import ConnectorStatus as S
 from apps.stations.choices import StatusSource
-from apps.stations.models import ConnectorStatusHistory, DirectoryChange
+from apps.stations.models import DirectoryChange
 
 from .codes import CITY_CODE, CODES
 from .models import Indicator, Level, Period
@@ -275,8 +275,11 @@ def _connector_figures(rows: Rows, day: date, start: datetime, end: datetime, op
         ended_here[connector_pk].append(((ended - begun).total_seconds(), float(power or 0)))
     days = []
     waiting: dict[int, list[ConnectorDay]] = defaultdict(list)
+    grace = conf().indicators.push_grace.total_seconds()
     for cd in connector_days(day, now=now, operator_ids=operator_ids):
         days.append(cd)
+        _status_timeliness(rows, cd, grace)
+        cd.changes = []
         d = cd.durations()
         available = d["t_free"] + d["t_occupied"]
         counted = d["t_period"] - d["t_excluded"]
@@ -380,7 +383,6 @@ def _timeliness(rows: Rows, start: datetime, end: datetime, operator_ids, days: 
             rows.get(code, Level.CITY, CITY_CODE).add(on_time, 1)
             if not on_time and len(row.details.setdefault("late", [])) < SAMPLES:
                 row.details["late"].append({"StartChargeSeq": seq, "delay_s": round(delay, 3)})
-    _status_timeliness(rows, start, end, days)
     _session_timeliness(rows, start, end, operator_ids, now)
     if now is None or now >= end + RECON_BY:
         runs = ReconciliationRun.objects.filter(
@@ -466,27 +468,15 @@ def _session_timeliness(rows: Rows, start: datetime, end: datetime, operator_ids
             row.details["late"].append({"StartChargeSeq": seq, "gaps": len(late), "longest_s": max(late)})
 
 
-def _status_timeliness(rows: Rows, start: datetime, end: datetime, days: list[ConnectorDay]) -> None:
-    """Every status change of the day (a row whose status differs from the connector's previous one): a push within
-    HLHT_PUSH_GRACE of its time is on time, a later one late, a change only a pull saw is a missed push."""
-    grace = conf().indicators.push_grace.total_seconds()
-    known = {cd.pk: cd for cd in days}
-    # Bounded by time only (the day's partition); connectors out of service are skipped here, not in an IN list.
-    history = (
-        ConnectorStatusHistory.objects.filter(status_time__gte=start, status_time__lt=end)
-        .order_by("connector_id", "status_time", "id")
-        .values_list("connector_id", "status", "status_time", "source", "created")
-    )
-    previous_connector, previous = None, None
-    for connector_pk, status, status_time, source, arrived in history.iterator(chunk_size=20000):
-        if connector_pk not in known:
-            continue
-        if connector_pk != previous_connector:
-            previous_connector, previous = connector_pk, known[connector_pk].seed_status
+def _status_timeliness(rows: Rows, cd: ConnectorDay, grace: float) -> None:
+    """One connector's status changes of the day (a row whose status differs from the connector's previous one):
+    a push within HLHT_PUSH_GRACE of its time is on time, a later one late, a change only a pull saw is a missed
+    push. Called for each connector as the day's pass reaches it (its rows from that same read of the history)."""
+    previous = cd.seed_status
+    for status, status_time, source, arrived in cd.changes:
         changed, previous = status != previous, status
         if not changed or source not in (StatusSource.PUSH, StatusSource.PULL):
             continue
-        cd = known[connector_pk]
         delay = (arrived - status_time).total_seconds()
         on_time = source == StatusSource.PUSH and delay <= grace
         row = rows.get("T_STATUS", Level.OPERATOR, cd.operator_id, operator_id=cd.operator_id)
@@ -650,9 +640,11 @@ def _finish(row: Row, code: str) -> dict[str, Any]:
 
 
 @transaction.atomic
-def indicators_compute_day(day: date, *, now: datetime | None = None, operator_ids: Iterable[str] | None = None) -> int:
-    """Replace the day rows of `day` (today: up to now) and roll the periods containing it up again; returns the
-    number of day rows written."""
+def indicators_compute_day(
+    day: date, *, now: datetime | None = None, operator_ids: Iterable[str] | None = None, roll_up: bool = True
+) -> int:
+    """Replace the day rows of `day` (today: up to now) and roll the periods containing it up again (unless
+    `roll_up` is False: the caller rolls up once after several days); returns the number of day rows written."""
     now = now or timezone.now()
     start, end = day_bounds(day, now=now)
     if end <= start:
@@ -668,9 +660,12 @@ def indicators_compute_day(day: date, *, now: datetime | None = None, operator_i
     for (code, level, target), row in rows.rows.items():
         writer.add(code, level, target, row)
     writer.flush()
-    for period in (Period.WEEK, Period.MONTH, Period.QUARTER):
-        indicators_roll_up(period, period_start(period, day))
+    if roll_up:
+        indicators_roll_up_periods([(period, period_start(period, day)) for period in ROLLED_UP])
     return writer.count
+
+
+ROLLED_UP = (Period.WEEK, Period.MONTH, Period.QUARTER)
 
 
 def _replace(period: str, first: date, rows: dict[tuple[str, str, str], Row]) -> None:
@@ -711,7 +706,7 @@ def indicators_roll_up(period: str, first: date) -> int:
     details summed. On PostgreSQL one INSERT … SELECT … GROUP BY (a quarter of a city is over a hundred million day
     rows: they never leave the database); elsewhere (SQLite, `make run`) in Python, to the same figures."""
     if connection.vendor == "postgresql":
-        return _roll_up_sql(period, first)
+        return _roll_up_sql([(period, first)])
     day_rows = Indicator.objects.filter(period=Period.DAY, start__gte=first, start__lt=period_end(period, first))
     merged: dict[tuple[str, str, str], Row] = {}
     for code, level, target, numerator, denominator, details, operator_id, station_pk, connector_pk, area in (
@@ -743,11 +738,28 @@ _SUMMED = {*DURATIONS, "energy_kwh", "elec_money", "service_money"}
 ROLL_UP_WORK_MEM = "128MB"  # the GROUP BY of a city's day rows sorts in memory instead of spilling to disk
 
 
+def indicators_roll_up_periods(periods: Iterable[tuple[str, date]]) -> int:
+    """Several periods' roll-ups: on PostgreSQL one statement, reading the day rows once for all of them (a day's
+    week, month and quarter: three scans of a city's day rows were a third of its run); elsewhere one by one."""
+    periods = sorted(set(periods))
+    if connection.vendor == "postgresql":
+        return _roll_up_sql(periods) if periods else 0
+    return sum(indicators_roll_up(period, first) for period, first in periods)
+
+
 @transaction.atomic
-def _roll_up_sql(period: str, first: date) -> int:
+def _roll_up_sql(periods: list[tuple[str, date]]) -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('work_mem', %s, true)", [ROLL_UP_WORK_MEM])
-    Indicator.objects.filter(period=period, start=first).delete()
+    replaced = Q()
+    for period, first in periods:
+        replaced |= Q(period=period, start=first)
+    Indicator.objects.filter(replaced).delete()
+    bounds = [(period, first, period_end(period, first)) for period, first in periods]
+    listed = ", ".join(f"(%(p{n})s, %(f{n})s::date, %(e{n})s::date)" for n in range(len(bounds)))
+    values: dict[str, Any] = {
+        f"{key}{n}": value for n, bound in enumerate(bounds) for key, value in zip("pfe", bound, strict=True)
+    }
     table = Indicator._meta.db_table
     summed = ", ".join(
         f"'{name}', ROUND(SUM((details->>'{name}')::float)::numeric, 3)::float" for name in sorted(_SUMMED)
@@ -760,7 +772,7 @@ def _roll_up_sql(period: str, first: date) -> int:
     sql = f"""
         INSERT INTO {table} (code, level, target, period, start, value, numerator, denominator, details,
                              operator_id, station_id, connector_id, area_code, computed)
-        SELECT code, level, target, %(period)s, %(first)s,
+        SELECT code, level, target, p.period, p.first,
                CASE WHEN code = ANY(%(maxed)s) THEN MAX(numerator)
                     WHEN SUM(denominator) = 0 THEN NULL
                     ELSE ROUND((SUM(numerator) / SUM(denominator)
@@ -769,13 +781,15 @@ def _roll_up_sql(period: str, first: date) -> int:
                CASE WHEN code = ANY(%(maxed)s) THEN 1 ELSE ROUND(SUM(denominator)::numeric, 3)::float END,
                jsonb_strip_nulls(jsonb_build_object('days', COUNT(*), {summed}, {prices})),
                MAX(operator_id), MAX(station_id), MAX(connector_id), MAX(area_code), now()
-        FROM {table}
-        WHERE period = %(day)s AND start >= %(first)s AND start < %(end)s
-        GROUP BY code, level, target
+        FROM {table} d
+        JOIN (VALUES {listed}) AS p(period, first, following)
+          ON d.start >= p.first AND d.start < p.following
+        WHERE d.period = %(day)s AND d.start >= %(low)s AND d.start < %(high)s
+        GROUP BY p.period, p.first, code, level, target
     """  # noqa: S608 (the names are the model's own, the values parameters)
     with connection.cursor() as cursor:
         cursor.execute(sql, {
-            "period": period, "first": first, "end": period_end(period, first), "day": Period.DAY,
+            **values, "low": min(b[1] for b in bounds), "high": max(b[2] for b in bounds), "day": Period.DAY,
             "maxed": sorted(_MAXED), "percent": sorted(code for code, c in CODES.items() if c.unit == "%"),
         })  # fmt: skip
         return cursor.rowcount
@@ -785,8 +799,11 @@ def indicators_compute_recent(*, today: date | None = None) -> dict[str, int]:
     """The nightly run: the last HLHT_INDICATOR_LOOKBACK_DAYS days before today, so late orders and the
     reconciliation count (each day replaced whole, each period containing it rolled up again)."""
     today = today or timezone.localdate()
-    written = {}
+    written, periods = {}, set()
     for back in range(conf().indicators.lookback_days, 0, -1):
         day = today - timedelta(days=back)
-        written[day.isoformat()] = indicators_compute_day(day)
+        written[day.isoformat()] = indicators_compute_day(day, roll_up=False)
+        periods |= {(period, period_start(period, day)) for period in ROLLED_UP}
+    # Each period once, after all its days (not once per day: the same week three times a night).
+    indicators_roll_up_periods(periods)
     return written

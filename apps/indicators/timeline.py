@@ -50,6 +50,7 @@ INFINITY = float("inf")
 
 Interval = tuple[float, float]
 Report = tuple[int, float, float | None]  # status, its time, the next row's time (LEAD) or None: until the day's end
+Change = tuple[int, datetime, str, datetime]  # status, status time, source, arrival
 
 
 def day_bounds(day: date, *, now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -84,6 +85,9 @@ class ConnectorDay:
     pieces: list[Piece] = field(default_factory=list)
     seed_status: int | None = None  # the last status before the day, if any
     station_size: int = 0  # in-service connectors of its station that day
+    # The day's rows as received (status, status_time, source, created), in time order: the status pushes'
+    # timeliness reads them from this same pass over the history instead of a second one.
+    changes: list[Change] = field(default_factory=list)
 
     def durations(self) -> dict[str, float]:
         found = dict.fromkeys(DURATIONS, 0.0)
@@ -242,7 +246,9 @@ def connector_days(
     for pk, cd in connectors.items():
         while pending is not None and pending[0] < pk:
             pending = next(history, None)
-        reported: list[Report] = pending[1] if pending is not None and pending[0] == pk else []
+        reported: list[Report] = []
+        if pending is not None and pending[0] == pk:
+            reported, cd.changes = pending[1], pending[2]
         if pk in seeds:
             # The last status before the day holds until the day's first row (LEAD cannot see across the bound).
             reported = [(*seeds[pk], reported[0][1] if reported else None), *reported]
@@ -292,24 +298,27 @@ def _in_service_rows(start: datetime, end: datetime, operator_ids: Iterable[str]
 
 
 def _day_reports(start: datetime, end: datetime, connectors: dict[int, ConnectorDay]):
-    """(connector pk, [(status, time), …]) for the connectors with rows inside the day: one windowed statement."""
+    """(connector pk, its reports, its changes) for the connectors with rows inside the day: one windowed
+    statement."""
     following = Window(Lead("status_time"), partition_by=[F("connector_id")], order_by=[F("status_time"), F("id")])
     history = (
         ConnectorStatusHistory.objects.filter(status_time__gte=start, status_time__lt=end)
         .annotate(next_time=following)
         .order_by("connector_id", "status_time", "id")
-        .values_list("connector_id", "status", "status_time", "next_time")
+        .values_list("connector_id", "status", "status_time", "next_time", "source", "created")
     )
     current: int | None = None
     reported: list[Report] = []
-    for connector_pk, status, status_time, next_time in history.iterator(chunk_size=20000):
+    changes: list[Change] = []
+    for connector_pk, status, status_time, next_time, source, created in history.iterator(chunk_size=20000):
         if connector_pk != current:
             if current in connectors and reported:
-                yield current, reported
-            current, reported = connector_pk, []
+                yield current, reported, changes
+            current, reported, changes = connector_pk, [], []
         reported.append((status, _ts(status_time), None if next_time is None else _ts(next_time)))
+        changes.append((status, status_time, source, created))
     if current in connectors and reported:
-        yield current, reported
+        yield current, reported, changes
 
 
 def _pieces(
