@@ -260,7 +260,7 @@ def _orders(start: datetime, end: datetime, operator_ids: Iterable[str] | None):
     return orders
 
 
-def _connector_figures(rows: Rows, day: date, start: datetime, end: datetime, operator_ids, now: datetime) -> list:
+def _connector_figures(rows: Rows, day: date, start: datetime, end: datetime, operator_ids, now: datetime) -> set[str]:
     """AVAIL, UPTIME, UTIL_T, UTIL_E, SESS_OK, FALSE_FREE, FALSE_BUSY per connector (and summed upwards)."""
     orders = _orders(start, end, operator_ids).filter(connector__isnull=False)
     running: dict[int, list[Interval]] = defaultdict(list)
@@ -273,11 +273,11 @@ def _connector_figures(rows: Rows, day: date, start: datetime, end: datetime, op
         "connector_id", "start_time", "end_time", "total_power"
     ):
         ended_here[connector_pk].append(((ended - begun).total_seconds(), float(power or 0)))
-    days = []
+    operators: set[str] = set()
     waiting: dict[int, list[ConnectorDay]] = defaultdict(list)
     grace = conf().indicators.push_grace.total_seconds()
     for cd in connector_days(day, now=now, operator_ids=operator_ids):
-        days.append(cd)
+        operators.add(cd.operator_id)
         _status_timeliness(rows, cd, grace)
         cd.changes = []
         d = cd.durations()
@@ -310,7 +310,7 @@ def _connector_figures(rows: Rows, day: date, start: datetime, end: datetime, op
     for group in waiting.values():
         _station_figures(rows, group, start)
     rows.spread_stations(CONNECTOR_CODES)
-    return days
+    return operators
 
 
 def _station_figures(rows: Rows, days: list[ConnectorDay], start: datetime) -> None:
@@ -365,9 +365,8 @@ def _station_figures(rows: Rows, days: list[ConnectorDay], start: datetime) -> N
         rows.get("PU_LEN", Level.STATION, target, **where).add(round(longest / 60, 3), 1)
 
 
-def _timeliness(rows: Rows, start: datetime, end: datetime, operator_ids, days: list[ConnectorDay], now) -> None:
+def _timeliness(rows: Rows, start: datetime, end: datetime, operator_ids, operators: set[str], now) -> None:
     """T_ORDER, T_BONUS, T_STATUS, T_RECON per operator (and the city), with the late and missed items listed."""
-    operators = {cd.operator_id for cd in days}
     orders = _orders(start, end, operator_ids).filter(end_time__gte=start, end_time__lt=end)
     for interface, (code, due) in ORDER_PUSH_DUE.items():
         first = (
@@ -652,8 +651,8 @@ def indicators_compute_day(
     Indicator.objects.filter(period=Period.DAY, start=day).delete()
     writer = Writer(Period.DAY, day)
     rows = Rows(writer)
-    days = _connector_figures(rows, day, start, end, operator_ids, now)
-    _timeliness(rows, start, end, operator_ids, days, now)
+    operators = _connector_figures(rows, day, start, end, operator_ids, now)
+    _timeliness(rows, start, end, operator_ids, operators, now)
     _prices(rows, start, end, operator_ids)
     _tariff_drift(rows, start, end, operator_ids)
     _data_quality(rows, start, end, operator_ids)

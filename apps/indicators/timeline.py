@@ -241,9 +241,11 @@ def connector_days(
     excluded = _exclusions(connectors, start, end)
     # A merge of two streams in the same order (connectors by pk, the history by connector): a connector's rows are
     # read as it is reached, so the day's millions of rows are never held at once.
-    history = _day_reports(start, end, connectors)
+    history = _day_reports(start, end, set(connectors))
     pending = next(history, None)
-    for pk, cd in connectors.items():
+    for pk in list(connectors):
+        # Let go once yielded: a caller that does not keep a connector's pieces does not hold the day's millions.
+        cd = connectors.pop(pk)
         while pending is not None and pending[0] < pk:
             pending = next(history, None)
         reported: list[Report] = []
@@ -297,7 +299,7 @@ def _in_service_rows(start: datetime, end: datetime, operator_ids: Iterable[str]
     return fetched()
 
 
-def _day_reports(start: datetime, end: datetime, connectors: dict[int, ConnectorDay]):
+def _day_reports(start: datetime, end: datetime, connectors: set[int]):
     """(connector pk, its reports, its changes) for the connectors with rows inside the day: one windowed
     statement."""
     following = Window(Lead("status_time"), partition_by=[F("connector_id")], order_by=[F("status_time"), F("id")])

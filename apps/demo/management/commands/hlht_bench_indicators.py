@@ -124,7 +124,8 @@ class Command(BaseCommand):
     @staticmethod
     def _floor(start, end) -> None:
         with connection.cursor() as cursor:
-            cursor.execute(FLOOR_SQL, {"start": start, "end": end})
+            # Counted in the database: the floor is the statement, not a million rows held by the client.
+            cursor.execute(f"SELECT COUNT(*) FROM ({FLOOR_SQL}) durations", {"start": start, "end": end})  # noqa: S608
             cursor.fetchall()
 
     @transaction.atomic
