@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection
-from django.db.models import F, OuterRef, Q, Subquery, Window
+from django.db.models import Count, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import Lead
 from django.utils import timezone
 
@@ -161,28 +161,33 @@ def _blackouts(operator_ids: Iterable[str], start: datetime, end: datetime, gaps
     return found
 
 
-def _exclusions(connectors: dict[int, ConnectorDay], start: datetime, end: datetime) -> dict[int, list[Interval]]:
-    """Per connector, the union of the maintenance windows declared in advance and the exemptions over it."""
-    by_station: dict[int, list[int]] = {}
-    by_operator: dict[str, list[int]] = {}
-    for pk, day in connectors.items():
-        by_station.setdefault(day.station_pk, []).append(pk)
-        by_operator.setdefault(day.operator_id, []).append(pk)
-    raw: dict[int, list[Interval]] = {}
-    overlapping = Q(start__lt=end, end__gt=start)
-    windows = MaintenanceWindow.objects.filter(overlapping, created__lt=F("start"), operator_id__in=list(by_operator))
-    exemptions = Exemption.objects.filter(overlapping, operator_id__in=list(by_operator))
-    for model_rows in (windows, exemptions):
-        for row in model_rows.values("operator_id", "station_id", "connector_id", "start", "end"):
-            if row["connector_id"] is not None:
-                targets = [row["connector_id"]] if row["connector_id"] in connectors else []
-            elif row["station_id"] is not None:
-                targets = by_station.get(row["station_id"], [])
-            else:
-                targets = by_operator.get(row["operator_id"], [])
-            for pk in targets:
-                raw.setdefault(pk, []).append((_ts(row["start"]), _ts(row["end"])))
-    return {pk: union(intervals) for pk, intervals in raw.items()}
+class Exclusions:
+    """The maintenance windows declared in advance and the exemptions over the day, by what they cover (a
+    connector, a station, an operator's whole network); a connector's excluded time is the union of its own."""
+
+    def __init__(self, operator_ids: Iterable[str], start: datetime, end: datetime) -> None:
+        self.by_connector: dict[int, list[Interval]] = defaultdict(list)
+        self.by_station: dict[int, list[Interval]] = defaultdict(list)
+        self.by_operator: dict[str, list[Interval]] = defaultdict(list)
+        overlapping = Q(start__lt=end, end__gt=start)
+        operators = list(operator_ids)
+        windows = MaintenanceWindow.objects.filter(overlapping, created__lt=F("start"), operator_id__in=operators)
+        exemptions = Exemption.objects.filter(overlapping, operator_id__in=operators)
+        for model_rows in (windows, exemptions):
+            for row in model_rows.values("operator_id", "station_id", "connector_id", "start", "end"):
+                interval = (_ts(row["start"]), _ts(row["end"]))
+                if row["connector_id"] is not None:
+                    self.by_connector[row["connector_id"]].append(interval)
+                elif row["station_id"] is not None:
+                    self.by_station[row["station_id"]].append(interval)
+                else:
+                    self.by_operator[row["operator_id"]].append(interval)
+
+    def of(self, day: ConnectorDay) -> list[Interval]:
+        return union([
+            *self.by_connector.get(day.pk, ()), *self.by_station.get(day.station_pk, ()),
+            *self.by_operator.get(day.operator_id, ()),
+        ])  # fmt: skip
 
 
 def in_service(start: datetime, end: datetime, operator_ids: Iterable[str] | None = None):
@@ -206,17 +211,24 @@ def connector_days(
     start, end = day_bounds(day, now=now)
     if end <= start:
         return
-    rows = _in_service_rows(start, end, operator_ids)
-    connectors: dict[int, ConnectorDay] = {}
-    seeds: dict[int, tuple[int, float]] = {}
-    gaps: dict[str, float] = {}
-    for row in rows:
+    # The operators first (their status-pull intervals give the gaps, their sweeps the blackouts), then the
+    # connectors and the day's history as two streams in the same order (connectors by pk, the history by
+    # connector): a connector is built as it is reached and its rows read then, so neither the city's connectors
+    # nor the day's millions of rows are ever held at once.
+    pulls = in_service(start, end, operator_ids).order_by().values_list("operator_id", "operator__pull_status_minutes")
+    gaps = {operator_id: _gap_seconds(minutes) for operator_id, minutes in pulls.distinct()}
+    if not gaps:
+        return
+    blackouts = _blackouts(gaps, start, end, gaps)
+    exclusions = Exclusions(gaps, start, end)
+    history = _day_reports(start, end)
+    pending = next(history, None)
+    for row in _in_service_rows(start, end, operator_ids):
         low = max(start, row["created"])
         high = min(end, row["removed_at"]) if row["removed_at"] else end
-        if high <= low:
-            continue
-        connectors[row["pk"]] = ConnectorDay(
-            pk=row["pk"],
+        pk = row["pk"]
+        cd = ConnectorDay(
+            pk=pk,
             connector_id=row["connector_id"],
             operator_id=row["operator_id"],
             station_pk=row["station_id"],
@@ -225,42 +237,24 @@ def connector_days(
             power=float(row["power"]),
             start=_ts(low),
             end=_ts(high),
+            seed_status=row["seed_status"],
+            station_size=row["station_size"],
         )
-        if row["seed_status"] is not None:
-            seeds[row["pk"]] = (row["seed_status"], _ts(row["seed_time"]))
-            connectors[row["pk"]].seed_status = row["seed_status"]
-        gaps[row["operator_id"]] = _gap_seconds(row["operator__pull_status_minutes"])
-    if not connectors:
-        return
-    sizes: dict[int, int] = defaultdict(int)
-    for each in connectors.values():
-        sizes[each.station_pk] += 1
-    for each in connectors.values():
-        each.station_size = sizes[each.station_pk]
-    blackouts = _blackouts(gaps, start, end, gaps)
-    excluded = _exclusions(connectors, start, end)
-    # A merge of two streams in the same order (connectors by pk, the history by connector): a connector's rows are
-    # read as it is reached, so the day's millions of rows are never held at once.
-    history = _day_reports(start, end, set(connectors))
-    pending = next(history, None)
-    for pk in list(connectors):
-        # Let go once yielded: a caller that does not keep a connector's pieces does not hold the day's millions.
-        cd = connectors.pop(pk)
         while pending is not None and pending[0] < pk:
             pending = next(history, None)
         reported: list[Report] = []
         if pending is not None and pending[0] == pk:
             reported, cd.changes = pending[1], pending[2]
-        if pk in seeds:
+        if row["seed_status"] is not None:
             # The last status before the day holds until the day's first row (LEAD cannot see across the bound).
-            reported = [(*seeds[pk], reported[0][1] if reported else None), *reported]
-        cd.pieces = _pieces(cd, reported, blackouts[cd.operator_id], gaps[cd.operator_id], excluded.get(pk, []))
+            reported = [(row["seed_status"], _ts(row["seed_time"]), reported[0][1] if reported else None), *reported]
+        cd.pieces = _pieces(cd, reported, blackouts[cd.operator_id], gaps[cd.operator_id], exclusions.of(cd))
         yield cd
 
 
 _FIELDS = (
     "pk", "connector_id", "operator_id", "station_id", "station__station_id", "station__area_code", "power", "created",
-    "removed_at", "operator__pull_status_minutes",
+    "removed_at", "operator__pull_status_minutes", "station_size",
 )  # fmt: skip
 
 
@@ -270,7 +264,14 @@ def _in_service_rows(start: datetime, end: datetime, operator_ids: Iterable[str]
     On PostgreSQL that last status is one LATERAL probe per connector of the history's (connector, -status_time,
     -id) index returning both columns; the ORM's two correlated subqueries probed every partition twice (6.6 s
     at 20,000 connectors). Elsewhere (SQLite, `make run`) the ORM's subqueries."""
-    connectors = in_service(start, end, operator_ids).order_by("pk")
+    # Only connectors with some time in the day (listed before it was removed), each with its station's count of
+    # them: a station's saturation is computed once its last connector is done.
+    connectors = (
+        in_service(start, end, operator_ids)
+        .filter(Q(removed_at__isnull=True) | Q(removed_at__gt=F("created")))
+        .annotate(station_size=Window(Count("pk"), partition_by=[F("station_id")]))
+        .order_by("pk")
+    )
     if connection.vendor != "postgresql":
         before = ConnectorStatusHistory.objects.filter(connector_id=OuterRef("pk"), status_time__lt=start).order_by(
             "-status_time", "-id"
@@ -299,9 +300,9 @@ def _in_service_rows(start: datetime, end: datetime, operator_ids: Iterable[str]
     return fetched()
 
 
-def _day_reports(start: datetime, end: datetime, connectors: set[int]):
-    """(connector pk, its reports, its changes) for the connectors with rows inside the day: one windowed
-    statement."""
+def _day_reports(start: datetime, end: datetime):
+    """(connector pk, its reports, its changes) for every connector with rows inside the day, in pk order: one
+    windowed statement (the merge skips connectors not in service)."""
     following = Window(Lead("status_time"), partition_by=[F("connector_id")], order_by=[F("status_time"), F("id")])
     history = (
         ConnectorStatusHistory.objects.filter(status_time__gte=start, status_time__lt=end)
@@ -314,12 +315,12 @@ def _day_reports(start: datetime, end: datetime, connectors: set[int]):
     changes: list[Change] = []
     for connector_pk, status, status_time, next_time, source, created in history.iterator(chunk_size=20000):
         if connector_pk != current:
-            if current in connectors and reported:
+            if current is not None and reported:
                 yield current, reported, changes
             current, reported, changes = connector_pk, [], []
         reported.append((status, _ts(status_time), None if next_time is None else _ts(next_time)))
         changes.append((status, status_time, source, created))
-    if current in connectors and reported:
+    if current is not None and reported:
         yield current, reported, changes
 
 
