@@ -13,10 +13,13 @@ from apps.interconnect.tasks import (
     protocol_housekeeping_task,
     pulls_dispatch_task,
 )
+from apps.ops.tasks import beat_heartbeat_task
 from apps.settlement.tasks import statements_generate_task
 from apps.stations.tasks import pending_statuses_purge_task, status_history_partitions_task
 
 SCHEDULE: dict[str, dict] = {
+    # Beat's heartbeat, a row /healthz reads: a tick proves beat, the broker and a `celery` worker all ran it.
+    "beat-heartbeat": {"task": beat_heartbeat_task.name, "schedule": 60.0},
     "protocol-housekeeping": {"task": protocol_housekeeping_task.name, "schedule": 600.0},
     "journal-purge": {"task": journal_purge_task.name, "schedule": 86400.0},
     # Monthly partitions (PostgreSQL) made months ahead, so no row ever waits for one; daily is plenty.

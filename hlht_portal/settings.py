@@ -99,7 +99,10 @@ HLHT_TOKEN_REFRESH_MARGIN = env.int("HLHT_TOKEN_REFRESH_MARGIN", default=120)
 HLHT_PULL_RETRIES = env.int("HLHT_PULL_RETRIES", default=3)
 HLHT_PULL_RETRY_BASE = env.float("HLHT_PULL_RETRY_BASE", default=30)
 HLHT_PULL_RETRY_CAP = env.float("HLHT_PULL_RETRY_CAP", default=600)
-HLHT_PULL_LEASE_SECONDS = env.int("HLHT_PULL_LEASE_SECONDS", default=900)
+HLHT_PULL_LEASE_SECONDS = env.int("HLHT_PULL_LEASE_SECONDS", default=180)
+# A full crawl dispatched and not succeeded this long after (its message lost with the broker, its worker killed, its
+# retries spent) is dispatched again, instead of the next day.
+HLHT_PULL_REDISPATCH_SECONDS = env.int("HLHT_PULL_REDISPATCH_SECONDS", default=600)
 HLHT_PULL_QUEUE = env.str("HLHT_PULL_QUEUE", default="pulls")  # workers for pulls consume this queue (see Makefile)
 HLHT_PULL_TIME_LIMIT = env.int("HLHT_PULL_TIME_LIMIT", default=3600)  # seconds one pull may take at most
 # Orders: how far an operator's figures may differ before they disagree (a dispute), and its money from energy ×
@@ -128,12 +131,57 @@ HLHT_APPLY_PER_HOUR = env.int("HLHT_APPLY_PER_HOUR", default=5)
 HLHT_ALLOW_PRIVATE_ENDPOINTS = env.bool("HLHT_ALLOW_PRIVATE_ENDPOINTS", default=DEBUG)
 # The dashboard's figures are computed at most once per this many seconds per scope (the city, or one operator).
 HLHT_DASHBOARD_CACHE_SECONDS = env.int("HLHT_DASHBOARD_CACHE_SECONDS", default=60)
+# /healthz and /metrics (apps/ops): only these networks read them (others get 404); loopback by default.
+HLHT_OPS_NETWORKS = env_list("HLHT_OPS_NETWORKS", ["127.0.0.0/8", "::1/128"])
+HLHT_OPS_PROXIES = env_list("HLHT_OPS_PROXIES", [])  # reverse proxies whose X-Forwarded-For is believed
+HLHT_OPS_CHECK_TIMEOUT = env.float("HLHT_OPS_CHECK_TIMEOUT", default=2.0)  # seconds each health check may take
+HLHT_OPS_BEAT_STALE = env.int("HLHT_OPS_BEAT_STALE", default=180)  # s since beat's last tick (it ticks each minute)
+HLHT_OPS_OUTBOX_STALE = env.int("HLHT_OPS_OUTBOX_STALE", default=600)  # s a due outbox command may wait
+# The admin's theme (django-unfold): the site's title and icon, the portal's colours, the sidebar a regulator reads
+# (built per request from what the person may open: hlht_portal.admin_site.sidebar_navigation).
+UNFOLD = {
+    "SITE_TITLE": "北京市充电设施公共服务管理平台",
+    "SITE_HEADER": "北京市充电设施公共服务管理平台",
+    "SITE_SYMBOL": "ev_station",
+    "SITE_FAVICONS": [{"rel": "icon", "type": "image/svg+xml", "href": "hlht_portal.admin_site.favicon_url"}],
+    "SITE_URL": None,
+    "SHOW_VIEW_ON_SITE": False,
+    "BORDER_RADIUS": "6px",
+    "THEME": "light",  # one look, the one the portal's own panels and charts are drawn for
+    "STYLES": ["hlht_portal.admin_site.workbench_css_url"],
+    # The portal's blue (the header colour the workbench had), in Tailwind's 50–950 steps.
+    "COLORS": {
+        "primary": {
+            "50": "#eff6ff",
+            "100": "#dbeafe",
+            "200": "#bfdbfe",
+            "300": "#93c5fd",
+            "400": "#60a5fa",
+            "500": "#2f6fb2",
+            "600": "#1f5f9f",
+            "700": "#1a4f86",
+            "800": "#17406b",
+            "900": "#143555",
+            "950": "#0d2238",
+        },
+    },
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": False,
+        "navigation": "hlht_portal.admin_site.sidebar_navigation",
+    },
+}
 # A record's history is evidence: shown, never restored through the admin (apps.core.admin.AuditedAdmin).
 SIMPLE_HISTORY_REVERT_DISABLED = True
 # The people's pages; the protocol reads its bodies itself, bounded per interface (apps/interconnect/server.py).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 INSTALLED_APPS = [
+    # django-unfold, the admin's theme (its templates come before Django's admin; see hlht_portal/admin_site.py)
+    "unfold.apps.BasicAppConfig",  # not the default config, which would replace our HLHTAdminSite with its own
+    "unfold.contrib.filters",
+    "unfold.contrib.import_export",
+    "unfold.contrib.simple_history",
     "hlht_portal.admin_site.HLHTAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -159,6 +207,7 @@ INSTALLED_APPS = [
     "apps.onboarding",
     "apps.indicators",
     "apps.supervision",
+    "apps.ops",
     "apps.demo",
     "apps.simulator",
     "hlht_portal.apps.PortalConfig",  # last: its ready() imports the apps' tasks
@@ -241,6 +290,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 
 LOGIN_URL = "admin:login"
+# Where a login without `next` lands (the theme's login form, unlike Django's, sends none): the workbench.
+LOGIN_REDIRECT_URL = "admin:index"
 
 # --- Roaming charging (part 3 §3.1–3.8, §7): the driver's money, the outbox, the timers.
 HLHT_DRIVER_MIN_BALANCE = env.str("HLHT_DRIVER_MIN_BALANCE", default="10.00")  # 元 needed to start (a Decimal)

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from apps.core.admin import OperatorDataAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline
+from apps.core.admin import ModelAdmin, OperatorDataAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline
 
 from .models import ChargingSession, CommandAttempt, OutboundCommand, SessionEvent
 
@@ -20,7 +20,7 @@ class OutboundCommandInline(ReadOnlyInline):
 
 
 @admin.register(ChargingSession)
-class ChargingSessionAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+class ChargingSessionAdmin(OperatorDataAdminMixin, ModelAdmin):
     list_display = ["start_charge_seq", "operator", "connector", "state", "outcome", "review", "requested_at",
                     "total_power", "total_money"]  # fmt: skip
     list_filter = ["state", "outcome", "review", ("operator", admin.RelatedOnlyFieldListFilter)]
@@ -39,12 +39,12 @@ class ChargingSessionAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
 
 class CommandAttemptInline(ReadOnlyInline):
     model = CommandAttempt
-    fields = ["at", "ok", "error", "exchange"]
+    fields = ["at", "finished", "ok", "error", "exchange"]
     readonly_fields = fields
 
 
 @admin.register(OutboundCommand)
-class OutboundCommandAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class OutboundCommandAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ["created", "session", "kind", "state", "attempts", "next_attempt_at", "last_error"]
     list_filter = ["kind", "state"]
     search_fields = ["=session__start_charge_seq"]

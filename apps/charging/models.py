@@ -142,22 +142,31 @@ class OutboundCommand(TimeStampedModel):
             choices_constraint("kind", CommandKind, "outboundcommand"),
             choices_constraint("state", CommandState, "outboundcommand"),
         ]
+        # The outbox's backlog (what is still owed) read by the sweep and by /healthz and /metrics, without a scan
+        # of every command ever sent: a partial index holds only the pending few.
+        indexes = [
+            models.Index(fields=["created"], condition=models.Q(state=CommandState.PENDING), name="command_pending"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.session_id}"
 
 
 class CommandAttempt(models.Model):
-    """One sending of a command, with its journal row: what went out, what came back."""
+    """One sending of a command, with its journal row: what went out, what came back.
+
+    Written before the call goes out (ok empty: under way), completed after: a worker killed mid-send leaves an
+    attempt whose outcome is unknown, and the next sender confirms with the operator before sending again."""
 
     command = models.ForeignKey(OutboundCommand, on_delete=models.CASCADE, related_name="tries", verbose_name="命令")
     # No database constraint: the journal is partitioned on PostgreSQL (see RejectedRecord.exchange).
     exchange = models.ForeignKey(
         Exchange, on_delete=models.SET_NULL, null=True, blank=True, verbose_name="报文", db_constraint=False
     )
-    ok = models.BooleanField("成功")
+    ok = models.BooleanField("成功", null=True, blank=True, help_text="空：发送中，或发送进程中断、结果未知")
     error = models.CharField("错误", max_length=500, blank=True)
     at = models.DateTimeField("时间", auto_now_add=True)
+    finished = models.DateTimeField("完成时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "命令发送记录"
@@ -165,4 +174,5 @@ class CommandAttempt(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return f"{self.command} {'成功' if self.ok else '失败'}"
+        outcome = "结果未知" if self.ok is None else "成功" if self.ok else "失败"
+        return f"{self.command} {outcome}"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Min, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.core.conf import conf
@@ -15,8 +18,29 @@ from apps.orders.hooks import PortalSession
 from apps.pricing.selectors import price_at, versions_of
 from apps.stations.models import Connector, Station
 
-from .choices import LIVE_STATES
-from .models import ChargingSession
+from .choices import LIVE_STATES, CommandState
+from .models import ChargingSession, OutboundCommand
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """The outbox's pending commands, and how long the longest-overdue one has waited since it was due (0 when
+    none is overdue: a command waiting out its retry backoff is not late)."""
+
+    depth: int
+    oldest_seconds: float
+
+
+def outbox_backlog(now: dt.datetime | None = None) -> Backlog:
+    """One query over the pending commands only (the partial index `command_pending`)."""
+    now = now or timezone.now()
+    due_since = Coalesce("next_attempt_at", "created")
+    overdue = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    row = OutboundCommand.objects.filter(state=CommandState.PENDING).aggregate(
+        depth=Count("pk"), oldest=Min(due_since, filter=overdue)
+    )
+    oldest = row["oldest"]
+    return Backlog(row["depth"], max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0)
 
 
 def live_sessions() -> QuerySet[ChargingSession]:

@@ -20,9 +20,36 @@ from django.http import Http404, HttpRequest
 from django.template.loader import select_template
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from import_export.admin import ExportMixin as BaseExportMixin
+from import_export.admin import ImportExportMixin as BaseImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
+from unfold.admin import ModelAdmin as UnfoldModelAdmin
+from unfold.admin import TabularInline
+from unfold.contrib.import_export.forms import ExportForm, ImportForm
 
 from .roles import may, scope_of
+
+# -- the theme's bases: every ModelAdmin and inline of the portal stands on django-unfold's ---------------------------
+
+
+class ModelAdmin(UnfoldModelAdmin):
+    """django-unfold's ModelAdmin with the portal's defaults: lists use the whole width of the screen."""
+
+    list_fullwidth = True
+    list_filter_submit = True  # several filters are chosen, then applied once (each is a query on a large table)
+
+
+class ExportMixin(BaseExportMixin):
+    """django-import-export's export, its form drawn in the theme."""
+
+    export_form_class = ExportForm
+
+
+class ImportExportMixin(BaseImportExportMixin):
+    """django-import-export's import and export, their forms drawn in the theme."""
+
+    import_form_class = ImportForm
+    export_form_class = ExportForm
 
 
 class ScopedAdminMixin:
@@ -58,7 +85,7 @@ class ScopedAdminMixin:
         return queryset.none()  # rows of an unscoped model are not offered to someone with a scope
 
 
-class AuditedAdmin(SimpleHistoryAdmin):
+class AuditedAdmin(SimpleHistoryAdmin, ModelAdmin):
     """django-simple-history's pages (历史, one old version) behind the scope rule, and read-only.
 
     The library loads the object without the ModelAdmin's queryset and lets anyone who may view it POST an old
@@ -101,7 +128,7 @@ class OperatorDataAdminMixin(ReadOnlyAdminMixin):
     (or a file import, for those who hold the import permission)."""
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True

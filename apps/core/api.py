@@ -49,10 +49,17 @@ class EnumFieldSchema(OpenApiSerializerFieldExtension):
         }
 
 
+def rest_name(field_name: str) -> str:
+    """The REST API's key for a model field: its wire name, spelled correctly. The standard's misspelling
+    (`SevicePrice`, `TotalSeviceMoney`, …) belongs to the protocol's wire only; the models keep it so that a field
+    reads as its wire name, and the REST API, which is not the wire, writes `ServicePrice`, `TotalServiceMoney`."""
+    return wire_name(field_name).replace("Sevice", "Service")
+
+
 class WireModelSerializer(serializers.ModelSerializer):
     """A read-only ModelSerializer whose keys are the wire names of its snake_case fields.
 
-    Declare and list fields by their model (snake_case) names; each key of the output is `wire_name(name)`, every
+    Declare and list fields by their model (snake_case) names; each key of the output is `rest_name(name)`, every
     enum code gets its label beside it (`Status` → `StatusLabel`), and decimals are JSON numbers. `id`, the
     portal's own key that detail URLs use, keeps its name.
     """
@@ -80,7 +87,7 @@ class WireModelSerializer(serializers.ModelSerializer):
             if field.source is None:
                 # Binding under the wire name would otherwise make the wire name the attribute to read.
                 field.source = name
-            key = wire_name(name)
+            key = rest_name(name)
             fields[key] = field
             if isinstance(field, serializers.ChoiceField):
                 *path, last = field.source.split(".")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -99,6 +100,7 @@ class Client:
     pull_retry_base_seconds: float = _setting("HLHT_PULL_RETRY_BASE", float)
     pull_retry_cap_seconds: float = _setting("HLHT_PULL_RETRY_CAP", float)
     pull_lease: timedelta = _setting("HLHT_PULL_LEASE_SECONDS", _seconds)
+    pull_redispatch: timedelta = _setting("HLHT_PULL_REDISPATCH_SECONDS", _seconds)
     pull_queue: str = _setting("HLHT_PULL_QUEUE", str)
     pull_time_limit_seconds: int = _setting("HLHT_PULL_TIME_LIMIT", int)
     enqueue: str = _setting("HLHT_ENQUEUE", str)  # the backend carrying background work (apps.core.jobs)
@@ -156,6 +158,11 @@ def _optional_seconds(value: Any) -> float | None:
     return None if value in (None, "") else float(value)
 
 
+def _networks(value: Any) -> tuple[IPv4Network | IPv6Network, ...]:
+    # strict=False: 10.1.2.3/8 means the network it is in, as an operator writing a firewall rule would mean it.
+    return tuple(ip_network(str(item).strip(), strict=False) for item in value if str(item).strip())
+
+
 @dataclass(frozen=True)
 class Indicators:
     """The supervision indicators' choices the spec leaves to the portal (shared/spec/indicators.md)."""
@@ -164,6 +171,18 @@ class Indicators:
     status_gap_seconds: float | None = _setting("HLHT_STATUS_GAP", _optional_seconds)
     push_grace: timedelta = _setting("HLHT_PUSH_GRACE", _seconds)  # a status push this late is still on time
     lookback_days: int = _setting("HLHT_INDICATOR_LOOKBACK_DAYS", int)  # days the nightly run recomputes
+
+
+@dataclass(frozen=True)
+class Ops:
+    """What the operations team watches: /healthz and /metrics, who may read them, and when a check fails."""
+
+    networks: tuple[IPv4Network | IPv6Network, ...] = _setting("HLHT_OPS_NETWORKS", _networks)  # who may read them
+    # Proxies whose X-Forwarded-For is believed (empty: REMOTE_ADDR alone decides, a header anyone can write is not).
+    proxies: tuple[IPv4Network | IPv6Network, ...] = _setting("HLHT_OPS_PROXIES", _networks)
+    check_timeout_seconds: float = _setting("HLHT_OPS_CHECK_TIMEOUT", float)  # each check of /healthz at most
+    beat_stale: timedelta = _setting("HLHT_OPS_BEAT_STALE", _seconds)  # beat ticks each minute; older: failed
+    outbox_stale: timedelta = _setting("HLHT_OPS_OUTBOX_STALE", _seconds)  # a due command waiting longer: failed
 
 
 @dataclass(frozen=True)
@@ -177,11 +196,12 @@ class Conf:
     charging: Charging
     supervision: Supervision
     indicators: Indicators
+    ops: Ops
 
 
 _S = TypeVar("_S")
 
-SECTIONS: tuple[type, ...] = (Protocol, Journal, Client, Orders, Charging, Supervision, Indicators)
+SECTIONS: tuple[type, ...] = (Protocol, Journal, Client, Orders, Charging, Supervision, Indicators, Ops)
 
 
 def setting_names() -> list[str]:
@@ -205,6 +225,7 @@ def conf() -> Conf:
         charging=_section(Charging),
         supervision=_section(Supervision),
         indicators=_section(Indicators),
+        ops=_section(Ops),
     )
 
 

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 from celery.utils.time import get_exponential_backoff_interval
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 if TYPE_CHECKING:
     from celery import Task
@@ -86,9 +87,21 @@ def enqueue_by(chosen: Enqueue) -> Iterator[Enqueue]:
 def enqueue(task: TaskLike, *args: Any, kwargs: dict | None = None, **options: Any) -> None:
     """Hand `task(*args, **kwargs)` to the background once the current transaction commits (at once outside one),
     so a worker never looks for a row that is not there yet; `options` are apply_async's (countdown, queue, expires).
-    The backend is resolved now, so the block that enqueued decides how it is carried."""
+    The backend is resolved now, so the block that enqueued decides how it is carried.
+
+    The work enqueued is always recorded in a row the same transaction wrote (an outbound command, a session's
+    watch time, a pull's dispatch mark, a job): the broker is only its wake-up. So a broker that refuses the message
+    after the commit must not turn the committed action into an error answer — the action was taken, and the sweep
+    that reads those rows (sessions_sweep_task, every minute) carries the work once a broker and a worker are back."""
     carry, kwargs = backend(), kwargs or {}
-    transaction.on_commit(lambda: carry(task, args, kwargs, options))
+    transaction.on_commit(lambda: _carry(carry, task, args, kwargs, options))
+
+
+def _carry(carry: Enqueue, task: TaskLike, args: tuple, kwargs: dict, options: dict) -> None:
+    try:
+        carry(task, args, kwargs, options)
+    except (KombuOperationalError, OSError) as exc:
+        logger.warning("broker unavailable, %s left to its sweep: %s", task.name, exc)
 
 
 def backoff(retries: int, *, base: int, cap: int) -> float:

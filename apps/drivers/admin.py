@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.contrib import admin
 
-from apps.core.admin import ReadOnlyAdminMixin
+from apps.core.admin import ModelAdmin, ReadOnlyAdminMixin
 from apps.core.privacy import mask_text
 
 from .models import Driver, Notification, WalletEntry
@@ -14,7 +14,7 @@ from .selectors import drivers_with_balance
 
 
 @admin.register(Driver)
-class DriverAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DriverAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ["masked_phone", "masked_plate", "payment", "status", "balance", "created"]
     list_filter = ["payment", "status"]
     exclude = ["phone", "plate", "user"]
@@ -37,7 +37,7 @@ class DriverAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(WalletEntry)
-class WalletEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class WalletEntryAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ["created", "driver", "kind", "amount", "balance_after", "start_charge_seq", "note"]
     list_filter = ["kind"]
     search_fields = ["=start_charge_seq"]
@@ -47,6 +47,6 @@ class WalletEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ["created", "driver", "title", "body", "read"]
     list_select_related = ["driver"]

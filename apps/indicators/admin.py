@@ -2,9 +2,15 @@
 
 from django.contrib import admin
 from django.utils import timezone
-from import_export.admin import ExportMixin
 
-from apps.core.admin import AuditedAdmin, ReadOnlyAdminMixin, ScopedAdminMixin, scoped_related_filter
+from apps.core.admin import (
+    AuditedAdmin,
+    ExportMixin,
+    ModelAdmin,
+    ReadOnlyAdminMixin,
+    ScopedAdminMixin,
+    scoped_related_filter,
+)
 from apps.operators.models import Operator
 
 from .codes import CODES
@@ -13,7 +19,7 @@ from .resources import IndicatorResource, ScorecardResource
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(ReadOnlyAdminMixin, ExportMixin, admin.ModelAdmin):
+class IndicatorAdmin(ReadOnlyAdminMixin, ExportMixin, ModelAdmin):
     """Computed figures: nobody edits them (a rerun of the day replaces them); exported as CSV or Excel."""
 
     resource_classes = [IndicatorResource]
@@ -80,7 +86,7 @@ class RewardSchemeAdmin(AuditedAdmin):
 
 
 @admin.register(Scorecard)
-class ScorecardAdmin(ReadOnlyAdminMixin, ExportMixin, admin.ModelAdmin):
+class ScorecardAdmin(ReadOnlyAdminMixin, ExportMixin, ModelAdmin):
     resource_classes = [ScorecardResource]
     list_display = ["quarter", "station", "operator", "eligible", "total", "rank", "grade", "energy_kwh",
                     "reward_yuan", "frozen"]  # fmt: skip

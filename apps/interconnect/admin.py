@@ -9,7 +9,13 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
-from apps.core.admin import ExtensibleAdminMixin, ReadOnlyAdminMixin, fixed_choices_filter, scoped_related_filter
+from apps.core.admin import (
+    ExtensibleAdminMixin,
+    ModelAdmin,
+    ReadOnlyAdminMixin,
+    fixed_choices_filter,
+    scoped_related_filter,
+)
 from apps.core.paging import BoundedCountPaginator
 from apps.operators.models import Operator
 from apps.protocol import Ret
@@ -21,7 +27,7 @@ from .models import AccessToken, Exchange, OperatorKeySet, RejectedRecord, SyncR
 
 
 @admin.register(OperatorKeySet)
-class OperatorKeySetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class OperatorKeySetAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ["operator", "direction", "label", "state", "created", "retires_at"]
     list_filter = ["direction", ("operator", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["=operator__operator_id", "operator__operator_name", "=label"]
@@ -64,9 +70,9 @@ class OperatorKeySetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(AccessToken)
-class AccessTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AccessTokenAdmin(ReadOnlyAdminMixin, ModelAdmin):
     def has_delete_permission(self, request, obj=None):
-        return admin.ModelAdmin.has_delete_permission(self, request, obj)  # revoking is deleting
+        return ModelAdmin.has_delete_permission(self, request, obj)  # revoking is deleting
 
     list_display = ["operator", "short_hash", "created", "expires_at"]
     list_filter = [("operator", admin.RelatedOnlyFieldListFilter)]
@@ -90,7 +96,7 @@ class AccessTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Exchange)
-class ExchangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ExchangeAdmin(ReadOnlyAdminMixin, ModelAdmin):
     """The journal is evidence: read-only, and retention is the purge task's job."""
 
     list_display = [
@@ -166,7 +172,7 @@ class ExchangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SyncRunAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = [
         "started", "operator", "interface", "full", "status", "pages", "created_count", "updated_count",
         "unchanged_count", "rejected_count", "removed_count", "duration", "error_short",
@@ -188,7 +194,7 @@ class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(RejectedRecord)
-class RejectedRecordAdmin(ReadOnlyAdminMixin, ExtensibleAdminMixin, admin.ModelAdmin):
+class RejectedRecordAdmin(ReadOnlyAdminMixin, ExtensibleAdminMixin, ModelAdmin):
     """Records operators sent that broke a rule; supervision adds the rule filter and the data-quality report
     (`extensions`, filled in SupervisionConfig.ready())."""
 

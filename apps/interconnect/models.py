@@ -186,6 +186,9 @@ class PullState(models.Model):
     interface = models.CharField("接口", max_length=64)
     dispatched_at = models.DateTimeField("上次派发", null=True, blank=True)
     full_dispatched_at = models.DateTimeField("上次派发全量", null=True, blank=True)
+    # A full crawl dispatched after the last one that succeeded is lost (its message, its worker) once it is older
+    # than HLHT_PULL_REDISPATCH_SECONDS: it is dispatched again rather than waiting a day.
+    full_succeeded_at = models.DateTimeField("上次全量成功", null=True, blank=True)
     holder = models.CharField("执行者", max_length=32, blank=True)
     held_until = models.DateTimeField("占用至", null=True, blank=True)
 

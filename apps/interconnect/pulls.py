@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from django.utils import timezone
 
+from apps.core.metrics import pull_finished
 from apps.operators.models import Operator
 from apps.protocol import ClientError, PeerClient, TransientError
 from apps.protocol.schema import Problem
@@ -56,6 +57,11 @@ def _finish(run: SyncRun, *, error: str = "", retryable: bool = False) -> SyncRu
     run.retryable = retryable
     run.finished = timezone.now()
     run.save()
+    if not error and getattr(run, "full", False):
+        PullState.objects.filter(operator_id=run.operator_id, interface=run.interface).update(
+            full_succeeded_at=run.finished
+        )
+    pull_finished(run.operator_id, run.interface, failed=bool(error))
     return run
 
 

@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from apps.core.conf import conf
 from apps.core.exceptions import Busy, HLHTError, ValidationFailed
+from apps.core.metrics import exchange_observe
 from apps.core.rows import insert_rows
 from apps.operators.models import Operator
 from apps.protocol import (
@@ -323,9 +324,24 @@ def endpoint(request: HttpRequest, interface: str | None = None, legacy: bool = 
         reception = PIPELINE.refuse(call, InternalError())
     if not reception.recorded:
         _journal(reception)
+    _observe(reception)
     body = reception.body()
     # The length up front: the middleware that would add it is not run here, and an envelope is never streamed.
     return HttpResponse(body, content_type=JSON, headers={"Content-Length": str(len(body))})
+
+
+def _observe(reception: Reception) -> None:
+    """Count the exchange just journalled (apps.core.metrics); a metrics failure never costs the peer its answer."""
+    try:
+        name = reception.interface if reception.interface in REGISTRY else "unknown"
+        ret = reception.envelope.ret if reception.envelope is not None else None
+        caller = reception.caller
+        stored = caller is not None and reception.ok and name.startswith("notification_")
+        exchange_observe(
+            name, ret, reception.latency_ms / 1000, push_of=caller.operator_id if stored and caller else None
+        )
+    except Exception:
+        logger.exception("metrics failed for %s", reception.interface)
 
 
 class ProtocolMiddleware:

@@ -20,6 +20,7 @@ from apps.core.admin import (
     AuditedAdmin,
     ExtensibleAdminMixin,
     ExtraFormField,
+    ModelAdmin,
     ReadOnlyAdminMixin,
     ScopedAdminMixin,
 )
@@ -175,7 +176,7 @@ class ApplicationAdmin(ScopedAdminMixin, AuditedAdmin):
 
 
 @admin.register(ConformanceReport)
-class ConformanceReportAdmin(ReadOnlyAdminMixin, ExtensibleAdminMixin, admin.ModelAdmin):
+class ConformanceReportAdmin(ReadOnlyAdminMixin, ExtensibleAdminMixin, ModelAdmin):
     list_display = ["operator", "started", "passed", "failed_checks", "dialects", "run_by"]
     list_select_related = ["operator", "run_by"]  # run_by is nullable: the default select_related() skips it
     list_filter = ["passed"]

@@ -6,9 +6,8 @@ health columns, the stale filter and the health panel; onboarding the conformanc
 
 from django.contrib import admin
 from django.db import models
-from import_export.admin import ImportExportMixin
 
-from apps.core.admin import AuditedAdmin, ExtensibleAdminMixin, ScopedAdminMixin
+from apps.core.admin import AuditedAdmin, ExtensibleAdminMixin, ImportExportMixin, ScopedAdminMixin
 from apps.core.roles import edits_operator_data
 
 from .models import Operator

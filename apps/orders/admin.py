@@ -3,9 +3,8 @@
 from django.contrib import admin
 from django.db.models import Exists, OuterRef
 from django.utils.html import format_html
-from import_export.admin import ExportMixin, ImportExportMixin
 
-from apps.core.admin import OperatorDataAdminMixin, ReadOnlyInline
+from apps.core.admin import ExportMixin, ImportExportMixin, ModelAdmin, OperatorDataAdminMixin, ReadOnlyInline
 from apps.core.privacy import mask_name
 from apps.stations.models import Station
 
@@ -115,7 +114,7 @@ class StationFilter(admin.SimpleListFilter):
 
 
 @admin.register(ChargeOrder)
-class ChargeOrderAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin):
+class ChargeOrderAdmin(OperatorDataAdminMixin, ImportExportMixin, ModelAdmin):
     resource_classes = [ChargeOrderResource]
     list_display = [
         "start_charge_seq",
@@ -169,7 +168,7 @@ class ChargeOrderAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdm
 
 
 @admin.register(OrderFinding)
-class OrderFindingAdmin(OperatorDataAdminMixin, ExportMixin, admin.ModelAdmin):
+class OrderFindingAdmin(OperatorDataAdminMixin, ExportMixin, ModelAdmin):
     resource_classes = [OrderFindingResource]
     list_display = ["created", "order", "operator", "category", "rule_label", "disputes", "message"]
     list_filter = ["category", "disputes", "rule", ("order__operator", admin.RelatedOnlyFieldListFilter)]
@@ -189,7 +188,7 @@ class OrderFindingAdmin(OperatorDataAdminMixin, ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(OrderReport)
-class OrderReportAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+class OrderReportAdmin(OperatorDataAdminMixin, ModelAdmin):
     list_display = ["received_at", "order", "interface", "revision", "confirm_result", "repeats"]
     list_filter = ["interface", "confirm_result", ("order__operator", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["=order__start_charge_seq"]
@@ -200,7 +199,7 @@ class OrderReportAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ChargeDetail)
-class ChargeDetailAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+class ChargeDetailAdmin(OperatorDataAdminMixin, ModelAdmin):
     list_display = [
         "order",
         "detail_start_time",

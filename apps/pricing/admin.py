@@ -12,9 +12,8 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
-from import_export.admin import ImportExportMixin
 
-from apps.core.admin import OperatorDataAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline
+from apps.core.admin import ImportExportMixin, ModelAdmin, OperatorDataAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline
 from apps.operators.models import Operator
 from apps.stations.models import Connector
 
@@ -50,7 +49,7 @@ class PriceAtForm(forms.Form):
 
 
 @admin.register(BusinessPolicy)
-class BusinessPolicyAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+class BusinessPolicyAdmin(OperatorDataAdminMixin, ModelAdmin):
     list_display = ["connector", "operator", "effective_from", "period_count", "published", "source"]
     fields = ["connector", "operator", "effective_from", "source", "equip_biz_seq", "change", "published"]
     readonly_fields = fields
@@ -134,7 +133,7 @@ class BusinessPolicyAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PolicyPeriod)
-class PolicyPeriodAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin):
+class PolicyPeriodAdmin(OperatorDataAdminMixin, ImportExportMixin, ModelAdmin):
     """The import/export face of pricing: one row per PolicyInfo."""
 
     resource_classes = [PolicyPeriodResource]
@@ -147,7 +146,7 @@ class PolicyPeriodAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAd
 
 
 @admin.register(PolicyCheck)
-class PolicyCheckAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PolicyCheckAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ["connector", "operator", "checked_at", "succ_stat", "fail_reason", "policy"]
     list_filter = ["succ_stat", "fail_reason", ("operator", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["=connector__connector_id"]

@@ -9,11 +9,12 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.core.conf import conf
+from apps.core.serials import next_serial
 from apps.interconnect.models import PullState, RejectedRecord, SyncRun
 from apps.interconnect.pulls import Dispatch, PullJob
 from apps.interconnect.registry import pull_job
 from apps.operators.models import Operator
-from apps.protocol import schema, serial_number
+from apps.protocol import schema
 from apps.protocol.names import Interface
 from apps.stations.models import Connector
 from apps.stations.selectors import listed_connectors
@@ -74,7 +75,7 @@ class BusinessPolicyPull(PullJob):
 
     def _ask(self, connector: Connector) -> None:
         run = self.sync_run
-        seq = serial_number(conf().protocol.operator_id)
+        seq = next_serial(conf().protocol.operator_id)
         asked_at = timezone.now()
         data = self.client.call(self.interface, {"EquipBizSeq": seq, "ConnectorID": connector.connector_id})
         problems = schema.validate(data, schema.QUERY_EQUIP_BUSINESS_POLICY_RESPONSE)

@@ -11,8 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.conf import conf
+from apps.core.serials import next_serial
 from apps.interconnect.client import NotConfigured, operator_client
-from apps.protocol import schema, serial_number
+from apps.protocol import schema
 from apps.protocol.errors import ClientError
 from apps.protocol.names import Interface
 from apps.stations.models import Connector
@@ -109,7 +110,7 @@ def connector_policy_ask(*, connector_id: int) -> str:
     hold a worker for the client's whole timeout on every driver's look)."""
     connector = Connector.objects.select_related("operator").get(pk=connector_id)
     now = timezone.now()
-    seq = serial_number(conf().protocol.operator_id)
+    seq = next_serial(conf().protocol.operator_id)
     error = ""
     try:
         with operator_client(connector.operator) as client:

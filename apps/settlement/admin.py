@@ -9,9 +9,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from import_export.admin import ExportMixin
 
-from apps.core.admin import AuditedAdmin, ReadOnlyAdminMixin, ReadOnlyInline, ScopedAdminMixin
+from apps.core.admin import AuditedAdmin, ExportMixin, ModelAdmin, ReadOnlyAdminMixin, ReadOnlyInline, ScopedAdminMixin
 from apps.core.exceptions import HLHTError
 
 from .choices import DisputeState, StatementState
@@ -35,7 +34,7 @@ class DisputeInline(ReadOnlyInline):
 
 
 @admin.register(ReconciliationRun)
-class ReconciliationRunAdmin(ReadOnlyAdminMixin, ExportMixin, admin.ModelAdmin):
+class ReconciliationRunAdmin(ReadOnlyAdminMixin, ExportMixin, ModelAdmin):
     resource_classes = [ReconciliationRunResource]
     list_display = [
         "received_at", "operator", "period", "order_count", "portal_order_count", "matched_count", "dispute_link",

@@ -25,6 +25,7 @@ class FaultSpec:
 # Rates are probabilities per answer / per push / per station; the others are seconds or counts.
 SPECS: tuple[FaultSpec, ...] = (
     FaultSpec("slow", "every business answer is delayed by SECONDS", 2.0, 0.0, 600.0),
+    FaultSpec("late_answer", "every business call is carried out, then answered SECONDS later", 5.0, 0.0, 600.0),
     FaultSpec("timeout", "RATE of business calls held --timeout-hold s, then closed unanswered", 0.1, 0.0, 1.0),
     FaultSpec("busy", "RATE of business calls answered Ret -1 (系统繁忙)", 0.2, 0.0, 1.0),
     FaultSpec("error500", "RATE of business calls answered Ret 500 (系统错误)", 0.1, 0.0, 1.0),

@@ -50,10 +50,16 @@ def _route(sim: Platform, name: str) -> Route:
         if request_struct is not None:
             schema.check(payload, request_struct)
 
+    def handle(ctx: Any, payload: dict[str, Any]) -> Any:
+        # Looked up per call, so a test may swap a handler in the table for a misbehaving one.
+        answer = INTERFACES[name](sim, ctx.envelope, payload)
+        if "late_answer" in sim.faults and name != Interface.QUERY_TOKEN:
+            time.sleep(sim.faults.param("late_answer"))  # carried out, answered late: a caller may die waiting
+        return answer
+
     return Route(
         name=name,
-        # Looked up per call, so a test may swap a handler in the table for a misbehaving one.
-        handler=lambda ctx, payload: INTERFACES[name](sim, ctx.envelope, payload),
+        handler=handle,
         token_required=name != Interface.QUERY_TOKEN,
         validate=validate,
     )

@@ -7,9 +7,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
-from import_export.admin import ImportExportMixin
 
 from apps.core.admin import (
+    ImportExportMixin,
+    ModelAdmin,
     OperatorDataAdminMixin,
     ReadOnlyAdminMixin,
     ReadOnlyInline,
@@ -102,7 +103,7 @@ class ConnectorInline(ReadOnlyInline):
 
 
 @admin.register(Station)
-class StationAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin):
+class StationAdmin(OperatorDataAdminMixin, ImportExportMixin, ModelAdmin):
     resource_classes = [StationResource]
     list_display = [
         "station_id",
@@ -182,7 +183,7 @@ class StationAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Equipment)
-class EquipmentAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin):
+class EquipmentAdmin(OperatorDataAdminMixin, ImportExportMixin, ModelAdmin):
     resource_classes = [EquipmentResource]
     list_display = ["equipment_id", "equipment_name", "station", "operator", "equipment_type", "power", "updated"]
     list_filter = [ListedFilter, "equipment_type", ("operator", admin.RelatedOnlyFieldListFilter)]
@@ -194,7 +195,7 @@ class EquipmentAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin
 
 
 @admin.register(Connector)
-class ConnectorAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin):
+class ConnectorAdmin(OperatorDataAdminMixin, ImportExportMixin, ModelAdmin):
     resource_classes = [ConnectorResource]
     list_display = ["connector_id", "connector_name", "station", "equipment", "connector_type", "power", "status"]
     list_filter = [
@@ -253,7 +254,7 @@ class ConnectorAdmin(OperatorDataAdminMixin, ImportExportMixin, admin.ModelAdmin
 
 
 @admin.register(ConnectorStatus)
-class ConnectorStatusAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+class ConnectorStatusAdmin(OperatorDataAdminMixin, ModelAdmin):
     list_display = ["connector", "status", "park_status", "lock_status", "status_time", "source"]
     list_filter = [
         "status",
@@ -270,7 +271,7 @@ class ConnectorStatusAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ConnectorStatusHistory)
-class ConnectorStatusHistoryAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+class ConnectorStatusHistoryAdmin(OperatorDataAdminMixin, ModelAdmin):
     """A year of Beijing is a billion rows: filters with fixed or small choice lists, a bounded count, time as a
     filter rather than date_hierarchy (whose links are a DISTINCT over the whole table)."""
 
@@ -303,7 +304,7 @@ class EquipmentStatsInline(ReadOnlyInline):
 
 
 @admin.register(StationStats)
-class StationStatsAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+class StationStatsAdmin(OperatorDataAdminMixin, ModelAdmin):
     list_display = ["station", "start_time", "end_time", "station_electricity"]
     list_filter = [("station__operator", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["station__station_id", "station__station_name"]
@@ -314,7 +315,7 @@ class StationStatsAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ConnectorStats)
-class ConnectorStatsAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+class ConnectorStatsAdmin(OperatorDataAdminMixin, ModelAdmin):
     list_display = ["connector", "equipment_stats", "connector_electricity"]
     search_fields = ["connector__connector_id"]
     list_select_related = ["connector", "equipment_stats__equipment"]
@@ -323,7 +324,7 @@ class ConnectorStatsAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(EquipmentStats)
-class EquipmentStatsAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+class EquipmentStatsAdmin(OperatorDataAdminMixin, ModelAdmin):
     list_display = ["equipment", "station_stats", "equipment_electricity"]
     search_fields = ["equipment__equipment_id"]
     list_select_related = ["equipment", "station_stats__station"]
@@ -332,7 +333,7 @@ class EquipmentStatsAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PendingConnectorStatus)
-class PendingConnectorStatusAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
+class PendingConnectorStatusAdmin(OperatorDataAdminMixin, ModelAdmin):
     list_display = ["operator", "connector_id", "status", "status_time", "source", "created"]
     list_filter = ["status", ("operator", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["=connector_id"]
@@ -342,7 +343,7 @@ class PendingConnectorStatusAdmin(OperatorDataAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(DirectoryChange)
-class DirectoryChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DirectoryChangeAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ["created", "operator", "station_id", "kind", "object_id", "action", "changed_fields"]
     list_filter = ["kind", "action", ("operator", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["=station_id", "=object_id"]

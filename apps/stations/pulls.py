@@ -113,7 +113,13 @@ class StationsInfoPull(PullJob):
     def due(cls, operator: Operator, state: PullState | None, now: dt.datetime) -> Dispatch | None:
         full_every = dt.timedelta(minutes=operator.pull_full_minutes)
         info_every = dt.timedelta(minutes=operator.pull_info_minutes)
-        if _older(state and state.full_dispatched_at, now - full_every):
+        dispatched = state and state.full_dispatched_at
+        lost = (
+            dispatched is not None
+            and (state.full_succeeded_at is None or state.full_succeeded_at < dispatched)
+            and _older(dispatched, now - conf().client.pull_redispatch)
+        )
+        if lost or _older(dispatched, now - full_every):
             # A full crawl also brings every change, so it stands in for the increment that may be due with it.
             return Dispatch(operator.pk, cls.interface, {"full": True}, expires=full_every.total_seconds())
         if _older(state and state.dispatched_at, now - info_every):

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from apps.core.admin import ModelAdmin
 from apps.core.conf import conf
 from apps.interconnect.admin import RejectedRecordAdmin
 from apps.operators.admin import OperatorAdmin
@@ -172,7 +173,7 @@ class RuleListFilter(admin.SimpleListFilter):
 class QualityReportPage:
     """Per operator in the user's scope: correctness against 99.99 % and rejected records by rule over time."""
 
-    def __init__(self, model_admin: admin.ModelAdmin) -> None:
+    def __init__(self, model_admin: ModelAdmin) -> None:
         self.model_admin = model_admin
         self.admin_site = model_admin.admin_site
         self.opts = model_admin.opts

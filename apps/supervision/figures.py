@@ -78,6 +78,11 @@ class StatusNow:
     total: int
     districts: list[DistrictRow]
 
+    @property
+    def city_cells(self) -> list[tuple[StatusColumn, int]]:
+        """The city's count under each status column, for the page's status cards."""
+        return list(zip(self.columns, self.city, strict=True))
+
 
 def status_now(scope: Scope) -> StatusNow:
     rows = (
@@ -260,6 +265,14 @@ class Orders:
     per_operator_day: list[OperatorOrdersDay]
     by_operator: list[OperatorOrders]
     days_n: int = ORDER_DAYS
+
+    @property
+    def total(self) -> int:
+        return sum(row.n for row in self.by_operator)
+
+    @property
+    def energy(self) -> Decimal | int:
+        return sum((row.energy or 0 for row in self.by_operator), Decimal(0))
 
 
 def orders_last_days(scope: Scope) -> Orders:

@@ -164,3 +164,25 @@ def test_every_time_the_api_shows_is_beijing_time_in_one_format(as_regulator, ci
         _times(as_regulator.get(f"/api/{endpoint}/", HTTP_ACCEPT="application/json").json(), times)
     assert len(times) > 20  # the city has times to show
     assert [t for t in times if not t.endswith("+08:00")] == []
+
+
+def test_the_rest_api_spells_service_correctly_where_the_wire_keeps_the_standards_typo(as_regulator, city):
+    # The schema names no misspelt key anywhere; an order and a policy carry the service money and price spelled
+    # correctly (the protocol's envelopes keep SevicePrice / TotalSeviceMoney, tested in tests/protocol).
+    def keys(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                yield key
+                yield from keys(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from keys(value)
+
+    schema = as_regulator.get("/api/schema/", {"format": "json"}).json()
+    assert [key for key in keys(schema) if "sevice" in key.lower()] == []
+    assert "TotalServiceMoney" in schema["components"]["schemas"]["ChargeOrder"]["properties"]
+    order = as_regulator.get("/api/orders/").json()["results"][0]
+    assert "TotalServiceMoney" in order and "TotalSeviceMoney" not in order
+    assert all("ServicePrice" in d and "DetailServiceMoney" in d for d in order["ChargeDetails"])
+    policy = as_regulator.get("/api/policies/").json()["results"][0]
+    assert [set(p) for p in policy["PolicyInfos"]] == [{"StartTime", "ElecPrice", "ServicePrice"}]

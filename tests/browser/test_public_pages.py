@@ -67,8 +67,11 @@ ERRORS_JS = """() => [...document.querySelectorAll('.field.errors')].map(block =
           invalid: input.getAttribute('aria-invalid')};
 })"""
 
-LOOK_JS = """() => ({header: getComputedStyle(document.querySelector('#header')).backgroundColor,
-  siteName: getComputedStyle(document.querySelector('#site-name a')).color,
+# The workbench's primary colour (its log-in button) is the public pages' header colour; the font is the same.
+WORKBENCH_LOOK_JS = """() => ({
+  primary: getComputedStyle(document.querySelector('#login-form [type=submit]')).backgroundColor,
+  font: getComputedStyle(document.body).fontFamily})"""
+LOOK_JS = """() => ({primary: getComputedStyle(document.querySelector('#header')).backgroundColor,
   font: getComputedStyle(document.body).fontFamily})"""
 
 
@@ -227,7 +230,8 @@ def test_the_submitted_application_and_its_status(screen, live_server, width, sh
 def test_the_public_pages_wear_the_workbenchs_header_and_fonts(screen, live_server):
     page = screen
     page.goto(f"{live_server.url}/admin/login/")
-    workbench = page.evaluate(LOOK_JS)
+    workbench = page.evaluate(WORKBENCH_LOOK_JS)
+    assert "PingFang SC" in workbench["font"] and workbench["primary"] not in ("", "rgba(0, 0, 0, 0)")
     for path in ("/apply/", "/apply/status/"):
         page.goto(live_server.url + path)
         assert page.evaluate(LOOK_JS) == workbench, path

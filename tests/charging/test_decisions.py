@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.conf import settings
 
-from apps.charging.choices import CommandState
+from apps.charging.choices import CommandKind, CommandState
 from apps.charging.models import ChargingSession, OutboundCommand
 from apps.charging.services.outbox import AfterAttempt, after_attempt, claimable, retry_delay
 from apps.charging.services.timers import Due, watch_due
@@ -51,23 +51,40 @@ def test_a_command_is_taken_only_when_pending_due_and_not_leased(state, lease, d
     assert claimable(command, NOW) is expected
 
 
+START = CommandKind.START
+
+
 def test_an_answer_ends_the_command_whatever_it_says_and_however_many_attempts():
-    assert after_attempt(answered=True, transient=False, attempts=1) == AfterAttempt(CommandState.DONE)
+    assert after_attempt(kind=START, answered=True, transient=False, attempts=1) == AfterAttempt(CommandState.DONE)
     late = settings.HLHT_COMMAND_ATTEMPTS + 3
-    assert after_attempt(answered=True, transient=False, attempts=late) == AfterAttempt(CommandState.DONE)
+    assert after_attempt(kind=START, answered=True, transient=False, attempts=late) == AfterAttempt(CommandState.DONE)
 
 
 def test_a_transient_error_is_retried_with_backoff_until_the_attempts_run_out():
     last = settings.HLHT_COMMAND_ATTEMPTS
     for attempts in range(1, last):
-        decision = after_attempt(answered=False, transient=True, attempts=attempts)
+        decision = after_attempt(kind=START, answered=False, transient=True, attempts=attempts)
         assert decision.state == CommandState.PENDING
         assert decision.retry_in is not None and 0 <= decision.retry_in <= _envelope(attempts)
-    assert after_attempt(answered=False, transient=True, attempts=last) == AfterAttempt(CommandState.FAILED)
+    assert after_attempt(kind=START, answered=False, transient=True, attempts=last) == AfterAttempt(CommandState.FAILED)
+
+
+def test_a_stop_is_retried_until_the_platform_answers_and_its_session_reviewed_when_the_attempts_run_out():
+    last = settings.HLHT_COMMAND_ATTEMPTS
+    decisions = [
+        after_attempt(kind=CommandKind.STOP, answered=False, transient=True, attempts=n) for n in range(1, last + 3)
+    ]
+    assert all(d.state == CommandState.PENDING and d.retry_in is not None for d in decisions)
+    assert [d.review for d in decisions] == [n == last for n in range(1, last + 3)]  # flagged once
+
+
+def test_a_stop_refused_as_too_early_is_sent_again():
+    decision = after_attempt(kind=CommandKind.STOP, answered=True, transient=False, attempts=1, too_early=True)
+    assert decision.state == CommandState.PENDING and decision.retry_in is not None
 
 
 def test_a_permanent_error_fails_the_command_at_once():
-    assert after_attempt(answered=False, transient=False, attempts=1) == AfterAttempt(CommandState.FAILED)
+    assert after_attempt(kind=START, answered=False, transient=False, attempts=1) == AfterAttempt(CommandState.FAILED)
 
 
 # -- the timer -------------------------------------------------------------------------------------------------------

@@ -263,7 +263,9 @@ def test_a_result_is_written_only_by_the_worker_that_still_holds_the_command(liv
     monkeypatch.setattr(services, "operator_client", slow_then_gone)
     assert services.command_send(command.pk) == "superseded"
     command.refresh_from_db()
-    assert command.state == CommandState.PENDING and not command.tries.exists()
+    assert command.state == CommandState.PENDING
+    # Its attempt is journalled as what it was (written before the call, completed after), the state left alone.
+    assert [(t.ok, t.finished is not None) for t in command.tries.all()] == [(False, True)]
 
 
 # -- the charge is bounded by what the session could cost (issue 21 item 2) -------------------------------------------

@@ -168,12 +168,14 @@ def test_a_start_command_failing_after_the_session_ended_does_not_reopen_it(sess
 
 
 @pytest.mark.django_db
-def test_a_stop_command_out_of_attempts_only_arms_the_timer(session, monkeypatch):
+def test_a_stop_command_out_of_attempts_is_kept_and_its_session_flagged_for_review(session, monkeypatch):
+    # A stop is never given up (the car charges on, and the driver pays, while it is undelivered): once its attempts
+    # are spent, a person sees the session in the review list while the portal keeps trying.
     _unreachable(monkeypatch)
     ChargingSession.objects.filter(pk=session.pk).update(state=S.STOPPING)
     command = OutboundCommand.objects.create(session=session, kind=CommandKind.STOP)
 
-    assert _send_until_settled(command)[settings.HLHT_COMMAND_ATTEMPTS - 1] == CommandState.FAILED
+    assert set(_send_until_settled(command)) == {CommandState.PENDING}
 
     session.refresh_from_db()
-    assert (session.state, session.review) == (S.STOPPING, False) and session.watch_at is not None
+    assert (session.state, session.review, session.review_reason) == (S.STOPPING, True, "停止命令未送达运营商")

@@ -26,7 +26,7 @@ def test_money_is_decimal_and_durations_carry_their_unit():
     assert c.orders.money_tolerance == Decimal("0.01") and c.orders.power_margin == Decimal("1.10")
     assert c.protocol.key_overlap == timedelta(days=7)
     assert c.protocol.pending_status_lifetime == timedelta(days=7)
-    assert c.client.pull_lease == timedelta(seconds=900)
+    assert c.client.pull_lease == timedelta(seconds=180) and c.client.pull_redispatch == timedelta(seconds=600)
     assert c.charging.session_stuck == timedelta(hours=24)
     assert c.protocol.clock_skew == timedelta(seconds=c.protocol.clock_skew_seconds)
 

@@ -203,7 +203,8 @@ def _reconcile_another_operator() -> None:
     )
 
 
-_SIDEBAR = re.compile(r'<nav id="changelist-filter".*?</nav>', re.S)
+# The theme's filter sheet: its filters inside one form (ModelAdmin.list_filter_submit), the sheet's end.
+_SIDEBAR = re.compile(r'<div id="changelist-filter".*?</form>', re.S)
 _LINK = re.compile(r'href="(\?[^"]*)"')
 
 

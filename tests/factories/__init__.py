@@ -30,6 +30,7 @@ from .interconnect import (
 )
 from .onboarding import ApplicationFactory, ConformanceReportFactory, KeyHandoverFactory, credit_code
 from .operators import OperatorAccountFactory, OperatorFactory
+from .ops import HeartbeatFactory
 from .orders import ChargeDetailFactory, ChargeOrderFactory, OrderFindingFactory, OrderReportFactory
 from .pricing import BusinessPolicyFactory, PolicyCheckFactory, PolicyPeriodFactory
 from .settlement import DisputeFactory, ReconciliationRunFactory, SettlementAgreementFactory, StatementFactory
@@ -91,6 +92,7 @@ __all__ = [
     "EquipmentFactory",
     "EquipmentStatsFactory",
     "ExchangeFactory",
+    "HeartbeatFactory",
     "KeyHandoverFactory",
     "NotificationFactory",
     "OperatorAccountFactory",

@@ -12,7 +12,10 @@ from rest_framework.test import APIClient
 from apps.charging.choices import CommandState
 from apps.charging.models import OutboundCommand
 from apps.charging.services import command_send
+from apps.core.conf import conf
 from apps.core.jobs import Recorder, eager_enqueue, enqueue_by
+from apps.drivers.models import Driver
+from apps.drivers.selectors import hold_of
 from apps.drivers.services import driver_register, wallet_top_up
 from apps.interconnect.services import operator_provision
 from apps.operators.models import Operator
@@ -184,3 +187,34 @@ def test_the_policy_page_never_calls_the_operator_inside_the_request(sim):
     with enqueue_by(Recorder()) as queued:
         again = api.get(f"/api/driver/connectors/{SIM_ID}/{connector_id}/policy/").json()
     assert queued == [] and again["periods"] and again["price_now"] is not None
+
+
+@pytest.fixture
+def broker_refused(settings):
+    """The real Celery app publishing to a port nothing listens on (connection refused, as while Redis restarts)."""
+    from hlht_portal.celery import app
+
+    settings.HLHT_ENQUEUE = "apps.core.jobs.celery_enqueue"
+    previous = app.conf.broker_write_url
+    app.conf.broker_write_url = "redis://127.0.0.1:9/0"  # what publishing connects to (set from broker_url at setup)
+    app._pool = None  # the connection pool and producer pool are made from it on first use
+    app.amqp._producer_pool = None
+    yield
+    app.conf.broker_write_url = previous
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+def test_a_start_while_the_broker_is_down_is_taken_and_answered_as_taken(sim, broker_refused):
+    # Before: the session and its 100 元 hold committed, then publishing the start command's wake-up raised after the
+    # commit and the driver was answered an HTML 500 — while the command went out later and the car charged.
+    api = _as_driver("13812345600")
+    connector_id = usable(sim, 1)[0]
+    started = api.post("/api/driver/sessions/", {"qr": qr_text(connector_id, SIM_ID)}, format="json")
+    assert started.status_code == 201, started.content
+    assert started["Content-Type"] == "application/json"
+    seq = started.json()["start_charge_seq"]
+    assert hold_of(Driver.objects.get(phone="13812345600").pk, seq) == conf().charging.driver_hold
+    command = OutboundCommand.objects.get(session__start_charge_seq=seq)
+    assert command.state == CommandState.PENDING  # the row is the truth: the sweep sends it once a worker runs
+    assert api.get(f"/api/driver/sessions/{seq}/").json()["state"] == 1

@@ -77,9 +77,15 @@ def test_a_crawled_operator_gets_a_full_crawl_a_status_sweep_yesterdays_stats_an
     }
 
 
+def crawled_at(when: dt.datetime) -> None:
+    """The full crawl dispatched has run and succeeded at `when` (as apps.interconnect.pulls._finish records it)."""
+    PullState.objects.filter(interface=INFO).update(full_succeeded_at=when)
+
+
 def test_each_pull_is_dispatched_once_until_its_interval_has_passed():
     connected("MA0000001")
     dispatch(MORNING)
+    crawled_at(MORNING + dt.timedelta(minutes=2))
     assert dispatch(MORNING + dt.timedelta(minutes=4)) == []
     assert kinds(dispatch(MORNING + dt.timedelta(minutes=5))) == {("MA0000001", STATUS, False)}
     assert kinds(dispatch(MORNING + dt.timedelta(minutes=30))) == {
@@ -102,10 +108,38 @@ def test_each_pull_is_dispatched_once_until_its_interval_has_passed():
     }
 
 
+def test_a_full_crawl_that_never_succeeded_is_dispatched_again_within_minutes_not_the_next_day(settings):
+    # Before: its message lost with a Redis restart, its worker killed, its retries spent or one bad signature, and
+    # the day's full crawl waited 24 hours.
+    connected("MA0000001")
+    assert ("MA0000001", INFO, True) in kinds(dispatch(MORNING))
+    redo = dt.timedelta(seconds=settings.HLHT_PULL_REDISPATCH_SECONDS)
+    assert ("MA0000001", INFO, True) not in kinds(dispatch(MORNING + redo - dt.timedelta(minutes=1)))
+    again = MORNING + redo
+    assert ("MA0000001", INFO, True) in kinds(dispatch(again))
+    crawled_at(again + dt.timedelta(minutes=3))  # this one ran: the next is tomorrow's
+    assert ("MA0000001", INFO, True) not in kinds(dispatch(again + 2 * redo))
+
+
+def test_a_successful_full_run_records_its_success_on_the_schedule():
+    from apps.interconnect.pulls import _finish
+
+    operator = connected("MA0000001")
+    dispatch(MORNING)
+    run = factories.SyncRunFactory(operator=operator, interface=INFO, status=RunStatus.RUNNING, full=True)
+    _finish(run)
+    state = PullState.objects.get(operator=operator, interface=INFO)
+    assert state.full_succeeded_at == run.finished
+    failed = factories.SyncRunFactory(operator=operator, interface=INFO, status=RunStatus.RUNNING, full=True)
+    _finish(failed, error="SignatureError: 签名错误")
+    assert PullState.objects.get(pk=state.pk).full_succeeded_at == run.finished  # a failure records nothing
+
+
 def test_intervals_are_the_operators_own():
     connected("MA0000001", pull_status_minutes=1, pull_info_minutes=10)
     connected("MA0000002", pull_policy_minutes=5)
     dispatch(MORNING)
+    crawled_at(MORNING + dt.timedelta(minutes=2))
     later = dispatch(MORNING + dt.timedelta(minutes=10))
     assert kinds(later) == {
         ("MA0000001", STATUS, False),

@@ -48,7 +48,8 @@ def test_figures_equal_the_database_and_every_link_opens(demo, roles, client, dj
     by_status = dict(connectors.values_list("current_status__status").annotate(n=Count("pk")).order_by())
     assert sorted(figures.status_now.city) == sorted(by_status.values())
     city_row = re.search(r"<th>全市</th>(.*?)</tr>", _block(html, "status-now"), re.S).group(1)
-    assert [int(n) for n in re.findall(r"<td>(\d+)</td>", city_row)][:-1] == figures.status_now.city
+    cells = re.findall(r"<td[^>]*>([\d,]+)</td>", city_row)
+    assert [int(n.replace(",", "")) for n in cells][:-1] == figures.status_now.city
     assert sum(row.total for row in figures.status_now.districts) == connectors.count()
     # Each operator's orders over the 30 days equal the table's count; the chart's series add up to the days.
     from datetime import datetime, time, timedelta

@@ -17,7 +17,7 @@ from apps.core.leases import Claim, Lease
 from apps.interconnect.client import NotConfigured, last_exchange, operator_client
 from apps.orders.choices import StartChargeSeqStat as S
 from apps.protocol.errors import ClientError, TransientError
-from apps.protocol.names import Interface, StartFailReason, SuccStat
+from apps.protocol.names import Interface, StartFailReason, StopFailReason, SuccStat
 from apps.protocol.text import storable
 
 from ..choices import CommandKind, CommandState, EventSource, Outcome
@@ -70,27 +70,59 @@ def claim_lease() -> float:
 
 @dataclass(frozen=True, slots=True)
 class AfterAttempt:
-    """What becomes of a command after an attempt: its state, and for one to retry the seconds until it is due."""
+    """What becomes of a command after an attempt: its state, for one to retry the seconds until it is due, and
+    whether its session now needs a person's review."""
 
     state: str
     retry_in: float | None = None
+    review: bool = False
 
 
-def after_attempt(*, answered: bool, transient: bool, attempts: int) -> AfterAttempt:
-    """An answer (whatever it says) ends the command; a transient error is retried while fewer than
-    HLHT_COMMAND_ATTEMPTS attempts were made; anything else (a refusal, no endpoint, out of attempts) fails it."""
-    if answered:
+def after_attempt(
+    *, kind: str, answered: bool, transient: bool, attempts: int, too_early: bool = False
+) -> AfterAttempt:
+    """An answer ends the command — except a stop refused because its session has not started yet (`too_early`),
+    which is sent again (at the start result, or after the backoff). A transient error is retried: a start or a
+    poll while fewer than HLHT_COMMAND_ATTEMPTS attempts were made, a stop until the platform answers (the car
+    charges on, and the driver pays, while it is undelivered) — its session flagged for review once the attempts
+    are spent. Anything else (a refusal, no endpoint, a start out of attempts) fails it."""
+    budget = conf().charging.command_attempts
+    if answered and not too_early:
         return AfterAttempt(CommandState.DONE)
-    if transient and attempts < conf().charging.command_attempts:
+    if too_early:
+        return AfterAttempt(CommandState.PENDING, retry_delay(attempts))
+    if transient and kind == CommandKind.STOP:
+        return AfterAttempt(CommandState.PENDING, retry_delay(attempts), review=attempts == budget)
+    if transient and attempts < budget:
         return AfterAttempt(CommandState.PENDING, retry_delay(attempts))
     return AfterAttempt(CommandState.FAILED)
+
+
+def stop_too_early(command: OutboundCommand, answer: dict[str, Any]) -> bool:
+    """A stop the operator refused while the session has not started as far as the portal knows (no start result
+    yet): a stop pressed in the first seconds, refused as 启动中 (FailReason 5 on many platforms; the standard leaves
+    4–99 to each) — it is to be sent again once the session has started."""
+    refused = answer.get("SuccStat") != SuccStat.SUCCESS and answer.get("FailReason") != StopFailReason.ALREADY_STOPPED
+    return command.kind == CommandKind.STOP and refused and command.session.started_at is None
 
 
 # -- sending ---------------------------------------------------------------------------------------------------------
 
 
-def _claim(command_id: int) -> tuple[OutboundCommand, Claim] | None:
-    """Take a pending command for sending, or None if it is done, failed, not due, or another worker holds it."""
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A command taken for sending: the claim on it, the attempt written before the call, and whether an earlier
+    attempt's outcome is unknown (a worker was killed after the call may have gone out)."""
+
+    command: OutboundCommand
+    claim: Claim
+    attempt: CommandAttempt
+    unsure: bool
+
+
+def _claim(command_id: int) -> Claimed | None:
+    """Take a pending command for sending, or None if it is done, failed, not due, or another worker holds it. The
+    attempt row is written in the claim's transaction, before anything goes out."""
     now = timezone.now()
     with transaction.atomic():
         command = OutboundCommand.objects.select_for_update().filter(pk=command_id).first()
@@ -98,8 +130,34 @@ def _claim(command_id: int) -> tuple[OutboundCommand, Claim] | None:
             return None
         rows = OutboundCommand.objects.filter(pk=command_id)
         claim = COMMAND_LEASE.take(rows, seconds=claim_lease(), now=now, updated=now)
+        if claim is None:
+            return None
+        unsure = CommandAttempt.objects.filter(command_id=command_id, finished__isnull=True).exists()
+        attempt = CommandAttempt.objects.create(command_id=command_id, ok=None)
     command = OutboundCommand.objects.select_related("session__operator", "session__connector").get(pk=command_id)
-    return (command, claim) if claim is not None else None
+    return Claimed(command, claim, attempt, unsure)
+
+
+# What query_equip_charge_status's StartChargeSeqStat says a command already did: a start the operator knows of
+# (starting, charging, stopping, ended), a stop it carried out (stopping, ended).
+_ALREADY_DONE: dict[str, set[int]] = {
+    CommandKind.START: {S.STARTING, S.CHARGING, S.STOPPING, S.FINISHED},
+    CommandKind.STOP: {S.STOPPING, S.FINISHED},
+}
+
+
+def _confirmed_by_query(client: Any, command: OutboundCommand) -> dict[str, Any] | None:
+    """For a start or stop whose earlier sending may have reached the operator: ask the operator for the session
+    first and, when it shows the command was carried out, take that as the answer instead of sending it again (a
+    platform that is not idempotent would start a second session, or refuse the stop as unknown)."""
+    done = _ALREADY_DONE.get(command.kind)
+    if done is None:
+        return None
+    status = client.call(Interface.QUERY_EQUIP_CHARGE_STATUS, {"StartChargeSeq": command.session.start_charge_seq})
+    if status.get("StartChargeSeqStat") not in done:
+        return None
+    # Taken as the command's own answer: the session is then watched as after any accepted command (a poll follows).
+    return {"SuccStat": SuccStat.SUCCESS, "StartChargeSeqStat": status["StartChargeSeqStat"], "ConfirmedBy": "query"}
 
 
 def command_send(command_id: int) -> str:
@@ -112,13 +170,18 @@ def command_send(command_id: int) -> str:
     claimed = _claim(command_id)
     if claimed is None:
         return "skipped"
-    command, claim = claimed  # the result is written only while this worker still holds the claim
+    command, claim = claimed.command, claimed.claim  # the result is written only while this worker holds the claim
     interface, payload = _payload(command)
     exchange, error, answer, transient = None, "", None, False
     try:
         with operator_client(command.session.operator) as client:
             try:
-                answer = client.call(interface, payload)
+                if command.kind == CommandKind.STOP and command.session.state == S.FINISHED:
+                    answer = {"SuccStat": SuccStat.SUCCESS, "ConfirmedBy": "session_finished"}  # moot: not sent
+                elif claimed.unsure:
+                    answer = _confirmed_by_query(client, command)
+                if answer is None:
+                    answer = client.call(interface, payload)
             finally:
                 exchange = last_exchange(client)
     except TransientError as exc:
@@ -127,13 +190,26 @@ def command_send(command_id: int) -> str:
         error = str(exc)
     with transaction.atomic():
         command = OutboundCommand.objects.select_for_update().select_related("session").get(pk=command_id)
+        CommandAttempt.objects.filter(pk=claimed.attempt.pk).update(
+            exchange=exchange, ok=answer is not None, error=error[:500], finished=timezone.now()
+        )
         if command.state != CommandState.PENDING or not COMMAND_LEASE.holds(command, claim):
             return "superseded"  # the lease ran out and another worker took the command: its result stands
         command.lease_until = None
-        CommandAttempt.objects.create(command=command, exchange=exchange, ok=answer is not None, error=error[:500])
         command.attempts += 1
-        after = after_attempt(answered=answer is not None, transient=transient, attempts=command.attempts)
-        if answer is not None:
+        too_early = answer is not None and stop_too_early(command, answer)
+        if too_early and answer is not None:
+            error = f"运营商拒绝停止（FailReason {answer.get('FailReason')}）：会话尚未启动，启动后重发"
+        after = after_attempt(
+            kind=command.kind,
+            answered=answer is not None,
+            transient=transient,
+            attempts=command.attempts,
+            too_early=too_early,
+        )
+        if after.review:
+            session_update(session_locked(command.session_id), review=True, review_reason="停止命令未送达运营商")
+        if answer is not None and not too_early:
             command.state, command.answer, command.last_error = after.state, storable(answer), ""
             command.save(update_fields=["state", "answer", "last_error", "attempts", "lease_until", "updated"])
             _apply_answer(command, answer)

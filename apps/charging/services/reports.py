@@ -22,7 +22,7 @@ from ..choices import EventSource, Outcome
 from ..models import ChargingSession
 from .payment import hold_release
 from .state import session_note, session_update, transition
-from .wakeups import schedule_watch
+from .wakeups import schedule_watch, stop_wake
 
 
 def session_end(
@@ -82,8 +82,10 @@ def start_result_apply(session: ChargingSession, payload: dict[str, Any]) -> Non
         elif transition(session, stat, source=EventSource.PUSH, note="运营商推送启动成功", ignore_late=True, **facts):
             schedule_watch(session, conf().charging.status_push_wait_seconds)
         elif session.live and session.started_at is None:
-            # The driver pressed stop before this arrived (停止中 cannot go back): keep when it started and its code.
+            # The driver pressed stop before this arrived (停止中 cannot go back): keep when it started and its code,
+            # and send the stop again now if the operator refused it as too early.
             session_update(session, **facts)
+            stop_wake(session)
     elif stat == S.FINISHED and session.started_at is None and session.total_power is None:
         session_end(
             session, source=EventSource.PUSH, outcome=Outcome.START_FAILED, note="运营商推送启动失败", ignore_late=True

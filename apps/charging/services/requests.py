@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from apps.core.conf import conf
 from apps.core.jobs import enqueue
+from apps.core.serials import next_serial
 from apps.drivers.choices import DriverStatus, PaymentKind
 from apps.drivers.exceptions import BalanceTooLow, DriverSuspended
 from apps.drivers.models import Driver
@@ -25,7 +26,6 @@ from apps.pricing.models import PolicyCheck
 from apps.pricing.selectors import price_at, version_at, versions_of
 from apps.pricing.services import policy_error_key, policy_unreachable_key
 from apps.pricing.tasks import connector_policy_ask_task
-from apps.protocol import serial_number
 from apps.protocol.errors import ClientError
 from apps.protocol.names import AuthFailReason, Interface, SuccStat
 from apps.stations.choices import ConnectorStatus
@@ -100,7 +100,7 @@ def session_start(*, driver_id: int, operator_id: str, connector_id: str, qr_cod
     driver = Driver.objects.get(pk=driver_id)
     target = target_of(operator_id, connector_id)
     _check_can_start(driver, target)
-    auth_seq = serial_number(conf().protocol.operator_id)
+    auth_seq = next_serial(conf().protocol.operator_id)
     try:
         with operator_client(target.operator) as client:
             answer = client.call(Interface.QUERY_EQUIP_AUTH, {"EquipAuthSeq": auth_seq, "ConnectorID": connector_id})
@@ -111,7 +111,7 @@ def session_start(*, driver_id: int, operator_id: str, connector_id: str, qr_cod
         known = AuthFailReason.known(reason)
         text = known.label if known else f"运营商拒绝（FailReason {reason}）"
         raise AuthRefused(f"设备认证失败：{text}", fail_reason=reason)
-    seq = serial_number(conf().protocol.operator_id)
+    seq = next_serial(conf().protocol.operator_id)
     try:
         with transaction.atomic():
             wallet_hold(

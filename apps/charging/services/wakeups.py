@@ -25,6 +25,16 @@ def command_wake(command_id: int, countdown: float = 0) -> None:
     enqueue(command_deliver_task, command_id, countdown=countdown)
 
 
+def stop_wake(session: ChargingSession) -> None:
+    """The session has started: a stop the operator refused as too early, waiting for its retry, is due now."""
+    from ..choices import CommandKind, CommandState
+
+    waiting = OutboundCommand.objects.filter(session=session, kind=CommandKind.STOP, state=CommandState.PENDING)
+    for command_id in waiting.values_list("pk", flat=True):
+        OutboundCommand.objects.filter(pk=command_id).update(next_attempt_at=None, updated=timezone.now())
+        command_wake(command_id)
+
+
 def schedule_watch(session: ChargingSession, countdown: float) -> None:
     """(Re)arm the session's one timer. The latest arming wins: a task from an earlier one finds `watch_at` changed
     and stops, so pushes, answers and polls never pile up chains of timers for one session."""
