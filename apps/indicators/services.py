@@ -738,12 +738,10 @@ ROLL_UP_WORK_MEM = "128MB"  # the GROUP BY of a city's day rows sorts in memory 
 
 
 def indicators_roll_up_periods(periods: Iterable[tuple[str, date]]) -> int:
-    """Several periods' roll-ups: on PostgreSQL one statement, reading the day rows once for all of them (a day's
-    week, month and quarter: three scans of a city's day rows were a third of its run); elsewhere one by one."""
-    periods = sorted(set(periods))
-    if connection.vendor == "postgresql":
-        return _roll_up_sql(periods) if periods else 0
-    return sum(indicators_roll_up(period, first) for period, first in periods)
+    """Several periods' roll-ups, each once, one statement per period. (`_roll_up_sql` can take them all in one
+    statement, reading the day rows once, but at a city's size that GROUP BY over three periods' 4.9 million groups
+    sorted through 3 GB on disk and took 610 s against 101 s for the quarter alone.)"""
+    return sum(indicators_roll_up(period, first) for period, first in sorted(set(periods)))
 
 
 @transaction.atomic
