@@ -21,7 +21,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Window
+from django.db import connection
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Lead
 from django.utils import timezone
 
@@ -49,6 +50,7 @@ INFINITY = float("inf")
 
 Interval = tuple[float, float]
 Report = tuple[int, float, float | None]  # status, its time, the next row's time (LEAD) or None: until the day's end
+Change = tuple[int, datetime, str, datetime]  # status, status time, source, arrival
 
 
 def day_bounds(day: date, *, now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -83,6 +85,9 @@ class ConnectorDay:
     pieces: list[Piece] = field(default_factory=list)
     seed_status: int | None = None  # the last status before the day, if any
     station_size: int = 0  # in-service connectors of its station that day
+    # The day's rows as received (status, status_time, source, created), in time order: the status pushes'
+    # timeliness reads them from this same pass over the history instead of a second one.
+    changes: list[Change] = field(default_factory=list)
 
     def durations(self) -> dict[str, float]:
         found = dict.fromkeys(DURATIONS, 0.0)
@@ -156,28 +161,33 @@ def _blackouts(operator_ids: Iterable[str], start: datetime, end: datetime, gaps
     return found
 
 
-def _exclusions(connectors: dict[int, ConnectorDay], start: datetime, end: datetime) -> dict[int, list[Interval]]:
-    """Per connector, the union of the maintenance windows declared in advance and the exemptions over it."""
-    by_station: dict[int, list[int]] = {}
-    by_operator: dict[str, list[int]] = {}
-    for pk, day in connectors.items():
-        by_station.setdefault(day.station_pk, []).append(pk)
-        by_operator.setdefault(day.operator_id, []).append(pk)
-    raw: dict[int, list[Interval]] = {}
-    overlapping = Q(start__lt=end, end__gt=start)
-    windows = MaintenanceWindow.objects.filter(overlapping, created__lt=F("start"), operator_id__in=list(by_operator))
-    exemptions = Exemption.objects.filter(overlapping, operator_id__in=list(by_operator))
-    for model_rows in (windows, exemptions):
-        for row in model_rows.values("operator_id", "station_id", "connector_id", "start", "end"):
-            if row["connector_id"] is not None:
-                targets = [row["connector_id"]] if row["connector_id"] in connectors else []
-            elif row["station_id"] is not None:
-                targets = by_station.get(row["station_id"], [])
-            else:
-                targets = by_operator.get(row["operator_id"], [])
-            for pk in targets:
-                raw.setdefault(pk, []).append((_ts(row["start"]), _ts(row["end"])))
-    return {pk: union(intervals) for pk, intervals in raw.items()}
+class Exclusions:
+    """The maintenance windows declared in advance and the exemptions over the day, by what they cover (a
+    connector, a station, an operator's whole network); a connector's excluded time is the union of its own."""
+
+    def __init__(self, operator_ids: Iterable[str], start: datetime, end: datetime) -> None:
+        self.by_connector: dict[int, list[Interval]] = defaultdict(list)
+        self.by_station: dict[int, list[Interval]] = defaultdict(list)
+        self.by_operator: dict[str, list[Interval]] = defaultdict(list)
+        overlapping = Q(start__lt=end, end__gt=start)
+        operators = list(operator_ids)
+        windows = MaintenanceWindow.objects.filter(overlapping, created__lt=F("start"), operator_id__in=operators)
+        exemptions = Exemption.objects.filter(overlapping, operator_id__in=operators)
+        for model_rows in (windows, exemptions):
+            for row in model_rows.values("operator_id", "station_id", "connector_id", "start", "end"):
+                interval = (_ts(row["start"]), _ts(row["end"]))
+                if row["connector_id"] is not None:
+                    self.by_connector[row["connector_id"]].append(interval)
+                elif row["station_id"] is not None:
+                    self.by_station[row["station_id"]].append(interval)
+                else:
+                    self.by_operator[row["operator_id"]].append(interval)
+
+    def of(self, day: ConnectorDay) -> list[Interval]:
+        return union([
+            *self.by_connector.get(day.pk, ()), *self.by_station.get(day.station_pk, ()),
+            *self.by_operator.get(day.operator_id, ()),
+        ])  # fmt: skip
 
 
 def in_service(start: datetime, end: datetime, operator_ids: Iterable[str] | None = None):
@@ -199,8 +209,6 @@ def connector_days(
 ) -> Iterator[ConnectorDay]:
     """Every in-service connector's day, in connector order."""
     start, end = day_bounds(day, now=now)
-    if end <= start:
-        return
     yield from connector_spans(in_service(start, end, operator_ids), start, end)
 
 
@@ -215,30 +223,25 @@ def connector_spans(listed: QuerySet[Connector], start: datetime, end: datetime)
     counts from its listing to its removal."""
     if end <= start:
         return
-    before = ConnectorStatusHistory.objects.filter(connector_id=OuterRef("pk"), status_time__lt=start).order_by(
-        "-status_time", "-id"
-    )
-    rows = (
-        listed
-        .annotate(
-            seed_status=Subquery(before.values("status")[:1]), seed_time=Subquery(before.values("status_time")[:1])
-        )
-        .values(
-            "pk", "connector_id", "operator_id", "station_id", "station__station_id", "station__area_code", "power",
-            "created", "removed_at", "seed_status", "seed_time", "operator__pull_status_minutes",
-        )
-        .order_by("pk")
-    )  # fmt: skip
-    connectors: dict[int, ConnectorDay] = {}
-    seeds: dict[int, tuple[int, float]] = {}
-    gaps: dict[str, float] = {}
-    for row in rows:
+    # The operators first (their status-pull intervals give the gaps, their sweeps the blackouts), then the
+    # connectors and the day's history as two streams in the same order (connectors by pk, the history by
+    # connector): a connector is built as it is reached and its rows read then, so neither the city's connectors
+    # nor the day's millions of rows are ever held at once.
+    pulls = listed.order_by().values_list("operator_id", "operator__pull_status_minutes")
+    gaps = {operator_id: _gap_seconds(minutes) for operator_id, minutes in pulls.distinct()}
+    if not gaps:
+        return
+    blackouts = _blackouts(gaps, start, end, gaps)
+    exclusions = Exclusions(gaps, start, end)
+    few = list(listed.order_by().values_list("pk", flat=True)[: NARROW_CONNECTORS + 1])
+    history = _day_reports(start, end, few if len(few) <= NARROW_CONNECTORS else None)
+    pending = next(history, None)
+    for row in _listed_rows(listed, start):
         low = max(start, row["created"])
         high = min(end, row["removed_at"]) if row["removed_at"] else end
-        if high <= low:
-            continue
-        connectors[row["pk"]] = ConnectorDay(
-            pk=row["pk"],
+        pk = row["pk"]
+        cd = ConnectorDay(
+            pk=pk,
             connector_id=row["connector_id"],
             operator_id=row["operator_id"],
             station_pk=row["station_id"],
@@ -247,56 +250,92 @@ def connector_spans(listed: QuerySet[Connector], start: datetime, end: datetime)
             power=float(row["power"]),
             start=_ts(low),
             end=_ts(high),
+            seed_status=row["seed_status"],
+            station_size=row["station_size"],
         )
-        if row["seed_status"] is not None:
-            seeds[row["pk"]] = (row["seed_status"], _ts(row["seed_time"]))
-            connectors[row["pk"]].seed_status = row["seed_status"]
-        gaps[row["operator_id"]] = _gap_seconds(row["operator__pull_status_minutes"])
-    if not connectors:
-        return
-    sizes: dict[int, int] = defaultdict(int)
-    for each in connectors.values():
-        sizes[each.station_pk] += 1
-    for each in connectors.values():
-        each.station_size = sizes[each.station_pk]
-    blackouts = _blackouts(gaps, start, end, gaps)
-    excluded = _exclusions(connectors, start, end)
-    # A merge of two streams in the same order (connectors by pk, the history by connector): a connector's rows are
-    # read as it is reached, so the day's millions of rows are never held at once.
-    history = _day_reports(start, end, connectors, narrow=len(connectors) <= NARROW_CONNECTORS)
-    pending = next(history, None)
-    for pk, cd in connectors.items():
         while pending is not None and pending[0] < pk:
             pending = next(history, None)
-        reported: list[Report] = pending[1] if pending is not None and pending[0] == pk else []
-        if pk in seeds:
+        reported: list[Report] = []
+        if pending is not None and pending[0] == pk:
+            reported, cd.changes = pending[1], pending[2]
+        if row["seed_status"] is not None:
             # The last status before the day holds until the day's first row (LEAD cannot see across the bound).
-            reported = [(*seeds[pk], reported[0][1] if reported else None), *reported]
-        cd.pieces = _pieces(cd, reported, blackouts[cd.operator_id], gaps[cd.operator_id], excluded.get(pk, []))
+            reported = [(row["seed_status"], _ts(row["seed_time"]), reported[0][1] if reported else None), *reported]
+        cd.pieces = _pieces(cd, reported, blackouts[cd.operator_id], gaps[cd.operator_id], exclusions.of(cd))
         yield cd
 
 
-def _day_reports(start: datetime, end: datetime, connectors: dict[int, ConnectorDay], *, narrow: bool = False):
-    """(connector pk, [(status, time), …]) for the connectors with rows inside the window: one windowed statement."""
+_FIELDS = (
+    "pk", "connector_id", "operator_id", "station_id", "station__station_id", "station__area_code", "power", "created",
+    "removed_at", "operator__pull_status_minutes", "station_size",
+)  # fmt: skip
+
+
+def _listed_rows(listed: QuerySet[Connector], start: datetime) -> Iterable[dict]:
+    """The listed connectors in pk order, each with its last status before the day (`seed_status`, `seed_time`).
+
+    On PostgreSQL that last status is one LATERAL probe per connector of the history's (connector, -status_time,
+    -id) index returning both columns; the ORM's two correlated subqueries probed every partition twice (6.6 s
+    at 20,000 connectors). Elsewhere (SQLite, `make run`) the ORM's subqueries."""
+    # Only connectors with some time in the day (listed before it was removed), each with its station's count of
+    # them: a station's saturation is computed once its last connector is done.
+    connectors = (
+        listed.filter(Q(removed_at__isnull=True) | Q(removed_at__gt=F("created")))
+        .annotate(station_size=Window(Count("pk"), partition_by=[F("station_id")]))
+        .order_by("pk")
+    )
+    if connection.vendor != "postgresql":
+        before = ConnectorStatusHistory.objects.filter(connector_id=OuterRef("pk"), status_time__lt=start).order_by(
+            "-status_time", "-id"
+        )
+        return connectors.annotate(
+            seed_status=Subquery(before.values("status")[:1]), seed_time=Subquery(before.values("status_time")[:1])
+        ).values(*_FIELDS, "seed_status", "seed_time")
+    inner, params = connectors.values(*_FIELDS).query.sql_with_params()
+    history = ConnectorStatusHistory._meta.db_table
+    sql = f"""
+        SELECT q.*, seed.status AS seed_status, seed.status_time AS seed_time FROM ({inner}) q
+        LEFT JOIN LATERAL (
+            SELECT h.status, h.status_time FROM {history} h WHERE h.connector_id = q.pk AND h.status_time < %s
+            ORDER BY h.status_time DESC, h.id DESC LIMIT 1
+        ) seed ON true
+        ORDER BY q.pk
+    """  # noqa: S608 (the inner query is the ORM's, the table the model's, the values parameters)
+
+    def fetched() -> Iterator[dict]:
+        with connection.chunked_cursor() as cursor:  # server-side: the connectors are read as they are reached
+            cursor.execute(sql, [*params, start])
+            while chunk := cursor.fetchmany(5000):
+                names = [column[0] for column in cursor.description]  # a named cursor describes once it fetched
+                yield from (dict(zip(names, row, strict=True)) for row in chunk)
+
+    return fetched()
+
+
+def _day_reports(start: datetime, end: datetime, pks: list[int] | None = None):
+    """(connector pk, its reports, its changes) for every connector with rows inside the window (only `pks` when
+    given), in pk order: one windowed statement (the merge skips connectors not listed)."""
     following = Window(Lead("status_time"), partition_by=[F("connector_id")], order_by=[F("status_time"), F("id")])
     window = ConnectorStatusHistory.objects.filter(status_time__gte=start, status_time__lt=end)
-    if narrow:
-        window = window.filter(connector_id__in=list(connectors))
+    if pks is not None:
+        window = window.filter(connector_id__in=pks)
     history = (
         window.annotate(next_time=following)
         .order_by("connector_id", "status_time", "id")
-        .values_list("connector_id", "status", "status_time", "next_time")
+        .values_list("connector_id", "status", "status_time", "next_time", "source", "created")
     )
     current: int | None = None
     reported: list[Report] = []
-    for connector_pk, status, status_time, next_time in history.iterator(chunk_size=20000):
+    changes: list[Change] = []
+    for connector_pk, status, status_time, next_time, source, created in history.iterator(chunk_size=20000):
         if connector_pk != current:
-            if current in connectors and reported:
-                yield current, reported
-            current, reported = connector_pk, []
+            if current is not None and reported:
+                yield current, reported, changes
+            current, reported, changes = connector_pk, [], []
         reported.append((status, _ts(status_time), None if next_time is None else _ts(next_time)))
-    if current in connectors and reported:
-        yield current, reported
+        changes.append((status, status_time, source, created))
+    if current is not None and reported:
+        yield current, reported, changes
 
 
 def _pieces(
