@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('indicators', '0002_scorecard'),
+        ('indicators', '0003_annual_assessment_and_pages'),
         ('operators', '0008_dialect_lowercase_keys_lower_camel'),
         ('stations', '0009_operator_index_from_unique'),
     ]
