@@ -121,9 +121,10 @@ def test_the_time_axis_is_labelled_every_two_beijing_hours_and_names_the_day_at_
 def test_the_station_timeline_reads_a_fixed_number_of_queries(station, django_assert_num_queries):
     for conn in ("C1", "C2", "C3"):
         history(station[conn], at(8), S.CHARGING)
-    # The names, the connectors with their last status before the window, the sweeps, the maintenance windows, the
-    # exemptions and the window's history: however many connectors.
-    with django_assert_num_queries(6):
+    # The names, the operators' pull intervals, the connectors' keys (few: the history is read by key), the connectors
+    # with their last status before the window, the sweeps, the maintenance windows, the exemptions and the window's
+    # history: however many connectors.
+    with django_assert_num_queries(8):
         pictures.station_timeline(CITY, station["st"].pk, now=NOW)
 
 
