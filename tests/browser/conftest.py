@@ -13,7 +13,7 @@ SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 # `make screenshots` sets this: the shots the README shows are copied into the repository too.
 README_SHOTS = ROOT / "static" / "readme"
 README_NAMES = {"dashboard", "map", "onboarding-form", "onboarding-phone", "station", "operator", "conformance-report",
-                "indicators-explorer", "scorecard", "orders", "disputes"}  # fmt: skip
+                "indicators-explorer", "scorecard", "orders", "disputes", "operator-home", "api-docs"}  # fmt: skip
 
 if not Path(CHROMIUM).exists():
     pytest.skip(
