@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.db import connection
 
-from apps.protocol.timestamps import MAX_PER_SECOND, format_timestamp, is_operator_id, now
+from apps.protocol.timestamps import MAX_PER_SECOND, format_serial, now
 
 # PostgreSQL: a sequence, which is non-transactional (no lock held until the caller's transaction ends) and cycles
 # through the four digits the serial has. Other databases (SQLite for `make run`): a one-row counter table, whose
@@ -30,7 +30,4 @@ def next_serial(operator_id: str) -> str:
     """A 27-character serial: the portal's OperatorID, the Beijing second, and a counter shared by every process.
 
     Two serials collide only if the counter wraps (9,999 issued city-wide) within one second."""
-    if not is_operator_id(operator_id):
-        raise ValueError(f"OperatorID must be 9 ASCII letters/digits: {operator_id!r}")
-    count = _next_count()
-    return f"{operator_id}{format_timestamp(now())}{count:04d}"
+    return format_serial(operator_id, now(), _next_count())  # a bad OperatorID only skips a count: refused all the same

@@ -235,19 +235,31 @@ def _default_rates() -> dict:
     return {"A": "0.20", "B": "0", "C": "0", "D": "0"}  # 元/kWh; B and C are not public (portal: 0)
 
 
-class RewardScheme(TimeStampedModel):
-    """A version of the operation-reward scheme (运营考核奖励): criteria with weights and directions, the grade rule
-    (rank shares or score thresholds), the rate per grade and the cap; the version in force on a quarter's first
-    day computes it. Kept with its history; a correction is a new version."""
+class GradingScheme(TimeStampedModel):
+    """What every scheme version has (the reward scheme and the annual assessment): a name, the day it takes effect,
+    and the grade rule — by rank shares or by score thresholds."""
 
     name = models.CharField("名称", max_length=60)
     valid_from = models.DateField("生效日期", unique=True)
-    criteria = models.JSONField("考核指标", default=_default_criteria, help_text='[{"code", "weight", "direction"}]')
     grade_by = models.CharField(
         "分级方式", max_length=10, choices=[("rank", "按排名比例"), ("threshold", "按得分阈值")], default="rank"
     )
     grade_shares = models.JSONField("各等级比例", default=_default_shares, blank=True)
     grade_thresholds = models.JSONField("各等级最低得分", default=dict, blank=True, help_text='{"A": 80, "B": 60, …}')
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.valid_from} 起）"
+
+
+class RewardScheme(GradingScheme):
+    """A version of the operation-reward scheme (运营考核奖励): criteria with weights and directions, the grade rule
+    (rank shares or score thresholds), the rate per grade and the cap; the version in force on a quarter's first
+    day computes it. Kept with its history; a correction is a new version."""
+
+    criteria = models.JSONField("考核指标", default=_default_criteria, help_text='[{"code", "weight", "direction"}]')
     rates = models.JSONField("各等级奖励（元/kWh）", default=_default_rates)
     cap_kwh_per_kw_year = models.PositiveIntegerField("奖励电量上限（kWh/kW/年）", default=1500)
     history = HistoricalRecords(verbose_name="奖励方案变更记录", excluded_fields=["created", "updated"])
@@ -257,18 +269,11 @@ class RewardScheme(TimeStampedModel):
         verbose_name_plural = "运营考核奖励方案"
         ordering = ["-valid_from"]
 
-    def __str__(self) -> str:
-        return f"{self.name}（{self.valid_from} 起）"
 
+class GradedStation(models.Model):
+    """What every scheme computes for a station and period: eligibility and why not, each criterion's raw value and
+    score, total, rank, grade and reward; frozen once its period has ended."""
 
-class Scorecard(models.Model):
-    """One station's quarter under a scheme version: eligibility, each criterion's raw value and score, total, rank,
-    grade, energy and reward; live during the quarter, frozen once it has ended."""
-
-    scheme = models.ForeignKey(RewardScheme, on_delete=models.PROTECT, related_name="scorecards", verbose_name="方案")
-    quarter = models.DateField("季度开始日期")
-    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="scorecards", verbose_name="运营商")
-    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="scorecards", verbose_name="充电站")
     eligible = models.BooleanField("参与考核")
     reasons = models.JSONField("不参与原因", default=list, blank=True)
     values = models.JSONField("指标值", default=dict)
@@ -276,14 +281,27 @@ class Scorecard(models.Model):
     total = models.FloatField("总分", null=True, blank=True)
     rank = models.PositiveIntegerField("排名", null=True, blank=True)
     grade = models.CharField("等级", max_length=2, blank=True)
-    energy_kwh = models.FloatField("季度电量（kWh）", default=0)
-    cap_kwh = models.FloatField("奖励电量上限（kWh）", default=0)
     reward_yuan = models.DecimalField("奖励（元）", max_digits=14, decimal_places=2, default=0)
     frozen = models.BooleanField("已冻结", default=False)
     computed = models.DateTimeField("计算时间", auto_now=True)
 
     scope_operator_field = "operator"
     objects = ScopedManager()
+
+    class Meta:
+        abstract = True
+
+
+class Scorecard(GradedStation):
+    """One station's quarter under a scheme version: eligibility, each criterion's raw value and score, total, rank,
+    grade, energy and reward; live during the quarter, frozen once it has ended."""
+
+    scheme = models.ForeignKey(RewardScheme, on_delete=models.PROTECT, related_name="scorecards", verbose_name="方案")
+    quarter = models.DateField("季度开始日期")
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="scorecards", verbose_name="运营商")
+    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="scorecards", verbose_name="充电站")
+    energy_kwh = models.FloatField("季度电量（kWh）", default=0)
+    cap_kwh = models.FloatField("奖励电量上限（kWh）", default=0)
 
     class Meta:
         verbose_name = "运营考核评分"
@@ -313,21 +331,14 @@ def _default_annual_rates() -> dict:
     return {"A": "106", "B": "0", "C": "0", "D": "0"}  # 元 per kW per year; B and C are not public (portal: 0)
 
 
-class AnnualScheme(TimeStampedModel):
+class AnnualScheme(GradingScheme):
     """A version of the annual assessment (年度考核), the second scheme: criteria with weights and directions, the
     grade rule (rank shares or score thresholds), the rate per grade in yuan per kW of rated power and the cap per
     station; the version in force on the year's first day computes it. Kept with its history."""
 
-    name = models.CharField("名称", max_length=60)
-    valid_from = models.DateField("生效日期", unique=True)
     criteria = models.JSONField(
         "考核指标", default=_default_annual_criteria, help_text='[{"code", "weight", "direction"}]'
     )
-    grade_by = models.CharField(
-        "分级方式", max_length=10, choices=[("rank", "按排名比例"), ("threshold", "按得分阈值")], default="rank"
-    )
-    grade_shares = models.JSONField("各等级比例", default=_default_shares, blank=True)
-    grade_thresholds = models.JSONField("各等级最低得分", default=dict, blank=True, help_text='{"A": 80, "B": 60, …}')
     rates = models.JSONField("各等级奖励（元/kW/年）", default=_default_annual_rates)
     cap_yuan_per_station = models.PositiveIntegerField("每站奖励上限（元/年）", default=200000)
     history = HistoricalRecords(verbose_name="年度考核方案变更记录", excluded_fields=["created", "updated"])
@@ -337,11 +348,8 @@ class AnnualScheme(TimeStampedModel):
         verbose_name_plural = "年度考核方案"
         ordering = ["-valid_from"]
 
-    def __str__(self) -> str:
-        return f"{self.name}（{self.valid_from} 起）"
 
-
-class AnnualAssessment(models.Model):
+class AnnualAssessment(GradedStation):
     """One station's year under an annual scheme version: eligibility, each criterion's raw value and score, total,
     rank, grade, rated power and reward; live during the year, frozen once it has ended."""
 
@@ -353,20 +361,7 @@ class AnnualAssessment(models.Model):
     station = models.ForeignKey(
         Station, on_delete=models.CASCADE, related_name="annual_assessments", verbose_name="充电站"
     )
-    eligible = models.BooleanField("参与考核")
-    reasons = models.JSONField("不参与原因", default=list, blank=True)
-    values = models.JSONField("指标值", default=dict)
-    scores = models.JSONField("指标得分", default=dict)
-    total = models.FloatField("总分", null=True, blank=True)
-    rank = models.PositiveIntegerField("排名", null=True, blank=True)
-    grade = models.CharField("等级", max_length=2, blank=True)
     rated_kw = models.FloatField("额定功率（kW）", default=0)
-    reward_yuan = models.DecimalField("奖励（元）", max_digits=14, decimal_places=2, default=0)
-    frozen = models.BooleanField("已冻结", default=False)
-    computed = models.DateTimeField("计算时间", auto_now=True)
-
-    scope_operator_field = "operator"
-    objects = ScopedManager()
 
     class Meta:
         verbose_name = "年度考核评分"

@@ -24,7 +24,7 @@ from apps.operators.choices import OperatorStatus
 from apps.stations.choices import StationType
 from apps.stations.models import Connector, Station
 
-from .models import AnnualScheme, Indicator, Level, Period, RewardScheme, Scorecard
+from .models import GradingScheme, Indicator, Level, Period, RewardScheme, Scorecard
 from .services import period_end, period_start
 
 GRADES = ("A", "B", "C", "D")
@@ -60,7 +60,7 @@ def _scores(values: dict[int, float], direction: str) -> dict[int, float]:
     return {pk: round((value - low) * scale, 6) for pk, value in values.items()}
 
 
-def _grades(totals: dict[int, float], scheme: RewardScheme | AnnualScheme) -> tuple[dict[int, int], dict[int, str]]:
+def _grades(totals: dict[int, float], scheme: GradingScheme) -> tuple[dict[int, int], dict[int, str]]:
     ordered = sorted(totals.items(), key=lambda item: -item[1])
     ranks: dict[int, int] = {}
     for position, (pk, total) in enumerate(ordered, start=1):

@@ -57,7 +57,7 @@ def _finish(run: SyncRun, *, error: str = "", retryable: bool = False) -> SyncRu
     run.retryable = retryable
     run.finished = timezone.now()
     run.save()
-    if not error and getattr(run, "full", False):
+    if not error and run.full:
         PullState.objects.filter(operator_id=run.operator_id, interface=run.interface).update(
             full_succeeded_at=run.finished
         )

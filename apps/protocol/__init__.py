@@ -44,9 +44,9 @@ from .names import Interface
 from .timestamps import (
     CST,
     SeqGenerator,
-    SerialNumberGenerator,
     format_date,
     format_datetime,
+    format_serial,
     format_timestamp,
     is_fresh,
     is_operator_id,
@@ -56,7 +56,6 @@ from .timestamps import (
     parse_date,
     parse_datetime,
     parse_timestamp,
-    serial_number,
 )
 
 __all__ = [
@@ -83,7 +82,6 @@ __all__ = [
     "ResponseEnvelope",
     "Ret",
     "SeqGenerator",
-    "SerialNumberGenerator",
     "SignatureError",
     "TokenError",
     "TokenRefused",
@@ -103,6 +101,7 @@ __all__ = [
     "error_response",
     "format_date",
     "format_datetime",
+    "format_serial",
     "format_timestamp",
     "is_fresh",
     "is_operator_id",
@@ -120,7 +119,6 @@ __all__ = [
     "parse_request",
     "parse_response",
     "parse_timestamp",
-    "serial_number",
     "sign",
     "sign_request",
     "sign_response",

@@ -15,9 +15,9 @@ __all__ = [
     "FIRST_YEAR",
     "LAST_YEAR",
     "SeqGenerator",
-    "SerialNumberGenerator",
     "format_date",
     "format_datetime",
+    "format_serial",
     "format_timestamp",
     "is_fresh",
     "is_operator_id",
@@ -27,7 +27,6 @@ __all__ = [
     "parse_date",
     "parse_datetime",
     "parse_timestamp",
-    "serial_number",
 ]
 
 try:
@@ -193,31 +192,15 @@ class SeqGenerator:
     __call__ = next
 
 
-class SerialNumberGenerator:
-    """27-char serial numbers: 9-char OperatorID + yyyyMMddHHmmss + 4-digit per-second counter (the standard's example).
-
-    Unique within one generator (i.e. one process when the module default is used). Several workers can produce the
-    same value in the same second, so whoever persists serials must keep a unique constraint and retry on conflict.
-    """
-
-    def __init__(self, clock: Clock = now) -> None:
-        self._counter = _PerSecondCounter(clock)
-
-    def next(self, operator_id: str) -> str:
-        if not is_operator_id(operator_id):
-            raise ValueError(f"OperatorID must be 9 ASCII letters/digits: {operator_id!r}")
-        second, count = self._counter.next()
-        return f"{operator_id}{format_timestamp(second)}{count:04d}"
-
-    __call__ = next
-
-
-_default_serials = SerialNumberGenerator()
-
-
-def serial_number(operator_id: str) -> str:
-    """A fresh 27-char serial number (StartChargeSeq, EquipAuthSeq, …) from the process-wide generator."""
-    return _default_serials.next(operator_id)
+def format_serial(operator_id: str, second: datetime, count: int) -> str:
+    """A 27-char serial number (StartChargeSeq, EquipAuthSeq, …): the 9-char OperatorID, the Beijing second
+    `yyyyMMddHHmmss` and a 4-digit count within it (the standard's example). Who counts must count for every
+    process that issues serials (the portal: a database sequence, apps/core/serials.py)."""
+    if not is_operator_id(operator_id):
+        raise ValueError(f"OperatorID must be 9 ASCII letters/digits: {operator_id!r}")
+    if not 1 <= count <= MAX_PER_SECOND:
+        raise ValueError(f"the count within a second is 1–{MAX_PER_SECOND}: {count}")
+    return f"{operator_id}{format_timestamp(second)}{count:04d}"
 
 
 def is_serial_number(value: object, operator_id: str | None = None) -> TypeGuard[str]:

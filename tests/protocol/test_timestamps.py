@@ -10,9 +10,9 @@ import pytest
 from apps.protocol import (
     CST,
     SeqGenerator,
-    SerialNumberGenerator,
     format_date,
     format_datetime,
+    format_serial,
     format_timestamp,
     is_fresh,
     is_operator_id,
@@ -21,7 +21,6 @@ from apps.protocol import (
     parse_date,
     parse_datetime,
     parse_timestamp,
-    serial_number,
 )
 
 
@@ -102,27 +101,19 @@ def test_seq_is_thread_safe() -> None:
     assert len(results) == len(set(results)) == 8000
 
 
-def test_serial_numbers_unique_and_27_chars_in_one_frozen_second() -> None:
-    gen = SerialNumberGenerator(FakeClock(START))
-    serials = [gen.next("MA01H3BQ2") for _ in range(20_000)]
-    assert len(set(serials)) == 20_000
-    assert all(len(s) == 27 and s.startswith("MA01H3BQ2") for s in serials)
-    assert serials[0] == "MA01H3BQ2202401011200000001"
-    # 9999 per second, then the next second is borrowed: call 20,000 is the 2nd of 12:00:02.
-    assert serials[-1] == "MA01H3BQ2202401011200020002"
-    assert all(is_serial_number(s, "MA01H3BQ2") for s in serials)
+def test_a_serial_number_has_the_standards_example_shape() -> None:
+    second = datetime(2016, 5, 14, 8, 30, 59, tzinfo=CST)
+    assert format_serial("123456789", second, 1) == "123456789201605140830590001"
+    assert is_serial_number(format_serial("MA01H3BQ2", second, 9999), "MA01H3BQ2")
 
 
-def test_serial_number_standard_example_shape() -> None:
-    gen = SerialNumberGenerator(lambda: datetime(2016, 5, 14, 8, 30, 59, tzinfo=CST))
-    assert gen("123456789") == "123456789201605140830590001"
-
-
-def test_serial_number_default_generator_and_bad_operator() -> None:
-    value = serial_number("123456789")
-    assert is_serial_number(value, "123456789")
+def test_a_serial_number_refuses_a_bad_operator_or_count() -> None:
+    second = datetime(2016, 5, 14, 8, 30, 59, tzinfo=CST)
     with pytest.raises(ValueError, match="OperatorID"):
-        serial_number("12345678")
+        format_serial("12345678", second, 1)
+    for count in (0, 10_000):
+        with pytest.raises(ValueError, match="count"):
+            format_serial("123456789", second, count)
 
 
 @pytest.mark.parametrize(
