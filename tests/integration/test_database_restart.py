@@ -1,12 +1,17 @@
 """PostgreSQL stopped and started under status and order pushes, with real processes: the portal under gunicorn on a
 private cluster, platforms that resend what was not acknowledged. Every message acknowledged is stored exactly once;
 while the database is down the answers are Ret -1 envelopes (or a refused connection), never an HTML 500; gunicorn's
-workers serve again once it is back, without a restart."""
+workers serve again once it is back, without a restart. And gunicorn's workers SIGKILLed in the middle of
+messages: each message is done once (or not at all, and then resent)."""
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
+from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +21,7 @@ import requests
 from django.db import connection
 from psycopg2 import sql
 
-from apps.demo.benchkit import bulk_directory
+from apps.demo.benchkit import bulk_directory, database_url
 from apps.interconnect.services import operator_provision
 from apps.operators.models import Operator
 from apps.orders.models import ChargeOrder, OrderReport
@@ -54,75 +59,117 @@ def _orders() -> list[dict]:
     ]
 
 
-def test_postgresql_restarted_under_pushes_loses_and_doubles_nothing():
+def _fixtures() -> list[tuple[str, dict]]:
+    """The directory and the messages: statuses and orders interleaved, so orders meet the fault too."""
     operator_provision(operator_id=SIM_ID, name="模拟运营商", keys=keys_file())
     bulk_directory(Operator.objects.get(pk=SIM_ID), CONNECTORS, prefix="P")
     directory(SIM_ID)  # the orders' connector C1 and its tariff
     messages = [(Interface.NOTIFICATION_STATION_STATUS, p) for p in _statuses()]
     messages += [(Interface.NOTIFICATION_CHARGE_ORDER_INFO, p) for p in _orders()]
-    messages = messages[::2] + messages[1::2]  # orders spread through the load, not all at its end
+    return messages[::2] + messages[1::2]
 
+
+def _load(url: str, messages: list[tuple[str, dict]], fault: Callable[[], None]) -> tuple[Platform, list, Counter]:
+    """SENDERS platforms' threads deliver every message (resending until Ret 0); `fault` runs a third through.
+    Returns the platform (its tally of answers), what was acknowledged, and the answers met until the fault ended."""
+    platform = Platform(url, SIM_ID, INBOUND)
+    platform.login(requests.Session())
+    acknowledged: list[tuple[str, dict]] = []
+    queue = list(messages)
+    lock = threading.Lock()
+
+    def sender() -> None:
+        with requests.Session() as session:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    interface, payload = queue.pop(0)
+                data = platform.deliver(interface, payload, session)
+                with lock:
+                    acknowledged.append((interface, data))
+
+    threads = [threading.Thread(target=sender) for _ in range(SENDERS)]
+    for thread in threads:
+        thread.start()
+    while len(acknowledged) < len(messages) // 3 and any(t.is_alive() for t in threads):
+        time.sleep(0.05)
+    before = Counter(platform.answers)
+    fault()
+    during = Counter(platform.answers) - before
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
+    return platform, acknowledged, during
+
+
+def _stored_once(platform: Platform, acknowledged: list, count: Callable[[str, type], tuple]) -> None:
+    """Every message acknowledged, each stored exactly once; nothing but envelopes and refused connections met."""
+    assert platform.strays == []
+    assert set(platform.answers) <= {0, -1, "refused"}, platform.answers
+    assert len(acknowledged) == CONNECTORS * ROUNDS + ORDERS
+    # Every status is one history row, none twice (a resend of one already stored only confirms it).
+    stored, distinct = count(
+        "SELECT count(*), count(DISTINCT (connector_id, status, park_status, lock_status)) FROM {}",
+        ConnectorStatusHistory,
+    )
+    assert (stored, distinct) == (CONNECTORS * ROUNDS, CONNECTORS * ROUNDS)
+    # Every order is one order with one report of revision 1 (a resend of one already stored counts as a repeat).
+    orders, distinct_orders = count("SELECT count(*), count(DISTINCT start_charge_seq) FROM {}", ChargeOrder)
+    reports, revision = count("SELECT count(*), max(revision) FROM {}", OrderReport)
+    assert (orders, distinct_orders, reports, revision) == (ORDERS, ORDERS, ORDERS, 1)
+    confirmed = [data["ConfirmResult"] for i, data in acknowledged if i == Interface.NOTIFICATION_CHARGE_ORDER_INFO]
+    assert confirmed == [0] * ORDERS
+
+
+def _counter(database: str) -> Callable[[str, type], tuple]:
+    def count(query: str, model: type) -> tuple:
+        with psycopg2.connect(database) as db, db.cursor() as cursor:
+            cursor.execute(sql.SQL(query).format(sql.Identifier(model._meta.db_table)))
+            return cursor.fetchone()
+
+    return count
+
+
+def test_postgresql_restarted_under_pushes_loses_and_doubles_nothing():
+    messages = _fixtures()
     with private_postgres() as cluster:
         database = cluster.copy_of_test_database("hlht_faults_pg")
         with gunicorn(database, workers=2) as (url, server):
-            platform = Platform(url, SIM_ID, INBOUND)
-            platform.login(requests.Session())
-            acknowledged: list[tuple[str, dict]] = []
-            queue = list(enumerate(messages))
-            lock = threading.Lock()
+            workers: list[int] = []
 
-            def sender() -> None:
-                with requests.Session() as session:
-                    while True:
-                        with lock:
-                            if not queue:
-                                return
-                            _, (interface, payload) = queue.pop(0)
-                        data = platform.deliver(interface, payload, session)
-                        with lock:
-                            acknowledged.append((interface, data))
+            def outage() -> None:
+                workers.extend(_children(server.pid))
+                cluster.stop("fast")  # every connection closed, new ones refused
+                time.sleep(4)
+                cluster.start()
 
-            threads = [threading.Thread(target=sender) for _ in range(SENDERS)]
-            for thread in threads:
-                thread.start()
-            while len(acknowledged) < len(messages) // 3:  # a third through the load
-                time.sleep(0.05)
-            workers_before = _children(server.pid)
-            cluster.stop("fast")  # every connection closed, new ones refused
-            time.sleep(4)
-            during = dict(platform.answers)
-            cluster.start()
-            for thread in threads:
-                thread.join(timeout=120)
-            assert not any(t.is_alive() for t in threads)
-            assert server.poll() is None and _children(server.pid) == workers_before  # the same workers serve on
+            platform, acknowledged, during = _load(url, messages, outage)
+            assert server.poll() is None and _children(server.pid) == workers  # the same workers serve on
+        # While it was down: Ret -1 envelopes (the platforms resent), never an HTML page or a Ret 500.
+        assert during[-1] > 0, during
+        _stored_once(platform, acknowledged, _counter(database))
 
-        # What the platforms were told: nothing but envelopes (Ret 0 or Ret -1) and refused connections.
-        assert platform.strays == []
-        assert set(platform.answers) <= {0, -1, "refused"}, platform.answers
-        assert during.get(-1, 0) + during.get("refused", 0) > 0, during  # the outage was met, not slept through
-        assert len(acknowledged) == len(messages)
 
-        def one(query: str, model: type) -> tuple:
-            with psycopg2.connect(database) as db, db.cursor() as cursor:
-                cursor.execute(sql.SQL(query).format(sql.Identifier(model._meta.db_table)))
-                return cursor.fetchone()
+def test_gunicorn_workers_killed_mid_message_leave_each_message_done_once_or_not_at_all():
+    # The pushes are processed inside the request (an order's checks, its report and its answer in one transaction):
+    # a worker killed mid-message rolls it back with its connection, the platform meets a dropped connection and
+    # resends; gunicorn's master starts a new worker.
+    messages = _fixtures()
+    with gunicorn(database_url(), workers=2) as (url, server):
+        killed: list[int] = []
 
-        stored, distinct = one(
-            "SELECT count(*), count(DISTINCT (connector_id, status, park_status, lock_status)) FROM {}",
-            ConnectorStatusHistory,
-        )
-        orders, distinct_orders = one("SELECT count(*), count(DISTINCT start_charge_seq) FROM {}", ChargeOrder)
-        reports, revision = one("SELECT count(*), max(revision) FROM {}", OrderReport)
-        # Every status acknowledged is one history row, none twice (a resend of a stored one only confirms it).
-        assert (stored, distinct) == (CONNECTORS * ROUNDS, CONNECTORS * ROUNDS)
-        # Every order acknowledged is one order with one report of revision 1 (a resend counts as a repeat).
-        assert (orders, distinct_orders, reports, revision) == (ORDERS, ORDERS, ORDERS, 1)
-        assert all(
-            data["ConfirmResult"] == 0
-            for interface, data in acknowledged
-            if "Order" in interface or "order" in interface
-        )
+        def kills() -> None:
+            for _ in range(3):
+                victim = _children(server.pid)[0]
+                os.kill(victim, signal.SIGKILL)
+                killed.append(victim)
+                time.sleep(0.7)
+
+        platform, acknowledged, during = _load(url, messages, kills)
+        assert server.poll() is None and not set(killed) & set(_children(server.pid))  # replaced, still serving
+    assert during["refused"] > 0, during  # the kills met messages in flight
+    _stored_once(platform, acknowledged, _counter(database_url()))
 
 
 def _children(pid: int) -> list[int]:
