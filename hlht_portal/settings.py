@@ -321,12 +321,25 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # The folders are polled; kombu's 1 s default puts up to a second between a task and a free worker thread.
         "polling_interval": 0.2,
     }
+elif CELERY_BROKER_URL.startswith("redis://"):
+    # kombu's Redis transport with its crash on a connection lost mid-task worked around (see the module).
+    CELERY_BROKER_TRANSPORT = "hlht_portal.broker:Transport"
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A broker restart (Redis gone for seconds or minutes) must never end a worker or beat: they reconnect, however long
+# it takes (Celery's default gives up after 100 attempts, and from 6.0 stops retrying at startup unless asked), and
+# whatever the broker lost is found again from the rows by beat's sweeps. A refused publish on the web path is not
+# affected: it is caught after the commit (apps/core/jobs.py) within task_publish_retry_policy's few tries.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # None: for ever
+# A task under way when the connection drops (a command on the wire, a crawl) finishes and writes its outcome to its
+# row rather than being cancelled half-way; its ack is lost with the connection, and a redelivery finds the row done.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Beat's schedule is hlht_portal/beat.py (tasks named by import), installed by hlht_portal.apps.PortalConfig.
 # How services hand work to the background (apps/core/jobs.py): Celery; `apps.core.jobs.discard_enqueue` starts none.
