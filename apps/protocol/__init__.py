@@ -37,6 +37,7 @@ from .errors import (
     TokenRefused,
     TokenRejected,
     TransientError,
+    UnverifiedAnswer,
     default_msg,
 )
 from .jsoncodec import dumps, loads
@@ -88,6 +89,7 @@ __all__ = [
     "TokenRejected",
     "TokenStore",
     "TransientError",
+    "UnverifiedAnswer",
     "build_base_url",
     "build_request",
     "build_response",

@@ -27,6 +27,7 @@ from .errors import (
     TokenRefused,
     TokenRejected,
     TransientError,
+    UnverifiedAnswer,
 )
 from .names import Interface, TokenFailReason
 from .text import redact_secrets
@@ -452,7 +453,7 @@ class PeerClient:
             text = f"{interface}: HTTP {status} without a protocol envelope"
             if status >= 500 or status in _TRANSIENT_HTTP:
                 return None, None, None, TransientError(text, interface=interface, http_status=http_status)
-            return None, None, None, PermanentError(text, interface=interface, http_status=http_status)
+            return None, None, None, UnverifiedAnswer(text, interface=interface, http_status=http_status)
 
         ret, msg = envelope.ret, envelope.msg
         facts = _Facts(interface=interface, ret=ret, msg=msg, http_status=http_status)
@@ -460,9 +461,9 @@ class PeerClient:
             result = open_response(envelope, self.keys, dialect=self.dialect)
         except SignatureError:
             # An unsigned answer cannot be trusted, not even its Ret: report it as a configuration problem.
-            return ret, msg, None, PermanentError(f"{interface}: bad response Sig (Ret {ret})", **facts)
+            return ret, msg, None, UnverifiedAnswer(f"{interface}: bad response Sig (Ret {ret})", **facts)
         except ProtocolError as exc:  # DecryptError (4003) or a non-object plaintext (4004)
-            return ret, msg, None, PermanentError(f"{interface}: undecryptable response Data: {exc.msg}", **facts)
+            return ret, msg, None, UnverifiedAnswer(f"{interface}: undecryptable response Data: {exc.msg}", **facts)
 
         if ret == Ret.OK:
             return ret, msg, result, None

@@ -154,6 +154,11 @@ class PermanentError(ClientError):
     """Retrying will not help: Ret 4001/4003/4004 (or unknown codes), bad response Sig, undecryptable response."""
 
 
+class UnverifiedAnswer(PermanentError):
+    """An answer that cannot be trusted (bad response Sig, undecryptable Data, no envelope): the peer may have carried
+    the call out. Permanent for a read; a caller whose call changes something asks the peer before sending again."""
+
+
 class TokenRejected(PermanentError):
     """Ret 4002 again right after a fresh query_token (or query_token refused us): credentials are wrong."""
 

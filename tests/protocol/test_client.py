@@ -20,6 +20,7 @@ from apps.protocol import (
     TokenRefused,
     TokenRejected,
     TransientError,
+    UnverifiedAnswer,
 )
 from apps.protocol.names import TokenFailReason
 
@@ -233,6 +234,8 @@ def test_permanent_failures(
         client.call("query_stations_info", PAYLOAD)
     assert not isinstance(info.value, TokenRejected)
     assert info.value.ret == ret
+    # Only a signed refusal says the peer did not carry the call out; an answer that cannot be trusted says nothing.
+    assert isinstance(info.value, UnverifiedAnswer) == (mode != "4004")
     assert len(peer.state.calls("query_token")) == 1  # permanent errors never trigger re-authentication
 
 

@@ -16,7 +16,7 @@ from apps.core.jobs import backoff
 from apps.core.leases import Claim, Lease
 from apps.interconnect.client import NotConfigured, last_exchange, operator_client
 from apps.orders.choices import StartChargeSeqStat as S
-from apps.protocol.errors import ClientError, TransientError
+from apps.protocol.errors import ClientError, TransientError, UnverifiedAnswer
 from apps.protocol.names import Interface, StartFailReason, StopFailReason, SuccStat
 from apps.protocol.text import storable
 
@@ -112,7 +112,7 @@ def stop_too_early(command: OutboundCommand, answer: dict[str, Any]) -> bool:
 @dataclass(frozen=True, slots=True)
 class Claimed:
     """A command taken for sending: the claim on it, the attempt written before the call, and whether an earlier
-    attempt's outcome is unknown (a worker was killed after the call may have gone out)."""
+    attempt's outcome is unknown (its worker killed, its answer late, unreadable or a failure: it may have gone out)."""
 
     command: OutboundCommand
     claim: Claim
@@ -132,7 +132,9 @@ def _claim(command_id: int) -> Claimed | None:
         claim = COMMAND_LEASE.take(rows, seconds=claim_lease(), now=now, updated=now)
         if claim is None:
             return None
-        unsure = CommandAttempt.objects.filter(command_id=command_id, finished__isnull=True).exists()
+        # An earlier attempt without a trusted answer (its sender killed, its answer too late, unreadable or a
+        # refusal to retry) may have reached the platform: the next one asks before it sends.
+        unsure = CommandAttempt.objects.filter(command_id=command_id).exclude(ok=True).exists()
         attempt = CommandAttempt.objects.create(command_id=command_id, ok=None)
     command = OutboundCommand.objects.select_related("session__operator", "session__connector").get(pk=command_id)
     return Claimed(command, claim, attempt, unsure)
@@ -186,6 +188,10 @@ def command_send(command_id: int) -> str:
                 exchange = last_exchange(client)
     except TransientError as exc:
         error, transient = str(exc), True
+    except UnverifiedAnswer as exc:
+        # The platform answered, but not in a way that can be trusted (a bad Sig, unreadable Data): a start or stop
+        # may have been carried out, so it is not failed but tried again, asking the platform first.
+        error, transient = str(exc), command.kind in _ALREADY_DONE
     except (ClientError, NotConfigured) as exc:
         error = str(exc)
     with transaction.atomic():
