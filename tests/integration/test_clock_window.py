@@ -28,6 +28,7 @@ from .processes import Platform, gunicorn
 
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="gunicorn's workers need a database they can share"),
 ]

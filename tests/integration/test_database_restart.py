@@ -35,6 +35,7 @@ from .processes import Platform, gunicorn, private_postgres
 
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
         connection.vendor != "postgresql", reason="the private cluster is a copy of a PostgreSQL test database"

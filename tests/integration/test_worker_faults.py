@@ -53,6 +53,7 @@ from .processes import PrivateRedis, celery_worker, gunicorn, log_of, private_re
 
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the worker processes need a database they can reach"),
 ]
