@@ -351,7 +351,7 @@ def test_duplicated_reordered_and_late_pushes_leave_every_status_as_the_platform
 
 # One platform per fault, each its own operator: a bad Sig cannot pass next time; Ret -1 and Ret 500 may.
 FAULTY = {
-    SIM_ID: ("bad_sig:1", INBOUND, OUTBOUND, 1, False, "PermanentError: query_stations_info: bad response Sig (Ret 0)"),
+    SIM_ID: ("bad_sig:1", INBOUND, OUTBOUND, 1, False, "UnverifiedAnswer: query_stations_info: bad response Sig"),
     SIM2_ID: ("busy:1", INBOUND2, OUTBOUND2, 3, True, "TransientError: query_stations_info: Ret -1 "),
     "MA0SIM003": ("error500:1", INBOUND, OUTBOUND, 3, True, "TransientError: query_stations_info: Ret 500 "),
 }
