@@ -202,7 +202,7 @@ def gunicorn(database: str, *, workers: int = 2, **extra: str) -> Iterator[tuple
         wait_port(port, server)
         yield f"http://127.0.0.1:{port}/{conf().protocol.prefix}", server
     finally:
-        stop_group(server)
+        finish(server)
 
 
 def celery_worker(database: str, broker: str, queues: str, *, concurrency: int = 2, **extra: str) -> subprocess.Popen:
@@ -220,6 +220,12 @@ def celery_worker(database: str, broker: str, queues: str, *, concurrency: int =
 def log_of(process: subprocess.Popen) -> str:
     """What a gunicorn or worker the test started has written so far."""
     return Path(process.log_path).read_text(errors="replace")  # type: ignore[attr-defined]
+
+
+def finish(process: subprocess.Popen) -> None:
+    """Stop a gunicorn or worker the test started and remove its log."""
+    stop_group(process)
+    Path(process.log_path).unlink(missing_ok=True)  # type: ignore[attr-defined]
 
 
 # -- a platform that signs, sends and resends ---------------------------------------------------------------------

@@ -12,7 +12,6 @@ portal under gunicorn, a simulated operator platform on real HTTP.
 
 from __future__ import annotations
 
-import os
 import signal
 import time
 from collections import Counter
@@ -49,7 +48,7 @@ from apps.stations.models import Station
 from apps.stations.pulls import stations_info_pull
 from tests.simulator.support import SIM_ID, keys_file, make_sim, usable
 
-from .processes import PrivateRedis, celery_worker, gunicorn, log_of, private_redis, stop_group
+from .processes import PrivateRedis, celery_worker, finish, gunicorn, log_of, private_redis, stop_group
 
 pytestmark = [
     pytest.mark.integration,
@@ -125,7 +124,7 @@ def test_a_crawl_whose_worker_was_killed_is_redone_once_after_its_lease(broker):
             time.sleep(1)
             stop_group(worker, signal.SIGKILL)  # the worker and its pool: nothing runs a finally
         finally:
-            stop_group(worker)
+            finish(worker)
         dead = running.get()
         assert dead.finished is None and not Station.objects.filter(operator_id=SIM_ID).exists()
         state = PullState.objects.get(operator_id=SIM_ID, interface=INFO)
@@ -139,7 +138,7 @@ def test_a_crawl_whose_worker_was_killed_is_redone_once_after_its_lease(broker):
             done = SyncRun.objects.filter(operator_id=SIM_ID, interface=INFO, status=RunStatus.SUCCEEDED)
             until(done.exists, 90, f"the crawl was not redone\n{log_of(again)}")
         finally:
-            stop_group(again)
+            finish(again)
         dead.refresh_from_db()
         assert dead.status == RunStatus.FAILED and "中断" in dead.error and dead.finished is not None
         runs = SyncRun.objects.filter(operator_id=SIM_ID, interface=INFO)
@@ -230,6 +229,11 @@ def test_redis_restarted_with_a_start_in_flight_loses_no_start_stop_or_crawl_and
             # Each carried out once (the stop pressed while the start was on the wire was refused as too early, then
             # sent again once the start result came: that is the one carried out).
             assert sorted(starts) == sorted([seq_a, seq_b]) and stops == [seq_a]
+            for _ in range(10):  # the pile stops and the platform pushes its stop result
+                if ChargingSession.objects.get(start_charge_seq=seq_a).state == 4:
+                    break
+                sim.advance(10)
+                sim.flush(10)
             assert ChargingSession.objects.get(start_charge_seq=seq_a).state == 4  # stopped
 
             _crawl_dispatched_again()
@@ -238,12 +242,11 @@ def test_redis_restarted_with_a_start_in_flight_loses_no_start_stop_or_crawl_and
                 done = SyncRun.objects.filter(operator_id=SIM_ID, interface=INFO, status=RunStatus.SUCCEEDED)
                 until(lambda: done.count() == 2, 90, f"the crawl was not redone\n{log_of(pulls)}")
             finally:
-                stop_group(pulls)
+                finish(pulls)
             assert not SyncRun.objects.filter(status=RunStatus.RUNNING).exists()
             log = log_of(worker)
             assert worker.poll() is None and "Unrecoverable error" not in log, log  # the same worker, reconnected
         finally:
             if worker is not None:
-                stop_group(worker)
+                finish(worker)
             sim.stop()
-    assert os.path.exists(worker.log_path)  # type: ignore[attr-defined]
