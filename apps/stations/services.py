@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apps.core.conf import conf
 from apps.core.exceptions import ValidationFailed
-from apps.core.rows import CHUNK, insert_statement, write_together
+from apps.core.rows import CHUNK, insert_statement, plain_cursor, write_together
 from apps.protocol.names import Interface
 
 from .decisions import CurrentStatus, StatusVerdict, may_be_in_history, pending_split, status_verdict
@@ -101,15 +101,13 @@ def connector_status_push(
 ) -> StatusOutcome:
     """Record one ConnectorStatusInfo (a push's usual body): `connector_statuses_apply` for one item, in one
     statement on PostgreSQL — the connector locked, its current status read, the verdict taken and history and the
-    current row written by the function hlht_status_push, on the connection's own cursor (no ORM, no wrapper but
-    the one that maps database errors). A connector not in the directory yet (pending), and SQLite, take
-    `connector_statuses_apply`."""
+    current row written by the function hlht_status_push, on the driver's cursor (rows.plain_cursor). A connector
+    not in the directory yet (pending), and SQLite, take `connector_statuses_apply`."""
     if connection.vendor != "postgresql":
         return connector_statuses_apply(operator_id=operator_id, infos=[info], status_time=status_time, source=source)
-    connection.ensure_connection()
     params = (operator_id, info["ConnectorID"], info["Status"], info.get("ParkStatus"), info.get("LockStatus"),
               status_time, source)  # fmt: skip
-    with connection.wrap_database_errors, connection.connection.cursor() as cursor:
+    with plain_cursor() as cursor:
         cursor.execute(_PUSH_SQL, params)
         (verdict,) = cursor.fetchone()
     if verdict == "unknown":
