@@ -17,7 +17,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Literal, overload
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model
 
 __all__ = [
@@ -55,12 +55,14 @@ def plain_cursor() -> Iterator[Any]:
     Database errors still become Django's (OperationalError and the rest) and mark the connection, so a broken
     one is replaced at the end of the request as with any cursor. Statements on it are not in Django's query log.
     Elsewhere (SQLite, whose driver has other placeholders) Django's cursor."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
+    db = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` looks the wrapper up again on every attribute
+    if db.vendor != "postgresql":
+        with db.cursor() as cursor:
             yield cursor
         return
-    connection.ensure_connection()
-    with connection.wrap_database_errors, connection.connection.cursor() as cursor:
+    if db.connection is None:
+        db.ensure_connection()
+    with db.wrap_database_errors, db.connection.cursor() as cursor:
         yield cursor
 
 

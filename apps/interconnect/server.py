@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.core.handlers.wsgi import get_path_info
-from django.db import OperationalError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
 from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -401,8 +401,9 @@ def _tidy_connection() -> None:
     receivers — DEBUG's query log, caches, the URLconf — cost a tenth of a push for nothing the protocol uses.
     A connection inside a transaction at a request's boundary is held by its caller (a test's transaction, which
     Django's test client shields from the signals in the same way) and is left alone."""
-    if not connection.in_atomic_block:
-        connection.close_if_unusable_or_obsolete()
+    db = connections[DEFAULT_DB_ALIAS]
+    if not db.in_atomic_block:
+        db.close_if_unusable_or_obsolete()
 
 
 class ProtocolDispatch:
