@@ -172,3 +172,38 @@ def test_a_connection_past_its_age_is_closed_on_the_thin_path(wsgi, provisioned)
     assert json.loads(b"".join(response))["Ret"] == Ret.PARAMETERS
     assert connection.connection is None or connection.connection is not first
     assert first.closed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_killed_under_a_push_is_answered_busy_and_then_replaced(wsgi, provisioned):
+    # A real fault, not a mock: the worker's database backend is terminated between two pushes. The push that meets
+    # the dead connection is answered Ret -1 (retry later; unsigned when, as here, the caller's keys could not be
+    # read either); the thin path then drops the broken connection, and the next push is served on a new one.
+    import psycopg2
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a backend to terminate is PostgreSQL's")
+    caller = Caller(client=wsgi, operator_id=OPERATOR_ID, keys=keyset(provisioned["inbound"]))
+    caller.login()
+    station = factories.station(Operator.objects.get(pk=OPERATOR_ID), "S1")
+    factories.connector(factories.equipment(station, "E1"), "C1")
+    assert caller.call(PUSH, {"ConnectorStatusInfo": {"ConnectorID": "C1", "Status": 2}}).ret == Ret.OK
+    connection.ensure_connection()
+    backend = connection.connection.get_backend_pid()
+    settings = connection.settings_dict
+    killer = psycopg2.connect(
+        dbname=settings["NAME"], user=settings["USER"], password=settings["PASSWORD"] or None,
+        host=settings["HOST"] or None, port=settings["PORT"] or None,
+    )  # fmt: skip
+    try:
+        with killer.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [backend])
+        killer.commit()
+    finally:
+        killer.close()
+    busy = caller.call(PUSH, {"ConnectorStatusInfo": {"ConnectorID": "C1", "Status": 3}})
+    assert busy.ret == Ret.BUSY and busy.envelope.msg == "系统繁忙，此时请求方稍后重试"
+    assert caller.call(PUSH, {"ConnectorStatusInfo": {"ConnectorID": "C1", "Status": 4}}).ret == Ret.OK
+    assert connection.connection.get_backend_pid() != backend
+    assert list(ConnectorStatusHistory.objects.order_by("id").values_list("status", flat=True)) == [2, 4]
