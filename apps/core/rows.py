@@ -11,15 +11,25 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Literal, overload
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model
 
-__all__ = ["CHUNK", "column_of", "concrete_field", "insert_many", "insert_rows", "insert_statement", "write_together"]
+__all__ = [
+    "CHUNK",
+    "column_of",
+    "concrete_field",
+    "insert_many",
+    "insert_rows",
+    "insert_statement",
+    "plain_cursor",
+    "write_together",
+]
 
 
 def concrete_field(model: type[Model], name: str) -> Field[Any, Any]:
@@ -36,6 +46,24 @@ def column_of(model: type[Model], name: str) -> str:
     if column is None:  # only a field not attached to a model has none
         raise TypeError(f"{model._meta.label}.{name} has no column")
     return column
+
+
+@contextmanager
+def plain_cursor() -> Iterator[Any]:
+    """The driver's own cursor on PostgreSQL (psycopg2), for the statements every message runs: Django's cursor
+    wrapper adds a check, a timer and a logger call per statement that cost more than a short statement's Python.
+    Database errors still become Django's (OperationalError and the rest) and mark the connection, so a broken
+    one is replaced at the end of the request as with any cursor. Statements on it are not in Django's query log.
+    Elsewhere (SQLite, whose driver has other placeholders) Django's cursor."""
+    db = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` looks the wrapper up again on every attribute
+    if db.vendor != "postgresql":
+        with db.cursor() as cursor:
+            yield cursor
+        return
+    if db.connection is None:
+        db.ensure_connection()
+    with db.wrap_database_errors, db.connection.cursor() as cursor:
+        yield cursor
 
 
 @lru_cache(maxsize=512)

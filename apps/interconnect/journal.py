@@ -13,7 +13,7 @@ from django.utils import timezone
 from apps.core.conf import conf
 from apps.core.partitions import partitions_drop_before
 from apps.core.privacy import mask_name, mask_text
-from apps.core.rows import insert_rows
+from apps.core.rows import insert_statement, plain_cursor
 from apps.protocol.names import Interface
 from apps.protocol.text import safe_text, storable
 
@@ -96,7 +96,10 @@ def _write(fields: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         operator = fields.pop("operator")
         fields["operator_id"] = operator.pk if operator is not None else None
     row = {**_DEFAULTS, **fields, "created": timezone.now()}
-    (pk,) = insert_rows(Exchange, [row], returning=True)
+    sql, params = insert_statement(Exchange, [row], returning=True)
+    with plain_cursor() as cursor:  # every message writes one: the driver's cursor
+        cursor.execute(sql, params)
+        (pk,) = cursor.fetchone()
     return pk, row
 
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from django.db import OperationalError, transaction
+from django.core.handlers.wsgi import get_path_info
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
 from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -133,11 +136,11 @@ def body_limit(interface: str) -> int:
 _BARE = Dialect(bare_token=True)
 
 
-def _token_holder(request: HttpRequest) -> Operator | None:
+def _token_holder(meta: Mapping[str, Any]) -> Operator | None:
     """The holder of the request's valid Bearer token (a bare token only under its dialect flag), from the header
     alone: asked before any of a body beyond HLHT_MAX_BODY_BYTES is read, so a stranger's 160 MB is never read,
     parsed or decrypted. The pipeline still checks the token against the envelope's OperatorID."""
-    header = request.META.get("HTTP_AUTHORIZATION")
+    header = meta.get("HTTP_AUTHORIZATION")
     bare = False
     try:
         token = parse_authorization(header)
@@ -170,23 +173,26 @@ def _read_into(read, size: int) -> bytearray:
 _READ_SLICE = 1024 * 1024
 
 
-def _read_body(request: HttpRequest, interface: str) -> bytes | bytearray:
+def _read_body(meta: Mapping[str, Any], read: Callable[[int], bytes], interface: str) -> bytes | bytearray:
     """The body, read only when it is known to fit: by Content-Length, or to the end of a chunked body a server
     has decoded (gunicorn sets wsgi.input_terminated); many Java peers send chunked by default.
 
     Beyond HLHT_MAX_BODY_BYTES (the interfaces that registered a larger bound: reconciliation) only for a caller
-    whose Bearer token was checked first; anyone else is refused unread, as on every other interface."""
+    whose Bearer token was checked first; anyone else is refused unread, as on every other interface.
+
+    `meta` is the WSGI environ (a Django request's META), `read(n)` reads at most n bytes of a body whose length
+    was declared."""
     limit = conf().protocol.max_body_bytes
     larger = body_limit(interface)
-    declared = request.META.get("CONTENT_LENGTH") or ""
-    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    declared = meta.get("CONTENT_LENGTH") or ""
+    chunked = "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower()
     sender: Operator | None = None
     try:
-        if not declared and chunked and request.META.get("wsgi.input_terminated"):
+        if not declared and chunked and meta.get("wsgi.input_terminated"):
             if larger > limit:
-                sender = _token_holder(request)
+                sender = _token_holder(meta)
                 limit = larger if _may_send_large(sender, interface) else limit
-            body = _read_into(request.META["wsgi.input"].read, limit + 1)
+            body = _read_into(meta["wsgi.input"].read, limit + 1)
             if len(body) > limit:
                 raise _Unreadable(_too_large(limit, larger), sender.pk if sender else None)
             return body
@@ -194,15 +200,15 @@ def _read_body(request: HttpRequest, interface: str) -> bytes | bytearray:
             raise _Unreadable(EnvelopeError("POST参数不合法，请求头 Content-Length 不是合法的长度"))
         length = int(declared or "0")
         if length > limit and larger > limit:
-            sender = _token_holder(request)
+            sender = _token_holder(meta)
             limit = larger if _may_send_large(sender, interface) else limit
         if length > limit:
             raise _Unreadable(_too_large(limit, larger), sender.pk if sender else None)
         if length <= conf().protocol.max_body_bytes:
             # read(), not .body: the bound is the interface's own, not DATA_UPLOAD_MAX_MEMORY_SIZE of the people's
             # pages.
-            return request.read(length) if length else b""
-        body = _read_into(request.read, length)
+            return read(length) if length else b""
+        body = _read_into(read, length)
         if len(body) < length:
             raise _Unreadable(_INCOMPLETE, sender.pk if sender else None)
         return body
@@ -304,18 +310,28 @@ PIPELINE = Pipeline(
 
 @csrf_exempt
 def endpoint(request: HttpRequest, interface: str | None = None, legacy: bool = False) -> HttpResponse:
+    """The protocol as a Django view (the test client and ProtocolMiddleware); `answer` does the work."""
+    body = answer(request.META, request.read, interface or "", legacy=legacy)
+    # The length up front: the middleware that would add it is not run here, and an envelope is never streamed.
+    return HttpResponse(body, content_type=JSON, headers={"Content-Length": str(len(body))})
+
+
+def answer(meta: Mapping[str, Any], read: Callable[[int], bytes], interface: str, *, legacy: bool = False) -> bytes:
+    """The envelope answering one request under the protocol prefix: read, received, journalled and counted.
+
+    `meta` is the WSGI environ (or a Django request's META), `read` reads the declared body. Never raises."""
     # Every path under the prefix comes here: `a/b` or a NUL is an unknown interface, answered with an envelope.
     call = Request(
-        method=request.method or "",
-        interface=(interface or "").removesuffix("/"),
+        method=(meta.get("REQUEST_METHOD") or "").upper(),
+        interface=interface.removesuffix("/"),
         body=b"",
-        authorization=request.META.get("HTTP_AUTHORIZATION"),
-        remote_addr=request.META.get("REMOTE_ADDR"),
+        authorization=meta.get("HTTP_AUTHORIZATION"),
+        remote_addr=meta.get("REMOTE_ADDR"),
         variant=LEGACY if legacy else "",
     )
     try:
         try:
-            reception = PIPELINE.receive(dataclasses.replace(call, body=_read_body(request, call.interface)))
+            reception = PIPELINE.receive(dataclasses.replace(call, body=_read_body(meta, read, call.interface)))
         except _Unreadable as exc:
             known = _caller(exc.caller, False) if exc.caller is not None else None
             reception = PIPELINE.refuse(call, exc.error, caller=known)
@@ -325,9 +341,7 @@ def endpoint(request: HttpRequest, interface: str | None = None, legacy: bool = 
     if not reception.recorded:
         _journal(reception)
     _observe(reception)
-    body = reception.body()
-    # The length up front: the middleware that would add it is not run here, and an envelope is never streamed.
-    return HttpResponse(body, content_type=JSON, headers={"Content-Length": str(len(body))})
+    return reception.body()
 
 
 def _observe(reception: Reception) -> None:
@@ -344,24 +358,77 @@ def _observe(reception: Reception) -> None:
         logger.exception("metrics failed for %s", reception.interface)
 
 
+def _prefixes() -> list[tuple[str, bool]]:
+    """The protocol's path prefixes without their slashes, each with whether it is the legacy one."""
+    return [(conf().protocol.prefix.strip("/"), False), (conf().protocol.legacy_prefix.strip("/"), True)]
+
+
+def _protocol_path(path: str, prefixes: list[tuple[str, bool]]) -> tuple[str, bool] | None:
+    """(interface, legacy) of a path under a protocol prefix, else None. Leading slashes are folded, so a peer whose
+    base URL ends in a slash (`//evcs/v1/…`) is served too."""
+    path = path.lstrip("/")
+    for prefix, legacy in prefixes:
+        if path == prefix or path.startswith(prefix + "/"):
+            return path[len(prefix) + 1 :], legacy
+    return None
+
+
 class ProtocolMiddleware:
-    """Serves every path under the protocol prefixes before the rest of the middleware runs.
+    """Serves every path under the protocol prefixes before the rest of the middleware runs (requests that come
+    through Django's handler: the test client, a server given Django's own WSGI application).
 
     The protocol has its own authentication and answers only envelopes: the host check (an HTML 400 for a Host
-    outside ALLOWED_HOSTS), sessions, CSRF, users and messages belong to the people's pages. Leading slashes are
-    folded, so a peer whose base URL ends in a slash (`//evcs/v1/…`) is served too.
+    outside ALLOWED_HOSTS), sessions, CSRF, users and messages belong to the people's pages.
     """
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
-        self.prefixes = [
-            (conf().protocol.prefix.strip("/"), False),
-            (conf().protocol.legacy_prefix.strip("/"), True),
-        ]
+        self.prefixes = _prefixes()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        path = request.path_info.lstrip("/")
-        for prefix, legacy in self.prefixes:
-            if path == prefix or path.startswith(prefix + "/"):
-                return endpoint(request, path[len(prefix) + 1 :], legacy=legacy)
+        found = _protocol_path(request.path_info, self.prefixes)
+        if found is not None:
+            return endpoint(request, found[0], legacy=found[1])
         return self.get_response(request)
+
+
+_HEADERS = [("Content-Type", JSON)]
+
+
+def _tidy_connection() -> None:
+    """What Django's request signals do for a request that only uses the database: a connection past CONN_MAX_AGE,
+    or left broken by an error, is closed (before and after each request). Not sent as the signals: their other
+    receivers — DEBUG's query log, caches, the URLconf — cost a tenth of a push for nothing the protocol uses.
+    A connection inside a transaction at a request's boundary is held by its caller (a test's transaction, which
+    Django's test client shields from the signals in the same way) and is left alone."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if not db.in_atomic_block:
+        db.close_if_unusable_or_obsolete()
+
+
+class ProtocolDispatch:
+    """The portal's WSGI application: a path under a protocol prefix goes straight to `answer`, everything else
+    (admin, API, pages) to Django's full handler.
+
+    A signed envelope needs none of what Django builds around a view — the request object with its lazy GET, POST,
+    cookies and content-type parsing, the URL resolver, the middleware chain, the response object — and on a
+    status push that machinery cost about as much CPU as the push's own work. The database connection is looked
+    after as Django's request signals would (closed when too old or broken), so a worker's connection behaves the
+    same whichever path a request took.
+    """
+
+    def __init__(self, django_application: Callable[..., Any]) -> None:
+        self.django = django_application
+        self.prefixes = _prefixes()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        found = _protocol_path(get_path_info(environ), self.prefixes)
+        if found is None:
+            return self.django(environ, start_response)
+        _tidy_connection()
+        try:
+            body = answer(environ, environ["wsgi.input"].read, found[0], legacy=found[1])
+        finally:
+            _tidy_connection()
+        start_response("200 OK", [*_HEADERS, ("Content-Length", str(len(body)))])
+        return [body]

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.core.conf import conf
-from apps.core.rows import column_of, insert_rows
+from apps.core.rows import column_of, insert_rows, plain_cursor
 from apps.operators.choices import CONNECTED_STATUSES
 from apps.operators.models import Operator
 
@@ -116,7 +116,7 @@ def token_check_and_mark(*, operator: Operator, token: str, mark: dict[str, Any]
             return False, False
         return True, insert_rows(SeenEnvelope, [mark], conflict=[]) == 1
     expires = timezone.now()  # psycopg2 takes an aware datetime as it is
-    with connection.cursor() as cursor:
+    with plain_cursor() as cursor:  # every message runs it: the driver's cursor
         cursor.execute(
             _check_and_mark_sql(connection.vendor),
             [_digest(token), operator.pk, expires, *CONNECTED_STATUSES, *(mark[name] for name in _MARK_COLUMNS)],

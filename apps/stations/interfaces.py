@@ -13,7 +13,7 @@ from apps.protocol.names import Interface
 
 from .choices import StatusSource
 from .selectors import published_stations_by_id, station_infos_page, station_stats_info, station_status_infos
-from .services import connector_statuses_apply
+from .services import connector_status_push, connector_statuses_apply
 
 # The standard's default; its maximum is left to the implementer. 100 is what the portal itself asks operators for,
 # keeps a page's encrypted answer well under a megabyte, and costs the same few queries as a page of 10.
@@ -33,12 +33,15 @@ def _validate_status(payload: dict[str, Any]) -> None:
 @interface(Interface.NOTIFICATION_STATION_STATUS, callers={OperatorKind.OPERATOR}, validate=_validate_status)
 def notification_station_status(ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Part 2 §1.2: Status 0 accepted; 1 ignored (a repeat: nothing new, and no need to retry)."""
-    outcome = connector_statuses_apply(
-        operator_id=ctx.operator.pk,
-        infos=schema.status_infos(payload),
-        status_time=ctx.envelope.time,
-        source=StatusSource.PUSH,
-    )
+    infos = schema.status_infos(payload)
+    if len(infos) == 1:  # the standard's body: one connector, one statement
+        outcome = connector_status_push(
+            operator_id=ctx.operator.pk, info=infos[0], status_time=ctx.envelope.time, source=StatusSource.PUSH
+        )
+    else:
+        outcome = connector_statuses_apply(
+            operator_id=ctx.operator.pk, infos=infos, status_time=ctx.envelope.time, source=StatusSource.PUSH
+        )
     return {"Status": 0 if outcome.learnt_anything else 1}
 
 

@@ -157,9 +157,18 @@ class Connector(TimeStampedModel):
     """ConnectorInfo 充电设备接口信息. ConnectorID is unique within the operator (and so within a station)."""
 
     # No index of its own: the (operator, key) unique constraint leads with operator_id and serves every filter on
-    # it, and a crawl page's insert paid for two more (the btree and its LIKE twin) on every row.
+    # it, and a crawl page's insert paid for two more (the btree and its LIKE twin) on every row. No database
+    # constraint either: the operator follows from the station (the directory writes a connector under its station's
+    # operator), whose own constraint to the operator holds it, so the check PostgreSQL ran at commit for every
+    # connector a crawl wrote (a thousand a page) proved nothing new. Deleting an operator through Django still
+    # meets PROTECT; in the database its stations stand in the way.
     operator = models.ForeignKey(
-        Operator, on_delete=models.PROTECT, related_name="connectors", verbose_name="运营商", db_index=False
+        Operator,
+        on_delete=models.PROTECT,
+        related_name="connectors",
+        verbose_name="运营商",
+        db_index=False,
+        db_constraint=False,
     )
     station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="connectors", verbose_name="充电站")
     equipment = models.ForeignKey(

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apps.core.conf import conf
 from apps.core.exceptions import ValidationFailed
-from apps.core.rows import CHUNK, insert_statement, write_together
+from apps.core.rows import CHUNK, insert_statement, plain_cursor, write_together
 from apps.protocol.names import Interface
 
 from .decisions import CurrentStatus, StatusVerdict, may_be_in_history, pending_split, status_verdict
@@ -84,6 +84,38 @@ def _locked_connectors(operator_id: str, ids: list[str]) -> dict[str, tuple[int,
                 None if status is None else CurrentStatus(status, park, lock_status, status_time),
             )
     return found
+
+
+# The function migration 0010 made (PostgreSQL): the lock, status_verdict and the writes of one observation.
+_PUSH_SQL = "SELECT hlht_status_push(%s, %s, %s, %s, %s, %s, %s)"
+_COUNTED = {
+    StatusVerdict.APPLY: "applied",
+    StatusVerdict.CONFIRM: "confirmed",
+    StatusVerdict.HISTORY_ONLY: "history_only",
+    StatusVerdict.DUPLICATE: "duplicates",
+}
+
+
+def connector_status_push(
+    *, operator_id: str, info: dict[str, Any], status_time: datetime, source: str
+) -> StatusOutcome:
+    """Record one ConnectorStatusInfo (a push's usual body): `connector_statuses_apply` for one item, in one
+    statement on PostgreSQL — the connector locked, its current status read, the verdict taken and history and the
+    current row written by the function hlht_status_push, on the driver's cursor (rows.plain_cursor). A connector
+    not in the directory yet (pending), and SQLite, take `connector_statuses_apply`."""
+    if connection.vendor != "postgresql":
+        return connector_statuses_apply(operator_id=operator_id, infos=[info], status_time=status_time, source=source)
+    params = (operator_id, info["ConnectorID"], info["Status"], info.get("ParkStatus"), info.get("LockStatus"),
+              status_time, source)  # fmt: skip
+    with plain_cursor() as cursor:
+        cursor.execute(_PUSH_SQL, params)
+        (verdict,) = cursor.fetchone()
+    if verdict == "unknown":
+        return connector_statuses_apply(operator_id=operator_id, infos=[info], status_time=status_time, source=source)
+    outcome = StatusOutcome()
+    name = _COUNTED[StatusVerdict(verdict)]
+    setattr(outcome, name, getattr(outcome, name) + 1)
+    return outcome
 
 
 @transaction.atomic(savepoint=False)  # inside a message's transaction a savepoint would cost two more round trips

@@ -129,3 +129,23 @@ def test_a_repeated_stats_answer_replaces_the_breakdown_and_an_unknown_pile_is_r
         station_stats_store(operator_id=OPERATOR, info=wrong)
     assert refused.value.field == "EquipmentStatsInfos" and "NOSUCHPILE" in refused.value.message
     assert StationStats.objects.get().station_electricity == Decimal("30.0")  # the refused answer changed nothing
+
+
+def test_a_connectors_operator_is_its_stations_and_the_operator_stays_protected(info):
+    # The connector's operator has no constraint of its own (migration stations 0011): the directory writes it from
+    # the station's, and the station's constraint keeps the operator from going while its directory stands.
+    from django.db import IntegrityError, connection, transaction
+    from django.db.models import F, ProtectedError
+
+    from apps.operators.models import Operator
+
+    station_infos_upsert(operator_id=OPERATOR, infos=[info])
+    connectors = Connector.objects.filter(operator_id=OPERATOR)
+    assert connectors.exists() and not connectors.exclude(operator_id=F("station__operator_id")).exists()
+    with pytest.raises(ProtectedError):
+        Operator.objects.get(pk=OPERATOR).delete()
+    delete = f"DELETE FROM {Operator._meta.db_table} WHERE operator_id = %s"  # noqa: S608 - the model's table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        with pytest.raises(IntegrityError), transaction.atomic():
+            cursor.execute(delete, [OPERATOR])

@@ -127,7 +127,8 @@ def test_pending_statuses_nobody_linked_are_forgotten(pusher, settings):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("earlier", [None, 1], ids=["first-status", "after-an-earlier-status"])
-def test_concurrent_first_statuses_of_one_connector_write_one_history_row(provisioned, earlier):
+@pytest.mark.parametrize("writers", ["apply", "push", "both"])
+def test_concurrent_first_statuses_of_one_connector_write_one_history_row(provisioned, earlier, writers):
     # Without the connector lock, four first pushes at once wrote duplicate history rows on PostgreSQL, and a
     # later replay of that status failed with MultipleObjectsReturned (Ret 500) ever after.
     import threading
@@ -136,7 +137,7 @@ def test_concurrent_first_statuses_of_one_connector_write_one_history_row(provis
 
     from apps.operators.models import Operator
     from apps.stations.choices import StatusSource
-    from apps.stations.services import connector_statuses_apply
+    from apps.stations.services import connector_status_push, connector_statuses_apply
 
     station = factories.station(Operator.objects.get(pk=OPERATOR_ID), "S1")
     factories.connector(factories.equipment(station, "E1"), "C1")
@@ -146,23 +147,29 @@ def test_concurrent_first_statuses_of_one_connector_write_one_history_row(provis
                                  status_time=when - timedelta(seconds=60), source=StatusSource.PUSH)  # fmt: skip
     barrier, errors = threading.Barrier(4), []
 
-    def apply():
-        from django.db import connection
+    def apply(number):
+        from django.db import connection, transaction
 
+        info = {"ConnectorID": "C1", "Status": 3}
+        # The one-statement push (hlht_status_push) and the set-based apply take the same lock: any mix is safe.
+        push = writers == "push" or (writers == "both" and number % 2)
         try:
             barrier.wait()
-            connector_statuses_apply(
-                operator_id=OPERATOR_ID,
-                infos=[{"ConnectorID": "C1", "Status": 3}],
-                status_time=when,
-                source=StatusSource.PUSH,
-            )
+            with transaction.atomic():
+                if push:
+                    connector_status_push(
+                        operator_id=OPERATOR_ID, info=info, status_time=when, source=StatusSource.PUSH
+                    )
+                else:
+                    connector_statuses_apply(
+                        operator_id=OPERATOR_ID, infos=[info], status_time=when, source=StatusSource.PUSH
+                    )
         except Exception as exc:  # collected: an assertion in a thread would be lost
             errors.append(exc)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=apply) for _ in range(4)]
+    threads = [threading.Thread(target=apply, args=(n,)) for n in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -121,6 +121,22 @@ def _machine_cpu_s() -> float:
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
+def _py_spy(options: dict[str, Any], target: str, workers: list[int]) -> subprocess.Popen | None:
+    """py-spy sampling the first worker for the measured load's duration (its own CPU is one more load on the
+    machine: the figures of a profiled round are not the benchmark's)."""
+    if not options["py_spy"] or not workers:
+        return None
+    spy = shutil.which("py-spy", path=str(BIN)) or shutil.which("py-spy")
+    if spy is None:
+        raise CommandError("--py-spy needs py-spy (pip install py-spy)")
+    folder = Path(options["py_spy"])
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{target}-{len(list(folder.glob(f'{target}-*'))) + 1}.txt"
+    command = [spy, "record", "--format", "raw", "--rate", "200", "--nonblocking", "--gil", "--duration",
+               str(int(options["duration"])), "--pid", str(workers[0]), "--output", str(out)]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603 - our argv
+
+
 def _load_child(conn: Connection, port: int, requests: list[bytes], connections: int, duration: float) -> None:
     guarded(conn, lambda: conn.send(asyncio_load("127.0.0.1", port, requests, connections, duration)))
 
@@ -190,6 +206,11 @@ class Command(BaseCommand):
         parser.add_argument("--generator", default="asyncio", choices=["asyncio", "wrk"])
         parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (each one is a busy core)")
         parser.add_argument("--json", action="store_true", help="print the figures as JSON as well")
+        parser.add_argument(
+            "--py-spy",
+            metavar="DIR",
+            help="record one worker of each target with py-spy during the measured load (collapsed stacks in DIR)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         dsn = database_url()
@@ -307,6 +328,7 @@ class Command(BaseCommand):
             child.join()
             workers = _children(server.pid)
             cpu_before, machine_before = _cpu_s([server.pid, *workers]), _machine_cpu_s()
+            spy = _py_spy(options, target, workers)
             if options["generator"] == "wrk":
                 result = _wrk(port, requests[warm:], token, options)
             else:
@@ -317,6 +339,8 @@ class Command(BaseCommand):
             # The rest of the machine's CPU is PostgreSQL's (its backends come and go with connections, so they are
             # not summed one by one), the kernel's networking and whatever else ran: an upper bound for the database.
             db_cpu = max(0.0, machine_cpu - server_cpu - result["cpu_s"])
+            if spy is not None:
+                spy.wait(timeout=60)
         finally:
             server_stop(server)
         ok = warmed["rets"].get(0, 0) + result["ok"]
