@@ -218,15 +218,15 @@ class Cluster:
             conf.write(f"port = {self.standby_port}\n")
         self._pg_ctl(self.standby, "start")
 
-    def _pg_ctl(self, data: Path, action: str) -> None:
-        _as_postgres(PG_BIN / "pg_ctl", "-D", data, "-l", data.with_suffix(".log"), "-w", "-t", "30", action)
+    def _pg_ctl(self, data: Path, action: str, *extra: str) -> None:
+        _as_postgres(PG_BIN / "pg_ctl", "-D", data, "-l", data.with_suffix(".log"), "-w", "-t", "30", action, *extra)
         if action == "start":
             self.started.append(data)
 
     def stop(self) -> None:
         for data in reversed(self.started):
             try:
-                self._pg_ctl(data, "stop")
+                self._pg_ctl(data, "stop", "-m", "immediate")  # the folder is thrown away next
             except AssertionError:  # stopped already: nothing left to stop
                 pass
         shutil.rmtree(self.root, ignore_errors=True)
@@ -362,7 +362,7 @@ def portal(cluster, tmp_path) -> Iterator[Portal]:
                 time.sleep(0.2)
         yield Portal(port, made["inbound"], made["token"])
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        os.killpg(server.pid, signal.SIGINT)  # gunicorn's quick shutdown: nothing is left to finish
         try:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
