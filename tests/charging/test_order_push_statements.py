@@ -44,7 +44,9 @@ def test_one_order_push_with_payment_costs_a_fixed_few_statements(live, settings
     answer, statements = _push(caller, payload)
 
     assert answer.data["ConfirmResult"] == 0
-    assert len(statements) <= ORDER_PUSH_STATEMENTS, "\n".join(s[:160] for s in statements)
+    # On SQLite the token check and the replay mark are two statements (the `mark` hook's CTE is PostgreSQL's).
+    bound = ORDER_PUSH_STATEMENTS + (connection.vendor != "postgresql")
+    assert len(statements) <= bound, "\n".join(s[:160] for s in statements)
     ledger = ('"drivers_walletentry"', '"drivers_notification"')
     # The session's lookup reads its hold in a subquery: counted in the total, not here.
     wallet = [s for s in statements if any(t in s for t in ledger) and '"charging_chargingsession"' not in s]
