@@ -131,6 +131,8 @@ HLHT_APPLY_PER_HOUR = env.int("HLHT_APPLY_PER_HOUR", default=5)
 HLHT_ALLOW_PRIVATE_ENDPOINTS = env.bool("HLHT_ALLOW_PRIVATE_ENDPOINTS", default=DEBUG)
 # The dashboard's figures are computed at most once per this many seconds per scope (the city, or one operator).
 HLHT_DASHBOARD_CACHE_SECONDS = env.int("HLHT_DASHBOARD_CACHE_SECONDS", default=60)
+# With a read replica (DATABASE_REPLICA_URL, below), the dashboard states "数据延迟 N 秒" when it trails more than this.
+HLHT_REPLICA_LAG_WARN = env.float("HLHT_REPLICA_LAG_WARN", default=30.0)
 # /healthz and /metrics (apps/ops): only these networks read them (others get 404); loopback by default.
 HLHT_OPS_NETWORKS = env_list("HLHT_OPS_NETWORKS", ["127.0.0.0/8", "::1/128"])
 HLHT_OPS_PROXIES = env_list("HLHT_OPS_PROXIES", [])  # reverse proxies whose X-Forwarded-For is believed
@@ -217,6 +219,7 @@ MIDDLEWARE = [
     # First: the protocol answers envelopes on every path under its prefixes, whatever the rest would say.
     "apps.interconnect.server.ProtocolMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "apps.core.replica.ReplicaMiddleware",  # a person's GET of the admin or the API may read on the replica
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -260,6 +263,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # embedded deployment (a file in WAL mode) never does, so concurrency tests would test the wrong thing.
     # One file per test process, so two test runs at once never share (and corrupt) a database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test_hlht_{os.getpid()}.sqlite3")}
+# A streaming replica of the primary (empty: none). The admin's and the API's GET/HEAD read there; writes, the
+# protocol, Celery tasks and everything inside a transaction stay on the primary (apps/core/replica.py).
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **env.db_url_config(DATABASE_REPLICA_URL),
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": DATABASES["default"]["CONN_HEALTH_CHECKS"],
+        "TEST": {"MIRROR": "default"},  # a test run has one database: the replica's reads read it
+    }
+# The router only with a replica: without one every query would still pay its call.
+DATABASE_ROUTERS = ["apps.core.replica.ReplicaRouter"] if DATABASE_REPLICA_URL else []
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # One cache for every process: the /apply/ limit and the dashboard's figures are shared by all gunicorn workers only

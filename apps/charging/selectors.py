@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.core.conf import conf
-from apps.drivers.selectors import hold_of
+from apps.drivers.selectors import hold_subquery
 from apps.operators.choices import CONNECTED_STATUSES
 from apps.orders.hooks import PortalSession
 from apps.pricing.selectors import price_at, versions_of
@@ -53,14 +53,14 @@ def portal_session_of(operator_id: str, seq: str) -> PortalSession | None:
     the hold a prepaid one would have given."""
     row = (
         ChargingSession.objects.filter(operator_id=operator_id, start_charge_seq=seq)
-        .values_list("connector__connector_id", "driver_id")
+        .annotate(held=hold_subquery(seq))  # one statement: every order push of the portal's sessions asks this
+        .values_list("connector__connector_id", "held")
         .first()
     )
     if row is None:
         return None
-    connector_id, driver_id = row
-    hold = hold_of(driver_id, seq)
-    return PortalSession(connector_id, hold if hold is not None else conf().charging.driver_hold)
+    connector_id, held = row
+    return PortalSession(connector_id, -held if held is not None else conf().charging.driver_hold)
 
 
 def _km(lng1: float, lat1: float, lng2: float, lat2: float) -> float:

@@ -148,6 +148,8 @@ class Supervision:
     conformance_valid_days: int = _setting("HLHT_CONFORMANCE_VALID_DAYS", int)
     applications_per_hour: int = _setting("HLHT_APPLY_PER_HOUR", int)
     dashboard_cache_seconds: int = _setting("HLHT_DASHBOARD_CACHE_SECONDS", int)
+    # With a read replica (DATABASE_REPLICA_URL): the dashboard says its data trails when the replica lags more.
+    replica_lag_warn_seconds: float = _setting("HLHT_REPLICA_LAG_WARN", float)
 
     @property
     def stale_after(self) -> timedelta:

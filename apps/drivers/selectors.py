@@ -26,6 +26,13 @@ def hold_of(driver_id: int, seq: str) -> Decimal | None:
     return None if amount is None else -amount
 
 
+def hold_subquery(seq: str, driver: str = "driver_id") -> Subquery:
+    """`hold_of` as a subquery of a row naming its driver in `driver` (negative: the entry's signed amount), so
+    a lookup of a session reads its hold in the same statement."""
+    held = WalletEntry.objects.filter(driver_id=OuterRef(driver), key=hold_key(seq), kind=EntryKind.HOLD)
+    return Subquery(held.order_by().values("amount")[:1])
+
+
 def balance_of(driver_id: int) -> Decimal:
     """The balance: Σ amounts of the driver's entries (the running `balance_after` must always equal it)."""
     total = WalletEntry.objects.filter(driver_id=driver_id).aggregate(total=Sum("amount"))["total"]

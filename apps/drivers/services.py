@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import Count, Q, Sum
 
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.orders.models import MONEY, ChargeOrder
@@ -60,18 +61,14 @@ def _post(driver: Driver, *, kind: str, amount: Decimal, key: str, order: Charge
     if existing is not None:
         return Posting(existing, created=False)
     signed = amount * SIGNS[kind]
-    after = balance_of(driver.pk) + signed
-    if abs(signed) > BALANCE_LIMIT or abs(after) > BALANCE_LIMIT:  # the columns' bound: refused, never an overflow
-        raise Conflict(f"amount: 金额 {amount} 元使余额超出可记录的范围（±{BALANCE_LIMIT} 元）")
+    after = _within_limit(balance_of(driver.pk), signed, amount)
     entry = WalletEntry(
         driver=driver, kind=kind, amount=signed, balance_after=after, key=key, order=order,
         start_charge_seq=seq or (order.start_charge_seq if order else ""), note=note[:200], created_by=by[:150],
     )  # fmt: skip
-    try:
-        with transaction.atomic():  # a savepoint: a lost race on the key leaves the outer transaction usable
-            entry.save()
-    except IntegrityError:
-        return Posting(WalletEntry.objects.get(driver=driver, key=key), created=False)
+    # No savepoint: every posting holds the driver's lock (`_locked`), so no other transaction can post this key
+    # between the read above and this insert.
+    entry.save()
     return Posting(entry, created=True)
 
 
@@ -116,7 +113,7 @@ def wallet_hold(*, driver_id: int, amount: Decimal, seq: str, minimum: Decimal) 
 def _release(driver: Driver, seq: str) -> None:
     hold = WalletEntry.objects.filter(driver=driver, key=hold_key(seq)).first()
     if hold is not None:
-        _post(driver, kind=EntryKind.RELEASE, amount=-hold.amount, key=f"release:{seq}", seq=seq, note="预授权解冻")
+        _post(driver, kind=EntryKind.RELEASE, amount=-hold.amount, key=_release_key(seq), seq=seq, note="预授权解冻")
 
 
 @transaction.atomic
@@ -125,30 +122,72 @@ def wallet_release(*, driver_id: int, seq: str) -> None:
     _release(_locked(driver_id), seq)
 
 
-def order_charge(*, driver_id: int, order: ChargeOrder, revision: str) -> Posting | None:
+def order_charge(*, driver_id: int, order: ChargeOrder, revision: str, locked: Driver | None = None) -> Posting | None:
     """Charge a portal-started order's TotalMoney exactly once; a corrected order posts only the difference.
 
     `revision` names the order's content (the push and its revision, e.g. "order:r2"): each is posted at most once.
     Runs inside the transaction that stores the order (the caller's): the order and its money commit together or
     not at all. The session's hold is released in the same step. Returns None when nothing was owed or given back.
+    `locked`: the driver's row when the caller holds its lock already (the session's lock takes its driver's).
+
+    A fixed four statements on the order push's path: the lock (unless held), one read of the balance, the hold,
+    its release and what the order was charged so far, one INSERT of the release and the charge, one of the
+    notification. Under the driver's lock no other transaction posts for the driver, so no entry needs a savepoint
+    of its own against a race on its key.
     """
-    driver = _locked(driver_id)
+    driver = locked if locked is not None else _locked(driver_id)
     seq = order.start_charge_seq
-    _release(driver, seq)
-    charged = -sum((e.amount for e in WalletEntry.objects.filter(driver=driver, order=order)), Decimal(0))
-    owed = (order.total_money or Decimal(0)) - charged
-    if owed == 0:
-        return None
-    correction = "补扣" if owed > 0 else "退款"
-    note = f"充电订单 {seq}" if charged == 0 else f"订单 {seq} 更正{correction}"
-    kind = EntryKind.CHARGE if owed > 0 else EntryKind.REFUND
     key = f"order:{order.pk}:{revision}"
-    posting = _post(driver, kind=kind, amount=abs(owed), key=key, order=order, note=note)
-    if posting.created:
-        title = "充电扣款" if owed > 0 else "充电退款"
-        body = f"{note}：{abs(owed)} 元，余额 {posting.entry.balance_after} 元"
-        notify(driver=driver, key=key, seq=seq, title=title, body=body)
-    return posting
+    sums = WalletEntry.objects.filter(driver_id=driver.pk).aggregate(
+        balance=Sum("amount"),
+        hold=Sum("amount", filter=Q(key=hold_key(seq))),
+        released=Count("id", filter=Q(key=_release_key(seq))),
+        charged=Sum("amount", filter=Q(order_id=order.pk)),
+        posted=Count("id", filter=Q(key=key)),
+    )
+    balance = (sums["balance"] or Decimal(0)).quantize(CENT)
+    entries: list[WalletEntry] = []
+    if sums["hold"] is not None and not sums["released"]:
+        balance = _within_limit(balance, -sums["hold"], -sums["hold"])
+        entries.append(_release_entry(driver, seq, -sums["hold"], balance))
+    charged = -(sums["charged"] or Decimal(0))
+    owed = ((order.total_money or Decimal(0)) - charged).quantize(CENT)
+    charge = None
+    if owed != 0 and sums["posted"]:  # this revision was charged before (for other figures): what it posted stands
+        WalletEntry.objects.bulk_create(entries)
+        return Posting(WalletEntry.objects.get(driver=driver, key=key), created=False)
+    if owed != 0:
+        correction = "补扣" if owed > 0 else "退款"
+        note = f"充电订单 {seq}" if charged == 0 else f"订单 {seq} 更正{correction}"
+        kind = EntryKind.CHARGE if owed > 0 else EntryKind.REFUND
+        signed = abs(owed) * SIGNS[kind]
+        balance = _within_limit(balance, signed, abs(owed))
+        charge = WalletEntry(driver=driver, kind=kind, amount=signed, balance_after=balance, key=key, order=order,
+                             start_charge_seq=seq, note=note[:200])  # fmt: skip
+        entries.append(charge)
+    WalletEntry.objects.bulk_create(entries)
+    if charge is None:
+        return None
+    title = "充电扣款" if owed > 0 else "充电退款"
+    notify(driver=driver, key=key, seq=seq, title=title, body=f"{charge.note}：{abs(owed)} 元，余额 {balance} 元")
+    return Posting(charge, created=True)
+
+
+def _within_limit(balance: Decimal, signed: Decimal, amount: Decimal) -> Decimal:
+    """The balance after `signed`, or Conflict when the amount or the balance leaves the columns' bound."""
+    after = balance + signed
+    if abs(signed) > BALANCE_LIMIT or abs(after) > BALANCE_LIMIT:  # the columns' bound: refused, never an overflow
+        raise Conflict(f"amount: 金额 {amount} 元使余额超出可记录的范围（±{BALANCE_LIMIT} 元）")
+    return after
+
+
+def _release_key(seq: str) -> str:
+    return f"release:{seq}"
+
+
+def _release_entry(driver: Driver, seq: str, amount: Decimal, balance_after: Decimal) -> WalletEntry:
+    return WalletEntry(driver=driver, kind=EntryKind.RELEASE, amount=amount, balance_after=balance_after,
+                       key=_release_key(seq), start_charge_seq=seq, note="预授权解冻")  # fmt: skip
 
 
 @transaction.atomic
@@ -166,9 +205,10 @@ def order_charge_settle(*, driver_id: int, order: ChargeOrder, amount: Decimal, 
                  note=f"订单 {order.start_charge_seq} 复核：{note}")  # fmt: skip
 
 
-def notify(*, driver: Driver, key: str, title: str, body: str, seq: str = "") -> Notification:
-    """One notification per (driver, key): a repeated event does not notify twice."""
-    notification, _ = Notification.objects.get_or_create(
-        driver=driver, key=key, defaults={"title": title[:60], "body": body[:400], "start_charge_seq": seq}
+def notify(*, driver: Driver, key: str, title: str, body: str, seq: str = "") -> None:
+    """One notification per (driver, key): a repeated event does not notify twice (one INSERT … ON CONFLICT DO
+    NOTHING: a read first and a savepoint around the insert were three more round trips)."""
+    Notification.objects.bulk_create(
+        [Notification(driver=driver, key=key, title=title[:60], body=body[:400], start_charge_seq=seq)],
+        ignore_conflicts=True,
     )
-    return notification

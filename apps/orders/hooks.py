@@ -4,7 +4,7 @@ sessions: `apps.charging.apps`), and the order service calls by name: which sess
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Protocol
 from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
+    from apps.pricing.models import BusinessPolicy
+
     from .models import ChargeOrder
 
 
@@ -28,7 +30,9 @@ SessionLookup = Callable[[str, str], "PortalSession | None"]
 
 
 class OrderPay(Protocol):
-    def __call__(self, *, order: ChargeOrder, interface: str, revision: int) -> None: ...
+    def __call__(
+        self, *, order: ChargeOrder, interface: str, revision: int, ceiling: Decimal, versions: Sequence[BusinessPolicy]
+    ) -> None: ...
 
 
 @dataclass(slots=True)
@@ -63,8 +67,12 @@ def portal_session(operator_id: str, start_charge_seq: str) -> PortalSession | N
     return _hooks.portal_session(operator_id, start_charge_seq)
 
 
-def order_pay(*, order: ChargeOrder, interface: str, revision: int) -> None:
+def order_pay(
+    *, order: ChargeOrder, interface: str, revision: int, ceiling: Decimal, versions: Sequence[BusinessPolicy]
+) -> None:
     """A new revision of an order of the portal's own session was stored (inside the transaction storing it): its
-    driver pays, in that transaction (an error undoes both). Filled by charging with `services.payment.order_pay`."""
+    driver pays, in that transaction (an error undoes both). Filled by charging with `services.payment.order_pay`.
+    `ceiling` (the session's hold, `portal_session`) and `versions` (its connector's price policy) are what the
+    order service read already: handed on, not read twice."""
     if _hooks.order_pay is not None:
-        _hooks.order_pay(order=order, interface=interface, revision=revision)
+        _hooks.order_pay(order=order, interface=interface, revision=revision, ceiling=ceiling, versions=versions)

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from apps.core.conf import conf
+from apps.core.rows import insert_rows
+from apps.pricing.models import BusinessPolicy
 from apps.pricing.selectors import versions_of
 from apps.protocol import dumps, parse_datetime, schema
 from apps.protocol.schema import Problem
@@ -184,12 +186,12 @@ def _details(order: ChargeOrder, payload: dict[str, Any]) -> list[ChargeDetail]:
 def _check(
     payload: dict[str, Any],
     *,
-    operator_id: str,
     connector: Connector | None,
     foreign: bool,
     bonus: bool,
     session: PortalSession | None,
     received_at: dt.datetime,
+    versions: list[BusinessPolicy],
 ) -> list[Finding]:
     tol = tolerances()
     findings = directory_findings(payload, connector=connector, foreign=foreign, bonus=bonus)
@@ -199,7 +201,6 @@ def _check(
         findings += charge_model_findings(payload, portal_started=portal_started(payload["StartChargeSeq"]))
         findings += seq_length_findings(payload)
     if connector is not None:
-        versions = versions_of([connector.pk]).get(connector.pk, [])
         findings += price_findings(payload, versions=versions, tol=tol)
         if session is not None:
             bound = charge_bound(start=parse_datetime(payload["StartTime"]), end=parse_datetime(payload["EndTime"]),
@@ -209,7 +210,7 @@ def _check(
     return findings
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside a message's transaction a savepoint would cost two more round trips
 def order_receive(
     *,
     operator_id: str,
@@ -230,33 +231,37 @@ def order_receive(
     digest = _digest(payload)
     connector, foreign = _connector(operator_id, connector_id)
     session = _session_or_refuse(operator_id, seq_no, connector_id, connector, foreign)
+    # Read once: the price checks and the portal session's charge bound (handed to order_pay) both need them.
+    versions = versions_of([connector.pk]).get(connector.pk, []) if connector is not None else []
+
+    def check() -> list[Finding]:
+        return _check(payload, connector=connector, foreign=foreign, bonus=bonus, session=session,
+                      received_at=received_at, versions=versions)  # fmt: skip
+
     # The order row is the lock: every push of one order waits for the one before it, created or not.
     order = ChargeOrder.objects.select_for_update().filter(operator_id=operator_id, start_charge_seq=seq_no).first()
-    created = order is None
-    if created:
-        order, created = _create_order(operator_id, seq_no, connector, connector_id, payload, bonus)
+    created = False
+    if order is None:
+        # A new order is checked before it is written, so that it is written once, with its answer.
+        findings = check()
+        confirm = _confirm(findings)
+        order = _create_order(operator_id, seq_no, connector, connector_id, payload, bonus,
+                              answer=_answer_fields(bonus, confirm, received_at))  # fmt: skip
+        created = order is not None
+        if order is None:  # the same order pushed twice at once: the other message's row, once it committed
+            order = ChargeOrder.objects.select_for_update().get(operator_id=operator_id, start_charge_seq=seq_no)
+    previous = None
     if not created:
         seen = OrderReport.objects.filter(order=order, interface=interface, digest=digest).first()
         if seen is not None:
             OrderReport.objects.filter(pk=seen.pk).update(repeats=seen.repeats + 1)
             return Receipt(seen.confirm_result, order, seen, repeated=True)
-
-    findings = _check(
-        payload,
-        operator_id=operator_id,
-        connector=connector,
-        foreign=foreign,
-        bonus=bonus,
-        session=session,
-        received_at=received_at,
-    )
-    previous = (
-        None if created else OrderReport.objects.filter(order=order, interface=interface).order_by("-revision").first()
-    )
-    if previous is not None and previous.confirm_result == ConfirmResult.OK:
-        message = f"该订单第{previous.revision}版已确认，运营商又推送了不同的内容"
-        findings.append(Finding(FindingCategory.SESSION, REVISED, "", message))
-    confirm = ConfirmResult.DISPUTED if any(f.disputes for f in findings) else ConfirmResult.OK
+        findings = check()
+        previous = OrderReport.objects.filter(order=order, interface=interface).order_by("-revision").first()
+        if previous is not None and previous.confirm_result == ConfirmResult.OK:
+            message = f"该订单第{previous.revision}版已确认，运营商又推送了不同的内容"
+            findings.append(Finding(FindingCategory.SESSION, REVISED, "", message))
+        confirm = _confirm(findings)
     report = OrderReport.objects.create(
         order=order,
         interface=interface,
@@ -281,9 +286,21 @@ def order_receive(
         for f in findings
     )
     _apply(order, payload, connector, connector_id, bonus, confirm, received_at, created=created)
-    if portal_started(seq_no):  # the portal's own session: its driver pays, in this transaction (charging's hook)
-        hooks.order_pay(order=order, interface=interface, revision=report.revision)
+    if session is not None:  # the portal's own session: its driver pays, in this transaction (charging's hook)
+        hooks.order_pay(order=order, interface=interface, revision=report.revision, ceiling=session.ceiling,
+                        versions=versions)  # fmt: skip
     return Receipt(confirm, order, report, repeated=False, findings=tuple(findings))
+
+
+def _confirm(findings: list[Finding]) -> int:
+    return ConfirmResult.DISPUTED if any(f.disputes for f in findings) else ConfirmResult.OK
+
+
+def _answer_fields(bonus: bool, confirm: int, received_at: dt.datetime) -> dict[str, Any]:
+    """What the order keeps of the answer it was given, per push."""
+    if bonus:
+        return {"bonus_confirm_result": confirm, "bonus_received_at": received_at}
+    return {"confirm_result": confirm, "order_received_at": received_at}
 
 
 def _create_order(
@@ -293,24 +310,29 @@ def _create_order(
     connector_id: str,
     payload: dict[str, Any],
     bonus: bool,
-) -> tuple[ChargeOrder, bool]:
-    """The new order, locked; or, when a push of the same order created it a moment before, that one (False)."""
+    *,
+    answer: dict[str, Any],
+) -> ChargeOrder | None:
+    """The new order, written and so locked, in one statement; None when a push of the same order created it a
+    moment before (INSERT … ON CONFLICT DO NOTHING: no savepoint to recover from a unique violation)."""
     fields = {
         "charge_model": ChargeModel.CITY_PLATFORM if portal_started(seq_no) else ChargeModel.UNKNOWN,
         **_order_fields(payload, bonus),  # the bonus push says how the session was started
+        **answer,
     }
-    try:
-        with transaction.atomic():
-            order = ChargeOrder.objects.create(
-                operator_id=operator_id,
-                start_charge_seq=seq_no,
-                connector=connector,
-                connector_code=connector_id,
-                **fields,
-            )
-            return order, True
-    except IntegrityError:  # the same order pushed twice at once: wait for the other message, then go on from it
-        return ChargeOrder.objects.select_for_update().get(operator_id=operator_id, start_charge_seq=seq_no), False
+    order = ChargeOrder(
+        operator_id=operator_id, start_charge_seq=seq_no, connector=connector, connector_code=connector_id, **fields
+    )
+    row = {f.attname: f.pre_save(order, add=True) for f in _ORDER_COLUMNS}
+    inserted = insert_rows(ChargeOrder, [row], conflict=_ORDER_KEY, returning=True)
+    if not inserted:
+        return None
+    order.pk, order._state.adding = inserted[0], False
+    return order
+
+
+_ORDER_COLUMNS = tuple(f for f in ChargeOrder._meta.concrete_fields if not f.primary_key)
+_ORDER_KEY = ("operator", "start_charge_seq")
 
 
 def _apply(
@@ -325,21 +347,16 @@ def _apply(
     created: bool,
 ) -> None:
     """The order's figures follow its latest revision; the standard push's details are the order's details. A new
-    order already holds the figures (it was created with them): only the answer and the arrival are written."""
-    answer = (
-        {"bonus_confirm_result": confirm, "bonus_received_at": received_at}
-        if bonus
-        else {"confirm_result": confirm, "order_received_at": received_at}
-    )
-    fields = dict(answer)
+    order was written with its figures and its answer: only its details are."""
     if not created:
+        fields = _answer_fields(bonus, confirm, received_at)
         fields |= {**_order_fields(payload, bonus), "connector": connector, "connector_code": connector_id}
         if bonus and order.order_received_at is not None:
             # The standard push's figures stay the order's own; the bonus push adds only its own fields.
             fields = {k: v for k, v in fields.items() if k not in _STANDARD_FIELDS}
-    for name, value in fields.items():
-        setattr(order, name, value)
-    order.save(update_fields=[*fields, "updated"])
+        for name, value in fields.items():
+            setattr(order, name, value)
+        order.save(update_fields=[*fields, "updated"])
     if not bonus or order.order_received_at is None:
         if not created:
             ChargeDetail.objects.filter(order=order).delete()

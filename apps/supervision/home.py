@@ -10,6 +10,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.core.conf import conf
+from apps.core.replica import replica_lag
 from apps.core.roles import scope_of
 from apps.indicators.views import operator_panel
 from apps.interconnect.models import RejectedRecord
@@ -28,7 +30,11 @@ RECENT_REJECTIONS = 10
 def home_context(request: HttpRequest) -> dict[str, Any]:
     """Extra context for the admin index: the title, and for an operator manager their operator's overview."""
     user = request.user
-    figures = {"dashboard": dashboard(user)} if user.is_authenticated else {}
+    figures: dict[str, Any] = {"dashboard": dashboard(user)} if user.is_authenticated else {}
+    # Read afresh on every visit (the figures are cached, their delay is not): the regulator sees how old they are.
+    lag = replica_lag()
+    if lag is not None and lag.seconds > conf().supervision.replica_lag_warn_seconds:
+        figures["replica_lag"] = lag
     operator_id = scope_of(user).operator_id  # None for the city's roles
     if operator_id is None:
         return figures

@@ -4,7 +4,9 @@ order (`hold_release`, called by whoever ended it), the order charged once (`ord
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,12 +16,11 @@ from apps.orders.choices import StartChargeSeqStat as S
 from apps.orders.models import ChargeOrder
 from apps.orders.rules import CHARGE_OVER_BOUND, charge_bound
 from apps.orders.services import tolerances
-from apps.pricing.selectors import versions_of
+from apps.pricing.models import BusinessPolicy
 
 from ..choices import EventSource, Outcome
 from ..exceptions import AmountOutOfRange, NoteRequired, SessionNotInReview
 from ..models import ChargingSession
-from ..selectors import portal_session_of
 from .state import session_for_push, session_update, transition
 
 
@@ -30,16 +31,18 @@ def hold_release(session: ChargingSession) -> None:
         wallet_release(driver_id=session.driver_id, seq=session.start_charge_seq)
 
 
-def order_pay(*, order: ChargeOrder, interface: str, revision: int) -> None:
+def order_pay(
+    *, order: ChargeOrder, interface: str, revision: int, ceiling: Decimal, versions: Sequence[BusinessPolicy]
+) -> None:
     """The order of a portal-started session arrived (inside the transaction storing it): the session ends, and the
     driver is charged its TotalMoney once (a correction: the difference) — unless that is more than the session
     could cost (`charge_bound`): then nothing is taken, any hold still standing stays, and the session waits for a
-    person (`order_charge_review`). The wallet is never debited beyond the bound by an operator's figures."""
-    session = session_for_push(order.operator_id, order.start_charge_seq)
+    person (`order_charge_review`). The wallet is never debited beyond the bound by an operator's figures.
+    `ceiling` and `versions` are the session's hold and its connector's prices, as the order service read them."""
+    session = session_for_push(order.operator_id, order.start_charge_seq)  # locks the session and its driver
     if session is None:
         return
-    if session.order_id is None:
-        session_update(session, order=order)
+    attach: dict[str, Any] = {"order": order} if session.order_id is None else {}
     if session.live:  # with its order attached the hold is not released here: order_charge below settles it
         transition(
             session,
@@ -48,15 +51,15 @@ def order_pay(*, order: ChargeOrder, interface: str, revision: int) -> None:
             note="收到充电订单",
             outcome=Outcome.COMPLETED,
             ended_at=order.end_time or timezone.now(),
+            **attach,  # one UPDATE for the move and the order
         )
-    found = portal_session_of(order.operator_id, order.start_charge_seq)
-    assert found is not None  # the session found above is the portal's, so its lookup is too
-    versions = versions_of([order.connector_id]).get(order.connector_id, []) if order.connector_id else []
+    elif attach:
+        session_update(session, **attach)
     bound = charge_bound(
         start=order.start_time,
         end=order.end_time,
         energy=order.total_power,
-        ceiling=found.ceiling,
+        ceiling=ceiling,
         versions=versions,
         tol=tolerances(),
     )
@@ -64,7 +67,7 @@ def order_pay(*, order: ChargeOrder, interface: str, revision: int) -> None:
         reason = f"{CHARGE_OVER_BOUND}: 订单金额 {order.total_money} 元超过本次充电可能的最高金额 {bound} 元，未扣款"
         session_update(session, review=True, review_reason=reason[:200])
         return
-    order_charge(driver_id=session.driver_id, order=order, revision=f"{interface}:r{revision}")
+    order_charge(driver_id=session.driver_id, order=order, revision=f"{interface}:r{revision}", locked=session.driver)
 
 
 @transaction.atomic

@@ -88,9 +88,11 @@ def session_locked(session_id: int) -> ChargingSession:
 
 
 def session_for_push(operator_id: str, seq: str) -> ChargingSession | None:
-    """The portal-started session a push is about (locked), or None: a seq the portal never started."""
+    """The portal-started session a push is about, locked with its driver (every posting to a wallet holds the
+    driver's lock: the order's charge then needs no lock statement of its own), or None: a seq the portal never
+    started."""
     return (
-        ChargingSession.objects.select_for_update()
+        ChargingSession.objects.select_for_update(of=("self", "driver"))
         .select_related("driver")
         .filter(operator_id=operator_id, start_charge_seq=seq)
         .first()

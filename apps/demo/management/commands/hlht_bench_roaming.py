@@ -5,6 +5,7 @@ against the same number of calls to a no-op interface (the floor). Verifies each
 from __future__ import annotations
 
 import json
+import os
 import statistics
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -244,6 +245,15 @@ class Command(BaseCommand):
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1"]
         # No timers: the operator's pushes drive every session to its end (for the rest of this process).
         override_settings(HLHT_ENQUEUE="apps.core.jobs.discard_enqueue").enable()
+        # Every sender is a thread of one operator's platform that asks its own token, all within the same second,
+        # twice a round (floor and real): the per-operator token limits (HLHT_TOKEN_RATE 10 a minute,
+        # HLHT_MAX_LIVE_TOKENS 5) would refuse or retire all but a few. Raised for this process and its gunicorn.
+        limits = {
+            "HLHT_TOKEN_RATE": 4 * options["senders"] * options["rounds"],
+            "HLHT_MAX_LIVE_TOKENS": 4 * options["senders"],
+        }
+        override_settings(**limits).enable()
+        os.environ.update({name: str(value) for name, value in limits.items()})
 
         floor_register()
 
