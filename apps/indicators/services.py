@@ -19,7 +19,7 @@ from itertools import pairwise
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from apps.charging.choices import CommandKind
@@ -650,6 +650,9 @@ def indicators_compute_day(
     start, end = day_bounds(day, now=now)
     if end <= start:
         return 0
+    incremental = roll_up and connection.vendor == "postgresql"
+    if incremental:
+        replaced = _set_aside(day)
     Indicator.objects.filter(period=Period.DAY, start=day).delete()
     writer = Writer(Period.DAY, day)
     rows = Rows(writer)
@@ -661,8 +664,11 @@ def indicators_compute_day(
     for (code, level, target), row in rows.rows.items():
         writer.add(code, level, target, row)
     writer.flush()
-    if roll_up:
-        indicators_roll_up_periods([(period, period_start(period, day)) for period in ROLLED_UP])
+    periods: list[tuple[str, date]] = [(period, period_start(period, day)) for period in ROLLED_UP]
+    if incremental:
+        _roll_up_delta(day, periods, replaced)
+    elif roll_up:
+        indicators_roll_up_periods(periods)
     return writer.count
 
 
@@ -746,20 +752,59 @@ def indicators_roll_up_periods(periods: Iterable[tuple[str, date]]) -> int:
     return sum(indicators_roll_up(period, first) for period, first in sorted(set(periods)))
 
 
+# On PostgreSQL the connectors' weeks, months and quarters are summed when first asked for, not nightly: they are
+# six rows in seven of a city's periods (1.4 million of 1.64 million per period), and writing them for three periods
+# every night cost more than the whole day's computation (README, Benchmark).
+ON_REQUEST = Level.CONNECTOR
+
+
+def connector_periods_ensure(period: str, starts: Iterable[date], day_rows: QuerySet[Indicator]) -> int:
+    """The connector rows of `period` starting at `starts` that are not stored yet, summed from their day rows
+    (PostgreSQL; elsewhere the roll-ups store them with the rest) and kept until a day of the period is computed
+    again. `day_rows` narrows which (an operator's, a station's, one connector, one code: the request's filters).
+    Returns the number of rows added."""
+    if connection.vendor != "postgresql" or period not in ROLLED_UP:
+        return 0
+    periods = sorted({(period, period_start(period, start)) for start in starts})
+    return _roll_up_sql(periods, within=day_rows) if periods else 0
+
+
 @transaction.atomic
-def _roll_up_sql(periods: list[tuple[str, date]]) -> int:
+def _roll_up_sql(
+    periods: list[tuple[str, date]], codes: list[str] | None = None, within: QuerySet[Indicator] | None = None
+) -> int:
+    """The periods' rows (only those of `codes` when given) summed again from their day rows, every level but the
+    connectors' (whose stored period rows this removes: they are summed again when asked for); or, with `within`,
+    only the connector rows among `within` that the periods lack."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('work_mem', %s, true)", [ROLL_UP_WORK_MEM])
-    replaced = Q()
-    for period, first in periods:
-        replaced |= Q(period=period, start=first)
-    Indicator.objects.filter(replaced).delete()
+    table = Indicator._meta.db_table
+    extra: dict[str, Any] = {"lazy": ON_REQUEST.value}
+    if within is None:
+        replaced = Q()
+        for period, first in periods:
+            replaced |= Q(period=period, start=first)
+        if codes is not None:
+            replaced &= Q(code__in=codes)
+        Indicator.objects.filter(replaced).delete()
+        only = "AND d.level <> %(lazy)s"
+        conflict = ""
+    else:
+        inner, inner_params = (
+            within.filter(level=ON_REQUEST, period=Period.DAY).order_by().values("id").query.sql_with_params()
+        )
+        pieces = inner.split("%s")
+        inner = "".join(f"{piece}%(w{n})s" for n, piece in enumerate(pieces[:-1])) + pieces[-1]
+        extra |= {f"w{n}": value for n, value in enumerate(inner_params)}
+        only = f"""AND d.level = %(lazy)s AND d.id IN ({inner}) AND NOT EXISTS (
+            SELECT 1 FROM {table} x WHERE x.period = p.period AND x.start = p.first AND x.code = d.code
+                                       AND x.level = d.level AND x.target = d.target)"""  # noqa: S608 (own names)
+        conflict = "ON CONFLICT DO NOTHING"  # two requests summing the same rows at once
     bounds = [(period, first, period_end(period, first)) for period, first in periods]
     listed = ", ".join(f"(%(p{n})s, %(f{n})s::date, %(e{n})s::date)" for n in range(len(bounds)))
     values: dict[str, Any] = {
         f"{key}{n}": value for n, bound in enumerate(bounds) for key, value in zip("pfe", bound, strict=True)
     }
-    table = Indicator._meta.db_table
     summed = ", ".join(
         f"'{name}', ROUND(SUM((details->>'{name}')::float)::numeric, 3)::float" for name in sorted(_SUMMED)
     )
@@ -768,11 +813,13 @@ def _roll_up_sql(periods: list[tuple[str, date]]) -> int:
         f"ROUND((SUM((details->>'{name}')::float) / NULLIF(SUM(denominator), 0))::numeric, 4)::float"
         for name in ("elec_money", "service_money")
     )
+    if codes:
+        only += " AND d.code = ANY(%(codes)s)"
     sql = f"""
         INSERT INTO {table} (code, level, target, period, start, value, numerator, denominator, details,
                              operator_id, station_id, connector_id, area_code, computed)
-        SELECT code, level, target, p.period, p.first,
-               CASE WHEN code = ANY(%(maxed)s) THEN MAX(numerator)
+        SELECT d.code, d.level, d.target, p.period, p.first,
+               CASE WHEN d.code = ANY(%(maxed)s) THEN MAX(numerator)
                     WHEN SUM(denominator) = 0 THEN NULL
                     ELSE ROUND((SUM(numerator) / SUM(denominator)
                                 * CASE WHEN code = ANY(%(percent)s) THEN 100 ELSE 1 END)::numeric, 6)::float END,
@@ -783,12 +830,14 @@ def _roll_up_sql(periods: list[tuple[str, date]]) -> int:
         FROM {table} d
         JOIN (VALUES {listed}) AS p(period, first, following)
           ON d.start >= p.first AND d.start < p.following
-        WHERE d.period = %(day)s AND d.start >= %(low)s AND d.start < %(high)s
-        GROUP BY p.period, p.first, code, level, target
+        WHERE d.period = %(day)s AND d.start >= %(low)s AND d.start < %(high)s {only}
+        GROUP BY p.period, p.first, d.code, d.level, d.target
+        {conflict}
     """  # noqa: S608 (the names are the model's own, the values parameters)
     with connection.cursor() as cursor:
         cursor.execute(sql, {
-            **values, "low": min(b[1] for b in bounds), "high": max(b[2] for b in bounds), "day": Period.DAY,
+            **values, **extra, "low": min(b[1] for b in bounds), "high": max(b[2] for b in bounds), "day": Period.DAY,
+            "codes": codes or [],
             "maxed": sorted(_MAXED), "percent": sorted(code for code, c in CODES.items() if c.unit == "%"),
         })  # fmt: skip
         return cursor.rowcount
@@ -798,11 +847,140 @@ def indicators_compute_recent(*, today: date | None = None) -> dict[str, int]:
     """The nightly run: the last HLHT_INDICATOR_LOOKBACK_DAYS days before today, so late orders and the
     reconciliation count (each day replaced whole, each period containing it rolled up again)."""
     today = today or timezone.localdate()
+    # PostgreSQL: each day moves its periods by its own difference as it is replaced (`_roll_up_delta`). Elsewhere
+    # each period is summed again, once after all its days (not once per day: the same week three times a night).
+    incremental = connection.vendor == "postgresql"
     written, periods = {}, set()
     for back in range(conf().indicators.lookback_days, 0, -1):
         day = today - timedelta(days=back)
-        written[day.isoformat()] = indicators_compute_day(day, roll_up=False)
+        written[day.isoformat()] = indicators_compute_day(day, roll_up=incremental)
         periods |= {(period, period_start(period, day)) for period in ROLLED_UP}
-    # Each period once, after all its days (not once per day: the same week three times a night).
-    indicators_roll_up_periods(periods)
+    if not incremental:
+        indicators_roll_up_periods(periods)
+    return written
+
+
+# The day rows a rerun replaces, kept aside (in the same transaction) until the new ones are written: the periods
+# containing the day move by the difference.
+OLD_DAY = "indicator_day_replaced"
+
+
+def _set_aside(day: date) -> bool:
+    """The day's current rows copied into a temporary table; whether there were any."""
+    table = Indicator._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DROP TABLE IF EXISTS {OLD_DAY}; CREATE TEMPORARY TABLE {OLD_DAY} AS "  # noqa: S608 (own names)
+            f"SELECT code, level, target, numerator, denominator, details, operator_id, station_id, connector_id, "
+            f"area_code FROM {table} WHERE period = %s AND start = %s",
+            [Period.DAY, day],
+        )
+        return cursor.rowcount > 0
+
+
+def _roll_up_delta(day: date, periods: list[tuple[str, date]], replaced: bool) -> int:
+    """The periods containing `day` moved by the day's difference (PostgreSQL): each row of the week, month and
+    quarter gets the new day row's numerator, denominator and summed details added and the replaced day row's
+    taken off, in one `INSERT … ON CONFLICT DO UPDATE` over the day's rows — the same Σ numerators ÷ Σ
+    denominators as summing every day of the period again (`indicators_roll_up`), at the cost of one day's rows
+    instead of up to 92 days'. A period row no day is left in is removed; the peaks (a period's highest day: a
+    maximum cannot be taken off) are summed again from their day rows when a day was replaced."""
+    table = Indicator._meta.db_table
+    values: dict[str, Any] = {"day": day, "period_day": Period.DAY, "maxed": sorted(_MAXED), "lazy": ON_REQUEST.value,
+                              "percent": sorted(code for code, c in CODES.items() if c.unit == "%")}  # fmt: skip
+    listed = ", ".join(f"(%(p{n})s, %(f{n})s::date)" for n in range(len(periods)))
+    for n, (period, first) in enumerate(periods):
+        values[f"p{n}"], values[f"f{n}"] = period, first
+    names = sorted(_SUMMED)
+    if replaced:
+        # The difference per (code, level, target): the new row less the replaced one (a key either side lacks
+        # counts 0; a key neither has stays absent). The peaks are left to the full sum below.
+        def part(name: str) -> str:
+            new, old = f"COALESCE((n.details->>'{name}')::float, 0)", f"COALESCE((o.details->>'{name}')::float, 0)"
+            return f"CASE WHEN n.details ? '{name}' OR o.details ? '{name}' THEN {new} - {old} END"
+
+        source = f"""
+            SELECT COALESCE(n.code, o.code) AS code, COALESCE(n.level, o.level) AS level,
+                   COALESCE(n.target, o.target) AS target,
+                   COALESCE(n.numerator, 0) - COALESCE(o.numerator, 0) AS num,
+                   COALESCE(n.denominator, 0) - COALESCE(o.denominator, 0) AS den,
+                   (n.code IS NOT NULL)::int - (o.code IS NOT NULL)::int AS days,
+                   {", ".join(f"{part(name)} AS {name}" for name in names)},
+                   COALESCE(n.operator_id, o.operator_id) AS operator_id,
+                   COALESCE(n.station_id, o.station_id) AS station_id,
+                   COALESCE(n.connector_id, o.connector_id) AS connector_id,
+                   COALESCE(n.area_code, o.area_code) AS area_code
+            FROM (SELECT * FROM {table} WHERE period = %(period_day)s AND start = %(day)s AND level <> %(lazy)s) n
+            FULL JOIN (SELECT * FROM {OLD_DAY} WHERE level <> %(lazy)s) o
+              ON o.code = n.code AND o.level = n.level AND o.target = n.target
+            WHERE NOT COALESCE(n.code, o.code) = ANY(%(maxed)s)
+        """  # noqa: S608 (the names are the model's and this module's own, the values parameters)
+    else:
+        source = f"""
+            SELECT code, level, target, numerator AS num, denominator AS den, 1 AS days,
+                   {", ".join(f"(details->>'{name}')::float AS {name}" for name in names)},
+                   operator_id, station_id, connector_id, area_code
+            FROM {table} WHERE period = %(period_day)s AND start = %(day)s AND level <> %(lazy)s
+        """  # noqa: S608 (as above)
+    rounded = ", ".join(f"'{name}', ROUND(d.{name}::numeric, 3)::float" for name in names)
+    prices = ", ".join(f"'{name.replace('money', 'price')}', ROUND((d.{name} / NULLIF(d.den, 0))::numeric, 4)::float"
+                       for name in ("elec_money", "service_money"))  # fmt: skip
+
+    def added(name: str) -> str:
+        return f"(COALESCE((t.details->>'{name}')::float, 0) + COALESCE((EXCLUDED.details->>'{name}')::float, 0))"
+
+    merged = ", ".join(
+        f"'{name}', CASE WHEN t.details ? '{name}' OR EXCLUDED.details ? '{name}' THEN "
+        f"ROUND({added(name)}::numeric, 3)::float END"
+        for name in names
+    )
+    denominator = "(t.denominator + EXCLUDED.denominator)"
+    merged_prices = ", ".join(
+        f"'{name.replace('money', 'price')}', CASE WHEN t.details ? '{name}' OR EXCLUDED.details ? '{name}' THEN "
+        f"ROUND(({added(name)} / NULLIF({denominator}, 0))::numeric, 4)::float END"
+        for name in ("elec_money", "service_money")
+    )
+    percent = "CASE WHEN t.code = ANY(%(percent)s) THEN 100 ELSE 1 END"
+    sql = f"""
+        INSERT INTO {table} AS t (code, level, target, period, start, value, numerator, denominator, details,
+                                  operator_id, station_id, connector_id, area_code, computed)
+        SELECT d.code, d.level, d.target, p.period, p.first,
+               CASE WHEN d.code = ANY(%(maxed)s) THEN d.num
+                    WHEN d.den = 0 THEN NULL
+                    ELSE ROUND((d.num / d.den * CASE WHEN d.code = ANY(%(percent)s) THEN 100 ELSE 1 END)::numeric,
+                               6)::float END,
+               ROUND(d.num::numeric, 3)::float, CASE WHEN d.code = ANY(%(maxed)s) THEN 1 ELSE
+               ROUND(d.den::numeric, 3)::float END,
+               jsonb_strip_nulls(jsonb_build_object('days', d.days, {rounded}, {prices})),
+               d.operator_id, d.station_id, d.connector_id, d.area_code, now()
+        FROM ({source}) d CROSS JOIN (VALUES {listed}) AS p(period, first)
+        ON CONFLICT (period, start, code, level, target) DO UPDATE SET
+            numerator = CASE WHEN t.code = ANY(%(maxed)s) THEN GREATEST(t.numerator, EXCLUDED.numerator)
+                             ELSE ROUND((t.numerator + EXCLUDED.numerator)::numeric, 3)::float END,
+            denominator = CASE WHEN t.code = ANY(%(maxed)s) THEN 1 ELSE ROUND({denominator}::numeric, 3)::float END,
+            value = CASE WHEN t.code = ANY(%(maxed)s) THEN GREATEST(t.numerator, EXCLUDED.numerator)
+                         WHEN {denominator} = 0 THEN NULL
+                         ELSE ROUND(((t.numerator + EXCLUDED.numerator) / {denominator} * {percent})::numeric,
+                                    6)::float END,
+            details = jsonb_strip_nulls(jsonb_build_object(
+                'days', COALESCE((t.details->>'days')::int, 0) + COALESCE((EXCLUDED.details->>'days')::int, 0),
+                {merged}, {merged_prices})),
+            computed = EXCLUDED.computed
+    """  # noqa: S608 (the names are the model's and this module's own, the values parameters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        written = cursor.rowcount
+        # The connectors' period rows summed on request before this day changed are stale now.
+        cursor.execute(
+            f"DELETE FROM {table} WHERE level = %(lazy)s AND (period, start) IN (VALUES {listed})",  # noqa: S608
+            values,
+        )
+        if replaced:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE (period, start) IN (VALUES {listed}) AND (details->>'days')::int <= 0",  # noqa: S608
+                values,
+            )
+        cursor.execute(f"DROP TABLE IF EXISTS {OLD_DAY}")
+    if replaced:
+        written += _roll_up_sql(periods, codes=sorted(_MAXED))
     return written
