@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import pairwise
@@ -199,13 +199,28 @@ class ConnectorCopy:
         return written
 
 
-class Rows:
-    """The day's figures keyed by (code, level, target), each summed as it is added (the aggregation rule). With a
-    writer, connector rows (final once their connector is done) are written at once instead of held."""
+class StationSums:
+    """One station's connector figures summed as its connectors are done (Row.add's arithmetic, in the same order):
+    the durations once (AVAIL, UPTIME, UTIL_T and UTIL_E carry the same), and its status changes' counts."""
 
-    def __init__(self, writer: Writer | None = None) -> None:
+    __slots__ = ("rows", "status", "target", "where")
+
+    def __init__(self, target: str, where: dict[str, Any]) -> None:
+        self.target, self.where = target, where
+        self.rows = {code: Row(**where) for code in CONNECTOR_CODES}
+        self.status = [0.0, 0.0, 0.0]  # T_STATUS: changes pushed on time, changes, changes pushed at all
+
+
+class Rows:
+    """The day's figures keyed by (code, level, target), each summed as it is added (the aggregation rule). Connector
+    rows (final once their connector is done) are written at once through the writer; a station's rows once its last
+    connector is done, after their sums were spread to its operator, district and the city: only those few rows are
+    held to the end."""
+
+    def __init__(self, writer: Writer) -> None:
         self.rows: dict[tuple[str, str, str], Row] = {}
         self.writer = writer
+        self.stations: dict[int, StationSums] = {}
 
     def get(self, code: str, level: str, target: str, **where: Any) -> Row:
         key = (code, level, target)
@@ -213,32 +228,51 @@ class Rows:
             self.rows[key] = Row(**where)
         return self.rows[key]
 
-    def add_connector(self, cd: ConnectorDay, durations: dict[str, float], figures: Iterable[Figure]) -> None:
-        """A connector's figures: its own rows (written at once through the writer, else held) and their share of
-        its station. The station rows are spread to the operator, district and city once every connector is in
-        (`spread_stations`): a few sums per station instead of four per connector and code."""
-        station = target_of(Level.STATION, cd.operator_id, cd.station_id)
-        where = {"operator_id": cd.operator_id, "station_pk": cd.station_pk, "area_code": cd.area_code}
+    def add_connector(
+        self, cd: ConnectorDay, durations: dict[str, float], figures: Iterable[Figure], status: tuple[int, int, int]
+    ) -> None:
+        """A connector's figures: its own rows (written at once) and their share of its station, and its status
+        changes' counts (on time, all, pushed)."""
+        sums = self.stations.get(cd.station_pk)
+        if sums is None:
+            where = {"operator_id": cd.operator_id, "station_pk": cd.station_pk, "area_code": cd.area_code}
+            sums = self.stations[cd.station_pk] = StationSums(target_of(Level.STATION, cd.operator_id, cd.station_id),
+                                                              where)  # fmt: skip
         for code, numerator, denominator, details in figures:
-            self.get(code, Level.STATION, station, **where).add(numerator, denominator, details)
-        if self.writer is not None:
-            self.writer.add_connector(cd, durations, figures)
-            return
-        target = target_of(Level.CONNECTOR, cd.operator_id, cd.connector_id)
-        for code, numerator, denominator, details in figures:
-            self.get(code, Level.CONNECTOR, target, connector_pk=cd.pk, **where).add(numerator, denominator, details)
+            row = sums.rows[code]
+            row.numerator += numerator
+            row.denominator += denominator
+            if code == "UTIL_E" and details:
+                row.add(0.0, 0.0, {"energy_kwh": details["energy_kwh"], "kw": details["kw"]})
+        sums.rows["AVAIL"].add(0.0, 0.0, durations)
+        for n, value in enumerate(status):
+            sums.status[n] += value
+        self.writer.add_connector(cd, durations, figures)
 
-    def spread_stations(self, codes: Iterable[str]) -> None:
-        """The station rows of `codes` summed into their operator, district and the city (the aggregation rule)."""
-        wanted = set(codes)
-        stations = [(key, row) for key, row in self.rows.items() if key[0] in wanted and key[1] == Level.STATION]
-        for (code, _, _), row in stations:
-            for level, target, where in (
-                (Level.OPERATOR, row.operator_id, {"operator_id": row.operator_id}),
-                (Level.DISTRICT, row.area_code, {"area_code": row.area_code}),
-                (Level.CITY, CITY_CODE, {}),
-            ):
-                self.get(code, level, str(target), **where).add(row.numerator, row.denominator, row.details)
+    def close_station(self, station_pk: int) -> None:
+        """A station whose connectors are all done: its rows written and summed into its operator, district and
+        the city (the aggregation rule), then let go."""
+        sums = self.stations.pop(station_pk, None)
+        if sums is None:
+            return
+        durations = sums.rows["AVAIL"].details
+        for code in ("UPTIME", "UTIL_T"):
+            sums.rows[code].details = dict(durations)
+        sums.rows["UTIL_E"].details.update(durations)
+        operator_id, area = sums.where["operator_id"], sums.where["area_code"]
+        for code, row in sums.rows.items():
+            self.writer.add(code, Level.STATION, sums.target, row)
+            self.get(code, Level.OPERATOR, operator_id, operator_id=operator_id).add(
+                row.numerator, row.denominator, row.details
+            )
+            self.get(code, Level.DISTRICT, area, area_code=area).add(row.numerator, row.denominator, row.details)
+            self.get(code, Level.CITY, CITY_CODE).add(row.numerator, row.denominator, row.details)
+        on_time, changes, pushed = sums.status
+        if changes:
+            # Per station too: Beijing's reward grades each station on its pushes' timeliness; `pushed` (on time or
+            # late) is the annual assessment's push coverage (apps.indicators.annual).
+            row = Row(on_time, changes, {"pushed": pushed}, **sums.where)
+            self.writer.add("T_STATUS", Level.STATION, sums.target, row)
 
 
 # Connector and station IDs are unique within an operator only: their targets carry the OperatorID.
@@ -260,34 +294,54 @@ def _orders(start: datetime, end: datetime, operator_ids: Iterable[str] | None):
     return orders
 
 
+def _orders_by_connector(start: datetime, end: datetime, operator_ids) -> Iterator[tuple[int, list, list]]:
+    """Per connector, in pk order (the order of the day's pass, which merges this stream): the intervals its orders
+    ran over the day, and the orders that ended in it (seconds, kWh). One server-side stream: the day's orders are
+    never all held."""
+    orders = _orders(start, end, operator_ids).filter(
+        Q(start_time__lt=end, end_time__gt=start) | Q(end_time__gte=start, end_time__lt=end), connector__isnull=False
+    )
+    current: int | None = None
+    running: list[Interval] = []
+    sessions: list[tuple[float, float]] = []
+    for connector_pk, begun, ended, power in (
+        orders.order_by("connector_id")
+        .values_list("connector_id", "start_time", "end_time", "total_power")
+        .iterator(chunk_size=5000)
+    ):
+        if connector_pk != current:
+            if current is not None:
+                yield current, running, sessions
+            current, running, sessions = connector_pk, [], []
+        if begun < end and ended > start:
+            running.append((begun.timestamp(), ended.timestamp()))
+        if start <= ended < end:
+            sessions.append(((ended - begun).total_seconds(), float(power or 0)))
+    if current is not None:
+        yield current, running, sessions
+
+
 def _connector_figures(rows: Rows, day: date, start: datetime, end: datetime, operator_ids, now: datetime) -> set[str]:
     """AVAIL, UPTIME, UTIL_T, UTIL_E, SESS_OK, FALSE_FREE, FALSE_BUSY per connector (and summed upwards)."""
-    orders = _orders(start, end, operator_ids).filter(connector__isnull=False)
-    running: dict[int, list[Interval]] = defaultdict(list)
-    for connector_pk, begun, ended in orders.filter(start_time__lt=end, end_time__gt=start).values_list(
-        "connector_id", "start_time", "end_time"
-    ):
-        running[connector_pk].append((begun.timestamp(), ended.timestamp()))
-    ended_here: dict[int, list[tuple[float, float]]] = defaultdict(list)
-    for connector_pk, begun, ended, power in orders.filter(end_time__gte=start, end_time__lt=end).values_list(
-        "connector_id", "start_time", "end_time", "total_power"
-    ):
-        ended_here[connector_pk].append(((ended - begun).total_seconds(), float(power or 0)))
+    orders = _orders_by_connector(start, end, operator_ids)
+    pending = next(orders, None)
     operators: set[str] = set()
     waiting: dict[int, list[ConnectorDay]] = defaultdict(list)
     grace = conf().indicators.push_grace.total_seconds()
     for cd in connector_days(day, now=now, operator_ids=operator_ids):
         operators.add(cd.operator_id)
-        _status_timeliness(rows, cd, grace)
+        status = _status_timeliness(rows, cd, grace)
         cd.changes = []
+        while pending is not None and pending[0] < cd.pk:
+            pending = next(orders, None)
+        running, sessions = (pending[1], pending[2]) if pending is not None and pending[0] == cd.pk else ([], [])
         d = cd.durations()
         available = d["t_free"] + d["t_occupied"]
         counted = d["t_period"] - d["t_excluded"]
-        sessions = ended_here.get(cd.pk, [])
         energy = sum(power for _, power in sessions)
         ok = sum(1 for seconds, power in sessions if seconds > SESSION_MIN_SECONDS and power > SESSION_MIN_KWH)
-        busy = union(running.get(cd.pk, []))
-        false_free = sum(_overlap(busy, p.start, p.end) for p in cd.pieces if p.state == FREE)
+        busy = union(running)
+        false_free = sum(_overlap(busy, p.start, p.end) for p in cd.pieces if p.state == FREE) if busy else 0.0
         charging = [p for p in cd.pieces if p.state == OCCUPIED and p.status == S.CHARGING]
         false_busy = sum((p.end - p.start) - _overlap(busy, p.start, p.end) for p in charging)
         rows.add_connector(cd, d, (
@@ -298,18 +352,19 @@ def _connector_figures(rows: Rows, day: date, start: datetime, end: datetime, op
             ("SESS_OK", ok, len(sessions), None),
             ("FALSE_FREE", round(false_free, 3), d["t_free"], None),
             ("FALSE_BUSY", round(false_busy, 3), d["t_charging"], None),
-        ))  # fmt: skip
-        # A station's saturation as soon as its last connector is done; then its pieces are let go (the day's
-        # millions of pieces are never all held).
+        ), status)  # fmt: skip
+        # A station's saturation and rows as soon as its last connector is done; then its pieces are let go (the
+        # day's millions of pieces, and the city's stations' rows, are never all held).
         waiting[cd.station_pk].append(cd)
         if len(waiting[cd.station_pk]) == cd.station_size:
             group = waiting.pop(cd.station_pk)
             _station_figures(rows, group, start)
+            rows.close_station(cd.station_pk)
             for done in group:
                 done.pieces = []
-    for group in waiting.values():
+    for station_pk, group in waiting.items():
         _station_figures(rows, group, start)
-    rows.spread_stations(CONNECTOR_CODES)
+        rows.close_station(station_pk)
     return operators
 
 
@@ -349,9 +404,14 @@ def _station_figures(rows: Rows, days: list[ConnectorDay], start: datetime) -> N
             else:
                 run = 0.0
         head = connectors[0]
-        where = {"operator_id": head.operator_id, "station_pk": head.station_pk, "area_code": head.area_code}
+        where: dict[str, Any] = {
+            "operator_id": head.operator_id,
+            "station_pk": head.station_pk,
+            "area_code": head.area_code,
+        }
         target = target_of(Level.STATION, head.operator_id, head.station_id)
-        rows.get("SAT", Level.STATION, target, **where).add(round(saturated, 3), round(available, 3))
+        # The station's own rows are written at once (final); the SAT sums go on to its operator, district, city.
+        rows.writer.add("SAT", Level.STATION, target, Row(round(saturated, 3), round(available, 3), **where))
         for level, key, scope in (
             (Level.OPERATOR, head.operator_id, {"operator_id": head.operator_id}),
             (Level.DISTRICT, head.area_code, {"area_code": head.area_code}),
@@ -359,10 +419,11 @@ def _station_figures(rows: Rows, days: list[ConnectorDay], start: datetime) -> N
         ):
             rows.get("SAT", level, key, **scope).add(round(saturated, 3), round(available, 3))
         peak_hour = max(per_hour, key=lambda hour: per_hour[hour], default=None)
-        peak = rows.get("PU_MAX", Level.STATION, target, **where)
-        peak.add(round(per_hour[peak_hour] / 60, 3) if peak_hour is not None else 0.0, 1)
-        peak.details["hour"] = peak_hour
-        rows.get("PU_LEN", Level.STATION, target, **where).add(round(longest / 60, 3), 1)
+        peak = Row(
+            round(per_hour[peak_hour] / 60, 3) if peak_hour is not None else 0.0, 1, {"hour": peak_hour}, **where
+        )
+        rows.writer.add("PU_MAX", Level.STATION, target, peak)
+        rows.writer.add("PU_LEN", Level.STATION, target, Row(round(longest / 60, 3), 1, **where))
 
 
 def _timeliness(rows: Rows, start: datetime, end: datetime, operator_ids, operators: set[str], now) -> None:
@@ -374,7 +435,7 @@ def _timeliness(rows: Rows, start: datetime, end: datetime, operator_ids, operat
             .filter(first__isnull=False)
             .values_list("operator_id", "start_charge_seq", "end_time", "first")
         )
-        for operator_id, seq, ended, first_arrival in first:
+        for operator_id, seq, ended, first_arrival in first.iterator(chunk_size=5000):  # a city's day: 300,000
             delay = (first_arrival - ended).total_seconds()
             on_time = delay <= due
             row = rows.get(code, Level.OPERATOR, operator_id, operator_id=operator_id)
@@ -467,39 +528,40 @@ def _session_timeliness(rows: Rows, start: datetime, end: datetime, operator_ids
             row.details["late"].append({"StartChargeSeq": seq, "gaps": len(late), "longest_s": max(late)})
 
 
-def _status_timeliness(rows: Rows, cd: ConnectorDay, grace: float) -> None:
+def _status_timeliness(rows: Rows, cd: ConnectorDay, grace: float) -> tuple[int, int, int]:
     """One connector's status changes of the day (a row whose status differs from the connector's previous one):
     a push within HLHT_PUSH_GRACE of its time is on time, a later one late, a change only a pull saw is a missed
-    push. Called for each connector as the day's pass reaches it (its rows from that same read of the history)."""
+    push. Called for each connector as the day's pass reaches it (its rows from that same read of the history);
+    returns its changes on time, all of them and those pushed at all (its station's share)."""
     previous = cd.seed_status
+    on_time = changes = pushed = 0
+    row: Row | None = None
     for status, status_time, source, arrived in cd.changes:
         changed, previous = status != previous, status
         if not changed or source not in (StatusSource.PUSH, StatusSource.PULL):
             continue
+        changes += 1
+        pushed += source == StatusSource.PUSH
         delay = (arrived - status_time).total_seconds()
-        on_time = source == StatusSource.PUSH and delay <= grace
-        row = rows.get("T_STATUS", Level.OPERATOR, cd.operator_id, operator_id=cd.operator_id)
-        row.add(on_time, 1)
-        rows.get("T_STATUS", Level.CITY, CITY_CODE).add(on_time, 1)
-        # Per station too: Beijing's reward grades each station on its pushes' timeliness.
-        where = {"operator_id": cd.operator_id, "station_pk": cd.station_pk, "area_code": cd.area_code}
-        # `pushed` (on time or late) is the annual assessment's push coverage (apps.indicators.annual).
-        pushed = {"pushed": float(source == StatusSource.PUSH)}
-        rows.get("T_STATUS", Level.STATION, target_of(Level.STATION, cd.operator_id, cd.station_id), **where).add(
-            on_time, 1, pushed
-        )
-        if not on_time:
-            kind = "missed" if source == StatusSource.PULL else "late"
-            items = row.details.setdefault(kind, [])
-            if len(items) < SAMPLES:
-                item = {
-                    "ConnectorID": cd.connector_id,
-                    "Status": status,
-                    "time": timezone.localtime(status_time).isoformat(),
-                }
-                if kind == "late":
-                    item["delay_s"] = round(delay, 3)
-                items.append(item)
+        if source == StatusSource.PUSH and delay <= grace:
+            on_time += 1
+            continue
+        row = row or rows.get("T_STATUS", Level.OPERATOR, cd.operator_id, operator_id=cd.operator_id)
+        kind = "missed" if source == StatusSource.PULL else "late"
+        items = row.details.setdefault(kind, [])
+        if len(items) < SAMPLES:
+            item = {
+                "ConnectorID": cd.connector_id,
+                "Status": status,
+                "time": timezone.localtime(status_time).isoformat(),
+            }
+            if kind == "late":
+                item["delay_s"] = round(delay, 3)
+            items.append(item)
+    if changes:
+        rows.get("T_STATUS", Level.OPERATOR, cd.operator_id, operator_id=cd.operator_id).add(on_time, changes)
+        rows.get("T_STATUS", Level.CITY, CITY_CODE).add(on_time, changes)
+    return on_time, changes, pushed
 
 
 def _prices(rows: Rows, start: datetime, end: datetime, operator_ids) -> None:
@@ -509,7 +571,7 @@ def _prices(rows: Rows, start: datetime, end: datetime, operator_ids) -> None:
         "operator_id", "connector__station_id", "connector__station__station_id", "connector__station__area_code",
         "total_money", "total_power", "total_elec_money", "total_sevice_money",
     )  # fmt: skip
-    for operator_id, station_pk, station_id, area, money, power, elec, service in priced:
+    for operator_id, station_pk, station_id, area, money, power, elec, service in priced.iterator(chunk_size=5000):
         parts = {"elec_money": float(elec or 0), "service_money": float(service or 0)}
         targets = [(Level.OPERATOR, operator_id, {"operator_id": operator_id}), (Level.CITY, CITY_CODE, {})]
         if station_pk is not None:
@@ -521,8 +583,10 @@ def _prices(rows: Rows, start: datetime, end: datetime, operator_ids) -> None:
             if level in (Level.DISTRICT, Level.CITY):
                 rows.get("PRICE_INDEX", level, target, **where).add(float(money), float(power), parts)
     mismatch = Exists(OrderFinding.objects.filter(order=OuterRef("pk"), category=FindingCategory.PRICE))
-    for operator_id, seq, found in orders.annotate(found=mismatch).values_list(
-        "operator_id", "start_charge_seq", "found"
+    for operator_id, seq, found in (
+        orders.annotate(found=mismatch)
+        .values_list("operator_id", "start_charge_seq", "found")
+        .iterator(chunk_size=5000)
     ):
         row = rows.get("TARIFF_MISMATCH", Level.OPERATOR, operator_id, operator_id=operator_id)
         row.add(found, 1)
