@@ -4,7 +4,8 @@ One run per day (`indicators_compute_day`): the connectors' time in state (timel
 connector figures, summed into station, operator, district and city rows; the stations' merged timelines give SAT
 and the full-use peaks; the operators' pushes give the timeliness figures; the orders give the prices. A day's rows
 are replaced as a whole (a rerun after late orders or a reconciliation changes them), then each period containing
-the day is rolled up again from the day rows.
+the day moves by the difference (PostgreSQL; elsewhere it is summed again from its day rows). On PostgreSQL the
+connectors' own period rows are summed when first asked for (`connector_periods_ensure`), not nightly.
 """
 
 from __future__ import annotations
@@ -775,7 +776,8 @@ _MAXED = {"PU_MAX", "PU_LEN"}  # peaks: a period's figure is its highest day, no
 def indicators_roll_up(period: str, first: date) -> int:
     """The period's rows from its day rows: Σ numerators ÷ Σ denominators (the peaks: the highest day), numeric
     details summed. On PostgreSQL one INSERT … SELECT … GROUP BY (a quarter of a city is over a hundred million day
-    rows: they never leave the database); elsewhere (SQLite, `make run`) in Python, to the same figures."""
+    rows: they never leave the database), every level but the connectors' (summed when asked for); elsewhere (SQLite,
+    `make run`) in Python, to the same figures, the connectors' included."""
     if connection.vendor == "postgresql":
         return _roll_up_sql([(period, first)])
     day_rows = Indicator.objects.filter(period=Period.DAY, start__gte=first, start__lt=period_end(period, first))
