@@ -16,6 +16,7 @@ from .codes import CODES
 from .models import AnnualAssessment, Indicator, Level, Period, Scorecard
 from .scorecard import quarter_of
 from .selectors import indicator_trace
+from .services import connector_periods_ensure
 
 
 class IndicatorSerializer(serializers.ModelSerializer):
@@ -63,6 +64,29 @@ class IndicatorViewSet(ScopedReadOnlyViewSet):
     serializer_class = IndicatorSerializer
     filterset_class = IndicatorFilterSet
     ordering = ("-start", "code", "level", "target")
+
+    def filter_queryset(self, queryset):
+        if self.action == "list":
+            self._connector_periods(queryset)
+        return super().filter_queryset(queryset)
+
+    def _connector_periods(self, queryset) -> None:
+        """Connector rows of a week, month or quarter are summed when first asked for (services: ON_REQUEST): a
+        list naming such a period and the connector level (or a connector) sums the missing ones of its starts
+        (those the period has rows for) within its other filters, before they are read."""
+        params = self.request.query_params
+        period = params.get("period")
+        if period not in (Period.WEEK, Period.MONTH, Period.QUARTER):
+            return
+        if params.get("level") not in (Level.CONNECTOR, None) or not (params.get("level") or params.get("connector")):
+            return
+        when = IndicatorFilterSet({name: params[name] for name in ("period", "start", "start_after", "start_before")
+                                   if name in params}, queryset=Indicator.objects.filter(level=Level.CITY))  # fmt: skip
+        scope = IndicatorFilterSet({name: params[name] for name in ("code", "operator", "station", "connector",
+                                    "district") if name in params}, queryset=queryset)  # fmt: skip
+        if when.is_valid() and scope.is_valid():
+            starts = when.qs.order_by().values_list("start", flat=True).distinct()
+            connector_periods_ensure(period, list(starts), scope.qs)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])

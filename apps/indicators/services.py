@@ -4,7 +4,8 @@ One run per day (`indicators_compute_day`): the connectors' time in state (timel
 connector figures, summed into station, operator, district and city rows; the stations' merged timelines give SAT
 and the full-use peaks; the operators' pushes give the timeliness figures; the orders give the prices. A day's rows
 are replaced as a whole (a rerun after late orders or a reconciliation changes them), then each period containing
-the day is rolled up again from the day rows.
+the day moves by the difference (PostgreSQL; elsewhere it is summed again from its day rows). On PostgreSQL the
+connectors' own period rows are summed when first asked for (`connector_periods_ensure`), not nightly.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from __future__ import annotations
 import io
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from apps.charging.choices import CommandKind
@@ -199,13 +200,28 @@ class ConnectorCopy:
         return written
 
 
-class Rows:
-    """The day's figures keyed by (code, level, target), each summed as it is added (the aggregation rule). With a
-    writer, connector rows (final once their connector is done) are written at once instead of held."""
+class StationSums:
+    """One station's connector figures summed as its connectors are done (Row.add's arithmetic, in the same order):
+    the durations once (AVAIL, UPTIME, UTIL_T and UTIL_E carry the same), and its status changes' counts."""
 
-    def __init__(self, writer: Writer | None = None) -> None:
+    __slots__ = ("rows", "status", "target", "where")
+
+    def __init__(self, target: str, where: dict[str, Any]) -> None:
+        self.target, self.where = target, where
+        self.rows = {code: Row(**where) for code in CONNECTOR_CODES}
+        self.status = [0.0, 0.0, 0.0]  # T_STATUS: changes pushed on time, changes, changes pushed at all
+
+
+class Rows:
+    """The day's figures keyed by (code, level, target), each summed as it is added (the aggregation rule). Connector
+    rows (final once their connector is done) are written at once through the writer; a station's rows once its last
+    connector is done, after their sums were spread to its operator, district and the city: only those few rows are
+    held to the end."""
+
+    def __init__(self, writer: Writer) -> None:
         self.rows: dict[tuple[str, str, str], Row] = {}
         self.writer = writer
+        self.stations: dict[int, StationSums] = {}
 
     def get(self, code: str, level: str, target: str, **where: Any) -> Row:
         key = (code, level, target)
@@ -213,32 +229,51 @@ class Rows:
             self.rows[key] = Row(**where)
         return self.rows[key]
 
-    def add_connector(self, cd: ConnectorDay, durations: dict[str, float], figures: Iterable[Figure]) -> None:
-        """A connector's figures: its own rows (written at once through the writer, else held) and their share of
-        its station. The station rows are spread to the operator, district and city once every connector is in
-        (`spread_stations`): a few sums per station instead of four per connector and code."""
-        station = target_of(Level.STATION, cd.operator_id, cd.station_id)
-        where = {"operator_id": cd.operator_id, "station_pk": cd.station_pk, "area_code": cd.area_code}
+    def add_connector(
+        self, cd: ConnectorDay, durations: dict[str, float], figures: Iterable[Figure], status: tuple[int, int, int]
+    ) -> None:
+        """A connector's figures: its own rows (written at once) and their share of its station, and its status
+        changes' counts (on time, all, pushed)."""
+        sums = self.stations.get(cd.station_pk)
+        if sums is None:
+            where = {"operator_id": cd.operator_id, "station_pk": cd.station_pk, "area_code": cd.area_code}
+            sums = self.stations[cd.station_pk] = StationSums(target_of(Level.STATION, cd.operator_id, cd.station_id),
+                                                              where)  # fmt: skip
         for code, numerator, denominator, details in figures:
-            self.get(code, Level.STATION, station, **where).add(numerator, denominator, details)
-        if self.writer is not None:
-            self.writer.add_connector(cd, durations, figures)
-            return
-        target = target_of(Level.CONNECTOR, cd.operator_id, cd.connector_id)
-        for code, numerator, denominator, details in figures:
-            self.get(code, Level.CONNECTOR, target, connector_pk=cd.pk, **where).add(numerator, denominator, details)
+            row = sums.rows[code]
+            row.numerator += numerator
+            row.denominator += denominator
+            if code == "UTIL_E" and details:
+                row.add(0.0, 0.0, {"energy_kwh": details["energy_kwh"], "kw": details["kw"]})
+        sums.rows["AVAIL"].add(0.0, 0.0, durations)
+        for n, value in enumerate(status):
+            sums.status[n] += value
+        self.writer.add_connector(cd, durations, figures)
 
-    def spread_stations(self, codes: Iterable[str]) -> None:
-        """The station rows of `codes` summed into their operator, district and the city (the aggregation rule)."""
-        wanted = set(codes)
-        stations = [(key, row) for key, row in self.rows.items() if key[0] in wanted and key[1] == Level.STATION]
-        for (code, _, _), row in stations:
-            for level, target, where in (
-                (Level.OPERATOR, row.operator_id, {"operator_id": row.operator_id}),
-                (Level.DISTRICT, row.area_code, {"area_code": row.area_code}),
-                (Level.CITY, CITY_CODE, {}),
-            ):
-                self.get(code, level, str(target), **where).add(row.numerator, row.denominator, row.details)
+    def close_station(self, station_pk: int) -> None:
+        """A station whose connectors are all done: its rows written and summed into its operator, district and
+        the city (the aggregation rule), then let go."""
+        sums = self.stations.pop(station_pk, None)
+        if sums is None:
+            return
+        durations = sums.rows["AVAIL"].details
+        for code in ("UPTIME", "UTIL_T"):
+            sums.rows[code].details = dict(durations)
+        sums.rows["UTIL_E"].details.update(durations)
+        operator_id, area = sums.where["operator_id"], sums.where["area_code"]
+        for code, row in sums.rows.items():
+            self.writer.add(code, Level.STATION, sums.target, row)
+            self.get(code, Level.OPERATOR, operator_id, operator_id=operator_id).add(
+                row.numerator, row.denominator, row.details
+            )
+            self.get(code, Level.DISTRICT, area, area_code=area).add(row.numerator, row.denominator, row.details)
+            self.get(code, Level.CITY, CITY_CODE).add(row.numerator, row.denominator, row.details)
+        on_time, changes, pushed = sums.status
+        if changes:
+            # Per station too: Beijing's reward grades each station on its pushes' timeliness; `pushed` (on time or
+            # late) is the annual assessment's push coverage (apps.indicators.annual).
+            row = Row(on_time, changes, {"pushed": pushed}, **sums.where)
+            self.writer.add("T_STATUS", Level.STATION, sums.target, row)
 
 
 # Connector and station IDs are unique within an operator only: their targets carry the OperatorID.
@@ -260,34 +295,54 @@ def _orders(start: datetime, end: datetime, operator_ids: Iterable[str] | None):
     return orders
 
 
+def _orders_by_connector(start: datetime, end: datetime, operator_ids) -> Iterator[tuple[int, list, list]]:
+    """Per connector, in pk order (the order of the day's pass, which merges this stream): the intervals its orders
+    ran over the day, and the orders that ended in it (seconds, kWh). One server-side stream: the day's orders are
+    never all held."""
+    orders = _orders(start, end, operator_ids).filter(
+        Q(start_time__lt=end, end_time__gt=start) | Q(end_time__gte=start, end_time__lt=end), connector__isnull=False
+    )
+    current: int | None = None
+    running: list[Interval] = []
+    sessions: list[tuple[float, float]] = []
+    for connector_pk, begun, ended, power in (
+        orders.order_by("connector_id")
+        .values_list("connector_id", "start_time", "end_time", "total_power")
+        .iterator(chunk_size=5000)
+    ):
+        if connector_pk != current:
+            if current is not None:
+                yield current, running, sessions
+            current, running, sessions = connector_pk, [], []
+        if begun < end and ended > start:
+            running.append((begun.timestamp(), ended.timestamp()))
+        if start <= ended < end:
+            sessions.append(((ended - begun).total_seconds(), float(power or 0)))
+    if current is not None:
+        yield current, running, sessions
+
+
 def _connector_figures(rows: Rows, day: date, start: datetime, end: datetime, operator_ids, now: datetime) -> set[str]:
     """AVAIL, UPTIME, UTIL_T, UTIL_E, SESS_OK, FALSE_FREE, FALSE_BUSY per connector (and summed upwards)."""
-    orders = _orders(start, end, operator_ids).filter(connector__isnull=False)
-    running: dict[int, list[Interval]] = defaultdict(list)
-    for connector_pk, begun, ended in orders.filter(start_time__lt=end, end_time__gt=start).values_list(
-        "connector_id", "start_time", "end_time"
-    ):
-        running[connector_pk].append((begun.timestamp(), ended.timestamp()))
-    ended_here: dict[int, list[tuple[float, float]]] = defaultdict(list)
-    for connector_pk, begun, ended, power in orders.filter(end_time__gte=start, end_time__lt=end).values_list(
-        "connector_id", "start_time", "end_time", "total_power"
-    ):
-        ended_here[connector_pk].append(((ended - begun).total_seconds(), float(power or 0)))
+    orders = _orders_by_connector(start, end, operator_ids)
+    pending = next(orders, None)
     operators: set[str] = set()
     waiting: dict[int, list[ConnectorDay]] = defaultdict(list)
     grace = conf().indicators.push_grace.total_seconds()
     for cd in connector_days(day, now=now, operator_ids=operator_ids):
         operators.add(cd.operator_id)
-        _status_timeliness(rows, cd, grace)
+        status = _status_timeliness(rows, cd, grace)
         cd.changes = []
+        while pending is not None and pending[0] < cd.pk:
+            pending = next(orders, None)
+        running, sessions = (pending[1], pending[2]) if pending is not None and pending[0] == cd.pk else ([], [])
         d = cd.durations()
         available = d["t_free"] + d["t_occupied"]
         counted = d["t_period"] - d["t_excluded"]
-        sessions = ended_here.get(cd.pk, [])
         energy = sum(power for _, power in sessions)
         ok = sum(1 for seconds, power in sessions if seconds > SESSION_MIN_SECONDS and power > SESSION_MIN_KWH)
-        busy = union(running.get(cd.pk, []))
-        false_free = sum(_overlap(busy, p.start, p.end) for p in cd.pieces if p.state == FREE)
+        busy = union(running)
+        false_free = sum(_overlap(busy, p.start, p.end) for p in cd.pieces if p.state == FREE) if busy else 0.0
         charging = [p for p in cd.pieces if p.state == OCCUPIED and p.status == S.CHARGING]
         false_busy = sum((p.end - p.start) - _overlap(busy, p.start, p.end) for p in charging)
         rows.add_connector(cd, d, (
@@ -298,18 +353,19 @@ def _connector_figures(rows: Rows, day: date, start: datetime, end: datetime, op
             ("SESS_OK", ok, len(sessions), None),
             ("FALSE_FREE", round(false_free, 3), d["t_free"], None),
             ("FALSE_BUSY", round(false_busy, 3), d["t_charging"], None),
-        ))  # fmt: skip
-        # A station's saturation as soon as its last connector is done; then its pieces are let go (the day's
-        # millions of pieces are never all held).
+        ), status)  # fmt: skip
+        # A station's saturation and rows as soon as its last connector is done; then its pieces are let go (the
+        # day's millions of pieces, and the city's stations' rows, are never all held).
         waiting[cd.station_pk].append(cd)
         if len(waiting[cd.station_pk]) == cd.station_size:
             group = waiting.pop(cd.station_pk)
             _station_figures(rows, group, start)
+            rows.close_station(cd.station_pk)
             for done in group:
                 done.pieces = []
-    for group in waiting.values():
+    for station_pk, group in waiting.items():
         _station_figures(rows, group, start)
-    rows.spread_stations(CONNECTOR_CODES)
+        rows.close_station(station_pk)
     return operators
 
 
@@ -349,9 +405,14 @@ def _station_figures(rows: Rows, days: list[ConnectorDay], start: datetime) -> N
             else:
                 run = 0.0
         head = connectors[0]
-        where = {"operator_id": head.operator_id, "station_pk": head.station_pk, "area_code": head.area_code}
+        where: dict[str, Any] = {
+            "operator_id": head.operator_id,
+            "station_pk": head.station_pk,
+            "area_code": head.area_code,
+        }
         target = target_of(Level.STATION, head.operator_id, head.station_id)
-        rows.get("SAT", Level.STATION, target, **where).add(round(saturated, 3), round(available, 3))
+        # The station's own rows are written at once (final); the SAT sums go on to its operator, district, city.
+        rows.writer.add("SAT", Level.STATION, target, Row(round(saturated, 3), round(available, 3), **where))
         for level, key, scope in (
             (Level.OPERATOR, head.operator_id, {"operator_id": head.operator_id}),
             (Level.DISTRICT, head.area_code, {"area_code": head.area_code}),
@@ -359,10 +420,11 @@ def _station_figures(rows: Rows, days: list[ConnectorDay], start: datetime) -> N
         ):
             rows.get("SAT", level, key, **scope).add(round(saturated, 3), round(available, 3))
         peak_hour = max(per_hour, key=lambda hour: per_hour[hour], default=None)
-        peak = rows.get("PU_MAX", Level.STATION, target, **where)
-        peak.add(round(per_hour[peak_hour] / 60, 3) if peak_hour is not None else 0.0, 1)
-        peak.details["hour"] = peak_hour
-        rows.get("PU_LEN", Level.STATION, target, **where).add(round(longest / 60, 3), 1)
+        peak = Row(
+            round(per_hour[peak_hour] / 60, 3) if peak_hour is not None else 0.0, 1, {"hour": peak_hour}, **where
+        )
+        rows.writer.add("PU_MAX", Level.STATION, target, peak)
+        rows.writer.add("PU_LEN", Level.STATION, target, Row(round(longest / 60, 3), 1, **where))
 
 
 def _timeliness(rows: Rows, start: datetime, end: datetime, operator_ids, operators: set[str], now) -> None:
@@ -374,7 +436,7 @@ def _timeliness(rows: Rows, start: datetime, end: datetime, operator_ids, operat
             .filter(first__isnull=False)
             .values_list("operator_id", "start_charge_seq", "end_time", "first")
         )
-        for operator_id, seq, ended, first_arrival in first:
+        for operator_id, seq, ended, first_arrival in first.iterator(chunk_size=5000):  # a city's day: 300,000
             delay = (first_arrival - ended).total_seconds()
             on_time = delay <= due
             row = rows.get(code, Level.OPERATOR, operator_id, operator_id=operator_id)
@@ -467,39 +529,40 @@ def _session_timeliness(rows: Rows, start: datetime, end: datetime, operator_ids
             row.details["late"].append({"StartChargeSeq": seq, "gaps": len(late), "longest_s": max(late)})
 
 
-def _status_timeliness(rows: Rows, cd: ConnectorDay, grace: float) -> None:
+def _status_timeliness(rows: Rows, cd: ConnectorDay, grace: float) -> tuple[int, int, int]:
     """One connector's status changes of the day (a row whose status differs from the connector's previous one):
     a push within HLHT_PUSH_GRACE of its time is on time, a later one late, a change only a pull saw is a missed
-    push. Called for each connector as the day's pass reaches it (its rows from that same read of the history)."""
+    push. Called for each connector as the day's pass reaches it (its rows from that same read of the history);
+    returns its changes on time, all of them and those pushed at all (its station's share)."""
     previous = cd.seed_status
+    on_time = changes = pushed = 0
+    row: Row | None = None
     for status, status_time, source, arrived in cd.changes:
         changed, previous = status != previous, status
         if not changed or source not in (StatusSource.PUSH, StatusSource.PULL):
             continue
+        changes += 1
+        pushed += source == StatusSource.PUSH
         delay = (arrived - status_time).total_seconds()
-        on_time = source == StatusSource.PUSH and delay <= grace
-        row = rows.get("T_STATUS", Level.OPERATOR, cd.operator_id, operator_id=cd.operator_id)
-        row.add(on_time, 1)
-        rows.get("T_STATUS", Level.CITY, CITY_CODE).add(on_time, 1)
-        # Per station too: Beijing's reward grades each station on its pushes' timeliness.
-        where = {"operator_id": cd.operator_id, "station_pk": cd.station_pk, "area_code": cd.area_code}
-        # `pushed` (on time or late) is the annual assessment's push coverage (apps.indicators.annual).
-        pushed = {"pushed": float(source == StatusSource.PUSH)}
-        rows.get("T_STATUS", Level.STATION, target_of(Level.STATION, cd.operator_id, cd.station_id), **where).add(
-            on_time, 1, pushed
-        )
-        if not on_time:
-            kind = "missed" if source == StatusSource.PULL else "late"
-            items = row.details.setdefault(kind, [])
-            if len(items) < SAMPLES:
-                item = {
-                    "ConnectorID": cd.connector_id,
-                    "Status": status,
-                    "time": timezone.localtime(status_time).isoformat(),
-                }
-                if kind == "late":
-                    item["delay_s"] = round(delay, 3)
-                items.append(item)
+        if source == StatusSource.PUSH and delay <= grace:
+            on_time += 1
+            continue
+        row = row or rows.get("T_STATUS", Level.OPERATOR, cd.operator_id, operator_id=cd.operator_id)
+        kind = "missed" if source == StatusSource.PULL else "late"
+        items = row.details.setdefault(kind, [])
+        if len(items) < SAMPLES:
+            item = {
+                "ConnectorID": cd.connector_id,
+                "Status": status,
+                "time": timezone.localtime(status_time).isoformat(),
+            }
+            if kind == "late":
+                item["delay_s"] = round(delay, 3)
+            items.append(item)
+    if changes:
+        rows.get("T_STATUS", Level.OPERATOR, cd.operator_id, operator_id=cd.operator_id).add(on_time, changes)
+        rows.get("T_STATUS", Level.CITY, CITY_CODE).add(on_time, changes)
+    return on_time, changes, pushed
 
 
 def _prices(rows: Rows, start: datetime, end: datetime, operator_ids) -> None:
@@ -509,7 +572,7 @@ def _prices(rows: Rows, start: datetime, end: datetime, operator_ids) -> None:
         "operator_id", "connector__station_id", "connector__station__station_id", "connector__station__area_code",
         "total_money", "total_power", "total_elec_money", "total_sevice_money",
     )  # fmt: skip
-    for operator_id, station_pk, station_id, area, money, power, elec, service in priced:
+    for operator_id, station_pk, station_id, area, money, power, elec, service in priced.iterator(chunk_size=5000):
         parts = {"elec_money": float(elec or 0), "service_money": float(service or 0)}
         targets = [(Level.OPERATOR, operator_id, {"operator_id": operator_id}), (Level.CITY, CITY_CODE, {})]
         if station_pk is not None:
@@ -521,8 +584,10 @@ def _prices(rows: Rows, start: datetime, end: datetime, operator_ids) -> None:
             if level in (Level.DISTRICT, Level.CITY):
                 rows.get("PRICE_INDEX", level, target, **where).add(float(money), float(power), parts)
     mismatch = Exists(OrderFinding.objects.filter(order=OuterRef("pk"), category=FindingCategory.PRICE))
-    for operator_id, seq, found in orders.annotate(found=mismatch).values_list(
-        "operator_id", "start_charge_seq", "found"
+    for operator_id, seq, found in (
+        orders.annotate(found=mismatch)
+        .values_list("operator_id", "start_charge_seq", "found")
+        .iterator(chunk_size=5000)
     ):
         row = rows.get("TARIFF_MISMATCH", Level.OPERATOR, operator_id, operator_id=operator_id)
         row.add(found, 1)
@@ -650,6 +715,9 @@ def indicators_compute_day(
     start, end = day_bounds(day, now=now)
     if end <= start:
         return 0
+    incremental = roll_up and connection.vendor == "postgresql"
+    if incremental:
+        replaced = _set_aside(day)
     Indicator.objects.filter(period=Period.DAY, start=day).delete()
     writer = Writer(Period.DAY, day)
     rows = Rows(writer)
@@ -661,8 +729,11 @@ def indicators_compute_day(
     for (code, level, target), row in rows.rows.items():
         writer.add(code, level, target, row)
     writer.flush()
-    if roll_up:
-        indicators_roll_up_periods([(period, period_start(period, day)) for period in ROLLED_UP])
+    periods: list[tuple[str, date]] = [(period, period_start(period, day)) for period in ROLLED_UP]
+    if incremental:
+        _roll_up_delta(day, periods, replaced)
+    elif roll_up:
+        indicators_roll_up_periods(periods)
     return writer.count
 
 
@@ -705,7 +776,8 @@ _MAXED = {"PU_MAX", "PU_LEN"}  # peaks: a period's figure is its highest day, no
 def indicators_roll_up(period: str, first: date) -> int:
     """The period's rows from its day rows: Σ numerators ÷ Σ denominators (the peaks: the highest day), numeric
     details summed. On PostgreSQL one INSERT … SELECT … GROUP BY (a quarter of a city is over a hundred million day
-    rows: they never leave the database); elsewhere (SQLite, `make run`) in Python, to the same figures."""
+    rows: they never leave the database), every level but the connectors' (summed when asked for); elsewhere (SQLite,
+    `make run`) in Python, to the same figures, the connectors' included."""
     if connection.vendor == "postgresql":
         return _roll_up_sql([(period, first)])
     day_rows = Indicator.objects.filter(period=Period.DAY, start__gte=first, start__lt=period_end(period, first))
@@ -746,20 +818,59 @@ def indicators_roll_up_periods(periods: Iterable[tuple[str, date]]) -> int:
     return sum(indicators_roll_up(period, first) for period, first in sorted(set(periods)))
 
 
+# On PostgreSQL the connectors' weeks, months and quarters are summed when first asked for, not nightly: they are
+# six rows in seven of a city's periods (1.4 million of 1.64 million per period), and writing them for three periods
+# every night cost more than the whole day's computation (README, Benchmark).
+ON_REQUEST = Level.CONNECTOR
+
+
+def connector_periods_ensure(period: str, starts: Iterable[date], day_rows: QuerySet[Indicator]) -> int:
+    """The connector rows of `period` starting at `starts` that are not stored yet, summed from their day rows
+    (PostgreSQL; elsewhere the roll-ups store them with the rest) and kept until a day of the period is computed
+    again. `day_rows` narrows which (an operator's, a station's, one connector, one code: the request's filters).
+    Returns the number of rows added."""
+    if connection.vendor != "postgresql" or period not in ROLLED_UP:
+        return 0
+    periods = sorted({(period, period_start(period, start)) for start in starts})
+    return _roll_up_sql(periods, within=day_rows) if periods else 0
+
+
 @transaction.atomic
-def _roll_up_sql(periods: list[tuple[str, date]]) -> int:
+def _roll_up_sql(
+    periods: list[tuple[str, date]], codes: list[str] | None = None, within: QuerySet[Indicator] | None = None
+) -> int:
+    """The periods' rows (only those of `codes` when given) summed again from their day rows, every level but the
+    connectors' (whose stored period rows this removes: they are summed again when asked for); or, with `within`,
+    only the connector rows among `within` that the periods lack."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('work_mem', %s, true)", [ROLL_UP_WORK_MEM])
-    replaced = Q()
-    for period, first in periods:
-        replaced |= Q(period=period, start=first)
-    Indicator.objects.filter(replaced).delete()
+    table = Indicator._meta.db_table
+    extra: dict[str, Any] = {"lazy": ON_REQUEST.value}
+    if within is None:
+        replaced = Q()
+        for period, first in periods:
+            replaced |= Q(period=period, start=first)
+        if codes is not None:
+            replaced &= Q(code__in=codes)
+        Indicator.objects.filter(replaced).delete()
+        only = "AND d.level <> %(lazy)s"
+        conflict = ""
+    else:
+        inner, inner_params = (
+            within.filter(level=ON_REQUEST, period=Period.DAY).order_by().values("id").query.sql_with_params()
+        )
+        pieces = inner.split("%s")
+        inner = "".join(f"{piece}%(w{n})s" for n, piece in enumerate(pieces[:-1])) + pieces[-1]
+        extra |= {f"w{n}": value for n, value in enumerate(inner_params)}
+        only = f"""AND d.level = %(lazy)s AND d.id IN ({inner}) AND NOT EXISTS (
+            SELECT 1 FROM {table} x WHERE x.period = p.period AND x.start = p.first AND x.code = d.code
+                                       AND x.level = d.level AND x.target = d.target)"""  # noqa: S608 (own names)
+        conflict = "ON CONFLICT DO NOTHING"  # two requests summing the same rows at once
     bounds = [(period, first, period_end(period, first)) for period, first in periods]
     listed = ", ".join(f"(%(p{n})s, %(f{n})s::date, %(e{n})s::date)" for n in range(len(bounds)))
     values: dict[str, Any] = {
         f"{key}{n}": value for n, bound in enumerate(bounds) for key, value in zip("pfe", bound, strict=True)
     }
-    table = Indicator._meta.db_table
     summed = ", ".join(
         f"'{name}', ROUND(SUM((details->>'{name}')::float)::numeric, 3)::float" for name in sorted(_SUMMED)
     )
@@ -768,11 +879,13 @@ def _roll_up_sql(periods: list[tuple[str, date]]) -> int:
         f"ROUND((SUM((details->>'{name}')::float) / NULLIF(SUM(denominator), 0))::numeric, 4)::float"
         for name in ("elec_money", "service_money")
     )
+    if codes:
+        only += " AND d.code = ANY(%(codes)s)"
     sql = f"""
         INSERT INTO {table} (code, level, target, period, start, value, numerator, denominator, details,
                              operator_id, station_id, connector_id, area_code, computed)
-        SELECT code, level, target, p.period, p.first,
-               CASE WHEN code = ANY(%(maxed)s) THEN MAX(numerator)
+        SELECT d.code, d.level, d.target, p.period, p.first,
+               CASE WHEN d.code = ANY(%(maxed)s) THEN MAX(numerator)
                     WHEN SUM(denominator) = 0 THEN NULL
                     ELSE ROUND((SUM(numerator) / SUM(denominator)
                                 * CASE WHEN code = ANY(%(percent)s) THEN 100 ELSE 1 END)::numeric, 6)::float END,
@@ -783,12 +896,14 @@ def _roll_up_sql(periods: list[tuple[str, date]]) -> int:
         FROM {table} d
         JOIN (VALUES {listed}) AS p(period, first, following)
           ON d.start >= p.first AND d.start < p.following
-        WHERE d.period = %(day)s AND d.start >= %(low)s AND d.start < %(high)s
-        GROUP BY p.period, p.first, code, level, target
+        WHERE d.period = %(day)s AND d.start >= %(low)s AND d.start < %(high)s {only}
+        GROUP BY p.period, p.first, d.code, d.level, d.target
+        {conflict}
     """  # noqa: S608 (the names are the model's own, the values parameters)
     with connection.cursor() as cursor:
         cursor.execute(sql, {
-            **values, "low": min(b[1] for b in bounds), "high": max(b[2] for b in bounds), "day": Period.DAY,
+            **values, **extra, "low": min(b[1] for b in bounds), "high": max(b[2] for b in bounds), "day": Period.DAY,
+            "codes": codes or [],
             "maxed": sorted(_MAXED), "percent": sorted(code for code, c in CODES.items() if c.unit == "%"),
         })  # fmt: skip
         return cursor.rowcount
@@ -798,11 +913,140 @@ def indicators_compute_recent(*, today: date | None = None) -> dict[str, int]:
     """The nightly run: the last HLHT_INDICATOR_LOOKBACK_DAYS days before today, so late orders and the
     reconciliation count (each day replaced whole, each period containing it rolled up again)."""
     today = today or timezone.localdate()
+    # PostgreSQL: each day moves its periods by its own difference as it is replaced (`_roll_up_delta`). Elsewhere
+    # each period is summed again, once after all its days (not once per day: the same week three times a night).
+    incremental = connection.vendor == "postgresql"
     written, periods = {}, set()
     for back in range(conf().indicators.lookback_days, 0, -1):
         day = today - timedelta(days=back)
-        written[day.isoformat()] = indicators_compute_day(day, roll_up=False)
+        written[day.isoformat()] = indicators_compute_day(day, roll_up=incremental)
         periods |= {(period, period_start(period, day)) for period in ROLLED_UP}
-    # Each period once, after all its days (not once per day: the same week three times a night).
-    indicators_roll_up_periods(periods)
+    if not incremental:
+        indicators_roll_up_periods(periods)
+    return written
+
+
+# The day rows a rerun replaces, kept aside (in the same transaction) until the new ones are written: the periods
+# containing the day move by the difference.
+OLD_DAY = "indicator_day_replaced"
+
+
+def _set_aside(day: date) -> bool:
+    """The day's current rows copied into a temporary table; whether there were any."""
+    table = Indicator._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DROP TABLE IF EXISTS {OLD_DAY}; CREATE TEMPORARY TABLE {OLD_DAY} AS "  # noqa: S608 (own names)
+            f"SELECT code, level, target, numerator, denominator, details, operator_id, station_id, connector_id, "
+            f"area_code FROM {table} WHERE period = %s AND start = %s",
+            [Period.DAY, day],
+        )
+        return cursor.rowcount > 0
+
+
+def _roll_up_delta(day: date, periods: list[tuple[str, date]], replaced: bool) -> int:
+    """The periods containing `day` moved by the day's difference (PostgreSQL): each row of the week, month and
+    quarter gets the new day row's numerator, denominator and summed details added and the replaced day row's
+    taken off, in one `INSERT … ON CONFLICT DO UPDATE` over the day's rows — the same Σ numerators ÷ Σ
+    denominators as summing every day of the period again (`indicators_roll_up`), at the cost of one day's rows
+    instead of up to 92 days'. A period row no day is left in is removed; the peaks (a period's highest day: a
+    maximum cannot be taken off) are summed again from their day rows when a day was replaced."""
+    table = Indicator._meta.db_table
+    values: dict[str, Any] = {"day": day, "period_day": Period.DAY, "maxed": sorted(_MAXED), "lazy": ON_REQUEST.value,
+                              "percent": sorted(code for code, c in CODES.items() if c.unit == "%")}  # fmt: skip
+    listed = ", ".join(f"(%(p{n})s, %(f{n})s::date)" for n in range(len(periods)))
+    for n, (period, first) in enumerate(periods):
+        values[f"p{n}"], values[f"f{n}"] = period, first
+    names = sorted(_SUMMED)
+    if replaced:
+        # The difference per (code, level, target): the new row less the replaced one (a key either side lacks
+        # counts 0; a key neither has stays absent). The peaks are left to the full sum below.
+        def part(name: str) -> str:
+            new, old = f"COALESCE((n.details->>'{name}')::float, 0)", f"COALESCE((o.details->>'{name}')::float, 0)"
+            return f"CASE WHEN n.details ? '{name}' OR o.details ? '{name}' THEN {new} - {old} END"
+
+        source = f"""
+            SELECT COALESCE(n.code, o.code) AS code, COALESCE(n.level, o.level) AS level,
+                   COALESCE(n.target, o.target) AS target,
+                   COALESCE(n.numerator, 0) - COALESCE(o.numerator, 0) AS num,
+                   COALESCE(n.denominator, 0) - COALESCE(o.denominator, 0) AS den,
+                   (n.code IS NOT NULL)::int - (o.code IS NOT NULL)::int AS days,
+                   {", ".join(f"{part(name)} AS {name}" for name in names)},
+                   COALESCE(n.operator_id, o.operator_id) AS operator_id,
+                   COALESCE(n.station_id, o.station_id) AS station_id,
+                   COALESCE(n.connector_id, o.connector_id) AS connector_id,
+                   COALESCE(n.area_code, o.area_code) AS area_code
+            FROM (SELECT * FROM {table} WHERE period = %(period_day)s AND start = %(day)s AND level <> %(lazy)s) n
+            FULL JOIN (SELECT * FROM {OLD_DAY} WHERE level <> %(lazy)s) o
+              ON o.code = n.code AND o.level = n.level AND o.target = n.target
+            WHERE NOT COALESCE(n.code, o.code) = ANY(%(maxed)s)
+        """  # noqa: S608 (the names are the model's and this module's own, the values parameters)
+    else:
+        source = f"""
+            SELECT code, level, target, numerator AS num, denominator AS den, 1 AS days,
+                   {", ".join(f"(details->>'{name}')::float AS {name}" for name in names)},
+                   operator_id, station_id, connector_id, area_code
+            FROM {table} WHERE period = %(period_day)s AND start = %(day)s AND level <> %(lazy)s
+        """  # noqa: S608 (as above)
+    rounded = ", ".join(f"'{name}', ROUND(d.{name}::numeric, 3)::float" for name in names)
+    prices = ", ".join(f"'{name.replace('money', 'price')}', ROUND((d.{name} / NULLIF(d.den, 0))::numeric, 4)::float"
+                       for name in ("elec_money", "service_money"))  # fmt: skip
+
+    def added(name: str) -> str:
+        return f"(COALESCE((t.details->>'{name}')::float, 0) + COALESCE((EXCLUDED.details->>'{name}')::float, 0))"
+
+    merged = ", ".join(
+        f"'{name}', CASE WHEN t.details ? '{name}' OR EXCLUDED.details ? '{name}' THEN "
+        f"ROUND({added(name)}::numeric, 3)::float END"
+        for name in names
+    )
+    denominator = "(t.denominator + EXCLUDED.denominator)"
+    merged_prices = ", ".join(
+        f"'{name.replace('money', 'price')}', CASE WHEN t.details ? '{name}' OR EXCLUDED.details ? '{name}' THEN "
+        f"ROUND(({added(name)} / NULLIF({denominator}, 0))::numeric, 4)::float END"
+        for name in ("elec_money", "service_money")
+    )
+    percent = "CASE WHEN t.code = ANY(%(percent)s) THEN 100 ELSE 1 END"
+    sql = f"""
+        INSERT INTO {table} AS t (code, level, target, period, start, value, numerator, denominator, details,
+                                  operator_id, station_id, connector_id, area_code, computed)
+        SELECT d.code, d.level, d.target, p.period, p.first,
+               CASE WHEN d.code = ANY(%(maxed)s) THEN d.num
+                    WHEN d.den = 0 THEN NULL
+                    ELSE ROUND((d.num / d.den * CASE WHEN d.code = ANY(%(percent)s) THEN 100 ELSE 1 END)::numeric,
+                               6)::float END,
+               ROUND(d.num::numeric, 3)::float, CASE WHEN d.code = ANY(%(maxed)s) THEN 1 ELSE
+               ROUND(d.den::numeric, 3)::float END,
+               jsonb_strip_nulls(jsonb_build_object('days', d.days, {rounded}, {prices})),
+               d.operator_id, d.station_id, d.connector_id, d.area_code, now()
+        FROM ({source}) d CROSS JOIN (VALUES {listed}) AS p(period, first)
+        ON CONFLICT (period, start, code, level, target) DO UPDATE SET
+            numerator = CASE WHEN t.code = ANY(%(maxed)s) THEN GREATEST(t.numerator, EXCLUDED.numerator)
+                             ELSE ROUND((t.numerator + EXCLUDED.numerator)::numeric, 3)::float END,
+            denominator = CASE WHEN t.code = ANY(%(maxed)s) THEN 1 ELSE ROUND({denominator}::numeric, 3)::float END,
+            value = CASE WHEN t.code = ANY(%(maxed)s) THEN GREATEST(t.numerator, EXCLUDED.numerator)
+                         WHEN {denominator} = 0 THEN NULL
+                         ELSE ROUND(((t.numerator + EXCLUDED.numerator) / {denominator} * {percent})::numeric,
+                                    6)::float END,
+            details = jsonb_strip_nulls(jsonb_build_object(
+                'days', COALESCE((t.details->>'days')::int, 0) + COALESCE((EXCLUDED.details->>'days')::int, 0),
+                {merged}, {merged_prices})),
+            computed = EXCLUDED.computed
+    """  # noqa: S608 (the names are the model's and this module's own, the values parameters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        written = cursor.rowcount
+        # The connectors' period rows summed on request before this day changed are stale now.
+        cursor.execute(
+            f"DELETE FROM {table} WHERE level = %(lazy)s AND (period, start) IN (VALUES {listed})",  # noqa: S608
+            values,
+        )
+        if replaced:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE (period, start) IN (VALUES {listed}) AND (details->>'days')::int <= 0",  # noqa: S608
+                values,
+            )
+        cursor.execute(f"DROP TABLE IF EXISTS {OLD_DAY}")
+    if replaced:
+        written += _roll_up_sql(periods, codes=sorted(_MAXED))
     return written

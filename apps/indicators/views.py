@@ -34,6 +34,7 @@ from .models import AnnualAssessment, AnnualScheme, Indicator, Level, Period, Re
 from .resources import AnnualAssessmentResource, ScorecardResource
 from .scorecard import quarter_of
 from .selectors import indicator_trace
+from .services import connector_periods_ensure
 
 PAGE_ROWS = 100
 
@@ -44,6 +45,12 @@ def _context(model_admin, request, title: str, **extra: Any) -> dict[str, Any]:
 
 def explorer_view(model_admin, request):
     choice = explorer_choice(request.user, request.GET)
+    if choice.level == Level.CONNECTOR and choice.start is not None:
+        # A connector ranking of a week, month or quarter: its rows are summed when first asked for.
+        day_rows = Indicator.objects.for_user(request.user).filter(code=choice.code)
+        if choice.operator_id:
+            day_rows = day_rows.filter(operator_id=choice.operator_id)
+        connector_periods_ensure(choice.period, [choice.start], day_rows)
     data = explorer(request.user, choice)
     scope = scope_of(request.user)
     context = _context(

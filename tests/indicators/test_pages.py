@@ -81,6 +81,20 @@ def test_the_regulator_explores_the_city_by_district_trend_and_ranking(two, djan
     assert [s["name"] for s in chart["trend"]["series"]] == ["全市", "987654321"]
 
 
+def test_a_connector_ranking_of_a_quarter_sums_the_connectors_quarter_when_asked(two):
+    # The connectors' quarter rows are not written nightly (PostgreSQL): the explorer's connector ranking sums them
+    # (here one day: the quarter's figures are the day's), within the chosen operator only.
+    response = two["regulator"].get(EXPLORER, {"code": "AVAIL", "level": "connector", "period": "quarter",
+                                               "start": "2024-01-01", "operator": "987654321"})  # fmt: skip
+    assert response.status_code == 200
+    ranking = response.context["data"]["ranking"]
+    assert [(r["operator"], r["target"], r["value"]) for r in ranking] == [("987654321", "C3", OFFLINE_AVAIL)]
+    c3 = _row("AVAIL", "connector", "987654321:C3", "quarter")
+    assert (c3.numerator, c3.denominator, c3.details["days"]) == (86400.0 - 5400, 86400.0, 1)
+    if connection.vendor == "postgresql":  # SQLite stores every level's periods with the nightly roll-up
+        assert not Indicator.objects.filter(level="connector", period="quarter", operator_id="123456789").exists()
+
+
 def test_a_manager_sees_only_their_own_figures_against_the_citys(two, django_assert_max_num_queries):
     with django_assert_max_num_queries(16):
         response = two["manager"].get(EXPLORER, {"code": "AVAIL", "level": "station", "period": "day"})
