@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.core.api import ScopedReadOnlyViewSet
+from apps.core.roles import scope_of
 from apps.operators.api.filtersets import operator_filter
 from apps.stations.api.filtersets import district_filter, station_filter
 
@@ -16,7 +17,7 @@ from .codes import CODES
 from .models import AnnualAssessment, Indicator, Level, Period, Scorecard
 from .scorecard import quarter_of
 from .selectors import indicator_trace
-from .services import connector_periods_ensure
+from .services import NARROWING_FILTERS, NARROWING_NEEDED, connector_periods_ensure, connector_periods_need_narrowing
 
 
 class IndicatorSerializer(serializers.ModelSerializer):
@@ -80,10 +81,20 @@ class IndicatorViewSet(ScopedReadOnlyViewSet):
             return
         if params.get("level") not in (Level.CONNECTOR, None) or not (params.get("level") or params.get("connector")):
             return
-        when = IndicatorFilterSet({name: params[name] for name in ("period", "start", "start_after", "start_before")
-                                   if name in params}, queryset=Indicator.objects.filter(level=Level.CITY))  # fmt: skip
-        scope = IndicatorFilterSet({name: params[name] for name in ("code", "operator", "station", "connector",
-                                    "district") if name in params}, queryset=queryset)  # fmt: skip
+        narrowed = any(params.get(name) for name in NARROWING_FILTERS)
+        if connector_periods_need_narrowing(period, scope_of(self.request.user).city, narrowed):
+            raise serializers.ValidationError({"operator": [NARROWING_NEEDED]})
+        when_names = ("period", "start", "start_after", "start_before")
+        scope_names = ("code", "operator", "station", "connector", "district")
+        when = IndicatorFilterSet(
+            {name: params[name] for name in when_names if name in params},
+            queryset=Indicator.objects.filter(level=Level.CITY),
+            request=self.request,
+        )
+        # The request goes with the data: the operator filter's choices are the person's scope.
+        scope = IndicatorFilterSet(
+            {name: params[name] for name in scope_names if name in params}, queryset=queryset, request=self.request
+        )
         if when.is_valid() and scope.is_valid():
             starts = when.qs.order_by().values_list("start", flat=True).distinct()
             connector_periods_ensure(period, list(starts), scope.qs)

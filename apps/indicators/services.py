@@ -824,6 +824,18 @@ def indicators_roll_up_periods(periods: Iterable[tuple[str, date]]) -> int:
 ON_REQUEST = Level.CONNECTOR
 
 
+NARROWING_FILTERS = ("operator", "station", "connector")
+NARROWING_NEEDED = (
+    "按充电接口查看周、月、季度指标时请指定运营商、充电站或充电接口：这些数据在首次查看时汇总，全市范围过大"
+)
+
+
+def connector_periods_need_narrowing(period: str, city_scope: bool, narrowed: bool) -> bool:
+    """A city-wide person asking for every connector's week, month or quarter must narrow it first: summing a city's
+    connector rows on request (200,000 connectors × up to 92 days × every code) would hold a web worker for minutes."""
+    return connection.vendor == "postgresql" and period in ROLLED_UP and city_scope and not narrowed
+
+
 def connector_periods_ensure(period: str, starts: Iterable[date], day_rows: QuerySet[Indicator]) -> int:
     """The connector rows of `period` starting at `starts` that are not stored yet, summed from their day rows
     (PostgreSQL; elsewhere the roll-ups store them with the rest) and kept until a day of the period is computed

@@ -34,7 +34,7 @@ from .models import AnnualAssessment, AnnualScheme, Indicator, Level, Period, Re
 from .resources import AnnualAssessmentResource, ScorecardResource
 from .scorecard import quarter_of
 from .selectors import indicator_trace
-from .services import connector_periods_ensure
+from .services import NARROWING_NEEDED, connector_periods_ensure, connector_periods_need_narrowing
 
 PAGE_ROWS = 100
 
@@ -45,19 +45,24 @@ def _context(model_admin, request, title: str, **extra: Any) -> dict[str, Any]:
 
 def explorer_view(model_admin, request):
     choice = explorer_choice(request.user, request.GET)
-    if choice.level == Level.CONNECTOR and choice.start is not None:
+    scope = scope_of(request.user)
+    needs_operator = choice.level == Level.CONNECTOR and connector_periods_need_narrowing(
+        choice.period, scope.city, bool(choice.operator_id)
+    )
+    if choice.level == Level.CONNECTOR and choice.start is not None and not needs_operator:
         # A connector ranking of a week, month or quarter: its rows are summed when first asked for.
         day_rows = Indicator.objects.for_user(request.user).filter(code=choice.code)
         if choice.operator_id:
             day_rows = day_rows.filter(operator_id=choice.operator_id)
         connector_periods_ensure(choice.period, [choice.start], day_rows)
     data = explorer(request.user, choice)
-    scope = scope_of(request.user)
+    narrowing = NARROWING_NEEDED if needs_operator else None
     context = _context(
         model_admin, request, "指标浏览",
         choice=choice, data=data, code=CODES[choice.code],
         codes=[(c, CODES[c].name) for c in EXPLORER_CODES], levels=[(lv, Level(lv).label) for lv in RANKING_LEVELS],
-        periods=Period.choices, city_scope=scope.city, period_label=Period(choice.period).label,
+        periods=Period.choices, city_scope=scope.city, needs_operator=narrowing,
+        period_label=Period(choice.period).label,
         lower_better=choice.code in LOWER_IS_BETTER,
         operators=list(Operator.objects.for_user(request.user).values_list("operator_id", "operator_name"))
         if scope.city else [],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.management import call_command
+from django.db import connection
 from rest_framework.test import APIClient
 
 from apps.core.roles import OPERATOR_MANAGER
@@ -326,3 +327,22 @@ def test_data_quality_per_operator_and_rule(city, api):
     price = rules["123456789:price_money"]
     assert (price["numerator"], price["denominator"], price["details"]["severity"]) == (1.0, 2.0, "warning")
     assert price["details"]["samples"] == [found.start_charge_seq]
+
+
+def test_every_connectors_week_city_wide_must_be_narrowed_first(city, api):
+    # PostgreSQL sums connectors' weeks, months and quarters when asked: a city-wide person names an operator,
+    # a station or a connector first, and the answer says which field (a city's would hold a web worker for minutes).
+    status(city["c1"], at(23, day=9), 1)
+    call_command("hlht_indicators", "--date", "2024-01-10", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    wide = api.get("/api/indicators/", {"code": "AVAIL", "level": "connector", "period": "week"})
+    narrowed = api.get("/api/indicators/", {"code": "AVAIL", "level": "connector", "period": "week",
+                                            "operator": "123456789"})  # fmt: skip
+    assert narrowed.status_code == 200
+    assert [r["target"] for r in narrowed.json()["results"]] == ["123456789:C1", "123456789:C2"]
+    if connection.vendor == "postgresql":
+        assert wide.status_code == 400
+        assert list(wide.json()) == ["operator"] and "运营商" in wide.json()["operator"][0]
+    else:  # SQLite stores every level's periods nightly: nothing to sum on request
+        assert wide.status_code == 200 and len(wide.json()["results"]) == 2
+    # A day's connector rows are stored nightly: no narrowing needed.
+    assert api.get("/api/indicators/", {"code": "AVAIL", "level": "connector", "period": "day"}).status_code == 200

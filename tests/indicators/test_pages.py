@@ -95,6 +95,16 @@ def test_a_connector_ranking_of_a_quarter_sums_the_connectors_quarter_when_asked
         assert not Indicator.objects.filter(level="connector", period="quarter", operator_id="123456789").exists()
 
 
+def test_a_city_wide_connector_ranking_of_a_quarter_asks_for_an_operator_first(two):
+    response = two["regulator"].get(EXPLORER, {"code": "AVAIL", "level": "connector", "period": "quarter",
+                                               "start": "2024-01-01"})  # fmt: skip
+    assert response.status_code == 200
+    if connection.vendor == "postgresql":
+        assert response.context["data"]["ranking"] == []
+        assert "请指定运营商" in response.content.decode()
+        assert not Indicator.objects.filter(level="connector", period="quarter").exists()
+
+
 def test_a_manager_sees_only_their_own_figures_against_the_citys(two, django_assert_max_num_queries):
     with django_assert_max_num_queries(16):
         response = two["manager"].get(EXPLORER, {"code": "AVAIL", "level": "station", "period": "day"})
