@@ -621,4 +621,6 @@ class Fuzzer:
             one()
         except Violation as exc:  # raised by the last example hypothesis ran: the minimal one
             return str(exc)
+        except Exception as exc:  # a violation hypothesis could not make happen again (FlakyFailure), or a bug here
+            return f"{type(exc).__name__}: {exc}\n" + "\n".join(getattr(exc, "__notes__", []))
         return None
