@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
@@ -29,6 +28,7 @@ from apps.interconnect.services import operator_provision
 from apps.operators.choices import OperatorKind
 from apps.operators.models import Operator
 from apps.protocol import (
+    CST,
     KeySet,
     Ret,
     SeqGenerator,
@@ -155,14 +155,13 @@ class Plan:
 
 # -- Data from the schema --------------------------------------------------------------------------------------------
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 _TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), max_size=12)
 
 
 def _datetimes() -> st.SearchStrategy[datetime]:
     # Around the run's own day, where the portal's clock rules (time_in_future, windows) bite, and far from it.
     near = st.integers(-3 * 86400, 3600).map(
-        lambda s: datetime.now(BEIJING).replace(microsecond=0, tzinfo=None) + timedelta(seconds=s)
+        lambda s: datetime.now(CST).replace(microsecond=0, tzinfo=None) + timedelta(seconds=s)
     )
     return st.one_of(near, st.datetimes(datetime(1, 1, 2), datetime(9999, 12, 30)))
 
@@ -499,7 +498,7 @@ class Fuzzer:
             )
         elif case.broken in ("base64", "stale"):
             if case.broken == "stale":
-                env["TimeStamp"] = format_timestamp(datetime.now(BEIJING) - timedelta(hours=2))
+                env["TimeStamp"] = format_timestamp(datetime.now(CST) - timedelta(hours=2))
             else:
                 env["Data"] = {"cut": env["Data"][:-5], "pad": env["Data"] + "===", "junk": "!!" + env["Data"],
                                "empty": ""}[case.detail]  # fmt: skip
