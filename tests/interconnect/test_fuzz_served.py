@@ -93,7 +93,9 @@ def test_cases_draw_every_interface_and_broken_envelopes(fuzzer):
     seen: set[str] = set()
     broken: set[str] = set()
 
-    @hsettings(max_examples=400, database=None, suppress_health_check=list(HealthCheck), deadline=None)
+    @hsettings(
+        max_examples=400, database=None, suppress_health_check=list(HealthCheck), deadline=None, derandomize=True
+    )
     @given(case=cases(fuzzer.plan))
     def draw(case):
         (broken if case.broken else seen).add(case.broken or case.interface)
