@@ -388,6 +388,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apps.core.api_docs.chinese_summaries",
+        "apps.core.api_docs.error_responses",
     ],
 }
 

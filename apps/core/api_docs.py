@@ -103,6 +103,67 @@ def chinese_summaries(result: dict[str, Any], generator: Any, request: Any, publ
     return result
 
 
+# The answers every operation may give besides its success, and their bodies: DRF's own (`{"detail"}`), a Refusal's
+# (`{"code", "detail"}`, apps.core.api_errors) and a refused parameter or field (`{"<name>": ["<why>"]}`).
+ERROR = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string", "description": "原因"},
+        "code": {"type": "string", "description": "拒绝的原因代码（车主接口），如 connector_busy"},
+    },
+    "required": ["detail"],
+}
+INVALID = {
+    "type": "object",
+    "description": "参数或字段名 → 不合法的原因",
+    "additionalProperties": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]},
+}
+ERRORS = {
+    "400": ("参数不合法（指明参数名）", "Invalid"),
+    "401": ("未携带令牌或令牌无效", "Error"),
+    "403": ("无权访问", "Error"),
+    "404": ("不存在、不在可见范围内，或页码超出范围", "Error"),
+    "402": ("余额不足（balance_low）", "Error"),
+    "409": ("拒绝执行（code 说明原因，如 connector_busy）", "Error"),
+    "503": ("运营商平台或消息队列暂不可用（operator_unreachable、broker_unavailable）", "Error"),
+}
+
+
+def _errors_of(path: str, method: str, operation: dict[str, Any]) -> list[str]:
+    codes = ["401", "403"]
+    parameters = {p.get("name") for p in operation.get("parameters", []) if isinstance(p, dict)}
+    if "{" in path or "page" in parameters:  # one object, or a page past the last (DRF's "无效页面")
+        codes.append("404")
+    if operation.get("parameters") or operation.get("requestBody"):
+        codes.append("400")
+    if method == "post" and path.startswith("/api/driver/"):
+        codes += ["402", "404", "409", "503"]
+    return codes
+
+
+def error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: each operation documents the errors it may answer (401 and 403 always,
+    404 for one object, 400 for parameters or a body, a driver's refusals), so a client can read them and the API's
+    schema test can hold every answer to the schema."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault("Error", ERROR)
+    schemas.setdefault("Invalid", INVALID)
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            for code in _errors_of(path, method, operation):
+                description, name = ERRORS[code]
+                operation["responses"].setdefault(
+                    code,
+                    {
+                        "description": description,
+                        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+                    },
+                )
+    return result
+
+
 class ApiDocsView(SpectacularSwaggerView):
     """The Swagger UI page. The page itself is public — it is the portal's own static shell; the schema it loads
     needs a token or a session, which the page sends (a token typed into its bar is kept in this browser only)."""
