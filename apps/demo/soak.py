@@ -23,20 +23,19 @@ from typing import Any
 
 import requests
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
-from django.db import connections, transaction
+from django.db import connections
 from django.db.models import Count
 from django.test import override_settings
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from apps.charging.choices import CommandState
-from apps.charging.models import ChargingSession, CommandAttempt, OutboundCommand, SessionEvent
+from apps.charging.models import ChargingSession, OutboundCommand
 from apps.core.conf import conf
-from apps.demo.benchkit import database_url, free_port, operators_delete, percentile, proc_status, sql_delete
+from apps.demo.benchkit import database_url, free_port, percentile, proc_status
 from apps.drivers.choices import EntryKind
-from apps.drivers.models import Driver, Notification, WalletEntry
+from apps.drivers.models import WalletEntry
 from apps.drivers.services import driver_register, wallet_top_up
 from apps.interconnect.choices import Direction, RunStatus
 from apps.interconnect.models import Exchange
@@ -49,9 +48,7 @@ from apps.protocol.names import Interface
 from apps.stations.choices import StatusSource
 from apps.stations.models import Connector, ConnectorStatusHistory, PendingConnectorStatus
 
-PREFIX = "MA01SK"  # the soak's operators: MA01SK001 …
-PHONES = "1980000"  # the soak's drivers: 19800000000 …
-PHONE_BASE = 19800000000
+PREFIX = "MA01SK"  # the soak's operators: MA01SK<run, 2 digits><platform, 1 digit>
 QUEUES = ("celery", "pulls")
 PUSHES = (
     Interface.NOTIFICATION_STATION_STATUS,
@@ -129,29 +126,22 @@ class Soak:
         self.halt = threading.Event()  # everything stops waiting
         self.samples: list[dict[str, Any]] = []
         self.drivers = DriverFigures()
-        self.ids = [f"{PREFIX}{n + 1:03d}" for n in range(options.platforms)]
+        self.ids: list[str] = []
+        self.phones = ""
         self.started_at = timezone.now()
 
     # -- set-up and clean-up --------------------------------------------------------------------------------------
 
-    def clean(self) -> None:
-        """Delete what an earlier soak left (its operators, drivers and their rows)."""
-        with transaction.atomic():
-            ids = list(Operator.objects.filter(operator_id__startswith=PREFIX).values_list("operator_id", flat=True))
-            drivers = list(Driver.objects.filter(phone__startswith=PHONES).values_list("pk", flat=True))
-            sessions = ChargingSession.objects.filter(operator_id__in=ids)
-            CommandAttempt.objects.filter(command__session__in=sessions).delete()
-            OutboundCommand.objects.filter(session__in=sessions).delete()
-            SessionEvent.objects.filter(session__in=sessions).delete()
-            sessions.delete()
-            if drivers:  # the ledger refuses deletes through the ORM
-                sql_delete(WalletEntry, "driver_id", drivers)
-            Notification.objects.filter(driver_id__in=drivers).delete()
-            users = list(Driver.objects.filter(pk__in=drivers).values_list("user_id", flat=True))
-            Driver.objects.filter(pk__in=drivers).delete()
-            get_user_model().objects.filter(pk__in=users).delete()
-            PendingConnectorStatus.objects.filter(operator_id__in=ids).delete()
-            operators_delete(ids)
+    def _number(self) -> None:
+        """This run's operators and drivers: MA01SK<run><n> and 1980<run><n>, a run number above any earlier soak's
+        on this database. An earlier run's rows stay (its pulls, statistics, reconciliations and journal reach into
+        many tables): the checks read this run's own rows only."""
+        earlier = Operator.objects.filter(operator_id__startswith=PREFIX).values_list("operator_id", flat=True)
+        run = 1 + max((int(i[len(PREFIX) : len(PREFIX) + 2]) for i in earlier if i[len(PREFIX) :].isdigit()), default=0)
+        if run > 99:
+            raise CommandError("99 soaks ran on this database: use a fresh one")
+        self.ids = [f"{PREFIX}{run:02d}{n + 1}" for n in range(self.o.platforms)]
+        self.phones = f"1980{run:03d}"
 
     def _env(self) -> dict[str, str]:
         return {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "0", "SECRET_KEY": settings.SECRET_KEY,
@@ -256,7 +246,7 @@ class Soak:
     def _make_drivers(self) -> list[str]:
         tokens = []
         for n in range(self.o.drivers):
-            driver = driver_register(phone=str(PHONE_BASE + n))
+            driver = driver_register(phone=f"{self.phones}{n:04d}")
             wallet_top_up(driver_id=driver.pk, amount=Decimal("5000"), key="soak")
             tokens.append(Token.objects.get_or_create(user=driver.user)[0].key)
         return tokens
@@ -380,7 +370,7 @@ class Soak:
     def run(self) -> dict[str, Any]:
         self.o.out.mkdir(parents=True, exist_ok=True)
         (self.o.out / "logs").mkdir(exist_ok=True)
-        self.clean()
+        self._number()
         # The simulated platforms listen on loopback, which a production portal refuses to call (SSRF guard).
         override_settings(HLHT_ALLOW_PRIVATE_ENDPOINTS=True).enable()
         began = time.monotonic()
@@ -474,7 +464,7 @@ class Soak:
         )
         order_missing = sorted(seq for seq in acked_orders if seq not in stored_orders)
         order_dupes = sum(n - 1 for n in stored_orders.values() if n > 1)
-        entries = WalletEntry.objects.filter(driver__phone__startswith=PHONES)
+        entries = WalletEntry.objects.filter(driver__phone__startswith=self.phones)
         charges = Counter(entries.filter(kind=EntryKind.CHARGE).values_list("order_id", flat=True))
         releases = Counter(entries.filter(kind=EntryKind.RELEASE).values_list("start_charge_seq", flat=True))
         paid_sessions = ChargingSession.objects.filter(
