@@ -340,7 +340,9 @@ class Soak:
             "answers": len(latencies),
             "p50_ms": round(percentile(latencies, 0.5), 1),
             "p99_ms": round(percentile(latencies, 0.99), 1),
-            "outbox": OutboundCommand.objects.filter(state=CommandState.PENDING).count(),
+            "outbox": OutboundCommand.objects.filter(
+                state=CommandState.PENDING, session__operator_id__in=self.ids
+            ).count(),
         }
         for queue in QUEUES:
             row[f"queue_{queue}"] = broker.llen(queue)

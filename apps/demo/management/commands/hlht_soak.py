@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +62,18 @@ class Command(BaseCommand):
             ),
             say=lambda line: self.stderr.write(line),
         )
+        # SIGTERM (a CI timeout, kill) ends the run like Ctrl-C: its processes are stopped, never left behind.
+        signal.signal(signal.SIGTERM, _interrupted)
         figures = soak.run()
         csv_path, png = soak.write(figures)
         figures["files"] = {"csv": str(csv_path), "png": str(png)}
         self.stdout.write(json.dumps(figures, indent=2, ensure_ascii=False) if options["json"] else _table(figures))
         if not figures["ok"]:
             raise SystemExit(1)
+
+
+def _interrupted(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _table(f: dict[str, Any]) -> str:
