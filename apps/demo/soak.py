@@ -560,23 +560,24 @@ def plot(samples: list[dict[str, Any]], path: Path, figures: dict[str, Any]) -> 
     import matplotlib.pyplot as plt
 
     minutes = [s["t_s"] / 60 for s in samples]
-    fig, (memory, latency, queues) = plt.subplots(3, 1, figsize=(10, 9), sharex=True)
+    fig, (memory, latency, queues) = plt.subplots(3, 1, figsize=(11, 9), sharex=True)
     for name in sorted({k for s in samples for k in s if k.startswith("rss_")}):
         memory.plot(minutes, [s.get(name) for s in samples], label=name[4:], linewidth=1.2)
     memory.set_ylabel("RSS (MiB)")
     memory.set_ylim(bottom=0)
-    memory.legend(fontsize=7, ncol=4, loc="lower right")
+    memory.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the lines, never over them
     latency.plot(minutes, [s["p99_ms"] for s in samples], label="p99", color="tab:red")
     latency.plot(minutes, [s["p50_ms"] for s in samples], label="p50", color="tab:blue")
     latency.set_ylabel("protocol answer (ms)")
     latency.set_ylim(bottom=0)
-    latency.legend(fontsize=8)
+    latency.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     for key, label in (("queue_celery", "Redis celery"), ("queue_pulls", "Redis pulls"), ("outbox", "outbox pending")):
         queues.plot(minutes, [s.get(key, 0) for s in samples], label=label)
     queues.set_ylabel("depth")
     queues.set_xlabel("minutes")
-    queues.set_ylim(bottom=0)
-    queues.legend(fontsize=8)
+    deepest = max((s.get(k, 0) for s in samples for k in ("queue_celery", "queue_pulls", "outbox")), default=0)
+    queues.set_ylim(0, max(5, deepest * 1.1))  # an empty queue reads as a line on the floor, not mid-panel
+    queues.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ok = "rows = acks, duplicates 0" if figures.get("ok") else "EXACTLY-ONCE CHECK FAILED"
     fig.suptitle(
         f"HLHT soak: {figures['minutes']:g} min, {figures['platforms']} simulated platforms, gunicorn "
