@@ -19,12 +19,14 @@ class Outcome(models.TextChoices):
     NONE = "", "—"
     COMPLETED = "completed", "充电完成"
     AUTH_REFUSED = "auth_refused", "设备认证失败"
+    CANCELLED = "cancelled", "认证期间已取消"
     START_REFUSED = "start_refused", "启动命令被拒绝"
     START_FAILED = "start_failed", "启动失败"
     STUCK = "stuck", "超时关闭（待复核）"
 
 
 class CommandKind(models.TextChoices):
+    AUTH = "auth", "设备认证"
     START = "start", "启动充电"
     STOP = "stop", "停止充电"
     POLL = "poll", "查询充电状态"

@@ -57,16 +57,6 @@ class BalanceLow(Refused):
     code, status = "balance_low", 402
 
 
-class OperatorUnreachable(Refused):
-    code, status = "operator_unreachable", 503
-
-
-class AuthRefused(Refused):
-    """The operator refused query_equip_auth; `fail_reason` is its AuthFailReason."""
-
-    code = "auth_refused"
-
-
 class SessionUnknown(Refused):
     code, status = "session_unknown", 404
     default_message = "没有这个充电会话"

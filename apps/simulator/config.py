@@ -91,6 +91,8 @@ class SimulatorConfig:
     incident_rate: float = 0.02
     # Directory changes (new station, rename, added connector) per simulated day across the whole operator.
     churn_per_day: float = 24.0
+    # Seconds between reconciliations of the day so far (check_charge_orders), besides the daily one; 0 = daily only.
+    reconcile_every: float = 0.0
     push_workers: int = 1
     max_pending_pushes: int = 100_000
     timeout_hold: float = 35.0

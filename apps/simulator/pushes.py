@@ -185,6 +185,9 @@ class Pusher:
         self._threads: list[threading.Thread] = []
         self.records: deque[PushRecord] = deque(maxlen=20_000)
         self.counts: Counter[str] = Counter()
+        # Every push the portal answered Ret 0 (a verified answer), by interface, with what identifies it: what a
+        # soak compares with the rows the portal stored (apps/demo/soak.py). Resends and duplicates count each time.
+        self.acks: dict[str, list[str]] = {}
 
     # -- queue ------------------------------------------------------------------------------------------------------
 
@@ -305,6 +308,10 @@ class Pusher:
             self.counts[outcome] += 1
             self.records.append(record)
 
+    def _ack(self, job: PushJob) -> None:
+        with self._cond:
+            self.acks.setdefault(job.interface, []).append(push_identity(job.payload))
+
     def _deliver(self, client: PeerClient, job: PushJob) -> None:
         if self.faults.roll("drop_push"):
             self._record(job, "dropped")
@@ -314,11 +321,13 @@ class Pusher:
         error: str | None = None
         try:
             response = client.call(job.interface, payload)
+            self._ack(job)
         except ClientError as exc:
             error = str(exc)
         if self.faults.roll("duplicate_push"):
             try:
                 duplicate = client.call(job.interface, payload)
+                self._ack(job)
                 self._record(job, "duplicate", duplicate)
             except ClientError as exc:
                 self._record(job, "duplicate", error=str(exc))
@@ -335,6 +344,14 @@ class Pusher:
                 heapq.heappush(self._queue, job)
         else:
             self._record(job, "gave_up", response, error)
+
+
+def push_identity(payload: Mapping[str, Any]) -> str:
+    """What names one push: the connector of a status, the session of a result or an order, the reconciliation."""
+    status = payload.get("ConnectorStatusInfo")
+    if isinstance(status, Mapping):
+        return str(status.get("ConnectorID", ""))
+    return str(payload.get("StartChargeSeq") or payload.get("CheckOrderSeq") or "")
 
 
 def _accepted(kind: str, response: Mapping[str, Any]) -> bool:

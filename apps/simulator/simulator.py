@@ -101,7 +101,8 @@ MIN_PORTAL_SESSION = 20 * 60.0
     E_PORTAL_START,
     E_SNAPSHOT,
     E_STOP_DONE,
-) = range(12)
+    E_RECONCILE,
+) = range(13)
 
 
 OVERCHARGE = Decimal("1.2")  # the price_mismatch fault bills 20 % above the declared electricity price
@@ -296,6 +297,8 @@ class Simulator:
         if "disappearing_station" in self.faults:
             self._schedule(start + DISAPPEAR_INTERVAL, E_DISAPPEAR)
         self._schedule(self._next_check_time(start), E_DAILY)
+        if cfg.reconcile_every > 0:
+            self._schedule(start + cfg.reconcile_every, E_RECONCILE)
 
     def _gap(self, per_connector_per_day: float) -> float:
         """Exponential gap for a Poisson process over all connectors at the given per-connector daily rate."""
@@ -502,6 +505,10 @@ class Simulator:
         self._schedule(self._next_check_time(at + 1), E_DAILY)
         self.check_charge_orders(local_day(at) - timedelta(days=1), at)
 
+    def _on_reconcile(self, at: float, _: object) -> None:
+        self._schedule(at + self.config.reconcile_every, E_RECONCILE)
+        self.check_charge_orders(local_day(at), at, keep=True)
+
     def _on_portal_start(self, at: float, session: ChargeSession) -> None:
         if session.state != SEQ_STARTING:
             return
@@ -552,6 +559,7 @@ class Simulator:
         E_PORTAL_START: _on_portal_start,
         E_SNAPSHOT: _on_snapshot,
         E_STOP_DONE: _on_stop_done,
+        E_RECONCILE: _on_reconcile,
     }
 
     # -- operations behind the interfaces (called by the HTTP handlers) ---------------------------------------------
@@ -623,12 +631,14 @@ class Simulator:
             session = self.sessions.get(seq) or self.finished.get(seq)
             return None if session is None else session.snapshot(self.clock.time())
 
-    def check_charge_orders(self, day: date, at: float | None = None) -> dict[str, Any]:
-        """Push the reconciliation of `day`'s portal-started orders (by order end date); returns the payload."""
+    def check_charge_orders(self, day: date, at: float | None = None, *, keep: bool = False) -> dict[str, Any]:
+        """Push the reconciliation of `day`'s portal-started orders (by order end date); returns the payload.
+        `keep`: the day is not over (a reconciliation of the day so far), its orders stay for the daily one."""
         with self.lock:
             at = self.clock.time() if at is None else at
             orders = [s for s in self.portal_orders if local_day(s.end) == day]
-            self.portal_orders = [s for s in self.portal_orders if local_day(s.end) > day]
+            if not keep:
+                self.portal_orders = [s for s in self.portal_orders if local_day(s.end) > day]
             power = sum((s.bill.power for s in orders if s.bill), Decimal("0.00"))
             money = sum((s.bill.total_money for s in orders if s.bill), Decimal("0.00"))
             seq = self.serial(at)

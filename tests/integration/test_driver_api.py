@@ -52,8 +52,14 @@ def _as_driver(phone: str, money: str | None = "100") -> APIClient:
 
 
 def _send_pending() -> None:
-    for command in OutboundCommand.objects.filter(state=CommandState.PENDING):
-        command_send(command.pk)
+    """Send each pending command once, and those their answers queue (a start, once its authentication passed)."""
+    sent: set[int] = set()
+    while fresh := list(
+        OutboundCommand.objects.filter(state=CommandState.PENDING).exclude(pk__in=sent).values_list("pk", flat=True)
+    ):
+        for command_id in fresh:
+            command_send(command_id)
+            sent.add(command_id)
 
 
 def _run(sim, seconds: int, step: int = 10) -> None:

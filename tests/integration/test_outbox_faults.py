@@ -69,6 +69,7 @@ def test_a_start_whose_sender_was_killed_mid_call_is_confirmed_by_query_not_sent
     driver = driver_register(phone="13812340000")
     wallet_top_up(driver_id=driver.pk, amount=Decimal("100"), key="PAY-kill")
     session = session_start(driver_id=driver.pk, operator_id=SIM_ID, connector_id=usable(sim, 1)[0])
+    _authenticated(session)
     command = OutboundCommand.objects.get(session=session, kind=CommandKind.START)
 
     # The platform carries the start out at once and answers a minute later; the worker is killed in between.
@@ -108,10 +109,17 @@ def pushing(live_server, settings):
     simulator.stop()
 
 
+def _authenticated(session) -> None:
+    """The outbox's first command of a start: query_equip_auth, whose answer queues the start itself."""
+    auth = OutboundCommand.objects.get(session=session, kind=CommandKind.AUTH)
+    assert command_send(auth.pk) == CommandState.DONE
+
+
 def _started(sim, phone: str):
     driver = driver_register(phone=phone)
     wallet_top_up(driver_id=driver.pk, amount=Decimal("100"), key=f"PAY-{phone}")
     session = session_start(driver_id=driver.pk, operator_id=SIM_ID, connector_id=usable(sim, 1)[0])
+    _authenticated(session)
     start = OutboundCommand.objects.get(session=session, kind=CommandKind.START)
     assert command_send(start.pk) == CommandState.DONE
     return driver, session

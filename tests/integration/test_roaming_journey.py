@@ -46,8 +46,14 @@ def world(live_server, settings, request):
 
 
 def _send_pending() -> None:
-    for command in OutboundCommand.objects.filter(state=CommandState.PENDING):
-        command_send(command.pk)
+    """Send each pending command once, and those their answers queue (a start, once its authentication passed)."""
+    sent: set[int] = set()
+    while fresh := list(
+        OutboundCommand.objects.filter(state=CommandState.PENDING).exclude(pk__in=sent).values_list("pk", flat=True)
+    ):
+        for command_id in fresh:
+            command_send(command_id)
+            sent.add(command_id)
 
 
 def _run(sim, seconds: int, step: int = 10) -> None:
@@ -63,7 +69,8 @@ def test_start_status_stop_order_and_one_charge(world):
     assert session.state == S.STARTING and len(session.start_charge_seq) == 27
     assert session.start_charge_seq.startswith("MA01HLHT0") and balance_of(driver.pk) == Decimal("100.00")  # held
     _send_pending()
-    assert OutboundCommand.objects.get(session=session).state == CommandState.DONE
+    commands = set(OutboundCommand.objects.filter(session=session).values_list("kind", "state"))
+    assert commands == {(CommandKind.AUTH, CommandState.DONE), (CommandKind.START, CommandState.DONE)}
 
     _run(sim, 30)  # the pile starts within 3–15 s and the result is pushed
     session.refresh_from_db()
@@ -84,7 +91,7 @@ def test_start_status_stop_order_and_one_charge(world):
     assert [c.amount for c in charges] == [-session.order.total_money]
     assert balance_of(driver.pk) == Decimal("200.00") - session.order.total_money  # the hold came back
     states = list(SessionEvent.objects.filter(session=session).values_list("to_state", flat=True))
-    assert states == [S.STARTING, S.CHARGING, S.STOPPING, S.FINISHED]
+    assert states == [S.STARTING, S.STARTING, S.CHARGING, S.STOPPING, S.FINISHED]  # the second: 设备认证通过 (a note)
 
     # The day's reconciliation agrees with the portal, and the order is on the operator's statement.
     day = session.order.end_time.astimezone(CST).date()

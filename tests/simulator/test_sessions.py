@@ -237,6 +237,28 @@ def test_daily_check_charge_orders_covers_yesterdays_portal_orders(pushing: Fact
     assert second_check["StartTime"] == "2024-05-21 00:00:00" and second_check["OrderCount"] == 0
 
 
+def test_a_reconciliation_of_the_day_so_far_keeps_its_orders_for_the_daily_one_and_acks_are_recorded(
+    pushing: Factory, receiver: Receiver
+) -> None:
+    sim = pushing(start=datetime(2024, 5, 20, 22, 0, tzinfo=CST), reconcile_every=900.0)
+    with portal_client(sim) as client:
+        cid = usable(sim)[0]
+        client.call("query_start_charge", {"StartChargeSeq": serial(7), "ConnectorID": cid, "QRCode": ""})
+        settle(sim, 600)
+        client.call("query_stop_charge", {"StartChargeSeq": serial(7), "ConnectorID": cid})
+        settle(sim, 60)
+    settle(sim, 900)  # the next reconciliation of the day so far lists the order …
+    listed = [c for c in receiver.payloads("check_charge_orders") if c["OrderCount"]]
+    assert listed and {o["StartChargeSeq"] for o in listed[-1]["ChargeOrders"]} == {serial(7)}
+    settle(sim, datetime(2024, 5, 21, 1, 0, 1, tzinfo=CST).timestamp() - sim.clock.time())
+    daily = [c for c in receiver.payloads("check_charge_orders") if c["StartTime"] == "2024-05-20 00:00:00"][-1]
+    assert daily["OrderCount"] == 1  # … and the daily run (01:00 the next day) still does
+    # Every push the portal answered Ret 0 is recorded with what names it (the soak compares them with its rows).
+    assert sim.pusher is not None
+    assert sim.pusher.acks["notification_charge_order_info"] == [serial(7)]
+    assert serial(7) in sim.pusher.acks["notification_start_charge_result"]
+
+
 def test_statuses_follow_the_time_of_day(sims: Factory) -> None:
     def busy_share(hour: int) -> float:
         sim = sims(stations=400, walkin_rate=3.0, incident_rate=0.02, start=START.replace(hour=hour))

@@ -121,7 +121,14 @@ class SessionsView(DriverView, generics.ListAPIView):
 
     @extend_schema(request=StartSerializer, responses={201: SessionSerializer})
     def post(self, request: Request) -> Response:
-        """Start charging: auth with the operator, hold the money, send query_start_charge (by the outbox)."""
+        """Start charging. **201** with the session 启动中 (`state` 1) as soon as the money is held: the operator is not
+        waited for. A worker then authenticates the connector with the operator (query_equip_auth) and sends the start
+        (query_start_charge); watch the session (GET sessions/<seq>/) until `state` is 2 (充电中) or 4 (已结束). An
+        operator that refuses the authentication, or cannot be reached, ends it with `outcome` `auth_refused` (and
+        its `fail_reason`) and the hold is given back, once. A stop pressed before the operator was asked to start
+        ends it at once (`outcome` `cancelled`). Refused at once, nothing held: 402 `balance_low`, 403
+        `driver_suspended`, 404 `connector_unknown`, 409 `connector_offline` / `connector_fault` / `connector_busy` /
+        `operator_suspended`."""
         serializer = StartSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data, qr_code = serializer.validated_data, ""
@@ -148,7 +155,8 @@ class SessionView(DriverView, generics.RetrieveAPIView):
 class StopView(DriverView):
     @extend_schema(request=None, responses={202: SessionSerializer})
     def post(self, request: Request, seq: str) -> Response:
-        """Stop charging: the session shows 停止中 until the operator confirms."""
+        """Stop charging: **202**, the session shows 停止中 until the operator confirms — or, still being
+        authenticated (the operator not yet asked to start), it ends at once: 已结束, `outcome` `cancelled`."""
         session = session_stop(driver_id=request.user.driver.pk, seq=seq)
         return Response(SessionSerializer(session).data, status=status.HTTP_202_ACCEPTED)
 

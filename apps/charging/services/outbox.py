@@ -17,14 +17,14 @@ from apps.core.leases import Claim, Lease
 from apps.interconnect.client import NotConfigured, last_exchange, operator_client
 from apps.orders.choices import StartChargeSeqStat as S
 from apps.protocol.errors import ClientError, TransientError, UnverifiedAnswer
-from apps.protocol.names import Interface, StartFailReason, StopFailReason, SuccStat
+from apps.protocol.names import AuthFailReason, Interface, StartFailReason, StopFailReason, SuccStat
 from apps.protocol.text import storable
 
 from ..choices import CommandKind, CommandState, EventSource, Outcome
-from ..models import CommandAttempt, OutboundCommand
+from ..models import ChargingSession, CommandAttempt, OutboundCommand
 from .reports import session_end, snapshot_apply
-from .state import session_locked, session_update, transition
-from .wakeups import command_wake, schedule_watch
+from .state import session_locked, session_note, session_update, transition
+from .wakeups import command_queue, command_wake, schedule_watch
 
 # A command is claimed for sending with a lease on its row (the claim is the exact `lease_until` written).
 COMMAND_LEASE = Lease(until="lease_until")
@@ -32,6 +32,11 @@ COMMAND_LEASE = Lease(until="lease_until")
 
 def _payload(command: OutboundCommand) -> tuple[str, dict[str, Any]]:
     session = command.session
+    if command.kind == CommandKind.AUTH:
+        return Interface.QUERY_EQUIP_AUTH, {
+            "EquipAuthSeq": session.equip_auth_seq,
+            "ConnectorID": session.connector.connector_id,
+        }
     if command.kind == CommandKind.START:
         return Interface.QUERY_START_CHARGE, {
             "StartChargeSeq": session.start_charge_seq,
@@ -238,6 +243,9 @@ def _apply_answer(command: OutboundCommand, answer: dict[str, Any]) -> None:
     if command.kind == CommandKind.POLL:
         snapshot_apply(session, answer, EventSource.POLL)
         return
+    if command.kind == CommandKind.AUTH:
+        _auth_answered(session, answer)
+        return
     if answer.get("SuccStat") == SuccStat.SUCCESS:
         wait = (
             conf().charging.start_result_wait_seconds
@@ -266,9 +274,41 @@ def _apply_answer(command: OutboundCommand, answer: dict[str, Any]) -> None:
         schedule_watch(session, conf().charging.stop_result_wait_seconds)
 
 
+def _auth_answered(session: ChargingSession, answer: dict[str, Any]) -> None:
+    """query_equip_auth answered: authenticated, the start goes in the outbox (in this transaction); refused, the
+    session ends and its hold comes back. A session the driver cancelled meanwhile starts nothing."""
+    if session.state != S.STARTING:
+        return
+    if answer.get("SuccStat") == SuccStat.SUCCESS:
+        session_note(session, source=EventSource.COMMAND, note="设备认证通过，发送启动命令")
+        command_queue(session, CommandKind.START)
+        return
+    reason: Any = answer.get("FailReason")  # whatever the operator sent, named in the text if unknown
+    known = AuthFailReason.known(reason)
+    text = known.label if known else f"运营商拒绝（FailReason {reason}）"
+    session_end(
+        session,
+        source=EventSource.COMMAND,
+        outcome=Outcome.AUTH_REFUSED,
+        note=f"设备认证失败：{text}",
+        fail_reason=reason,
+        ignore_late=True,
+    )
+
+
 def _command_failed(command: OutboundCommand) -> None:
-    """Out of attempts, or refused for good: the session's fate is not known; polls (and the order) will tell."""
+    """Out of attempts, or refused for good: the session's fate is not known; polls (and the order) will tell —
+    except an authentication: the operator was never asked to start, so the session ends and its hold comes back."""
     session = session_locked(command.session_id)
+    if command.kind == CommandKind.AUTH:
+        session_end(
+            session,
+            source=EventSource.COMMAND,
+            outcome=Outcome.AUTH_REFUSED,
+            note=f"设备认证未完成，无法连接运营商平台：{command.last_error}",
+            ignore_late=True,
+        )
+        return
     if command.kind == CommandKind.START:
         review = {"review": True, "review_reason": "启动命令未送达运营商"}
         if session.state == S.UNKNOWN:

@@ -18,7 +18,6 @@ from apps.drivers.exceptions import BalanceTooLow, DriverSuspended
 from apps.drivers.models import Driver
 from apps.drivers.selectors import balance_of
 from apps.drivers.services import wallet_hold
-from apps.interconnect.client import NotConfigured, operator_client
 from apps.operators.choices import OperatorStatus
 from apps.operators.models import Operator
 from apps.orders.choices import StartChargeSeqStat as S
@@ -26,27 +25,24 @@ from apps.pricing.models import PolicyCheck
 from apps.pricing.selectors import price_at, version_at, versions_of
 from apps.pricing.services import policy_error_key, policy_unreachable_key
 from apps.pricing.tasks import connector_policy_ask_task
-from apps.protocol.errors import ClientError
-from apps.protocol.names import AuthFailReason, Interface, SuccStat
 from apps.stations.choices import ConnectorStatus
 from apps.stations.models import Connector
 
-from ..choices import LIVE_STATES, CommandKind, CommandState, EventSource
+from ..choices import LIVE_STATES, CommandKind, CommandState, EventSource, Outcome
 from ..exceptions import (
     AccountSuspended,
-    AuthRefused,
     BalanceLow,
     ConnectorBusy,
     ConnectorFault,
     ConnectorOffline,
     ConnectorUnknown,
     OperatorSuspended,
-    OperatorUnreachable,
     Refused,
     SessionFinished,
     SessionUnknown,
 )
 from ..models import ChargingSession, OutboundCommand
+from .reports import session_end
 from .state import session_note, session_opened, session_update, transition
 from .wakeups import command_queue, command_wake
 
@@ -95,22 +91,14 @@ def _check_can_start(driver: Driver, target: Target) -> None:
 
 
 def session_start(*, driver_id: int, operator_id: str, connector_id: str, qr_code: str = "") -> ChargingSession:
-    """Check, authenticate the connector with its operator (query_equip_auth, answered at once), then hold the money
-    and put the start command in the outbox, all in one transaction; the command is sent once that commits."""
+    """Check, hold the money and put the connector's authentication (query_equip_auth) in the outbox, all in one
+    transaction: the session is answered at once, 启动中. Nothing here waits on the operator's network (a slow
+    platform must not hold a web worker): a worker sends the authentication once this commits, then the start
+    (`outbox._apply_answer`); a refusal or an operator that cannot be reached ends the session and releases the hold."""
     driver = Driver.objects.get(pk=driver_id)
     target = target_of(operator_id, connector_id)
     _check_can_start(driver, target)
     auth_seq = next_serial(conf().protocol.operator_id)
-    try:
-        with operator_client(target.operator) as client:
-            answer = client.call(Interface.QUERY_EQUIP_AUTH, {"EquipAuthSeq": auth_seq, "ConnectorID": connector_id})
-    except (ClientError, NotConfigured) as exc:
-        raise OperatorUnreachable(f"无法连接运营商平台：{exc}") from None
-    if answer.get("SuccStat") != SuccStat.SUCCESS:
-        reason: Any = answer.get("FailReason")  # whatever the operator sent, named in the text if unknown
-        known = AuthFailReason.known(reason)
-        text = known.label if known else f"运营商拒绝（FailReason {reason}）"
-        raise AuthRefused(f"设备认证失败：{text}", fail_reason=reason)
     seq = next_serial(conf().protocol.operator_id)
     try:
         with transaction.atomic():
@@ -129,8 +117,8 @@ def session_start(*, driver_id: int, operator_id: str, connector_id: str, qr_cod
                 qr_code=qr_code[:200],
                 requested_at=timezone.now(),
             )
-            session_opened(session, source=EventSource.DRIVER, note="用户请求启动充电")
-            command_queue(session, CommandKind.START)
+            session_opened(session, source=EventSource.DRIVER, note="用户请求启动充电，设备认证中")
+            command_queue(session, CommandKind.AUTH)
     except IntegrityError:
         raise ConnectorBusy() from None
     # The hold refused: the account or the balance changed since the check.
@@ -151,6 +139,12 @@ def session_stop(*, driver_id: int, seq: str) -> ChargingSession:
         raise SessionUnknown()
     if session.state == S.FINISHED:
         raise SessionFinished()
+    commands = set(OutboundCommand.objects.filter(session=session).values_list("kind", flat=True))
+    if CommandKind.AUTH in commands and CommandKind.START not in commands:
+        # Still being authenticated: the operator was never asked to start, so there is nothing to stop there. The
+        # session ends now and its hold comes back; the authentication's answer, when it comes, starts nothing.
+        session_end(session, source=EventSource.DRIVER, outcome=Outcome.CANCELLED, note="用户在设备认证期间取消")
+        return session
     command = OutboundCommand.objects.select_for_update().filter(session=session, kind=CommandKind.STOP).first()
     if command is None:
         if session.state == S.STOPPING:  # the operator already reported 停止中: the driver's stop moves nothing

@@ -12,8 +12,8 @@ from django.utils import timezone
 from apps.core.conf import conf
 from apps.orders.choices import StartChargeSeqStat as S
 
-from ..choices import CommandKind, EventSource, Outcome
-from ..models import ChargingSession
+from ..choices import CommandKind, CommandState, EventSource, Outcome
+from ..models import ChargingSession, OutboundCommand
 from .reports import session_end
 from .state import session_locked, session_update
 from .wakeups import command_queue
@@ -72,7 +72,14 @@ def session_watch(session_id: int, *, now: dt.datetime | None = None) -> float |
                 when=now,
                 review="超过最长会话时间仍未结束",
             )
-        elif due.poll:
+        elif (
+            due.poll
+            and not OutboundCommand.objects.filter(
+                session=session, kind=CommandKind.AUTH, state=CommandState.PENDING
+            ).exists()
+        ):
+            # Still being authenticated (a slow platform): the operator has not been asked to start yet, so there is
+            # nothing to ask it about; the start result's wait begins when the start is answered.
             session_update(session, last_poll_at=now)
             command_queue(session, CommandKind.POLL)
         return due.next_in

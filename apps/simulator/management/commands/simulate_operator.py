@@ -71,6 +71,15 @@ class Command(BaseCommand):
         parser.add_argument("--page-size-max", type=int, default=100, help="largest PageSize served (default 100)")
         parser.add_argument("--walkin-rate", type=float, default=3.0, help="walk-in sessions per connector per day")
         parser.add_argument("--churn", type=float, default=24.0, help="directory changes per simulated day")
+        parser.add_argument(
+            "--reconcile-every",
+            type=float,
+            default=0.0,
+            help="seconds between reconciliations of the day so far (check_charge_orders), besides the daily one",
+        )
+        parser.add_argument(
+            "--acks", default="", help="on stop, write the pushes the portal answered Ret 0 here (JSON, per interface)"
+        )
         parser.add_argument("--push-workers", type=int, default=1, help="concurrent push senders (default 1)")
         parser.add_argument("--timeout-hold", type=float, default=35.0, help="seconds the timeout fault holds a call")
         parser.add_argument(
@@ -107,6 +116,7 @@ class Command(BaseCommand):
                 page_size_max=options["page_size_max"],
                 walkin_rate=options["walkin_rate"],
                 churn_per_day=options["churn"],
+                reconcile_every=options["reconcile_every"],
                 push_workers=options["push_workers"],
                 timeout_hold=options["timeout_hold"],
                 sig_first=options["sig_first"],
@@ -138,6 +148,8 @@ class Command(BaseCommand):
             sim.run(stop)
         finally:
             sim.stop()
+            if options["acks"] and sim.pusher is not None:
+                Path(options["acks"]).write_text(json.dumps(sim.pusher.acks))
         self.stdout.write("Simulator stopped.")
 
     def _report(self, sim: Simulator, stop: threading.Event) -> None:
