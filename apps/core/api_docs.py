@@ -125,7 +125,6 @@ ERRORS = {
     "404": ("不存在、不在可见范围内，或页码超出范围", "Error"),
     "402": ("余额不足（balance_low）", "Error"),
     "409": ("拒绝执行（code 说明原因，如 connector_busy）", "Error"),
-    "503": ("运营商平台或消息队列暂不可用（operator_unreachable、broker_unavailable）", "Error"),
 }
 
 
@@ -137,7 +136,7 @@ def _errors_of(path: str, method: str, operation: dict[str, Any]) -> list[str]:
     if operation.get("parameters") or operation.get("requestBody"):
         codes.append("400")
     if method == "post" and path.startswith("/api/driver/"):
-        codes += ["402", "404", "409", "503"]
+        codes += ["402", "404", "409"]
     return codes
 
 

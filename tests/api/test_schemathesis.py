@@ -109,7 +109,9 @@ def test_each_operation_documents_the_errors_it_answers():
             if names:
                 assert "400" in codes, (method, path)  # a parameter refused, named
     start = raw["paths"]["/api/driver/sessions/"]["post"]["responses"]
-    assert {"402", "409", "503"} <= set(start)  # balance_low, connector_busy, broker_unavailable
+    assert {"402", "409"} <= set(start)  # balance_low, connector_busy
+    # Nothing on the start waits on an operator or the broker (the outbox): no 503 is answered, none is documented.
+    assert "503" not in start
 
 
 def test_an_open_disputes_blank_resolution_is_a_documented_value():
