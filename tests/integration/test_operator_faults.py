@@ -70,6 +70,9 @@ def test_a_start_answered_late_or_with_garbage_is_confirmed_by_query_neither_fai
     driver = driver_register(phone="13812340200")
     wallet_top_up(driver_id=driver.pk, amount=Decimal("100"), key="PAY-garbage")
     session = session_start(driver_id=driver.pk, operator_id=SIM_ID, connector_id=usable(sim, 1)[0])
+    # The authentication goes first, by the outbox (a healthy platform); its yes queues the start.
+    auth = OutboundCommand.objects.get(session=session, kind=CommandKind.AUTH)
+    assert command_send(auth.pk) == CommandState.DONE
     command = OutboundCommand.objects.get(session=session, kind=CommandKind.START)
 
     sim.faults = Faults.parse(fault)
