@@ -222,6 +222,8 @@ def test_redis_restarted_with_a_start_in_flight_loses_no_start_stop_or_crawl_and
                 time.sleep(1)
             kinds = Counter((c.session.start_charge_seq, c.kind, c.state) for c in commands.select_related("session"))
             assert kinds == {
+                (seq_a, CommandKind.AUTH, CommandState.DONE): 1,  # the authentication, by the outbox, first
+                (seq_b, CommandKind.AUTH, CommandState.DONE): 1,
                 (seq_a, CommandKind.START, CommandState.DONE): 1,
                 (seq_a, CommandKind.STOP, CommandState.DONE): 1,
                 (seq_b, CommandKind.START, CommandState.DONE): 1,
