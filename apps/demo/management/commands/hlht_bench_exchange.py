@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
+from django.test import override_settings
 
 from apps.core.conf import conf
 from apps.demo.benchkit import (
@@ -359,6 +360,12 @@ def _push(operator: Operator, keys: dict[str, str], senders: int, messages: int,
     }
 
 
+def _succeeded(phase: str, run: SyncRun) -> None:
+    """A crawl that failed has no figures worth printing ("0 pages"): the benchmark stops, saying why."""
+    if run.status != RunStatus.SUCCEEDED:
+        raise CommandError(f"{phase} did not succeed ({run.status}, {run.pages} pages): {run.error}")
+
+
 def _run_round(operator_id: str, options: dict[str, Any], log: Callable[[str], None]) -> Round:
     stations, seed = options["stations"], options["seed"]
     round_ = Round(operator_id)
@@ -373,6 +380,7 @@ def _run_round(operator_id: str, options: dict[str, Any], log: Callable[[str], N
 
         # (1) full crawl into an empty directory
         run, figures, round_.samples["full_crawl"] = _crawl(operator, full=True)
+        _succeeded("full crawl", run)
         simulator_peak = proc_status(child.pid or 0).get("VmHWM", 0) / 1024
         stored = Connector.objects.filter(operator=operator, removed_at__isnull=True).count()
         round_.figures["full_crawl"] = figures | {
@@ -397,6 +405,7 @@ def _run_round(operator_id: str, options: dict[str, Any], log: Callable[[str], N
         conn.send(("churn", {"fraction": options["changed"], "seed": seed}))
         churn = receive(conn, child)
         run, figures, round_.samples["incremental"] = _crawl(operator, full=False)
+        _succeeded("incremental crawl", run)
         stored = Connector.objects.filter(operator=operator, removed_at__isnull=True).count()
         round_.figures["incremental"] = figures | {
             "changed": churn["changed"],
@@ -626,6 +635,15 @@ class Command(BaseCommand):
             self.stderr.write(text)
             self.stderr.flush()
 
+        # The simulator and the portal under test listen on loopback: the crawl would refuse a private address
+        # (HLHT_ALLOW_PRIVATE_ENDPOINTS is off outside DEBUG). The 50 push senders each ask a token within the same
+        # second, against the per-operator limits (HLHT_TOKEN_RATE 10 a minute, HLHT_MAX_LIVE_TOKENS 5) that would
+        # refuse all but a few (FailReason 4). Raised for this process only, as hlht_bench_roaming does.
+        override_settings(
+            HLHT_ALLOW_PRIVATE_ENDPOINTS=True,
+            HLHT_TOKEN_RATE=4 * options["senders"] * options["rounds"],
+            HLHT_MAX_LIVE_TOKENS=4 * options["senders"],
+        ).enable()
         _clean_up(_bench_operator_ids())  # left behind by an interrupted run
         rounds: list[Round] = []
         try:
