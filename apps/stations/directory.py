@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import functools
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -15,7 +16,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from apps.core.exceptions import ValidationFailed
-from apps.core.rows import concrete_field, insert_many
+from apps.core.rows import column_of, concrete_field, insert_many
 from apps.protocol.names import wire_name
 
 from .models import Connector, ConnectorStats, Equipment, EquipmentStats, Station, StationStats
@@ -129,47 +130,114 @@ class _Kind:
         return (*(_value(model, name, info.get(wire_name(name))) for name in self.fields), *parents, None)
 
     def existing(
-        self, operator_id: str, keys: list[str], station_pks: Sequence[int] = (), *, lock: bool = False
+        self, operator_id: str, keys: list[str], station_pks: Sequence[int] = ()
     ) -> dict[str, tuple[Any, ...]]:
         """key → (pk, *values in `names` order) of the operator's rows with these keys, and of the rows at these
         stations, read as tuples (no model objects). Two plain queries rather than one with OR: each has its index
         (the (operator, key) constraint; the station's), where the OR of both was planned as a scan of the table."""
         names = ("pk", self.key, *self.names)
         query = self.model.objects.filter(operator_id=operator_id, **{f"{self.key}__in": _listed(keys)}).order_by()
-        if lock:
-            query = query.select_for_update()
         rows = {row[1]: (row[0], *row[2:]) for row in query.values_list(*names)}
         if station_pks:
             for row in self.model.objects.filter(station_id__in=station_pks).order_by().values_list(*names):
                 rows.setdefault(row[1], (row[0], *row[2:]))
         return rows
 
-    def write(self, operator_id: str, rows: dict[str, tuple[Any, ...]]) -> dict[str, int]:
-        """Insert or update the rows (key → values) in one statement; returns key → pk.
+    @functools.cached_property
+    def columns(self) -> tuple[str, ...]:
+        """The columns a written row carries in its JSON document, parents left out (they travel as keys)."""
+        own = ("operator_id", self.key, *self.fields, "removed_at", "created", "updated")
+        return tuple(column_of(self.model, name) for name in own)
 
-        An upsert on the (operator, key) constraint: a row the page found missing but another writer created
-        meanwhile is updated rather than failing the page."""
-        if not rows:
-            return {}
-        now = timezone.now()
-        dicts = [
-            {
-                "operator_id": operator_id,
-                self.key: key,
-                **dict(zip(self.names, values, strict=True)),
-                "created": now,
-                "updated": now,
-            }
-            for key, values in rows.items()
-        ]
-        returned = insert_many(
-            self.model,
-            dicts,
-            conflict=("operator", self.key),
-            update=(*self.names, "updated"),
-            returning=("id", self.key),
+    def row(self, operator_id: str, key: str, values: tuple[Any, ...], now: dt.datetime, keys: tuple[str, ...]) -> dict:
+        """A row to write: its own columns, and its parents by business key (`keys`), resolved by the write."""
+        own = (operator_id, key, *values[: len(self.fields)], None, now, now)
+        return dict(zip(self.columns, own, strict=True)) | dict(zip(PARENT_KEYS[: len(keys)], keys, strict=True))
+
+
+# A child row names its parents by business key (StationID, EquipmentID): the write resolves them in SQL, so the
+# page can be diffed before the page ahead of it (which may create those parents) is committed.
+PARENT_KEYS = ("station_key", "equipment_key")
+
+
+@functools.cache
+def _upsert_sql(kind: _Kind) -> str:
+    """INSERT … SELECT FROM jsonb_to_recordset(…) JOIN the parents on business key … ON CONFLICT DO UPDATE …
+    RETURNING (id, key, parents' ids): one statement for a level of a page. Parameters: per parent the operator and
+    the page's keys, then the rows' document. The parents are first looked up by key through a subquery over one
+    array (one probe of the (operator, key) unique index per key whatever the statistics say, see `_listed`): a
+    plain JOIN of the document with the tables was planned from a new operator's empty statistics as a scan of
+    every row written so far, for each row (16 s a page of connectors by mid-crawl)."""
+    quote = connection.ops.quote_name
+    model = kind.model
+    own = [quote(c) for c in kind.columns]
+    types = [f"{quote(column_of(model, c))} {concrete_field(model, c).db_type(connection)}" for c in kind.columns]
+    parents = [quote(column_of(model, name)) for name in kind.parents]
+    select, ctes, joins = [f"r.{c}" for c in own], [], []
+    for alias, parent, key in zip(("s", "e"), (STATIONS, EQUIPMENT), PARENT_KEYS[: len(parents)], strict=False):
+        column = quote(column_of(parent.model, parent.key))
+        types.append(f"{key} text")
+        select.append(f"{alias}.id")
+        ctes.append(
+            f"{alias} AS MATERIALIZED (SELECT id, {column} AS k FROM {quote(parent.model._meta.db_table)} "  # noqa: S608
+            f"WHERE operator_id = %s AND {column} IN (SELECT unnest(%s::text[])))"
         )
-        return {key: pk for pk, key in returned}
+        joins.append(f" JOIN {alias} ON {alias}.k = r.{key}")
+    updates = [quote(column_of(model, n)) for n in (*kind.names, "updated")]
+    returning = ", ".join(quote(column_of(model, n)) for n in ("id", kind.key, *kind.parents))
+    head = f"WITH {', '.join(ctes)} " if ctes else ""
+    sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in updates)
+    return (
+        f"{head}INSERT INTO {quote(model._meta.db_table)} ({', '.join(own + parents)}) "  # noqa: S608 - model names
+        f"SELECT {', '.join(select)} FROM jsonb_to_recordset(%s::jsonb) AS r({', '.join(types)}){''.join(joins)} "
+        f"ON CONFLICT ({quote('operator_id')}, {quote(column_of(model, kind.key))}) DO UPDATE SET {sets} "
+        f"RETURNING {returning}"
+    )
+
+
+def _upsert_params(kind: _Kind, operator_id: str, rows: list[dict[str, Any]]) -> list[Any]:
+    """The parameters of `_upsert_sql` (built by the plan, off the writer's thread)."""
+    params: list[Any] = []
+    for key in PARENT_KEYS[: len(kind.parents)]:
+        params += [operator_id, list({row[key]: None for row in rows})]
+    document = json.dumps(rows, default=_jsonable, ensure_ascii=False, separators=(",", ":"))
+    return [*params, document]
+
+
+def _upsert(kind: _Kind, operator_id: str, rows: list[dict[str, Any]], params: list[Any] | None) -> list[tuple]:
+    """Write a level's rows; returns (pk, key, parents' pks) of each. On PostgreSQL the statement above with the
+    parameters the plan built; elsewhere (SQLite) the parents' keys are looked up first and the rows inserted."""
+    if not rows:
+        return []
+    if params is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(_upsert_sql(kind), params)
+            written = [tuple(r) for r in cursor.fetchall()]
+    else:
+        pks = {}
+        for parent, key in zip((STATIONS, EQUIPMENT), PARENT_KEYS[: len(kind.parents)], strict=False):
+            wanted = {row[key] for row in rows}
+            pks[key] = dict(
+                parent.model.objects.filter(operator_id=operator_id, **{f"{parent.key}__in": wanted}).values_list(
+                    parent.key, "pk"
+                )
+            )
+        names = [concrete_field(kind.model, c).attname for c in kind.columns]
+        dicts = [
+            dict(zip(names, (row[c] for c in kind.columns), strict=True))
+            | {parent: pks[key][row[key]] for parent, key in zip(kind.parents, PARENT_KEYS, strict=False)}
+            for row in rows
+        ]
+        written = insert_many(
+            kind.model,
+            dicts,
+            conflict=("operator", kind.key),
+            update=(*kind.names, "updated"),
+            returning=("id", kind.key, *kind.parents),
+        )
+    if len(written) != len(rows):  # a parent the page's own earlier statement should have written is missing
+        raise RuntimeError(f"{kind.label}: {len(rows)} rows to write, {len(written)} written")
+    return written
 
 
 STATIONS = _Kind("station", Station, "station_id", tuple(STATION_FIELDS))
@@ -196,18 +264,51 @@ def _diff(kind: _Kind, old: tuple[Any, ...], new: tuple[Any, ...]) -> dict[str, 
     }
 
 
-@transaction.atomic
-def station_infos_upsert(*, operator_id: str, infos: list[dict[str, Any]]) -> PageOutcome:
-    """Write one page of valid StationInfo records (with their equipment and connectors) for an operator.
+@dataclass(frozen=True, slots=True)
+class _NewParent:
+    """A parent's pk not known when the page is diffed (the page creates it): in a change row's diff until the
+    write resolves it from what its upsert returned."""
 
-    Set-based: each level is read in one query as tuples, diffed in one pass, and what is new or changed is
-    written in one upsert; what is unchanged is not written at all. A station counts as updated when it, or any
-    of its equipment or connectors, changed. Equipment or a connector that moved to another station follows it.
-    A station marked removed comes back when listed again.
+    label: str
+    key: str
+
+
+@dataclass
+class PagePlan:
+    """A page read and diffed, ready to write: per level the rows to upsert (parents by business key) and the
+    children that have gone, as read (pk, key, station pk, StationID): the write marks them only if still there."""
+
+    operator_id: str
+    rows: list[tuple[_Kind, list[dict[str, Any]], list[Any] | None]]  # parameters of its upsert on PostgreSQL
+    gone: list[tuple[_Kind, list[tuple[int, str, int, str]]]]
+    changes: list[tuple[str, str, str, str, dict[str, list[Any]]]]
+    touched: dict[str, bool]
+    new_ids: set[str]
+    keys: frozenset[str]  # every StationID, EquipmentID and ConnectorID the page lists
+
+
+def page_keys(infos: list[dict[str, Any]]) -> frozenset[str]:
+    """The IDs a page of valid StationInfos lists, prefixed by level (IDs of different levels may coincide)."""
+    keys = set()
+    for info in infos:
+        keys.add(f"s:{info['StationID']}")
+        for e in info["EquipmentInfos"]:
+            keys.add(f"e:{e['EquipmentID']}")
+            keys.update(f"c:{c['ConnectorID']}" for c in e["ConnectorInfos"])
+    return frozenset(keys)
+
+
+def station_infos_plan(*, operator_id: str, infos: list[dict[str, Any]]) -> PagePlan:
+    """Read and diff one page of valid StationInfo records (with their equipment and connectors): writes nothing.
+
+    Set-based: each level is read in one query as tuples and diffed in one pass; what is new or changed becomes a
+    row to write, what is unchanged is not written at all. Equipment or a connector that moved to another station
+    follows it. A station marked removed comes back when listed again. What the page leaves out of a station it
+    lists has gone. The rows name their parents by business key, so the plan of a page does not need the pks the
+    write of the page before it returns: only a page that lists one of its IDs must be committed first.
     """
-    outcome = PageOutcome()
     ids = [info["StationID"] for info in infos]
-    stations = STATIONS.existing(operator_id, ids, lock=True)
+    stations = STATIONS.existing(operator_id, ids)
     known_pks = [row[0] for row in stations.values()]
     # Children are read by their own IDs (a pile may have moved here) and by their station (what the page no
     # longer lists at a station it lists has gone): new stations have no children yet, so only known ones count.
@@ -215,75 +316,116 @@ def station_infos_upsert(*, operator_id: str, infos: list[dict[str, Any]]) -> Pa
     conn_ids = [c["ConnectorID"] for info in infos for e in info["EquipmentInfos"] for c in e["ConnectorInfos"]]
     equipment = EQUIPMENT.existing(operator_id, eq_ids, known_pks)
     connectors = CONNECTORS.existing(operator_id, conn_ids, known_pks)
-    touched: dict[str, bool] = {}
-    new_ids: set[str] = set()
+    plan = PagePlan(operator_id, [], [], [], {}, set(), page_keys(infos))
+    changes, touched, new_ids = plan.changes, plan.touched, plan.new_ids
+    now = timezone.now()
 
-    def sync(kind: _Kind, existing: dict, key: str, values: tuple, station_id: str, write: dict) -> None:
+    def sync(kind: _Kind, existing: dict, key: str, values: tuple, station_id: str, rows: list, keys: tuple) -> None:
         old = existing.get(key)
         if old is None:
-            write[key] = values
+            rows.append(kind.row(operator_id, key, values, now, keys))
             # A new station's "created" change stands for its equipment and connectors too: a first crawl of a
             # city would otherwise write a change row per connector (200,000) that says nothing the station's does not.
             if station_id not in new_ids:
-                outcome.changes.append((kind.label, key, station_id, "created", {}))
+                changes.append((kind.label, key, station_id, "created", {}))
             touched[station_id] = True
             return
         diff = _diff(kind, old, values)
         if diff:
-            write[key] = values
-            outcome.changes.append((kind.label, key, station_id, "updated", diff))
+            rows.append(kind.row(operator_id, key, values, now, keys))
+            changes.append((kind.label, key, station_id, "updated", diff))
             touched[station_id] = True
 
-    write: dict[str, tuple] = {}
+    def pk(existing: dict, label: str, key: str) -> int | _NewParent:
+        row = existing.get(key)
+        return row[0] if row is not None else _NewParent(label, key)
+
+    station_rows: list[dict[str, Any]] = []
     for info in infos:
         sid = info["StationID"]
         touched[sid] = False
-        sync(STATIONS, stations, sid, STATIONS.values(info), sid, write)
+        sync(STATIONS, stations, sid, STATIONS.values(info), sid, station_rows, ())
         if sid not in stations:
             new_ids.add(sid)  # after its own "created": its piles and connectors are part of that change
-    station_pks = {sid: row[0] for sid, row in stations.items()} | STATIONS.write(operator_id, write)
-
-    write = {}
+    equipment_rows: list[dict[str, Any]] = []
+    connector_rows: list[dict[str, Any]] = []
     for info in infos:
         sid = info["StationID"]
+        station_pk = pk(stations, "station", sid)
         for e in info["EquipmentInfos"]:
-            sync(EQUIPMENT, equipment, e["EquipmentID"], EQUIPMENT.values(e, (station_pks[sid],)), sid, write)
-    equipment_pks = {eid: row[0] for eid, row in equipment.items()} | EQUIPMENT.write(operator_id, write)
-
-    write = {}
-    for info in infos:
-        sid = info["StationID"]
-        for e in info["EquipmentInfos"]:
-            parents = (station_pks[sid], equipment_pks[e["EquipmentID"]])
+            eid = e["EquipmentID"]
+            sync(EQUIPMENT, equipment, eid, EQUIPMENT.values(e, (station_pk,)), sid, equipment_rows, (sid,))
+            parents = (station_pk, pk(equipment, "equipment", eid))
             for c in e["ConnectorInfos"]:
-                sync(CONNECTORS, connectors, c["ConnectorID"], CONNECTORS.values(c, parents), sid, write)
-    CONNECTORS.write(operator_id, write)
+                values = CONNECTORS.values(c, parents)
+                sync(CONNECTORS, connectors, c["ConnectorID"], values, sid, connector_rows, (sid, eid))
+    postgresql = connection.vendor == "postgresql"
+    for kind, rows in ((STATIONS, station_rows), (EQUIPMENT, equipment_rows), (CONNECTORS, connector_rows)):
+        plan.rows.append((kind, rows, _upsert_params(kind, operator_id, rows) if postgresql and rows else None))
 
     # A StationInfo lists all of the station's equipment, so what it leaves out has gone (orders, history and
     # stats still refer to it, hence removed_at rather than a delete).
-    station_of = {pk: sid for sid, pk in station_pks.items()}
+    station_of = {row[0]: sid for sid, row in stations.items()}
     for kind, existing, listed in ((EQUIPMENT, equipment, set(eq_ids)), (CONNECTORS, connectors, set(conn_ids))):
         at = kind.names.index("station_id") + 1  # position in (pk, *values)
         gone = [
-            (row[0], key, station_of[row[at]])
+            (row[0], key, row[at], station_of[row[at]])
             for key, row in existing.items()
             if key not in listed and row[-1] is None and row[at] in station_of
         ]
-        if gone:
-            now = timezone.now()
-            kind.model.objects.filter(pk__in=[pk for pk, _, _ in gone]).update(removed_at=now, updated=now)
-            for _, oid, sid in gone:
-                outcome.changes.append((kind.label, oid, sid, "removed", {}))
-                touched[sid] = True
+        plan.gone.append((kind, gone))
+    return plan
 
+
+def _mark_gone(kind: _Kind, gone: list[tuple[int, str, int, str]], now: dt.datetime) -> set[int]:
+    """Mark removed the children read as gone that are still where they were read and not removed yet; returns
+    their pks. A child a page written meanwhile moved elsewhere (its ID on that page, not on this one) is kept."""
+    if not gone:
+        return set()
+    at = {pk: station_pk for pk, _, station_pk, _ in gone}
+    query = kind.model.objects.filter(pk__in=list(at), removed_at__isnull=True).order_by()
+    if connection.features.has_select_for_update:
+        query = query.select_for_update()
+    still = [pk for pk, station_pk in query.values_list("pk", "station_id") if at[pk] == station_pk]
+    if still:
+        kind.model.objects.filter(pk__in=still).update(removed_at=now, updated=now)
+    return set(still)
+
+
+def station_infos_write(plan: PagePlan) -> PageOutcome:
+    """Write a planned page (in the caller's transaction, on the caller's connection): one upsert per level,
+    then the gone marked; the outcome (counts and change rows) is what was actually written."""
+    outcome = PageOutcome()
+    written: dict[str, dict[str, int]] = {}
+    for kind, rows, params in plan.rows:
+        written[kind.label] = {row[1]: row[0] for row in _upsert(kind, plan.operator_id, rows, params)}
+    changes, touched = list(plan.changes), dict(plan.touched)
+    for _, _, _, _, diff in changes:
+        for pair in diff.values():
+            if isinstance(pair[1], _NewParent):
+                pair[1] = written[pair[1].label][pair[1].key]
+    now = timezone.now()
+    for kind, gone in plan.gone:
+        marked = _mark_gone(kind, gone, now)
+        for pk, oid, _, sid in gone:
+            if pk in marked:
+                changes.append((kind.label, oid, sid, "removed", {}))
+                touched[sid] = True
+    outcome.changes = changes
     for sid, changed in touched.items():
-        if sid in new_ids:
+        if sid in plan.new_ids:
             outcome.created += 1
         elif changed:
             outcome.updated += 1
         else:
             outcome.unchanged += 1
     return outcome
+
+
+@transaction.atomic
+def station_infos_upsert(*, operator_id: str, infos: list[dict[str, Any]]) -> PageOutcome:
+    """Read, diff and write one page of valid StationInfo records in one transaction (see station_infos_plan)."""
+    return station_infos_write(station_infos_plan(operator_id=operator_id, infos=infos))
 
 
 @transaction.atomic

@@ -6,10 +6,12 @@ import contextlib
 import datetime as dt
 import functools
 from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from apps.core.conf import conf
@@ -27,7 +29,15 @@ from apps.protocol.names import Interface
 
 from .choices import ChangeAction, StatusSource
 from .decisions import MAX_PAGES, incomplete_message, page_verdict, removal_refusal
-from .directory import station_infos_upsert, station_stats_store, stations_mark_removed
+from .directory import (
+    PageOutcome,
+    PagePlan,
+    page_keys,
+    station_infos_plan,
+    station_infos_write,
+    station_stats_store,
+    stations_mark_removed,
+)
 from .models import DirectoryChange, Station
 from .rules import DIRECTORY_RULE, PENDING_LIMIT_RULE, page_conflicts, station_problems
 from .services import connector_statuses_apply, pending_statuses_link
@@ -67,6 +77,57 @@ def stations_info_watermark(operator_id: str) -> str:
 def _incomplete(reason: str) -> ClientError:
     """A crawl that cannot be trusted to be complete: it fails, so the watermark stays and nothing is removed."""
     return ClientError(incomplete_message(reason), interface=Interface.QUERY_STATIONS_INFO)
+
+
+def can_pipeline() -> bool:
+    """Whether a crawl writes its pages on a second connection while it diffs the next: on PostgreSQL, outside any
+    transaction of the caller's (a second connection would not see that transaction's rows). SQLite has one writer
+    at a time, so there the pages are written inline, one after the other."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+class PageWriter:
+    """The crawl's writer: one page's write at a time, on its own thread and database connection when pipelined
+    (page N committed there while page N + 1 is read and diffed on the crawl's connection), inline otherwise.
+
+    `submit` is called only after `wait`, so at most one page is in flight (a queue of depth 1). `wait` returns
+    (page, what its write returned) and raises the write's error: a failed page fails the run as before."""
+
+    def __init__(self, *, pipelined: bool) -> None:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="crawl-writer") if pipelined else None
+        self._flight: tuple[int, frozenset[str], Future[Any]] | None = None
+        self._done: tuple[int, Any] | None = None
+
+    def holds(self, keys: frozenset[str]) -> bool:
+        """Whether the page in flight lists any of these IDs."""
+        return self._flight is not None and not self._flight[1].isdisjoint(keys)
+
+    def submit(self, page: int, keys: frozenset[str], write: Callable[[], Any]) -> None:
+        if self._flight is not None or self._done is not None:
+            raise RuntimeError("the page before was not waited for")
+        if self._pool is None:
+            self._done = (page, write())
+        else:
+            self._flight = (page, keys, self._pool.submit(write))
+
+    def wait(self) -> tuple[int, Any] | None:
+        done, self._done = self._done, None
+        if done is not None:
+            return done
+        if self._flight is None:
+            return None
+        page, _, future = self._flight
+        self._flight = None
+        return page, future.result()
+
+    def close(self) -> None:
+        """Waits for the write in flight (whatever its outcome) and closes the writer's connection."""
+        if self._pool is None:
+            return
+        with contextlib.suppress(BaseException):
+            self.wait()
+        self._pool.submit(connections.close_all).result()  # the writer thread's own connections
+        self._pool.shutdown(wait=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,25 +204,42 @@ class StationsInfoPull(PullJob):
         page, item_size = 1, None
         check = functools.partial(checked_page, operator_id=run.operator_id)
         pending = client.call_later(self.interface, self._request(1), then=check)
+        writer = PageWriter(pipelined=can_pipeline())
         try:
             while pending is not None:
                 current, pending = pending, None  # taken: the finally below is for a later page only
                 data, checked = current.result()
+                exchange = self.last_message  # the message this page came in (before the next one is taken)
                 item_size = data.get("ItemSize")
                 verdict = page_verdict(data, page, max_pages=MAX_PAGES)
                 if verdict.refuse:
                     raise _incomplete(verdict.refuse)
                 if verdict.next_page is not None:
-                    # The next page is on the wire (and decrypted on another thread) while this one is written.
+                    # The next page is on the wire (and decrypted on another thread) while this one is diffed.
                     pending = client.call_later(self.interface, self._request(verdict.next_page), then=check)
-                self._store_page(checked, listed)
-                run.pages = page
-                run.save(update_fields=["pages", "created_count", "updated_count", "unchanged_count", "rejected_count"])
-                self.beat()
+                keys = page_keys(checked.good)
+                if writer.holds(keys):  # a station (pile, connector) listed again waits for the page that holds it
+                    self._stored(writer.wait())
+                write = self._prepare(checked, listed, exchange)
+                self._stored(writer.wait())  # one page written at a time, in order
+                writer.submit(page, keys, write)
                 if verdict.stop:
+                    self._stored(writer.wait())
                     raise _incomplete(verdict.stop)
                 page += 1
+            self._stored(writer.wait())
+        except BaseException as exc:
+            # The page being written is waited for: its error is the run's when it failed (it came first, as when
+            # pages were written one after the other); counted when it was written.
+            try:
+                written = writer.wait()
+            except Exception as failed:
+                raise failed from exc
+            with contextlib.suppress(Exception):
+                self._stored(written)
+            raise
         finally:
+            writer.close()
             if pending is not None:  # a page failed to store: the exchange already sent is journalled all the same
                 with contextlib.suppress(ClientError):
                     pending.result()
@@ -180,13 +258,23 @@ class StationsInfoPull(PullJob):
             request["LastQueryTime"] = self.sync_run.last_query_time
         return request
 
-    def _store_page(self, checked: CheckedPage, listed: set[str]) -> None:
-        run = self.sync_run
-        exchange = self.last_message
+    def _prepare(
+        self, checked: CheckedPage, listed: set[str], exchange: Exchange | None
+    ) -> Callable[[], tuple[PageOutcome, int]]:
+        """A page read and diffed on the crawl's connection: its write, to run on the writer."""
+        plan = station_infos_plan(operator_id=self.sync_run.operator_id, infos=checked.good)
         listed.update(checked.listed)
-        rejected = [self.rejected(key, info, problems) for key, info, problems in checked.rejected]
+        rejected = [self.rejected(key, info, why, exchange=exchange) for key, info, why in checked.rejected]
+        return functools.partial(self._write_page, plan, rejected, exchange)
+
+    def _write_page(
+        self, plan: PagePlan, rejected: list[RejectedRecord], exchange: Exchange | None
+    ) -> tuple[PageOutcome, int]:
+        """One page's transaction (on the writer's connection when pipelined): the directory, the rejected records
+        and the change rows, committed together."""
+        run = self.sync_run
         with transaction.atomic():
-            outcome = station_infos_upsert(operator_id=run.operator_id, infos=checked.good)
+            outcome = station_infos_write(plan)
             RejectedRecord.objects.bulk_create(rejected)
             now = timezone.now()
             insert_many(
@@ -198,10 +286,21 @@ class StationsInfoPull(PullJob):
                     for kind, oid, sid, action, diff in outcome.changes
                 ],
             )  # fmt: skip
+        return outcome, len(rejected)
+
+    def _stored(self, written: tuple[int, tuple[PageOutcome, int]] | None) -> None:
+        """A page's write committed: its counts into the run, saved, and the lease renewed."""
+        if written is None:
+            return
+        page, (outcome, rejected) = written
+        run = self.sync_run
         run.created_count += outcome.created
         run.updated_count += outcome.updated
         run.unchanged_count += outcome.unchanged
-        run.rejected_count += len(rejected)
+        run.rejected_count += rejected
+        run.pages = page
+        run.save(update_fields=["pages", "created_count", "updated_count", "unchanged_count", "rejected_count"])
+        self.beat()
 
     def _mark_removed(self, listed: set[str]) -> None:
         run = self.sync_run

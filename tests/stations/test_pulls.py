@@ -205,7 +205,7 @@ def test_a_connector_claimed_by_two_stations_of_one_page_keeps_the_first(db):
 
     job = StationsInfoPull(operator=Operator.objects.get(pk=SIM_ID), run=run, client=None, heartbeat=None)
     page = {"StationInfos": [first, thief, third, copy.deepcopy(third)]}
-    job._store_page(checked_page(page, operator_id=SIM_ID), listed)
+    job._stored((1, job._prepare(checked_page(page, operator_id=SIM_ID), listed, None)()))
 
     assert (run.created_count, run.rejected_count) == (2, 2)
     rejected = {r.record_key: r for r in RejectedRecord.objects.filter(run=run)}
@@ -276,7 +276,7 @@ def test_a_pulled_record_with_nul_is_rejected_and_the_rest_of_the_page_kept(db):
     bad["X\x00"] = {"deep": [[[[["x"]]]]]}
     run = factories.SyncRunFactory(operator=Operator.objects.get(pk=SIM_ID))  # a station crawl, running
     job = StationsInfoPull(operator=Operator.objects.get(pk=SIM_ID), run=run, client=None, heartbeat=None)
-    job._store_page(checked_page({"StationInfos": [good, bad]}, operator_id=SIM_ID), set())
+    job._stored((1, job._prepare(checked_page({"StationInfos": [good, bad]}, operator_id=SIM_ID), set(), None)()))
     assert (run.created_count, run.rejected_count) == (1, 1)
     assert Station.objects.filter(station_id=good["StationID"]).exists()
     record = RejectedRecord.objects.get(run=run)
