@@ -124,7 +124,7 @@ class _Kind:
     def names(self) -> tuple[str, ...]:
         return (*self.fields, *self.parents, "removed_at")
 
-    def values(self, info: dict[str, Any], parents: tuple[int, ...] = ()) -> tuple[Any, ...]:
+    def values(self, info: dict[str, Any], parents: tuple[Any, ...] = ()) -> tuple[Any, ...]:
         """The record's values in `names` order, as the model stores them (removed_at None: it is listed)."""
         model = self.model
         return (*(_value(model, name, info.get(wire_name(name))) for name in self.fields), *parents, None)
