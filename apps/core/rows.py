@@ -128,7 +128,11 @@ def _adapter(field: Field, vendor: str) -> Any:
     # and SQLite alike); an empty IP address is NULL to the ORM (gunicorn on a unix socket sends REMOTE_ADDR "").
     kind = field.get_internal_type()
     if kind == "JSONField":
-        return lambda value: str.__str__(value) if type(value) is JSONText else field.get_db_prep_save(value, connection)
+
+        def adapt(value: Any) -> Any:
+            return str.__str__(value) if type(value) is JSONText else field.get_db_prep_save(value, connection)
+
+        return adapt
     if vendor == "postgresql" and kind != "GenericIPAddressField":
         return None
     return lambda value: field.get_db_prep_save(value, connection)

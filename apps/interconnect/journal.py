@@ -59,11 +59,12 @@ def _plain_json(value: Any) -> JSONText | None:
     A status push's payload and answer are a few ASCII keys, identifiers and numbers: serialised once, the text is
     searched for everything `mask` rewrites — a secret's key, a name's key, a mobile number or plate, a character
     that is not printable ASCII (escaped by JSON, so any backslash), nesting near STORABLE_DEPTH, a list longer
-    than JOURNAL_LIST_ITEMS, a value JSON cannot hold exactly (Decimal: dumps refuses it) — and any hit, even a
+    than JOURNAL_LIST_ITEMS, a value JSON cannot hold (NaN, a key that is not text) — and any hit, even a
     false one (a number that looks like a phone), takes the walk. What is stored is the same JSON either way; the
     walk and the second serialisation by the column's adapter cost a tenth of a push's CPU."""
     try:
-        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+        # default=str: a Decimal (an amount) becomes its text, as storable makes it.
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False, default=str)
     except (TypeError, ValueError, RecursionError):
         return None
     if len(text) >= _PLAIN_LIMIT or not text.isascii() or not text.isprintable() or "\\" in text:

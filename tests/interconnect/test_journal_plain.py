@@ -38,10 +38,10 @@ NEEDS_THE_WALK = [
     {"Text": "tab\there"},
     {"Text": "del\u007fhere"},
     {"Text": "lone \ud800 surrogate"},
-    {"Text": "quote \" inside"},
+    {"Text": 'quote " inside'},
     {"名称": "朝阳"},
-    {"Amount": Decimal("12.30")},
     {"Float": float("nan")},
+    {(1, 2): "a key that is not text"},
     {"List": list(range(JOURNAL_LIST_ITEMS + 1))},
     {"List": [0] * (JOURNAL_LIST_ITEMS + 1)},
     _nested(STORABLE_DEPTH + 2),
@@ -53,13 +53,14 @@ def test_anything_masking_would_change_takes_the_walk(value):
     assert _plain_json(value) is None
 
 
-PLAIN = [STATUS, {"Status": 0}, {"Status": 1, "FailReason": 0}, {"List": [1, 2, 3], "Flag": True, "None": None}, {}]
+PLAIN = [STATUS, {"Status": 0}, {"Status": 1, "FailReason": 0}, {"List": [1, 2, 3], "Flag": True, "None": None}, {},
+         {"TotalMoney": Decimal("12.30"), "TotalPower": Decimal("8.500")}]  # fmt: skip
 
 
 @pytest.mark.parametrize("value", PLAIN, ids=range(len(PLAIN)))
 def test_a_plain_payload_is_its_masked_copy_as_text(value):
     text = _plain_json(value)
-    assert text is not None and json.loads(text) == mask(value) == value
+    assert text is not None and json.loads(text) == mask(value)
 
 
 @pytest.mark.django_db
