@@ -22,6 +22,7 @@ from django.db.models import Field, Model
 
 __all__ = [
     "CHUNK",
+    "JSONText",
     "column_of",
     "concrete_field",
     "insert_many",
@@ -46,6 +47,13 @@ def column_of(model: type[Model], name: str) -> str:
     if column is None:  # only a field not attached to a model has none
         raise TypeError(f"{model._meta.label}.{name} has no column")
     return column
+
+
+class JSONText(str):
+    """A JSONField's value already serialised as JSON text: written as it is, not dumped again (the journal builds
+    the text it checked for what it must mask, and would otherwise pay for a second serialisation)."""
+
+    __slots__ = ()
 
 
 @contextmanager
@@ -116,8 +124,16 @@ def _adapter(field: Field, vendor: str) -> Any:
     through its field, which is what the ORM does. Chosen once per statement: on the hot path the generic
     adaptation chain of every value cost more than building the statement.
     """
-    # JSON needs its adapter; an empty IP address is NULL to the ORM (gunicorn on a unix socket sends REMOTE_ADDR "").
-    if vendor == "postgresql" and field.get_internal_type() not in ("JSONField", "GenericIPAddressField"):
+    # JSON needs its adapter (but for text already serialised, JSONText: a JSON column takes its text on PostgreSQL
+    # and SQLite alike); an empty IP address is NULL to the ORM (gunicorn on a unix socket sends REMOTE_ADDR "").
+    kind = field.get_internal_type()
+    if kind == "JSONField":
+
+        def adapt(value: Any) -> Any:
+            return str.__str__(value) if type(value) is JSONText else field.get_db_prep_save(value, connection)
+
+        return adapt
+    if vendor == "postgresql" and kind != "GenericIPAddressField":
         return None
     return lambda value: field.get_db_prep_save(value, connection)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -13,9 +14,9 @@ from django.utils import timezone
 from apps.core.conf import conf
 from apps.core.partitions import partitions_drop_before
 from apps.core.privacy import mask_name, mask_text
-from apps.core.rows import insert_statement, plain_cursor
+from apps.core.rows import JSONText, insert_statement, plain_cursor
 from apps.protocol.names import Interface
-from apps.protocol.text import safe_text, storable
+from apps.protocol.text import STORABLE_DEPTH, safe_text, storable
 
 from .models import Exchange
 
@@ -40,6 +41,42 @@ def mask(value: Any) -> Any:
     """A copy of a decrypted payload fit for the journal: secrets hidden, phones, plates and names masked, long
     lists cut to JOURNAL_LIST_ITEMS, and the rest made storable (apps.protocol.text.storable)."""
     return storable(value, text=_masked, max_items=JOURNAL_LIST_ITEMS)
+
+
+# What `mask` would look for, searched in a payload's JSON text at once instead of walking it (each a superset):
+# a secret's key or a name's key, in the text folded as apps.protocol.text.is_secret_key folds a key (case, spaces,
+# `_` and `-`), and eleven digits that could be a mobile number. A plate starts with a province's character: not
+# ASCII, so never in a text that takes this way.
+_FOLDED_MARKS = ("secret", "accesstoken", *(name.casefold() for name in NAME_FIELDS))
+_DIGITS = re.compile(r"1[3-9]\d{9}")
+# Below this length no list can hold more than JOURNAL_LIST_ITEMS items ("[0,0,…]" takes two characters an item).
+_PLAIN_LIMIT = 2 * JOURNAL_LIST_ITEMS
+
+
+def _plain_json(value: Any) -> JSONText | None:
+    """`mask(value)` as JSON text when masking would change nothing, else None (then `mask` walks it).
+
+    A status push's payload and answer are a few ASCII keys, identifiers and numbers: serialised once, the text is
+    searched for everything `mask` rewrites — a secret's key, a name's key, a mobile number or plate, a character
+    that is not printable ASCII (escaped by JSON, so any backslash), nesting near STORABLE_DEPTH, a list longer
+    than JOURNAL_LIST_ITEMS, a value JSON cannot hold (NaN, a key that is not text) — and any hit, even a
+    false one (a number that looks like a phone), takes the walk. What is stored is the same JSON either way; the
+    walk and the second serialisation by the column's adapter cost a tenth of a push's CPU."""
+    try:
+        # default=str: a Decimal (an amount) becomes its text, as storable makes it.
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False, default=str)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    if len(text) >= _PLAIN_LIMIT or not text.isascii() or not text.isprintable() or "\\" in text:
+        return None
+    folded = text.lower().replace("_", "").replace("-", "").replace(" ", "")
+    if (
+        any(mark in folded for mark in _FOLDED_MARKS)
+        or text.count("{") + text.count("[") >= STORABLE_DEPTH
+        or _DIGITS.search(text) is not None
+    ):
+        return None
+    return JSONText(text)
 
 
 # Payloads that are lists of records the portal stores elsewhere (stations, statuses, statistics, orders under
@@ -84,11 +121,14 @@ _TEXT_LIMITS = {"claimed_operator_id": 64, "interface": 64, "timestamp": 20, "se
 _DEFAULTS = {f.attname: f.get_default() for f in Exchange._meta.concrete_fields if not f.primary_key}
 
 
-def _write(fields: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+def _write(fields: dict[str, Any], *, as_text: bool = False) -> tuple[int, dict[str, Any]]:
+    # as_text: the payloads may be written as JSON text (`_plain_json`); the row answered then holds that text.
     bulk = fields.get("interface") in BULK_INTERFACES and fields["interface"] not in conf().journal.full_payload
     for name in ("request", "response"):
-        if fields.get(name) is not None:
-            fields[name] = mask(compact(fields[name]) if bulk else fields[name])
+        value = fields.get(name)
+        if value is not None:
+            plain = _plain_json(value) if as_text and not bulk else None
+            fields[name] = plain if plain is not None else mask(compact(value) if bulk else value)
     for name, limit in _TEXT_LIMITS.items():
         if fields.get(name):
             fields[name] = safe_text(str(fields[name]), limit)
@@ -106,7 +146,7 @@ def _write(fields: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 def journal_insert(**fields: Any) -> int:
     """Write one journal row and return its id; payloads are masked and text made storable here, so no caller can
     forget to. One prepared INSERT (apps.core.rows): every message the portal answers writes a row."""
-    return _write(fields)[0]
+    return _write(fields, as_text=True)[0]
 
 
 def journal_record(**fields: Any) -> Exchange:

@@ -97,32 +97,24 @@ def token_holder(token: str) -> Operator | None:
 _MARK_COLUMNS = ("operator_id", "timestamp", "seq", "sig", "received_at")
 
 
-@lru_cache(maxsize=4)
-def _check_and_mark_sql(vendor: str) -> str:
-    quote = connection.ops.quote_name
-    seen = quote(SeenEnvelope._meta.db_table)
-    columns = ", ".join(quote(column_of(SeenEnvelope, name)) for name in _MARK_COLUMNS)
-    valid = _valid_sql(vendor)
-    insert = f"INSERT INTO {seen} ({columns}) SELECT %s, %s, %s, %s, %s FROM ok ON CONFLICT DO NOTHING RETURNING 1"  # noqa: S608
-    return f"WITH ok AS ({valid}), marked AS ({insert}) SELECT EXISTS (SELECT 1 FROM ok), EXISTS (SELECT 1 FROM marked)"  # noqa: S608
+# Migration interconnect 0009: the token check and the mark in one PL/pgSQL call whose plans are kept per session.
+_MARK_SQL = "SELECT hlht_token_mark(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+_CONNECTED = [str(status) for status in CONNECTED_STATUSES]
 
 
 def token_check_and_mark(*, operator: Operator, token: str, mark: dict[str, Any]) -> tuple[bool, bool]:
     """(token valid, envelope first seen): `token_is_valid`, then, only for a valid token, the replay mark `mark`
-    (SeenEnvelope's fields) inserted unless already there. One round trip on PostgreSQL (the insert a CTE that runs
-    only when the token query found its row); two statements elsewhere."""
+    (SeenEnvelope's fields) inserted unless already there. One call of hlht_token_mark on PostgreSQL (planned
+    once per connection, not per message); two statements elsewhere."""
     if connection.vendor != "postgresql":
         if not token_is_valid(operator=operator, token=token):
             return False, False
         return True, insert_rows(SeenEnvelope, [mark], conflict=[]) == 1
-    expires = timezone.now()  # psycopg2 takes an aware datetime as it is
+    params = [_digest(token), operator.pk, timezone.now(), _CONNECTED, *(mark[name] for name in _MARK_COLUMNS)]
     with plain_cursor() as cursor:  # every message runs it: the driver's cursor
-        cursor.execute(
-            _check_and_mark_sql(connection.vendor),
-            [_digest(token), operator.pk, expires, *CONNECTED_STATUSES, *(mark[name] for name in _MARK_COLUMNS)],
-        )
-        valid, first = cursor.fetchone()
-    return bool(valid), bool(first)
+        cursor.execute(_MARK_SQL, params)
+        (verdict,) = cursor.fetchone()
+    return verdict != "token", verdict == "first"
 
 
 def tokens_revoke(*, operator: Operator) -> int:
