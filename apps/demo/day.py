@@ -348,6 +348,7 @@ def seeded_past(sessions: dict[str, list[tuple[datetime, datetime]]], *, now: da
         "station"
     )
     for connector in connectors:
+        changes: list[tuple[datetime, int]]
         if connector.station.station_status != sc.StationStatus.NORMAL:
             changes = [(first, sc.ConnectorStatus.OFFLINE)]
         else:
