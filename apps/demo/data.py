@@ -20,7 +20,7 @@ from apps.charging.models import ChargingSession, OutboundCommand
 from apps.core.conf import conf
 from apps.core.roles import OPERATOR_MANAGER, PLATFORM_ADMIN, REGULATOR
 from apps.core.services import roles_sync
-from apps.demo.day import SERVICE_PRICE, TARIFF, order_payload, seeded_day
+from apps.demo.day import PAST_DAYS, SERVICE_PRICE, TARIFF, order_payload, past_start, seeded_day, seeded_past
 from apps.drivers.models import Driver
 from apps.drivers.services import driver_register, wallet_top_up
 from apps.operators.choices import OperatorKind, OperatorStatus
@@ -94,6 +94,7 @@ def demo_load(*, seed: int = DEMO_SEED) -> list[DemoLogin]:
     roles_sync()
     now = timezone.now()
     operators = []
+    sessions: dict[str, list[tuple[datetime, datetime]]] = {}
     driver = _demo_driver()
     for operator_id, name, tel, address in OPERATORS:
         operator, _ = Operator.objects.update_or_create(
@@ -179,10 +180,17 @@ def demo_load(*, seed: int = DEMO_SEED) -> list[DemoLogin]:
                 )
                 _demo_policy(connector, now)
                 if dc:
-                    _demo_orders(connector, rng, now, driver)
+                    sessions[connector.connector_id] = _demo_orders(connector, rng, now, driver)
 
-    # Today, up to now: statuses, their pushes, the pulls and the day's orders (apps/demo/day.py).
+    # The directory was listed a month before the days it has orders for: the indicators count a connector from its
+    # listing, and one listed today would have no past days in service.
+    listed = past_start(now) - timedelta(days=30)
+    for model in (Station, Equipment, Connector):
+        model.objects.filter(operator__in=[o.pk for o in operators], created__gt=listed).update(created=listed)
+    # Today, up to now: statuses, their pushes, the pulls and the day's orders (apps/demo/day.py); then the days
+    # before, as their orders tell them.
     seeded_day(seed=seed, now=now)
+    seeded_past(sessions, now=now)
     _demo_reconciliation(operators[0], now)
     _demo_roaming(operators, now)
     return [
@@ -207,12 +215,15 @@ def _demo_policy(connector: Connector, now: datetime) -> None:
     )
 
 
-def _demo_orders(connector: Connector, rng: random.Random, now: datetime, driver: Driver) -> None:
-    """Three finished sessions a day for the last days, pushed through the same service an operator's push reaches:
-    the first started through the city platform for the demo driver (its session exists before its order, which pays
-    for it), the others at the pile; priced at the period they started in, so a session that crosses into the next
-    period shows as a price finding."""
-    for n in range(3):
+def _demo_orders(
+    connector: Connector, rng: random.Random, now: datetime, driver: Driver
+) -> list[tuple[datetime, datetime]]:
+    """A finished session on each of the last PAST_DAYS days, pushed through the same service an operator's push
+    reaches, returned as (start, end): the first started through the city platform for the demo driver (its session
+    exists before its order, which pays for it), the others at the pile; priced at the period they started in, so a
+    session that crosses into the next period shows as a price finding."""
+    sessions = []
+    for n in range(PAST_DAYS):
         start = timezone.localtime(now - timedelta(days=n + 1)).replace(
             hour=rng.randint(7, 20), minute=rng.randint(0, 59), second=0
         )
@@ -251,6 +262,8 @@ def _demo_orders(connector: Connector, rng: random.Random, now: datetime, driver
             payload=payload,
             received_at=end + timedelta(seconds=rng.choice([12, 25, 40])),
         )
+        sessions.append((start, end))
+    return sessions
 
 
 def _demo_reconciliation(operator: Operator, now: datetime) -> None:

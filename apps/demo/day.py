@@ -50,7 +50,9 @@ AC_MINUTES, AC_GAP = (120, 300), (600, 1440)
 # The days before hold one order per DC gun a day (data.py): today keeps that pace, slower still before 07:00.
 NIGHT, NIGHT_FACTOR = range(7), 2.5
 ORDER_DELAY = (12, 40)
-PULL_HISTORY = timedelta(hours=24)  # the portal's pulls are written for the last day, so no health column is empty
+# The days before today that hold orders (data.py) and the statuses those orders' sessions imply; the portal's pulls
+# are written from the first of them, so the indicators' nightly lookback and every health column have their days.
+PAST_DAYS = 3
 
 
 @dataclass
@@ -236,13 +238,13 @@ def seeded_day(*, seed: int, now: datetime | None = None, since: datetime | None
     """Write the seeded operators' activity in (since, now]: status changes (history, current row, the push in the
     journal), finished sessions' orders (through `order_receive`, as their pushes would), the portal's pulls; then
     every current status is confirmed at the last status sweep, as a pull confirms it. Without `since`, today from
-    midnight (and the pulls of the last 24 hours), after clearing what an earlier load wrote for today.
+    midnight (and the pulls since `past_start`), after clearing what an earlier load wrote for today.
     Returns counts of what was written."""
     now = now or timezone.now()
     midnight = timezone.make_aware(datetime.combine(timezone.localdate(now), time.min))
     if since is None:
         since = midnight - timedelta(microseconds=1)
-        pulls_since = now - PULL_HISTORY
+        pulls_since = past_start(now)
         ConnectorStatusHistory.objects.filter(
             connector__operator__in=SEEDED_OPERATORS, status_time__gte=midnight
         ).delete()
@@ -261,7 +263,7 @@ def seeded_day(*, seed: int, now: datetime | None = None, since: datetime | None
     connectors = Connector.objects.filter(operator__in=SEEDED_OPERATORS, removed_at__isnull=True).select_related(
         "station"
     )
-    history: list[ConnectorStatusHistory] = []
+    history: list[dict[str, Any]] = []
     exchanges: list[dict[str, Any]] = []
     counts = {"statuses": 0, "orders": 0, "runs": 0}
     last_sweep: dict[str, datetime] = {}
@@ -314,10 +316,70 @@ def seeded_day(*, seed: int, now: datetime | None = None, since: datetime | None
                     "source": sc.StatusSource.PULL if pulled else sc.StatusSource.PUSH,
                 },
             )
-    ConnectorStatusHistory.objects.bulk_create(history)
+    insert_rows(ConnectorStatusHistory, history)
     insert_rows(Exchange, exchanges)
     counts["statuses"] = len(history)
     return counts
+
+
+def past_start(now: datetime) -> datetime:
+    """Midnight PAST_DAYS days before today: where the demo's history and pulls begin."""
+    return timezone.make_aware(datetime.combine(timezone.localdate(now) - timedelta(days=PAST_DAYS), time.min))
+
+
+def seeded_past(sessions: dict[str, list[tuple[datetime, datetime]]], *, now: datetime) -> int:
+    """The days before today as their orders tell them (`sessions`: connector ID → (start, end) of each ordered
+    session, data.py's): each seeded connector idle from the first day's midnight and charging through each of its
+    sessions, every change pushed (history and journal), so the indicators' time in state agrees with the orders;
+    off the network all along at a station not in normal use, as `day_plan` has it. Written afresh on every load;
+    returns the history rows written."""
+    first = past_start(now)
+    midnight = timezone.make_aware(datetime.combine(timezone.localdate(now), time.min))
+    ConnectorStatusHistory.objects.filter(
+        connector__operator__in=SEEDED_OPERATORS, status_time__gte=first, status_time__lt=midnight
+    ).delete()
+    Exchange.objects.filter(
+        operator__in=SEEDED_OPERATORS, interface=Interface.NOTIFICATION_STATION_STATUS,
+        created__gte=first, created__lt=midnight,
+    ).delete()  # fmt: skip
+    history: list[dict[str, Any]] = []
+    exchanges: list[dict[str, Any]] = []
+    connectors = Connector.objects.filter(operator__in=SEEDED_OPERATORS, removed_at__isnull=True).select_related(
+        "station"
+    )
+    for connector in connectors:
+        changes: list[tuple[datetime, int]]
+        if connector.station.station_status != sc.StationStatus.NORMAL:
+            changes = [(first, sc.ConnectorStatus.OFFLINE)]
+        else:
+            spells = list(sessions.get(connector.connector_id, ()))
+            for day in range(PAST_DAYS):
+                # Now and then a fault or a lost network in the small hours, repaired before the day's sessions
+                # (they start from 07:00): availability and uptime have something to rank.
+                rng = random.Random(f"{connector.connector_id}:past:{day}")  # noqa: S311 - demo data
+                if rng.random() < 0.15:
+                    begins = first + timedelta(days=day, hours=rng.randint(0, 2), minutes=rng.randint(0, 59))
+                    spells.append((begins, begins + _minutes(rng, 60, 240)))
+            changes = [(first, sc.ConnectorStatus.IDLE)]
+            for start, end in sorted(spells):
+                if first <= start and end < midnight:
+                    status = sc.ConnectorStatus.CHARGING if timezone.localtime(start).hour >= 7 else _out(start)
+                    changes += [(start, status), (end, sc.ConnectorStatus.IDLE)]
+        for at, status in changes:
+            history.append(_history(connector, at, status))
+            info = {"ConnectorID": connector.connector_id, "Status": status}
+            exchanges.append(
+                _exchange(connector.operator_id, Interface.NOTIFICATION_STATION_STATUS, Direction.IN, at,
+                          {"ConnectorStatusInfo": info})
+            )  # fmt: skip
+    insert_rows(ConnectorStatusHistory, history)
+    insert_rows(Exchange, exchanges)
+    return len(history)
+
+
+def _out(start: datetime) -> int:
+    """A small-hours spell's status: a fault or a lost network, decided by its time (the same on every load)."""
+    return sc.ConnectorStatus.FAULT if start.minute % 2 else sc.ConnectorStatus.OFFLINE
 
 
 def seeded_since() -> datetime | None:
@@ -335,15 +397,19 @@ def _park(status: int) -> int:
     return sc.ParkStatus.OCCUPIED if busy else sc.ParkStatus.FREE
 
 
-def _history(connector: Connector, at: datetime, status: int) -> ConnectorStatusHistory:
-    return ConnectorStatusHistory(
-        connector=connector,
-        status=status,
-        park_status=_park(status),
-        lock_status=sc.LockStatus.UNKNOWN,
-        status_time=at,
-        source=sc.StatusSource.PUSH,
-    )
+def _history(connector: Connector, at: datetime, status: int) -> dict[str, Any]:
+    """A pushed change as the history keeps it, received when it happened (`created` is the arrival the indicators'
+    push timeliness reads: a row stamped with the load's time would make every seeded push days late)."""
+    return {
+        "connector_id": connector.pk,
+        "status": status,
+        "park_status": _park(status),
+        "lock_status": sc.LockStatus.UNKNOWN,
+        "status_time": at,
+        "source": sc.StatusSource.PUSH,
+        "created": at,
+        "updated": at,
+    }
 
 
 def _order(connector: Connector, session: Session) -> None:

@@ -18,7 +18,12 @@
       tooltip: { trigger: "axis" }, legend: { top: 4, right: 8 },
       grid: { left: 60, right: 20, top: 40, bottom: 40 },
       xAxis: { type: "category", data: data.trend.starts },
-      yAxis: { type: "value", name: data.unit, scale: true },
+      // A share lies in 0–100 %: the axis stays inside it (ECharts' own bounds put a single point between 40 and 160).
+      yAxis: data.unit === "%" ? {
+        type: "value", name: data.unit, scale: true,
+        min: function (v) { return Math.max(0, Math.floor(v.min - (v.max - v.min) * 0.1 - 1)); },
+        max: function (v) { return Math.min(100, Math.ceil(v.max + (v.max - v.min) * 0.1 + 1)); }
+      } : { type: "value", name: data.unit, scale: true },
       series: data.trend.series.map(function (s) {
         return { name: s.name, type: "line", data: s.data, connectNulls: false, symbolSize: 8 };
       })
