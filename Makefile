@@ -44,8 +44,10 @@ serve: var ## Serve the web portal only (no worker, no demo data)
 worker: var ## Run one Celery worker (beat, housekeeping and the pulls queue) in the foreground
 	$(BIN)/celery -A hlht_portal worker --beat -Q celery,pulls --loglevel=INFO
 
+# Two xdist workers: the `slow` tests (real processes, mostly waiting) run in one beside the rest, which run one after
+# another in the other as a single group (tests/conftest.py). `PYTEST_ARGS=-n0` runs everything in one process.
 test: var ## Run the whole test suite (SQLite by default; DATABASE_URL selects PostgreSQL)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lint: var ## ruff check, ruff format --check, import layers (lint-imports), types (mypy), Django checks, migrations
 	$(BIN)/ruff check .

@@ -20,6 +20,20 @@ from tests.caller import OPERATOR_ID, Caller, keyset
 from tests.simulator.support import SIM_ID, keys_file, make_sim
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist names each test by its group
+def pytest_collection_modifyitems(config, items):
+    """`make test` runs pytest-xdist with two workers and `--dist loadgroup`: every test but the `slow` ones is put in
+    one group, so they run one after another in one worker exactly as without xdist, while the `slow` ones (real
+    processes, mostly waiting on sockets and timers) run beside them in the other worker. Each worker has its own
+    test database (`…_gw0`, `…_gw1`); the slow tests' servers, clusters and queues are on free ports or their own."""
+    if not getattr(config.option, "loadgroup", False):  # what xdist sets in its workers for `--dist loadgroup`
+        return
+    serial = pytest.mark.xdist_group("serial")
+    for item in items:
+        if item.get_closest_marker("slow") is None:
+            item.add_marker(serial)
+
+
 @pytest.fixture(autouse=True)
 def _no_caller_cache(settings):
     """Tests change operators mid-test and expect the next message to see it (test_caller_cache tests the cache)."""

@@ -379,6 +379,7 @@ def _primary_status(cluster: Cluster) -> int:
     return status
 
 
+@pytest.mark.slow
 def test_a_real_streaming_replica_serves_the_reads_while_pushes_land_on_the_primary(cluster, portal):
     portal.login_operator()
     portal.push_status(1)  # 空闲

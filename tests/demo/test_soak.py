@@ -7,10 +7,32 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+from tests.integration.processes import private_redis
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_one_minute_soak_stores_every_acknowledged_push_once_and_draws_its_picture(tmp_path):
+@pytest.fixture
+def broker(settings):
+    """A Redis of the soak's own: its worker and beat take the `celery` and `pulls` queues, which on the shared broker
+    also carry what the tests running beside it (`make test`'s other xdist worker) publish for their own database."""
+    from hlht_portal.celery import app
+
+    with private_redis() as server:
+        settings.CELERY_BROKER_URL = server.url  # the soak's processes, its queue depths
+        previous = app.conf.broker_write_url
+        app.conf.broker_write_url = server.url  # what this process publishes to (set from broker_url at setup)
+        app._pool = None  # the connection and producer pools are made from it on first use
+        app.amqp._producer_pool = None
+        try:
+            yield server
+        finally:
+            app.conf.broker_write_url = previous
+            app._pool = None
+            app.amqp._producer_pool = None
+
+
+def test_a_one_minute_soak_stores_every_acknowledged_push_once_and_draws_its_picture(tmp_path, broker):
     out = StringIO()
     call_command("hlht_soak", minutes=1, platforms=2, stations=20, drivers=2, sample_every=5, out=str(tmp_path),
                  json=True, stdout=out, stderr=StringIO())  # fmt: skip

@@ -21,7 +21,7 @@ from apps.stations.pulls import stations_info_pull
 from tests.orders.support import started as session
 from tests.simulator.support import SIM_ID, keys_file, make_sim, serial, usable
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 FAULTS = "duplicate_push:0.3,bad_money_sum:0.25,price_mismatch:0.25,unpushed_order:0.2,unlisted_order:0.2"
 
 

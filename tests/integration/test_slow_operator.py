@@ -28,7 +28,7 @@ from apps.protocol.names import Interface
 from apps.stations.pulls import stations_info_pull
 from tests.simulator.support import INBOUND2, OUTBOUND2, SIM2_ID, SIM_ID, keys_file, make_sim, usable
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 LATE = 5.0  # seconds the slow platform takes to answer each call (it carries the call out, then answers)
 
