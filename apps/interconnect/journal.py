@@ -49,8 +49,6 @@ def mask(value: Any) -> Any:
 # ASCII, so never in a text that takes this way.
 _FOLDED_MARKS = ("secret", "accesstoken", *(name.casefold() for name in NAME_FIELDS))
 _DIGITS = re.compile(r"1[3-9]\d{9}")
-# Below this length no list can hold more than JOURNAL_LIST_ITEMS items ("[0,0,…]" takes two characters an item).
-_PLAIN_LIMIT = 2 * JOURNAL_LIST_ITEMS
 
 
 def _plain_json(value: Any) -> JSONText | None:
@@ -67,7 +65,9 @@ def _plain_json(value: Any) -> JSONText | None:
         text = json.dumps(value, ensure_ascii=False, allow_nan=False, default=str)
     except (TypeError, ValueError, RecursionError):
         return None
-    if len(text) >= _PLAIN_LIMIT or not text.isascii() or not text.isprintable() or "\\" in text:
+    # Below twice JOURNAL_LIST_ITEMS characters no list can hold more than that many items ("[0,0,…]" takes two
+    # characters an item); the limit is read at each call, as `mask` reads it.
+    if len(text) >= 2 * JOURNAL_LIST_ITEMS or not text.isascii() or not text.isprintable() or "\\" in text:
         return None
     folded = text.lower().replace("_", "").replace("-", "").replace(" ", "")
     if (
