@@ -150,7 +150,8 @@ def wait_port(port: int, process: subprocess.Popen, timeout: float = 60.0) -> No
 
 @contextmanager
 def gunicorn_portal(workers: int, threads: int = 4) -> Iterator[str]:
-    """The portal served by gunicorn (gthread workers, as in production) on this database; yields the protocol URL.
+    """The portal served by gunicorn on this database (gthread workers of `threads` threads: with 1, one request per
+    process at a time, as the sync workers of deploy/systemd/hlht-web.service serve it); yields the protocol URL.
 
     Each worker also serves the benchmarks' no-op floor interface (apps/demo/floor.py, via gunicorn_bench.py).
     """
@@ -321,17 +322,19 @@ def send_phase(
     interval: float = 0.0,
     stagger: float = 0.0,
     workers: int = 0,
+    threads: int = 4,
 ) -> dict[str, Any]:
     """Serve the portal in this process and run `scripts` from a forked child over real HTTP, one sender per script.
 
     `rename` sends every call to that interface instead (the floor: the same Data to a no-op); `check` turns an
     answer into an error; `interval` paces each sender (0: the next call as soon as the answer comes); `stagger`
     spreads the senders' starts evenly over that many seconds (default: one interval); `workers` > 0 serves the
-    portal under gunicorn with that many worker processes instead of in this process (PostgreSQL). Returns the rate,
+    portal under gunicorn with that many worker processes of `threads` threads each instead of in this process
+    (PostgreSQL). Returns the rate,
     p50/p99 overall and per interface, and the errors.
     """
     server = None
-    with gunicorn_portal(workers) if workers else nullcontext() as served:
+    with gunicorn_portal(workers, threads) if workers else nullcontext() as served:
         if served is None:
             server = PortalServer(("127.0.0.1", 0), QuietHandler)
             server.set_app(WSGIHandler())

@@ -228,6 +228,13 @@ class Command(BaseCommand):
             default=0,
             help="serve the portal under gunicorn with this many worker processes (PostgreSQL; 0 = in this process)",
         )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=4,
+            help="threads per gunicorn worker (1: one request per process at a time, as the sync workers of "
+            "deploy/systemd/hlht-web.service serve it; more threads share the process's GIL)",
+        )
         parser.add_argument("--json", action="store_true")
         parser.add_argument("--yes", action="store_true")
 
@@ -271,7 +278,8 @@ class Command(BaseCommand):
                 scripts = [
                     _script(n, s.connector.connector_id, options["statuses"], start) for n, s in enumerate(sessions)
                 ]
-                pace = {"interval": options["interval"], "stagger": stagger, "workers": options["workers"]}
+                pace = {"interval": options["interval"], "stagger": stagger, "workers": options["workers"],
+                        "threads": options["threads"]}  # fmt: skip
                 floor = send_phase(OPERATOR_ID, keys, scripts, rename=FLOOR, **pace)
                 real = send_phase(OPERATOR_ID, keys, scripts, **pace)
                 finished = ChargingSession.objects.filter(
@@ -309,6 +317,7 @@ class Command(BaseCommand):
             "interval_s": options["interval"],
             "stagger_s": options["stagger"],
             "workers": options["workers"],
+            "threads": options["threads"],
             "rounds": len(rounds),
             "all": {k: med([r["real"][k] for r in rounds]) for k in ("p50_ms", "p99_ms", "per_s")},
             "floor": {k: med([r["floor"][k] for r in rounds]) for k in ("p50_ms", "p99_ms", "per_s")},
@@ -328,7 +337,7 @@ class Command(BaseCommand):
             if s["interval_s"]
             else "closed loop"
         )
-        served = f"gunicorn, {s['workers']} workers" if s["workers"] else "served in-process"
+        served = f"gunicorn, {s['workers']} workers × {s['threads']} threads" if s["workers"] else "served in-process"
         lines = [
             f"HLHT roaming benchmark: {s['senders']} senders, {pace}, {served}, {s['rounds']} round(s), medians",
             f"{'interface':45} {'p50 ms':>9} {'p99 ms':>9}",
