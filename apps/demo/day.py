@@ -289,11 +289,7 @@ def seeded_day(*, seed: int, now: datetime | None = None, since: datetime | None
                     current, changed = status, at
                 if since < at <= now:
                     history.append(_history(connector, at, status))
-                    info = {"ConnectorID": connector.connector_id, "Status": status}
-                    exchanges.append(
-                        _exchange(connector.operator_id, Interface.NOTIFICATION_STATION_STATUS, Direction.IN, at,
-                                  {"ConnectorStatusInfo": info})
-                    )  # fmt: skip
+                    exchanges.append(_status_push(connector, at, status))
             for session in plan.sessions:
                 if since < session.arrives <= now:
                     _order(connector, session)
@@ -367,11 +363,7 @@ def seeded_past(sessions: dict[str, list[tuple[datetime, datetime]]], *, now: da
                     changes += [(start, status), (end, sc.ConnectorStatus.IDLE)]
         for at, status in changes:
             history.append(_history(connector, at, status))
-            info = {"ConnectorID": connector.connector_id, "Status": status}
-            exchanges.append(
-                _exchange(connector.operator_id, Interface.NOTIFICATION_STATION_STATUS, Direction.IN, at,
-                          {"ConnectorStatusInfo": info})
-            )  # fmt: skip
+            exchanges.append(_status_push(connector, at, status))
     insert_rows(ConnectorStatusHistory, history)
     insert_rows(Exchange, exchanges)
     return len(history)
@@ -410,6 +402,13 @@ def _history(connector: Connector, at: datetime, status: int) -> dict[str, Any]:
         "created": at,
         "updated": at,
     }
+
+
+def _status_push(connector: Connector, at: datetime, status: int) -> dict[str, Any]:
+    """The journal row of the push that carried a change, received when it happened."""
+    info = {"ConnectorID": connector.connector_id, "Status": status}
+    return _exchange(connector.operator_id, Interface.NOTIFICATION_STATION_STATUS, Direction.IN, at,
+                     {"ConnectorStatusInfo": info})  # fmt: skip
 
 
 def _order(connector: Connector, session: Session) -> None:

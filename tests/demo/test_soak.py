@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from tests.integration.processes import private_redis
+from tests.integration.processes import celery_publishing_to, private_redis
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -16,20 +16,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.django_db(t
 def broker(settings):
     """A Redis of the soak's own: its worker and beat take the `celery` and `pulls` queues, which on the shared broker
     also carry what the tests running beside it (`make test`'s other xdist worker) publish for their own database."""
-    from hlht_portal.celery import app
-
-    with private_redis() as server:
+    with private_redis() as server, celery_publishing_to(server.url):
         settings.CELERY_BROKER_URL = server.url  # the soak's processes, its queue depths
-        previous = app.conf.broker_write_url
-        app.conf.broker_write_url = server.url  # what this process publishes to (set from broker_url at setup)
-        app._pool = None  # the connection and producer pools are made from it on first use
-        app.amqp._producer_pool = None
-        try:
-            yield server
-        finally:
-            app.conf.broker_write_url = previous
-            app._pool = None
-            app.amqp._producer_pool = None
+        yield server
 
 
 def test_a_one_minute_soak_stores_every_acknowledged_push_once_and_draws_its_picture(tmp_path, broker):

@@ -166,6 +166,23 @@ def private_redis() -> Iterator[PrivateRedis]:
         server.stop()
 
 
+@contextmanager
+def celery_publishing_to(url: str) -> Iterator[None]:
+    """This process's Celery app publishing to the broker at `url` (as the portal's processes do), then back."""
+    from hlht_portal.celery import app
+
+    previous = app.conf.broker_write_url
+    app.conf.broker_write_url = url  # what publishing connects to (set from broker_url at setup)
+    app._pool = None  # the connection and producer pools are made from it on first use
+    app.amqp._producer_pool = None
+    try:
+        yield
+    finally:
+        app.conf.broker_write_url = previous
+        app._pool = None
+        app.amqp._producer_pool = None
+
+
 # -- the portal's processes ---------------------------------------------------------------------------------------
 
 

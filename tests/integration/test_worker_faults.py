@@ -48,7 +48,16 @@ from apps.stations.models import Station
 from apps.stations.pulls import stations_info_pull
 from tests.simulator.support import SIM_ID, keys_file, make_sim, usable
 
-from .processes import PrivateRedis, celery_worker, finish, gunicorn, log_of, private_redis, stop_group
+from .processes import (
+    PrivateRedis,
+    celery_publishing_to,
+    celery_worker,
+    finish,
+    gunicorn,
+    log_of,
+    private_redis,
+    stop_group,
+)
 
 pytestmark = [
     pytest.mark.integration,
@@ -71,20 +80,9 @@ def until(condition: Callable[[], object], timeout: float, what: str) -> None:
 @pytest.fixture
 def broker(settings):
     """A private Redis, with this process's Celery app publishing to it (as the portal's processes do)."""
-    from hlht_portal.celery import app
-
-    with private_redis() as server:
+    with private_redis() as server, celery_publishing_to(server.url):
         settings.HLHT_ENQUEUE = "apps.core.jobs.celery_enqueue"
-        previous = app.conf.broker_write_url
-        app.conf.broker_write_url = server.url  # what publishing connects to (set from broker_url at setup)
-        app._pool = None  # the connection and producer pools are made from it on first use
-        app.amqp._producer_pool = None
-        try:
-            yield server
-        finally:
-            app.conf.broker_write_url = previous
-            app._pool = None
-            app.amqp._producer_pool = None
+        yield server
 
 
 def _counted(monkeypatch, interface: str) -> list[str]:
